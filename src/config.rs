@@ -1,0 +1,239 @@
+//! Configuration: one TOML file → validated [`Config`], immutable after load.
+//! With no file at all, the built-in defaults (and the rules compiled into the
+//! binary) make a working milter.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// A config file that cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The whole configuration. Sections owned by later stages of the flow
+/// (milter, quarantine, notices) are defined in their own modules.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub organisation: Organisation,
+    pub rules: RulesConfig,
+    pub limits: LimitsConfig,
+    pub log: LogConfig,
+    /// Where the quarantine database, spool and keys live. Default:
+    /// /var/lib/dlp-milter if it exists and is writable, else ./dlp-data.
+    pub data_dir: Option<PathBuf>,
+    pub milter: crate::milter::MilterConfig,
+    pub quarantine: crate::quarantine::QuarantineConfig,
+    pub notice: crate::notice::NoticeConfig,
+}
+
+/// Who "we" are: internal domains are not external recipients.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Organisation {
+    /// The organisation's own mail domains (subdomains count too). With none,
+    /// the From domain of each message counts as internal.
+    pub domains: Vec<String>,
+    /// Name used in notices ("Green Lane Primary School").
+    pub name: String,
+}
+
+/// Where the rules come from.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesConfig {
+    /// A folder of `*.toml` rules files. Default: the shipped rules compiled into the binary.
+    pub dir: Option<PathBuf>,
+    /// Overrides the rules' `[policy] mode`: true = report only, never act.
+    pub monitor_only: Option<bool>,
+}
+
+/// Hard caps on the work one message may cause.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_message_bytes: usize,
+    pub max_parts: usize,
+    pub max_text_bytes: usize,
+    pub max_decompressed_bytes: u64,
+    pub max_ratio: u64,
+    pub max_depth: usize,
+    pub max_archive_entries: usize,
+    pub time_per_message_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let p = crate::message::ParseLimits::default();
+        let e = crate::extract::Limits::default();
+        LimitsConfig {
+            max_message_bytes: p.max_message_bytes,
+            max_parts: p.max_parts,
+            max_text_bytes: p.max_text_chars,
+            max_decompressed_bytes: e.max_decompressed_bytes,
+            max_ratio: e.max_ratio,
+            max_depth: e.max_depth,
+            max_archive_entries: e.max_entries,
+            time_per_message_ms: e.time_budget.as_millis() as u64,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn parse_limits(&self) -> crate::message::ParseLimits {
+        crate::message::ParseLimits {
+            max_message_bytes: self.max_message_bytes,
+            max_parts: self.max_parts,
+            max_text_chars: self.max_text_bytes,
+        }
+    }
+
+    pub fn extract_limits(&self) -> crate::extract::Limits {
+        crate::extract::Limits {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_ratio: self.max_ratio,
+            max_depth: self.max_depth,
+            max_entries: self.max_archive_entries,
+            time_budget: Duration::from_millis(self.time_per_message_ms),
+            max_text_chars: self.max_text_bytes,
+        }
+    }
+}
+
+/// Logging: `text` for people, `json` for log shippers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `dlp_milter=debug`. RUST_LOG overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file; relative paths in it are resolved
+    /// against the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            file: file.clone(),
+            source: e,
+        })?;
+        let mut cfg = Self::from_toml(&file, &src)?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        cfg.resolve_paths(&base);
+        Ok(cfg)
+    }
+
+    /// Parses config text (no path resolution).
+    pub fn from_toml(file: &str, src: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(src).map_err(|e| ConfigError::Invalid {
+            file: file.to_string(),
+            line: e
+                .span()
+                .map(|s| src[..s.start.min(src.len())].matches('\n').count() + 1)
+                .unwrap_or(0),
+            message: e.message().to_string(),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            file: file.to_string(),
+            line: 0,
+            message,
+        };
+        if cfg.limits.max_depth == 0
+            || cfg.limits.max_ratio == 0
+            || cfg.limits.time_per_message_ms == 0
+        {
+            return Err(invalid(
+                "limits: max_depth, max_ratio and time_per_message_ms must be positive".into(),
+            ));
+        }
+        if !matches!(cfg.log.format.as_str(), "text" | "json") {
+            return Err(invalid(format!(
+                "log.format must be \"text\" or \"json\", not {:?}",
+                cfg.log.format
+            )));
+        }
+        Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(d) = self.rules.dir.as_mut() {
+            fix(d);
+        }
+        if let Some(d) = self.data_dir.as_mut() {
+            fix(d);
+        }
+    }
+
+    /// The data directory in effect.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(d) = &self.data_dir {
+            return d.clone();
+        }
+        let system = Path::new("/var/lib/dlp-milter");
+        let writable = std::fs::metadata(system)
+            .map(|m| m.is_dir() && !m.permissions().readonly())
+            .unwrap_or(false);
+        if writable {
+            system.to_path_buf()
+        } else {
+            PathBuf::from("dlp-data")
+        }
+    }
+
+    /// Organisation domains, lower-cased.
+    pub fn internal_domains(&self) -> Vec<String> {
+        self.organisation
+            .domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_valid() {
+        let c = Config::from_toml("c.toml", "").unwrap();
+        assert_eq!(c.limits.max_depth, 5);
+        assert_eq!(c.limits.max_ratio, 100);
+    }
+
+    #[test]
+    fn typo_is_reported_with_line() {
+        let err = Config::from_toml("c.toml", "[organisation]\ndomians = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:2:"), "{err}");
+    }
+}

@@ -1,0 +1,287 @@
+//! mail-parser's tree → [`Message`], within [`ParseLimits`].
+
+use super::{Attachment, BodyText, Mailbox, Message, MessageEncryption};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+/// Caps on the work one message may cause while it is being taken apart.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    /// Bytes of the raw message that are parsed; the rest is not scanned (and reported).
+    pub max_message_bytes: usize,
+    /// MIME parts looked at; later parts are not scanned (and reported).
+    pub max_parts: usize,
+    /// Characters of one body text that are scanned.
+    pub max_text_chars: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_message_bytes: 50 * 1024 * 1024,
+            max_parts: 500,
+            max_text_chars: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Parses raw message bytes. Never fails: anything mail-parser cannot make
+/// sense of becomes a message with the raw text as its body (so identifiers in
+/// a broken message are still seen) and a note in `capped`.
+pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
+    let mut out = Message::default();
+    let raw = if raw.len() > limits.max_message_bytes {
+        out.capped.push(format!(
+            "message larger than {} bytes: only the first {} bytes were scanned",
+            limits.max_message_bytes, limits.max_message_bytes
+        ));
+        &raw[..limits.max_message_bytes]
+    } else {
+        raw
+    };
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        out.capped
+            .push("message could not be parsed as MIME: scanned as plain text".into());
+        out.bodies.push(BodyText {
+            text: truncate_chars(&String::from_utf8_lossy(raw), limits.max_text_chars),
+            from_html: false,
+        });
+        return out;
+    };
+
+    out.message_id = msg.message_id().map(str::to_owned);
+    out.subject = msg.subject().map(str::to_owned);
+    out.from = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|a| a.to_ascii_lowercase());
+    for h in msg.headers() {
+        let value = raw
+            .get(h.offset_start as usize..h.offset_end as usize)
+            .map(|v| String::from_utf8_lossy(v).trim_end().to_string())
+            .unwrap_or_default();
+        out.headers.push((h.name.as_str().to_string(), value));
+    }
+    out.to = mailboxes(msg.header_values("To"));
+    out.cc = mailboxes(msg.header_values("Cc"));
+
+    let root = msg.root_part();
+    if let Some(ct) = root.content_type() {
+        let sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+        let ctype = ct.ctype().to_ascii_lowercase();
+        if ctype == "multipart" && sub == "encrypted" {
+            out.encryption = Some(MessageEncryption::PgpMime);
+        } else if ctype == "application" && (sub == "pkcs7-mime" || sub == "x-pkcs7-mime") {
+            let smime_type = ct
+                .attribute("smime-type")
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            // signed-data is not encryption; enveloped/authEnveloped is. With no
+            // parameter, look at the DER content-type OID instead.
+            let enveloped = smime_type.contains("enveloped")
+                || (smime_type.is_empty() && smime_oid_is_enveloped(root_binary(&root.body)));
+            if enveloped {
+                out.encryption = Some(MessageEncryption::Smime);
+            }
+        }
+    }
+
+    let mut parts_seen = 0usize;
+    for id in msg.text_body.iter().copied() {
+        parts_seen += 1;
+        if parts_seen > limits.max_parts {
+            break;
+        }
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Text(t) => out.bodies.push(BodyText {
+                text: truncate_chars(t, limits.max_text_chars),
+                from_html: false,
+            }),
+            PartType::Html(h) => out.bodies.push(BodyText {
+                text: truncate_chars(
+                    &mail_parser::decoders::html::html_to_text(h),
+                    limits.max_text_chars,
+                ),
+                from_html: true,
+            }),
+            _ => {}
+        }
+    }
+    if out.encryption.is_none()
+        && out
+            .bodies
+            .iter()
+            .any(|b| b.text.contains("-----BEGIN PGP MESSAGE-----"))
+    {
+        out.encryption = Some(MessageEncryption::PgpInline);
+    }
+
+    for (n, id) in msg.attachments.iter().copied().enumerate() {
+        parts_seen += 1;
+        if parts_seen > limits.max_parts {
+            out.capped.push(format!(
+                "more than {} MIME parts: the rest were not scanned",
+                limits.max_parts
+            ));
+            break;
+        }
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
+        let declared_type = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(s) => format!("{}/{}", ct.ctype(), s).to_ascii_lowercase(),
+                None => ct.ctype().to_ascii_lowercase(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let (data, default_name): (Vec<u8>, String) = match &part.body {
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                (b.to_vec(), format!("part-{}.bin", n + 1))
+            }
+            PartType::Text(t) => (t.as_bytes().to_vec(), format!("part-{}.txt", n + 1)),
+            PartType::Html(h) => (h.as_bytes().to_vec(), format!("part-{}.html", n + 1)),
+            PartType::Message(m) => (m.raw_message().to_vec(), format!("message-{}.eml", n + 1)),
+            PartType::Multipart(_) => continue,
+        };
+        let name = part
+            .attachment_name()
+            .map(sanitize_name)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(default_name);
+        out.attachments.push(Attachment {
+            name,
+            declared_type,
+            data,
+        });
+    }
+    out
+}
+
+fn root_binary<'a>(body: &'a PartType<'_>) -> &'a [u8] {
+    match body {
+        PartType::Binary(b) | PartType::InlineBinary(b) => b,
+        _ => &[],
+    }
+}
+
+/// DER: SEQUENCE { OID 1.2.840.113549.1.7.3 (envelopedData) ...}. The OID
+/// bytes appear within the first few bytes of the ContentInfo.
+fn smime_oid_is_enveloped(der: &[u8]) -> bool {
+    const ENVELOPED: [u8; 11] = [
+        0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03,
+    ];
+    let head = &der[..der.len().min(32)];
+    head.windows(ENVELOPED.len()).any(|w| w == ENVELOPED)
+}
+
+/// Keeps attachment names printable and path-free (they end up in JSON,
+/// logs and notices).
+fn sanitize_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    base.chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+fn mailboxes<'a>(values: impl Iterator<Item = &'a HeaderValue<'a>>) -> Vec<Mailbox> {
+    let mut out = Vec::new();
+    for v in values {
+        match v {
+            HeaderValue::Address(Address::List(list)) => {
+                for a in list {
+                    out.push(Mailbox {
+                        address: a.address().map(|s| s.to_ascii_lowercase()),
+                        group: None,
+                    });
+                }
+            }
+            HeaderValue::Address(Address::Group(groups)) => {
+                for g in groups {
+                    let gname = g.name.as_deref().map(str::to_owned);
+                    if g.addresses.is_empty() {
+                        out.push(Mailbox {
+                            address: None,
+                            group: gname.clone(),
+                        });
+                    }
+                    for a in &g.addresses {
+                        out.push(Mailbox {
+                            address: a.address().map(|s| s.to_ascii_lowercase()),
+                            group: gname.clone(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undisclosed_recipients_is_an_empty_group() {
+        let m = parse(
+            b"From: a@x.org\r\nTo: undisclosed-recipients:;\r\nSubject: hi\r\n\r\nbody\r\n",
+            &ParseLimits::default(),
+        );
+        assert_eq!(m.to.len(), 1);
+        assert_eq!(m.to[0].address, None);
+        assert_eq!(m.subject.as_deref(), Some("hi"));
+        assert_eq!(m.bodies[0].text.trim(), "body");
+    }
+
+    #[test]
+    fn encoded_subject_is_decoded() {
+        let m = parse(
+            b"Subject: =?utf-8?q?NHS_401_023_2137?=\r\n\r\nx\r\n",
+            &ParseLimits::default(),
+        );
+        assert_eq!(m.subject.as_deref(), Some("NHS 401 023 2137"));
+    }
+
+    #[test]
+    fn html_only_becomes_text() {
+        let m = parse(
+            b"Content-Type: text/html\r\n\r\n<p>Tyler&nbsp;Evans <b>EHCP</b></p>\r\n",
+            &ParseLimits::default(),
+        );
+        assert!(m.bodies[0].from_html);
+        assert!(m.bodies[0].text.contains("EHCP"), "{:?}", m.bodies[0].text);
+        assert!(!m.bodies[0].text.contains("<b>"));
+    }
+
+    #[test]
+    fn oversized_message_is_capped_and_reported() {
+        let limits = ParseLimits {
+            max_message_bytes: 40,
+            ..Default::default()
+        };
+        let m = parse(
+            b"Subject: x\r\n\r\n0123456789012345678901234567890123456789\r\n",
+            &limits,
+        );
+        assert_eq!(m.capped.len(), 1);
+    }
+}

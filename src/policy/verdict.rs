@@ -1,0 +1,292 @@
+//! Findings → decision: which rule each finding falls under, the message's
+//! verdict (the strongest action) and the concrete actions to carry out.
+
+use super::{Action, Policy, PolicyMode, Rule, Severity};
+use crate::detect::{Category, Finding, Location};
+use crate::extract::NotScanned;
+use crate::message::domain_of;
+use serde::Serialize;
+
+/// A finding with the rule it fell under.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matched {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub rule: String,
+    pub policy: String,
+    #[serde(skip)]
+    pub action: Action,
+    #[serde(skip)]
+    pub severity: Severity,
+}
+
+/// A concrete change the milter makes (or would make, in monitor mode).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PlannedAction {
+    /// Add headers (`X-DLP-Verdict`, `X-DLP-Findings`): masked, no identifiers.
+    AddHeaders { headers: Vec<(String, String)> },
+    /// Replace To/Cc: external recipients out of sight; the envelope is unchanged.
+    RewriteRecipients {
+        rule: String,
+        external_hidden: usize,
+    },
+    /// Replace a subject that carries personal data.
+    ReplaceSubject { rule: String, subject: String },
+    /// Replace an inline password in the body with a placeholder.
+    RedactPassword { rule: String, count: usize },
+    /// Keep the message from leaving.
+    Hold { rules: Vec<String> },
+    /// Refuse the message with a 5xx reply quoting the policy.
+    Reject { rule: String, reply: String },
+}
+
+/// The policy's decision about one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub verdict: Action,
+    /// False in monitor mode: the decision is reported, not carried out.
+    pub enforced: bool,
+    pub findings: Vec<Matched>,
+    pub actions: Vec<PlannedAction>,
+    /// Rules that fired on attachments that could not be read.
+    pub unscanned_rules: Vec<String>,
+    /// The highest severity among the rules that fired.
+    pub severity: Option<Severity>,
+}
+
+impl Decision {
+    /// Rule ids that fired, in order, without repeats.
+    pub fn rule_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for r in self
+            .findings
+            .iter()
+            .map(|m| &m.rule)
+            .chain(self.unscanned_rules.iter())
+        {
+            if !ids.contains(r) {
+                ids.push(r.clone());
+            }
+        }
+        ids
+    }
+}
+
+fn allowed(rule: &Rule, policy: &Policy, sender: Option<&str>, recipients: &[String]) -> bool {
+    let s = sender.unwrap_or("").to_ascii_lowercase();
+    if !s.is_empty() && (policy.allow_senders.contains(&s) || rule.allow_senders.contains(&s)) {
+        return true;
+    }
+    let domains: Vec<&String> = policy
+        .allow_recipient_domains
+        .iter()
+        .chain(rule.allow_recipient_domains.iter())
+        .collect();
+    !domains.is_empty()
+        && !recipients.is_empty()
+        && recipients.iter().all(|r| {
+            domain_of(r).is_some_and(|d| {
+                let d = d.to_ascii_lowercase();
+                domains
+                    .iter()
+                    .any(|a| d == **a || d.ends_with(&format!(".{a}")))
+            })
+        })
+}
+
+/// The strongest enabled rule matching `f`, if any.
+fn rule_for<'p>(
+    policy: &'p Policy,
+    f: &Finding,
+    sender: Option<&str>,
+    recipients: &[String],
+) -> Option<&'p Rule> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| {
+            r.enabled
+                && !r.on_unscanned
+                && r.category == f.category
+                && r.applies_to_detector(f.detector)
+                && r.applies_to_location(&f.location)
+                && f.confidence >= r.min_confidence
+                && f.count >= r.min_count
+                && !allowed(r, policy, sender, recipients)
+        })
+        .max_by_key(|r| (r.action, r.severity))
+}
+
+/// Applies `policy` to the findings of one message. `recipients` are the
+/// envelope recipients (or, without an envelope, the header recipients).
+pub fn decide(
+    policy: &Policy,
+    findings: Vec<Finding>,
+    not_scanned: &[NotScanned],
+    sender: Option<&str>,
+    recipients: &[String],
+) -> Decision {
+    let mut matched = Vec::new();
+    for f in findings {
+        if let Some(r) = rule_for(policy, &f, sender, recipients) {
+            matched.push(Matched {
+                rule: r.id.clone(),
+                policy: r.policy.clone(),
+                action: r.action,
+                severity: r.severity,
+                finding: f,
+            });
+        }
+    }
+    let mut unscanned_rules = Vec::new();
+    let mut verdict = matched
+        .iter()
+        .map(|m| m.action)
+        .max()
+        .unwrap_or(Action::Accept);
+    let mut severity = matched.iter().map(|m| m.severity).max();
+    if let Some(r) = policy.unscanned_rule() {
+        if not_scanned.iter().any(|n| n.document) && !allowed(r, policy, sender, recipients) {
+            unscanned_rules.push(r.id.clone());
+            verdict = verdict.max(r.action);
+            severity = severity.max(Some(r.severity));
+        }
+    }
+    // A rewrite that cannot be carried out (a password we cannot locate)
+    // must not let the message out unchanged: it becomes a hold.
+    if verdict == Action::Rewrite
+        && matched.iter().any(|m| {
+            m.action == Action::Rewrite
+                && m.finding.category == Category::InlinePassword
+                && m.finding.redact.is_none()
+        })
+    {
+        verdict = Action::Hold;
+    }
+    let actions = plan(policy, verdict, &matched, &unscanned_rules);
+    Decision {
+        verdict,
+        enforced: policy.mode == PolicyMode::Enforce,
+        findings: matched,
+        actions,
+        unscanned_rules,
+        severity,
+    }
+}
+
+fn plan(
+    policy: &Policy,
+    verdict: Action,
+    matched: &[Matched],
+    unscanned_rules: &[String],
+) -> Vec<PlannedAction> {
+    let first_rule = |a: Action| -> String {
+        matched
+            .iter()
+            .find(|m| m.action == a)
+            .map(|m| m.rule.clone())
+            .or_else(|| unscanned_rules.first().cloned())
+            .unwrap_or_default()
+    };
+    match verdict {
+        Action::Accept => vec![],
+        Action::Reject => {
+            let rule = first_rule(Action::Reject);
+            let clause = matched
+                .iter()
+                .find(|m| m.action == Action::Reject)
+                .map(|m| m.policy.clone())
+                .unwrap_or_default();
+            vec![PlannedAction::Reject {
+                reply: format!("Message refused by the data protection policy ({rule}): {clause}"),
+                rule,
+            }]
+        }
+        Action::Hold => {
+            let mut rules: Vec<String> = Vec::new();
+            for r in matched
+                .iter()
+                .filter(|m| m.action == Action::Hold)
+                .map(|m| &m.rule)
+                .chain(unscanned_rules)
+            {
+                if !rules.contains(r) {
+                    rules.push(r.clone());
+                }
+            }
+            vec![PlannedAction::Hold { rules }]
+        }
+        Action::Rewrite | Action::Tag => {
+            let mut out = Vec::new();
+            if verdict == Action::Rewrite {
+                for m in matched.iter().filter(|m| m.action == Action::Rewrite) {
+                    let a = match m.finding.category {
+                        Category::ExposedRecipients => PlannedAction::RewriteRecipients {
+                            rule: m.rule.clone(),
+                            external_hidden: m.finding.count,
+                        },
+                        Category::InlinePassword => PlannedAction::RedactPassword {
+                            rule: m.rule.clone(),
+                            count: 1,
+                        },
+                        _ if m.finding.location == Location::Subject => {
+                            PlannedAction::ReplaceSubject {
+                                rule: m.rule.clone(),
+                                subject: policy.neutral_subject.clone(),
+                            }
+                        }
+                        _ => continue,
+                    };
+                    merge(&mut out, a);
+                }
+            }
+            out.push(PlannedAction::AddHeaders {
+                headers: tag_headers(verdict, matched),
+            });
+            out
+        }
+    }
+}
+
+/// Several findings can ask for the same rewrite; carry it out once.
+fn merge(out: &mut Vec<PlannedAction>, a: PlannedAction) {
+    for existing in out.iter_mut() {
+        match (existing, &a) {
+            (PlannedAction::RedactPassword { count, .. }, PlannedAction::RedactPassword { .. }) => {
+                *count += 1;
+                return;
+            }
+            (PlannedAction::ReplaceSubject { .. }, PlannedAction::ReplaceSubject { .. })
+            | (PlannedAction::RewriteRecipients { .. }, PlannedAction::RewriteRecipients { .. }) => {
+                return
+            }
+            _ => {}
+        }
+    }
+    out.push(a);
+}
+
+/// `X-DLP-Verdict` and `X-DLP-Findings`: categories, detectors, locations and
+/// rule ids only — never evidence.
+pub fn tag_headers(verdict: Action, matched: &[Matched]) -> Vec<(String, String)> {
+    let mut items: Vec<String> = Vec::new();
+    for m in matched {
+        let loc = match &m.finding.location {
+            Location::Attachment(_) => "attachment".to_string(),
+            other => other.to_string(),
+        };
+        let item = format!(
+            "{} {}/{} in {}",
+            m.rule, m.finding.category, m.finding.detector, loc
+        );
+        if !items.contains(&item) {
+            items.push(item);
+        }
+    }
+    let mut h = vec![("X-DLP-Verdict".to_string(), verdict.as_str().to_string())];
+    if !items.is_empty() {
+        h.push(("X-DLP-Findings".to_string(), items.join("; ")));
+    }
+    h
+}

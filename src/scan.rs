@@ -1,0 +1,267 @@
+//! The engine: raw message bytes (+ envelope, in the milter) → [`ScanReport`].
+//!
+//! One code path for the `scan` command, the milter, the tests and the
+//! benchmarks. Synchronous and free of I/O: the milter runs it on a blocking
+//! thread. Panics in any parser are caught here and turned into an error
+//! report, so one hostile message can never take the daemon down.
+
+use crate::config::Config;
+use crate::detect::{
+    self, recipients, Category, Detector, Finding, Location, MessageContext, TextKind, TextUnit,
+};
+use crate::extract::{self, Budget, FileReport, NotScanned};
+use crate::message::{self, Envelope};
+use crate::policy::{self, Decision, Policy, PolicyMode, RulesError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Instant;
+use thiserror::Error;
+
+/// Why an engine could not be built.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+}
+
+/// Compiled detectors + policy + config. Build once, share (it is `Sync`).
+pub struct Engine {
+    pub policy: Policy,
+    detectors: Vec<Box<dyn Detector>>,
+    internal: recipients::Internal,
+    parse_limits: message::ParseLimits,
+    extract_limits: extract::Limits,
+    recipient_threshold: Option<usize>,
+}
+
+/// Everything the engine learnt about one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub not_scanned: Vec<NotScanned>,
+    pub attachments: Vec<FileReport>,
+    /// Whole-message encryption (PGP/MIME, S/MIME), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The scan failed (a parser panicked); the decision is then empty and
+    /// the caller applies its fail-open/fail-closed setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Number of visible To/Cc addresses and envelope recipients, for logs and notices.
+    #[serde(skip)]
+    pub recipient_count: usize,
+    #[serde(skip)]
+    pub subject: Option<String>,
+    pub elapsed_us: u64,
+}
+
+impl Engine {
+    /// Builds the engine from a config: its rules folder, or the shipped rules.
+    pub fn from_config(config: &Config) -> Result<Engine, EngineError> {
+        let mut policy = match &config.rules.dir {
+            Some(dir) => policy::load_dir(dir)?,
+            None => policy::load_embedded()?,
+        };
+        if let Some(m) = config.rules.monitor_only {
+            policy.mode = if m {
+                PolicyMode::Monitor
+            } else {
+                PolicyMode::Enforce
+            };
+        }
+        Ok(Engine::new(policy, config))
+    }
+
+    pub fn new(policy: Policy, config: &Config) -> Engine {
+        let recipient_threshold =
+            policy.min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID);
+        Engine {
+            policy,
+            detectors: detect::default_detectors(),
+            internal: recipients::Internal {
+                domains: config.internal_domains(),
+            },
+            parse_limits: config.limits.parse_limits(),
+            extract_limits: config.limits.extract_limits(),
+            recipient_threshold,
+        }
+    }
+
+    /// Scans one message. Never panics; never fails: a failure is an error report.
+    pub fn scan(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
+        let start = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.scan_inner(raw, envelope)
+        }));
+        let mut report = match result {
+            Ok(r) => r,
+            Err(p) => {
+                let what = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                tracing::error!(error = %what, "scan failed: a parser panicked");
+                ScanReport {
+                    decision: policy::decide(&self.policy, vec![], &[], None, &[]),
+                    not_scanned: vec![],
+                    attachments: vec![],
+                    encryption: None,
+                    message_id: None,
+                    error: Some(format!("internal error while scanning: {what}")),
+                    recipient_count: 0,
+                    subject: None,
+                    elapsed_us: 0,
+                }
+            }
+        };
+        report.elapsed_us = start.elapsed().as_micros() as u64;
+        report
+    }
+
+    fn scan_inner(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
+        let msg = message::parse(raw, &self.parse_limits);
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut not_scanned: Vec<NotScanned> = msg
+            .capped
+            .iter()
+            .map(|c| NotScanned {
+                location: "message".into(),
+                reason: c.clone(),
+                document: false,
+            })
+            .collect();
+
+        if let Some(t) = self.recipient_threshold {
+            findings.extend(recipients::detect(&msg, envelope, &self.internal, t));
+        }
+
+        // Attachments first: whether one is encrypted matters to the password detector.
+        let mut budget = Budget::new(self.extract_limits);
+        let mut files = Vec::new();
+        let mut extractions = Vec::new();
+        let mut ctx = MessageContext::default();
+        if msg.encryption.is_none() {
+            for a in &msg.attachments {
+                let ex = extract::extract(&a.name, &a.declared_type, &a.data, &mut budget);
+                if ex.encrypted() {
+                    ctx.has_encrypted_attachment = true;
+                    ctx.encrypted_attachments.push(a.name.clone());
+                }
+                extractions.push(ex);
+            }
+        }
+
+        if let Some(subject) = &msg.subject {
+            self.run(
+                &TextUnit {
+                    location: Location::Subject,
+                    kind: TextKind::Subject,
+                    text: subject,
+                },
+                &ctx,
+                &mut findings,
+            );
+        }
+        if msg.encryption.is_none() {
+            for b in &msg.bodies {
+                self.run(
+                    &TextUnit {
+                        location: Location::Body,
+                        kind: TextKind::Body,
+                        text: &b.text,
+                    },
+                    &ctx,
+                    &mut findings,
+                );
+            }
+        }
+        for ex in extractions {
+            let mut inner = Vec::new();
+            for t in &ex.texts {
+                let unit = TextUnit {
+                    location: Location::Attachment(t.path.clone()),
+                    kind: t.kind,
+                    text: &t.text,
+                };
+                self.run(&unit, &ctx, &mut inner);
+            }
+            for mut f in inner {
+                if f.category == Category::PersonalData {
+                    f.category = Category::UnencryptedAttachment;
+                }
+                findings.push(f);
+            }
+            files.extend(ex.files);
+            not_scanned.extend(ex.not_scanned);
+        }
+
+        let findings = dedupe(findings);
+        let recipients: Vec<String> = match envelope {
+            Some(e) if !e.recipients.is_empty() => e.recipients.clone(),
+            _ => msg
+                .to
+                .iter()
+                .chain(msg.cc.iter())
+                .filter_map(|m| m.address.clone())
+                .collect(),
+        };
+        let sender = envelope
+            .map(|e| e.sender.as_str())
+            .filter(|s| !s.is_empty())
+            .or(msg.from.as_deref());
+        let decision = policy::decide(&self.policy, findings, &not_scanned, sender, &recipients);
+        ScanReport {
+            decision,
+            not_scanned,
+            attachments: files,
+            encryption: msg.encryption.map(|e| e.as_str()),
+            message_id: msg.message_id.clone(),
+            error: None,
+            recipient_count: recipients.len(),
+            subject: msg.subject.clone(),
+            elapsed_us: 0,
+        }
+    }
+
+    fn run(&self, unit: &TextUnit<'_>, ctx: &MessageContext, out: &mut Vec<Finding>) {
+        for d in &self.detectors {
+            d.scan(unit, ctx, out);
+        }
+    }
+}
+
+/// One finding per (category, detector, location, evidence); counts add up.
+/// The same identifier in the text and HTML bodies, or repeated in a
+/// quoted reply, is one finding.
+fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut index: HashMap<(Category, &'static str, Location, String), usize> = HashMap::new();
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        let key = (
+            f.category,
+            f.detector,
+            f.location.clone(),
+            f.evidence.clone(),
+        );
+        match index.get(&key) {
+            Some(&i) => {
+                let e = &mut out[i];
+                e.confidence = e.confidence.max(f.confidence);
+                if e.redact.is_none() {
+                    e.redact = f.redact;
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(f);
+            }
+        }
+    }
+    // Several distinct values of one detector in one attachment: keep them
+    // apart (each is evidence), but the policy's count threshold sees the total.
+    out
+}
