@@ -18,6 +18,12 @@ pub struct Matched {
     pub action: Action,
     #[serde(skip)]
     pub severity: Severity,
+    /// The rule's "how to put it right" text, for notices.
+    #[serde(skip)]
+    pub fix: String,
+    /// The sender may release this hold themselves, with a justification.
+    #[serde(skip)]
+    pub sender_may_release: bool,
 }
 
 /// A concrete change the milter makes (or would make, in monitor mode).
