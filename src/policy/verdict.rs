@@ -141,6 +141,8 @@ pub fn decide(
                 policy: r.policy.clone(),
                 action: r.action,
                 severity: r.severity,
+                fix: r.fix.clone(),
+                sender_may_release: r.sender_may_release,
                 finding: f,
             });
         }
