@@ -5,8 +5,22 @@
 //! (decompressed bytes, entries, nesting depth, time), so a zip bomb or a
 //! pathological document costs a bounded amount and is reported, not crashed on.
 
+mod bounded;
+mod error;
+mod gzip;
+mod odf;
+mod ole;
+mod ooxml;
+mod pdf;
+mod rar;
+mod rtf;
+mod sevenz;
 mod sniff;
 mod table;
+mod xml;
+mod zipfile;
+
+pub use error::ExtractError;
 
 pub use sniff::{sniff, FileKind};
 
@@ -125,7 +139,7 @@ impl Extraction {
         self.files.first().is_some_and(|f| f.encrypted.is_some())
     }
 
-    fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
+    pub(crate) fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
         self.not_scanned.push(NotScanned {
             location: format!("attachment:{path}"),
             reason: reason.into(),
@@ -202,21 +216,36 @@ pub fn extract_into(
             max,
         ),
         FileKind::Email => extract_message(path, data, budget, depth, out, file_index),
+        FileKind::Pgp => set_encrypted(out, file_index, "pgp"),
+        FileKind::Smime => set_encrypted(out, file_index, "smime"),
+        FileKind::Image | FileKind::Binary => {}
         other => {
-            if let Some(reason) = formats_unsupported(other) {
-                out.skip(path, reason, other.is_document());
+            let result = match other {
+                FileKind::Zip => zipfile::extract(path, data, budget, depth, out, file_index),
+                FileKind::Docx | FileKind::Xlsx | FileKind::Pptx => {
+                    ooxml::extract(other, path, data, budget, out)
+                }
+                FileKind::Odt | FileKind::Ods | FileKind::Odp => {
+                    odf::extract(path, data, budget, out, file_index)
+                }
+                FileKind::Ole => ole::extract(path, data, budget, out, file_index),
+                FileKind::Pdf => pdf::extract(path, data, budget, out, file_index),
+                FileKind::Rtf => rtf::extract(path, data, out),
+                FileKind::SevenZip => sevenz::extract(data, budget, out, file_index),
+                FileKind::Rar => rar::extract(data, out, file_index),
+                FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
+                _ => Ok(()),
+            };
+            if let Err(err) = result {
+                out.skip(path, err.to_string(), other.is_document());
             }
         }
     }
 }
 
-/// Binary formats this build cannot look inside yet. `None` means the file
-/// carries no text worth scanning (images, audio).
-fn formats_unsupported(kind: FileKind) -> Option<String> {
-    if kind.is_document() {
-        Some(format!("{} content is not extracted yet", kind.as_str()))
-    } else {
-        None
+fn set_encrypted(out: &mut Extraction, file_index: usize, kind: &str) {
+    if let Some(f) = out.files.get_mut(file_index) {
+        f.encrypted = Some(kind.to_string());
     }
 }
 
@@ -262,7 +291,13 @@ fn extract_message(
     }
 }
 
-fn push_text(out: &mut Extraction, path: &str, kind: TextKind, mut text: String, max: usize) {
+pub(crate) fn push_text(
+    out: &mut Extraction,
+    path: &str,
+    kind: TextKind,
+    mut text: String,
+    max: usize,
+) {
     if text.len() > max {
         let mut end = max;
         while !text.is_char_boundary(end) {
