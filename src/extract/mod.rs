@@ -343,3 +343,6 @@ pub fn decode_text(data: &[u8]) -> String {
         Err(_) => data.iter().map(|&b| b as char).collect(),
     }
 }
+
+// Shared by the OLE reader (legacy Office RC4, Windows-1252 text).
+pub(crate) use pdf::{cp1252 as pdf_cp1252, rc4 as pdf_rc4};

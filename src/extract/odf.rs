@@ -19,6 +19,7 @@ const ODF: FlowSpec = FlowSpec {
     table: b"table",
     row: b"table-row",
     cells: &[b"table-cell", b"covered-table-cell"],
+    skip: &[b"automatic-styles", b"font-face-decls", b"scripts"],
 };
 
 /// Encryption kind from the manifest, if any part is encrypted.

@@ -30,6 +30,7 @@ const DOCX: FlowSpec = FlowSpec {
     table: b"tbl",
     row: b"tr",
     cells: &[b"tc"],
+    skip: &[],
 };
 
 const PPTX: FlowSpec = FlowSpec {
@@ -41,6 +42,7 @@ const PPTX: FlowSpec = FlowSpec {
     table: b"tbl",
     row: b"tr",
     cells: &[b"tc"],
+    skip: &[],
 };
 
 /// Largest column index materialised in a sheet row.

@@ -125,6 +125,9 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
         return FileKind::Image;
     }
     let head = &data[..data.len().min(4096)];
+    if is_openpgp_binary(data, &e) {
+        return FileKind::Pgp;
+    }
     if head
         .windows(27)
         .any(|w| w == b"-----BEGIN PGP MESSAGE-----")
@@ -202,6 +205,28 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
 fn tail_has(data: &[u8], needle: &[u8]) -> bool {
     let start = data.len().saturating_sub(64 * 1024);
     data[start..].windows(needle.len()).any(|w| w == needle)
+}
+
+/// A binary OpenPGP message starts with a public-key or symmetric-key
+/// encrypted session key packet (tag 1 or 3), old or new packet format.
+fn is_openpgp_binary(data: &[u8], e: &str) -> bool {
+    let Some(&first) = data.first() else {
+        return false;
+    };
+    let (tag, header_len) = if first & 0xC0 == 0xC0 {
+        (first & 0x3F, 2)
+    } else if first & 0xC0 == 0x80 {
+        ((first >> 2) & 0x0F, 1 + (1usize << (first & 3)).min(4))
+    } else {
+        return false;
+    };
+    if tag != 1 && tag != 3 {
+        return false;
+    }
+    let version = data.get(header_len).copied().unwrap_or(0);
+    let plausible =
+        (tag == 1 && matches!(version, 3 | 6)) || (tag == 3 && matches!(version, 4 | 5 | 6));
+    plausible && (matches!(e, "gpg" | "pgp" | "asc") || data.len() > 64)
 }
 
 fn looks_textual(head: &[u8]) -> bool {

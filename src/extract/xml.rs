@@ -22,6 +22,8 @@ pub struct FlowSpec {
     pub table: &'static [u8],
     pub row: &'static [u8],
     pub cells: &'static [&'static [u8]],
+    /// Subtrees whose text is not document text (ODF number styles).
+    pub skip: &'static [&'static [u8]],
 }
 
 /// Running text and the tables found in one XML part.
@@ -63,6 +65,8 @@ struct TableState {
     row: Vec<String>,
     row_repeat: usize,
     cell: Option<String>,
+    /// ODF `office:date-value`: the date itself, whatever the display format.
+    cell_date: Option<String>,
     cell_repeat: usize,
     pending_empty: usize,
 }
@@ -74,6 +78,7 @@ impl TableState {
             row: Vec::new(),
             row_repeat: 1,
             cell: None,
+            cell_date: None,
             cell_repeat: 1,
             pending_empty: 0,
         }
@@ -83,7 +88,10 @@ impl TableState {
         let Some(cell) = self.cell.take() else {
             return;
         };
-        let cell = cell.trim().to_string();
+        let cell = match self.cell_date.take() {
+            Some(d) => d,
+            None => cell.trim().to_string(),
+        };
         if cell.is_empty() {
             self.pending_empty = self.pending_empty.saturating_add(self.cell_repeat);
             return;
@@ -117,6 +125,20 @@ impl TableState {
     }
 }
 
+/// ISO `2010-02-04[T...]` → `04/02/2010`, the form UK staff write and detectors expect.
+fn uk_date(iso: &str) -> Option<String> {
+    let d = iso.get(..10)?;
+    let (y, m, day) = (d.get(..4)?, d.get(5..7)?, d.get(8..10)?);
+    if [y, m, day]
+        .iter()
+        .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some(format!("{day}/{m}/{y}"))
+    } else {
+        None
+    }
+}
+
 fn push_limited(s: &mut String, t: &str, max: usize) {
     if s.len() < max {
         s.push_str(t);
@@ -131,6 +153,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
     let mut text_depth = 0usize;
     let mut tables: Vec<TableState> = Vec::new();
     let mut events = 0u32;
+    let mut skipping = 0usize;
     loop {
         events = events.wrapping_add(1);
         if events % 4096 == 0 && budget.out_of_time() {
@@ -139,11 +162,22 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
         let ev = reader
             .read_event()
             .map_err(|e| ExtractError::corrupt("xml", e.to_string()))?;
+        if skipping > 0 {
+            match &ev {
+                Event::Start(e) if spec.skip.contains(&e.local_name().as_ref()) => skipping += 1,
+                Event::End(e) if spec.skip.contains(&e.local_name().as_ref()) => skipping -= 1,
+                Event::Eof => break,
+                _ => {}
+            }
+            continue;
+        }
         match ev {
             Event::Start(e) => {
                 let n = e.local_name();
                 let n = n.as_ref();
-                if spec.text_in.contains(&n) {
+                if spec.skip.contains(&n) {
+                    skipping = 1;
+                } else if spec.text_in.contains(&n) {
                     text_depth += 1;
                 } else if n == spec.table {
                     tables.push(TableState::new());
@@ -156,6 +190,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                         t.end_cell();
                         t.cell = Some(String::new());
                         t.cell_repeat = repeat_attr(&e, b"number-columns-repeated");
+                        t.cell_date = attr(&e, b"date-value").and_then(|v| uk_date(&v));
                     }
                 }
             }
@@ -265,6 +300,7 @@ mod tests {
         table: b"tbl",
         row: b"tr",
         cells: &[b"tc"],
+        skip: &[],
     };
 
     #[test]
