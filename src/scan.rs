@@ -229,7 +229,11 @@ impl Engine {
 
     fn run(&self, unit: &TextUnit<'_>, ctx: &MessageContext, out: &mut Vec<Finding>) {
         let text = message::normalize(unit.text);
-        let unit = TextUnit { location: unit.location.clone(), kind: unit.kind, text: &text };
+        let unit = TextUnit {
+            location: unit.location.clone(),
+            kind: unit.kind,
+            text: &text,
+        };
         for d in &self.detectors {
             d.scan(&unit, ctx, out);
         }

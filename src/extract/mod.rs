@@ -65,7 +65,18 @@ pub struct Budget {
     pub limits: Limits,
     pub decompressed: u64,
     pub deadline: Instant,
+    /// Files (attachments and archive members) visited in this message.
+    pub files: usize,
 }
+
+/// Nested files visited per message, as a multiple of the per-archive entry
+/// cap: a 42.zip-style bomb of small archives stops here even when every
+/// single archive is within the caps.
+pub const MESSAGE_FILES_FACTOR: usize = 10;
+
+/// Files and not-scanned entries listed per attachment; beyond this they
+/// are counted in one summary entry (a bomb must not bloat the report).
+pub const MAX_REPORTED: usize = 1000;
 
 impl Budget {
     pub fn new(limits: Limits) -> Self {
@@ -73,6 +84,7 @@ impl Budget {
             limits,
             decompressed: 0,
             deadline: Instant::now() + limits.time_budget,
+            files: 0,
         }
     }
 
@@ -131,6 +143,10 @@ pub struct Extraction {
     pub files: Vec<FileReport>,
     pub texts: Vec<ExtractedText>,
     pub not_scanned: Vec<NotScanned>,
+    /// Entries over [`MAX_REPORTED`]: (files, not-scanned, any of them a document).
+    suppressed: (usize, usize, bool),
+    /// The message-wide file cap has been reported.
+    files_capped: bool,
 }
 
 impl Extraction {
@@ -140,6 +156,11 @@ impl Extraction {
     }
 
     pub(crate) fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
+        if self.not_scanned.len() >= MAX_REPORTED {
+            self.suppressed.1 += 1;
+            self.suppressed.2 |= document;
+            return;
+        }
         self.not_scanned.push(NotScanned {
             location: format!("attachment:{path}"),
             reason: reason.into(),
@@ -152,6 +173,16 @@ impl Extraction {
 pub fn extract(name: &str, declared_type: &str, data: &[u8], budget: &mut Budget) -> Extraction {
     let mut out = Extraction::default();
     extract_into(name, declared_type, data, budget, 0, &mut out);
+    let (files, skipped, document) = out.suppressed;
+    if files + skipped > 0 {
+        out.not_scanned.push(NotScanned {
+            location: format!("attachment:{name}"),
+            reason: format!(
+                "{files} more files and {skipped} more unreadable files not listed (report capped at {MAX_REPORTED})"
+            ),
+            document: document || skipped > 0,
+        });
+    }
     out
 }
 
@@ -166,15 +197,38 @@ pub fn extract_into(
     out: &mut Extraction,
 ) {
     let kind = sniff(data, path);
+    budget.files = budget.files.saturating_add(1);
+    let max_files = budget
+        .limits
+        .max_entries
+        .saturating_mul(MESSAGE_FILES_FACTOR);
+    if depth > 0 && budget.files > max_files {
+        if !out.files_capped {
+            out.files_capped = true;
+            out.skip(
+                path,
+                format!("more than {max_files} files in the message: the rest were not scanned"),
+                true,
+            );
+        } else {
+            out.suppressed.1 += 1;
+        }
+        return;
+    }
     let mismatch = sniff::mismatch(kind, declared_type, path);
-    out.files.push(FileReport {
-        path: path.to_string(),
-        sniffed: kind.as_str(),
-        declared: declared_type.to_string(),
-        encrypted: None,
-        type_mismatch: mismatch,
-    });
-    let file_index = out.files.len() - 1;
+    let file_index = if out.files.len() < MAX_REPORTED {
+        out.files.push(FileReport {
+            path: path.to_string(),
+            sniffed: kind.as_str(),
+            declared: declared_type.to_string(),
+            encrypted: None,
+            type_mismatch: mismatch,
+        });
+        out.files.len() - 1
+    } else {
+        out.suppressed.0 += 1;
+        usize::MAX
+    };
     if depth > budget.limits.max_depth {
         out.skip(
             path,
@@ -265,7 +319,9 @@ fn extract_message(
     };
     let msg = parse(data, &limits);
     if let Some(enc) = msg.encryption {
-        out.files[file_index].encrypted = Some(enc.as_str().to_string());
+        if let Some(f) = out.files.get_mut(file_index) {
+            f.encrypted = Some(enc.as_str().to_string());
+        }
         return;
     }
     let mut text = String::new();

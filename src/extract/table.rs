@@ -6,6 +6,10 @@
 /// Rows beyond this many are not read from one table.
 pub const MAX_ROWS: usize = 200_000;
 
+/// Rendered text kept from one table: headers repeated in every cell can
+/// multiply the size of a wide table, so the rendering stops here.
+pub const MAX_TABLE_TEXT: usize = 16 * 1024 * 1024;
+
 /// Renders delimited text with its header row folded into each record.
 pub fn csv_to_text(data: &[u8], delimiter: u8) -> String {
     let text = super::decode_text(data);
@@ -40,6 +44,9 @@ pub fn rows_to_text(rows: &[Vec<String>]) -> String {
         (None, rows)
     };
     for row in body {
+        if out.len() > MAX_TABLE_TEXT {
+            break;
+        }
         let mut first_cell = true;
         for (i, cell) in row.iter().enumerate() {
             if cell.is_empty() {

@@ -285,13 +285,15 @@ pub fn extract(
         let inner = format!("{path}/{}", e.name);
         if let Some(kind) = e.encryption() {
             // Partly encrypted archive: this member is protected, the others are scanned.
-            out.files.push(FileReport {
-                path: inner,
-                sniffed: "encrypted",
-                declared: String::new(),
-                encrypted: Some(kind.to_string()),
-                type_mismatch: None,
-            });
+            if out.files.len() < super::MAX_REPORTED {
+                out.files.push(FileReport {
+                    path: inner,
+                    sniffed: "encrypted",
+                    declared: String::new(),
+                    encrypted: Some(kind.to_string()),
+                    type_mismatch: None,
+                });
+            }
             continue;
         }
         if budget.out_of_time() {
