@@ -252,11 +252,7 @@ impl Styles {
         let mut custom: HashMap<u32, String> = HashMap::new();
         let mut xf_fmt: Vec<u32> = Vec::new();
         let mut in_cell_xfs = false;
-        loop {
-            let ev = match r.read_event() {
-                Ok(ev) => ev,
-                Err(_) => break,
-            };
+        while let Ok(ev) = r.read_event() {
             match ev {
                 Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                     b"numFmt" => {
@@ -375,7 +371,7 @@ fn sheet_rows(
     let mut events = 0u32;
     loop {
         events = events.wrapping_add(1);
-        if events % 4096 == 0 && budget.out_of_time() {
+        if events.is_multiple_of(4096) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
         match r
@@ -425,17 +421,13 @@ fn sheet_rows(
                         }
                     }
                 }
-                b"row" => {
-                    if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) {
-                        rows.push(std::mem::take(&mut row));
-                    }
+                b"row" if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) => {
+                    rows.push(std::mem::take(&mut row));
                 }
                 _ => {}
             },
-            Event::Text(t) if in_v || in_t => {
-                if value.len() < 32 * 1024 {
-                    value.push_str(&text_of(&t));
-                }
+            Event::Text(t) if (in_v || in_t) && value.len() < 32 * 1024 => {
+                value.push_str(&text_of(&t));
             }
             Event::Eof => break,
             _ => {}

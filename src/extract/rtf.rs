@@ -138,10 +138,8 @@ pub fn rtf_text(data: &[u8], max: usize) -> String {
                 } else {
                     i += 2;
                     match c {
-                        b'*' => {
-                            if first_in_group {
-                                cur.skip = true;
-                            }
+                        b'*' if first_in_group => {
+                            cur.skip = true;
                         }
                         b'\'' => {
                             let hex = data.get(i..i + 2).unwrap_or_default();

@@ -225,7 +225,7 @@ fn is_openpgp_binary(data: &[u8], e: &str) -> bool {
     }
     let version = data.get(header_len).copied().unwrap_or(0);
     let plausible =
-        (tag == 1 && matches!(version, 3 | 6)) || (tag == 3 && matches!(version, 4 | 5 | 6));
+        (tag == 1 && matches!(version, 3 | 6)) || (tag == 3 && matches!(version, 4..=6));
     plausible && (matches!(e, "gpg" | "pgp" | "asc") || data.len() > 64)
 }
 

@@ -156,7 +156,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
     let mut skipping = 0usize;
     loop {
         events = events.wrapping_add(1);
-        if events % 4096 == 0 && budget.out_of_time() {
+        if events.is_multiple_of(4096) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
         let ev = reader
@@ -248,23 +248,19 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     sink(&mut out, &mut tables, "\n", max_chars);
                 }
             }
-            Event::Text(t) => {
-                if spec.text_in.is_empty() || text_depth > 0 {
-                    let s = t
-                        .unescape()
-                        .map(|c| c.into_owned())
-                        .unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
-                    if spec.text_in.is_empty() && s.trim().is_empty() {
-                        continue;
-                    }
-                    sink(&mut out, &mut tables, &s, max_chars);
+            Event::Text(t) if (spec.text_in.is_empty() || text_depth > 0) => {
+                let s = t
+                    .unescape()
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
+                if spec.text_in.is_empty() && s.trim().is_empty() {
+                    continue;
                 }
+                sink(&mut out, &mut tables, &s, max_chars);
             }
-            Event::CData(t) => {
-                if spec.text_in.is_empty() || text_depth > 0 {
-                    let s = String::from_utf8_lossy(&t).into_owned();
-                    sink(&mut out, &mut tables, &s, max_chars);
-                }
+            Event::CData(t) if (spec.text_in.is_empty() || text_depth > 0) => {
+                let s = String::from_utf8_lossy(&t).into_owned();
+                sink(&mut out, &mut tables, &s, max_chars);
             }
             Event::Eof => break,
             _ => {}

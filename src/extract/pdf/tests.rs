@@ -18,7 +18,7 @@ pub fn build_pdf(content: &[u8], compress: bool, extra_font: &str) -> Vec<u8> {
     pdf.extend_from_slice(b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n");
     pdf.extend_from_slice(b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
     pdf.extend_from_slice(
-        format!("3 0 obj << /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >> endobj\n").as_bytes(),
+        "3 0 obj << /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >> endobj\n".to_string().as_bytes(),
     );
     pdf.extend_from_slice(
         format!("4 0 obj << {filter}/Length {} >> stream\n", stream.len()).as_bytes(),

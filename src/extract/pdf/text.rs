@@ -151,16 +151,20 @@ fn parse_cmap(data: &[u8], map: &mut HashMap<u32, String>) -> bool {
                                 }
                                 let s = match dst {
                                     Obj::Str(d) => {
+                                        // Destination + offset, as a big-endian number
+                                        // over its last two bytes (the last UTF-16 unit).
                                         let mut d = d.clone();
-                                        // Increment the last UTF-16 unit.
-                                        if let Some(last) = d.len().checked_sub(1) {
-                                            let v = u32::from(d[last]) + k as u32;
-                                            d[last] = (v & 0xFF) as u8;
-                                            if v > 0xFF && last > 0 {
-                                                d[last - 1] =
-                                                    d[last - 1].wrapping_add((v >> 8) as u8);
-                                            }
-                                        }
+                                        let n = d.len();
+                                        let tail = d.get(n.saturating_sub(2)..).unwrap_or_default();
+                                        let unit =
+                                            tail.iter().fold(0u32, |a, &b| a << 8 | u32::from(b));
+                                        let v = unit.wrapping_add(k as u32);
+                                        let bytes = v.to_be_bytes();
+                                        let width = tail.len();
+                                        d.truncate(n - width);
+                                        d.extend_from_slice(
+                                            bytes.get(4 - width..).unwrap_or_default(),
+                                        );
                                         utf16be(&d)
                                     }
                                     Obj::Array(a) => match a.get(k).and_then(Obj::as_str) {
@@ -337,7 +341,7 @@ pub fn run(
             continue;
         };
         ops = ops.wrapping_add(1);
-        if ops % 8192 == 0 && budget.out_of_time() {
+        if ops.is_multiple_of(8192) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
         if out.len() >= max {
