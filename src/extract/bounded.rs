@@ -26,10 +26,23 @@ pub fn ratio_cap(compressed: u64, budget: &Budget) -> u64 {
 /// ratio cap) or more than the message's remaining budget would be produced.
 /// Every byte read is charged to the budget, also on failure.
 pub fn read_bounded<R: Read>(r: R, entry_cap: u64, budget: &mut Budget) -> Result<Vec<u8>> {
+    read_bounded_sized(r, entry_cap, 0, budget)
+}
+
+/// [`read_bounded`] with a size hint (a declared size): capacity is reserved
+/// up front, never more than the caps and never more than 16 MiB, so a lying
+/// hint costs nothing but a regrowth.
+pub fn read_bounded_sized<R: Read>(
+    r: R,
+    entry_cap: u64,
+    hint: u64,
+    budget: &mut Budget,
+) -> Result<Vec<u8>> {
     let remaining = budget.remaining_bytes();
     let limit = entry_cap.min(remaining);
     let mut taken = r.take(limit.saturating_add(1));
-    let mut out: Vec<u8> = Vec::new();
+    let reserve = hint.min(limit).min(16 * 1024 * 1024);
+    let mut out: Vec<u8> = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
     let mut buf = vec![0u8; CHUNK];
     loop {
         if budget.out_of_time() {
@@ -67,7 +80,8 @@ pub fn read_bounded<R: Read>(r: R, entry_cap: u64, budget: &mut Budget) -> Resul
 /// Inflates a zlib stream (PDF FlateDecode, ...) of `data.len()` compressed bytes.
 pub fn inflate_zlib(data: &[u8], budget: &mut Budget) -> Result<Vec<u8>> {
     let cap = ratio_cap(data.len() as u64, budget);
-    read_bounded(flate2::read::ZlibDecoder::new(data), cap, budget)
+    let hint = (data.len() as u64).saturating_mul(4);
+    read_bounded_sized(flate2::read::ZlibDecoder::new(data), cap, hint, budget)
 }
 
 /// Runs a parser from a crate that may panic on malformed input, turning a

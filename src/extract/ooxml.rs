@@ -20,6 +20,7 @@ use crate::detect::TextKind;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 const DOCX: FlowSpec = FlowSpec {
     text_in: &[b"t", b"delText"],
@@ -192,7 +193,7 @@ fn text_of(t: &quick_xml::events::BytesText<'_>) -> String {
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
-fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Vec<String>> {
+fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Vec<Rc<str>>> {
     let mut r = Reader::from_reader(xml);
     r.config_mut().trim_text(false);
     let mut out = Vec::new();
@@ -216,14 +217,14 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Vec<String>> {
                         if out.len() % 4096 == 0 && budget.out_of_time() {
                             return Err(ExtractError::Time);
                         }
-                        out.push(s);
+                        out.push(Rc::from(s.trim()));
                     }
                 }
                 b"t" => in_t = false,
                 b"rPh" => in_rph = in_rph.saturating_sub(1),
                 _ => {}
             },
-            Event::Empty(e) if e.local_name().as_ref() == b"si" => out.push(String::new()),
+            Event::Empty(e) if e.local_name().as_ref() == b"si" => out.push(Rc::from("")),
             Event::Text(t) if in_t && in_rph == 0 => {
                 if let Some(s) = cur.as_mut() {
                     let piece = text_of(&t);
@@ -336,14 +337,23 @@ fn serial_to_date(serial: f64) -> Option<String> {
     Some(format!("{d:02}/{m:02}/{y:04}"))
 }
 
-/// `A1` → column 0.
-fn column_of(r: &str) -> Option<usize> {
+/// Cell type from the `t` attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CellType {
+    Number,
+    Shared,
+    Inline,
+    Bool,
+}
+
+/// Column from a cell reference's letters (`AB12` → 27), from raw bytes.
+fn column_of_bytes(r: &[u8]) -> Option<usize> {
     let mut col = 0usize;
     let mut any = false;
-    for c in r.chars().take_while(|c| c.is_ascii_alphabetic()) {
+    for &c in r.iter().take_while(|c| c.is_ascii_alphabetic()) {
         col = col
             .checked_mul(26)?
-            .checked_add(usize::from(c.to_ascii_uppercase() as u8 - b'A') + 1)?;
+            .checked_add(usize::from(c.to_ascii_uppercase() - b'A') + 1)?;
         any = true;
     }
     if any {
@@ -353,18 +363,25 @@ fn column_of(r: &str) -> Option<usize> {
     }
 }
 
+fn parse_usize(b: &[u8]) -> Option<usize> {
+    std::str::from_utf8(b).ok()?.trim().parse().ok()
+}
+
+/// One sheet's rows. Shared strings are `Rc<str>`, so a cell that shows one
+/// costs no copy; attributes are read as bytes, once per cell.
 fn sheet_rows(
     xml: &[u8],
-    shared: &[String],
+    shared: &[Rc<str>],
     styles: &Styles,
     budget: &Budget,
-) -> Result<Vec<Vec<String>>> {
+) -> Result<Vec<Vec<Rc<str>>>> {
+    let empty: Rc<str> = Rc::from("");
     let mut r = Reader::from_reader(xml);
     r.config_mut().trim_text(false);
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut row: Vec<String> = Vec::new();
+    let mut rows: Vec<Vec<Rc<str>>> = Vec::new();
+    let mut row: Vec<Rc<str>> = Vec::new();
     let mut cell_col = 0usize;
-    let mut cell_type = String::new();
+    let mut cell_type = CellType::Number;
     let mut cell_style = 0usize;
     let mut value = String::new();
     let (mut in_v, mut in_t) = (false, false);
@@ -381,11 +398,24 @@ fn sheet_rows(
             Event::Start(e) => match e.local_name().as_ref() {
                 b"row" => row.clear(),
                 b"c" => {
-                    cell_col = attr(&e, b"r")
-                        .and_then(|r| column_of(&r))
-                        .unwrap_or(row.len());
-                    cell_type = attr(&e, b"t").unwrap_or_default();
-                    cell_style = attr(&e, b"s").and_then(|s| s.parse().ok()).unwrap_or(0);
+                    cell_col = row.len();
+                    cell_type = CellType::Number;
+                    cell_style = 0;
+                    for a in e.attributes().with_checks(false).flatten() {
+                        match a.key.local_name().as_ref() {
+                            b"r" => cell_col = column_of_bytes(&a.value).unwrap_or(cell_col),
+                            b"t" => {
+                                cell_type = match a.value.as_ref() {
+                                    b"s" => CellType::Shared,
+                                    b"b" => CellType::Bool,
+                                    b"n" | b"d" => CellType::Number,
+                                    _ => CellType::Inline,
+                                }
+                            }
+                            b"s" => cell_style = parse_usize(&a.value).unwrap_or(0),
+                            _ => {}
+                        }
+                    }
                     value.clear();
                 }
                 b"v" => in_v = true,
@@ -396,38 +426,44 @@ fn sheet_rows(
                 b"v" => in_v = false,
                 b"t" => in_t = false,
                 b"c" => {
-                    let shown = match cell_type.as_str() {
-                        "s" => value
-                            .trim()
-                            .parse::<usize>()
-                            .ok()
+                    let shown: Rc<str> = match cell_type {
+                        CellType::Shared => parse_usize(value.as_bytes())
                             .and_then(|i| shared.get(i).cloned())
-                            .unwrap_or_default(),
-                        "inlineStr" | "str" | "e" => value.clone(),
-                        "b" => if value.trim() == "1" { "TRUE" } else { "FALSE" }.to_string(),
-                        _ => match value.trim().parse::<f64>() {
+                            .unwrap_or_else(|| empty.clone()),
+                        CellType::Inline => Rc::from(value.trim()),
+                        CellType::Bool => {
+                            Rc::from(if value.trim() == "1" { "TRUE" } else { "FALSE" })
+                        }
+                        CellType::Number => match value.trim().parse::<f64>() {
                             Ok(n) if styles.is_date(cell_style) => {
-                                serial_to_date(n).unwrap_or_else(|| value.clone())
+                                Rc::from(serial_to_date(n).unwrap_or_else(|| value.clone()))
                             }
-                            _ => value.clone(),
+                            _ => Rc::from(value.trim()),
                         },
                     };
                     if cell_col < MAX_COLUMNS {
                         if row.len() <= cell_col {
-                            row.resize(cell_col + 1, String::new());
+                            row.resize(cell_col + 1, empty.clone());
                         }
                         if let Some(slot) = row.get_mut(cell_col) {
-                            *slot = shown.trim().to_string();
+                            *slot = shown;
                         }
                     }
                 }
-                b"row" if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) => {
-                    rows.push(std::mem::take(&mut row));
+                b"row" => {
+                    if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) {
+                        rows.push(std::mem::take(&mut row));
+                    }
                 }
                 _ => {}
             },
-            Event::Text(t) if (in_v || in_t) && value.len() < 32 * 1024 => {
-                value.push_str(&text_of(&t));
+            Event::Text(t) if in_v || in_t => {
+                if value.len() < 32 * 1024 {
+                    match t.unescape() {
+                        Ok(c) => value.push_str(&c),
+                        Err(_) => value.push_str(&String::from_utf8_lossy(&t)),
+                    }
+                }
             }
             Event::Eof => break,
             _ => {}

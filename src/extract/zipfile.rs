@@ -9,7 +9,7 @@
 //! encryption). The archive counts as encrypted only when every file entry is;
 //! a partly encrypted archive has its plain members scanned.
 
-use super::bounded::{ratio_cap, read_bounded};
+use super::bounded::{ratio_cap, read_bounded_sized};
 use super::error::{ExtractError, Result};
 use super::{extract_into, Budget, Extraction, FileReport};
 use std::io::Cursor;
@@ -233,6 +233,7 @@ impl<'a> Archive<'a> {
             });
         }
         let name_raw = e.name_raw.clone();
+        let hint = e.size;
         let Some(reader) = self.reader.as_mut() else {
             return Err(ExtractError::corrupt(
                 FORMAT,
@@ -245,7 +246,7 @@ impl<'a> Archive<'a> {
         if file.name_raw() != name_raw.as_slice() {
             return Err(ExtractError::corrupt(FORMAT, "entry names disagree"));
         }
-        read_bounded(file, cap, budget)
+        read_bounded_sized(file, cap, hint, budget)
     }
 }
 
@@ -333,9 +334,15 @@ pub(crate) mod tests {
     pub fn build(members: &[(&str, &[u8])]) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, data) in members {
+            // ODF requires `mimetype` first and stored, as real files have it.
+            let method = if *name == "mimetype" {
+                zip::CompressionMethod::Stored
+            } else {
+                zip::CompressionMethod::Deflated
+            };
             let opts = SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated)
-                .compression_level(Some(9));
+                .compression_method(method)
+                .compression_level(if *name == "mimetype" { None } else { Some(9) });
             w.start_file(*name, opts).unwrap();
             w.write_all(data).unwrap();
         }
