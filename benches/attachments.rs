@@ -86,7 +86,17 @@ fn zip_of(parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+/// Incompressible bytes standing in for a photo or logo (already-compressed media).
+fn media(len: usize) -> Vec<u8> {
+    let mut r = Rng(23);
+    (0..len).map(|_| r.next() as u8).collect()
+}
+
 fn docx(paragraphs: usize) -> Vec<u8> {
+    docx_with_media(paragraphs, 0)
+}
+
+fn docx_with_media(paragraphs: usize, media_len: usize) -> Vec<u8> {
     let mut r = Rng(7);
     let mut xml = String::from(
         r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
@@ -98,10 +108,14 @@ fn docx(paragraphs: usize) -> Vec<u8> {
         ));
     }
     xml.push_str("</w:body></w:document>");
-    zip_of(&[
+    let mut parts = vec![
         ("[Content_Types].xml", b"<Types/>".to_vec()),
         ("word/document.xml", xml.into_bytes()),
-    ])
+    ];
+    if media_len > 0 {
+        parts.push(("word/media/image1.jpeg", media(media_len)));
+    }
+    zip_of(&parts)
 }
 
 fn xlsx(rows: usize) -> Vec<u8> {
@@ -220,6 +234,11 @@ fn fixture(name: &str) -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
         ("docx-generated", "report.docx", docx(6000)),
+        (
+            "docx-report-with-photo",
+            "report.docx",
+            docx_with_media(400, 400 * 1024),
+        ),
         ("xlsx-generated", "list.xlsx", xlsx(8000)),
         ("zip-of-csv-generated", "lists.zip", csv_zip(8, 3000)),
         ("pdf-generated", "report.pdf", pdf(60)),

@@ -43,22 +43,40 @@ pub fn read_bounded_sized<R: Read>(
     let mut taken = r.take(limit.saturating_add(1));
     let reserve = hint.min(limit).min(16 * 1024 * 1024);
     let mut out: Vec<u8> = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
-    let mut buf = vec![0u8; CHUNK];
+    // Read straight into `out`; the first read is sized by the hint, later
+    // ones double up to CHUNK, so a small member costs no 64 KiB buffer.
+    let mut chunk = usize::try_from(reserve)
+        .unwrap_or(CHUNK)
+        .saturating_add(1)
+        .clamp(1024, CHUNK);
     loop {
         if budget.out_of_time() {
             budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
             return Err(ExtractError::Time);
         }
-        let n = match taken.read(&mut buf) {
-            Ok(0) => break,
+        let len = out.len();
+        out.resize(len + chunk, 0);
+        let mut interrupted = false;
+        let n = match taken.read(out.get_mut(len..).unwrap_or_default()) {
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                interrupted = true;
+                0
+            }
             Err(e) => {
+                out.truncate(len);
                 budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
                 return Err(e.into());
             }
         };
-        out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        out.truncate(len + n);
+        if n == 0 {
+            if interrupted {
+                continue;
+            }
+            break;
+        }
+        chunk = (chunk * 2).min(CHUNK);
         if out.len() as u64 > limit {
             budget.decompressed = budget.decompressed.saturating_add(limit);
             return Err(if entry_cap <= remaining {

@@ -15,10 +15,30 @@ const MAX_CMAP_ENTRIES: usize = 65_536;
 /// Form XObjects nested deeper than this are not followed.
 const MAX_FORM_DEPTH: usize = 4;
 
+/// A cheap hasher for character codes (SipHash per glyph was a hot spot).
+#[derive(Default, Clone, Copy)]
+pub struct CodeHasher(u64);
+
+impl std::hash::Hasher for CodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type CodeMap = HashMap<u32, String, std::hash::BuildHasherDefault<CodeHasher>>;
+
 #[derive(Debug, Default)]
 pub struct Font {
     two_byte: bool,
-    to_unicode: HashMap<u32, String>,
+    to_unicode: CodeMap,
     /// Simple-font encoding (WinAnsi plus /Differences).
     simple: Vec<Option<char>>,
 }
@@ -113,7 +133,7 @@ fn code_of(b: &[u8]) -> u32 {
 }
 
 /// bfchar / bfrange entries of a ToUnicode CMap; also whether codes are 2 bytes.
-fn parse_cmap(data: &[u8], map: &mut HashMap<u32, String>) -> bool {
+fn parse_cmap(data: &[u8], map: &mut CodeMap) -> bool {
     let mut l = Lexer::new(data, 0);
     let mut two_byte = false;
     let mut mode = 0u8;
@@ -198,7 +218,7 @@ fn parse_cmap(data: &[u8], map: &mut HashMap<u32, String>) -> bool {
 fn load_font(doc: &Doc<'_>, d: &Dict, budget: &mut Budget) -> Font {
     let mut f = Font {
         two_byte: get(d, b"Subtype").and_then(Obj::as_name) == Some(b"Type0"),
-        to_unicode: HashMap::new(),
+        to_unicode: CodeMap::default(),
         simple: (0..=255u8).map(cp1252).collect(),
     };
     if let Some(r @ Obj::Ref(n, _)) = get(d, b"ToUnicode") {
@@ -237,6 +257,11 @@ impl Font {
                     out.push_str(t);
                 }
             }
+        } else if self.to_unicode.is_empty() {
+            out.extend(
+                s.iter()
+                    .filter_map(|&b| self.simple.get(usize::from(b)).copied().flatten()),
+            );
         } else {
             for &b in s {
                 if let Some(t) = self.to_unicode.get(&u32::from(b)) {
