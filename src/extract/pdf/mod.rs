@@ -485,7 +485,13 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
         trailer: Dict::new(),
     };
     doc.trailer = doc.find_trailer();
-    if let Some(enc) = doc.resolve_dict(get(&doc.trailer, b"Encrypt")) {
+    let encrypt = get(&doc.trailer, b"Encrypt").cloned();
+    if encrypt.is_some() && doc.resolve_dict(encrypt.as_ref()).is_none() {
+        // /Encrypt present but unreadable: the password cannot be checked, and a
+        // reader would refuse the file without one. Counted as encrypted.
+        return Ok((Some("pdf-encrypted".to_string()), String::new()));
+    }
+    if let Some(enc) = doc.resolve_dict(encrypt.as_ref()) {
         let id0 = match get(&doc.trailer, b"ID").map(|i| doc.resolve(i)) {
             Some(Obj::Array(a)) => a.first().and_then(Obj::as_str).unwrap_or_default().to_vec(),
             _ => Vec::new(),

@@ -130,3 +130,13 @@ fn garbage_does_not_panic() {
         assert!(!ex.not_scanned.is_empty());
     }
 }
+
+#[test]
+fn unresolvable_encrypt_entry_still_means_encrypted() {
+    let pdf =
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R/Encrypt 2 0 R>>\n%%EOF\n";
+    let mut b = Budget::new(Limits::default());
+    let ex = run("r.pdf", "", pdf, &mut b);
+    assert_eq!(ex.files[0].encrypted.as_deref(), Some("pdf-encrypted"));
+    assert!(ex.not_scanned.is_empty());
+}
