@@ -228,7 +228,7 @@ const PLAIN: &[(&str, &str, &str, &str)] = &[
         "class-list.xls",
         "application/vnd.ms-excel",
         "class-list.xls",
-        "G801200216004",
+        "Name: Tomasz Nowak | Date of birth: 02/03/2010 | UPN: G801200216004",
     ),
     (
         "pupil-report.rtf",

@@ -155,6 +155,13 @@ impl Extraction {
         self.files.first().is_some_and(|f| f.encrypted.is_some())
     }
 
+    /// True when any file in it is encrypted (e.g. the protected member of a
+    /// partly encrypted ZIP): what a "password in the same message" check
+    /// may want, where [`Extraction::encrypted`] decides the policy.
+    pub fn any_encrypted(&self) -> bool {
+        self.files.iter().any(|f| f.encrypted.is_some())
+    }
+
     pub(crate) fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
         if self.not_scanned.len() >= MAX_REPORTED {
             self.suppressed.1 += 1;

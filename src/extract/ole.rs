@@ -55,6 +55,8 @@ fn u32_at(d: &[u8], at: usize) -> Option<u32> {
 enum Found {
     Encrypted(String),
     Text(String),
+    /// Spreadsheet sheets, rendered `header: value | ...`.
+    Tables(Vec<String>),
     NotScanned(String),
 }
 
@@ -80,6 +82,12 @@ pub fn extract(
                 t,
                 budget.limits.max_text_chars,
             );
+            Ok(())
+        }
+        Found::Tables(sheets) => {
+            for t in sheets {
+                push_text(out, path, TextKind::Table, t, budget.limits.max_text_chars);
+            }
             Ok(())
         }
         Found::NotScanned(reason) => Err(ExtractError::Unsupported(reason)),
@@ -251,10 +259,136 @@ fn excel(wb: &[u8]) -> Found {
         }
     }
     let strings = sst_strings(wb);
+    let sheets = sheets(wb, &strings);
+    if !sheets.is_empty() {
+        return Found::Tables(sheets);
+    }
     if strings.is_empty() {
         return Found::NotScanned("xls has no text cells to read".into());
     }
     Found::Text(strings.join("\n"))
+}
+
+/// Columns kept per row (BIFF8 has 256).
+const XLS_COLUMNS: usize = 256;
+
+/// RK-encoded number → f64.
+fn rk(v: u32) -> f64 {
+    let n = if v & 2 != 0 {
+        f64::from((v as i32) >> 2)
+    } else {
+        f64::from_bits(u64::from(v & 0xFFFF_FFFC) << 32)
+    };
+    if v & 1 != 0 {
+        n / 100.0
+    } else {
+        n
+    }
+}
+
+/// Each worksheet's cells (shared strings, numbers; numbers in date formats as
+/// `dd/mm/yyyy`) rendered as a table, so column headers give context.
+fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut custom: HashMap<u32, String> = HashMap::new();
+    let mut xf_fmt: Vec<u32> = Vec::new();
+    let mut out = Vec::new();
+    let mut rows: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    let mut in_sheet = false;
+    let mut cells = 0usize;
+    let number = |xf: u16, n: f64, custom: &HashMap<u32, String>, xf_fmt: &[u32]| -> String {
+        let fmt = xf_fmt.get(usize::from(xf)).copied().unwrap_or(0);
+        if super::ooxml::is_date_format(fmt, custom.get(&fmt).map(String::as_str)) {
+            if let Some(d) = super::ooxml::serial_to_date(n) {
+                return d;
+            }
+        }
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            format!("{}", n as i64)
+        } else {
+            format!("{n}")
+        }
+    };
+    let mut put = |rows: &mut BTreeMap<u16, Vec<String>>, r: u16, c: u16, v: String| {
+        let c = usize::from(c);
+        if c >= XLS_COLUMNS || cells > super::table::MAX_ROWS * 8 {
+            return;
+        }
+        cells += 1;
+        let row = rows.entry(r).or_default();
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        if let Some(slot) = row.get_mut(c) {
+            *slot = v.trim().to_string();
+        }
+    };
+    for (t, d) in records(wb) {
+        let u16_at = |at: usize| u16_at(d, at).unwrap_or(0);
+        match t {
+            0x0809 => {
+                // BOF: 0x0010 starts a worksheet.
+                in_sheet = u16_at(2) == 0x0010;
+                rows.clear();
+            }
+            0x000A => {
+                if in_sheet && !rows.is_empty() {
+                    let table: Vec<Vec<String>> = std::mem::take(&mut rows).into_values().collect();
+                    out.push(super::table::rows_to_text(&table));
+                }
+                in_sheet = false;
+            }
+            0x041E => {
+                // FORMAT: ifmt, then an XLUnicodeString.
+                let id = u32::from(u16_at(0));
+                let cch = usize::from(u16_at(2));
+                let high = d.get(4).is_some_and(|f| f & 1 != 0);
+                let body = d.get(5..).unwrap_or_default();
+                let code: String = if high {
+                    let units: Vec<u16> = body
+                        .chunks_exact(2)
+                        .take(cch)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect();
+                    String::from_utf16_lossy(&units)
+                } else {
+                    body.iter().take(cch).map(|&b| char::from(b)).collect()
+                };
+                custom.insert(id, code);
+            }
+            0x00E0 if !in_sheet => xf_fmt.push(u32::from(u16_at(2))),
+            0x00FD if in_sheet => {
+                let s = u32_at(d, 6)
+                    .and_then(|i| strings.get(usize::try_from(i).ok()?))
+                    .cloned()
+                    .unwrap_or_default();
+                put(&mut rows, u16_at(0), u16_at(2), s);
+            }
+            0x0203 if in_sheet => {
+                if let Some(b) = d.get(6..14) {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(b);
+                    let v = number(u16_at(4), f64::from_le_bytes(a), &custom, &xf_fmt);
+                    put(&mut rows, u16_at(0), u16_at(2), v);
+                }
+            }
+            0x027E if in_sheet => {
+                let v = number(u16_at(4), rk(u32_at(d, 6).unwrap_or(0)), &custom, &xf_fmt);
+                put(&mut rows, u16_at(0), u16_at(2), v);
+            }
+            0x00BD if in_sheet => {
+                let (r, first) = (u16_at(0), u16_at(2));
+                let n = d.len().saturating_sub(6) / 6;
+                for k in 0..n {
+                    let xf = u16_at(4 + k * 6);
+                    let v = number(xf, rk(u32_at(d, 6 + k * 6).unwrap_or(0)), &custom, &xf_fmt);
+                    put(&mut rows, r, first.saturating_add(k as u16), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 const VELVET: &str = "VelvetSweatshop";
@@ -506,6 +640,14 @@ mod tests {
             wb.extend_from_slice(&d);
         }
         assert_eq!(sst_strings(&wb), vec!["Amira", "Khan"]);
+    }
+
+    #[test]
+    fn rk_numbers() {
+        assert_eq!(rk((40213 << 2) | 2), 40213.0);
+        assert_eq!(rk((12345 << 2) | 3), 123.45);
+        let bits = (1.5f64.to_bits() >> 32) as u32;
+        assert_eq!(rk(bits), 1.5);
     }
 
     #[test]

@@ -293,7 +293,7 @@ impl Styles {
     }
 }
 
-fn is_date_format(id: u32, code: Option<&str>) -> bool {
+pub(super) fn is_date_format(id: u32, code: Option<&str>) -> bool {
     if matches!(id, 14..=22 | 27..=36 | 45..=47 | 50..=58) {
         return true;
     }
@@ -316,7 +316,7 @@ fn is_date_format(id: u32, code: Option<&str>) -> bool {
 }
 
 /// Excel serial day number → `dd/mm/yyyy` (1900 date system).
-fn serial_to_date(serial: f64) -> Option<String> {
+pub(super) fn serial_to_date(serial: f64) -> Option<String> {
     if !(1.0..2_958_466.0).contains(&serial) {
         return None;
     }
@@ -450,21 +450,15 @@ fn sheet_rows(
                         }
                     }
                 }
-                b"row" => {
-                    if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) {
-                        rows.push(std::mem::take(&mut row));
-                    }
+                b"row" if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) => {
+                    rows.push(std::mem::take(&mut row));
                 }
                 _ => {}
             },
-            Event::Text(t) if in_v || in_t => {
-                if value.len() < 32 * 1024 {
-                    match t.unescape() {
-                        Ok(c) => value.push_str(&c),
-                        Err(_) => value.push_str(&String::from_utf8_lossy(&t)),
-                    }
-                }
-            }
+            Event::Text(t) if (in_v || in_t) && value.len() < 32 * 1024 => match t.unescape() {
+                Ok(c) => value.push_str(&c),
+                Err(_) => value.push_str(&String::from_utf8_lossy(&t)),
+            },
             Event::Eof => break,
             _ => {}
         }
