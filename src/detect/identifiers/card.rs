@@ -28,7 +28,7 @@ pub fn luhn_ok(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The leading `n` digits as a number (0 if there are fewer).

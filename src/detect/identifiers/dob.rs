@@ -6,6 +6,8 @@
 //! groups come from the candidate scanner) and `4th February 2016`,
 //! `4 Feb 2016`, `February 4, 2016` (from its month-name pattern).
 
+use crate::detect::mask::mask_keep;
+
 /// A calendar date; `year` is `None` for a two-digit year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
@@ -137,6 +139,28 @@ pub fn with_month_name(s: &[u8], this_year: u16) -> Option<Date> {
     make(num(day)?, month, year, this_year)
 }
 
+/// Masks a date for evidence: only a four-digit year stays visible
+/// (`**/**/2016`, `2016-**-**`, `*** ******** 2016`); day and month never do.
+pub fn mask(value: &str) -> String {
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i - start == 4 {
+            if let (Some(head), Some(year), Some(tail)) =
+                (value.get(..start), value.get(start..i), value.get(i..))
+            {
+                return format!("{}{year}{}", mask_keep(head, 0, 0), mask_keep(tail, 0, 0));
+            }
+        }
+        i = i.max(start + 1);
+    }
+    mask_keep(value, 0, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +207,15 @@ mod tests {
         assert_eq!(numeric(g("04", "02", "1850"), b'/', 2026), None);
         assert_eq!(numeric(g("04", "02", "2016"), b' ', 2026), None);
         assert_eq!(numeric(g("004", "02", "2016"), b'/', 2026), None);
+    }
+
+    #[test]
+    fn masks_keep_only_the_year() {
+        assert_eq!(mask("04/02/2016"), "**/**/2016");
+        assert_eq!(mask("2016-02-04"), "2016-**-**");
+        assert_eq!(mask("4th February 2016"), "*** ******** 2016");
+        assert_eq!(mask("04-Feb-16"), "**-***-**");
+        assert_eq!(mask("4/2/16"), "*/*/**");
     }
 
     #[test]

@@ -329,7 +329,9 @@ impl Scan<'_, '_> {
         let neg = class::NOT_DOB | class::REF;
         match grade(Base::Keyword, &near, class::DOB, neg, false) {
             Some(conf) => {
-                self.emit(DATE_OF_BIRTH, conf, s, e, (0, 4));
+                if let Some(v) = self.src.get(s..e) {
+                    self.sink.emit(DATE_OF_BIRTH, conf, dob::mask(v));
+                }
                 true
             }
             None => false,
