@@ -140,7 +140,6 @@ const KEYWORDS: &[(&str, u16)] = &[
     ("birthdate", DOB),
     ("birth", DOB),
     ("born", DOB),
-    ("birthday", DOB),
     // Phone numbers
     ("tel", PHONE),
     ("tel.", PHONE),
@@ -337,26 +336,31 @@ impl Keywords {
         let (start, end) = span;
         let mut lo = start.saturating_sub(BEFORE);
         let mut hi = end.saturating_add(AFTER).min(text.len());
+        let mut near = Near::empty();
         if kind == TextKind::Table {
+            // Context stays within the row, and within the cell when the
+            // table has headers; the cell's header counts as right next to it.
             let line_start = text
                 .get(..start)
                 .and_then(|b| memchr::memrchr(b'\n', b))
                 .map_or(0, |p| p + 1);
-            if let Some(header) = cell_header(text, line_start, start) {
-                let mut near = Near::empty();
-                near.from_header = true;
-                Near::record(&mut near.before, self.classes_in(header), 0);
-                return near;
-            }
-            // A headerless table: context stays within the row.
             let line_end = text
                 .get(end..)
                 .and_then(|b| memchr::memchr(b'\n', b))
                 .map_or(text.len(), |p| end + p);
             lo = lo.max(line_start);
             hi = hi.min(line_end);
+            if let Some((header, value_start)) = cell_header(text, line_start, start) {
+                near.from_header = true;
+                Near::record(&mut near.before, self.classes_in(header), 0);
+                let cell_end = text
+                    .get(end..hi)
+                    .and_then(|b| memchr::memmem::find(b, b" | "))
+                    .map_or(hi, |p| end + p);
+                lo = lo.max(value_start);
+                hi = hi.min(cell_end);
+            }
         }
-        let mut near = Near::empty();
         if lo > hi || hi > text.len() {
             return near;
         }
@@ -391,13 +395,13 @@ fn dist(d: usize) -> u32 {
 }
 
 /// In a table line (`header: value | header: value`), the column header of
-/// the cell holding the byte at `pos`, if the cell has one.
-pub fn cell_header(text: &[u8], line_start: usize, pos: usize) -> Option<&[u8]> {
+/// the cell holding the byte at `pos`, and where the cell's value starts.
+pub fn cell_header(text: &[u8], line_start: usize, pos: usize) -> Option<(&[u8], usize)> {
     let before = text.get(line_start..pos)?;
     let cell_start = memchr::memmem::rfind(before, b" | ").map_or(0, |p| p + 3);
     let cell = before.get(cell_start..)?;
     let colon = memchr::memmem::find(cell, b": ")?;
-    cell.get(..colon)
+    Some((cell.get(..colon)?, line_start + cell_start + colon + 2))
 }
 
 #[cfg(test)]
@@ -441,6 +445,10 @@ mod tests {
         assert_eq!(n.before(DOB), None);
         let n = near("nhs_no: 4010232137", "4010", TextKind::Table);
         assert_eq!(n.before(NHS), Some(0));
+        // Words in the cell count too, words in other cells do not.
+        let n = near("notes: tel 4010232137 | nhs: 1", "4010", TextKind::Table);
+        assert_eq!(n.before(PHONE), Some(1));
+        assert_eq!(n.either(NHS), None);
     }
 
     #[test]

@@ -404,15 +404,24 @@ impl Scan<'_, '_> {
             return false;
         }
         // Only whole clusters, or parts set off by spaces (so "3.14159…" or
-        // "ref 12-4010232137" give no sub-candidates).
+        // "ref 12-4010232137" give no sub-candidates). A part set off by the
+        // same space that joins its own groups ("4111 1111 1111 1111 12/27")
+        // may be a fragment of a longer list of numbers: it needs its keyword.
         let whole = i == 0 && j + 1 == n;
+        let mut embedded = false;
         if !whole {
-            let left_ok = i == 0 || (self.sep(i - 1) == Some(b' ') && sep != Some(b' '));
-            let right_ok = j + 1 == n || (self.sep(j) == Some(b' ') && sep != Some(b' '));
-            if !(left_ok && right_ok) {
-                return false;
+            let outer = [
+                i.checked_sub(1).map(|k| self.sep(k)),
+                (j + 1 < n).then(|| self.sep(j)),
+            ];
+            for o in outer.into_iter().flatten() {
+                if o != Some(b' ') {
+                    return false;
+                }
+                embedded |= o == sep;
             }
         }
+        let weak = |b: Base| if embedded { Base::Keyword } else { b };
         let mut digits = [0u8; 19];
         let mut lens = [0usize; 5];
         let mut nd = 0;
@@ -460,7 +469,7 @@ impl Scan<'_, '_> {
                 let base = if leading_zero {
                     Base::Keyword
                 } else {
-                    Base::Low
+                    weak(Base::Low)
                 };
                 let near = self.near(s, e);
                 let conf = grade(base, &near, class::NHS, class::REF, true);
@@ -470,7 +479,7 @@ impl Scan<'_, '_> {
                 }
             } else if lens == [10] && upn::uln_valid(digits) {
                 let near = self.near(s, e);
-                if let Some(conf) = grade(Base::Low, &near, class::ULN, class::REF, true) {
+                if let Some(conf) = grade(weak(Base::Low), &near, class::ULN, class::REF, true) {
                     self.emit(UK_ULN, conf, s, e, (2, 2));
                     return true;
                 }
@@ -478,11 +487,11 @@ impl Scan<'_, '_> {
         }
         // Payment card.
         if (13..=19).contains(&nd) && spaced && card::grouping_ok(lens) && card::is_valid(digits) {
-            let base = if lens.len() > 1 {
+            let base = weak(if lens.len() > 1 {
                 Base::Medium
             } else {
                 Base::Low
-            };
+            });
             let near = self.near(s, e);
             if let Some(conf) = grade(base, &near, class::CARD, class::REF, true) {
                 self.emit(PAYMENT_CARD, conf, s, e, (4, 4));

@@ -186,6 +186,21 @@ fn cards() {
 }
 
 #[test]
+fn numbers_inside_longer_lists_need_their_keyword() {
+    assert_eq!(
+        body("Card: 4111 1111 1111 1111 12/27"),
+        one(PAYMENT_CARD, High, "4111 **** **** 1111")
+    );
+    silent("4111 1111 1111 1111 12/27");
+    silent("Budget 4000 4100 4200 4300 4400 4500 4600");
+    assert_eq!(
+        body("NHS 401 023 2137 04/02/2016"),
+        one(NHS_NUMBER, High, "40* *** **37")
+    );
+    silent("1 401 023 2137");
+}
+
+#[test]
 fn card_negatives() {
     silent("4111 1111 1111 1112"); // Luhn fails
     silent("1234 5678 9012 3456");
@@ -294,6 +309,7 @@ fn dates_that_are_not_birth_dates() {
     silent("DOB 04/02/2099"); // in the future
     silent("DOB 31/02/2016"); // no such day
     silent("birthday party on 12th May");
+    silent("her birthday party on 12/05/2025");
 }
 
 // ---- Tables ----
@@ -318,6 +334,11 @@ fn table_headers_give_context() {
     assert!(scan_kind(TextKind::Table, "name: A | ref: 4010232137\n").is_empty());
     assert!(scan_kind(TextKind::Table, "name: A | tel: 4010232137\n").is_empty());
     assert!(scan_kind(TextKind::Table, "name: A | start: 04/02/2016\n").is_empty());
+    assert!(scan_kind(TextKind::Table, "notes: mobile 4010232137 | nhs: none\n").is_empty());
+    assert_eq!(
+        scan_kind(TextKind::Table, "notes: NHS no 4010232137 | phone: none\n"),
+        one(NHS_NUMBER, High, "40******37")
+    );
 }
 
 #[test]
