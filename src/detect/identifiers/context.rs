@@ -1,0 +1,461 @@
+//! Context words and proximity. A checksum says a number *could* be an
+//! identifier; the words around it say whether it *is* one (Purview's
+//! keyword lists within a proximity window, Presidio's context boost).
+//!
+//! Keywords are grouped in classes (bit flags): each identifier type has its
+//! own class, plus classes that argue *against* an identifier (phone
+//! numbers, order/invoice/reference numbers, non-birth dates). One
+//! Aho-Corasick automaton holds them all and runs only over a small window
+//! around a candidate, never over the whole text. In a table, the cell's
+//! column header is the context instead.
+
+use crate::detect::TextKind;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+
+/// Keyword classes, as bit flags so one keyword can serve several types.
+pub mod class {
+    pub const NINO: u16 = 1 << 0;
+    pub const NHS: u16 = 1 << 1;
+    pub const UPN: u16 = 1 << 2;
+    pub const ULN: u16 = 1 << 3;
+    pub const CARD: u16 = 1 << 4;
+    pub const IBAN: u16 = 1 << 5;
+    pub const BANK: u16 = 1 << 6;
+    pub const PASSPORT: u16 = 1 << 7;
+    pub const DOB: u16 = 1 << 8;
+    /// A phone number: never an identifier.
+    pub const PHONE: u16 = 1 << 9;
+    /// Order, invoice, reference, tracking, ISBN… numbers.
+    pub const REF: u16 = 1 << 10;
+    /// Dates that are not birth dates (start, meeting, deadline…).
+    pub const NOT_DOB: u16 = 1 << 11;
+    pub const COUNT: usize = 12;
+}
+
+use class::*;
+
+/// Bytes before a candidate searched for keywords.
+pub const BEFORE: usize = 100;
+/// Bytes after a candidate searched for keywords ("4010232137 (NHS)").
+pub const AFTER: usize = 40;
+
+/// The keyword lists (lower case; matched ASCII case-insensitively, on word
+/// boundaries except in table headers).
+const KEYWORDS: &[(&str, u16)] = &[
+    // National Insurance
+    ("national insurance", NINO),
+    ("national insurance number", NINO),
+    ("national insurance no", NINO),
+    ("nat ins", NINO),
+    ("ni", NINO),
+    ("n.i.", NINO),
+    ("n.i", NINO),
+    ("ni no", NINO),
+    ("ni number", NINO),
+    ("ni num", NINO),
+    ("nino", NINO),
+    ("insurance number", NINO),
+    // NHS (Purview's list includes date of birth)
+    ("nhs", NHS),
+    ("nhs no", NHS),
+    ("nhs number", NHS),
+    ("national health service", NHS),
+    ("patient", NHS),
+    ("patient id", NHS),
+    ("patient number", NHS),
+    ("patient no", NHS),
+    ("gp", NHS),
+    ("chi", NHS),
+    ("chi number", NHS),
+    ("h&c", NHS),
+    ("health and care number", NHS),
+    ("hospital number", NHS),
+    ("hospital no", NHS),
+    ("medical", NHS),
+    // Pupils and learners
+    ("upn", UPN),
+    ("upns", UPN),
+    ("unique pupil number", UPN),
+    ("pupil number", UPN),
+    ("pupil no", UPN),
+    ("uln", ULN),
+    ("ulns", ULN),
+    ("unique learner number", ULN),
+    ("learner number", ULN),
+    ("learner no", ULN),
+    ("lrs", ULN),
+    // Cards
+    ("card", CARD),
+    ("cards", CARD),
+    ("card number", CARD),
+    ("card no", CARD),
+    ("credit card", CARD),
+    ("debit card", CARD),
+    ("payment card", CARD),
+    ("visa", CARD),
+    ("mastercard", CARD),
+    ("master card", CARD),
+    ("amex", CARD),
+    ("american express", CARD),
+    ("maestro", CARD),
+    ("cvv", CARD),
+    ("cvc", CARD),
+    ("cv2", CARD),
+    ("long number", CARD),
+    ("pan", CARD),
+    ("expiry", CARD | NOT_DOB),
+    ("exp", CARD),
+    // Bank
+    ("iban", IBAN),
+    ("bic", IBAN),
+    ("swift", IBAN),
+    ("sort code", BANK),
+    ("sortcode", BANK),
+    ("sort-code", BANK),
+    ("s/c", BANK),
+    ("bank", BANK | IBAN),
+    ("bank details", BANK | IBAN),
+    ("bank account", BANK | IBAN),
+    ("account", BANK | IBAN),
+    ("account number", BANK | IBAN),
+    ("account no", BANK | IBAN),
+    ("acc no", BANK | IBAN),
+    ("acct", BANK | IBAN),
+    ("a/c", BANK | IBAN),
+    ("payee", BANK | IBAN),
+    // Passport
+    ("passport", PASSPORT),
+    ("passport number", PASSPORT),
+    ("passport no", PASSPORT),
+    ("travel document", PASSPORT),
+    // Date of birth
+    ("dob", DOB | NHS),
+    ("d.o.b", DOB | NHS),
+    ("d.o.b.", DOB | NHS),
+    ("date of birth", DOB | NHS),
+    ("date_of_birth", DOB | NHS),
+    ("dateofbirth", DOB | NHS),
+    ("birth date", DOB),
+    ("birth_date", DOB),
+    ("birthdate", DOB),
+    ("birth", DOB),
+    ("born", DOB),
+    // Phone numbers
+    ("tel", PHONE),
+    ("tel.", PHONE),
+    ("tel no", PHONE),
+    ("telephone", PHONE),
+    ("phone", PHONE),
+    ("phone number", PHONE),
+    ("ph", PHONE),
+    ("mobile", PHONE),
+    ("mob", PHONE),
+    ("mob.", PHONE),
+    ("cell", PHONE),
+    ("fax", PHONE),
+    ("call", PHONE),
+    ("ring", PHONE),
+    ("text", PHONE),
+    ("sms", PHONE),
+    ("whatsapp", PHONE),
+    ("landline", PHONE),
+    ("switchboard", PHONE),
+    ("ext", PHONE),
+    ("extension", PHONE),
+    ("contact number", PHONE),
+    ("t:", PHONE),
+    ("m:", PHONE),
+    ("f:", PHONE),
+    ("p:", PHONE),
+    ("dial", PHONE),
+    // Reference-like numbers
+    ("order", REF),
+    ("order no", REF),
+    ("order number", REF),
+    ("po", REF),
+    ("p.o.", REF),
+    ("purchase order", REF),
+    ("invoice", REF),
+    ("inv", REF),
+    ("ref", REF),
+    ("reference", REF),
+    ("tracking", REF),
+    ("parcel", REF),
+    ("consignment", REF),
+    ("isbn", REF),
+    ("issn", REF),
+    ("ticket", REF),
+    ("case", REF),
+    ("booking", REF),
+    ("receipt", REF),
+    ("transaction", REF),
+    ("serial", REF),
+    ("customer number", REF),
+    ("customer no", REF),
+    ("membership", REF),
+    ("licence", REF),
+    ("license", REF),
+    ("policy number", REF),
+    ("quote", REF),
+    ("urn", REF),
+    ("laestab", REF),
+    ("dfe", REF),
+    ("version", REF),
+    ("build", REF),
+    ("£", REF),
+    ("$", REF),
+    ("€", REF),
+    // Dates that are not birth dates
+    ("start date", NOT_DOB),
+    ("start", NOT_DOB),
+    ("started", NOT_DOB),
+    ("starting", NOT_DOB),
+    ("starts", NOT_DOB),
+    ("joined", NOT_DOB),
+    ("joining", NOT_DOB),
+    ("admission", NOT_DOB),
+    ("admitted", NOT_DOB),
+    ("leaving", NOT_DOB),
+    ("left", NOT_DOB),
+    ("meeting", NOT_DOB),
+    ("deadline", NOT_DOB),
+    ("due", NOT_DOB),
+    ("dated", NOT_DOB),
+    ("expires", NOT_DOB),
+    ("issued", NOT_DOB),
+    ("issue date", NOT_DOB),
+    ("appointment", NOT_DOB),
+    ("today", NOT_DOB),
+    ("sent", NOT_DOB),
+    ("wrote", NOT_DOB),
+    ("term", NOT_DOB),
+    ("holiday", NOT_DOB),
+];
+
+/// Distance in bytes from a candidate to the nearest keyword of each class,
+/// before and after it (`u32::MAX`: none in the window).
+#[derive(Debug, Clone, Copy)]
+pub struct Near {
+    before: [u32; COUNT],
+    after: [u32; COUNT],
+    /// The context came from the cell's column header in a table.
+    pub from_header: bool,
+}
+
+impl Near {
+    const NONE: u32 = u32::MAX;
+
+    fn empty() -> Self {
+        Near {
+            before: [Self::NONE; COUNT],
+            after: [Self::NONE; COUNT],
+            from_header: false,
+        }
+    }
+
+    fn record(dist: &mut [u32; COUNT], classes: u16, d: u32) {
+        for (i, slot) in dist.iter_mut().enumerate() {
+            if classes & (1 << i) != 0 && d < *slot {
+                *slot = d;
+            }
+        }
+    }
+
+    fn min_of(dist: &[u32; COUNT], classes: u16) -> Option<u32> {
+        dist.iter()
+            .enumerate()
+            .filter(|(i, _)| classes & (1 << i) != 0)
+            .map(|(_, &d)| d)
+            .min()
+            .filter(|&d| d != Self::NONE)
+    }
+
+    /// Nearest keyword of `classes` before the candidate.
+    pub fn before(&self, classes: u16) -> Option<u32> {
+        Self::min_of(&self.before, classes)
+    }
+
+    /// Nearest keyword of `classes` on either side.
+    pub fn either(&self, classes: u16) -> Option<u32> {
+        match (
+            Self::min_of(&self.before, classes),
+            Self::min_of(&self.after, classes),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The compiled keyword automaton.
+pub struct Keywords {
+    ac: AhoCorasick,
+    classes: Vec<u16>,
+    /// Whether each keyword ends in a letter or digit (then a word boundary must follow).
+    ends_alnum: Vec<bool>,
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+impl Keywords {
+    /// Builds the automaton (once per engine). The keyword list is a
+    /// constant, so the build cannot fail at run time; the unit tests build it.
+    pub fn new() -> Self {
+        let patterns: Vec<&str> = KEYWORDS.iter().map(|(k, _)| *k).collect();
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("static keyword list builds");
+        Keywords {
+            ac,
+            classes: KEYWORDS.iter().map(|(_, c)| *c).collect(),
+            ends_alnum: KEYWORDS
+                .iter()
+                .map(|(k, _)| k.bytes().last().is_some_and(is_word))
+                .collect(),
+        }
+    }
+
+    /// The classes named anywhere in `s` (no word boundaries: table headers
+    /// are short and often written `nhs_no`, `PupilUPN`, `DateOfBirth`).
+    pub fn classes_in(&self, s: &[u8]) -> u16 {
+        self.ac.find_iter(s).fold(0, |acc, m| {
+            acc | self
+                .classes
+                .get(m.pattern().as_usize())
+                .copied()
+                .unwrap_or(0)
+        })
+    }
+
+    /// The context of the candidate at `span` in `text`.
+    pub fn near(&self, text: &[u8], span: (usize, usize), kind: TextKind) -> Near {
+        let (start, end) = span;
+        let mut lo = start.saturating_sub(BEFORE);
+        let mut hi = end.saturating_add(AFTER).min(text.len());
+        let mut near = Near::empty();
+        if kind == TextKind::Table {
+            // Context stays within the row, and within the cell when the
+            // table has headers; the cell's header counts as right next to it.
+            let line_start = text
+                .get(..start)
+                .and_then(|b| memchr::memrchr(b'\n', b))
+                .map_or(0, |p| p + 1);
+            let line_end = text
+                .get(end..)
+                .and_then(|b| memchr::memchr(b'\n', b))
+                .map_or(text.len(), |p| end + p);
+            lo = lo.max(line_start);
+            hi = hi.min(line_end);
+            if let Some((header, value_start)) = cell_header(text, line_start, start) {
+                near.from_header = true;
+                Near::record(&mut near.before, self.classes_in(header), 0);
+                let cell_end = text
+                    .get(end..hi)
+                    .and_then(|b| memchr::memmem::find(b, b" | "))
+                    .map_or(hi, |p| end + p);
+                lo = lo.max(value_start);
+                hi = hi.min(cell_end);
+            }
+        }
+        if lo > hi || hi > text.len() {
+            return near;
+        }
+        for m in self.ac.find_iter(Input::new(text).range(lo..hi)) {
+            let (s, e) = (m.start(), m.end());
+            let idx = m.pattern().as_usize();
+            let left_ok = s == 0 || text.get(s - 1).is_none_or(|&b| !is_word(b));
+            let right_ok = !self.ends_alnum.get(idx).copied().unwrap_or(true)
+                || text.get(e).is_none_or(|&b| !is_word(b));
+            if !left_ok || !right_ok {
+                continue;
+            }
+            let classes = self.classes.get(idx).copied().unwrap_or(0);
+            if e <= start {
+                Near::record(&mut near.before, classes, dist(start - e));
+            } else if s >= end {
+                Near::record(&mut near.after, classes, dist(s - end));
+            }
+        }
+        near
+    }
+}
+
+impl Default for Keywords {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn dist(d: usize) -> u32 {
+    u32::try_from(d).unwrap_or(u32::MAX - 1)
+}
+
+/// In a table line (`header: value | header: value`), the column header of
+/// the cell holding the byte at `pos`, and where the cell's value starts.
+pub fn cell_header(text: &[u8], line_start: usize, pos: usize) -> Option<(&[u8], usize)> {
+    let before = text.get(line_start..pos)?;
+    let cell_start = memchr::memmem::rfind(before, b" | ").map_or(0, |p| p + 3);
+    let cell = before.get(cell_start..)?;
+    let colon = memchr::memmem::find(cell, b": ")?;
+    Some((cell.get(..colon)?, line_start + cell_start + colon + 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn near(t: &str, needle: &str, kind: TextKind) -> Near {
+        let s = t.find(needle).unwrap();
+        Keywords::new().near(t.as_bytes(), (s, s + needle.len()), kind)
+    }
+
+    #[test]
+    fn nearest_keyword_distances() {
+        let n = near("NHS number: 401 023 2137", "401", TextKind::Body);
+        assert_eq!(n.before(NHS), Some(2));
+        assert_eq!(n.before(PHONE), None);
+        let n = near("Tel: 01632 960001", "01632", TextKind::Body);
+        assert_eq!(n.before(PHONE), Some(2));
+        let n = near("4010232137 (NHS)", "4010232137", TextKind::Body);
+        assert_eq!(n.before(NHS), None);
+        assert_eq!(n.either(NHS), Some(2));
+    }
+
+    #[test]
+    fn word_boundaries() {
+        // "ni" inside "uniform", "tel" inside "hotel", "pan" inside "company".
+        let n = near("uniform hotel company 12345678", "1234", TextKind::Body);
+        assert_eq!(n.before(NINO | PHONE | CARD), None);
+        let n = near("NI: JT482291B", "JT", TextKind::Body);
+        assert_eq!(n.before(NINO), Some(2));
+    }
+
+    #[test]
+    fn table_cells_use_their_header() {
+        let t = "name: Amira Khan | dob: 04/02/2016 | upn: P801200216001";
+        let n = near(t, "04/02", TextKind::Table);
+        assert!(n.from_header);
+        assert_eq!(n.before(DOB), Some(0));
+        let n = near(t, "P8012", TextKind::Table);
+        assert_eq!(n.before(UPN), Some(0));
+        assert_eq!(n.before(DOB), None);
+        let n = near("nhs_no: 4010232137", "4010", TextKind::Table);
+        assert_eq!(n.before(NHS), Some(0));
+        // Words in the cell count too, words in other cells do not.
+        let n = near("notes: tel 4010232137 | nhs: 1", "4010", TextKind::Table);
+        assert_eq!(n.before(PHONE), Some(1));
+        assert_eq!(n.either(NHS), None);
+    }
+
+    #[test]
+    fn headerless_rows_do_not_see_other_rows() {
+        let t = "DOB | NHS\nAmira | 4010232137";
+        let n = near(t, "4010", TextKind::Table);
+        assert!(!n.from_header);
+        assert_eq!(n.before(NHS), None);
+    }
+}
