@@ -551,5 +551,11 @@ fn blank_line_after(bytes: &[u8], i: usize) -> bool {
     matches!(bytes.get(j), None | Some(b'\n'))
 }
 
+/// Realistic school prose for the detectors' throughput tests.
+#[cfg(test)]
+pub(crate) fn school_prose_for_bench(bytes: usize) -> String {
+    tests::school_prose(bytes)
+}
+
 #[cfg(test)]
 mod tests;
