@@ -1,0 +1,424 @@
+//! Tests of the special-category detector: what it must find (with its
+//! confidence and masked evidence) and, as much, what it must leave alone.
+
+use super::*;
+use crate::detect::Location;
+
+fn scan_kind(text: &str, kind: TextKind) -> Vec<Finding> {
+    let d = SpecialCategoryDetector::new();
+    let location = match kind {
+        TextKind::Subject => Location::Subject,
+        TextKind::Body => Location::Body,
+        _ => Location::Attachment("pupils.csv".into()),
+    };
+    let mut out = Vec::new();
+    d.scan(
+        &TextUnit {
+            location,
+            kind,
+            text,
+        },
+        &MessageContext::default(),
+        &mut out,
+    );
+    out
+}
+
+fn scan(text: &str) -> Vec<Finding> {
+    scan_kind(text, TextKind::Body)
+}
+
+/// Exactly one finding; returns (confidence, evidence).
+fn one(text: &str) -> (Confidence, String) {
+    let f = scan(text);
+    assert_eq!(f.len(), 1, "expected one finding in {text:?}, got {f:#?}");
+    assert_eq!(f[0].detector, "special_category");
+    assert_eq!(f[0].category, Category::PersonalData);
+    (f[0].confidence, f[0].evidence.clone())
+}
+
+/// Nothing that a rule would hold on (medium or above).
+fn silent(text: &str) {
+    let f: Vec<_> = scan(text)
+        .into_iter()
+        .filter(|f| f.confidence >= Confidence::Medium)
+        .collect();
+    assert!(f.is_empty(), "expected silence for {text:?}, got {f:#?}");
+}
+
+/// Nothing at all, not even low.
+fn none(text: &str) {
+    let f = scan(text);
+    assert!(f.is_empty(), "expected nothing for {text:?}, got {f:#?}");
+}
+
+// ---- Positives ----
+
+#[test]
+fn contract_example_11_safeguarding() {
+    let (c, e) = one(
+        "Hi,\nFollowing our call: Tyler Evans (Year 3) told his teacher he was left alone \
+         overnight again. Logged on CPOMS.\nDSL\n",
+    );
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "safeguarding term \"left alone\" about T**** E****");
+}
+
+#[test]
+fn html_body_variant_gives_same_evidence() {
+    // The HTML part turned into text has other line breaks: same evidence,
+    // so the engine's dedupe merges the two bodies.
+    let (_, e) = one(
+        "Hi,\nFollowing our call: Tyler Evans (Year 3) told his teacher he was left alone overnight again. Logged on CPOMS.\nDSL",
+    );
+    assert_eq!(e, "safeguarding term \"left alone\" about T**** E****");
+}
+
+#[test]
+fn health_terms_with_full_name_are_high() {
+    let (c, e) = one("Amira Khan needs her EpiPen with her on the trip.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "health term \"epipen\" about A**** K****");
+    let (c, e) = one("Just so you know, Leo Smith had a seizure at lunchtime.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "health term \"seizure\" about L**** S****");
+    let (c, _) = one("Jacob Wright is diabetic and will need a snack at 10.");
+    assert_eq!(c, Confidence::High);
+}
+
+#[test]
+fn sen_terms() {
+    let (c, e) = one("The EHCP annual review for Oliver Brown (Y5) is on Tuesday.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "SEN term \"ehcp\" about O**** B****");
+    let (c, e) = one("Sophie Turner has been placed on SEN support this term.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "SEN term \"sen support\" about S**** T****");
+    // SEND is weak on its own: medium with a name in the sentence.
+    let (c, _) = one("Isla Green is one of our SEND pupils in 4B.");
+    assert_eq!(c, Confidence::Medium);
+}
+
+#[test]
+fn title_and_surname_counts() {
+    let (c, e) = one("Mr Shah has been signed off with depression until half term.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "health term \"depression\" about Mr S****");
+    let (c, e) = one("We have made a LADO referral about Mr Jenkins following the allegation.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "safeguarding term \"LADO\" about Mr J****");
+}
+
+#[test]
+fn looked_after_fsm_exclusion() {
+    let (c, e) = one("Daniel Price is a looked-after child and his PEP is due.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "looked-after term \"looked-after\" about D**** P****");
+    let (c, e) = one("Can you check whether Ella Moore is eligible for free school meals?");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(
+        e,
+        "free-school-meals term \"free school meals\" about E**** M****"
+    );
+    let (c, e) = one("Following the incident, Kai Robinson faces a permanent exclusion.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(
+        e,
+        "exclusion term \"permanent exclusion\" about K**** R****"
+    );
+    let (_, e) = one("Nathan Hill (Year 9) will start a managed move on Monday.");
+    assert_eq!(e, "exclusion term \"managed move\" about N**** H****");
+}
+
+#[test]
+fn acronyms_match_case_sensitively() {
+    let (c, e) = one("Ruby Clarke (Y2) is CLA and has a new social worker.");
+    assert_eq!(c, Confidence::High);
+    assert!(e.contains("about R**** C****"), "{e}");
+    // "send" the verb is never SEND; "pep talk" is not a PEP.
+    none("Tyler Evans, please send the forms back by Friday.");
+    none("Amira Khan gave the team a pep talk.");
+    none("Could Tyler Evans send me the mash recipe?");
+}
+
+#[test]
+fn shouted_text_is_not_an_acronym() {
+    none("TYLER EVANS PLEASE SEND YOUR FORMS TO THE OFFICE.");
+}
+
+#[test]
+fn given_name_alone_is_medium_with_strong_term() {
+    let (c, e) = one("Amira's EpiPen is in the office cupboard.");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(e, "health term \"epipen\" about A****");
+    // With a class reference it is as good as a full name.
+    let (c, _) = one("Amira (Year 3) has a nut allergy.");
+    assert_eq!(c, Confidence::High);
+}
+
+#[test]
+fn paragraph_proximity_is_medium() {
+    let (c, e) = one(
+        "I met with Oliver Brown's mum this morning. She is worried about the move.\n\
+         The EHCP paperwork still hasn't arrived from the LA.",
+    );
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(e, "SEN term \"ehcp\" about O**** B****");
+}
+
+#[test]
+fn subject_is_one_sentence() {
+    let f = scan_kind("Tyler Evans - CP plan review", TextKind::Subject);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].location, Location::Subject);
+    assert_eq!(f[0].confidence, Confidence::High);
+}
+
+#[test]
+fn two_people_two_findings_many_people_one() {
+    let f = scan("Leo Smith and Amira Khan both have asthma inhalers in the medical room.");
+    assert_eq!(f.len(), 2);
+    let mut text = String::new();
+    for n in [
+        "Leo Smith",
+        "Amira Khan",
+        "Oscar Hall",
+        "Ella Moore",
+        "Jack Reid",
+    ] {
+        text.push_str(&format!("{n} has an EHCP.\n\n"));
+    }
+    let f = scan(&text);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].count, 5);
+    assert_eq!(
+        f[0].evidence,
+        "SEN term \"ehcp\" about L**** S**** and 4 other people"
+    );
+}
+
+#[test]
+fn staff_member_with_role_term_but_pupil_still_found() {
+    // Mrs Evans is the SENCo; Leo is the subject.
+    let (_, e) = one("Mrs Evans, our SENCo, has started the EHC needs assessment for Leo Smith.");
+    assert_eq!(e, "SEN term \"ehc needs assessment\" about L**** S****");
+}
+
+#[test]
+fn disclosure_from_a_pupil_keeps_the_pupil() {
+    let (c, e) =
+        one("A disclosure was made by Tyler Evans this morning about bruising on his arm.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "safeguarding term \"bruising\" about T**** E****");
+}
+
+// ---- Tables ----
+
+#[test]
+fn table_rows_with_terms_and_flags() {
+    let f = scan_kind("name: Amira Khan | sen: EHCP\n", TextKind::Table);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].confidence, Confidence::High);
+    assert_eq!(f[0].evidence, "SEN term \"ehcp\" about A**** K****");
+
+    let f = scan_kind("name: Khan, Amira | fsm: Y | sen: N\n", TextKind::Table);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f[0].evidence,
+        "free-school-meals term \"fsm\" about K**** A****"
+    );
+
+    let f = scan_kind("forename: Leo | surname: Smith | sen: K\n", TextKind::Table);
+    assert_eq!(f.len(), 1);
+    assert!(f[0].evidence.starts_with("SEN term \"sen\""));
+}
+
+#[test]
+fn table_negative_flags_and_no_names_are_silent() {
+    assert!(scan_kind(
+        "name: Amira Khan | fsm: N | sen: N | lac: No\n",
+        TextKind::Table
+    )
+    .is_empty());
+    assert!(scan_kind("name: Amira Khan | allergies: None\n", TextKind::Table).is_empty());
+    assert!(scan_kind("year: 3 | sen: K | fsm: Y\n", TextKind::Table).is_empty());
+}
+
+#[test]
+fn big_register_is_one_finding() {
+    let mut t = String::new();
+    for i in 0..100 {
+        t.push_str(&format!("name: Pupil Number{i} | medical: asthma\n"));
+        t.push_str("name: Amira Khan | sen: EHCP\n");
+    }
+    let f = scan_kind(&t, TextKind::Table);
+    assert_eq!(f.len(), 1);
+    assert!(f[0].count >= 2);
+}
+
+// ---- Hard negatives ----
+
+#[test]
+fn contract_example_12_send_report() {
+    none("Governors, the updated SEND information report is now on the website for the meeting.");
+}
+
+#[test]
+fn newsletters_and_policies() {
+    none("Our SEND policy has been updated and is available on the school website.");
+    none("It is Diabetes Awareness Week: we will be raising money in our Friday assembly.");
+    none("The pupil premium strategy statement for 2025-26 has been published.");
+    none("All staff must complete child protection training before September.");
+    none("Please read the updated Child Protection and Safeguarding Policy.");
+    none("We are a nut-free school because some pupils have severe allergies.");
+    none("Our school nurse will be in on Tuesday to check inhalers and EpiPens are in date.");
+    none("Parents can apply for free school meals online at the council website.");
+}
+
+#[test]
+fn named_staff_doing_generic_things() {
+    silent("Mrs Patel will lead child protection training for all staff on Monday.");
+    silent("Mrs Patel will lead on child protection this year.");
+    silent("Please contact Mrs Evans, our SENCo, with any questions about SEND.");
+    silent("Our DSL is Mr Shah; in his absence speak to Mrs Patel about safeguarding.");
+    silent("Mr Shah is our Designated Safeguarding Lead.");
+    silent("Sarah Jones (SENCo) is leading the SEND review.");
+    silent("Thanks to Mrs Patel for running the mental health workshop.");
+}
+
+#[test]
+fn greetings_and_sign_offs_are_not_the_subject() {
+    silent("Dear Mrs Evans,\n\nPlease find the SEND information attached.\n\nKind regards,\nSarah Jones\nSENCo");
+    silent("Hi Tom,\nCan we talk about safeguarding at the next meeting?\nThanks,\nAmira");
+    silent("Kind regards,\n\nMr Shah\nDesignated Safeguarding Lead\nGreenlane Primary");
+}
+
+#[test]
+fn no_person_no_finding() {
+    none("A pupil in Year 3 was left alone overnight; this has been logged on CPOMS.");
+    none("One child has an EpiPen; please make sure it goes on the trip.");
+}
+
+#[test]
+fn words_that_look_like_names() {
+    none("Will you send me the EHCP paperwork?");
+    none("The Summer Term EHCP reviews start in June.");
+    none("Grace and courtesy: our behaviour policy on exclusions.");
+}
+
+#[test]
+fn looked_after_the_class_is_not_looked_after() {
+    none("Mrs Evans looked after the class while I was at the hospital appointment.");
+}
+
+#[test]
+fn never_panics_on_odd_text() {
+    let d = SpecialCategoryDetector::new();
+    let samples = [
+        "",
+        "EHCP",
+        "é EHCP é",
+        "Tyler\u{301} Evans EHCP",
+        "Mrs\nEHCP",
+        "name: | sen: K",
+        "name: Ä | sen: EHCP\n\n\n",
+        "…CPOMS…Tyler Évans’s ÉHCP",
+        "Amira (Year",
+        "CPOMS.",
+        ". CPOMS",
+        "\u{2022} Tyler Evans EpiPen",
+    ];
+    for s in samples {
+        for kind in [
+            TextKind::Body,
+            TextKind::Subject,
+            TextKind::Table,
+            TextKind::Attachment,
+        ] {
+            let mut out = Vec::new();
+            d.scan(
+                &TextUnit {
+                    location: Location::Body,
+                    kind,
+                    text: s,
+                },
+                &MessageContext::default(),
+                &mut out,
+            );
+        }
+    }
+}
+
+// ---- Throughput ----
+
+/// Realistic school prose: newsletters, staff notices, some pupil mail.
+pub(crate) fn school_prose(bytes: usize) -> String {
+    let paragraphs = [
+        "Dear Parents and Carers,\n\nWhat a busy half term it has been! Year 4 enjoyed their trip to the \
+         museum and Year 6 have been working hard on their SATs revision. Please remember to send in \
+         reply slips for the residential by Friday.\n\n",
+        "Our SEND information report and the updated Safeguarding Policy are on the website. If you have \
+         any concerns about your child, please speak to the class teacher or our SENCo, Mrs Evans.\n\n",
+        "Staff reminder: child protection training is on Monday after school in the hall. Mrs Patel will \
+         lead the session. Please also complete the online Prevent module by the end of the month.\n\n",
+        "Hi Sarah,\nCould you send me the updated seating plan for 5B and the reading group lists? \
+         I will print them before the lesson tomorrow morning.\nThanks,\nTom\n\n",
+        "Lunch menu: the kitchen will be serving roast chicken on Wednesday and fish on Friday. \
+         Pupils with allergies should speak to the office. Free school meals applications are open.\n\n",
+        "Following our call: Tyler Evans (Year 3) told his teacher he was left alone overnight again. \
+         Logged on CPOMS.\n\n",
+        "The football team won 3-1 against St Mary's on Thursday. Well done to everyone who played and \
+         thank you to the parents who came to support. Training resumes next week at 3.15pm.\n\n",
+    ];
+    let mut s = String::with_capacity(bytes + 1024);
+    let mut i = 0;
+    while s.len() < bytes {
+        s.push_str(paragraphs[i % paragraphs.len()]);
+        i += 1;
+    }
+    s
+}
+
+#[test]
+#[ignore = "throughput measurement: cargo test --release --lib -- --ignored --nocapture"]
+fn throughput_special() {
+    let d = SpecialCategoryDetector::new();
+    let text = school_prose(8 << 20);
+    let unit = TextUnit {
+        location: Location::Body,
+        kind: TextKind::Body,
+        text: &text,
+    };
+    let ctx = MessageContext::default();
+    let mut out = Vec::new();
+    d.scan(&unit, &ctx, &mut out); // warm up
+    let rounds = 5;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        out.clear();
+        d.scan(&unit, &ctx, &mut out);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mbps = (text.len() * rounds) as f64 / secs / 1e6;
+    // And as 20 KB messages, each its own unit.
+    let msg = &text[..floor_boundary(&text, 20_000)];
+    let n = 2000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        out.clear();
+        d.scan(
+            &TextUnit {
+                location: Location::Body,
+                kind: TextKind::Body,
+                text: msg,
+            },
+            &ctx,
+            &mut out,
+        );
+    }
+    let per_s = n as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "special_category: {mbps:.0} MB/s on {} MB of school prose; {per_s:.0} msgs/s of 20 KB",
+        text.len() >> 20
+    );
+}
