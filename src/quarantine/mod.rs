@@ -13,6 +13,7 @@ pub mod relay;
 mod service;
 pub mod sqlite;
 pub mod store;
+pub mod view;
 
 pub use service::{open, parse_when, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY};
 pub use store::{Filter, Record, State, Store, StoredFinding};

@@ -87,8 +87,12 @@ pub fn send(
         .timeout(Some(timeout))
         .hello_name(ClientId::Domain(hello_name()))
         .build();
+    let wire = to_crlf(bytes);
+    // lettre always ends DATA with CRLF "." CRLF; drop the message's own
+    // final CRLF so the recipient gets the original bytes, not one more line.
+    let wire = wire.strip_suffix(b"\r\n").unwrap_or(&wire);
     transport
-        .send_raw(&envelope, &to_crlf(bytes))
+        .send_raw(&envelope, wire)
         .map(|_| ())
         .map_err(|e| RelayError::Smtp {
             relay: relay.to_string(),

@@ -233,7 +233,13 @@ impl Quarantine {
     /// Sends whatever notices are due now (the commands call this; `serve`
     /// has the thread).
     pub fn flush_outbox(&self) -> Result<outbox::Pass, QuarantineError> {
-        self.outbox().deliver_due(now())
+        self.flush_outbox_at(now())
+    }
+
+    /// Sends whatever notices are due at `at` (tests use a later time to
+    /// reach a retry without waiting for the backoff).
+    pub fn flush_outbox_at(&self, at: i64) -> Result<outbox::Pass, QuarantineError> {
+        self.outbox().deliver_due(at)
     }
 
     fn record_from(&self, req: &HoldRequest<'_>, action: Action, at: i64) -> Record {

@@ -213,8 +213,21 @@ fn read_entry(r: &Row<'_>) -> rusqlite::Result<audit::Entry> {
 impl SqliteStore {
     /// Opens (creating and migrating) `data_dir/quarantine.db`.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, QuarantineError> {
-        std::fs::create_dir_all(data_dir)?;
-        Self::open_file(&data_dir.join(DB_FILE))
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        // Held mail is personal data: the folder and the database are for
+        // the milter's user only (SQLite gives -wal/-shm the same mode).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)?;
+        Self::open_file(&path)
     }
 
     /// Opens (creating and migrating) the database at `path`.
