@@ -525,8 +525,9 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             if let Some(r) = relay {
                 q.set_relay(&r)?;
             }
-            let until = time::OffsetDateTime::now_utc().unix_timestamp();
-            let since = until - i64::from(hours) * 3600;
+            // +1: include what happened in this very second.
+            let until = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+            let since = until - 1 - i64::from(hours) * 3600;
             let d = q.digest(since, until, print)?;
             if print {
                 writeln!(

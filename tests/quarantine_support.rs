@@ -164,13 +164,13 @@ pub fn config(relay: &str) -> Config {
     .expect("test config")
 }
 
-/// A config file for the CLI.
+/// A config file for the CLI, with the data directory `data` beside it.
 pub fn write_config(dir: &std::path::Path, relay: &str, extra: &str) -> std::path::PathBuf {
     let p = dir.join("dlp-milter.toml");
     std::fs::write(
         &p,
         format!(
-            "[organisation]\nname = \"Green Lane Primary\"\n\
+            "data_dir = \"data\"\n[organisation]\nname = \"Green Lane Primary\"\n\
              [quarantine]\nrelay = \"{relay}\"\nrelay_timeout_secs = 5\n{extra}\
              [notice]\nfrom = \"Data Protection <dpo-notices@school.sch.uk>\"\n\
              dpo = \"dpo@school.sch.uk\"\n"
