@@ -212,9 +212,8 @@ pub struct Verified {
 /// `prev_hash` equal to the previous entry's hash, each hash recomputed.
 pub fn verify<I: IntoIterator<Item = Entry>>(entries: I) -> Result<Verified, Broken> {
     let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1i64;
     let mut count = 0u64;
-    for e in entries {
+    for (expected_seq, e) in (1i64..).zip(entries) {
         if e.seq != expected_seq {
             return Err(Broken {
                 seq: e.seq,
@@ -234,7 +233,6 @@ pub fn verify<I: IntoIterator<Item = Entry>>(entries: I) -> Result<Verified, Bro
             });
         }
         prev = e.hash;
-        expected_seq += 1;
         count += 1;
     }
     Ok(Verified {

@@ -39,7 +39,7 @@ fn fixture(extra: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let sink = support::Sink::start();
-    let config = support::write_config(dir.path(), &sink.addr, &format!("{extra}"));
+    let config = support::write_config(dir.path(), &sink.addr, extra);
     let cfg = dlp_milter::config::Config::load(&config).unwrap();
     let q = Quarantine::open(&cfg, &data).unwrap();
     let mut ids = Vec::new();

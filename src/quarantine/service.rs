@@ -911,6 +911,13 @@ impl HoldStore for Quarantine {
         if verdict == Action::Hold {
             return self.hold(req).map(|_| ());
         }
+        // Clean mail is not an incident: no record, no audit noise.
+        if verdict == Action::Accept
+            && req.report.decision.findings.is_empty()
+            && req.report.decision.unscanned_rules.is_empty()
+        {
+            return Ok(());
+        }
         let at = now();
         let rec = self.record_from(req, verdict, at);
         let notices = if verdict == Action::Rewrite {
