@@ -86,6 +86,8 @@ pub enum MarkerError {
     BadMac,
     #[error("no marker key")]
     NoKey,
+    #[error("marker already used")]
+    Replayed,
 }
 
 /// Unfolds and collapses whitespace so the same header compares equal whether
@@ -207,6 +209,43 @@ pub fn verify_released(headers: &[(String, String)], key: &[u8]) -> bool {
     verify(headers, key, Kind::Release, now()).is_ok()
 }
 
+/// Marker ids the milter has already accepted, so a release (or notice)
+/// passes once: a second message carrying the same valid marker (a resend by
+/// the MTA after a lost answer, or a replay) is scanned like any other.
+/// In memory: after a restart, a marker could pass again within its
+/// [`MAX_AGE_SECS`].
+#[derive(Debug, Default)]
+pub struct SeenMarkers {
+    seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl SeenMarkers {
+    /// True the first time `v.id` is offered; false for a repeat.
+    pub fn first_use(&self, v: &Verified, now: i64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget ids whose markers can no longer verify anyway.
+        seen.retain(|_, issued| now.saturating_sub(*issued) <= MAX_AGE_SECS + MAX_SKEW_SECS);
+        seen.insert(v.id.clone(), v.issued_at).is_none()
+    }
+}
+
+/// [`verify`], then [`SeenMarkers::first_use`]: what the milter calls to
+/// decide whether to let a message through unscanned.
+pub fn accept_once(
+    headers: &[(String, String)],
+    key: &[u8],
+    kind: Kind,
+    seen: &SeenMarkers,
+    now: i64,
+) -> Result<Verified, MarkerError> {
+    let v = verify(headers, key, kind, now)?;
+    if seen.first_use(&v, now) {
+        Ok(v)
+    } else {
+        Err(MarkerError::Replayed)
+    }
+}
+
 /// The header block of a raw message as (name, unfolded value) pairs, in order.
 /// Lenient: stops at the first blank line or at a line that is not a header.
 pub fn parse_headers(raw: &[u8]) -> Vec<(String, String)> {
@@ -315,6 +354,20 @@ mod tests {
         );
         assert!(!verify_released(&h, &key));
         assert!(!verify_released(&with, &[]));
+    }
+
+    #[test]
+    fn accepted_once() {
+        let key = [7u8; 32];
+        let mut h = hdrs(MSG);
+        let v = sign(&key, Kind::Release, "R-2", 1000, &h).unwrap();
+        h.insert(0, (RELEASE_HEADER.into(), v));
+        let seen = SeenMarkers::default();
+        assert!(accept_once(&h, &key, Kind::Release, &seen, 1001).is_ok());
+        assert_eq!(
+            accept_once(&h, &key, Kind::Release, &seen, 1002),
+            Err(MarkerError::Replayed)
+        );
     }
 
     #[test]

@@ -523,7 +523,7 @@ impl Quarantine {
             .store
             .raw(id)?
             .ok_or_else(|| QuarantineError::NoContent(id.to_string()))?;
-        let sent = release_bytes(&raw, &self.key, &release_id, id, at).and_then(|bytes| {
+        let sent = release_bytes(&raw, &self.key, &release_id, &started, at).and_then(|bytes| {
             relay::send(
                 &relay_addr,
                 &started.sender,
@@ -809,24 +809,49 @@ fn must_be_held(r: &Record) -> Result<(), QuarantineError> {
     }
 }
 
-/// The bytes to re-inject: the release marker, a Message-ID if the original
-/// had none (the marker is bound to it), then the original bytes unchanged.
+/// The bytes to re-inject: the release marker, then any of Message-ID, Date
+/// and From the original lacked, then the original bytes unchanged.
+///
+/// Why add headers: the marker is bound to them, and Postfix's cleanup adds
+/// the missing ones for mail from localhost before the milter sees the
+/// headers; added here, the milter sees exactly what was signed.
 fn release_bytes(
     raw: &[u8],
     key: &[u8],
     release_id: &str,
-    reference: &str,
+    rec: &Record,
     at: i64,
 ) -> Result<Vec<u8>, QuarantineError> {
     let mut headers = marker::parse_headers(raw);
+    let has = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && !v.trim().is_empty())
+    };
+    let mut added: Vec<(String, String)> = Vec::new();
+    if !has(&headers, "message-id") {
+        added.push((
+            "Message-ID".into(),
+            format!("<{}.{release_id}@dlp-milter.invalid>", rec.id),
+        ));
+    }
+    if !has(&headers, "date") {
+        let date = time::OffsetDateTime::from_unix_timestamp(rec.created_at)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc2822)
+                    .ok()
+            })
+            .unwrap_or_else(|| "Thu, 01 Jan 1970 00:00:00 +0000".into());
+        added.push(("Date".into(), date));
+    }
+    if !has(&headers, "from") && !rec.sender.is_empty() {
+        added.push(("From".into(), format!("<{}>", rec.sender)));
+    }
     let mut prefix = String::new();
-    let has_mid = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("message-id") && !v.trim().is_empty());
-    if !has_mid {
-        let mid = format!("<{}.{release_id}@dlp-milter.invalid>", reference);
-        prefix = format!("Message-ID: {mid}\r\n");
-        headers.insert(0, ("Message-ID".into(), mid));
+    for (i, (n, v)) in added.into_iter().enumerate() {
+        prefix.push_str(&format!("{n}: {v}\r\n"));
+        headers.insert(i, (n, v));
     }
     let value = marker::sign(key, marker::Kind::Release, release_id, at, &headers)
         .ok_or_else(|| QuarantineError::Other("cannot sign the release marker (no key)".into()))?;
@@ -983,11 +1008,27 @@ mod tests {
     fn release_bytes_add_marker_and_missing_message_id() {
         let key = [3u8; 32];
         let raw = b"From: a@b\r\nSubject: x\r\n\r\nhello\r\n";
-        let out = release_bytes(raw, &key, "R-1", "Q-1", 100).unwrap();
+        let rec: Record = serde_json::from_value(serde_json::json!({
+            "id": "Q-1", "action": "hold", "state": "held", "created_at": 0,
+            "expires_at": null, "queue_id": null, "sender": "a@b", "recipients": ["c@d"],
+            "recipient_count": 1, "auth_user": null, "client_addr": null, "message_id": null,
+            "subject": null, "severity": null, "rule_ids": [], "findings": [],
+            "raw_sha256": null, "raw_size": 0, "has_content": true, "content_erased_at": null,
+            "state_changed_at": null, "state_changed_by": null, "state_reason": null,
+            "release_id": null, "release_started_at": null
+        }))
+        .unwrap();
+        let out = release_bytes(raw, &key, "R-1", &rec, 100).unwrap();
         assert!(out.ends_with(raw));
         let h = marker::parse_headers(&out);
         assert_eq!(h[0].0, marker::RELEASE_HEADER);
         assert_eq!(h[1].0, "Message-ID");
+        assert_eq!(
+            h[2],
+            ("Date".into(), "Thu, 01 Jan 1970 00:00:00 +0000".into())
+        );
+        // From was present: the original one follows, none added.
+        assert_eq!(h[3], ("From".into(), "a@b".into()));
         assert!(marker::verify(&h, &key, marker::Kind::Release, 110).is_ok());
     }
 }
