@@ -76,6 +76,36 @@ impl Default for NoticeConfig {
     }
 }
 
+impl NoticeConfig {
+    /// Checks the section: addresses parse, the severity is known. Called
+    /// when the quarantine opens, and usable by a config test.
+    pub fn validate(&self) -> Result<(), NoticeError> {
+        if self.from.parse::<Mailbox>().is_err() {
+            return Err(NoticeError::Config(format!(
+                "notice.from {:?} is not a valid address",
+                self.from
+            )));
+        }
+        if let Some(d) = &self.dpo {
+            if d.parse::<Mailbox>().is_err() {
+                return Err(NoticeError::Config(format!(
+                    "notice.dpo {d:?} is not a valid address"
+                )));
+            }
+        }
+        if !matches!(
+            self.dpo_alert_min_severity.as_str(),
+            "low" | "medium" | "high"
+        ) {
+            return Err(NoticeError::Config(format!(
+                "notice.dpo_alert_min_severity must be low, medium or high, not {:?}",
+                self.dpo_alert_min_severity
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A notice that could not be built.
 #[derive(Debug, Error)]
 pub enum NoticeError {

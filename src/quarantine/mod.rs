@@ -47,6 +47,15 @@ impl Default for QuarantineConfig {
     }
 }
 
+impl QuarantineConfig {
+    /// Checks the section (the relay's form); called when the quarantine
+    /// opens, and usable by a config test.
+    pub fn validate(&self) -> Result<(), QuarantineError> {
+        relay::parse_relay(&self.relay)?;
+        Ok(())
+    }
+}
+
 /// Why a quarantine operation failed. From [`HoldStore::hold`], any error
 /// means the message is *not* stored: the milter must answer TEMPFAIL.
 #[derive(Debug, Error)]

@@ -147,19 +147,9 @@ impl Quarantine {
         key: Vec<u8>,
     ) -> Result<Quarantine, QuarantineError> {
         let n = &config.notice;
-        let dpo_alert_rank = severity_rank(&n.dpo_alert_min_severity).ok_or_else(|| {
-            QuarantineError::Config(format!(
-                "notice.dpo_alert_min_severity must be low, medium or high, not {:?}",
-                n.dpo_alert_min_severity
-            ))
-        })?;
-        relay::parse_relay(&config.quarantine.relay)?;
-        if n.from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(QuarantineError::Config(format!(
-                "notice.from {:?} is not a valid address",
-                n.from
-            )));
-        }
+        n.validate()?;
+        config.quarantine.validate()?;
+        let dpo_alert_rank = severity_rank(&n.dpo_alert_min_severity).unwrap_or(2);
         let (templates, warnings) = Templates::load(n.templates_dir.as_deref());
         for w in warnings {
             tracing::warn!("{w}");
