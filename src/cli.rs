@@ -223,7 +223,16 @@ pub fn load_config(path: Option<&Path>) -> Result<Config> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Quarantine { command } => quarantine_command(command),
+        Command::Quarantine { command } => match quarantine_command(command) {
+            // `quarantine list | head`: the reader left; not an error.
+            Err(e)
+                if e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+            {
+                Ok(ExitCode::SUCCESS)
+            }
+            other => other,
+        },
         Command::Audit {
             command: AuditCommand::Verify { common },
         } => audit_verify(&common),
