@@ -63,8 +63,11 @@ fn acknowledged_holds_survive_sigkill() {
     let exe = std::env::current_exe().unwrap();
     let mut acked: Vec<(String, usize)> = Vec::new();
     let mut base = 0usize;
-    let rounds = 6;
-    for round in 0..rounds {
+    // Six kills; more if a loaded machine acknowledged too few to prove anything.
+    let mut rounds = 0;
+    while rounds < 6 || (acked.len() < 20 && rounds < 15) {
+        let round = rounds;
+        rounds += 1;
         let mut child = Command::new(&exe)
             .args([
                 "kill_child_mode",

@@ -6,6 +6,11 @@
 //! Every method that changes something also appends its audit entry in the
 //! same transaction: a record never exists without the entry that explains
 //! it, and an entry never claims a change that did not happen.
+//!
+//! For a server backend (PostgreSQL): `update` maps to `SELECT ... FOR
+//! UPDATE` then the check; appending to the audit chain must be serialised
+//! across hosts (e.g. `LOCK TABLE audit IN EXCLUSIVE MODE` or an advisory
+//! lock inside the transaction), because each entry hashes the previous one.
 
 use super::QuarantineError;
 use crate::audit;
