@@ -144,7 +144,13 @@ fn show_is_masked_and_reveal_is_audited() {
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("AB ** ** ** C"), "{s}");
-    for secret in ["AB123456C", "Jane Doe", "943 476 5919", "parent1@gmail.com"] {
+    for secret in [
+        "AB123456C",
+        "Jane Doe",
+        "943 476 5919",
+        "parent1@gmail.com",
+        "jane-doe-sen.pdf",
+    ] {
         assert!(!s.contains(secret), "masked show leaks {secret}:\n{s}");
     }
     assert!(s.contains("*@gmail.com"));
@@ -158,6 +164,7 @@ fn show_is_masked_and_reveal_is_audited() {
     assert!(s.contains("AB123456C") && s.contains("parent1@gmail.com"));
     assert!(s.contains("revealed by dpo-anna"), "{s}");
     let o = run(c, &["quarantine", "show", id, "--format", "json"]);
+    assert!(!stdout(&o).contains("jane-doe-sen.pdf"));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     let actors: Vec<String> = v["audit"]
         .as_array()

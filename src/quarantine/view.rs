@@ -1,12 +1,14 @@
 //! How records look on the DPO's terminal: `list` (text table or one JSON
 //! object per line) and `show` (masked unless revealed).
 //!
-//! Masked means: findings show only masked evidence, recipients only their
-//! domains, and the subject only when no finding was made in it. `--reveal`
+//! Masked means: findings show only masked evidence and no attachment names
+//! (a file name like "J Smith SEN plan.pdf" is personal data itself),
+//! recipients only their domains, and the subject only when no finding was
+//! made in it. `--reveal`
 //! (audited) shows the full recipient list, the subject and the message.
 
 use super::service::{rfc3339, Shown};
-use super::store::Record;
+use super::store::{Record, StoredFinding};
 use serde_json::json;
 use std::fmt::Write;
 
@@ -80,6 +82,20 @@ fn domains(recipients: &[String]) -> Vec<String> {
     out
 }
 
+/// Findings as shown: attachment names withheld unless revealed.
+fn findings_shown(r: &Record, revealed: bool) -> Vec<StoredFinding> {
+    r.findings
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if !revealed && f.location.starts_with("attachment:") {
+                f.location = "attachment:(name withheld; --reveal shows it)".into();
+            }
+            f
+        })
+        .collect()
+}
+
 fn subject_shown(r: &Record, revealed: bool) -> String {
     match (&r.subject, revealed) {
         (None, _) if !r.has_content && r.content_erased_at.is_some() => "(erased)".into(),
@@ -115,7 +131,7 @@ pub fn show_json(s: &Shown) -> String {
         "message_id": r.message_id,
         "severity": r.severity,
         "rule_ids": r.rule_ids,
-        "findings": r.findings,
+        "findings": findings_shown(r, revealed),
         "size": r.raw_size,
         "sha256": r.raw_sha256,
         "state_changed_at": opt_time(r.state_changed_at),
@@ -188,7 +204,7 @@ pub fn show_text(s: &Shown) -> String {
         r.raw_sha256.as_deref().unwrap_or("-")
     );
     let _ = writeln!(o, "Findings (evidence masked):");
-    for f in &r.findings {
+    for f in &findings_shown(r, revealed) {
         let _ = writeln!(
             o,
             "  - rule {} [{}] {} in {}: {} (x{}, {} confidence)",
