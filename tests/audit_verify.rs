@@ -112,3 +112,40 @@ fn rehashed_entry_breaks_the_next_link() {
     assert!(!ok);
     assert!(err.contains("broken at entry 3"), "{err}");
 }
+
+#[test]
+fn concurrent_writers_keep_one_chain() {
+    // Two handles on one database (like serve and a DPO's command), several
+    // threads each: every append reads the last hash and writes the next
+    // one under the write lock, so the chain stays a single line.
+    let d = tempfile::tempdir().unwrap();
+    let cfg = support::config(&support::dead_relay());
+    let a = std::sync::Arc::new(Quarantine::open(&cfg, d.path()).unwrap());
+    let b = std::sync::Arc::new(Quarantine::open(&cfg, d.path()).unwrap());
+    let mut threads = Vec::new();
+    for t in 0..4 {
+        let q = if t % 2 == 0 { a.clone() } else { b.clone() };
+        threads.push(std::thread::spawn(move || {
+            for n in 0..15 {
+                let raw = support::held_message(t * 100 + n);
+                let env = support::envelope(n);
+                let rep = support::report("s");
+                let id = q
+                    .hold(&HoldRequest {
+                        raw: &raw,
+                        envelope: &env,
+                        report: &rep,
+                    })
+                    .unwrap()
+                    .id;
+                q.show(&id, "dpo", false).unwrap();
+            }
+        }));
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (ok, out, err) = verify(d.path());
+    assert!(ok, "{out}{err}");
+    assert!(out.starts_with("ok: 120 entries"), "{out}");
+}
