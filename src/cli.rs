@@ -223,19 +223,10 @@ pub fn load_config(path: Option<&Path>) -> Result<Config> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Quarantine { command } => match quarantine_command(command) {
-            // `quarantine list | head`: the reader left; not an error.
-            Err(e)
-                if e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-            {
-                Ok(ExitCode::SUCCESS)
-            }
-            other => other,
-        },
+        Command::Quarantine { command } => finish(quarantine_command(command)),
         Command::Audit {
             command: AuditCommand::Verify { common },
-        } => audit_verify(&common),
+        } => finish(audit_verify(&common)),
         Command::Scan(args) => scan(args),
         Command::Serve(args) => {
             let _ = args;
@@ -366,12 +357,58 @@ fn actor(by: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// A library error as one message: its Display already carries the cause,
+/// so the chain `{:#}` would print it twice.
+fn lib<T>(r: Result<T, quarantine::QuarantineError>) -> Result<T> {
+    r.map_err(|e| anyhow::Error::msg(e.to_string()))
+}
+
+/// A bad config file or section: exit status 2, like `scan` and `rules check`.
+#[derive(Debug)]
+struct BadConfig(String);
+
+impl std::fmt::Display for BadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadConfig {}
+
 /// Config + data dir → the quarantine service (no background thread).
 fn open_quarantine(common: &QuarantineArgs) -> Result<Quarantine> {
-    let cfg = load_config(common.config.as_deref())?;
+    let cfg = load_config(common.config.as_deref()).map_err(|e| BadConfig(e.to_string()))?;
     let dir = common.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
-    Quarantine::open(&cfg, &dir)
-        .with_context(|| format!("cannot open the quarantine in {}", dir.display()))
+    match Quarantine::open(&cfg, &dir) {
+        Ok(q) => Ok(q),
+        Err(
+            e @ (quarantine::QuarantineError::Config(_)
+            | quarantine::QuarantineError::Notice(_)
+            | quarantine::QuarantineError::Relay(_)),
+        ) => Err(BadConfig(e.to_string()).into()),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot open the quarantine in {}: {e}",
+            dir.display()
+        )),
+    }
+}
+
+/// Maps the errors every quarantine/audit command shares to exit statuses.
+fn finish(result: Result<ExitCode>) -> Result<ExitCode> {
+    match result {
+        Err(e) if e.downcast_ref::<BadConfig>().is_some() => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+        // `quarantine list | head`: the reader left; not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
+    }
 }
 
 fn when(s: &str, end_of_day: bool) -> Result<i64> {
@@ -417,7 +454,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 holds_only: !all,
                 limit: None,
             };
-            let records = q.list(&filter)?;
+            let records = lib(q.list(&filter))?;
             match format {
                 Format::Json => {
                     for r in &records {
@@ -435,7 +472,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             format,
         } => {
             let q = open_quarantine(&common)?;
-            let shown = q.show(&id, &actor(by), reveal)?;
+            let shown = lib(q.show(&id, &actor(by), reveal))?;
             match format {
                 Format::Json => writeln!(out, "{}", view::show_json(&shown))?,
                 Format::Text => {
@@ -466,7 +503,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 retry_interrupted,
                 as_sender,
             };
-            let r = q.release(&id, &actor(by), &reason, &opts)?;
+            let r = lib(q.release(&id, &actor(by), &reason, &opts))?;
             writeln!(
                 out,
                 "released {} to {} recipient(s) via {} (release id {})",
@@ -480,7 +517,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             by,
         } => {
             let q = open_quarantine(&common)?;
-            let r = q.delete(&id, &actor(by), &reason)?;
+            let r = lib(q.delete(&id, &actor(by), &reason))?;
             writeln!(out, "deleted {}: content erased, record kept", r.id)?;
         }
         QuarantineCommand::Purge { common, now } => {
@@ -489,7 +526,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 Some(n) => when(&n, false)?,
                 None => time::OffsetDateTime::now_utc().unix_timestamp(),
             };
-            let ids = q.purge(at)?;
+            let ids = lib(q.purge(at))?;
             writeln!(out, "expired {} message(s)", ids.len())?;
             for id in ids {
                 writeln!(out, "{id}")?;
@@ -509,7 +546,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 ExportFormat::Csv => "csv",
                 ExportFormat::Json => "json",
             };
-            let incidents = q.export(since, until, &actor(by), fmt)?;
+            let incidents = lib(q.export(since, until, &actor(by), fmt))?;
             let bytes = match format {
                 ExportFormat::Csv => quarantine::export::to_csv(&incidents)?,
                 ExportFormat::Json => {
@@ -532,12 +569,12 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
         } => {
             let mut q = open_quarantine(&common)?;
             if let Some(r) = relay {
-                q.set_relay(&r)?;
+                lib(q.set_relay(&r))?;
             }
             // +1: include what happened in this very second.
             let until = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
             let since = until - 1 - i64::from(hours) * 3600;
-            let d = q.digest(since, until, print)?;
+            let d = lib(q.digest(since, until, print))?;
             if print {
                 writeln!(
                     out,
@@ -558,7 +595,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
 
 fn audit_verify(common: &QuarantineArgs) -> Result<ExitCode> {
     let q = open_quarantine(common)?;
-    match q.verify_audit()? {
+    match lib(q.verify_audit())? {
         Ok(v) => {
             println!(
                 "ok: {} entries, chain intact; head {} (note it to detect truncation later)",
