@@ -197,6 +197,26 @@ fn append_in(tx: &Transaction<'_>, e: &audit::NewEntry) -> Result<(), Quarantine
     Ok(())
 }
 
+/// Audit entries in order, all or those matching `filter` (with `?1` = `arg`).
+fn entries(
+    conn: &Connection,
+    filter: &str,
+    arg: Option<&str>,
+) -> Result<Vec<audit::Entry>, QuarantineError> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT seq, at, event, message_id, actor, detail, prev_hash, hash
+             FROM audit {filter} ORDER BY seq"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(arg), read_entry)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(rows)
+}
+
 fn read_entry(r: &Row<'_>) -> rusqlite::Result<audit::Entry> {
     Ok(audit::Entry {
         seq: r.get(0)?,
@@ -254,6 +274,22 @@ impl SqliteStore {
         })
     }
 
+    /// Runs `f` in a write transaction taken up front (`BEGIN IMMEDIATE`) and
+    /// commits; an error rolls back.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, QuarantineError>,
+    ) -> Result<T, QuarantineError> {
+        self.with(|conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(db)?;
+            Ok(out)
+        })
+    }
+
     fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, QuarantineError>,
@@ -297,10 +333,7 @@ impl Store for SqliteStore {
         let recipients = serde_json::to_string(&rec.recipients).map_err(json_err)?;
         let rule_ids = serde_json::to_string(&rec.rule_ids).map_err(json_err)?;
         let findings = serde_json::to_string(&rec.findings).map_err(json_err)?;
-        self.with(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
+        self.write(|tx| {
             tx.execute(
                 "INSERT INTO records (id, action, state, created_at, expires_at, queue_id, sender,
                     recipients, recipient_count, auth_user, client_addr, message_id, subject,
@@ -330,11 +363,11 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(db)?;
-            append_in(&tx, entry)?;
+            append_in(tx, entry)?;
             for n in notices {
-                insert_notice(&tx, n, entry.at)?;
+                insert_notice(tx, n, entry.at)?;
             }
-            tx.commit().map_err(db)
+            Ok(())
         })
     }
 
@@ -408,11 +441,8 @@ impl Store for SqliteStore {
         c: &Change,
         entry: &audit::NewEntry,
     ) -> Result<Record, QuarantineError> {
-        self.with(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            let rec = get_in(&tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
+        self.write(|tx| {
+            let rec = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
             check(&rec)?;
             if let Some(s) = c.state {
                 tx.execute(
@@ -444,55 +474,25 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             }
-            append_in(&tx, entry)?;
-            let updated = get_in(&tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
-            tx.commit().map_err(db)?;
+            append_in(tx, entry)?;
+            let updated = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
             Ok(updated)
         })
     }
 
     fn append_audit(&self, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
-        self.with(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            append_in(&tx, entry)?;
-            tx.commit().map_err(db)
+        self.write(|tx| {
+            append_in(tx, entry)?;
+            Ok(())
         })
     }
 
     fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError> {
-        self.with(|conn| {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT seq, at, event, message_id, actor, detail, prev_hash, hash
-                     FROM audit ORDER BY seq",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([], read_entry)
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            Ok(rows)
-        })
+        self.with(|conn| entries(conn, "", None))
     }
 
     fn audit_for(&self, id: &str) -> Result<Vec<audit::Entry>, QuarantineError> {
-        self.with(|conn| {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT seq, at, event, message_id, actor, detail, prev_hash, hash
-                     FROM audit WHERE message_id = ?1 ORDER BY seq",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([id], read_entry)
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            Ok(rows)
-        })
+        self.with(|conn| entries(conn, "WHERE message_id = ?1", Some(id)))
     }
 
     fn due_for_expiry(&self, now: i64) -> Result<Vec<String>, QuarantineError> {
@@ -513,14 +513,7 @@ impl Store for SqliteStore {
     }
 
     fn enqueue_notice(&self, n: &NewNotice, now: i64) -> Result<i64, QuarantineError> {
-        self.with(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            let id = insert_notice(&tx, n, now)?;
-            tx.commit().map_err(db)?;
-            Ok(id)
-        })
+        self.write(|tx| insert_notice(tx, n, now))
     }
 
     fn due_notices(&self, now: i64, limit: usize) -> Result<Vec<QueuedNotice>, QuarantineError> {
@@ -566,18 +559,15 @@ impl Store for SqliteStore {
     }
 
     fn notice_sent(&self, id: i64, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
-        self.with(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
+        self.write(|tx| {
             tx.execute(
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_error = NULL
                  WHERE id = ?1",
                 [id],
             )
             .map_err(db)?;
-            append_in(&tx, entry)?;
-            tx.commit().map_err(db)
+            append_in(tx, entry)?;
+            Ok(())
         })
     }
 
@@ -588,10 +578,7 @@ impl Store for SqliteStore {
         retry_at: Option<i64>,
         entry: Option<&audit::NewEntry>,
     ) -> Result<(), QuarantineError> {
-        self.with(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
+        self.write(|tx| {
             match retry_at {
                 Some(t) => tx.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
@@ -606,9 +593,9 @@ impl Store for SqliteStore {
             }
             .map_err(db)?;
             if let Some(e) = entry {
-                append_in(&tx, e)?;
+                append_in(tx, e)?;
             }
-            tx.commit().map_err(db)
+            Ok(())
         })
     }
 }
