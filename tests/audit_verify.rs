@@ -12,17 +12,7 @@ use std::process::Command;
 fn populate(dir: &Path) {
     let q = Quarantine::open(&support::config(&support::dead_relay()), dir).unwrap();
     for n in 0..4 {
-        let raw = support::held_message(n);
-        let env = support::envelope(n);
-        let rep = support::report("s");
-        let id = q
-            .hold(&HoldRequest {
-                raw: &raw,
-                envelope: &env,
-                report: &rep,
-            })
-            .unwrap()
-            .id;
+        let id = support::hold_with(&q, n, &support::report("s"));
         q.show(&id, "dpo", false).unwrap();
     }
 }

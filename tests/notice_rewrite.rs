@@ -88,17 +88,7 @@ fn admin_templates_take_effect() {
         &format!("templates_dir = \"{}\"\n", tpl.display()),
     );
     let q = Quarantine::open(&c, &dir.path().join("data")).unwrap();
-    let raw = support::held_message(1);
-    let env = support::envelope(1);
-    let rep = support::report("x");
-    let id = q
-        .hold(&HoldRequest {
-            raw: &raw,
-            envelope: &env,
-            report: &rep,
-        })
-        .unwrap()
-        .id;
+    let id = support::hold_with(&q, 1, &support::report("x"));
     q.flush_outbox().unwrap();
     let got = sink.wait_for(1);
     let m = mail_parser::MessageParser::default()
@@ -114,15 +104,7 @@ fn admin_templates_take_effect() {
 fn notices_off_queue_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let q = Quarantine::open(&cfg("127.0.0.1:9", "enabled = false\n"), dir.path()).unwrap();
-    let raw = support::held_message(1);
-    let env = support::envelope(1);
-    let rep = support::report("x");
-    q.hold(&HoldRequest {
-        raw: &raw,
-        envelope: &env,
-        report: &rep,
-    })
-    .unwrap();
+    support::hold_with(&q, 1, &support::report("x"));
     let db = rusqlite::Connection::open(dir.path().join("quarantine.db")).unwrap();
     let n: i64 = db
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
@@ -135,17 +117,8 @@ fn milter_handle_sends_notices_in_the_background() {
     let sink = support::Sink::start();
     let dir = tempfile::tempdir().unwrap();
     let store = quarantine::open(&support::config(&sink.addr), dir.path()).unwrap();
-    let raw = support::held_message(1);
-    let env = support::envelope(1);
-    let rep = support::report("x");
     let start = std::time::Instant::now();
-    store
-        .hold(&HoldRequest {
-            raw: &raw,
-            envelope: &env,
-            report: &rep,
-        })
-        .unwrap();
+    support::hold_with(store.as_ref(), 1, &support::report("x"));
     // The hold itself does not wait for SMTP.
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
     assert_eq!(sink.wait_for(2).len(), 2, "sender notice and DPO alert");

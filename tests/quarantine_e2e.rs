@@ -8,20 +8,11 @@
 mod support;
 
 use dlp_milter::notice;
-use dlp_milter::quarantine::{marker, HoldRequest, HoldStore, Quarantine, ReleaseOptions, State};
+use dlp_milter::quarantine::{marker, Quarantine, ReleaseOptions, State};
 use support::*;
 
 fn hold(q: &Quarantine, n: usize) -> String {
-    let raw = held_message(n);
-    let env = envelope(n);
-    let rep = report("Jane Doe NHS 943 476 5919");
-    q.hold(&HoldRequest {
-        raw: &raw,
-        envelope: &env,
-        report: &rep,
-    })
-    .expect("hold")
-    .id
+    hold_with(q, n, &report("Jane Doe NHS 943 476 5919"))
 }
 
 #[test]
@@ -206,17 +197,7 @@ fn sender_may_release_only_where_the_rule_allows() {
     let err = q.release(&high, "", "it is fine", &as_sender).unwrap_err();
     assert!(err.to_string().contains("not allowed"), "{err}");
 
-    let raw = held_message(5);
-    let env = envelope(5);
-    let rep = releasable_report("Trip letter");
-    let low = q
-        .hold(&HoldRequest {
-            raw: &raw,
-            envelope: &env,
-            report: &rep,
-        })
-        .unwrap()
-        .id;
+    let low = hold_with(&q, 5, &releasable_report("Trip letter"));
     // Its notice may repeat the subject (no finding in it) and offers self-release.
     q.flush_outbox().unwrap();
     let got = sink.wait_for(1);

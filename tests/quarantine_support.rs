@@ -7,6 +7,7 @@ use dlp_milter::config::Config;
 use dlp_milter::detect::{Category, Confidence, Finding, Location};
 use dlp_milter::message::Envelope;
 use dlp_milter::policy::{Action, Decision, Matched, PlannedAction, Severity};
+use dlp_milter::quarantine::{HoldRequest, HoldStore};
 use dlp_milter::scan::ScanReport;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -148,6 +149,19 @@ fn report_with(findings: Vec<Matched>, severity: Severity, subject: Option<&str>
         subject: subject.map(str::to_string),
         elapsed_us: 1,
     }
+}
+
+/// Holds message `n` (from `envelope(n)`) with `report`; returns the reference.
+pub fn hold_with(q: &dyn HoldStore, n: usize, report: &ScanReport) -> String {
+    let raw = held_message(n);
+    let env = envelope(n);
+    q.hold(&HoldRequest {
+        raw: &raw,
+        envelope: &env,
+        report,
+    })
+    .expect("hold")
+    .id
 }
 
 /// A config with the relay at `relay` and a DPO address.
