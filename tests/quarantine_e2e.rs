@@ -224,3 +224,45 @@ fn sender_may_release_only_where_the_rule_allows() {
         Some("sender:teacher@school.sch.uk")
     );
 }
+
+#[test]
+fn release_with_unknown_outcome_is_not_repeated_blindly() {
+    // The relay took the message but the connection broke before its "250":
+    // the release may have happened. The message must not look releasable
+    // again until someone checked and said so.
+    let hangup = Sink::start_hanging_up();
+    let dir = tempfile::tempdir().unwrap();
+    let mut q = Quarantine::open(&config(&hangup.addr), dir.path()).unwrap();
+    let id = hold(&q, 7);
+    let err = q
+        .release(&id, "dpo", "ok", &ReleaseOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("may have been delivered"), "{err}");
+    assert_eq!(hangup.wait_for(1).len(), 1);
+    let rec = q.get(&id).unwrap();
+    assert_eq!(rec.state, State::Held);
+    assert!(rec.release_started_at.is_some());
+
+    let sink = Sink::start();
+    q.set_relay(&sink.addr).unwrap();
+    let err = q
+        .release(&id, "dpo", "again", &ReleaseOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did not finish"), "{err}");
+    let err = q.delete(&id, "dpo", "x").unwrap_err().to_string();
+    assert!(err.contains("did not finish"), "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(sink.got.lock().unwrap().is_empty());
+
+    // Checked the log: it was not delivered. Retry on purpose.
+    let retry = ReleaseOptions {
+        retry_interrupted: true,
+        ..ReleaseOptions::default()
+    };
+    let r = q.release(&id, "dpo", "checked the log", &retry).unwrap();
+    assert_eq!(r.record.state, State::Released);
+    assert!(r.record.release_started_at.is_none());
+    assert_eq!(sink.wait_for(1).len(), 1);
+}

@@ -214,7 +214,11 @@ fn path_arg(line: &str) -> String {
     v.trim_start_matches('<').trim_end_matches('>').to_string()
 }
 
-fn serve(stream: TcpStream, got: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    got: Arc<Mutex<Vec<Received>>>,
+    hang_up_after_data: bool,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
@@ -260,6 +264,10 @@ fn serve(stream: TcpStream, got: Arc<Mutex<Vec<Received>>>) -> std::io::Result<(
                 rcpt_to: to.clone(),
                 data,
             });
+            if hang_up_after_data {
+                // Took the message, never said so: the sender cannot know.
+                return Ok(());
+            }
             w.write_all(b"250 queued\r\n")?;
         } else if cmd == "QUIT" {
             w.write_all(b"221 bye\r\n")?;
@@ -278,6 +286,16 @@ impl Sink {
     }
 
     pub fn start_on(addr: &str) -> Sink {
+        Sink::start_with(addr, false)
+    }
+
+    /// A sink that keeps each message but hangs up instead of answering the
+    /// end of DATA, like a relay that crashed at the worst moment.
+    pub fn start_hanging_up() -> Sink {
+        Sink::start_with("127.0.0.1:0", true)
+    }
+
+    fn start_with(addr: &str, hang_up_after_data: bool) -> Sink {
         let l = TcpListener::bind(addr).expect("bind sink");
         let addr = l.local_addr().unwrap().to_string();
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -286,7 +304,7 @@ impl Sink {
             for s in l.incoming().flatten() {
                 let g = g.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(s, g);
+                    let _ = serve(s, g, hang_up_after_data);
                 });
             }
         });

@@ -76,6 +76,12 @@ pub enum QuarantineError {
         release_id: String,
         started: String,
     },
+    #[error("{id}: the relay did not confirm the release ({error}); the message may have been delivered: check the relay's log for release id {release_id}, then rerun with --retry-interrupted only if it was not")]
+    ReleaseUncertain {
+        id: String,
+        release_id: String,
+        error: String,
+    },
     #[error("{0}: its content has been erased")]
     NoContent(String),
     #[error("a reason is required")]

@@ -20,7 +20,24 @@ pub enum RelayError {
     #[error("no recipients")]
     NoRecipients,
     #[error("relay {relay}: {message}")]
-    Smtp { relay: String, message: String },
+    Smtp {
+        relay: String,
+        message: String,
+        /// The relay certainly did not take the message (refused to
+        /// connect, or answered 4xx/5xx). False when the connection broke or
+        /// timed out mid-way: the message may have been accepted.
+        definite: bool,
+    },
+}
+
+impl RelayError {
+    /// True when the message certainly did not reach the relay.
+    pub fn is_definite(&self) -> bool {
+        match self {
+            RelayError::Smtp { definite, .. } => *definite,
+            _ => true,
+        }
+    }
 }
 
 /// Splits `HOST:PORT` (or `[v6]:PORT`).
@@ -97,6 +114,11 @@ pub fn send(
         .map_err(|e| RelayError::Smtp {
             relay: relay.to_string(),
             message: e.to_string(),
+            // lettre has no public "connection refused" test; its Display
+            // for that kind is stable ("Connection error").
+            definite: e.is_transient()
+                || e.is_permanent()
+                || e.to_string().starts_with("Connection error"),
         })
 }
 

@@ -509,20 +509,23 @@ impl Quarantine {
                 serde_json::json!({ "release_id": release_id, "relay": relay_addr, "reason": reason }),
             ),
         )?;
-        let raw = self
+        // From here on, any failure is recorded and undoes the start, so a
+        // message is never left "being released" by an error we saw.
+        let sent = self
             .store
-            .raw(id)?
-            .ok_or_else(|| QuarantineError::NoContent(id.to_string()))?;
-        let sent = release_bytes(&raw, &self.key, &release_id, &started, at).and_then(|bytes| {
-            relay::send(
-                &relay_addr,
-                &started.sender,
-                &started.recipients,
-                &bytes,
-                Duration::from_secs(self.config.relay_timeout_secs.max(1)),
-            )
-            .map_err(QuarantineError::from)
-        });
+            .raw(id)
+            .and_then(|raw| raw.ok_or_else(|| QuarantineError::NoContent(id.to_string())))
+            .and_then(|raw| release_bytes(&raw, &self.key, &release_id, &started, at))
+            .and_then(|bytes| {
+                relay::send(
+                    &relay_addr,
+                    &started.sender,
+                    &started.recipients,
+                    &bytes,
+                    Duration::from_secs(self.config.relay_timeout_secs.max(1)),
+                )
+                .map_err(QuarantineError::from)
+            });
         let ours = {
             let rid = release_id.clone();
             move |r: &Record| -> Result<(), QuarantineError> {
@@ -567,6 +570,28 @@ impl Quarantine {
                     record,
                     release_id,
                     relay: relay_addr,
+                })
+            }
+            Err(QuarantineError::Relay(e)) if !e.is_definite() => {
+                // It may have gone out: leave the release "started" so a
+                // second release refuses until someone checked the relay log.
+                let failed = now();
+                self.store.append_audit(&NewEntry::new(
+                    failed,
+                    Event::ReleaseFailed,
+                    Some(id),
+                    &actor,
+                    serde_json::json!({
+                        "release_id": release_id,
+                        "relay": relay_addr,
+                        "error": e.to_string(),
+                        "outcome": "unknown",
+                    }),
+                ))?;
+                Err(QuarantineError::ReleaseUncertain {
+                    id: id.to_string(),
+                    release_id,
+                    error: e.to_string(),
                 })
             }
             Err(e) => {
