@@ -70,17 +70,19 @@ pub enum QuarantineError {
     /// expired, or never held). Nothing was changed.
     #[error("{id}: {message}; nothing was changed")]
     WrongState { id: String, message: String },
-    #[error("{id}: a release started at {started} (release id {release_id}) did not finish; check the relay's log for that release id, then rerun with --retry-interrupted if it was not delivered; nothing was changed")]
+    #[error("{id}: a release started at {started} (release id {release_id}) did not finish; look for Message-ID {message_id} in the mail log from that time, then rerun with --retry-interrupted only if it was not delivered; nothing was changed")]
     ReleaseInterrupted {
         id: String,
         release_id: String,
         started: String,
+        message_id: String,
     },
-    #[error("{id}: the relay did not confirm the release ({error}); the message may have been delivered: check the relay's log for release id {release_id}, then rerun with --retry-interrupted only if it was not")]
+    #[error("{id}: the relay did not confirm the release ({error}); the message may have been delivered: look for Message-ID {message_id} in the mail log, then rerun with --retry-interrupted only if it was not (release id {release_id})")]
     ReleaseUncertain {
         id: String,
         release_id: String,
         error: String,
+        message_id: String,
     },
     #[error("{0}: its content has been erased")]
     NoContent(String),

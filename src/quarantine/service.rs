@@ -475,6 +475,7 @@ impl Quarantine {
                         id: r.id.clone(),
                         release_id: rid.clone(),
                         started: rfc3339(started),
+                        message_id: r.message_id.clone().unwrap_or_else(|| "(none)".into()),
                     });
                 }
             }
@@ -592,6 +593,10 @@ impl Quarantine {
                     id: id.to_string(),
                     release_id,
                     error: e.to_string(),
+                    message_id: started
+                        .message_id
+                        .clone()
+                        .unwrap_or_else(|| "(none)".into()),
                 })
             }
             Err(e) => {
@@ -633,6 +638,7 @@ impl Quarantine {
                     id: r.id.clone(),
                     release_id: rid.clone(),
                     started: rfc3339(started),
+                    message_id: r.message_id.clone().unwrap_or_else(|| "(none)".into()),
                 });
             }
             Ok(())
