@@ -31,6 +31,7 @@ pub fn list_json(r: &Record) -> String {
         "content_erased_at": opt_time(r.content_erased_at),
         "queue_id": r.queue_id,
         "state_changed_by": r.state_changed_by,
+        "release_unconfirmed_since": opt_time(r.release_started_at),
     })
     .to_string()
 }
@@ -42,6 +43,7 @@ pub fn list_text(records: &[Record]) -> String {
         s.push_str("no messages\n");
         return s;
     }
+    let unconfirmed = records.iter().any(|r| r.release_started_at.is_some());
     let _ = writeln!(
         s,
         "{:<21} {:<9} {:<20} {:<32} {:>5}  {:<20} RULES",
@@ -57,13 +59,20 @@ pub fn list_text(records: &[Record]) -> String {
             s,
             "{:<21} {:<9} {:<20} {:<32} {:>5}  {:<20} {}",
             r.id,
-            r.state.as_str(),
+            if r.release_started_at.is_some() {
+                "held*"
+            } else {
+                r.state.as_str()
+            },
             rfc3339(r.created_at),
             r.sender,
             r.recipient_count,
             expires,
             r.rule_ids.join(",")
         );
+    }
+    if unconfirmed {
+        s.push_str("held*: a release started and was not confirmed; see `show`\n");
     }
     s
 }
@@ -164,6 +173,13 @@ pub fn show_text(s: &Shown) -> String {
                 .as_deref()
                 .map(|x| format!(" — reason: {x}"))
                 .unwrap_or_default()
+        );
+    }
+    if let (Some(t), Some(rid)) = (r.release_started_at, &r.release_id) {
+        let _ = writeln!(
+            o,
+            "Release:     started at {} (release id {rid}) and NOT confirmed: check the mail log, then --retry-interrupted if it was not delivered",
+            rfc3339(t)
         );
     }
     let _ = writeln!(o, "Held at:     {}", rfc3339(r.created_at));
