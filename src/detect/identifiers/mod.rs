@@ -73,30 +73,88 @@ const PHONE_WORD_MAX: u32 = 30;
 const MONTH: &str = "(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
 
 /// The candidate pattern. ASCII only, with ASCII word boundaries, so the
-/// regex crate runs it with its lazy DFA in one pass. Alternatives are tried
-/// in order at the leftmost position, so the specific shapes come before
-/// the generic digit cluster.
+/// regex crate runs it with its lazy DFA in one pass.
+///
+/// Every alternative starts with a digit: that lets the regex engine skip
+/// through prose to the next digit with a fast prefilter instead of
+/// stepping its automaton over every letter (measured: 3× faster than
+/// alternatives that start with letters). The letters some identifiers
+/// start with (the NINO prefix `JT`, the UPN check letter, the IBAN country
+/// code, a month name before the day) are read back from the text in front
+/// of the match by [`Prefix`]. Alternatives are tried in order at the
+/// leftmost position, so the specific shapes come before the generic digit
+/// cluster.
 fn candidate_pattern() -> String {
+    format!(r"(?-u)(?:{})\b", candidate_alternatives().join("|"))
+}
+
+/// The alternatives of [`candidate_pattern`], most specific first.
+fn candidate_alternatives() -> [String; 6] {
     let ord = "(?i:st|nd|rd|th)?";
-    let alts = [
-        // NINO: JT 48 22 91 B, JT482291B, JT 482291 B (any case).
-        r"[A-Za-z]{2}[ \-]?\d{2}[ \-]?\d{2}[ \-]?\d{2}[ \-]?[A-Da-d]".to_string(),
-        // UPN (temporary UPNs end in a letter).
-        r"[A-Z]\d{11}[0-9A-Z]".to_string(),
-        // Older passport: a letter and 8 digits.
-        r"[A-Z]\d{8}".to_string(),
-        // IBAN, plain or in groups of four.
-        r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?".to_string(),
+    [
+        // NINO after its prefix letters: 48 22 91 B, 482291B, 482291 B.
+        r"\d{2}[ \-]?\d{2}[ \-]?\d{2}[ \-]?[A-Da-d]".to_string(),
+        // IBAN after its country code: check digits, then groups of four.
+        // Also covers a temporary UPN after its check letter (11 digits and
+        // a letter): a separate `\d{11}[A-Z]` alternative made the lazy DFA
+        // three times slower (measured), for no extra match.
+        r"\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?".to_string(),
         // 4th (of) February 2016, 4 Feb. 2016, 04-Feb-16.
         format!(r"\d{{1,2}}{ord}(?: of)?[ \-]{MONTH}\.?,?[ \-]\d{{4}}"),
         format!(r"\d{{1,2}}{ord}[ \-]{MONTH}\.?[ \-]\d{{2}}"),
-        // February 4, 2016.
-        format!(r"{MONTH}\.? \d{{1,2}}{ord},? \d{{4}}"),
-        // Digit clusters of 4+ digits: 401 023 2137, 04/02/2016, 20-00-00.
+        // Digit clusters of 4+ digits: 401 023 2137, 04/02/2016, 20-00-00,
+        // and the digits of a UPN or an old passport after their letter.
         r"\d(?:[ \-/.]?\d){3,}".to_string(),
+        // After a month name: (February) 4th, 2016.
+        format!(r"\d{{1,2}}{ord},? \d{{4}}"),
     ]
-    .join("|");
-    format!(r"(?-u)\b(?:{alts})\b")
+}
+
+/// The letters right in front of a candidate's first digit.
+#[derive(Debug, Clone, Copy)]
+struct Prefix {
+    /// Where the letters start.
+    start: usize,
+    /// How many letters (counted up to 3: more means an ordinary word).
+    letters: usize,
+    /// One space or dash between the letters and the digits (`JT 48…`).
+    gap: bool,
+    /// The letters start a word (nothing alphanumeric before them).
+    clean: bool,
+}
+
+impl Prefix {
+    fn of(text: &[u8], s: usize) -> Prefix {
+        let is_alpha = |k: usize| text.get(k).is_some_and(u8::is_ascii_alphabetic);
+        let mut k = s;
+        let gap = k >= 2 && matches!(text.get(k - 1), Some(b' ') | Some(b'-')) && is_alpha(k - 2);
+        if gap {
+            k -= 1;
+        }
+        let mut letters = 0;
+        while k > 0 && letters < 3 && is_alpha(k - 1) {
+            k -= 1;
+            letters += 1;
+        }
+        let clean = k == 0 || text.get(k - 1).is_none_or(|b| !b.is_ascii_alphanumeric());
+        Prefix {
+            start: k,
+            letters,
+            gap,
+            clean: clean && letters <= 2,
+        }
+    }
+
+    /// Exactly `n` letters glued to the digits, starting a word.
+    fn glued(&self, n: usize) -> bool {
+        !self.gap && self.clean && self.letters == n
+    }
+
+    /// The letters, upper case only.
+    fn upper(&self, text: &[u8], s: usize) -> bool {
+        text.get(self.start..s)
+            .is_some_and(|p| p.iter().all(|b| !b.is_ascii_lowercase()))
+    }
 }
 
 /// Scans for every identifier type in one pass.
@@ -140,15 +198,7 @@ impl Detector for IdentifierDetector {
             groups: Vec::new(),
         };
         for m in self.candidates.find_iter(scan.text) {
-            let (s, e) = (m.start(), m.end());
-            match m.as_bytes().first() {
-                Some(b) if b.is_ascii_alphabetic() => scan.lettered(s, e),
-                Some(_) if m.as_bytes().iter().any(u8::is_ascii_alphabetic) => {
-                    scan.month_date(s, e)
-                }
-                Some(_) => scan.cluster(s, e),
-                None => {}
-            }
+            scan.candidate(m.start(), m.end());
         }
     }
 }
@@ -215,7 +265,14 @@ impl<'a> Sink<'a> {
         }
     }
 
-    fn emit(&mut self, detector: &'static str, confidence: Confidence, evidence: String) {
+    /// Adds a finding; `evidence` (the masked value) is only built when the
+    /// finding is kept apart rather than counted into an earlier one.
+    fn emit(
+        &mut self,
+        detector: &'static str,
+        confidence: Confidence,
+        evidence: impl FnOnce() -> String,
+    ) {
         let slot = IDS.iter().position(|d| *d == detector).unwrap_or(0);
         if let Some(n) = self.counts.get_mut(slot) {
             if *n >= MAX_FINDINGS_PER_DETECTOR {
@@ -236,7 +293,7 @@ impl<'a> Sink<'a> {
             detector,
             self.location.clone(),
             confidence,
-            evidence,
+            evidence(),
         ));
     }
 }
@@ -260,67 +317,111 @@ impl Scan<'_, '_> {
     /// Emits `text[s..e]` masked, keeping `keep_start`/`keep_end` characters.
     fn emit(&mut self, id: &'static str, c: Confidence, s: usize, e: usize, keep: (usize, usize)) {
         if let Some(v) = self.src.get(s..e) {
-            self.sink.emit(id, c, mask_keep(v, keep.0, keep.1));
+            self.sink.emit(id, c, || mask_keep(v, keep.0, keep.1));
         }
     }
 
-    /// A match starting with a letter: NINO, UPN, old passport, IBAN or a
-    /// date written month first.
-    fn lettered(&mut self, s: usize, e: usize) {
+    /// One regex match (it starts with a digit): decides, with the letters
+    /// in front of it, which identifier it may be.
+    fn candidate(&mut self, s: usize, e: usize) {
         let Some(v) = self.text.get(s..e) else {
             return;
         };
-        if let Some(c) = nino::compact(v).filter(nino::is_shape) {
-            if nino::is_valid(&c) {
-                let upper = c.iter().all(|b| !b.is_ascii_lowercase());
-                let base = if upper { Base::Medium } else { Base::Low };
-                let near = self.near(s, e);
-                if let Some(conf) = grade(base, &near, class::NINO, class::REF, false) {
-                    self.emit(UK_NINO, conf, s, e, (2, 1));
-                }
+        let has_alpha = v.iter().any(u8::is_ascii_alphabetic);
+        let pre = Prefix::of(self.text, s);
+        let upper = pre.upper(self.text, s);
+        if pre.letters > 0 && !pre.gap {
+            // Letters glued to the digits: a NINO, UPN, old passport or IBAN,
+            // or else part of a longer code ("AB123456789GB").
+            let whole = pre.start;
+            if pre.glued(2) && self.nino(whole, e) {
+                return;
+            }
+            if pre.glued(1) && upper && v.len() == 12 {
+                self.upn(whole, e);
+                return;
+            }
+            if pre.glued(1) && upper && v.len() == 8 && !has_alpha {
+                self.passport(whole, e);
+                return;
+            }
+            if pre.glued(2) && upper {
+                self.iban(whole, e);
+                return;
+            }
+            if !has_alpha {
+                self.cluster(s, e, true);
             }
             return;
         }
-        if v.len() == 13 && v.get(1).is_some_and(u8::is_ascii_digit) {
-            if upn::upn_valid(v) {
-                let near = self.near(s, e);
-                if let Some(conf) = grade(Base::Medium, &near, class::UPN, class::REF, false) {
-                    self.emit(UK_UPN, conf, s, e, (1, 2));
-                }
+        if pre.gap && pre.letters == 2 && pre.clean && has_alpha && self.nino(pre.start, e) {
+            return;
+        }
+        if let Some(m) = month_before(self.text, s) {
+            if dob::with_month_name(self.text.get(m..e).unwrap_or_default(), self.det.this_year)
+                .is_some()
+                && self.date_of_birth(m, e)
+            {
+                return;
+            }
+        }
+        if has_alpha {
+            // 4th February 2016, 04-Feb-16.
+            if dob::with_month_name(v, self.det.this_year).is_some() {
+                self.date_of_birth(s, e);
             }
             return;
         }
-        if v.len() == 9 && v.get(1).is_some_and(u8::is_ascii_digit) {
-            if passport::is_shape(v) {
-                let near = self.near(s, e);
-                if let Some(conf) = grade(Base::Keyword, &near, class::PASSPORT, class::REF, false)
-                {
-                    self.emit(UK_PASSPORT, conf, s, e, (1, 2));
-                }
-            }
-            return;
-        }
-        if v.get(1).is_some_and(u8::is_ascii_uppercase) && v.get(2).is_some_and(u8::is_ascii_digit)
-        {
-            if let Some(end) = iban_end(v) {
-                let near = self.near(s, s + end);
-                let own = class::IBAN | class::BANK;
-                if let Some(conf) = grade(Base::Medium, &near, own, class::REF, false) {
-                    self.emit(IBAN, conf, s, s + end, (4, 4));
-                }
-            }
-            return;
-        }
-        self.month_date(s, e);
+        self.cluster(s, e, false);
     }
 
-    /// A date with a month name: a date of birth only in DOB context.
-    fn month_date(&mut self, s: usize, e: usize) {
-        let Some(v) = self.text.get(s..e) else {
-            return;
+    /// A NINO at `s..e` (prefix letters included). True if it has the
+    /// shape of one, whether or not it was reported.
+    fn nino(&mut self, s: usize, e: usize) -> bool {
+        let Some(c) = self
+            .text
+            .get(s..e)
+            .and_then(nino::compact)
+            .filter(nino::is_shape)
+        else {
+            return false;
         };
-        if dob::with_month_name(v, self.det.this_year).is_some() {
-            self.date_of_birth(s, e);
+        if nino::is_valid(&c) {
+            let upper = c.iter().all(|b| !b.is_ascii_lowercase());
+            let base = if upper { Base::Medium } else { Base::Low };
+            let near = self.near(s, e);
+            if let Some(conf) = grade(base, &near, class::NINO, class::REF, false) {
+                self.emit(UK_NINO, conf, s, e, (2, 1));
+            }
+        }
+        true
+    }
+
+    fn upn(&mut self, s: usize, e: usize) {
+        if self.text.get(s..e).is_some_and(upn::upn_valid) {
+            let near = self.near(s, e);
+            if let Some(conf) = grade(Base::Medium, &near, class::UPN, class::REF, false) {
+                self.emit(UK_UPN, conf, s, e, (1, 2));
+            }
+        }
+    }
+
+    fn passport(&mut self, s: usize, e: usize) {
+        if self.text.get(s..e).is_some_and(passport::is_shape) {
+            let near = self.near(s, e);
+            if let Some(conf) = grade(Base::Keyword, &near, class::PASSPORT, class::REF, false) {
+                self.emit(UK_PASSPORT, conf, s, e, (1, 2));
+            }
+        }
+    }
+
+    fn iban(&mut self, s: usize, e: usize) {
+        if let Some(end) = self.text.get(s..e).and_then(iban_end) {
+            let near = self.near(s, s + end);
+            let own = class::IBAN | class::BANK;
+            if let Some(conf) = grade(Base::Medium, &near, own, class::REF, false) {
+                self.emit(IBAN, conf, s, s + end, (4, 4));
+            }
         }
     }
 
@@ -330,7 +431,7 @@ impl Scan<'_, '_> {
         match grade(Base::Keyword, &near, class::DOB, neg, false) {
             Some(conf) => {
                 if let Some(v) = self.src.get(s..e) {
-                    self.sink.emit(DATE_OF_BIRTH, conf, dob::mask(v));
+                    self.sink.emit(DATE_OF_BIRTH, conf, || dob::mask(v));
                 }
                 true
             }
@@ -339,7 +440,9 @@ impl Scan<'_, '_> {
     }
 
     /// A run of digit groups: split into candidate spans and try each.
-    fn cluster(&mut self, s: usize, e: usize) {
+    /// `glued`: the first group is stuck to letters before it, so only the
+    /// groups after it can stand alone.
+    fn cluster(&mut self, s: usize, e: usize, glued: bool) {
         self.groups.clear();
         let mut i = s;
         while i < e {
@@ -359,7 +462,7 @@ impl Scan<'_, '_> {
         // Greedy, left to right, longest span first; no card or NHS shape
         // has more than five groups.
         let n = self.groups.len();
-        let mut first = 0;
+        let mut first = usize::from(glued);
         'starts: while first < n {
             for len in (1..=(n - first).min(5)).rev() {
                 if self.span(first, first + len - 1) {
@@ -529,10 +632,33 @@ impl Scan<'_, '_> {
         } else {
             format!("{sc} {acc}")
         };
-        self.sink
-            .emit(UK_BANK_ACCOUNT, Confidence::High, mask_keep(&shown, 2, 2));
+        self.sink.emit(UK_BANK_ACCOUNT, Confidence::High, || {
+            mask_keep(&shown, 2, 2)
+        });
         true
     }
+}
+
+/// If a month name ends right before `s` ("February 4", "Feb. 4"), where it
+/// starts: the candidate may be the day and year of a month-first date.
+fn month_before(text: &[u8], s: usize) -> Option<usize> {
+    let mut k = s.checked_sub(1)?;
+    if text.get(k) != Some(&b' ') {
+        return None;
+    }
+    if k > 0 && text.get(k - 1) == Some(&b'.') {
+        k -= 1;
+    }
+    let end = k;
+    while k > 0 && end - k < 10 && text.get(k - 1).is_some_and(u8::is_ascii_alphabetic) {
+        k -= 1;
+    }
+    let starts_word = k == 0 || text.get(k - 1).is_none_or(|b| !b.is_ascii_alphanumeric());
+    if end - k < 3 || !starts_word {
+        return None;
+    }
+    dob::month_number(text.get(k..end)?)?;
+    Some(k)
 }
 
 /// The end (in bytes) of a valid IBAN at the start of `v`, which may run on

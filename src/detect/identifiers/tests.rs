@@ -519,3 +519,34 @@ fn throughput() {
         );
     }
 }
+/// What each alternative of the candidate regex costs on prose (the lazy
+/// DFA's speed depends on how the alternatives combine):
+/// `cargo test --release --lib detect::identifiers -- --ignored --nocapture --test-threads=1`.
+#[test]
+#[ignore]
+fn candidate_regex_cost() {
+    let plain = "Dear parents and carers, thank you for your support this term. The Year 5 \
+        trip to the Science Museum is on Thursday 14 March; please return the consent slip \
+        and the £12.50 contribution by Friday. Call the office on 0113 496 0000 if you have \
+        any questions, or see page 3 of the newsletter. Version 2.1, ref 8012000.\n";
+    let text = plain.repeat((8 << 20) / plain.len());
+    let alts = candidate_alternatives();
+    let mut variants = vec![("all".to_string(), candidate_pattern())];
+    for k in 0..alts.len() {
+        let rest: Vec<&str> = (0..alts.len())
+            .filter(|i| *i != k)
+            .map(|i| alts[i].as_str())
+            .collect();
+        let p = format!(r"(?-u)(?:{})\b", rest.join("|"));
+        variants.push((format!("without #{k}"), p));
+    }
+    for (name, p) in variants {
+        let Ok(re) = Regex::new(&p) else {
+            panic!("{name} does not compile")
+        };
+        let t = std::time::Instant::now();
+        let n = re.find_iter(text.as_bytes()).count();
+        let mbs = text.len() as f64 / 1e6 / t.elapsed().as_secs_f64();
+        println!("{name}: {mbs:.0} MB/s ({n} matches)");
+    }
+}
