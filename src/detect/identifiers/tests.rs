@@ -373,6 +373,27 @@ fn many_values_are_capped_and_counted() {
     assert!(out.iter().all(|f| f.category == Category::PersonalData));
 }
 
+#[test]
+fn prefix_letters_are_read_back() {
+    assert_eq!(
+        body("DOB Feb. 4, 2016"),
+        one(DATE_OF_BIRTH, High, "***. *, 2016")
+    );
+    assert_eq!(
+        body("NI: jt 48 22 91 b"),
+        one(UK_NINO, High, "jt ** ** ** b")
+    );
+    assert_eq!(body("jt-48-22-91-b"), one(UK_NINO, Low, "jt-**-**-**-b"));
+    // Digits glued to a word do not stand alone, the groups after them do.
+    assert_eq!(
+        body("abc1234 4010232137"),
+        one(NHS_NUMBER, Low, "40******37")
+    );
+    silent("X4010232137");
+    silent("ABC801200216001"); // three letters: not a UPN
+    silent("passport: AB12345678");
+}
+
 // ---- Hard negatives ----
 
 #[test]
@@ -488,8 +509,14 @@ fn throughput() {
     let with_ids = "Starter: Priya Shah, NI no. JT 48 22 91 B, start date 3 November. NHS 401 \
         023 2137, DOB 04/02/2016, UPN P801200216001. Card 4111 1111 1111 1111 exp 12/27. IBAN \
         GB82 WEST 1234 5698 7654 32. Sort code 20-00-00 account 12345678. Order 4010232138.\n";
+    let row = "name: Amira Khan | dob: 04/02/2016 | upn: P801200216001 | nhs: 401 023 2137 | \
+        tel: 07700 900123 | postcode: LS1 4AB\n";
     let det = IdentifierDetector::new();
-    for (name, para, reps) in [("prose", plain, 1usize), ("prose+ids", with_ids, 4)] {
+    for (name, para, reps, kind) in [
+        ("prose", plain, 1usize, TextKind::Body),
+        ("prose+ids", with_ids, 4, TextKind::Body),
+        ("pupil table", row, 0, TextKind::Table),
+    ] {
         let mut text = String::new();
         while text.len() < 8 << 20 {
             for _ in 0..reps {
@@ -499,7 +526,7 @@ fn throughput() {
         }
         let unit = TextUnit {
             location: Location::Body,
-            kind: TextKind::Body,
+            kind,
             text: &text,
         };
         let mut best = f64::MAX;
