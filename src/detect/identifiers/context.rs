@@ -10,7 +10,7 @@
 //! column header is the context instead.
 
 use crate::detect::TextKind;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 
 /// Keyword classes, as bit flags so one keyword can serve several types.
 pub mod class {
@@ -307,6 +307,10 @@ impl Keywords {
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            // Windows are ~150 bytes: a plain DFA walk beats setting up a
+            // SIMD prefilter for each one (measured).
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&patterns)
             .expect("static keyword list builds");
         Keywords {
@@ -331,8 +335,15 @@ impl Keywords {
         })
     }
 
-    /// The context of the candidate at `span` in `text`.
-    pub fn near(&self, text: &[u8], span: (usize, usize), kind: TextKind) -> Near {
+    /// The context of the candidate at `span` in `text`. `headers` caches
+    /// the classes of table headers, which repeat on every row.
+    pub fn near(
+        &self,
+        text: &[u8],
+        span: (usize, usize),
+        kind: TextKind,
+        headers: &mut HeaderCache,
+    ) -> Near {
         let (start, end) = span;
         let mut lo = start.saturating_sub(BEFORE);
         let mut hi = end.saturating_add(AFTER).min(text.len());
@@ -352,7 +363,8 @@ impl Keywords {
             hi = hi.min(line_end);
             if let Some((header, value_start)) = cell_header(text, line_start, start) {
                 near.from_header = true;
-                Near::record(&mut near.before, self.classes_in(header), 0);
+                let classes = headers.classes(header, |h| self.classes_in(h));
+                Near::record(&mut near.before, classes, 0);
                 let cell_end = text
                     .get(end..hi)
                     .and_then(|b| memchr::memmem::find(b, b" | "))
@@ -361,7 +373,9 @@ impl Keywords {
                 hi = hi.min(cell_end);
             }
         }
-        if lo > hi || hi > text.len() {
+        // Nothing around the candidate to read (a table cell holding just
+        // the value): skip the automaton.
+        if lo > hi || hi > text.len() || (lo >= start && hi <= end) {
             return near;
         }
         for m in self.ac.find_iter(Input::new(text).range(lo..hi)) {
@@ -390,6 +404,29 @@ impl Default for Keywords {
     }
 }
 
+/// The keyword classes of the table headers seen in one unit: a table's
+/// few column headers repeat on every row, so each is classified once.
+#[derive(Debug, Default)]
+pub struct HeaderCache {
+    entries: Vec<(Box<[u8]>, u16)>,
+}
+
+impl HeaderCache {
+    /// Headers remembered per unit; a wider table still works, uncached.
+    const MAX: usize = 64;
+
+    fn classes(&mut self, header: &[u8], classify: impl FnOnce(&[u8]) -> u16) -> u16 {
+        if let Some((_, c)) = self.entries.iter().find(|(h, _)| **h == *header) {
+            return *c;
+        }
+        let c = classify(header);
+        if self.entries.len() < Self::MAX {
+            self.entries.push((header.into(), c));
+        }
+        c
+    }
+}
+
 fn dist(d: usize) -> u32 {
     u32::try_from(d).unwrap_or(u32::MAX - 1)
 }
@@ -410,7 +447,8 @@ mod tests {
 
     fn near(t: &str, needle: &str, kind: TextKind) -> Near {
         let s = t.find(needle).unwrap();
-        Keywords::new().near(t.as_bytes(), (s, s + needle.len()), kind)
+        let mut headers = HeaderCache::default();
+        Keywords::new().near(t.as_bytes(), (s, s + needle.len()), kind, &mut headers)
     }
 
     #[test]

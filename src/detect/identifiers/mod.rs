@@ -34,7 +34,7 @@ use super::{
     Category, Confidence, Detector, Finding, Location, MessageContext, TextKind, TextUnit,
 };
 use crate::detect::mask::mask_keep;
-use context::{class, Keywords, Near};
+use context::{class, HeaderCache, Keywords, Near};
 use regex::bytes::Regex;
 
 /// Detector ids, as rules name them.
@@ -103,8 +103,9 @@ fn candidate_alternatives() -> [String; 6] {
         format!(r"\d{{1,2}}{ord}(?: of)?[ \-]{MONTH}\.?,?[ \-]\d{{4}}"),
         format!(r"\d{{1,2}}{ord}[ \-]{MONTH}\.?[ \-]\d{{2}}"),
         // Digit clusters of 4+ digits: 401 023 2137, 04/02/2016, 20-00-00,
-        // and the digits of a UPN or an old passport after their letter.
-        r"\d(?:[ \-/.]?\d){3,}".to_string(),
+        // and the digits of a UPN or an old passport after their letter. A
+        // no-break space (U+00A0, what HTML's &nbsp; becomes) joins groups too.
+        r"\d(?:(?:[ \-/.]|\xC2\xA0)?\d){3,}".to_string(),
         // After a month name: (February) 4th, 2016.
         format!(r"\d{{1,2}}{ord},? \d{{4}}"),
     ]
@@ -196,6 +197,7 @@ impl Detector for IdentifierDetector {
             kind: unit.kind,
             sink: Sink::new(out, &unit.location),
             groups: Vec::new(),
+            headers: HeaderCache::default(),
         };
         for m in self.candidates.find_iter(scan.text) {
             scan.candidate(m.start(), m.end());
@@ -307,11 +309,14 @@ struct Scan<'a, 'o> {
     sink: Sink<'o>,
     /// Digit groups of the current cluster (reused allocation).
     groups: Vec<(usize, usize)>,
+    headers: HeaderCache,
 }
 
 impl Scan<'_, '_> {
-    fn near(&self, s: usize, e: usize) -> Near {
-        self.det.keywords.near(self.text, (s, e), self.kind)
+    fn near(&mut self, s: usize, e: usize) -> Near {
+        self.det
+            .keywords
+            .near(self.text, (s, e), self.kind, &mut self.headers)
     }
 
     /// Emits `text[s..e]` masked, keeping `keep_start`/`keep_end` characters.
@@ -474,10 +479,14 @@ impl Scan<'_, '_> {
         }
     }
 
-    /// The separator byte between group `k` and `k + 1`.
+    /// The separator byte between group `k` and `k + 1` (a no-break space
+    /// counts as a space).
     fn sep(&self, k: usize) -> Option<u8> {
         let (_, end) = *self.groups.get(k)?;
-        self.text.get(end).copied()
+        match self.text.get(end).copied() {
+            Some(0xC2) => Some(b' '),
+            b => b,
+        }
     }
 
     /// Phone numbers by their shape: `+44 …`, `(0)…`, `00…` international,
