@@ -29,7 +29,10 @@ pub mod class {
     pub const REF: u16 = 1 << 10;
     /// Dates that are not birth dates (start, meeting, deadline…).
     pub const NOT_DOB: u16 = 1 << 11;
-    pub const COUNT: usize = 12;
+    /// Instructions to pay the school ("payable to", "BACS"): the bank
+    /// details next to them are the school's own, published to parents.
+    pub const PAY_TO: u16 = 1 << 12;
+    pub const COUNT: usize = 13;
 }
 
 use class::*;
@@ -123,6 +126,20 @@ const KEYWORDS: &[(&str, u16)] = &[
     ("acct", BANK | IBAN),
     ("a/c", BANK | IBAN),
     ("payee", BANK | IBAN),
+    // Payment instructions (the school's own account)
+    ("payable to", PAY_TO),
+    ("pay to", PAY_TO),
+    ("pay by", PAY_TO),
+    ("payment to", PAY_TO),
+    ("payments to", PAY_TO),
+    ("bacs", PAY_TO),
+    ("bank transfer", PAY_TO),
+    ("our bank", PAY_TO),
+    ("our account", PAY_TO),
+    ("our sort code", PAY_TO),
+    ("school fund", PAY_TO),
+    ("school account", PAY_TO),
+    ("remittance", PAY_TO),
     // Passport
     ("passport", PASSPORT),
     ("passport number", PASSPORT),

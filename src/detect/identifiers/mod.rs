@@ -3,22 +3,26 @@
 //! per-candidate validation.
 //!
 //! Part of stage 3 (detectors). The whole text is read once, by one
-//! ASCII-only regex ([`IdentifierDetector::new`]) whose alternatives are the
-//! shapes of the identifiers: letter-led codes (NINO, UPN, IBAN, old
-//! passports), dates with a month name, and *digit clusters* — runs of digit
-//! groups joined by one space, dash, slash or dot. Each match is then cut
+//! ASCII-only regex (`candidate_pattern`) whose alternatives all start
+//! with a digit: the tails of letter-led codes (NINO, IBAN, temporary UPN),
+//! dates with a month name, and *digit clusters* — runs of digit groups
+//! joined by one space, dash, slash, dot or no-break space. The letters in
+//! front of a match (NINO prefix, UPN check letter, IBAN country, a month
+//! name) are read back from the text (`Prefix`). Each match is then cut
 //! into candidates, validated by the pure functions of the per-identifier
 //! modules (checksums, issuer ranges, calendar), and graded by the words
-//! around it ([`context`]), which are only looked at near a candidate.
+//! around it (`context`), which are only looked at near a candidate.
 //!
 //! Grading follows Purview/Presidio: a checksum- or format-valid value with
 //! its keyword nearby is `High`; a value distinctive enough alone (a NINO
 //! with a valid prefix, a UPN whose check letter passes, a grouped card
 //! number in an issuer range, an IBAN) is `Medium`; a bare value whose check
 //! one random number in ten would pass (NHS, ULN, plain card numbers) is
-//! `Low`. Phone numbers (by shape or by a "tel"/"mobile" word just before)
-//! are never identifiers, and reference words (order, invoice, ref,
-//! tracking, ISBN, £) lower the grade by one level.
+//! `Low`; passports, bank details and dates of birth are nothing without
+//! their keyword. Phone numbers (by shape, or by a "tel"/"mobile" word just
+//! before) are never identifiers, and reference words (order, invoice, ref,
+//! tracking, ISBN, £) lower the grade by one level. In a table the cell's
+//! column header is the keyword.
 
 mod bank;
 mod card;
@@ -248,6 +252,17 @@ fn grade(base: Base, near: &Near, own: u16, neg: u16, digits_only: bool) -> Opti
     }
 }
 
+/// Bank details next to an instruction to pay ("payable to", "BACS", "our
+/// bank") are the school's own account, as printed in letters to parents:
+/// kept as a low finding for review, never enough to hold a newsletter.
+fn paid_to(near: &Near, conf: Confidence) -> Confidence {
+    if near.before(class::PAY_TO).is_some() {
+        Confidence::Low
+    } else {
+        conf
+    }
+}
+
 /// Collects findings for one unit, capping distinct findings per detector.
 struct Sink<'a> {
     out: &'a mut Vec<Finding>,
@@ -425,7 +440,7 @@ impl Scan<'_, '_> {
             let near = self.near(s, s + end);
             let own = class::IBAN | class::BANK;
             if let Some(conf) = grade(Base::Medium, &near, own, class::REF, false) {
-                self.emit(IBAN, conf, s, s + end, (4, 4));
+                self.emit(IBAN, paid_to(&near, conf), s, s + end, (4, 4));
             }
         }
     }
@@ -501,7 +516,9 @@ impl Scan<'_, '_> {
         let digits: usize = self.groups.iter().map(|(a, b)| b - a).sum();
         let first = self.text.get(s).copied();
         let second = self.text.get(s + 1).copied();
-        (first == Some(b'0') && digits == 11) || (first == Some(b'0') && second == Some(b'0'))
+        let phone_seps = (0..self.groups.len().saturating_sub(1))
+            .all(|k| matches!(self.sep(k), Some(b' ') | Some(b'-')));
+        first == Some(b'0') && phone_seps && (digits == 11 || second == Some(b'0'))
     }
 
     /// Tries groups `i..=j` as one candidate. True if a finding was made.
@@ -625,9 +642,9 @@ impl Scan<'_, '_> {
     /// only with a banking keyword.
     fn bank(&mut self, s: usize, e: usize) -> bool {
         let near = self.near(s, e);
-        if grade(Base::Keyword, &near, class::BANK, class::REF, true).is_none() {
+        let Some(conf) = grade(Base::Keyword, &near, class::BANK, class::REF, true) else {
             return false;
-        }
+        };
         let from = s.saturating_sub(bank::ACCOUNT_WINDOW);
         let to = e.saturating_add(bank::ACCOUNT_WINDOW);
         let Some((a, b)) = bank::find_account(self.text, from, to, s) else {
@@ -641,9 +658,9 @@ impl Scan<'_, '_> {
         } else {
             format!("{sc} {acc}")
         };
-        self.sink.emit(UK_BANK_ACCOUNT, Confidence::High, || {
-            mask_keep(&shown, 2, 2)
-        });
+        let conf = paid_to(&near, conf);
+        self.sink
+            .emit(UK_BANK_ACCOUNT, conf, || mask_keep(&shown, 2, 2));
         true
     }
 }

@@ -256,6 +256,25 @@ fn bank_details_need_a_keyword() {
     );
     silent("20-00-00 12345678");
     silent("Sort code 20-00-00 only");
+    assert_eq!(
+        body("New starter's bank details: sort code 20-00-00, account 12345678"),
+        one(UK_BANK_ACCOUNT, High, "20-**-** ******78")
+    );
+}
+
+#[test]
+fn the_schools_own_bank_details_are_only_low() {
+    assert_eq!(
+        body(
+            "Trip payments can be made by bank transfer to Greenlane Primary School \
+             Fund, sort code 20-00-00, account 12345678, reference: your child's name."
+        ),
+        one(UK_BANK_ACCOUNT, Low, "20-**-** ******78")
+    );
+    assert_eq!(
+        body("Cheques payable to Greenlane PTA or BACS to IBAN GB82 WEST 1234 5698 7654 32"),
+        one(IBAN, Low, "GB82 **** **** **** **54 32")
+    );
 }
 
 // ---- Passports ----
@@ -293,6 +312,11 @@ fn dates_of_birth() {
     assert_eq!(
         body("d.o.b. 2016-02-04"),
         one(DATE_OF_BIRTH, High, "2016-**-**")
+    );
+    // Eleven digits from 0, but not written as a phone number.
+    assert_eq!(
+        body("DOB 01/02/2016 401"),
+        one(DATE_OF_BIRTH, High, "**/**/2016")
     );
     assert_eq!(
         body("Born February 4, 2016"),
