@@ -41,15 +41,24 @@ use crate::detect::mask::mask_keep;
 use context::{class, HeaderCache, Keywords, Near};
 use regex::bytes::Regex;
 
-/// Detector ids, as rules name them.
+// Detector ids, as rules name them (`detectors = [...]` in rules/*.toml).
+/// National Insurance number.
 pub const UK_NINO: &str = "uk_nino";
+/// NHS number (and Scottish CHI / Northern Ireland H&C numbers).
 pub const NHS_NUMBER: &str = "nhs_number";
+/// Unique Pupil Number.
 pub const UK_UPN: &str = "uk_upn";
+/// Unique Learner Number.
 pub const UK_ULN: &str = "uk_uln";
+/// Payment card number.
 pub const PAYMENT_CARD: &str = "payment_card";
+/// IBAN (any SEPA country, the UK's included).
 pub const IBAN: &str = "iban";
+/// UK sort code with an account number.
 pub const UK_BANK_ACCOUNT: &str = "uk_bank_account";
+/// UK passport number.
 pub const UK_PASSPORT: &str = "uk_passport";
+/// Date of birth.
 pub const DATE_OF_BIRTH: &str = "date_of_birth";
 
 const IDS: [&str; 9] = [
@@ -72,6 +81,10 @@ pub const MAX_FINDINGS_PER_DETECTOR: usize = 50;
 /// A phone word ("tel", "mobile", "call") at most this many bytes before a
 /// number makes it a phone number, unless an identifier keyword is nearer.
 const PHONE_WORD_MAX: u32 = 30;
+
+/// A date is a date of birth only with a DOB word at most this many bytes
+/// away ("Date of birth and address by Friday 14/03/2025" is a deadline).
+const DOB_WORD_MAX: u32 = 40;
 
 /// Month names and abbreviations, case-insensitive.
 const MONTH: &str = "(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
@@ -445,8 +458,12 @@ impl Scan<'_, '_> {
         }
     }
 
+    /// A valid date at `s..e`: a date of birth when a DOB word is close.
     fn date_of_birth(&mut self, s: usize, e: usize) -> bool {
         let near = self.near(s, e);
+        if near.either(class::DOB).is_none_or(|d| d > DOB_WORD_MAX) {
+            return false;
+        }
         let neg = class::NOT_DOB | class::REF;
         match grade(Base::Keyword, &near, class::DOB, neg, false) {
             Some(conf) => {

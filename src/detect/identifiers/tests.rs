@@ -333,6 +333,12 @@ fn dates_that_are_not_birth_dates() {
     silent("DOB 04/02/2099"); // in the future
     silent("DOB 31/02/2016"); // no such day
     silent("birthday party on 12th May");
+    silent("Please send date of birth and address details by Friday 14/03/2025");
+    silent("DOB forms due Friday 14/03/2025");
+    silent(
+        "We need every pupil's date of birth for the census return, which the local \
+         authority has asked us to complete on 14/03/2025.",
+    );
     silent("her birthday party on 12/05/2025");
 }
 
