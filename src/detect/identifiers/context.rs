@@ -32,7 +32,10 @@ pub mod class {
     /// Instructions to pay the school ("payable to", "BACS"): the bank
     /// details next to them are the school's own, published to parents.
     pub const PAY_TO: u16 = 1 << 12;
-    pub const COUNT: usize = 13;
+    /// The words "sort code" themselves (six spaced or plain digits are too
+    /// common to be a sort code on a mere "bank" or "account").
+    pub const SORT_CODE: u16 = 1 << 13;
+    pub const COUNT: usize = 14;
 }
 
 use class::*;
@@ -112,10 +115,11 @@ const KEYWORDS: &[(&str, u16)] = &[
     ("iban", IBAN),
     ("bic", IBAN),
     ("swift", IBAN),
-    ("sort code", BANK),
-    ("sortcode", BANK),
-    ("sort-code", BANK),
-    ("s/c", BANK),
+    ("sort code", BANK | SORT_CODE),
+    ("sortcode", BANK | SORT_CODE),
+    ("sort-code", BANK | SORT_CODE),
+    ("sort", BANK | SORT_CODE),
+    ("s/c", BANK | SORT_CODE),
     ("bank", BANK | IBAN),
     ("bank details", BANK | IBAN),
     ("bank account", BANK | IBAN),

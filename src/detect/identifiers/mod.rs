@@ -110,7 +110,8 @@ fn candidate_alternatives() -> [String; 6] {
     let ord = "(?i:st|nd|rd|th)?";
     [
         // NINO after its prefix letters: 48 22 91 B, 482291B, 482291 B.
-        r"\d{2}[ \-]?\d{2}[ \-]?\d{2}[ \-]?[A-Da-d]".to_string(),
+        r"\d{2}(?:[ \-]|\xC2\xA0)?\d{2}(?:[ \-]|\xC2\xA0)?\d{2}(?:[ \-]|\xC2\xA0)?[A-Da-d]"
+            .to_string(),
         // IBAN after its country code: check digits, then groups of four.
         // Also covers a temporary UPN after its check letter (11 digits and
         // a letter): a separate `\d{11}[A-Z]` alternative made the lazy DFA
@@ -145,9 +146,18 @@ impl Prefix {
     fn of(text: &[u8], s: usize) -> Prefix {
         let is_alpha = |k: usize| text.get(k).is_some_and(u8::is_ascii_alphabetic);
         let mut k = s;
-        let gap = k >= 2 && matches!(text.get(k - 1), Some(b' ') | Some(b'-')) && is_alpha(k - 2);
+        // One space, dash or no-break space (two bytes) between.
+        let before = text.get(..s).unwrap_or_default();
+        let sep_len = if before.ends_with(b"\xC2\xA0") {
+            2
+        } else if before.ends_with(b" ") || before.ends_with(b"-") {
+            1
+        } else {
+            0
+        };
+        let gap = sep_len > 0 && k > sep_len && is_alpha(k - sep_len - 1);
         if gap {
-            k -= 1;
+            k -= sep_len;
         }
         let mut letters = 0;
         while k > 0 && letters < 3 && is_alpha(k - 1) {
@@ -603,7 +613,7 @@ impl Scan<'_, '_> {
             }
         }
         // Sort code with an account number nearby.
-        if bank::is_sort_code(lens, sep) && self.bank(s, e) {
+        if bank::is_sort_code(lens, sep) && self.bank(s, e, sep == Some(b'-')) {
             return true;
         }
         let spaced = matches!(sep, None | Some(b' ') | Some(b'-'));
@@ -656,10 +666,16 @@ impl Scan<'_, '_> {
     }
 
     /// A sort code at `s..e`: reported with the nearest account number, and
-    /// only with a banking keyword.
-    fn bank(&mut self, s: usize, e: usize) -> bool {
+    /// only with a banking keyword (for `20 00 00` or `200000`, the words
+    /// "sort code" themselves).
+    fn bank(&mut self, s: usize, e: usize, dashed: bool) -> bool {
         let near = self.near(s, e);
-        let Some(conf) = grade(Base::Keyword, &near, class::BANK, class::REF, true) else {
+        let own = if dashed {
+            class::BANK
+        } else {
+            class::SORT_CODE
+        };
+        let Some(conf) = grade(Base::Keyword, &near, own, class::REF, true) else {
             return false;
         };
         let from = s.saturating_sub(bank::ACCOUNT_WINDOW);

@@ -256,6 +256,12 @@ fn bank_details_need_a_keyword() {
     );
     silent("20-00-00 12345678");
     silent("Sort code 20-00-00 only");
+    // Spaced or plain six digits need the words "sort code" themselves.
+    silent("Bank: flat 48 22 91, account 12345678");
+    assert_eq!(
+        body("sort code 20 00 00 account 12345678"),
+        one(UK_BANK_ACCOUNT, High, "20 ** ** ******78")
+    );
     assert_eq!(
         body("New starter's bank details: sort code 20-00-00, account 12345678"),
         one(UK_BANK_ACCOUNT, High, "20-**-** ******78")
@@ -502,6 +508,10 @@ fn no_break_spaces_join_groups() {
         one(NHS_NUMBER, High, "40*\u{a0}***\u{a0}**37")
     );
     silent("Tel\u{a0}07700\u{a0}900123");
+    assert_eq!(
+        body("Bank details below. NI\u{a0}number JT\u{a0}48\u{a0}22\u{a0}91\u{a0}B."),
+        one(UK_NINO, High, "JT\u{a0}**\u{a0}**\u{a0}**\u{a0}B")
+    );
 }
 
 #[test]
