@@ -17,8 +17,8 @@
 //! its keyword nearby is `High`; a value distinctive enough alone (a NINO
 //! with a valid prefix, a UPN whose check letter passes, a grouped card
 //! number in an issuer range, an IBAN) is `Medium`; a bare value whose check
-//! one random number in ten would pass (NHS, ULN, plain card numbers) is
-//! `Low`; passports, bank details and dates of birth are nothing without
+//! one random number in ten would pass (NHS, plain card numbers) is `Low`;
+//! ULNs, passports, bank details and dates of birth are nothing without
 //! their keyword. Phone numbers (by shape, or by a "tel"/"mobile" word just
 //! before) are never identifiers, and reference words (order, invoice, ref,
 //! tracking, ISBN, £) lower the grade by one level. In a table the cell's
@@ -634,8 +634,10 @@ impl Scan<'_, '_> {
                     return true;
                 }
             } else if lens == [10] && upn::uln_valid(digits) {
+                // ULNs are rarer than NHS numbers in school mail and written
+                // next to their name: a bare one is only one number in eleven.
                 let near = self.near(s, e);
-                if let Some(conf) = grade(weak(Base::Low), &near, class::ULN, class::REF, true) {
+                if let Some(conf) = grade(Base::Keyword, &near, class::ULN, class::REF, true) {
                     self.emit(UK_ULN, conf, s, e, (2, 2));
                     return true;
                 }
