@@ -44,6 +44,8 @@ use class::*;
 pub const BEFORE: usize = 100;
 /// Bytes after a candidate searched for keywords ("4010232137 (NHS)").
 pub const AFTER: usize = 40;
+/// In a table, how far back (bytes) the start of a cell's header is looked for.
+pub const MAX_CELL: usize = 256;
 
 /// The keyword lists (lower case; matched ASCII case-insensitively, on word
 /// boundaries except in table headers).
@@ -399,14 +401,17 @@ impl Keywords {
         if kind == TextKind::Table {
             // Context stays within the row, and within the cell when the
             // table has headers; the cell's header counts as right next to it.
+            // Searches are bounded so a table with one enormous line stays
+            // linear: a cell header further back than this is not read.
+            let from = start.saturating_sub(MAX_CELL);
             let line_start = text
-                .get(..start)
+                .get(from..start)
                 .and_then(|b| memchr::memrchr(b'\n', b))
-                .map_or(0, |p| p + 1);
+                .map_or(from, |p| from + p + 1);
             let line_end = text
-                .get(end..)
+                .get(end..hi)
                 .and_then(|b| memchr::memchr(b'\n', b))
-                .map_or(text.len(), |p| end + p);
+                .map_or(hi, |p| end + p);
             lo = lo.max(line_start);
             hi = hi.min(line_end);
             if let Some((header, value_start)) = cell_header(text, line_start, start) {
@@ -535,6 +540,26 @@ mod tests {
         let n = near("notes: tel 4010232137 | nhs: 1", "4010", TextKind::Table);
         assert_eq!(n.before(PHONE), Some(1));
         assert_eq!(n.either(NHS), None);
+    }
+
+    #[test]
+    fn one_enormous_table_line_stays_linear() {
+        let mut t = String::new();
+        for _ in 0..20_000 {
+            t.push_str("upn: P801200216001 | ");
+        }
+        let kw = Keywords::new();
+        let mut headers = HeaderCache::default();
+        let started = std::time::Instant::now();
+        let mut n = 0;
+        for (s, _) in t.match_indices("P801") {
+            n += usize::from(
+                kw.near(t.as_bytes(), (s, s + 13), TextKind::Table, &mut headers)
+                    .from_header,
+            );
+        }
+        assert_eq!(n, 20_000);
+        assert!(started.elapsed().as_secs() < 5);
     }
 
     #[test]
