@@ -325,6 +325,11 @@ impl Near {
         Self::min_of(&self.before, classes)
     }
 
+    /// Nearest keyword of `classes` after the candidate.
+    pub fn after(&self, classes: u16) -> Option<u32> {
+        Self::min_of(&self.after, classes)
+    }
+
     /// Nearest keyword of `classes` on either side.
     pub fn either(&self, classes: u16) -> Option<u32> {
         match (

@@ -81,6 +81,8 @@ pub const MAX_FINDINGS_PER_DETECTOR: usize = 50;
 /// A phone word ("tel", "mobile", "call") at most this many bytes before a
 /// number makes it a phone number, unless an identifier keyword is nearer.
 const PHONE_WORD_MAX: u32 = 30;
+/// The same, for a phone word right after a number.
+const PHONE_AFTER_MAX: u32 = 12;
 
 /// A date is a date of birth only with a DOB word at most this many bytes
 /// away ("Date of birth and address by Friday 14/03/2025" is a deadline).
@@ -253,6 +255,14 @@ fn grade(base: Base, near: &Near, own: u16, neg: u16, digits_only: bool) -> Opti
             if (p <= PHONE_WORD_MAX || near.from_header) && p < own_d {
                 return None;
             }
+        }
+        // "4010232137 (mobile)", when nothing names it as an identifier.
+        if own_d == u32::MAX
+            && near
+                .after(class::PHONE)
+                .is_some_and(|p| p <= PHONE_AFTER_MAX)
+        {
+            return None;
         }
     }
     let neg_d = near.before(neg).unwrap_or(u32::MAX);

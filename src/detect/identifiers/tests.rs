@@ -97,6 +97,10 @@ fn nhs_forms_with_keyword() {
         one(NHS_NUMBER, High, "40******37")
     );
     assert_eq!(
+        body("NHS 4010232137, phone 01632 960001"),
+        one(NHS_NUMBER, High, "40******37")
+    );
+    assert_eq!(
         body("Number 4010232137 (NHS)"),
         one(NHS_NUMBER, High, "40******37")
     );
@@ -454,6 +458,7 @@ fn phone_numbers_are_never_identifiers() {
         "mobile 4010232137",
         "Fax 401 023 2137",
         "ring 0113 496 0000 ext 4010",
+        "4010232137 (mobile)",
     ] {
         silent(t);
     }
