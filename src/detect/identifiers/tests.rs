@@ -495,6 +495,9 @@ fn references_and_other_numbers_are_silent() {
         "IP 192.168.100.200",
         "Years 2015 2016 2017 2018 2019",
         "Invoice 1234 5678 9012 3456",
+        "VAT GB 123 4567 89, VAT no. GB123456789",
+        "Company number 07654321, registered charity 1123456, Ofsted URN 123456",
+        "Exam centre 12345, candidate 4021",
     ] {
         silent(t);
     }
