@@ -299,19 +299,20 @@ fn paid_to(near: &Near, conf: Confidence) -> Confidence {
 /// Collects findings for one unit, capping distinct findings per detector.
 struct Sink<'a> {
     out: &'a mut Vec<Finding>,
-    first: usize,
     location: &'a Location,
+    /// Per detector (by its place in `IDS`): findings made in this unit,
+    /// and the index in `out` of the last one.
     counts: [usize; IDS.len()],
+    last: [usize; IDS.len()],
 }
 
 impl<'a> Sink<'a> {
     fn new(out: &'a mut Vec<Finding>, location: &'a Location) -> Self {
-        let first = out.len();
         Sink {
             out,
-            first,
             location,
             counts: [0; IDS.len()],
+            last: [0; IDS.len()],
         }
     }
 
@@ -324,20 +325,18 @@ impl<'a> Sink<'a> {
         evidence: impl FnOnce() -> String,
     ) {
         let slot = IDS.iter().position(|d| *d == detector).unwrap_or(0);
-        if let Some(n) = self.counts.get_mut(slot) {
-            if *n >= MAX_FINDINGS_PER_DETECTOR {
-                let existing = self
-                    .out
-                    .get_mut(self.first..)
-                    .and_then(|fs| fs.iter_mut().rev().find(|f| f.detector == detector));
-                if let Some(f) = existing {
-                    f.count += 1;
-                    f.confidence = f.confidence.max(confidence);
-                    return;
-                }
+        let (Some(n), Some(last)) = (self.counts.get_mut(slot), self.last.get_mut(slot)) else {
+            return;
+        };
+        if *n >= MAX_FINDINGS_PER_DETECTOR {
+            if let Some(f) = self.out.get_mut(*last) {
+                f.count += 1;
+                f.confidence = f.confidence.max(confidence);
+                return;
             }
-            *n += 1;
         }
+        *n += 1;
+        *last = self.out.len();
         self.out.push(Finding::new(
             Category::PersonalData,
             detector,
