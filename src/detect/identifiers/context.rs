@@ -286,56 +286,70 @@ const KEYWORDS: &[(&str, u16)] = &[
 /// before and after it (`u32::MAX`: none in the window).
 #[derive(Debug, Clone, Copy)]
 pub struct Near {
-    before: [u32; COUNT],
-    after: [u32; COUNT],
+    before: Side,
+    after: Side,
     /// The context came from the cell's column header in a table.
     pub from_header: bool,
 }
 
-impl Near {
-    const NONE: u32 = u32::MAX;
+/// Nearest distance per class on one side of a candidate.
+#[derive(Debug, Clone, Copy)]
+struct Side {
+    dist: [u32; COUNT],
+    /// Classes seen at all (most candidates see none: a quick answer).
+    present: u16,
+}
 
-    fn empty() -> Self {
-        Near {
-            before: [Self::NONE; COUNT],
-            after: [Self::NONE; COUNT],
-            from_header: false,
-        }
-    }
+impl Side {
+    const EMPTY: Side = Side {
+        dist: [u32::MAX; COUNT],
+        present: 0,
+    };
 
-    fn record(dist: &mut [u32; COUNT], classes: u16, d: u32) {
-        for (i, slot) in dist.iter_mut().enumerate() {
+    fn record(&mut self, classes: u16, d: u32) {
+        self.present |= classes;
+        for (i, slot) in self.dist.iter_mut().enumerate() {
             if classes & (1 << i) != 0 && d < *slot {
                 *slot = d;
             }
         }
     }
 
-    fn min_of(dist: &[u32; COUNT], classes: u16) -> Option<u32> {
-        dist.iter()
+    fn min(&self, classes: u16) -> Option<u32> {
+        if self.present & classes == 0 {
+            return None;
+        }
+        self.dist
+            .iter()
             .enumerate()
             .filter(|(i, _)| classes & (1 << i) != 0)
             .map(|(_, &d)| d)
             .min()
-            .filter(|&d| d != Self::NONE)
+    }
+}
+
+impl Near {
+    fn empty() -> Self {
+        Near {
+            before: Side::EMPTY,
+            after: Side::EMPTY,
+            from_header: false,
+        }
     }
 
     /// Nearest keyword of `classes` before the candidate.
     pub fn before(&self, classes: u16) -> Option<u32> {
-        Self::min_of(&self.before, classes)
+        self.before.min(classes)
     }
 
     /// Nearest keyword of `classes` after the candidate.
     pub fn after(&self, classes: u16) -> Option<u32> {
-        Self::min_of(&self.after, classes)
+        self.after.min(classes)
     }
 
     /// Nearest keyword of `classes` on either side.
     pub fn either(&self, classes: u16) -> Option<u32> {
-        match (
-            Self::min_of(&self.before, classes),
-            Self::min_of(&self.after, classes),
-        ) {
+        match (self.before.min(classes), self.after.min(classes)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -422,7 +436,7 @@ impl Keywords {
             if let Some((header, value_start)) = cell_header(text, line_start, start) {
                 near.from_header = true;
                 let classes = headers.classes(header, |h| self.classes_in(h));
-                Near::record(&mut near.before, classes, 0);
+                near.before.record(classes, 0);
                 let cell_end = text
                     .get(end..hi)
                     .and_then(|b| memchr::memmem::find(b, b" | "))
@@ -447,9 +461,9 @@ impl Keywords {
             }
             let classes = self.classes.get(idx).copied().unwrap_or(0);
             if e <= start {
-                Near::record(&mut near.before, classes, dist(start - e));
+                near.before.record(classes, dist(start - e));
             } else if s >= end {
-                Near::record(&mut near.after, classes, dist(s - end));
+                near.after.record(classes, dist(s - end));
             }
         }
         near
