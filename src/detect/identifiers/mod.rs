@@ -709,6 +709,15 @@ impl Scan<'_, '_> {
     }
 }
 
+/// The value of 1 to 9 ASCII digits (`None` for anything else): the one
+/// digits-to-number helper of the validators (issuer ranges, NHS ranges, dates).
+fn digits_value(d: &[u8]) -> Option<u32> {
+    if d.is_empty() || d.len() > 9 || !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(d.iter().fold(0, |acc, c| acc * 10 + u32::from(c - b'0')))
+}
+
 /// If a month name ends right before `s` ("February 4", "Feb. 4"), where it
 /// starts: the candidate may be the day and year of a month-first date.
 fn month_before(text: &[u8], s: usize) -> Option<usize> {
