@@ -33,10 +33,7 @@ pub fn luhn_ok(digits: &[u8]) -> bool {
 
 /// The leading `n` digits as a number (0 if there are fewer).
 fn prefix(digits: &[u8], n: usize) -> u32 {
-    digits.get(..n).map_or(0, |p| {
-        p.iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
-    })
+    digits.get(..n).and_then(super::digits_value).unwrap_or(0)
 }
 
 /// The card scheme whose issuer range (and length) the number fits, if any.

@@ -10,7 +10,7 @@
 //! column header is the context instead.
 
 use crate::detect::TextKind;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 
 /// Keyword classes, as bit flags so one keyword can serve several types.
 pub mod class {
@@ -29,7 +29,13 @@ pub mod class {
     pub const REF: u16 = 1 << 10;
     /// Dates that are not birth dates (start, meeting, deadline…).
     pub const NOT_DOB: u16 = 1 << 11;
-    pub const COUNT: usize = 12;
+    /// Instructions to pay the school ("payable to", "BACS"): the bank
+    /// details next to them are the school's own, published to parents.
+    pub const PAY_TO: u16 = 1 << 12;
+    /// The words "sort code" themselves (six spaced or plain digits are too
+    /// common to be a sort code on a mere "bank" or "account").
+    pub const SORT_CODE: u16 = 1 << 13;
+    pub const COUNT: usize = 14;
 }
 
 use class::*;
@@ -38,6 +44,8 @@ use class::*;
 pub const BEFORE: usize = 100;
 /// Bytes after a candidate searched for keywords ("4010232137 (NHS)").
 pub const AFTER: usize = 40;
+/// In a table, how far back (bytes) the start of a cell's header is looked for.
+pub const MAX_CELL: usize = 256;
 
 /// The keyword lists (lower case; matched ASCII case-insensitively, on word
 /// boundaries except in table headers).
@@ -109,10 +117,11 @@ const KEYWORDS: &[(&str, u16)] = &[
     ("iban", IBAN),
     ("bic", IBAN),
     ("swift", IBAN),
-    ("sort code", BANK),
-    ("sortcode", BANK),
-    ("sort-code", BANK),
-    ("s/c", BANK),
+    ("sort code", BANK | SORT_CODE),
+    ("sortcode", BANK | SORT_CODE),
+    ("sort-code", BANK | SORT_CODE),
+    ("sort", BANK | SORT_CODE),
+    ("s/c", BANK | SORT_CODE),
     ("bank", BANK | IBAN),
     ("bank details", BANK | IBAN),
     ("bank account", BANK | IBAN),
@@ -123,6 +132,20 @@ const KEYWORDS: &[(&str, u16)] = &[
     ("acct", BANK | IBAN),
     ("a/c", BANK | IBAN),
     ("payee", BANK | IBAN),
+    // Payment instructions (the school's own account)
+    ("payable to", PAY_TO),
+    ("pay to", PAY_TO),
+    ("pay by", PAY_TO),
+    ("payment to", PAY_TO),
+    ("payments to", PAY_TO),
+    ("bacs", PAY_TO),
+    ("bank transfer", PAY_TO),
+    ("our bank", PAY_TO),
+    ("our account", PAY_TO),
+    ("our sort code", PAY_TO),
+    ("school fund", PAY_TO),
+    ("school account", PAY_TO),
+    ("remittance", PAY_TO),
     // Passport
     ("passport", PASSPORT),
     ("passport number", PASSPORT),
@@ -230,57 +253,103 @@ const KEYWORDS: &[(&str, u16)] = &[
     ("wrote", NOT_DOB),
     ("term", NOT_DOB),
     ("holiday", NOT_DOB),
+    ("by", NOT_DOB),
+    ("before", NOT_DOB),
+    ("until", NOT_DOB),
+    ("till", NOT_DOB),
+    ("after", NOT_DOB),
+    ("next", NOT_DOB),
+    ("week", NOT_DOB),
+    ("week commencing", NOT_DOB),
+    ("w/c", NOT_DOB),
+    // Weekdays: events are written "Friday 14/03/2025", births are not.
+    ("monday", NOT_DOB),
+    ("mon", NOT_DOB),
+    ("tuesday", NOT_DOB),
+    ("tue", NOT_DOB),
+    ("tues", NOT_DOB),
+    ("wednesday", NOT_DOB),
+    ("wed", NOT_DOB),
+    ("thursday", NOT_DOB),
+    ("thu", NOT_DOB),
+    ("thur", NOT_DOB),
+    ("thurs", NOT_DOB),
+    ("friday", NOT_DOB),
+    ("fri", NOT_DOB),
+    ("saturday", NOT_DOB),
+    ("sat", NOT_DOB),
+    ("sunday", NOT_DOB),
+    ("sun", NOT_DOB),
 ];
 
 /// Distance in bytes from a candidate to the nearest keyword of each class,
 /// before and after it (`u32::MAX`: none in the window).
 #[derive(Debug, Clone, Copy)]
 pub struct Near {
-    before: [u32; COUNT],
-    after: [u32; COUNT],
+    before: Side,
+    after: Side,
     /// The context came from the cell's column header in a table.
     pub from_header: bool,
 }
 
-impl Near {
-    const NONE: u32 = u32::MAX;
+/// Nearest distance per class on one side of a candidate.
+#[derive(Debug, Clone, Copy)]
+struct Side {
+    dist: [u32; COUNT],
+    /// Classes seen at all (most candidates see none: a quick answer).
+    present: u16,
+}
 
-    fn empty() -> Self {
-        Near {
-            before: [Self::NONE; COUNT],
-            after: [Self::NONE; COUNT],
-            from_header: false,
-        }
-    }
+impl Side {
+    const EMPTY: Side = Side {
+        dist: [u32::MAX; COUNT],
+        present: 0,
+    };
 
-    fn record(dist: &mut [u32; COUNT], classes: u16, d: u32) {
-        for (i, slot) in dist.iter_mut().enumerate() {
+    fn record(&mut self, classes: u16, d: u32) {
+        self.present |= classes;
+        for (i, slot) in self.dist.iter_mut().enumerate() {
             if classes & (1 << i) != 0 && d < *slot {
                 *slot = d;
             }
         }
     }
 
-    fn min_of(dist: &[u32; COUNT], classes: u16) -> Option<u32> {
-        dist.iter()
+    fn min(&self, classes: u16) -> Option<u32> {
+        if self.present & classes == 0 {
+            return None;
+        }
+        self.dist
+            .iter()
             .enumerate()
             .filter(|(i, _)| classes & (1 << i) != 0)
             .map(|(_, &d)| d)
             .min()
-            .filter(|&d| d != Self::NONE)
+    }
+}
+
+impl Near {
+    fn empty() -> Self {
+        Near {
+            before: Side::EMPTY,
+            after: Side::EMPTY,
+            from_header: false,
+        }
     }
 
     /// Nearest keyword of `classes` before the candidate.
     pub fn before(&self, classes: u16) -> Option<u32> {
-        Self::min_of(&self.before, classes)
+        self.before.min(classes)
+    }
+
+    /// Nearest keyword of `classes` after the candidate.
+    pub fn after(&self, classes: u16) -> Option<u32> {
+        self.after.min(classes)
     }
 
     /// Nearest keyword of `classes` on either side.
     pub fn either(&self, classes: u16) -> Option<u32> {
-        match (
-            Self::min_of(&self.before, classes),
-            Self::min_of(&self.after, classes),
-        ) {
+        match (self.before.min(classes), self.after.min(classes)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -307,6 +376,10 @@ impl Keywords {
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            // Windows are ~150 bytes: a plain DFA walk beats setting up a
+            // SIMD prefilter for each one (measured).
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&patterns)
             .expect("static keyword list builds");
         Keywords {
@@ -331,8 +404,15 @@ impl Keywords {
         })
     }
 
-    /// The context of the candidate at `span` in `text`.
-    pub fn near(&self, text: &[u8], span: (usize, usize), kind: TextKind) -> Near {
+    /// The context of the candidate at `span` in `text`. `headers` caches
+    /// the classes of table headers, which repeat on every row.
+    pub fn near(
+        &self,
+        text: &[u8],
+        span: (usize, usize),
+        kind: TextKind,
+        headers: &mut HeaderCache,
+    ) -> Near {
         let (start, end) = span;
         let mut lo = start.saturating_sub(BEFORE);
         let mut hi = end.saturating_add(AFTER).min(text.len());
@@ -340,19 +420,23 @@ impl Keywords {
         if kind == TextKind::Table {
             // Context stays within the row, and within the cell when the
             // table has headers; the cell's header counts as right next to it.
+            // Searches are bounded so a table with one enormous line stays
+            // linear: a cell header further back than this is not read.
+            let from = start.saturating_sub(MAX_CELL);
             let line_start = text
-                .get(..start)
+                .get(from..start)
                 .and_then(|b| memchr::memrchr(b'\n', b))
-                .map_or(0, |p| p + 1);
+                .map_or(from, |p| from + p + 1);
             let line_end = text
-                .get(end..)
+                .get(end..hi)
                 .and_then(|b| memchr::memchr(b'\n', b))
-                .map_or(text.len(), |p| end + p);
+                .map_or(hi, |p| end + p);
             lo = lo.max(line_start);
             hi = hi.min(line_end);
             if let Some((header, value_start)) = cell_header(text, line_start, start) {
                 near.from_header = true;
-                Near::record(&mut near.before, self.classes_in(header), 0);
+                let classes = headers.classes(header, |h| self.classes_in(h));
+                near.before.record(classes, 0);
                 let cell_end = text
                     .get(end..hi)
                     .and_then(|b| memchr::memmem::find(b, b" | "))
@@ -361,7 +445,9 @@ impl Keywords {
                 hi = hi.min(cell_end);
             }
         }
-        if lo > hi || hi > text.len() {
+        // Nothing around the candidate to read (a table cell holding just
+        // the value): skip the automaton.
+        if lo > hi || hi > text.len() || (lo >= start && hi <= end) {
             return near;
         }
         for m in self.ac.find_iter(Input::new(text).range(lo..hi)) {
@@ -375,9 +461,9 @@ impl Keywords {
             }
             let classes = self.classes.get(idx).copied().unwrap_or(0);
             if e <= start {
-                Near::record(&mut near.before, classes, dist(start - e));
+                near.before.record(classes, dist(start - e));
             } else if s >= end {
-                Near::record(&mut near.after, classes, dist(s - end));
+                near.after.record(classes, dist(s - end));
             }
         }
         near
@@ -387,6 +473,29 @@ impl Keywords {
 impl Default for Keywords {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The keyword classes of the table headers seen in one unit: a table's
+/// few column headers repeat on every row, so each is classified once.
+#[derive(Debug, Default)]
+pub struct HeaderCache {
+    entries: Vec<(Box<[u8]>, u16)>,
+}
+
+impl HeaderCache {
+    /// Headers remembered per unit; a wider table still works, uncached.
+    const MAX: usize = 64;
+
+    fn classes(&mut self, header: &[u8], classify: impl FnOnce(&[u8]) -> u16) -> u16 {
+        if let Some((_, c)) = self.entries.iter().find(|(h, _)| **h == *header) {
+            return *c;
+        }
+        let c = classify(header);
+        if self.entries.len() < Self::MAX {
+            self.entries.push((header.into(), c));
+        }
+        c
     }
 }
 
@@ -410,7 +519,8 @@ mod tests {
 
     fn near(t: &str, needle: &str, kind: TextKind) -> Near {
         let s = t.find(needle).unwrap();
-        Keywords::new().near(t.as_bytes(), (s, s + needle.len()), kind)
+        let mut headers = HeaderCache::default();
+        Keywords::new().near(t.as_bytes(), (s, s + needle.len()), kind, &mut headers)
     }
 
     #[test]
@@ -449,6 +559,26 @@ mod tests {
         let n = near("notes: tel 4010232137 | nhs: 1", "4010", TextKind::Table);
         assert_eq!(n.before(PHONE), Some(1));
         assert_eq!(n.either(NHS), None);
+    }
+
+    #[test]
+    fn one_enormous_table_line_stays_linear() {
+        let mut t = String::new();
+        for _ in 0..20_000 {
+            t.push_str("upn: P801200216001 | ");
+        }
+        let kw = Keywords::new();
+        let mut headers = HeaderCache::default();
+        let started = std::time::Instant::now();
+        let mut n = 0;
+        for (s, _) in t.match_indices("P801") {
+            n += usize::from(
+                kw.near(t.as_bytes(), (s, s + 13), TextKind::Table, &mut headers)
+                    .from_header,
+            );
+        }
+        assert_eq!(n, 20_000);
+        assert!(started.elapsed().as_secs() < 5);
     }
 
     #[test]

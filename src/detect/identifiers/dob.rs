@@ -16,11 +16,9 @@ pub struct Date {
     pub day: u8,
 }
 
+/// A day, month or year field (at most four digits).
 fn num(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 4 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(s.iter().fold(0, |a, d| a * 10 + u32::from(d - b'0')))
+    super::digits_value(s).filter(|_| s.len() <= 4)
 }
 
 fn days_in_month(month: u32, year: Option<u32>) -> u32 {

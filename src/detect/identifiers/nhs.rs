@@ -29,13 +29,8 @@ pub fn checksum_ok(digits: &[u8]) -> bool {
 /// True when the number lies in a range the NHS (or CHI, or Northern
 /// Ireland's H&C) issues from.
 pub fn range_ok(digits: &[u8]) -> bool {
-    let Some(prefix) = digits.get(..3) else {
-        return false;
-    };
-    let p = prefix
-        .iter()
-        .fold(0u32, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')));
-    matches!(p, 10..=311 | 320..=399 | 400..=499 | 600..=799)
+    let prefix = digits.get(..3).and_then(super::digits_value);
+    matches!(prefix, Some(10..=311 | 320..=399 | 400..=499 | 600..=799))
 }
 
 /// An NHS number as far as the digits can tell: checksum and issued range.

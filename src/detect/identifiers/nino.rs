@@ -46,7 +46,8 @@ pub fn compact(value: &[u8]) -> Option<[u8; 9]> {
     let mut out = [0u8; 9];
     let mut n = 0;
     for &c in value {
-        if c == b' ' || c == b'-' {
+        // Spaces, dashes and the two bytes of a no-break space (U+00A0).
+        if matches!(c, b' ' | b'-' | 0xC2 | 0xA0) {
             continue;
         }
         *out.get_mut(n)? = c;
