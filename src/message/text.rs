@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn lookalikes_become_ascii() {
-        assert_eq!(normalize("JT\u{a0}48\u{2009}22 91\u{202f}B"), "JT 48 22 91 B");
+        assert_eq!(
+            normalize("JT\u{a0}48\u{2009}22 91\u{202f}B"),
+            "JT 48 22 91 B"
+        );
         assert_eq!(normalize("401\u{2010}023\u{2013}2137"), "401-023-2137");
         assert_eq!(normalize("40\u{200b}1023\u{ad}2137"), "4010232137");
         assert_eq!(normalize("café"), "café");
