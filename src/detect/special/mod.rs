@@ -112,7 +112,13 @@ impl Detector for SpecialCategoryDetector {
             } else if unit.kind == TextKind::Subject {
                 ((0, text.len()), (0, text.len()))
             } else {
-                (sentence_span(text, s, e), paragraph_span(text, s, e))
+                // Hits cluster: inside the last paragraph (bounded by real
+                // breaks), reuse it instead of scanning for its ends again.
+                let para = match &cache {
+                    Some((a, b, _)) if *a <= s && e <= *b && *b - *a < MAX_PARAGRAPH => (*a, *b),
+                    _ => paragraph_span(text, s, e),
+                };
+                (sentence_span(text, s, e), para)
             };
             let refs = match &cache {
                 Some((a, b, r)) if *a == para.0 && *b == para.1 => r,
@@ -291,7 +297,7 @@ fn record(
         }
         None => about.push(About {
             key: key.to_string(),
-            masked: r.masked.clone(),
+            masked: r.masked(text),
             kind,
             term,
             confidence,
@@ -402,14 +408,10 @@ fn is_topic(text: &str, s: usize, e: usize) -> bool {
     for _ in 0..2 {
         match next_words.next() {
             Some(w) => {
-                let w = w.to_lowercase();
-                if terms::TOPIC_SUFFIXES.contains(&w.as_str()) {
+                if in_list(terms::TOPIC_SUFFIXES, w) {
                     return true;
                 }
-                if !matches!(
-                    w.as_str(),
-                    "and" | "&" | "inclusion" | "awareness" | "information"
-                ) {
+                if !in_list(&["and", "inclusion", "awareness", "information"], w) {
                     break;
                 }
             }
@@ -421,7 +423,12 @@ fn is_topic(text: &str, s: usize, e: usize) -> bool {
     before
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .rfind(|w| !w.is_empty())
-        .is_some_and(|w| terms::TOPIC_PREFIXES.contains(&w.to_lowercase().as_str()))
+        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w))
+}
+
+/// ASCII case-insensitive membership, without allocating.
+fn in_list(list: &[&str], w: &str) -> bool {
+    list.iter().any(|x| x.eq_ignore_ascii_case(w))
 }
 
 /// The line holding `pos`.
@@ -464,9 +471,8 @@ fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
         .rsplit(|c: char| c.is_whitespace() || c == '(')
         .next()
         .unwrap_or("");
-    let lw = word.to_ascii_lowercase();
     // An initial ("J. Smith") or an abbreviation does not end it.
-    !(ABBREVIATIONS.contains(&lw.as_str())
+    !(in_list(ABBREVIATIONS, word)
         || (word.len() == 1 && word.bytes().all(|b| b.is_ascii_uppercase())))
 }
 
@@ -556,6 +562,10 @@ fn blank_line_after(bytes: &[u8], i: usize) -> bool {
 pub(crate) fn school_prose_for_bench(bytes: usize) -> String {
     tests::school_prose(bytes)
 }
+
+/// CPU-time clock for the detectors' throughput tests.
+#[cfg(test)]
+pub(crate) use tests::CpuClock as CpuClockForBench;
 
 #[cfg(test)]
 mod tests;

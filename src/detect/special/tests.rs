@@ -351,59 +351,128 @@ fn never_panics_on_odd_text() {
 
 // ---- Throughput ----
 
-/// Realistic school prose: newsletters, staff notices, some pupil mail.
+/// Everyday school mail with no special-category content.
+const EVERYDAY: &[&str] = &[
+    "Dear Parents and Carers,\n\nWhat a busy half term it has been! Year 4 enjoyed their trip to the \
+     museum and Year 6 have been working hard on their SATs revision. Please remember to send in \
+     reply slips for the residential by Friday.\n\n",
+    "Hi Sarah,\nCould you send me the updated seating plan for 5B and the reading group lists? \
+     I will print them before the lesson tomorrow morning.\nThanks,\nTom\n\n",
+    "Lunch menu: the kitchen will be serving roast chicken on Wednesday and fish on Friday. \
+     Please make sure your child's account is topped up on ParentPay before the weekend.\n\n",
+    "The football team won 3-1 against St Mary's on Thursday. Well done to everyone who played and \
+     thank you to the parents who came to support. Training resumes next week at 3.15pm.\n\n",
+    "Reminder that the school will be closed on Monday 3rd November for staff training. Breakfast \
+     club will not run that day. Normal timings resume on Tuesday.\n\n",
+    "Hi all, the minibus is booked for the Year 5 swimming lessons from next half term. Can the \
+     class teachers please confirm numbers by Wednesday so I can arrange cover for the second adult.\n\n",
+    "Please find attached the agenda for Thursday's curriculum meeting. We will look at the new \
+     phonics scheme, the maths mastery resources and the timetable for spring assessments.\n\n",
+    "Dear Mr Ahmed,\nThank you for your email about the uniform. The jumpers are available from the \
+     school office at twelve pounds each, or from the supplier's website.\nKind regards,\nSchool Office\n\n",
+    "The PTA summer fair raised over two thousand pounds! Thank you to everyone who baked, ran a \
+     stall or simply came along. The money will go towards new playground equipment.\n\n",
+    "Homework this week: Year 3 spelling list 12, times tables practice on the usual website, and \
+     a short piece of writing about a favourite place. Books are due back on Monday.\n\n",
+    "Could whoever borrowed the projector from room 14 please return it to the IT office? The \
+     Year 2 team need it for their assembly rehearsal on Friday afternoon.\n\n",
+    "Governors: the finance committee meets on the 14th at 6pm in the library. Papers will be \
+     circulated a week before. Please let the clerk know if you cannot attend.\n\n",
+];
+
+/// Mail that mentions the vocabulary: newsletters, notices, and a few
+/// messages about a named pupil.
+const SENSITIVE: &[&str] = &[
+    "Our SEND information report and the updated Safeguarding Policy are on the website. If you have \
+     any concerns about your child, please speak to the class teacher or our SENCo, Mrs Evans.\n\n",
+    "Staff reminder: child protection training is on Monday after school in the hall. Mrs Patel will \
+     lead the session. Please also complete the online Prevent module by the end of the month.\n\n",
+    "Following our call: Tyler Evans (Year 3) told his teacher he was left alone overnight again. \
+     Logged on CPOMS.\n\n",
+    "Pupils with allergies should speak to the office before the trip. Free school meals \
+     applications are open on the council website.\n\n",
+];
+
+/// Realistic school prose: mostly everyday mail, one paragraph in four
+/// touching the vocabulary (already more than most school mail).
 pub(crate) fn school_prose(bytes: usize) -> String {
-    let paragraphs = [
-        "Dear Parents and Carers,\n\nWhat a busy half term it has been! Year 4 enjoyed their trip to the \
-         museum and Year 6 have been working hard on their SATs revision. Please remember to send in \
-         reply slips for the residential by Friday.\n\n",
-        "Our SEND information report and the updated Safeguarding Policy are on the website. If you have \
-         any concerns about your child, please speak to the class teacher or our SENCo, Mrs Evans.\n\n",
-        "Staff reminder: child protection training is on Monday after school in the hall. Mrs Patel will \
-         lead the session. Please also complete the online Prevent module by the end of the month.\n\n",
-        "Hi Sarah,\nCould you send me the updated seating plan for 5B and the reading group lists? \
-         I will print them before the lesson tomorrow morning.\nThanks,\nTom\n\n",
-        "Lunch menu: the kitchen will be serving roast chicken on Wednesday and fish on Friday. \
-         Pupils with allergies should speak to the office. Free school meals applications are open.\n\n",
-        "Following our call: Tyler Evans (Year 3) told his teacher he was left alone overnight again. \
-         Logged on CPOMS.\n\n",
-        "The football team won 3-1 against St Mary's on Thursday. Well done to everyone who played and \
-         thank you to the parents who came to support. Training resumes next week at 3.15pm.\n\n",
-    ];
     let mut s = String::with_capacity(bytes + 1024);
     let mut i = 0;
     while s.len() < bytes {
-        s.push_str(paragraphs[i % paragraphs.len()]);
+        if i % 4 == 3 {
+            s.push_str(SENSITIVE[(i / 4) % SENSITIVE.len()]);
+        } else {
+            s.push_str(EVERYDAY[i % EVERYDAY.len()]);
+        }
         i += 1;
     }
     s
 }
 
-#[test]
-#[ignore = "throughput measurement: cargo test --release --lib -- --ignored --nocapture"]
-fn throughput_special() {
-    let d = SpecialCategoryDetector::new();
-    let text = school_prose(8 << 20);
+/// Worst case: every paragraph touches the vocabulary.
+fn dense_prose(bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + 1024);
+    let mut i = 0;
+    while s.len() < bytes {
+        s.push_str(SENSITIVE[i % SENSITIVE.len()]);
+        i += 1;
+    }
+    s
+}
+
+/// CPU time of this thread (from /proc/thread-self/schedstat), so a
+/// measurement on a shared, busy machine counts only our own work; falls
+/// back to wall time where that file does not exist.
+pub(crate) struct CpuClock {
+    wall: std::time::Instant,
+    cpu_ns: Option<u64>,
+}
+
+impl CpuClock {
+    fn cpu_ns() -> Option<u64> {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
+    pub(crate) fn start() -> CpuClock {
+        CpuClock {
+            wall: std::time::Instant::now(),
+            cpu_ns: Self::cpu_ns(),
+        }
+    }
+
+    pub(crate) fn secs(&self) -> f64 {
+        match (self.cpu_ns, Self::cpu_ns()) {
+            (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
+            _ => self.wall.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// (MB/s over one big unit, 20 KB messages per second).
+fn measure(d: &SpecialCategoryDetector, text: &str) -> (f64, f64) {
     let unit = TextUnit {
         location: Location::Body,
         kind: TextKind::Body,
-        text: &text,
+        text,
     };
     let ctx = MessageContext::default();
     let mut out = Vec::new();
     d.scan(&unit, &ctx, &mut out); // warm up
     let rounds = 5;
-    let start = std::time::Instant::now();
+    let start = CpuClock::start();
     for _ in 0..rounds {
         out.clear();
         d.scan(&unit, &ctx, &mut out);
     }
-    let secs = start.elapsed().as_secs_f64();
-    let mbps = (text.len() * rounds) as f64 / secs / 1e6;
-    // And as 20 KB messages, each its own unit.
-    let msg = &text[..floor_boundary(&text, 20_000)];
+    let mbps = (text.len() * rounds) as f64 / start.secs() / 1e6;
+    let msg = &text[..floor_boundary(text, 20_000)];
     let n = 2000;
-    let start = std::time::Instant::now();
+    let start = CpuClock::start();
     for _ in 0..n {
         out.clear();
         d.scan(
@@ -416,9 +485,21 @@ fn throughput_special() {
             &mut out,
         );
     }
-    let per_s = n as f64 / start.elapsed().as_secs_f64();
+    (mbps, n as f64 / start.secs())
+}
+
+#[test]
+#[ignore = "throughput measurement: cargo test --release --lib -- --ignored --nocapture"]
+fn throughput_special() {
+    let d = SpecialCategoryDetector::new();
+    let text = school_prose(8 << 20);
+    let (mbps, per_s) = measure(&d, &text);
     println!(
-        "special_category: {mbps:.0} MB/s on {} MB of school prose; {per_s:.0} msgs/s of 20 KB",
-        text.len() >> 20
+        "special_category: {mbps:.0} MB/s on 8 MB of school prose; {per_s:.0} msgs/s of 20 KB"
+    );
+    let text = dense_prose(8 << 20);
+    let (mbps, per_s) = measure(&d, &text);
+    println!(
+        "special_category (worst case, every paragraph sensitive): {mbps:.0} MB/s; {per_s:.0} msgs/s of 20 KB"
     );
 }
