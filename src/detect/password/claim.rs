@@ -392,10 +392,19 @@ pub fn whole_word(text: &str, s: usize, e: usize) -> bool {
 }
 
 /// Largest char boundary ≤ `i`.
-fn floor_boundary(s: &str, i: usize) -> usize {
+pub fn floor_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
+    }
+    i
+}
+
+/// Smallest char boundary ≥ `i`.
+pub fn ceil_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
     }
     i
 }

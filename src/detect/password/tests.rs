@@ -323,6 +323,21 @@ fn never_panics_on_odd_text() {
     }
 }
 
+#[test]
+fn prefilter_finds_what_the_automaton_finds() {
+    let with = PasswordDetector::new();
+    assert!(with.prefilter.is_some() || !cfg!(target_arch = "x86_64"));
+    let mut without = PasswordDetector::new();
+    without.prefilter = None;
+    let text = "Password: a. PASSWORD is b; Passcode c pass code d passphrase e pwd f pw: g PW=h \
+                PIN 1 pin number 2 Pin code 3 access code 4 Door Code 5 security code 6 unlock code \
+                7 key 8 Network Key 9 wifi key wi-fi key encryption key DECRYPTION KEY login Log-in \
+                LOGON username User Name user id userid login details log-in details login \
+                credentials credentials sign-in details passwords passwd é password ü login";
+    assert_eq!(with.triggers(text), without.triggers(text));
+    assert!(with.triggers(text).len() > 30);
+}
+
 // ---- Throughput ----
 
 #[test]
@@ -372,4 +387,42 @@ fn throughput_password() {
         "password: {mbps:.0} MB/s on {} MB of school prose; {per_s:.0} msgs/s of 20 KB",
         text.len() >> 20
     );
+}
+
+#[test]
+#[ignore = "profiling aid"]
+fn profile_password_anchors() {
+    use aho_corasick::packed;
+    let text = crate::detect::special::school_prose_for_bench(8 << 20);
+    for anchors in [
+        vec![
+            "pass", "pw", "pin", "code", "key", "log", "user", "cred", "sign",
+        ],
+        vec![
+            "pass", "pwd", "pw:", "pw ", "pin", "code", "key", "login", "log-", "logon", "user",
+            "cred", "sign-",
+        ],
+    ] {
+        let mut pats: Vec<String> = Vec::new();
+        for a in &anchors {
+            let cap = format!("{}{}", a[..1].to_ascii_uppercase(), &a[1..]);
+            for v in [a.to_string(), cap, a.to_ascii_uppercase()] {
+                if !pats.contains(&v) {
+                    pats.push(v);
+                }
+            }
+        }
+        let s = packed::Config::new().builder().extend(pats.iter()).build();
+        let Some(s) = s else {
+            println!("no teddy");
+            continue;
+        };
+        let start = crate::detect::special::CpuClockForBench::start();
+        let n = s.find_iter(&text).count();
+        println!(
+            "{} anchors: {:.0} MB/s ({n} candidates)",
+            pats.len(),
+            text.len() as f64 / start.secs() / 1e6
+        );
+    }
 }

@@ -102,15 +102,15 @@ impl Detector for SpecialCategoryDetector {
             if is_topic(text, s, e) {
                 continue;
             }
-            let (sent, para) = if table {
+            let (para, whole) = if table {
                 let line = line_span(text, s);
                 if in_table_header(text, line.0, s) {
                     // Headers are handled by the flag pass below.
                     continue;
                 }
-                (line, line)
+                (line, true)
             } else if unit.kind == TextKind::Subject {
-                ((0, text.len()), (0, text.len()))
+                ((0, text.len()), true)
             } else {
                 // Hits cluster: inside the last paragraph (bounded by real
                 // breaks), reuse it instead of scanning for its ends again.
@@ -118,14 +118,22 @@ impl Detector for SpecialCategoryDetector {
                     Some((a, b, _)) if *a <= s && e <= *b && *b - *a < MAX_PARAGRAPH => (*a, *b),
                     _ => paragraph_span(text, s, e),
                 };
-                (sentence_span(text, s, e), para)
+                (para, false)
             };
             let refs = match &cache {
                 Some((a, b, r)) if *a == para.0 && *b == para.1 => r,
                 _ => {
-                    let r = self.refs_in(text, para, sent, table);
+                    let r = self.refs_in(text, para, table);
                     &cache.insert((para.0, para.1, r)).2
                 }
+            };
+            if refs.is_empty() {
+                continue; // no one to be about: the common case, kept cheap
+            }
+            let sent = if whole {
+                para
+            } else {
+                sentence_span(text, s, e)
             };
             for (r, conf) in about_refs(refs, term, s, sent, table) {
                 record(&mut about, text, r, term.kind, term.text, conf, s);
@@ -141,13 +149,7 @@ impl Detector for SpecialCategoryDetector {
 
 impl SpecialCategoryDetector {
     /// The person references in a paragraph, without staff and correspondents.
-    fn refs_in(
-        &self,
-        text: &str,
-        para: (usize, usize),
-        sent: (usize, usize),
-        table: bool,
-    ) -> Vec<PersonRef> {
+    fn refs_in(&self, text: &str, para: (usize, usize), table: bool) -> Vec<PersonRef> {
         let mut refs = if table {
             let cells = person::table_name_cells(text, para.0, para.1);
             if cells.is_empty() {
@@ -161,11 +163,7 @@ impl SpecialCategoryDetector {
         if !table {
             refs.retain(|r| {
                 // Judge staff within the reference's own sentence.
-                let (lo, hi) = if r.start >= sent.0 && r.end <= sent.1 {
-                    sent
-                } else {
-                    sentence_span(text, r.start, r.end)
-                };
+                let (lo, hi) = sentence_span(text, r.start, r.end);
                 !person::is_staff_or_correspondent(text, r, lo, hi)
             });
         }

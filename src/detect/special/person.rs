@@ -617,21 +617,39 @@ fn words(text: &str, lo: usize, hi: usize) -> Vec<Word> {
     out
 }
 
-/// End of the word starting at `i`: letters, and `'` `’` `-` between letters.
+/// End of the word starting at `i`: letters, and `'` `’` `-` between
+/// letters. A byte loop for ASCII; other characters are decoded.
 fn word_end(text: &str, i: usize, hi: usize) -> usize {
-    let Some(rest) = text.get(i..hi) else {
-        return hi;
-    };
-    let mut iter = rest.char_indices().peekable();
-    while let Some((j, c)) = iter.next() {
-        let inner = matches!(c, '\'' | '’' | '-')
-            && j > 0
-            && iter.peek().is_some_and(|&(_, n)| n.is_alphabetic());
-        if !(c.is_alphabetic() || inner) {
-            return i + j;
+    let bytes = text.as_bytes();
+    let hi = hi.min(bytes.len());
+    let alpha_at = |j: usize| -> Option<usize> {
+        // Length of the letter at j, if it is one.
+        let b = *bytes.get(j)?;
+        if b < 0x80 {
+            return b.is_ascii_alphabetic().then_some(1);
         }
+        let c = text.get(j..)?.chars().next()?;
+        c.is_alphabetic().then(|| c.len_utf8())
+    };
+    let mut j = i;
+    while j < hi {
+        if let Some(len) = alpha_at(j) {
+            j += len;
+            continue;
+        }
+        // Inner apostrophe or hyphen followed by a letter.
+        let joiner = match bytes[j] {
+            b'\'' | b'-' => 1,
+            0xE2 if bytes.get(j + 1) == Some(&0x80) && bytes.get(j + 2) == Some(&0x99) => 3, // ’
+            _ => 0,
+        };
+        if joiner > 0 && j > i && j + joiner < hi && alpha_at(j + joiner).is_some() {
+            j += joiner;
+            continue;
+        }
+        break;
     }
-    hi
+    j
 }
 
 /// Strips a possessive `'s` / `’s` (and a bare trailing apostrophe).

@@ -376,6 +376,9 @@ const EVERYDAY: &[&str] = &[
      a short piece of writing about a favourite place. Books are due back on Monday.\n\n",
     "Could whoever borrowed the projector from room 14 please return it to the IT office? The \
      Year 2 team need it for their assembly rehearsal on Friday afternoon.\n\n",
+    "Well done to the Year 6 pupils who passed their cycling proficiency. Key Stage 2 parents: please \
+     check the postcode on the trip form. The design and technology users group meets on Friday; \
+     the login page for the new blog is on the school website.\n\n",
     "Governors: the finance committee meets on the 14th at 6pm in the library. Papers will be \
      circulated a week before. Please let the clerk know if you cannot attend.\n\n",
 ];
