@@ -435,10 +435,8 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
         let here = &window[i..];
         match c {
             '\n' | '\r' => return None,
-            '.' | '!' | '?' | ';' => {
-                if here[1..].chars().next().is_none_or(char::is_whitespace) {
-                    return None;
-                }
+            '.' | '!' | '?' | ';' if here[1..].chars().next().is_none_or(char::is_whitespace) => {
+                return None;
             }
             ':' | '=' => {
                 return filler_ok(&window[..i]).then_some((Sep::Label, e + i + 1));

@@ -99,9 +99,14 @@ impl Detector for SpecialCategoryDetector {
             {
                 continue;
             }
-            if is_topic(text, s, e) {
-                continue;
-            }
+            let term = match term_use(text, s, e) {
+                Use::Topic => continue,
+                Use::General => &Term {
+                    strong: false,
+                    ..*term
+                },
+                Use::Fact => term,
+            };
             let (para, whole) = if table {
                 let line = line_span(text, s);
                 if in_table_header(text, line.0, s) {
@@ -394,9 +399,20 @@ fn shouting(text: &str, s: usize, e: usize) -> bool {
     prev.is_some_and(caps_word) || next.is_some_and(caps_word)
 }
 
-/// "SEND policy", "child protection training", "Diabetes Awareness Week",
-/// "statutory safeguarding": the term names a topic, not a fact about someone.
-fn is_topic(text: &str, s: usize, e: usize) -> bool {
+/// How a term is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// As a fact (or possibly one): "Amira has an EHCP".
+    Fact,
+    /// As a general word that can still be about someone: "pupil premium
+    /// funding for Zara": counts as a weak term.
+    General,
+    /// As a topic: "SEND policy", "child protection training", "Diabetes
+    /// Awareness Week", "statutory safeguarding": never a finding.
+    Topic,
+}
+
+fn term_use(text: &str, s: usize, e: usize) -> Use {
     let after = text.get(e..).unwrap_or("");
     let after = &after[..floor_boundary(after, 40)];
     let mut next_words = after
@@ -407,7 +423,10 @@ fn is_topic(text: &str, s: usize, e: usize) -> bool {
         match next_words.next() {
             Some(w) => {
                 if in_list(terms::TOPIC_SUFFIXES, w) {
-                    return true;
+                    return Use::Topic;
+                }
+                if in_list(terms::SOFT_TOPIC_SUFFIXES, w) {
+                    return Use::General;
                 }
                 if !in_list(&["and", "inclusion", "awareness", "information"], w) {
                     break;
@@ -418,10 +437,15 @@ fn is_topic(text: &str, s: usize, e: usize) -> bool {
     }
     let before = text.get(..s).unwrap_or("");
     let before = &before[ceil_boundary(before, before.len().saturating_sub(30))..];
-    before
+    let topic_prefix = before
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .rfind(|w| !w.is_empty())
-        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w))
+        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w));
+    if topic_prefix {
+        Use::Topic
+    } else {
+        Use::Fact
+    }
 }
 
 /// ASCII case-insensitive membership, without allocating.

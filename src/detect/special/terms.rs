@@ -252,7 +252,8 @@ pub const TERMS: &[Term] = &[
 
 /// Words that, right after a term, make it a topic rather than a fact about
 /// someone: "SEND *policy*", "child protection *training*", "Diabetes
-/// *awareness* week", "pupil premium *strategy* statement".
+/// *awareness* week", "pupil premium *strategy* statement", "Diabetes *UK*"
+/// (a charity a pupil raised money for).
 pub const TOPIC_SUFFIXES: &[&str] = &[
     "policy",
     "policies",
@@ -267,11 +268,6 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "statement",
     "information",
     "offer",
-    "funding",
-    "grant",
-    "allocation",
-    "spending",
-    "budget",
     "course",
     "courses",
     "module",
@@ -286,6 +282,9 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "coordinator",
     "co-ordinator",
     "champion",
+    "champions",
+    "ambassador",
+    "ambassadors",
     "network",
     "forum",
     "newsletter",
@@ -295,9 +294,6 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "framework",
     "legislation",
     "code",
-    "provision",
-    "service",
-    "services",
     "hub",
     "charity",
     "website",
@@ -308,13 +304,45 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "assembly",
     "certificate",
     "refresher",
-    "update",
-    "updates",
-    "arrangements",
+    "board",
     "partners",
     "partnership",
-    "board",
     "day",
+    "uk",
+    "action",
+    "campaign",
+    "society",
+    "foundation",
+    "association",
+    "research",
+    "walk",
+    "fundraiser",
+    "fundraising",
+    "appeal",
+    "raffle",
+    "challenge",
+    "workshop",
+    "workshops",
+    "session",
+    "sessions",
+    "briefing",
+    "conference",
+];
+
+/// Words after a term that make it general but can still be about someone
+/// ("pupil premium *funding* for Zara's trip"): the term counts as weak.
+pub const SOFT_TOPIC_SUFFIXES: &[&str] = &[
+    "funding",
+    "grant",
+    "allocation",
+    "spending",
+    "budget",
+    "provision",
+    "arrangements",
+    "update",
+    "updates",
+    "service",
+    "services",
 ];
 
 /// Words that, right before a term, make it a topic: "our SEND policy" is
@@ -333,6 +361,8 @@ pub const TOPIC_PREFIXES: &[&str] = &[
     "keeping",
     "effective",
     "contextual",
+    "world",
+    "international",
 ];
 
 /// Table column headers that hold a flag (`fsm: Y`, `sen: K`) rather than

@@ -212,6 +212,52 @@ fn disclosure_from_a_pupil_keeps_the_pupil() {
     assert_eq!(e, "safeguarding term \"bruising\" about T**** E****");
 }
 
+#[test]
+fn realistic_pupil_messages() {
+    let (c, e) = one("Hi Emma,\nJust a reminder that Jack's inhaler is in the medical room.\nThanks\nLaura");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(e, "health term \"inhaler\" about J****");
+    let (c, _) = one(
+        "Olivia Smith in 5C was very upset today and disclosed that her dad hit her mum. \
+         I've logged it on CPOMS and spoken to Mrs Jones (DSL).",
+    );
+    assert!(c >= Confidence::Medium);
+    let (c, _) = one("Noah Williams has been diagnosed with type 1 diabetes; his care plan is attached.");
+    assert_eq!(c, Confidence::High);
+    let (c, _) = one("Can you check whether Oscar Green is on the child protection register?");
+    assert_eq!(c, Confidence::High);
+    let (c, _) = one("Please send me the EHCP paperwork for Ethan Clarke by Friday.");
+    assert_eq!(c, Confidence::High);
+}
+
+#[test]
+fn general_use_is_weak_but_still_about_someone() {
+    // "pupil premium funding" is general, yet Zara is named: low, not silent.
+    let (c, _) = one("I can confirm that Zara Khan has been awarded pupil premium funding for the trip.");
+    assert_eq!(c, Confidence::Medium);
+    let (c, _) = one("I can confirm that Zara has pupil premium funding for the trip.");
+    assert_eq!(c, Confidence::Low);
+}
+
+#[test]
+fn charities_and_celebrations() {
+    none("Well done to Ava Jones for raising 200 pounds for Diabetes UK!");
+    none("Leo Smith ran the Epilepsy Action fun run on Saturday.");
+    none("Congratulations to Lily Taylor who won the Young Writers award!");
+    none("Amira Khan is one of our new Mental Health Ambassadors.");
+    none("It is World Autism Awareness Day: Isla Green will read a poem in assembly.");
+}
+
+#[test]
+fn staff_cover_and_general_notices() {
+    silent("Mrs Hughes is off sick today so Year 3 will be covered by Mr Patel.");
+    silent("Hi Sarah, can you cover Mr Brown's class on Tuesday? He has a hospital appointment.");
+    none("Please can all staff read Keeping Children Safe in Education. Mrs Jones is our DSL and Mr Ali is deputy DSL.");
+    none("Jessica Brown, the SEND governor, will visit on Tuesday to look at provision.");
+    none("Thanks Amelia for organising the mental health awareness assembly.");
+    none("From: Amy Wilson\nSent: Monday\nSubject: EHCP review\n\nHi, the EHCP review is booked.");
+}
+
 // ---- Tables ----
 
 #[test]
