@@ -69,7 +69,9 @@ struct About {
     key: String,
     masked: String,
     kind: Kind,
-    term: &'static str,
+    /// The term as evidence names it (a table's flag column by its header,
+    /// lower-cased).
+    term: String,
     confidence: Confidence,
     first_pos: usize,
 }
@@ -99,6 +101,9 @@ impl Detector for SpecialCategoryDetector {
             {
                 continue;
             }
+            if negated(text, s) {
+                continue;
+            }
             let term = match term_use(text, s, e) {
                 Use::Topic => continue,
                 Use::General => &Term {
@@ -109,8 +114,9 @@ impl Detector for SpecialCategoryDetector {
             };
             let (para, whole) = if table {
                 let line = line_span(text, s);
-                if in_table_header(text, line.0, s) {
-                    // Headers are handled by the flag pass below.
+                if in_table_header(text, line.0, s) || negative_cell(text, line, s) {
+                    // Headers are handled by the flag pass below; a "no
+                    // known allergies" cell says nothing.
                     continue;
                 }
                 (line, true)
@@ -185,25 +191,24 @@ impl SpecialCategoryDetector {
             if !line.contains(": ") {
                 continue;
             }
-            let mut flagged: Option<(Kind, &'static str)> = None;
+            let mut flagged: Option<(Kind, &str)> = None;
             for cell in line.split(" | ") {
                 let Some((h, v)) = cell.split_once(": ") else {
                     continue;
                 };
-                let h = h.trim().to_ascii_lowercase();
-                let Some(&(header, kind, _)) = terms::FLAG_HEADERS.iter().find(|f| f.0 == h) else {
+                let Some(kind) = terms::flag_kind(h) else {
                     continue;
                 };
-                let v = v.trim().to_ascii_lowercase();
-                if v.is_empty() || terms::NEGATIVE_VALUES.contains(&v.as_str()) {
+                if terms::negative_value(v) {
                     continue;
                 }
-                flagged = Some((kind, header));
+                flagged = Some((kind, h));
                 break;
             }
             let Some((kind, header)) = flagged else {
                 continue;
             };
+            let header = header.trim().to_ascii_lowercase();
             let cells = person::table_name_cells(text, lo, hi);
             let refs = if cells.is_empty() {
                 person::find_refs(&self.names, text, lo, hi, true)
@@ -211,7 +216,7 @@ impl SpecialCategoryDetector {
                 cells
             };
             if let Some(r) = refs.iter().find(|r| r.kind.strong()) {
-                record(about, text, r, kind, header, Confidence::High, lo);
+                record(about, text, r, kind, &header, Confidence::High, lo);
             }
         }
     }
@@ -285,7 +290,7 @@ fn record(
     text: &str,
     r: &PersonRef,
     kind: Kind,
-    term: &'static str,
+    term: &str,
     confidence: Confidence,
     pos: usize,
 ) {
@@ -295,14 +300,14 @@ fn record(
             if confidence > a.confidence {
                 a.confidence = confidence;
                 a.kind = kind;
-                a.term = term;
+                a.term = term.to_string();
             }
         }
         None => about.push(About {
             key: key.to_string(),
             masked: r.masked(text),
             kind,
-            term,
+            term: term.to_string(),
             confidence,
             first_pos: pos,
         }),
@@ -464,6 +469,31 @@ fn line_span(text: &str, pos: usize) -> (usize, usize) {
         .and_then(|a| a.find('\n'))
         .map_or(text.len(), |i| pos + i);
     (start, end)
+}
+
+/// Is the table cell holding `pos` a "no" ("None", "No known allergies")?
+fn negative_cell(text: &str, line: (usize, usize), pos: usize) -> bool {
+    let before = text.get(line.0..pos).unwrap_or("");
+    let after = text.get(pos..line.1).unwrap_or("");
+    let cell_start = before.rfind(" | ").map_or(0, |i| i + 3);
+    let cell_end = after.find(" | ").unwrap_or(after.len());
+    let cell = format!("{}{}", &before[cell_start..], &after[..cell_end]);
+    let value = cell.split_once(": ").map_or(cell.as_str(), |(_, v)| v);
+    terms::negative_value(value)
+}
+
+/// "no known allergies", "not diabetic", "without an EHCP": the term is denied.
+fn negated(text: &str, s: usize) -> bool {
+    let before = text.get(..s).unwrap_or("");
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(24))..];
+    let mut words = before
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .rev();
+    let w1 = words.next().unwrap_or("");
+    let w2 = words.next().unwrap_or("");
+    in_list(&["no", "not", "without", "nkda", "non"], w1)
+        || (in_list(&["known", "any", "an", "a"], w1) && in_list(&["no", "not", "without"], w2))
 }
 
 /// Is `pos` in the header part (`header: `) of its table cell?

@@ -365,37 +365,47 @@ pub const TOPIC_PREFIXES: &[&str] = &[
     "international",
 ];
 
-/// Table column headers that hold a flag (`fsm: Y`, `sen: K`) rather than
-/// free text: the header names the kind, the value says yes or no.
-pub const FLAG_HEADERS: &[(&str, Kind, bool)] = &[
-    ("sen", Sen, true),
-    ("send", Sen, true),
-    ("sen status", Sen, true),
-    ("sen provision", Sen, true),
-    ("sen need", Sen, true),
-    ("sen stage", Sen, true),
-    ("ehcp", Sen, true),
-    ("fsm", FreeSchoolMeals, true),
-    ("fsm6", FreeSchoolMeals, true),
-    ("fsm eligible", FreeSchoolMeals, true),
-    ("free school meals", FreeSchoolMeals, true),
-    ("pupil premium", FreeSchoolMeals, true),
-    ("pp", FreeSchoolMeals, true),
-    ("lac", LookedAfter, true),
-    ("cla", LookedAfter, true),
-    ("plac", LookedAfter, true),
-    ("looked after", LookedAfter, true),
-    ("cin", Safeguarding, true),
-    ("cp", Safeguarding, true),
-    ("cpp", Safeguarding, true),
-    ("child protection", Safeguarding, true),
-    ("medical", Health, true),
-    ("medical conditions", Health, true),
-    ("medical needs", Health, true),
-    ("allergies", Health, true),
-    ("allergy", Health, true),
-    ("medication", Health, true),
+/// Words of a table column header that make it a flag column (`fsm: Y`,
+/// `sen status: K`, `Pupil Premium Indicator: T`): the header names the
+/// kind, the value says yes or no. Matched on whole header words.
+pub const FLAG_WORDS: &[(&str, Kind)] = &[
+    ("sen", Sen),
+    ("send", Sen),
+    ("ehcp", Sen),
+    ("fsm", FreeSchoolMeals),
+    ("fsm6", FreeSchoolMeals),
+    ("pp", FreeSchoolMeals),
+    ("lac", LookedAfter),
+    ("cla", LookedAfter),
+    ("plac", LookedAfter),
+    ("cin", Safeguarding),
+    ("cp", Safeguarding),
+    ("cpp", Safeguarding),
+    ("medical", Health),
+    ("allergies", Health),
+    ("allergy", Health),
+    ("medication", Health),
 ];
+
+/// Header phrases that make a flag column.
+pub const FLAG_PHRASES: &[(&str, Kind)] = &[
+    ("pupil premium", FreeSchoolMeals),
+    ("free school meals", FreeSchoolMeals),
+    ("looked after", LookedAfter),
+    ("child protection", Safeguarding),
+    ("child in need", Safeguarding),
+    ("special educational needs", Sen),
+];
+
+/// The kind a column header flags, if it is a flag column.
+pub fn flag_kind(header: &str) -> Option<Kind> {
+    let h = header.trim().to_ascii_lowercase();
+    if let Some(&(_, k)) = FLAG_PHRASES.iter().find(|(p, _)| h.contains(p)) {
+        return Some(k);
+    }
+    h.split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|w| FLAG_WORDS.iter().find(|(f, _)| *f == w).map(|&(_, k)| k))
+}
 
 /// Cell values that mean "no" / "none" in a flag column.
 pub const NEGATIVE_VALUES: &[&str] = &[
@@ -403,6 +413,7 @@ pub const NEGATIVE_VALUES: &[&str] = &[
     "no",
     "none",
     "false",
+    "f",
     "0",
     "-",
     "n/a",
@@ -411,4 +422,17 @@ pub const NEGATIVE_VALUES: &[&str] = &[
     "nkda",
     "not known",
     "unknown",
+    "not eligible",
+    "not applicable",
+    "no known allergies",
+    "none known",
 ];
+
+/// Is a flag cell's value a "no"?
+pub fn negative_value(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.is_empty()
+        || NEGATIVE_VALUES.contains(&v.as_str())
+        || v.starts_with("no ")
+        || v.starts_with("not ")
+}

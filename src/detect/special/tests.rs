@@ -214,7 +214,8 @@ fn disclosure_from_a_pupil_keeps_the_pupil() {
 
 #[test]
 fn realistic_pupil_messages() {
-    let (c, e) = one("Hi Emma,\nJust a reminder that Jack's inhaler is in the medical room.\nThanks\nLaura");
+    let (c, e) =
+        one("Hi Emma,\nJust a reminder that Jack's inhaler is in the medical room.\nThanks\nLaura");
     assert_eq!(c, Confidence::Medium);
     assert_eq!(e, "health term \"inhaler\" about J****");
     let (c, _) = one(
@@ -222,7 +223,8 @@ fn realistic_pupil_messages() {
          I've logged it on CPOMS and spoken to Mrs Jones (DSL).",
     );
     assert!(c >= Confidence::Medium);
-    let (c, _) = one("Noah Williams has been diagnosed with type 1 diabetes; his care plan is attached.");
+    let (c, _) =
+        one("Noah Williams has been diagnosed with type 1 diabetes; his care plan is attached.");
     assert_eq!(c, Confidence::High);
     let (c, _) = one("Can you check whether Oscar Green is on the child protection register?");
     assert_eq!(c, Confidence::High);
@@ -233,7 +235,8 @@ fn realistic_pupil_messages() {
 #[test]
 fn general_use_is_weak_but_still_about_someone() {
     // "pupil premium funding" is general, yet Zara is named: low, not silent.
-    let (c, _) = one("I can confirm that Zara Khan has been awarded pupil premium funding for the trip.");
+    let (c, _) =
+        one("I can confirm that Zara Khan has been awarded pupil premium funding for the trip.");
     assert_eq!(c, Confidence::Medium);
     let (c, _) = one("I can confirm that Zara has pupil premium funding for the trip.");
     assert_eq!(c, Confidence::Low);
@@ -277,6 +280,20 @@ fn table_rows_with_terms_and_flags() {
     let f = scan_kind("forename: Leo | surname: Smith | sen: K\n", TextKind::Table);
     assert_eq!(f.len(), 1);
     assert!(f[0].evidence.starts_with("SEN term \"sen\""));
+
+    // MIS export headers.
+    let f = scan_kind(
+        "Legal Forename: Leo | Legal Surname: Smith | SEN Status: K | Pupil Premium Indicator: T\n",
+        TextKind::Table,
+    );
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].confidence, Confidence::High);
+    let f = scan_kind(
+        "name: Amira Khan | medical conditions: Asthma (inhaler in class)\n",
+        TextKind::Table,
+    );
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].evidence, "health term \"asthma\" about A**** K****");
 }
 
 #[test]
@@ -287,6 +304,17 @@ fn table_negative_flags_and_no_names_are_silent() {
     )
     .is_empty());
     assert!(scan_kind("name: Amira Khan | allergies: None\n", TextKind::Table).is_empty());
+    assert!(scan_kind(
+        "Forename: Amira | Surname: Khan | FSM Eligible: Not eligible | Medical: No known allergies\n",
+        TextKind::Table
+    )
+    .is_empty());
+    // A staff list is not a pupil list: no flag, no term.
+    assert!(scan_kind(
+        "name: Sarah Jones | role: Class teacher | room: 4B\n",
+        TextKind::Table
+    )
+    .is_empty());
     assert!(scan_kind("year: 3 | sen: K | fsm: Y\n", TextKind::Table).is_empty());
 }
 
@@ -350,6 +378,14 @@ fn words_that_look_like_names() {
     none("Will you send me the EHCP paperwork?");
     none("The Summer Term EHCP reviews start in June.");
     none("Grace and courtesy: our behaviour policy on exclusions.");
+}
+
+#[test]
+fn denied_terms() {
+    none("Amira Khan has no known allergies.");
+    none("Leo Smith is not diabetic, it was a sugar low after PE.");
+    // Saying a named pupil has no plan is still about their SEN status.
+    assert_eq!(scan("Tyler Evans does not have an EHCP yet.").len(), 1);
 }
 
 #[test]
