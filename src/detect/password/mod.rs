@@ -234,9 +234,7 @@ impl Detector for PasswordDetector {
                         continue;
                     };
                     let ok = match trigger {
-                        Trigger::Pin => {
-                            c.shape == TokenShape::Digits && (4..=8).contains(&c.len_chars)
-                        }
+                        Trigger::Pin => pin_like(text.get(c.start..c.end).unwrap_or("")),
                         Trigger::Key => c.shape == TokenShape::Mixed && c.has_letter && c.has_digit,
                         _ => true,
                     };
@@ -298,6 +296,15 @@ impl Detector for PasswordDetector {
             out.push(f);
         }
     }
+}
+
+/// A PIN or door code: 4–8 digits, with a `#` or `*` key allowed ("2580#").
+fn pin_like(tok: &str) -> bool {
+    let digits = tok.bytes().filter(u8::is_ascii_digit).count();
+    (4..=8).contains(&digits)
+        && tok
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'#' || b == b'*')
 }
 
 /// How sure: a mixed token (letters with digits or symbols) after a

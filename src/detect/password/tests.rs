@@ -136,6 +136,15 @@ fn pins_and_codes() {
     assert_eq!(r, "4821");
     assert_eq!(one("The door code is 1397.").2, "1397");
     assert_eq!(one("pin number: 004821").2, "004821");
+    assert_eq!(
+        one("Hi all, the staffroom door code has changed to 2580#.").2,
+        "2580#"
+    );
+    assert_eq!(one("The PIN for the safe is 0451").2, "0451");
+    // Not a PIN: too short, too long, letters.
+    none("PIN: 12");
+    none("PIN: 1234567890123");
+    none("The PIN is Tulip");
 }
 
 #[test]
@@ -172,6 +181,44 @@ fn bare_word_after_label_is_low() {
     let f = scan_with("Password: Kestrel", TextKind::Body, true);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].confidence, Confidence::Medium);
+}
+
+#[test]
+fn realistic_it_messages() {
+    let (c, _, r) = one("Hi, the new Wi-Fi password for the staff network is GLPstaff#2025");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(r, "GLPstaff#2025");
+    let (c, e, r) = one(
+        "Your Arbor login: jsmith@greenlane.sch.uk\nTemporary password: Welcome123 (you will be asked to change it)",
+    );
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "username and password in the message (W*******)");
+    assert_eq!(r, "Welcome123");
+    let (c, _, r) = one("Login details for supply staff: Username: supply1 Password: Cover!2025");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(r, "Cover!2025");
+    assert_eq!(
+        one("Use password: Reading2025 for the e-books site this week.").2,
+        "Reading2025"
+    );
+}
+
+#[test]
+fn realistic_talk_about_passwords() {
+    none("The spreadsheet is encrypted. I'll send the password in a separate email.");
+    none("Password to follow.");
+    none("The password is the school's postcode in capitals.");
+    none("Can you remind me what the password for the photocopier is?");
+    none("Please remember your PIN when collecting your lunch.");
+    none("Passcode: sent by text to your mobile");
+    none("My password isn't working, can you help?");
+    none("Your username is your email address and your password is your date of birth (DDMMYYYY).");
+    none("Please log in with your usual password.");
+    none("The password must contain 12 characters.");
+    none("I've set the password to the usual one.");
+    none("password123 is not a secure password");
+    none("Set a new password: at least 8 characters, one number and one symbol.");
+    none("The key for the cabinet is with Mrs Jones.");
 }
 
 #[test]
