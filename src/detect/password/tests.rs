@@ -385,6 +385,35 @@ fn prefilter_finds_what_the_automaton_finds() {
     assert!(with.triggers(text).len() > 30);
 }
 
+#[test]
+fn fuzz_never_panics_and_redacts_what_is_there() {
+    let d = PasswordDetector::new();
+    for text in crate::detect::special::fuzz_texts_for_tests(3000) {
+        for encrypted in [false, true] {
+            let mut out = Vec::new();
+            let ctx = MessageContext {
+                has_encrypted_attachment: encrypted,
+                encrypted_attachments: vec![],
+            };
+            d.scan(
+                &TextUnit {
+                    location: Location::Body,
+                    kind: TextKind::Body,
+                    text: &text,
+                },
+                &ctx,
+                &mut out,
+            );
+            for f in out {
+                let r = f.redact.as_deref().unwrap_or("");
+                assert!(!r.is_empty() && text.contains(r), "{f:?} in {text:?}");
+                let shown = f.evidence.rsplit('(').next().unwrap_or("");
+                assert!(!shown.contains(r), "{f:?} in {text:?}");
+            }
+        }
+    }
+}
+
 // ---- Throughput ----
 
 #[test]

@@ -615,6 +615,12 @@ pub(crate) fn school_prose_for_bench(bytes: usize) -> String {
     tests::school_prose(bytes)
 }
 
+/// Pseudo-random texts for the detectors' robustness tests.
+#[cfg(test)]
+pub(crate) fn fuzz_texts_for_tests(n: usize) -> Vec<String> {
+    tests::fuzz_texts(n)
+}
+
 /// CPU-time clock for the detectors' throughput tests.
 #[cfg(test)]
 pub(crate) use tests::CpuClock as CpuClockForBench;

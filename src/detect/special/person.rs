@@ -724,7 +724,7 @@ pub fn mask_name(name: &str) -> String {
 /// "in Reception")? Returns its end.
 fn class_ref_after(text: &str, pos: usize) -> Option<usize> {
     let rest = text.get(pos..)?;
-    let rest = &rest[..rest.len().min(40)];
+    let rest = &rest[..floor_boundary(rest, 40)];
     let bytes = rest.as_bytes();
     let mut i = 0;
     while i < bytes.len() && matches!(bytes[i], b' ' | b'(' | b',' | b'[' | b'-') {
