@@ -515,7 +515,7 @@ pub(crate) fn fuzz_texts(n: usize) -> Vec<String> {
             state ^= state >> 7;
             state ^= state << 17;
             s.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            if state % 3 == 0 {
+            if state.is_multiple_of(3) {
                 s.push(' ');
             }
         }
