@@ -12,6 +12,12 @@
 //!
 //! The finding carries the exact token in `redact`, so a rewrite rule can
 //! blank it out; the evidence only ever shows it masked.
+//!
+//! Speed: the triggers are first located by a SIMD search (Teddy) for short
+//! anchors in lower, Capitalised and UPPER case, and the case-insensitive
+//! automaton only confirms a few bytes around each; so a trigger written in
+//! odd mixed case ("PassWord") is not seen. Where Teddy is unavailable the
+//! automaton scans the whole text instead.
 
 mod claim;
 

@@ -1,18 +1,28 @@
 //! Special-category data about a named person (health, SEN/EHCP,
 //! safeguarding, looked-after status, FSM/pupil premium, exclusions).
 //!
-//! One Aho-Corasick pass over the text finds the [`terms`]; only around a
-//! hit does the heavier work happen: the sentence and paragraph around it
-//! are found, the [`person`] references in them are listed (and staff,
-//! readers and writers dropped), and the nearest remaining reference decides
-//! whether, and how surely, the term is about someone. A policy newsletter
-//! ("our SEND policy", "child protection training for all staff") names no
-//! one the term is about, so it stays silent: every false hold costs a
-//! teacher's afternoon.
+//! One Aho-Corasick pass over the text finds the vocabulary (`terms.rs`);
+//! only around a hit does heavier work happen:
 //!
-//! Tables (CSV, spreadsheets) are read per row: a name cell plus a term in
-//! another cell, or a flag column (`sen: K`, `fsm: Y`), is about that row's
-//! person.
+//! 1. the term's use: "SEND *policy*", "child protection *training*",
+//!    "Diabetes *UK*" are topics and never count; "pupil premium *funding*"
+//!    counts as a weak term; "no known allergies" is denied;
+//! 2. its paragraph's person references (`person.rs`): a given name from the
+//!    embedded dictionary with a surname, a title and surname, a given name
+//!    with a class ("Amira (Y6)"), a given name alone, or a table's name
+//!    cell; staff, readers and writers (greetings, sign-offs, "Mrs Patel,
+//!    our DSL", "Mrs Patel will lead ...", "contact Mrs Evans") are dropped;
+//! 3. confidence: a strong term and a full reference in one sentence is
+//!    high; a weak term, or the paragraph rather than the sentence, is
+//!    medium; a given name alone costs one level; below low, nothing.
+//!
+//! A policy newsletter names no one a term is about, so it stays silent:
+//! every false hold costs a teacher's afternoon. Tables (CSV, spreadsheets)
+//! are read per row: a name cell plus a term in another cell, or a flag
+//! column (`sen: K`, `fsm: Y`), is about that row's person.
+//!
+//! One finding per person per text unit (the strongest evidence), or one
+//! finding counting everyone when a unit names more than three people.
 
 mod person;
 mod terms;
