@@ -958,10 +958,21 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
             end = prev_start;
         }
     }
-    // Role in apposition after the name: "Mrs Patel, our DSL", "Sarah (SENCo)".
-    let after = text
-        .get(r.end..hi.max(r.end).min(line_end.max(r.end)))
-        .unwrap_or("");
+    // Role in apposition after the name: "Mrs Patel, our DSL", "Sarah (SENCo)",
+    // or, for a name alone on its line (a signature), on the next line.
+    let rest_of_line = text.get(r.end..line_end).unwrap_or("");
+    let alone = before_on_line.is_empty()
+        && rest_of_line
+            .trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '.')
+            .is_empty();
+    let after_end = if alone {
+        text.get(line_end + 1..)
+            .and_then(|n| n.find('\n'))
+            .map_or(text.len(), |i| line_end + 1 + i)
+    } else {
+        hi.max(r.end).min(line_end.max(r.end))
+    };
+    let after = text.get(r.end..after_end).unwrap_or("");
     let after_words = lower_words(&after[..floor_boundary(after, 80)]);
     for w in after_words.iter().take(6) {
         if ROLE_WORDS.contains(&w.as_str()) {
@@ -1124,6 +1135,14 @@ mod tests {
         assert!(staff("Dear Sarah Jones,\nsee below", "Sarah Jones"));
         assert!(staff("Kind regards,\nSarah Jones\nDSL", "Sarah Jones"));
         assert!(staff("From: Sarah Jones\nSent: Monday", "Sarah Jones"));
+        assert!(staff(
+            "See you then.\n\nSarah Jones\nSENCo | Greenlane Primary",
+            "Sarah Jones"
+        ));
+        assert!(staff(
+            "Sarah Jones\nDesignated Safeguarding Lead",
+            "Sarah Jones"
+        ));
         assert!(!staff(
             "Tyler Evans (Year 3) told his teacher",
             "Tyler Evans"

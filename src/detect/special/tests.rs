@@ -365,6 +365,7 @@ fn greetings_and_sign_offs_are_not_the_subject() {
     silent("Dear Mrs Evans,\n\nPlease find the SEND information attached.\n\nKind regards,\nSarah Jones\nSENCo");
     silent("Hi Tom,\nCan we talk about safeguarding at the next meeting?\nThanks,\nAmira");
     silent("Kind regards,\n\nMr Shah\nDesignated Safeguarding Lead\nGreenlane Primary");
+    none("Please see the attached safeguarding update.\nSarah Jones\nSENCo and DSL\nGreenlane Primary");
 }
 
 #[test]
