@@ -578,8 +578,16 @@ fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
     })
 }
 
+/// A legend ("Key: EHCP1 = first review") rather than a key: the token is
+/// followed by `=` or a dash.
+pub fn legend_follows(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    let rest = rest.trim_start_matches([' ', '\t']);
+    rest.starts_with(['=', '-', '–', '—', ':'])
+}
+
 /// The claim after a password/PIN/key trigger `s..e`, if any.
-pub fn claim_after(text: &str, _s: usize, e: usize) -> Option<Claim> {
+pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
     if let Some((sep, at)) = separator(text, e) {
         let c = token(text, at, sep == Sep::Label)?;
         // After "is"/"will be" a bare word is usually the sentence going on

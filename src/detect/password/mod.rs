@@ -236,12 +236,18 @@ impl Detector for PasswordDetector {
                     }
                 }
                 Trigger::Password | Trigger::Pin | Trigger::Key => {
-                    let Some(c) = claim::claim_after(text, s, e) else {
+                    let Some(c) = claim::claim_after(text, e) else {
                         continue;
                     };
                     let ok = match trigger {
                         Trigger::Pin => pin_like(text.get(c.start..c.end).unwrap_or("")),
-                        Trigger::Key => c.shape == TokenShape::Mixed && c.has_letter && c.has_digit,
+                        Trigger::Key => {
+                            c.shape == TokenShape::Mixed
+                                && c.has_letter
+                                && c.has_digit
+                                && c.len_chars >= 6
+                                && !claim::legend_follows(text, c.end)
+                        }
                         _ => true,
                     };
                     if ok {

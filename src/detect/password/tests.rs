@@ -299,6 +299,8 @@ fn everyday_key_and_pin_words() {
     none("Key Stage 2 results: 85% reached the expected standard.");
     none("Key dates: 12/10 parents evening, 19/10 INSET.");
     none("Key: Y = attended, N = absent");
+    none("Key: EHCP1 = first annual review, EHCP2 = second");
+    none("Key: KS2 - Key Stage 2");
     none("Please pin the notice to the board in room 12.");
     none("The key is in the office.");
     none("PIN: sent by text");
