@@ -261,10 +261,16 @@ fn about_refs<'r>(
             if !r.kind.strong() {
                 level -= 1;
             }
-            if term.role {
-                // A role word next to a name is about the role-holder; as a
-                // term it only supports other evidence.
-                level = level.min(0);
+            // "Mrs Evans" is staff or a parent, not a pupil: SEN, free school
+            // meals, looked-after status and exclusions are pupils' data, so
+            // with only a title it is likely her job or her child: one less.
+            if r.kind == person::RefKind::Title
+                && matches!(
+                    term.kind,
+                    Kind::Sen | Kind::FreeSchoolMeals | Kind::LookedAfter | Kind::Exclusion
+                )
+            {
+                level -= 1;
             }
             match level {
                 2.. => Confidence::High,

@@ -500,6 +500,17 @@ const STAFF_ACTIONS: &[&str] = &[
     "wrote",
     "written",
     "updated",
+    "attend",
+    "attending",
+    "out",
+    "away",
+    "cover",
+    "covering",
+    "meet",
+    "meeting",
+    "visit",
+    "visiting",
+    "supporting",
 ];
 
 /// Auxiliaries skipped between a name and a staff action.
@@ -814,6 +825,14 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                 i = last + 1;
                 continue;
             }
+        }
+        // "St Mary's", "Saint John's": a school or church, not a person.
+        let saint = i > 0
+            && matches!(word(i - 1), "St" | "Saint")
+            && gap(i - 1, i).trim_start_matches('.').trim().is_empty();
+        if saint {
+            i += 1;
+            continue;
         }
         if let Some(unambiguous) = names.lookup(w) {
             let possessive = w.len() != word(i).len();

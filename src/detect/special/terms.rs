@@ -5,7 +5,8 @@
 //! Why these terms: DfE census codes (SEN provision E/K, CIN, CPP, CLA), the
 //! ICO's email guidance (EHCP information, allergy information), and the
 //! systems and roles that only appear when a particular child is discussed
-//! (CPOMS, MyConcern, LADO, MASH, a PEP).
+//! (CPOMS, MyConcern, LADO, MASH, a PEP). Staff roles (DSL, SENCo) are not
+//! terms: a name next to one is the role-holder (see `person.rs`).
 
 /// The kind of special-category data a term reveals; named in evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +44,6 @@ pub struct Term {
     pub strong: bool,
     /// Must match exactly as written (upper-case acronyms, "Early Help").
     pub exact_case: bool,
-    /// The term names a staff role (DSL, SENCo, LADO): the person it stands
-    /// next to holds the role and is not the subject of the data.
-    pub role: bool,
 }
 
 const fn t(text: &'static str, kind: Kind, strong: bool) -> Term {
@@ -54,7 +52,6 @@ const fn t(text: &'static str, kind: Kind, strong: bool) -> Term {
         kind,
         strong,
         exact_case: false,
-        role: false,
     }
 }
 
@@ -65,18 +62,6 @@ const fn x(text: &'static str, kind: Kind, strong: bool) -> Term {
         kind,
         strong,
         exact_case: true,
-        role: false,
-    }
-}
-
-/// A staff role that is also a (weak) term.
-const fn r(text: &'static str, kind: Kind, exact_case: bool) -> Term {
-    Term {
-        text,
-        kind,
-        strong: false,
-        exact_case,
-        role: true,
     }
 }
 
@@ -169,8 +154,6 @@ pub const TERMS: &[Term] = &[
     t("1:1 support", Sen, false),
     t("educational psychologist", Sen, false),
     t("senco referral", Sen, true),
-    r("senco", Sen, false),
-    r("sendco", Sen, false),
     // Safeguarding / child protection.
     t("cpoms", Safeguarding, true),
     t("myconcern", Safeguarding, true),
@@ -212,9 +195,6 @@ pub const TERMS: &[Term] = &[
     t("social worker", Safeguarding, true),
     t("social care", Safeguarding, false),
     x("LADO", Safeguarding, true),
-    r("DSL", Safeguarding, true),
-    r("DDSL", Safeguarding, true),
-    r("designated safeguarding lead", Safeguarding, false),
     // Looked-after and previously looked-after children.
     t("looked-after", LookedAfter, true),
     t("looked after child", LookedAfter, true),

@@ -252,6 +252,25 @@ fn charities_and_celebrations() {
 }
 
 #[test]
+fn titles_with_pupil_data() {
+    silent("Mrs Evans will be out on Thursday for an EHCP annual review meeting.");
+    none("Mrs Evans is supporting the EHCP applications this term.");
+    // A parent applying for free school meals: still about her family.
+    let (c, e) = one("Mrs Khan has applied for free school meals.");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(
+        e,
+        "free-school-meals term \"free school meals\" about Mrs K****"
+    );
+    let (c, _) = one("Sam in Year 4 has been referred to CAMHS.");
+    assert_eq!(c, Confidence::High);
+    let (c, _) = one("Mia Thompson - EpiPen expired, please send a new one.");
+    assert_eq!(c, Confidence::High);
+    none("Our new SENCo is Mrs Evans, who joins us from St Mary's.");
+    none("Mr Shah (DSL) has asked me to remind all staff to log concerns on CPOMS.");
+}
+
+#[test]
 fn staff_cover_and_general_notices() {
     silent("Mrs Hughes is off sick today so Year 3 will be covered by Mr Patel.");
     silent("Hi Sarah, can you cover Mr Brown's class on Tuesday? He has a hospital appointment.");
