@@ -156,6 +156,10 @@ impl Detector for SpecialCategoryDetector {
             } else {
                 sentence_span(text, s, e)
             };
+            if term.kind == Kind::Exclusion && !term.strong && !exclusion_context(text, sent) {
+                // "excluded from the team photo", "the trip is suspended".
+                continue;
+            }
             for (r, conf) in about_refs(refs, term, s, sent, table) {
                 record(&mut about, text, r, term.kind, term.text, conf, s);
             }
@@ -467,6 +471,30 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
     } else {
         Use::Fact
     }
+}
+
+/// Words that make a weak exclusion term ("excluded", "suspended") a
+/// school exclusion: "excluded *for two days*", "suspended *from school*".
+const EXCLUSION_CONTEXT: &[&str] = &[
+    "day",
+    "school",
+    "behaviour",
+    "incident",
+    "fixed",
+    "internal",
+    "isolation",
+    "reintegration",
+    "governor",
+    "head",
+    "return",
+    "readmission",
+    "week",
+    "lesson",
+];
+
+fn exclusion_context(text: &str, sent: (usize, usize)) -> bool {
+    let s = text.get(sent.0..sent.1).unwrap_or("").to_ascii_lowercase();
+    EXCLUSION_CONTEXT.iter().any(|w| s.contains(w))
 }
 
 /// ASCII case-insensitive membership, without allocating.

@@ -307,6 +307,10 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "sessions",
     "briefing",
     "conference",
+    "bake",
+    "sponsored",
+    "donation",
+    "donations",
 ];
 
 /// Words after a term that make it general but can still be about someone

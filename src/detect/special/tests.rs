@@ -252,6 +252,15 @@ fn charities_and_celebrations() {
 }
 
 #[test]
+fn exclusion_words_need_a_school_context() {
+    none("Tom Baker was excluded from the team photo because his form was late.");
+    none("Ella Moore's swimming club membership is suspended until she pays.");
+    let (c, _) = one("Kai Robinson was suspended from school for fighting.");
+    assert_eq!(c, Confidence::Medium);
+    none("Well done to Ruby Clarke for organising the Diabetes bake sale!");
+}
+
+#[test]
 fn titles_with_pupil_data() {
     silent("Mrs Evans will be out on Thursday for an EHCP annual review meeting.");
     none("Mrs Evans is supporting the EHCP applications this term.");
