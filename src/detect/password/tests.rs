@@ -222,6 +222,26 @@ fn realistic_talk_about_passwords() {
 }
 
 #[test]
+fn table_rows_of_credentials() {
+    let f = scan_with(
+        "username: jsmith | password: Summer2025\nusername: akhan | password: Tulip-77\n",
+        TextKind::Table,
+        false,
+    );
+    assert_eq!(f.len(), 2);
+    assert!(f.iter().all(|f| f.confidence == Confidence::High));
+    assert_eq!(f[0].redact.as_deref(), Some("Summer2025"));
+    assert_eq!(f[1].redact.as_deref(), Some("Tulip-77"));
+    // A password column that says nothing.
+    assert!(scan_with(
+        "username: jsmith | password: sent separately\n",
+        TextKind::Table,
+        false
+    )
+    .is_empty());
+}
+
+#[test]
 fn network_key() {
     assert_eq!(one("The wifi key is GLP-guest-2025").2, "GLP-guest-2025");
 }
