@@ -392,10 +392,19 @@ pub fn whole_word(text: &str, s: usize, e: usize) -> bool {
 }
 
 /// Largest char boundary ≤ `i`.
-fn floor_boundary(s: &str, i: usize) -> usize {
+pub fn floor_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
+    }
+    i
+}
+
+/// Smallest char boundary ≥ `i`.
+pub fn ceil_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
     }
     i
 }
@@ -426,10 +435,8 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
         let here = &window[i..];
         match c {
             '\n' | '\r' => return None,
-            '.' | '!' | '?' | ';' => {
-                if here[1..].chars().next().is_none_or(char::is_whitespace) {
-                    return None;
-                }
+            '.' | '!' | '?' | ';' if here[1..].chars().next().is_none_or(char::is_whitespace) => {
+                return None;
             }
             ':' | '=' => {
                 return filler_ok(&window[..i]).then_some((Sep::Label, e + i + 1));
@@ -571,8 +578,16 @@ fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
     })
 }
 
+/// A legend ("Key: EHCP1 = first review") rather than a key: the token is
+/// followed by `=` or a dash.
+pub fn legend_follows(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    let rest = rest.trim_start_matches([' ', '\t']);
+    rest.starts_with(['=', '-', '–', '—', ':'])
+}
+
 /// The claim after a password/PIN/key trigger `s..e`, if any.
-pub fn claim_after(text: &str, _s: usize, e: usize) -> Option<Claim> {
+pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
     if let Some((sep, at)) = separator(text, e) {
         let c = token(text, at, sep == Sep::Label)?;
         // After "is"/"will be" a bare word is usually the sentence going on

@@ -1,18 +1,28 @@
 //! Special-category data about a named person (health, SEN/EHCP,
 //! safeguarding, looked-after status, FSM/pupil premium, exclusions).
 //!
-//! One Aho-Corasick pass over the text finds the [`terms`]; only around a
-//! hit does the heavier work happen: the sentence and paragraph around it
-//! are found, the [`person`] references in them are listed (and staff,
-//! readers and writers dropped), and the nearest remaining reference decides
-//! whether, and how surely, the term is about someone. A policy newsletter
-//! ("our SEND policy", "child protection training for all staff") names no
-//! one the term is about, so it stays silent: every false hold costs a
-//! teacher's afternoon.
+//! One Aho-Corasick pass over the text finds the vocabulary (`terms.rs`);
+//! only around a hit does heavier work happen:
 //!
-//! Tables (CSV, spreadsheets) are read per row: a name cell plus a term in
-//! another cell, or a flag column (`sen: K`, `fsm: Y`), is about that row's
-//! person.
+//! 1. the term's use: "SEND *policy*", "child protection *training*",
+//!    "Diabetes *UK*" are topics and never count; "pupil premium *funding*"
+//!    counts as a weak term; "no known allergies" is denied;
+//! 2. its paragraph's person references (`person.rs`): a given name from the
+//!    embedded dictionary with a surname, a title and surname, a given name
+//!    with a class ("Amira (Y6)"), a given name alone, or a table's name
+//!    cell; staff, readers and writers (greetings, sign-offs, "Mrs Patel,
+//!    our DSL", "Mrs Patel will lead ...", "contact Mrs Evans") are dropped;
+//! 3. confidence: a strong term and a full reference in one sentence is
+//!    high; a weak term, or the paragraph rather than the sentence, is
+//!    medium; a given name alone costs one level; below low, nothing.
+//!
+//! A policy newsletter names no one a term is about, so it stays silent:
+//! every false hold costs a teacher's afternoon. Tables (CSV, spreadsheets)
+//! are read per row: a name cell plus a term in another cell, or a flag
+//! column (`sen: K`, `fsm: Y`), is about that row's person.
+//!
+//! One finding per person per text unit (the strongest evidence), or one
+//! finding counting everyone when a unit names more than three people.
 
 mod person;
 mod terms;
@@ -69,7 +79,9 @@ struct About {
     key: String,
     masked: String,
     kind: Kind,
-    term: &'static str,
+    /// The term as evidence names it (a table's flag column by its header,
+    /// lower-cased).
+    term: String,
     confidence: Confidence,
     first_pos: usize,
 }
@@ -99,28 +111,55 @@ impl Detector for SpecialCategoryDetector {
             {
                 continue;
             }
-            if is_topic(text, s, e) {
+            if negated(text, s) {
                 continue;
             }
-            let (sent, para) = if table {
+            let term = match term_use(text, s, e) {
+                Use::Topic => continue,
+                Use::General => &Term {
+                    strong: false,
+                    ..*term
+                },
+                Use::Fact => term,
+            };
+            let (para, whole) = if table {
                 let line = line_span(text, s);
-                if in_table_header(text, line.0, s) {
-                    // Headers are handled by the flag pass below.
+                if in_table_header(text, line.0, s) || negative_cell(text, line, s) {
+                    // Headers are handled by the flag pass below; a "no
+                    // known allergies" cell says nothing.
                     continue;
                 }
-                (line, line)
+                (line, true)
             } else if unit.kind == TextKind::Subject {
-                ((0, text.len()), (0, text.len()))
+                ((0, text.len()), true)
             } else {
-                (sentence_span(text, s, e), paragraph_span(text, s, e))
+                // Hits cluster: inside the last paragraph (bounded by real
+                // breaks), reuse it instead of scanning for its ends again.
+                let para = match &cache {
+                    Some((a, b, _)) if *a <= s && e <= *b && *b - *a < MAX_PARAGRAPH => (*a, *b),
+                    _ => paragraph_span(text, s, e),
+                };
+                (para, false)
             };
             let refs = match &cache {
                 Some((a, b, r)) if *a == para.0 && *b == para.1 => r,
                 _ => {
-                    let r = self.refs_in(text, para, sent, table);
+                    let r = self.refs_in(text, para, table);
                     &cache.insert((para.0, para.1, r)).2
                 }
             };
+            if refs.is_empty() {
+                continue; // no one to be about: the common case, kept cheap
+            }
+            let sent = if whole {
+                para
+            } else {
+                sentence_span(text, s, e)
+            };
+            if term.kind == Kind::Exclusion && !term.strong && !exclusion_context(text, sent) {
+                // "excluded from the team photo", "the trip is suspended".
+                continue;
+            }
             for (r, conf) in about_refs(refs, term, s, sent, table) {
                 record(&mut about, text, r, term.kind, term.text, conf, s);
             }
@@ -135,13 +174,7 @@ impl Detector for SpecialCategoryDetector {
 
 impl SpecialCategoryDetector {
     /// The person references in a paragraph, without staff and correspondents.
-    fn refs_in(
-        &self,
-        text: &str,
-        para: (usize, usize),
-        sent: (usize, usize),
-        table: bool,
-    ) -> Vec<PersonRef> {
+    fn refs_in(&self, text: &str, para: (usize, usize), table: bool) -> Vec<PersonRef> {
         let mut refs = if table {
             let cells = person::table_name_cells(text, para.0, para.1);
             if cells.is_empty() {
@@ -155,11 +188,7 @@ impl SpecialCategoryDetector {
         if !table {
             refs.retain(|r| {
                 // Judge staff within the reference's own sentence.
-                let (lo, hi) = if r.start >= sent.0 && r.end <= sent.1 {
-                    sent
-                } else {
-                    sentence_span(text, r.start, r.end)
-                };
+                let (lo, hi) = sentence_span(text, r.start, r.end);
                 !person::is_staff_or_correspondent(text, r, lo, hi)
             });
         }
@@ -176,25 +205,24 @@ impl SpecialCategoryDetector {
             if !line.contains(": ") {
                 continue;
             }
-            let mut flagged: Option<(Kind, &'static str)> = None;
+            let mut flagged: Option<(Kind, &str)> = None;
             for cell in line.split(" | ") {
                 let Some((h, v)) = cell.split_once(": ") else {
                     continue;
                 };
-                let h = h.trim().to_ascii_lowercase();
-                let Some(&(header, kind, _)) = terms::FLAG_HEADERS.iter().find(|f| f.0 == h) else {
+                let Some(kind) = terms::flag_kind(h) else {
                     continue;
                 };
-                let v = v.trim().to_ascii_lowercase();
-                if v.is_empty() || terms::NEGATIVE_VALUES.contains(&v.as_str()) {
+                if terms::negative_value(v) {
                     continue;
                 }
-                flagged = Some((kind, header));
+                flagged = Some((kind, h));
                 break;
             }
             let Some((kind, header)) = flagged else {
                 continue;
             };
+            let header = header.trim().to_ascii_lowercase();
             let cells = person::table_name_cells(text, lo, hi);
             let refs = if cells.is_empty() {
                 person::find_refs(&self.names, text, lo, hi, true)
@@ -202,7 +230,7 @@ impl SpecialCategoryDetector {
                 cells
             };
             if let Some(r) = refs.iter().find(|r| r.kind.strong()) {
-                record(about, text, r, kind, header, Confidence::High, lo);
+                record(about, text, r, kind, &header, Confidence::High, lo);
             }
         }
     }
@@ -237,10 +265,16 @@ fn about_refs<'r>(
             if !r.kind.strong() {
                 level -= 1;
             }
-            if term.role {
-                // A role word next to a name is about the role-holder; as a
-                // term it only supports other evidence.
-                level = level.min(0);
+            // "Mrs Evans" is staff or a parent, not a pupil: SEN, free school
+            // meals, looked-after status and exclusions are pupils' data, so
+            // with only a title it is likely her job or her child: one less.
+            if r.kind == person::RefKind::Title
+                && matches!(
+                    term.kind,
+                    Kind::Sen | Kind::FreeSchoolMeals | Kind::LookedAfter | Kind::Exclusion
+                )
+            {
+                level -= 1;
             }
             match level {
                 2.. => Confidence::High,
@@ -276,7 +310,7 @@ fn record(
     text: &str,
     r: &PersonRef,
     kind: Kind,
-    term: &'static str,
+    term: &str,
     confidence: Confidence,
     pos: usize,
 ) {
@@ -286,14 +320,14 @@ fn record(
             if confidence > a.confidence {
                 a.confidence = confidence;
                 a.kind = kind;
-                a.term = term;
+                a.term = term.to_string();
             }
         }
         None => about.push(About {
             key: key.to_string(),
-            masked: r.masked.clone(),
+            masked: r.masked(text),
             kind,
-            term,
+            term: term.to_string(),
             confidence,
             first_pos: pos,
         }),
@@ -390,9 +424,20 @@ fn shouting(text: &str, s: usize, e: usize) -> bool {
     prev.is_some_and(caps_word) || next.is_some_and(caps_word)
 }
 
-/// "SEND policy", "child protection training", "Diabetes Awareness Week",
-/// "statutory safeguarding": the term names a topic, not a fact about someone.
-fn is_topic(text: &str, s: usize, e: usize) -> bool {
+/// How a term is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// As a fact (or possibly one): "Amira has an EHCP".
+    Fact,
+    /// As a general word that can still be about someone: "pupil premium
+    /// funding for Zara": counts as a weak term.
+    General,
+    /// As a topic: "SEND policy", "child protection training", "Diabetes
+    /// Awareness Week", "statutory safeguarding": never a finding.
+    Topic,
+}
+
+fn term_use(text: &str, s: usize, e: usize) -> Use {
     let after = text.get(e..).unwrap_or("");
     let after = &after[..floor_boundary(after, 40)];
     let mut next_words = after
@@ -402,14 +447,13 @@ fn is_topic(text: &str, s: usize, e: usize) -> bool {
     for _ in 0..2 {
         match next_words.next() {
             Some(w) => {
-                let w = w.to_lowercase();
-                if terms::TOPIC_SUFFIXES.contains(&w.as_str()) {
-                    return true;
+                if in_list(terms::TOPIC_SUFFIXES, w) {
+                    return Use::Topic;
                 }
-                if !matches!(
-                    w.as_str(),
-                    "and" | "&" | "inclusion" | "awareness" | "information"
-                ) {
+                if in_list(terms::SOFT_TOPIC_SUFFIXES, w) {
+                    return Use::General;
+                }
+                if !in_list(&["and", "inclusion", "awareness", "information"], w) {
                     break;
                 }
             }
@@ -418,10 +462,44 @@ fn is_topic(text: &str, s: usize, e: usize) -> bool {
     }
     let before = text.get(..s).unwrap_or("");
     let before = &before[ceil_boundary(before, before.len().saturating_sub(30))..];
-    before
+    let topic_prefix = before
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .rfind(|w| !w.is_empty())
-        .is_some_and(|w| terms::TOPIC_PREFIXES.contains(&w.to_lowercase().as_str()))
+        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w));
+    if topic_prefix {
+        Use::Topic
+    } else {
+        Use::Fact
+    }
+}
+
+/// Words that make a weak exclusion term ("excluded", "suspended") a
+/// school exclusion: "excluded *for two days*", "suspended *from school*".
+const EXCLUSION_CONTEXT: &[&str] = &[
+    "day",
+    "school",
+    "behaviour",
+    "incident",
+    "fixed",
+    "internal",
+    "isolation",
+    "reintegration",
+    "governor",
+    "head",
+    "return",
+    "readmission",
+    "week",
+    "lesson",
+];
+
+fn exclusion_context(text: &str, sent: (usize, usize)) -> bool {
+    let s = text.get(sent.0..sent.1).unwrap_or("").to_ascii_lowercase();
+    EXCLUSION_CONTEXT.iter().any(|w| s.contains(w))
+}
+
+/// ASCII case-insensitive membership, without allocating.
+fn in_list(list: &[&str], w: &str) -> bool {
+    list.iter().any(|x| x.eq_ignore_ascii_case(w))
 }
 
 /// The line holding `pos`.
@@ -435,6 +513,31 @@ fn line_span(text: &str, pos: usize) -> (usize, usize) {
         .and_then(|a| a.find('\n'))
         .map_or(text.len(), |i| pos + i);
     (start, end)
+}
+
+/// Is the table cell holding `pos` a "no" ("None", "No known allergies")?
+fn negative_cell(text: &str, line: (usize, usize), pos: usize) -> bool {
+    let before = text.get(line.0..pos).unwrap_or("");
+    let after = text.get(pos..line.1).unwrap_or("");
+    let cell_start = before.rfind(" | ").map_or(0, |i| i + 3);
+    let cell_end = after.find(" | ").unwrap_or(after.len());
+    let cell = format!("{}{}", &before[cell_start..], &after[..cell_end]);
+    let value = cell.split_once(": ").map_or(cell.as_str(), |(_, v)| v);
+    terms::negative_value(value)
+}
+
+/// "no known allergies", "not diabetic", "without an EHCP": the term is denied.
+fn negated(text: &str, s: usize) -> bool {
+    let before = text.get(..s).unwrap_or("");
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(24))..];
+    let mut words = before
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .rev();
+    let w1 = words.next().unwrap_or("");
+    let w2 = words.next().unwrap_or("");
+    in_list(&["no", "not", "without", "nkda", "non"], w1)
+        || (in_list(&["known", "any", "an", "a"], w1) && in_list(&["no", "not", "without"], w2))
 }
 
 /// Is `pos` in the header part (`header: `) of its table cell?
@@ -464,9 +567,8 @@ fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
         .rsplit(|c: char| c.is_whitespace() || c == '(')
         .next()
         .unwrap_or("");
-    let lw = word.to_ascii_lowercase();
     // An initial ("J. Smith") or an abbreviation does not end it.
-    !(ABBREVIATIONS.contains(&lw.as_str())
+    !(in_list(ABBREVIATIONS, word)
         || (word.len() == 1 && word.bytes().all(|b| b.is_ascii_uppercase())))
 }
 
@@ -556,6 +658,16 @@ fn blank_line_after(bytes: &[u8], i: usize) -> bool {
 pub(crate) fn school_prose_for_bench(bytes: usize) -> String {
     tests::school_prose(bytes)
 }
+
+/// Pseudo-random texts for the detectors' robustness tests.
+#[cfg(test)]
+pub(crate) fn fuzz_texts_for_tests(n: usize) -> Vec<String> {
+    tests::fuzz_texts(n)
+}
+
+/// CPU-time clock for the detectors' throughput tests.
+#[cfg(test)]
+pub(crate) use tests::CpuClock as CpuClockForBench;
 
 #[cfg(test)]
 mod tests;

@@ -10,8 +10,6 @@
 //! name doing something generic ("Mrs Patel will lead ...", "contact Mrs
 //! Evans") is not the person the data is about.
 
-use std::collections::HashSet;
-
 /// The given-name dictionary: `given_names.txt`, one name a line; a trailing
 /// `*` marks a name that is also an ordinary word (Will, May, Grace).
 const GIVEN_NAMES: &str = include_str!("given_names.txt");
@@ -45,8 +43,6 @@ pub struct PersonRef {
     pub start: usize,
     pub end: usize,
     pub kind: RefKind,
-    /// Masked for evidence: `T**** E****`, `Mrs E****`.
-    pub masked: String,
 }
 
 impl PersonRef {
@@ -55,46 +51,76 @@ impl PersonRef {
     pub fn key<'t>(&self, text: &'t str) -> &'t str {
         text.get(self.start..self.end).unwrap_or("")
     }
+
+    /// Masked for evidence: `T**** E****`, `Mrs E****`. Computed only for
+    /// the references that end up in a finding.
+    pub fn masked(&self, text: &str) -> String {
+        mask_name(self.key(text))
+    }
 }
 
 /// The embedded name dictionary, parsed once.
 pub struct Names {
-    given: HashSet<&'static str>,
-    ambiguous: HashSet<&'static str>,
+    /// Given names as packed keys, sorted, with `true` when unambiguous.
+    /// Integer keys make the lookup for every capitalised word a handful of
+    /// compares instead of hashing or string compares.
+    given: Vec<(u128, bool)>,
+    /// [`NOT_SURNAMES`], packed and sorted the same way.
+    not_surnames: Vec<u128>,
+}
+
+/// Packs an ASCII word of at most 16 bytes into an integer that orders and
+/// compares like the word (left-aligned, zero-padded; words hold no NUL).
+fn pack(w: &str) -> Option<u128> {
+    if w.len() > 16 || !w.is_ascii() {
+        return None;
+    }
+    let mut k: u128 = 0;
+    for (i, b) in w.bytes().enumerate() {
+        k |= u128::from(b) << (8 * (15 - i));
+    }
+    Some(k)
 }
 
 impl Names {
     pub fn new() -> Self {
-        let mut given = HashSet::new();
-        let mut ambiguous = HashSet::new();
-        for line in GIVEN_NAMES.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match line.strip_suffix('*') {
-                Some(n) => ambiguous.insert(n),
-                None => given.insert(line),
-            };
+        let mut given: Vec<(u128, bool)> = GIVEN_NAMES
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| match l.strip_suffix('*') {
+                Some(n) => pack(n).map(|k| (k, false)),
+                None => pack(l).map(|k| (k, true)),
+            })
+            .collect();
+        given.sort_unstable();
+        given.dedup_by(|a, b| a.0 == b.0);
+        let mut not_surnames: Vec<u128> = NOT_SURNAMES.iter().filter_map(|w| pack(w)).collect();
+        not_surnames.sort_unstable();
+        Names {
+            given,
+            not_surnames,
         }
-        Names { given, ambiguous }
     }
 
     /// `Some(true)` for an unambiguous given name, `Some(false)` for one that
     /// is also a word, `None` for neither.
     fn lookup(&self, w: &str) -> Option<bool> {
-        if self.given.contains(w) {
-            Some(true)
-        } else if self.ambiguous.contains(w) {
-            Some(false)
-        } else {
-            None
-        }
+        let k = pack(w)?;
+        self.given
+            .binary_search_by(|(n, _)| n.cmp(&k))
+            .ok()
+            .and_then(|i| self.given.get(i))
+            .map(|&(_, unambiguous)| unambiguous)
+    }
+
+    fn not_surname(&self, w: &str) -> bool {
+        pack(w).is_some_and(|k| self.not_surnames.binary_search(&k).is_ok())
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.given.len() + self.ambiguous.len()
+        self.given.len()
     }
 }
 
@@ -474,6 +500,17 @@ const STAFF_ACTIONS: &[&str] = &[
     "wrote",
     "written",
     "updated",
+    "attend",
+    "attending",
+    "out",
+    "away",
+    "cover",
+    "covering",
+    "meet",
+    "meeting",
+    "visit",
+    "visiting",
+    "supporting",
 ];
 
 /// Auxiliaries skipped between a name and a staff action.
@@ -557,36 +594,73 @@ struct Word {
     end: usize,
 }
 
-/// Splits `text[lo..hi]` into words. `lo` and `hi` must be char boundaries.
+/// Splits `text[lo..hi]` into words and keeps the capitalised ones (titles,
+/// names and surnames all are): one byte loop, and a short list, because
+/// this runs over every paragraph that has a hit. Two kept words are
+/// adjacent in the text exactly when only blanks lie between them, so the
+/// gap test still tells "Tyler Evans" from "Tyler told Evans". `lo` and `hi`
+/// must be char boundaries.
 fn words(text: &str, lo: usize, hi: usize) -> Vec<Word> {
     let mut out = Vec::new();
-    let Some(slice) = text.get(lo..hi) else {
-        return out;
-    };
-    let mut start: Option<usize> = None;
-    let mut iter = slice.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        let inner = matches!(c, '\'' | '’' | '-')
-            && start.is_some()
-            && iter.peek().is_some_and(|&(_, n)| n.is_alphabetic());
-        if c.is_alphabetic() || inner {
-            if start.is_none() {
-                start = Some(i);
+    let bytes = text.as_bytes();
+    let hi = hi.min(bytes.len());
+    let mut i = lo;
+    while i < hi {
+        let b = bytes[i];
+        let (alpha, upper, len) = if b < 0x80 {
+            (b.is_ascii_alphabetic(), b.is_ascii_uppercase(), 1)
+        } else {
+            match text.get(i..).and_then(|r| r.chars().next()) {
+                Some(c) => (c.is_alphabetic(), c.is_uppercase(), c.len_utf8()),
+                None => (false, false, 1),
             }
-        } else if let Some(s) = start.take() {
-            out.push(Word {
-                start: lo + s,
-                end: lo + i,
-            });
+        };
+        if !alpha {
+            i += len;
+            continue;
         }
-    }
-    if let Some(s) = start {
-        out.push(Word {
-            start: lo + s,
-            end: hi,
-        });
+        let end = word_end(text, i, hi);
+        if upper {
+            out.push(Word { start: i, end });
+        }
+        i = end.max(i + len);
     }
     out
+}
+
+/// End of the word starting at `i`: letters, and `'` `’` `-` between
+/// letters. A byte loop for ASCII; other characters are decoded.
+fn word_end(text: &str, i: usize, hi: usize) -> usize {
+    let bytes = text.as_bytes();
+    let hi = hi.min(bytes.len());
+    let alpha_at = |j: usize| -> Option<usize> {
+        // Length of the letter at j, if it is one.
+        let b = *bytes.get(j)?;
+        if b < 0x80 {
+            return b.is_ascii_alphabetic().then_some(1);
+        }
+        let c = text.get(j..)?.chars().next()?;
+        c.is_alphabetic().then(|| c.len_utf8())
+    };
+    let mut j = i;
+    while j < hi {
+        if let Some(len) = alpha_at(j) {
+            j += len;
+            continue;
+        }
+        // Inner apostrophe or hyphen followed by a letter.
+        let joiner = match bytes[j] {
+            b'\'' | b'-' => 1,
+            0xE2 if bytes.get(j + 1) == Some(&0x80) && bytes.get(j + 2) == Some(&0x99) => 3, // ’
+            _ => 0,
+        };
+        if joiner > 0 && j > i && j + joiner < hi && alpha_at(j + joiner).is_some() {
+            j += joiner;
+            continue;
+        }
+        break;
+    }
+    j
 }
 
 /// Strips a possessive `'s` / `’s` (and a bare trailing apostrophe).
@@ -606,7 +680,7 @@ fn tight_gap(gap: &str) -> bool {
         && gap.matches('\n').count() <= 1
 }
 
-fn is_surname(w: &str, allow_caps: bool) -> bool {
+fn is_surname(names: &Names, w: &str, allow_caps: bool) -> bool {
     let w = strip_possessive(w);
     let mut chars = w.chars();
     let Some(first) = chars.next() else {
@@ -615,7 +689,7 @@ fn is_surname(w: &str, allow_caps: bool) -> bool {
     if !first.is_uppercase() || w.chars().count() < 2 {
         return false;
     }
-    if NOT_SURNAMES.contains(&w) {
+    if names.not_surname(w) {
         return false;
     }
     let rest: Vec<char> = chars.collect();
@@ -661,7 +735,7 @@ pub fn mask_name(name: &str) -> String {
 /// "in Reception")? Returns its end.
 fn class_ref_after(text: &str, pos: usize) -> Option<usize> {
     let rest = text.get(pos..)?;
-    let rest = &rest[..rest.len().min(40)];
+    let rest = &rest[..floor_boundary(rest, 40)];
     let bytes = rest.as_bytes();
     let mut i = 0;
     while i < bytes.len() && matches!(bytes[i], b' ' | b'(' | b',' | b'[' | b'-') {
@@ -722,17 +796,22 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
     let mut i = 0;
     while i < ws.len() {
         let w = strip_possessive(word(i));
+        // Titles and names are capitalised: most words stop here, cheaply.
+        if !w.starts_with(|c: char| c.is_uppercase()) {
+            i += 1;
+            continue;
+        }
         // Title + (given name) + surname.
-        if TITLES.contains(&w) {
+        if w.len() <= 6 && TITLES.contains(&w) {
             let g = gap(i, i + 1);
             let g_ok = tight_gap(g) || (g.starts_with('.') && tight_gap(&g[1..]));
-            if g_ok && is_surname(word(i + 1), table) {
+            if g_ok && is_surname(names, word(i + 1), table) {
                 let mut last = i + 1;
                 if names.lookup(strip_possessive(word(i + 1))).is_some()
                     && !word(i + 1).ends_with("'s")
                     && tight_gap(gap(i + 1, i + 2))
                     && !gap(i + 1, i + 2).contains('\n')
-                    && is_surname(word(i + 2), table)
+                    && is_surname(names, word(i + 2), table)
                 {
                     last = i + 2;
                 }
@@ -742,22 +821,29 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                     start,
                     end,
                     kind: RefKind::Title,
-                    masked: mask_name(text.get(start..end).unwrap_or("")),
                 });
                 i = last + 1;
                 continue;
             }
         }
+        // "St Mary's", "Saint John's": a school or church, not a person.
+        let saint = i > 0
+            && matches!(word(i - 1), "St" | "Saint")
+            && gap(i - 1, i).trim_start_matches('.').trim().is_empty();
+        if saint {
+            i += 1;
+            continue;
+        }
         if let Some(unambiguous) = names.lookup(w) {
             let possessive = w.len() != word(i).len();
             let start = ws[i].start;
             // Given name + surname (+ one more surname: "Amira Noor Khan").
-            if !possessive && tight_gap(gap(i, i + 1)) && is_surname(word(i + 1), table) {
+            if !possessive && tight_gap(gap(i, i + 1)) && is_surname(names, word(i + 1), table) {
                 let mut last = i + 1;
                 if !word(i + 1).ends_with("'s")
                     && tight_gap(gap(i + 1, i + 2))
                     && !gap(i + 1, i + 2).contains('\n')
-                    && is_surname(word(i + 2), table)
+                    && is_surname(names, word(i + 2), table)
                     && names.lookup(strip_possessive(word(i + 2))).is_none()
                 {
                     last = i + 2;
@@ -767,7 +853,6 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                     start,
                     end,
                     kind: RefKind::FullName,
-                    masked: mask_name(text.get(start..end).unwrap_or("")),
                 });
                 i = last + 1;
                 continue;
@@ -778,14 +863,12 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                     start,
                     end,
                     kind: RefKind::GivenWithClass,
-                    masked: mask_name(w),
                 });
             } else if unambiguous {
                 out.push(PersonRef {
                     start,
                     end,
                     kind: RefKind::Given,
-                    masked: mask_name(w),
                 });
             }
         }
@@ -828,7 +911,6 @@ pub fn table_name_cells(text: &str, lo: usize, hi: usize) -> Vec<PersonRef> {
             start: vstart,
             end: vstart + value_trim.len(),
             kind: RefKind::TableCell,
-            masked: mask_name(value_trim),
         });
     }
     out
@@ -895,10 +977,21 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
             end = prev_start;
         }
     }
-    // Role in apposition after the name: "Mrs Patel, our DSL", "Sarah (SENCo)".
-    let after = text
-        .get(r.end..hi.max(r.end).min(line_end.max(r.end)))
-        .unwrap_or("");
+    // Role in apposition after the name: "Mrs Patel, our DSL", "Sarah (SENCo)",
+    // or, for a name alone on its line (a signature), on the next line.
+    let rest_of_line = text.get(r.end..line_end).unwrap_or("");
+    let alone = before_on_line.is_empty()
+        && rest_of_line
+            .trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '.')
+            .is_empty();
+    let after_end = if alone {
+        text.get(line_end + 1..)
+            .and_then(|n| n.find('\n'))
+            .map_or(text.len(), |i| line_end + 1 + i)
+    } else {
+        hi.max(r.end).min(line_end.max(r.end))
+    };
+    let after = text.get(r.end..after_end).unwrap_or("");
     let after_words = lower_words(&after[..floor_boundary(after, 80)]);
     for w in after_words.iter().take(6) {
         if ROLE_WORDS.contains(&w.as_str()) {
@@ -980,7 +1073,7 @@ mod tests {
         let n = Names::new();
         find_refs(&n, s, 0, s.len(), false)
             .into_iter()
-            .map(|r| (r.kind, r.masked))
+            .map(|r| (r.kind, r.masked(s)))
             .collect()
     }
 
@@ -1034,7 +1127,7 @@ mod tests {
         let line = "name: Amira Khan | sen: EHCP";
         let r = table_name_cells(line, 0, line.len());
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].masked, "A**** K****");
+        assert_eq!(r[0].masked(line), "A**** K****");
         assert_eq!(&line[r[0].start..r[0].end], "Amira Khan");
         let line = "school name: Greenlane | parent name: Mrs Khan";
         assert!(table_name_cells(line, 0, line.len()).is_empty());
@@ -1061,6 +1154,14 @@ mod tests {
         assert!(staff("Dear Sarah Jones,\nsee below", "Sarah Jones"));
         assert!(staff("Kind regards,\nSarah Jones\nDSL", "Sarah Jones"));
         assert!(staff("From: Sarah Jones\nSent: Monday", "Sarah Jones"));
+        assert!(staff(
+            "See you then.\n\nSarah Jones\nSENCo | Greenlane Primary",
+            "Sarah Jones"
+        ));
+        assert!(staff(
+            "Sarah Jones\nDesignated Safeguarding Lead",
+            "Sarah Jones"
+        ));
         assert!(!staff(
             "Tyler Evans (Year 3) told his teacher",
             "Tyler Evans"

@@ -5,7 +5,8 @@
 //! Why these terms: DfE census codes (SEN provision E/K, CIN, CPP, CLA), the
 //! ICO's email guidance (EHCP information, allergy information), and the
 //! systems and roles that only appear when a particular child is discussed
-//! (CPOMS, MyConcern, LADO, MASH, a PEP).
+//! (CPOMS, MyConcern, LADO, MASH, a PEP). Staff roles (DSL, SENCo) are not
+//! terms: a name next to one is the role-holder (see `person.rs`).
 
 /// The kind of special-category data a term reveals; named in evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +44,6 @@ pub struct Term {
     pub strong: bool,
     /// Must match exactly as written (upper-case acronyms, "Early Help").
     pub exact_case: bool,
-    /// The term names a staff role (DSL, SENCo, LADO): the person it stands
-    /// next to holds the role and is not the subject of the data.
-    pub role: bool,
 }
 
 const fn t(text: &'static str, kind: Kind, strong: bool) -> Term {
@@ -54,7 +52,6 @@ const fn t(text: &'static str, kind: Kind, strong: bool) -> Term {
         kind,
         strong,
         exact_case: false,
-        role: false,
     }
 }
 
@@ -65,18 +62,6 @@ const fn x(text: &'static str, kind: Kind, strong: bool) -> Term {
         kind,
         strong,
         exact_case: true,
-        role: false,
-    }
-}
-
-/// A staff role that is also a (weak) term.
-const fn r(text: &'static str, kind: Kind, exact_case: bool) -> Term {
-    Term {
-        text,
-        kind,
-        strong: false,
-        exact_case,
-        role: true,
     }
 }
 
@@ -169,8 +154,6 @@ pub const TERMS: &[Term] = &[
     t("1:1 support", Sen, false),
     t("educational psychologist", Sen, false),
     t("senco referral", Sen, true),
-    r("senco", Sen, false),
-    r("sendco", Sen, false),
     // Safeguarding / child protection.
     t("cpoms", Safeguarding, true),
     t("myconcern", Safeguarding, true),
@@ -212,9 +195,6 @@ pub const TERMS: &[Term] = &[
     t("social worker", Safeguarding, true),
     t("social care", Safeguarding, false),
     x("LADO", Safeguarding, true),
-    r("DSL", Safeguarding, true),
-    r("DDSL", Safeguarding, true),
-    r("designated safeguarding lead", Safeguarding, false),
     // Looked-after and previously looked-after children.
     t("looked-after", LookedAfter, true),
     t("looked after child", LookedAfter, true),
@@ -252,7 +232,8 @@ pub const TERMS: &[Term] = &[
 
 /// Words that, right after a term, make it a topic rather than a fact about
 /// someone: "SEND *policy*", "child protection *training*", "Diabetes
-/// *awareness* week", "pupil premium *strategy* statement".
+/// *awareness* week", "pupil premium *strategy* statement", "Diabetes *UK*"
+/// (a charity a pupil raised money for).
 pub const TOPIC_SUFFIXES: &[&str] = &[
     "policy",
     "policies",
@@ -267,11 +248,6 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "statement",
     "information",
     "offer",
-    "funding",
-    "grant",
-    "allocation",
-    "spending",
-    "budget",
     "course",
     "courses",
     "module",
@@ -286,6 +262,9 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "coordinator",
     "co-ordinator",
     "champion",
+    "champions",
+    "ambassador",
+    "ambassadors",
     "network",
     "forum",
     "newsletter",
@@ -295,9 +274,6 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "framework",
     "legislation",
     "code",
-    "provision",
-    "service",
-    "services",
     "hub",
     "charity",
     "website",
@@ -308,13 +284,49 @@ pub const TOPIC_SUFFIXES: &[&str] = &[
     "assembly",
     "certificate",
     "refresher",
-    "update",
-    "updates",
-    "arrangements",
+    "board",
     "partners",
     "partnership",
-    "board",
     "day",
+    "uk",
+    "action",
+    "campaign",
+    "society",
+    "foundation",
+    "association",
+    "research",
+    "walk",
+    "fundraiser",
+    "fundraising",
+    "appeal",
+    "raffle",
+    "challenge",
+    "workshop",
+    "workshops",
+    "session",
+    "sessions",
+    "briefing",
+    "conference",
+    "bake",
+    "sponsored",
+    "donation",
+    "donations",
+];
+
+/// Words after a term that make it general but can still be about someone
+/// ("pupil premium *funding* for Zara's trip"): the term counts as weak.
+pub const SOFT_TOPIC_SUFFIXES: &[&str] = &[
+    "funding",
+    "grant",
+    "allocation",
+    "spending",
+    "budget",
+    "provision",
+    "arrangements",
+    "update",
+    "updates",
+    "service",
+    "services",
 ];
 
 /// Words that, right before a term, make it a topic: "our SEND policy" is
@@ -333,39 +345,51 @@ pub const TOPIC_PREFIXES: &[&str] = &[
     "keeping",
     "effective",
     "contextual",
+    "world",
+    "international",
 ];
 
-/// Table column headers that hold a flag (`fsm: Y`, `sen: K`) rather than
-/// free text: the header names the kind, the value says yes or no.
-pub const FLAG_HEADERS: &[(&str, Kind, bool)] = &[
-    ("sen", Sen, true),
-    ("send", Sen, true),
-    ("sen status", Sen, true),
-    ("sen provision", Sen, true),
-    ("sen need", Sen, true),
-    ("sen stage", Sen, true),
-    ("ehcp", Sen, true),
-    ("fsm", FreeSchoolMeals, true),
-    ("fsm6", FreeSchoolMeals, true),
-    ("fsm eligible", FreeSchoolMeals, true),
-    ("free school meals", FreeSchoolMeals, true),
-    ("pupil premium", FreeSchoolMeals, true),
-    ("pp", FreeSchoolMeals, true),
-    ("lac", LookedAfter, true),
-    ("cla", LookedAfter, true),
-    ("plac", LookedAfter, true),
-    ("looked after", LookedAfter, true),
-    ("cin", Safeguarding, true),
-    ("cp", Safeguarding, true),
-    ("cpp", Safeguarding, true),
-    ("child protection", Safeguarding, true),
-    ("medical", Health, true),
-    ("medical conditions", Health, true),
-    ("medical needs", Health, true),
-    ("allergies", Health, true),
-    ("allergy", Health, true),
-    ("medication", Health, true),
+/// Words of a table column header that make it a flag column (`fsm: Y`,
+/// `sen status: K`, `Pupil Premium Indicator: T`): the header names the
+/// kind, the value says yes or no. Matched on whole header words.
+pub const FLAG_WORDS: &[(&str, Kind)] = &[
+    ("sen", Sen),
+    ("send", Sen),
+    ("ehcp", Sen),
+    ("fsm", FreeSchoolMeals),
+    ("fsm6", FreeSchoolMeals),
+    ("pp", FreeSchoolMeals),
+    ("lac", LookedAfter),
+    ("cla", LookedAfter),
+    ("plac", LookedAfter),
+    ("cin", Safeguarding),
+    ("cp", Safeguarding),
+    ("cpp", Safeguarding),
+    ("medical", Health),
+    ("allergies", Health),
+    ("allergy", Health),
+    ("medication", Health),
 ];
+
+/// Header phrases that make a flag column.
+pub const FLAG_PHRASES: &[(&str, Kind)] = &[
+    ("pupil premium", FreeSchoolMeals),
+    ("free school meals", FreeSchoolMeals),
+    ("looked after", LookedAfter),
+    ("child protection", Safeguarding),
+    ("child in need", Safeguarding),
+    ("special educational needs", Sen),
+];
+
+/// The kind a column header flags, if it is a flag column.
+pub fn flag_kind(header: &str) -> Option<Kind> {
+    let h = header.trim().to_ascii_lowercase();
+    if let Some(&(_, k)) = FLAG_PHRASES.iter().find(|(p, _)| h.contains(p)) {
+        return Some(k);
+    }
+    h.split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|w| FLAG_WORDS.iter().find(|(f, _)| *f == w).map(|&(_, k)| k))
+}
 
 /// Cell values that mean "no" / "none" in a flag column.
 pub const NEGATIVE_VALUES: &[&str] = &[
@@ -373,6 +397,7 @@ pub const NEGATIVE_VALUES: &[&str] = &[
     "no",
     "none",
     "false",
+    "f",
     "0",
     "-",
     "n/a",
@@ -381,4 +406,17 @@ pub const NEGATIVE_VALUES: &[&str] = &[
     "nkda",
     "not known",
     "unknown",
+    "not eligible",
+    "not applicable",
+    "no known allergies",
+    "none known",
 ];
+
+/// Is a flag cell's value a "no"?
+pub fn negative_value(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.is_empty()
+        || NEGATIVE_VALUES.contains(&v.as_str())
+        || v.starts_with("no ")
+        || v.starts_with("not ")
+}
