@@ -36,6 +36,8 @@ pub struct Doc<'a> {
     compressed: HashMap<u32, Obj>,
     security: Option<Security>,
     trailer: Dict,
+    /// Object start offsets, sorted: bounds the search for a stream's end.
+    starts: Vec<usize>,
 }
 
 /// Decimal digits ending right before `end` (exclusive), skipping whitespace first.
@@ -155,7 +157,10 @@ impl<'a> Doc<'a> {
                 })
             })
             .or_else(|| {
-                memchr::memmem::find(self.data.get(start..)?, b"endstream").map(|p| {
+                // Declared length wrong: look for `endstream` before the next object only.
+                let i = self.starts.partition_point(|&o| o <= start);
+                let limit = self.starts.get(i).copied().unwrap_or(self.data.len());
+                memchr::memmem::find(self.data.get(start..limit)?, b"endstream").map(|p| {
                     let mut e = start + p;
                     while e > start && matches!(self.data.get(e - 1), Some(b'\n' | b'\r')) {
                         e -= 1;
@@ -246,34 +251,33 @@ impl<'a> Doc<'a> {
         Ok(data)
     }
 
-    /// Trailer: the last `trailer` dictionary or cross-reference stream dictionary.
+    /// Trailer: the last `trailer` dictionary or cross-reference stream
+    /// dictionary. Only the last few candidates of each kind are looked at
+    /// (searching backwards), so a file stuffed with the keywords costs little.
     fn find_trailer(&self) -> Dict {
+        const CANDIDATES: usize = 64;
         let mut best: Option<(usize, Dict)> = None;
-        for hit in memchr::memmem::find_iter(self.data, b"trailer") {
+        for hit in memchr::memmem::rfind_iter(self.data, b"trailer").take(CANDIDATES) {
             let mut l = Lexer::new(self.data, hit + 7);
             if let Some(Obj::Dict(d)) = l.object() {
-                if best.as_ref().is_none_or(|(p, _)| hit > *p) {
-                    best = Some((hit, d));
-                }
+                best = Some((hit, d));
+                break;
             }
         }
-        for hit in memchr::memmem::find_iter(self.data, b"/XRef") {
-            // The enclosing object starts at the closest `obj` before it.
-            let Some((num, off)) = self
-                .offsets
-                .iter()
-                .filter(|(_, &(o, _))| o < hit)
-                .max_by_key(|(_, &(o, _))| o)
-                .map(|(n, &(o, _))| (*n, o))
-            else {
+        let starts = &self.starts;
+        for hit in memchr::memmem::rfind_iter(self.data, b"/XRef").take(CANDIDATES) {
+            // The enclosing object starts at the closest `n g obj` before it.
+            let i = starts.partition_point(|&o| o < hit);
+            let Some(&off) = i.checked_sub(1).and_then(|i| starts.get(i)) else {
                 continue;
             };
-            let _ = num;
+            if best.as_ref().is_some_and(|(p, _)| off <= *p) {
+                break;
+            }
             if let Some(Obj::Stream(d, _, _)) = self.parse_at(off) {
-                if get(&d, b"Type").and_then(Obj::as_name) == Some(b"XRef")
-                    && best.as_ref().is_none_or(|(p, _)| off > *p)
-                {
+                if get(&d, b"Type").and_then(Obj::as_name) == Some(b"XRef") {
                     best = Some((off, d));
+                    break;
                 }
             }
         }
@@ -344,7 +348,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Pages in document order, each with its inherited resources.
-    fn pages(&self) -> Vec<(Dict, Dict)> {
+    fn pages(&self, budget: &Budget) -> Result<Vec<(Dict, Dict)>> {
         let mut out = Vec::new();
         let root = self.resolve_dict(get(&self.trailer, b"Root"));
         let pages = root.as_ref().and_then(|r| get(r, b"Pages")).cloned();
@@ -356,9 +360,12 @@ impl<'a> Doc<'a> {
             // Broken page tree: every object that says it is a page.
             let mut nums: Vec<u32> = self.offsets.keys().copied().collect();
             nums.sort_unstable();
-            for n in nums {
+            for (i, n) in nums.into_iter().enumerate() {
                 if out.len() >= MAX_PAGES {
                     break;
+                }
+                if i % 16 == 0 && budget.out_of_time() {
+                    return Err(ExtractError::Time);
                 }
                 if let Some(Obj::Dict(d)) = self.get(n) {
                     if get(&d, b"Type").and_then(Obj::as_name) == Some(b"Page") {
@@ -368,7 +375,7 @@ impl<'a> Doc<'a> {
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     fn walk_pages(
@@ -483,7 +490,10 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
         compressed: HashMap::new(),
         security: None,
         trailer: Dict::new(),
+        starts: Vec::new(),
     };
+    doc.starts = doc.offsets.values().map(|&(o, _)| o).collect();
+    doc.starts.sort_unstable();
     doc.trailer = doc.find_trailer();
     let encrypt = get(&doc.trailer, b"Encrypt").cloned();
     if encrypt.is_some() && doc.resolve_dict(encrypt.as_ref()).is_none() {
@@ -507,7 +517,7 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
     let max = budget.limits.max_text_chars;
     let mut text = String::new();
     let mut fonts = text::FontCache::default();
-    for (page, res) in doc.pages() {
+    for (page, res) in doc.pages(budget)? {
         if budget.out_of_time() {
             return Err(ExtractError::Time);
         }

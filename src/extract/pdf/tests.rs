@@ -140,3 +140,25 @@ fn unresolvable_encrypt_entry_still_means_encrypted() {
     assert_eq!(ex.files[0].encrypted.as_deref(), Some("pdf-encrypted"));
     assert!(ex.not_scanned.is_empty());
 }
+
+#[test]
+fn keyword_stuffing_costs_little() {
+    // Many objects, many `/XRef` and `trailer` strings, streams without
+    // `endstream`, no page tree: every lookup must stay cheap.
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    for i in 1..20_000 {
+        pdf.extend_from_slice(
+            format!("{i} 0 obj << /Type /XRef /Length 5 >> stream\nxx /XRef trailer\n").as_bytes(),
+        );
+    }
+    let start = std::time::Instant::now();
+    let mut b = Budget::new(Limits::default());
+    let ex = run("stuffed.pdf", "", &pdf, &mut b);
+    // Well under the 2 s message budget: linear work, not the time cap, bounds it.
+    assert!(
+        start.elapsed() < std::time::Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(!ex.not_scanned.is_empty());
+}
