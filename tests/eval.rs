@@ -296,7 +296,7 @@ fn print_report(o: &Outcome) {
 
 /// The project's bar: no held negative, at least 95 % recall.
 // Ignored while the shipped detectors miss the bar (10 held negatives, recall
-// 91.7 %): every miss and misfire is diagnosed in fixtures/eval/FINDINGS.md.
+// 90.9 %): every miss and misfire is diagnosed in fixtures/eval/FINDINGS.md.
 // Run with `cargo test --test eval -- --ignored --nocapture`; remove this
 // attribute once the detectors are fixed. The corpus must not be weakened.
 #[test]
@@ -344,6 +344,7 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("np-pw-subject", "M6"),
     ("np-pw-pslash-w", "M7"),
     ("np-pw-pword", "M7"),
+    ("np-att-sen-flags-snake-case", "M8"),
 ];
 
 /// Runs always: nothing outside KNOWN_FAILURES may fail (no regressions
