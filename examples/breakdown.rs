@@ -24,8 +24,8 @@ fn prose(len: usize) -> String {
             67 => s.push_str(" (order 4010232138)"),
             _ => {}
         }
-        s.push(if n % 14 == 0 { '.' } else { ' ' });
-        if n % 12 == 0 {
+        s.push(if n.is_multiple_of(14) { '.' } else { ' ' });
+        if n.is_multiple_of(12) {
             s.push_str("\r\n");
         }
     }
