@@ -68,7 +68,7 @@ fn main() {
         .map(|p| format!("<p style=\"margin:0\">{p}</p>\n"))
         .collect();
     rate("html_to_text 20KB", html.len(), 200, || {
-        std::hint::black_box(mail_parser::decoders::html::html_to_text(&html));
+        std::hint::black_box(dlp_milter::message::html_to_text(&html));
     });
     let mut csvraw = String::from("name,class,club\r\n");
     let mut i = 0;
