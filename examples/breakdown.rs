@@ -24,8 +24,8 @@ fn prose(len: usize) -> String {
             67 => s.push_str(" (order 4010232138)"),
             _ => {}
         }
-        s.push(if n % 14 == 0 { '.' } else { ' ' });
-        if n % 12 == 0 {
+        s.push(if n.is_multiple_of(14) { '.' } else { ' ' });
+        if n.is_multiple_of(12) {
             s.push_str("\r\n");
         }
     }
@@ -68,7 +68,7 @@ fn main() {
         .map(|p| format!("<p style=\"margin:0\">{p}</p>\n"))
         .collect();
     rate("html_to_text 20KB", html.len(), 200, || {
-        std::hint::black_box(mail_parser::decoders::html::html_to_text(&html));
+        std::hint::black_box(dlp_milter::message::html_to_text(&html));
     });
     let mut csvraw = String::from("name,class,club\r\n");
     let mut i = 0;
