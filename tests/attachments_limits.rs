@@ -50,10 +50,9 @@ fn peak_rss_growth<T>(f: impl FnOnce() -> T) -> (T, u64) {
     peak.fetch_max(status_kb("VmRSS:"), Ordering::Relaxed);
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
-    (
-        out,
-        peak.load(Ordering::Relaxed).saturating_sub(before) * 1024,
-    )
+    let peak = peak.load(Ordering::Relaxed);
+    println!("  VmRSS before {before} KiB, peak while extracting {peak} KiB");
+    (out, peak.saturating_sub(before) * 1024)
 }
 
 fn deflated() -> SimpleFileOptions {
