@@ -147,7 +147,7 @@ impl Engine {
         if msg.encryption.is_none() {
             for a in &msg.attachments {
                 let ex = extract::extract(&a.name, &a.declared_type, &a.data, &mut budget);
-                if ex.encrypted() {
+                if ex.any_encrypted() {
                     ctx.has_encrypted_attachment = true;
                     ctx.encrypted_attachments.push(a.name.clone());
                 }

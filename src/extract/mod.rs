@@ -273,7 +273,7 @@ pub fn extract_into(
             out,
             path,
             TextKind::Attachment,
-            mail_parser::decoders::html::html_to_text(&decode_text(data)),
+            crate::message::html_to_text(&decode_text(data)),
             max,
         ),
         FileKind::Email => extract_message(path, data, budget, depth, out, file_index),
