@@ -149,6 +149,7 @@ fn init_daemon_logging(log: &dlp_milter::config::LogConfig) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if log.format == "json" {
         builder.json().flatten_event(true).try_init()

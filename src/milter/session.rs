@@ -611,7 +611,7 @@ fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
     let verdict = report
         .map(|r| r.decision.verdict.as_str())
         .unwrap_or("none");
-    let elapsed_ms = txn.started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed_us = txn.started.elapsed().as_micros() as u64;
     let scan_us = report.map(|r| r.elapsed_us).unwrap_or(0);
     let queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-");
     if let Some(err) = &out.error {
@@ -624,7 +624,7 @@ fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
             action = out.disposition,
             rules = %rules,
             error = %err,
-            elapsed_ms,
+            elapsed_us,
             "message"
         );
     } else {
@@ -640,7 +640,7 @@ fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
             rewrites = %out.rewrites.join(","),
             hold_id = out.hold_id.as_deref().unwrap_or("-"),
             scan_us,
-            elapsed_ms,
+            elapsed_us,
             "message"
         );
     }
