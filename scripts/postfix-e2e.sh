@@ -65,40 +65,7 @@ chmod 755 "$W/run"
 
 # The shipped rules, with the recipients rule split into three tiers.
 cp "$repo"/rules/*.toml "$W/rules/"
-cat >"$W/rules/recipients.toml" <<'EOF'
-[[rule]]
-id = "exposed-recipients"
-description = "Many external addresses visible in To/Cc"
-category = "exposed_recipients"
-detectors = ["recipient_count"]
-min_count = 6
-severity = "medium"
-action = "rewrite"
-policy = "When emailing several people outside the organisation, put their addresses in BCC."
-fix = "Use BCC."
-
-[[rule]]
-id = "exposed-recipients-many"
-description = "A large list of external addresses visible"
-category = "exposed_recipients"
-detectors = ["recipient_count"]
-min_count = 20
-severity = "high"
-action = "hold"
-policy = "Large mailings to parents must go through the school's messaging system."
-fix = "Use the messaging system."
-
-[[rule]]
-id = "exposed-recipients-mass"
-description = "A mass mailing with every address visible"
-category = "exposed_recipients"
-detectors = ["recipient_count"]
-min_count = 40
-severity = "high"
-action = "reject"
-policy = "Mass mailings with visible addresses are never allowed."
-fix = "Use the messaging system."
-EOF
+cp "$here/e2e-rules/recipients.toml" "$W/rules/recipients.toml"
 
 write_config() { # $1 = listen, $2 = hold mode
     cat >"$W/dlp.toml" <<EOF
