@@ -128,6 +128,7 @@ fn serve(args: dlp_milter::milter::ServeArgs) -> Result<ExitCode> {
     init_daemon_logging(&config.log);
     let threads = config.milter.scan_threads();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.milter.io_threads)
         .enable_all()
         .thread_name("dlp-milter")
         // Scans are capped separately (milter.scan_threads); the rest of

@@ -14,7 +14,9 @@
 //! Knobs (env): DLP_LOAD_SESSIONS (default 50), DLP_LOAD_MESSAGES per
 //! session (default 100), DLP_LOAD_SOCKET inet|unix (default inet),
 //! DLP_LOAD_MIX mixed|typical (typical = only ~20 KB plain messages, the
-//! figure for "CPU per typical message").
+//! figure for "CPU per typical message"), DLP_LOAD_RECONNECT=1 (a new
+//! connection and negotiation for every message, as behind Postfix when
+//! each SMTP session carries one message).
 
 use indymilter_test::{MacroStage, Status, TestConnection};
 use std::path::Path;
@@ -236,6 +238,9 @@ async fn load() {
     let per_session = env_or("DLP_LOAD_MESSAGES", 100);
     let unix = std::env::var("DLP_LOAD_SOCKET").is_ok_and(|v| v == "unix");
     let typical_only = std::env::var("DLP_LOAD_MIX").is_ok_and(|v| v == "typical");
+    // One connection per message, as Postfix does when each SMTP session
+    // carries one message (smtp-source without -d, most MUAs).
+    let reconnect = std::env::var("DLP_LOAD_RECONNECT").is_ok_and(|v| v == "1");
 
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
@@ -311,6 +316,7 @@ async fn load() {
     for (s, mut c) in conns.into_iter().enumerate() {
         let mix = mix.clone();
         let barrier = barrier.clone();
+        let sock = sock.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             let mut lat = Vec::with_capacity(per_session);
@@ -318,6 +324,10 @@ async fn load() {
             for i in 0..per_session {
                 let m = pick(&mix, s * per_session + i);
                 let t = Instant::now();
+                if reconnect && i > 0 {
+                    c.close().await.unwrap();
+                    c = connect(&sock).await;
+                }
                 c.macros(MacroStage::Mail, [("{auth_authen}", "office")])
                     .await
                     .unwrap();
@@ -361,9 +371,14 @@ async fn load() {
     let n = lat.len();
     let pct = |p: f64| lat[((n as f64 * p) as usize).min(n - 1)].as_secs_f64() * 1000.0;
     println!(
-        "dlp-milter direct load: socket={} sessions={sessions} messages={n} mix={}",
+        "dlp-milter direct load: socket={} sessions={sessions} messages={n} mix={}{}",
         if unix { "unix" } else { "inet" },
-        if typical_only { "typical-20k" } else { "mixed" }
+        if typical_only { "typical-20k" } else { "mixed" },
+        if reconnect {
+            " (one connection per message)"
+        } else {
+            ""
+        }
     );
     println!("  mix: {counts:?}");
     println!(
