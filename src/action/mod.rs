@@ -6,8 +6,11 @@
 //! wire. Postfix quirks handled here, not in the session code:
 //! `CHGHEADER` indexes count 1-based among headers of the same name, so
 //! several headers of one name are changed from the last to the first (an
-//! index stays valid whether or not the MTA renumbers after a delete); body
-//! replacement is sent after all header edits.
+//! index stays valid whether or not the MTA renumbers after a delete); the
+//! body replacement comes last, in one run of chunks, because Postfix
+//! (milter8.c) closes a body replacement at the first other request and
+//! refuses any REPLBODY after that ("body replacement requests can't
+//! currently be mixed with other requests").
 
 use crate::detect::{recipients::Internal, Category};
 use crate::message::{self, domain_of};
