@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use dlp_milter::config::Config;
+use dlp_milter::quarantine::{self, Quarantine, QuarantineArgs};
 use dlp_milter::report;
 use dlp_milter::scan::Engine;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,153 @@ pub enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Held messages: list, show, release, delete, purge, export, digest.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum StateArg {
+    Held,
+    Released,
+    Deleted,
+    Expired,
+    Delivered,
+    Rejected,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum QuarantineCommand {
+    /// List held messages (oldest first); filters combine.
+    List {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Held on or after this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Held on or before this date (a whole day with YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
+        /// Sender address contains this.
+        #[arg(long)]
+        sender: Option<String>,
+        /// A rule id that fired.
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        /// Also list rewritten, rejected and tagged messages.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a message's record, findings (masked) and audit trail.
+    Show {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        id: String,
+        /// Also print the original message (audited as revealed).
+        #[arg(long)]
+        reveal: bool,
+        /// Who is looking (default: the Unix user).
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Release a held message: re-inject it to the relay with its original envelope.
+    Release {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        id: String,
+        /// Why it is safe to send (recorded in the audit trail).
+        #[arg(long, required = true)]
+        reason: String,
+        /// Who releases (default: the Unix user).
+        #[arg(long)]
+        by: Option<String>,
+        /// SMTP relay, HOST:PORT (overrides the config; default 127.0.0.1:25).
+        #[arg(long)]
+        relay: Option<String>,
+        /// Send again although an earlier release did not finish (check the relay log first).
+        #[arg(long)]
+        retry_interrupted: bool,
+        /// Release on the sender's behalf with their justification (only where the rule allows it).
+        #[arg(long)]
+        as_sender: bool,
+    },
+    /// Delete a held message: its content is erased now; the record stays.
+    Delete {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        id: String,
+        #[arg(long, required = true)]
+        reason: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Erase the content of messages whose retention period has ended.
+    Purge {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        /// Pretend it is this time (YYYY-MM-DD or RFC 3339), e.g. to test retention.
+        #[arg(long, hide = true)]
+        now: Option<String>,
+    },
+    /// Export incidents for a breach log (UK GDPR Art. 33) for a date range.
+    Export {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        /// From this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        since: String,
+        /// Up to and including this date.
+        #[arg(long)]
+        until: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Send the DPO the digest of the last HOURS (run daily from a timer).
+    Digest {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Print the digest instead of sending it.
+        #[arg(long)]
+        print: bool,
+        /// SMTP relay, HOST:PORT (overrides the config).
+        #[arg(long)]
+        relay: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit chain; exit 1 naming the first broken entry.
+    Verify {
+        #[command(flatten)]
+        common: QuarantineArgs,
     },
 }
 
@@ -75,6 +223,10 @@ pub fn load_config(path: Option<&Path>) -> Result<Config> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Quarantine { command } => finish(quarantine_command(command)),
+        Command::Audit {
+            command: AuditCommand::Verify { common },
+        } => finish(audit_verify(&common)),
         Command::Scan(args) => scan(args),
         Command::Serve(args) => serve(args),
         Command::Rules {
@@ -235,4 +387,266 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The acting person: `--by`, else the Unix user (the one behind sudo, if any).
+fn actor(by: Option<String>) -> String {
+    by.filter(|b| !b.trim().is_empty())
+        .or_else(|| std::env::var("SUDO_USER").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::env::var("LOGNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A library error as one message: its Display already carries the cause,
+/// so the chain `{:#}` would print it twice.
+fn lib<T>(r: Result<T, quarantine::QuarantineError>) -> Result<T> {
+    r.map_err(|e| anyhow::Error::msg(e.to_string()))
+}
+
+/// A bad config file or section: exit status 2, like `scan` and `rules check`.
+#[derive(Debug)]
+struct BadConfig(String);
+
+impl std::fmt::Display for BadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadConfig {}
+
+/// Config + data dir → the quarantine service (no background thread).
+fn open_quarantine(common: &QuarantineArgs) -> Result<Quarantine> {
+    let cfg = load_config(common.config.as_deref()).map_err(|e| BadConfig(e.to_string()))?;
+    let dir = common.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
+    match Quarantine::open(&cfg, &dir) {
+        Ok(q) => Ok(q),
+        Err(
+            e @ (quarantine::QuarantineError::Config(_)
+            | quarantine::QuarantineError::Notice(_)
+            | quarantine::QuarantineError::Relay(_)),
+        ) => Err(BadConfig(e.to_string()).into()),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot open the quarantine in {}: {e}",
+            dir.display()
+        )),
+    }
+}
+
+/// Maps the errors every quarantine/audit command shares to exit statuses.
+fn finish(result: Result<ExitCode>) -> Result<ExitCode> {
+    match result {
+        Err(e) if e.downcast_ref::<BadConfig>().is_some() => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+        // `quarantine list | head`: the reader left; not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
+    }
+}
+
+fn when(s: &str, end_of_day: bool) -> Result<i64> {
+    quarantine::parse_when(s, end_of_day)
+        .with_context(|| format!("{s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+}
+
+fn state_of(s: StateArg) -> quarantine::State {
+    use quarantine::State;
+    match s {
+        StateArg::Held => State::Held,
+        StateArg::Released => State::Released,
+        StateArg::Deleted => State::Deleted,
+        StateArg::Expired => State::Expired,
+        StateArg::Delivered => State::Delivered,
+        StateArg::Rejected => State::Rejected,
+    }
+}
+
+fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
+    use dlp_milter::quarantine::view;
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match command {
+        QuarantineCommand::List {
+            common,
+            format,
+            since,
+            until,
+            sender,
+            rule,
+            state,
+            all,
+        } => {
+            let q = open_quarantine(&common)?;
+            let filter = quarantine::Filter {
+                since: since.as_deref().map(|s| when(s, false)).transpose()?,
+                until: until.as_deref().map(|s| when(s, true)).transpose()?,
+                sender,
+                rule,
+                state: state.map(state_of),
+                holds_only: !all,
+                limit: None,
+            };
+            let records = lib(q.list(&filter))?;
+            match format {
+                Format::Json => {
+                    for r in &records {
+                        writeln!(out, "{}", view::list_json(r))?;
+                    }
+                }
+                Format::Text => write!(out, "{}", view::list_text(&records))?,
+            }
+        }
+        QuarantineCommand::Show {
+            common,
+            id,
+            reveal,
+            by,
+            format,
+        } => {
+            let q = open_quarantine(&common)?;
+            let shown = lib(q.show(&id, &actor(by), reveal))?;
+            match format {
+                Format::Json => writeln!(out, "{}", view::show_json(&shown))?,
+                Format::Text => {
+                    write!(out, "{}", view::show_text(&shown))?;
+                    if let Some(raw) = &shown.raw {
+                        writeln!(
+                            out,
+                            "--- original message (revealed; this view is audited) ---"
+                        )?;
+                        out.write_all(raw)?;
+                        writeln!(out)?;
+                    }
+                }
+            }
+        }
+        QuarantineCommand::Release {
+            common,
+            id,
+            reason,
+            by,
+            relay,
+            retry_interrupted,
+            as_sender,
+        } => {
+            let q = open_quarantine(&common)?;
+            let opts = quarantine::ReleaseOptions {
+                relay,
+                retry_interrupted,
+                as_sender,
+            };
+            let r = lib(q.release(&id, &actor(by), &reason, &opts))?;
+            writeln!(
+                out,
+                "released {} to {} recipient(s) via {} (release id {})",
+                r.record.id, r.record.recipient_count, r.relay, r.release_id
+            )?;
+        }
+        QuarantineCommand::Delete {
+            common,
+            id,
+            reason,
+            by,
+        } => {
+            let q = open_quarantine(&common)?;
+            let r = lib(q.delete(&id, &actor(by), &reason))?;
+            writeln!(out, "deleted {}: content erased, record kept", r.id)?;
+        }
+        QuarantineCommand::Purge { common, now } => {
+            let q = open_quarantine(&common)?;
+            let at = match now {
+                Some(n) => when(&n, false)?,
+                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+            };
+            let ids = lib(q.purge(at))?;
+            writeln!(out, "expired {} message(s)", ids.len())?;
+            for id in ids {
+                writeln!(out, "{id}")?;
+            }
+        }
+        QuarantineCommand::Export {
+            common,
+            since,
+            until,
+            format,
+            output,
+            by,
+        } => {
+            let q = open_quarantine(&common)?;
+            let (since, until) = (when(&since, false)?, when(&until, true)?);
+            let fmt = match format {
+                ExportFormat::Csv => "csv",
+                ExportFormat::Json => "json",
+            };
+            let incidents = lib(q.export(since, until, &actor(by), fmt))?;
+            let bytes = match format {
+                ExportFormat::Csv => quarantine::export::to_csv(&incidents)?,
+                ExportFormat::Json => {
+                    let mut v = serde_json::to_vec_pretty(&incidents)?;
+                    v.push(b'\n');
+                    v
+                }
+            };
+            match output {
+                Some(p) => std::fs::write(&p, bytes)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+                None => out.write_all(&bytes)?,
+            }
+        }
+        QuarantineCommand::Digest {
+            common,
+            hours,
+            print,
+            relay,
+        } => {
+            let mut q = open_quarantine(&common)?;
+            if let Some(r) = relay {
+                lib(q.set_relay(&r))?;
+            }
+            // +1: include what happened in this very second.
+            let until = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+            let since = until - 1 - i64::from(hours) * 3600;
+            let d = lib(q.digest(since, until, print))?;
+            if print {
+                writeln!(
+                    out,
+                    "Subject: {}\n\n{}",
+                    d.rendered.subject, d.rendered.text
+                )?;
+            } else if let Some(p) = d.pass {
+                writeln!(
+                    out,
+                    "digest of {} item(s): {} notice(s) sent, {} queued for retry",
+                    d.items, p.sent, p.deferred
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit_verify(common: &QuarantineArgs) -> Result<ExitCode> {
+    let q = open_quarantine(common)?;
+    match lib(q.verify_audit())? {
+        Ok(v) => {
+            println!(
+                "ok: {} entries, chain intact; head {} (note it to detect truncation later)",
+                v.entries, v.head
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(b) => {
+            eprintln!("{b}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

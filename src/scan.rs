@@ -228,15 +228,21 @@ impl Engine {
     }
 
     fn run(&self, unit: &TextUnit<'_>, ctx: &MessageContext, out: &mut Vec<Finding>) {
+        let text = message::normalize(unit.text);
+        let unit = TextUnit {
+            location: unit.location.clone(),
+            kind: unit.kind,
+            text: &text,
+        };
         for d in &self.detectors {
-            d.scan(unit, ctx, out);
+            d.scan(&unit, ctx, out);
         }
     }
 }
 
-/// One finding per (category, detector, location, evidence); counts add up.
-/// The same identifier in the text and HTML bodies, or repeated in a
-/// quoted reply, is one finding.
+/// One finding per (category, detector, location, masked evidence); their
+/// counts add up, so a number repeated in a quoted reply is one finding seen
+/// twice. Distinct values stay distinct findings (each is evidence).
 fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
     let mut index: HashMap<(Category, &'static str, Location, String), usize> = HashMap::new();
     let mut out: Vec<Finding> = Vec::new();
@@ -250,6 +256,7 @@ fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
         match index.get(&key) {
             Some(&i) => {
                 let e = &mut out[i];
+                e.count += f.count;
                 e.confidence = e.confidence.max(f.confidence);
                 if e.redact.is_none() {
                     e.redact = f.redact;
@@ -261,7 +268,5 @@ fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
             }
         }
     }
-    // Several distinct values of one detector in one attachment: keep them
-    // apart (each is evidence), but the policy's count threshold sees the total.
     out
 }

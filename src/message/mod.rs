@@ -8,9 +8,11 @@
 
 mod envelope;
 mod parse;
+mod text;
 
 pub use envelope::{clean_path, Envelope};
 pub use parse::{parse, ParseLimits};
+pub use text::normalize;
 
 /// An address as it appears in To/Cc/From.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -298,3 +298,213 @@ pub fn tag_headers(verdict: Action, matched: &[Matched]) -> Vec<(String, String)
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Confidence;
+    use crate::policy::parse_rules;
+
+    const RULES: &str = r#"
+[[rule]]
+id = "bcc"
+category = "exposed_recipients"
+min_count = 6
+severity = "medium"
+action = "rewrite"
+policy = "Use BCC."
+
+[[rule]]
+id = "body-id"
+category = "personal_data"
+detectors = ["uk_nino"]
+locations = ["body"]
+min_confidence = "medium"
+severity = "high"
+action = "hold"
+policy = "No identifiers in the body."
+allow_recipient_domains = ["payroll.example"]
+
+[[rule]]
+id = "body-low"
+category = "personal_data"
+locations = ["body"]
+severity = "low"
+action = "tag"
+policy = "No identifiers in the body."
+
+[[rule]]
+id = "pw"
+category = "inline_password"
+severity = "high"
+action = "rewrite"
+policy = "Send passwords separately."
+
+[[rule]]
+id = "unscanned"
+category = "unscanned_attachment"
+severity = "low"
+action = "tag"
+policy = "Encrypt files."
+"#;
+
+    fn policy() -> Policy {
+        let (_, rules) =
+            parse_rules("t.toml", RULES, &["uk_nino", "recipient_count", "password"]).unwrap();
+        Policy {
+            mode: PolicyMode::Enforce,
+            rules,
+            allow_senders: vec!["dpo@school.example".into()],
+            allow_recipient_domains: vec![],
+            neutral_subject: "neutral".into(),
+        }
+    }
+
+    fn nino(conf: Confidence) -> Finding {
+        Finding::new(
+            Category::PersonalData,
+            "uk_nino",
+            Location::Body,
+            conf,
+            "JT ** ** ** B",
+        )
+    }
+
+    fn recipients(n: usize) -> Finding {
+        let mut f = Finding::new(
+            Category::ExposedRecipients,
+            "recipient_count",
+            Location::Header("To".into()),
+            Confidence::High,
+            "n",
+        );
+        f.count = n;
+        f
+    }
+
+    #[test]
+    fn strongest_action_wins() {
+        let d = decide(
+            &policy(),
+            vec![recipients(8), nino(Confidence::High)],
+            &[],
+            Some("a@school.example"),
+            &["x@gmail.com".into()],
+        );
+        assert_eq!(d.verdict, Action::Hold);
+        assert_eq!(
+            d.actions,
+            vec![PlannedAction::Hold {
+                rules: vec!["body-id".into()]
+            }]
+        );
+        assert_eq!(d.rule_ids(), vec!["bcc".to_string(), "body-id".to_string()]);
+    }
+
+    #[test]
+    fn confidence_below_minimum_falls_to_weaker_rule() {
+        let d = decide(&policy(), vec![nino(Confidence::Low)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Tag);
+        assert_eq!(d.findings[0].rule, "body-low");
+        match &d.actions[0] {
+            PlannedAction::AddHeaders { headers } => {
+                assert_eq!(headers[0], ("X-DLP-Verdict".to_string(), "tag".to_string()));
+                assert!(!headers[1].1.contains("JT"), "headers never carry evidence");
+            }
+            other => panic!("expected headers, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn threshold_is_per_rule() {
+        let d = decide(&policy(), vec![recipients(5)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Accept);
+        assert!(d.findings.is_empty());
+    }
+
+    #[test]
+    fn allow_listed_sender_is_never_acted_on() {
+        let d = decide(
+            &policy(),
+            vec![nino(Confidence::High), recipients(9)],
+            &[],
+            Some("DPO@school.example"),
+            &[],
+        );
+        assert_eq!(d.verdict, Action::Accept);
+    }
+
+    #[test]
+    fn trusted_recipient_domain_skips_only_rules_that_allow_it() {
+        let d = decide(
+            &policy(),
+            vec![nino(Confidence::High)],
+            &[],
+            None,
+            &["team@payroll.example".into()],
+        );
+        assert_eq!(
+            d.verdict,
+            Action::Tag,
+            "body-id is skipped, body-low still tags"
+        );
+        let d = decide(
+            &policy(),
+            vec![nino(Confidence::High)],
+            &[],
+            None,
+            &["team@payroll.example".into(), "x@gmail.com".into()],
+        );
+        assert_eq!(d.verdict, Action::Hold, "one untrusted recipient is enough");
+    }
+
+    #[test]
+    fn password_rewrite_without_a_locatable_secret_becomes_hold() {
+        let pw = Finding::new(
+            Category::InlinePassword,
+            "password",
+            Location::Body,
+            Confidence::High,
+            "K*******",
+        );
+        let d = decide(&policy(), vec![pw.clone()], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Hold);
+        let mut pw = pw;
+        pw.redact = Some("Kestrel42!".into());
+        let d = decide(&policy(), vec![pw], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Rewrite);
+        assert!(d
+            .actions
+            .iter()
+            .any(|a| matches!(a, PlannedAction::RedactPassword { count: 1, .. })));
+    }
+
+    #[test]
+    fn unreadable_documents_fire_the_unscanned_rule() {
+        let ns = NotScanned {
+            location: "attachment:x.7z".into(),
+            reason: "unsupported".into(),
+            document: true,
+        };
+        let d = decide(&policy(), vec![], std::slice::from_ref(&ns), None, &[]);
+        assert_eq!(d.verdict, Action::Tag);
+        assert_eq!(d.unscanned_rules, vec!["unscanned".to_string()]);
+        let image = NotScanned {
+            document: false,
+            ..ns
+        };
+        assert_eq!(
+            decide(&policy(), vec![], &[image], None, &[]).verdict,
+            Action::Accept
+        );
+    }
+
+    #[test]
+    fn monitor_mode_decides_but_does_not_enforce() {
+        let mut p = policy();
+        p.mode = PolicyMode::Monitor;
+        let d = decide(&p, vec![nino(Confidence::High)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Hold);
+        assert!(!d.enforced);
+    }
+}

@@ -1,5 +1,22 @@
-//! The quarantine: held messages, stored durably before the MTA is answered.
-//! PLACEHOLDER: built by the hold-workflow issue (SQLite store, release, retention).
+//! The quarantine: held messages, stored durably before the MTA is answered,
+//! then reviewed (released, deleted) by the DPO or expired by retention.
+//!
+//! Stage 6 of the flow. The milter sees only [`HoldStore`]; behind it,
+//! [`Quarantine`] keeps records in a [`store::Store`] (SQLite by default),
+//! appends every change to the hash-chained [`crate::audit`] log in the same
+//! transaction, queues notices ([`crate::notice`]) and re-injects released
+//! mail over SMTP ([`relay`]) with a [`marker`] the milter honours once.
+
+pub mod export;
+pub mod marker;
+pub mod relay;
+mod service;
+pub mod sqlite;
+pub mod store;
+pub mod view;
+
+pub use service::{open, parse_when, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY};
+pub use store::{Filter, Record, State, Store, StoredFinding};
 
 use crate::message::Envelope;
 use crate::policy::Action;
@@ -8,15 +25,77 @@ use serde::Deserialize;
 use thiserror::Error;
 
 /// `[quarantine]` section of the config.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct QuarantineConfig {}
+pub struct QuarantineConfig {
+    /// Days a held message's content is kept before it is erased (the record
+    /// and its audit trail stay). UK schools' norm is 14–30.
+    pub retention_days: u32,
+    /// Where released mail and notices go by SMTP, `HOST:PORT`.
+    pub relay: String,
+    /// Seconds to wait for the relay at each SMTP step.
+    pub relay_timeout_secs: u64,
+}
 
-/// Storage failed: the milter must answer TEMPFAIL, never accept.
+impl Default for QuarantineConfig {
+    fn default() -> Self {
+        QuarantineConfig {
+            retention_days: 30,
+            relay: DEFAULT_RELAY.into(),
+            relay_timeout_secs: 30,
+        }
+    }
+}
+
+impl QuarantineConfig {
+    /// Checks the section (the relay's form); called when the quarantine
+    /// opens, and usable by a config test.
+    pub fn validate(&self) -> Result<(), QuarantineError> {
+        relay::parse_relay(&self.relay)?;
+        Ok(())
+    }
+}
+
+/// Why a quarantine operation failed. From [`HoldStore::hold`], any error
+/// means the message is *not* stored: the milter must answer TEMPFAIL.
 #[derive(Debug, Error)]
 pub enum QuarantineError {
     #[error("quarantine I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("quarantine database: {0}")]
+    Db(String),
+    #[error("no message with reference {0}")]
+    NotFound(String),
+    /// Release/delete of a message that is not held (released, deleted,
+    /// expired, or never held). Nothing was changed.
+    #[error("{id}: {message}; nothing was changed")]
+    WrongState { id: String, message: String },
+    #[error("{id}: a release started at {started} (release id {release_id}) did not finish; look for Message-ID {message_id} in the mail log from that time, then rerun with --retry-interrupted only if it was not delivered; nothing was changed")]
+    ReleaseInterrupted {
+        id: String,
+        release_id: String,
+        started: String,
+        message_id: String,
+    },
+    #[error("{id}: the relay did not confirm the release ({error}); the message may have been delivered: look for Message-ID {message_id} in the mail log, then rerun with --retry-interrupted only if it was not (release id {release_id})")]
+    ReleaseUncertain {
+        id: String,
+        release_id: String,
+        error: String,
+        message_id: String,
+    },
+    #[error("{0}: its content has been erased")]
+    NoContent(String),
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    #[error("release failed, the message stays held: {0}")]
+    Relay(#[from] relay::RelayError),
+    #[error(transparent)]
+    Notice(#[from] crate::notice::NoticeError),
+    #[error("quarantine config: {0}")]
+    Config(String),
     #[error("quarantine: {0}")]
     Other(String),
 }
@@ -48,32 +127,13 @@ pub trait HoldStore: Send + Sync {
     ) -> Result<(), QuarantineError>;
 }
 
-/// Arguments of `dlp-milter quarantine ...`.
+/// Arguments every `dlp-milter quarantine ...` / `audit ...` command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct QuarantineArgs {
+    /// Config file (TOML). Without one, built-in defaults are used.
     #[arg(long)]
     pub config: Option<std::path::PathBuf>,
+    /// Data directory (overrides the config).
     #[arg(long)]
     pub data_dir: Option<std::path::PathBuf>,
-}
-
-/// Marking released mail so the milter lets it through once, unscanned:
-/// an HMAC over the message id with a key only the milter knows. Never an
-/// open bypass: a forged or copied header does not verify for another message.
-pub mod marker {
-    /// The header released mail carries (stripped by the milter on the way out).
-    pub const RELEASE_HEADER: &str = "X-DLP-Release";
-
-    /// True when `headers` carry a valid release marker for this message.
-    /// PLACEHOLDER: always false until the hold-workflow issue lands.
-    pub fn verify_released(headers: &[(String, String)], key: &[u8]) -> bool {
-        let _ = (headers, key);
-        false
-    }
-
-    /// Loads the HMAC key from the data directory, creating it (mode 0600) if missing.
-    pub fn load_or_create_key(data_dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
-        let _ = data_dir;
-        Ok(Vec::new())
-    }
 }

@@ -1,0 +1,834 @@
+//! The work done around a trigger hit: the separator and token that make a
+//! claim ("password *is* *Tulip-77*"), the username of a login, and the
+//! contexts that are talk about passwords rather than a password (quoted
+//! replies, signatures, disclaimers, "reset your password", "sent
+//! separately").
+//!
+//! Everything here slices only at char boundaries: input is any UTF-8.
+
+/// The shape of a token, which decides how much it looks like a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenShape {
+    /// Letters only (with inner `'`/`-`): also every English word.
+    Word,
+    /// Digits only: a PIN or a code.
+    Digits,
+    /// Anything else: letters with digits or symbols, CamelCase.
+    Mixed,
+}
+
+/// How the token is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sep {
+    /// `:` `=` ` - ` (a label).
+    Label,
+    /// `is`, `are`, `was`, `will be`, `set to`, ...
+    Verb,
+}
+
+/// A claimed secret: where the token is and what it looks like.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub start: usize,
+    pub end: usize,
+    pub shape: TokenShape,
+    pub has_letter: bool,
+    pub has_digit: bool,
+    pub len_chars: usize,
+    pub quoted: bool,
+}
+
+/// How far (bytes) after the trigger the separator may be.
+const MAX_FILLER: usize = 40;
+/// Token length limits, in chars.
+const MIN_TOKEN: usize = 4;
+const MAX_TOKEN: usize = 64;
+
+/// Verb separators, each with its leading space; longest first.
+const VERB_SEPS: &[&str] = &[
+    " has been reset to ",
+    " has been set to ",
+    " has been changed to ",
+    " will be set to ",
+    " is set to ",
+    " changed to ",
+    " reset to ",
+    " set to ",
+    " will be ",
+    " is now ",
+    " is: ",
+    " is ",
+    " are: ",
+    " are ",
+    " was ",
+];
+
+/// Words that, between the trigger and the separator, make the sentence
+/// talk about passwords ("password *reset* link: ...", "password *policy*:").
+const FILLER_STOP: &[&str] = &[
+    "reset",
+    "forgot",
+    "forgotten",
+    "change",
+    "changes",
+    "expire",
+    "expires",
+    "expired",
+    "expiry",
+    "policy",
+    "policies",
+    "manager",
+    "rules",
+    "requirements",
+    "must",
+    "should",
+    "needs",
+    "need",
+    "cannot",
+    "can't",
+    "never",
+    "not",
+    "don't",
+    "sent",
+    "send",
+    "by",
+    "via",
+    "separately",
+    "protected",
+    "protection",
+    "hint",
+    "length",
+    "strength",
+    "field",
+    "box",
+    "prompt",
+    "page",
+    "screen",
+    "portal",
+    "link",
+    "problems",
+    "issues",
+    "stage",
+    "dates",
+    "points",
+    "questions",
+    "features",
+    "facts",
+    "skills",
+    "messages",
+    "worker",
+    "workers",
+    "stage",
+];
+
+/// Tokens that are words of a sentence, not secrets.
+const STOPWORDS: &[&str] = &[
+    "sent",
+    "send",
+    "sending",
+    "separately",
+    "separate",
+    "below",
+    "above",
+    "same",
+    "attached",
+    "attachment",
+    "required",
+    "require",
+    "protected",
+    "protect",
+    "the",
+    "your",
+    "you",
+    "my",
+    "our",
+    "their",
+    "his",
+    "her",
+    "its",
+    "it's",
+    "this",
+    "that",
+    "these",
+    "those",
+    "been",
+    "being",
+    "not",
+    "correct",
+    "incorrect",
+    "wrong",
+    "changed",
+    "change",
+    "changing",
+    "reset",
+    "expired",
+    "expiring",
+    "expires",
+    "needed",
+    "needs",
+    "case",
+    "case-sensitive",
+    "different",
+    "unknown",
+    "strong",
+    "weak",
+    "secure",
+    "enclosed",
+    "following",
+    "follow",
+    "follows",
+    "here",
+    "there",
+    "with",
+    "please",
+    "available",
+    "coming",
+    "shared",
+    "blank",
+    "empty",
+    "what",
+    "which",
+    "when",
+    "where",
+    "also",
+    "still",
+    "then",
+    "just",
+    "only",
+    "from",
+    "were",
+    "will",
+    "would",
+    "should",
+    "must",
+    "could",
+    "might",
+    "does",
+    "have",
+    "very",
+    "call",
+    "phone",
+    "text",
+    "email",
+    "emailed",
+    "texted",
+    "ring",
+    "contact",
+    "check",
+    "used",
+    "using",
+    "enter",
+    "type",
+    "click",
+    "visit",
+    "login",
+    "username",
+    "password",
+    "passwords",
+    "passcode",
+    "none",
+    "n/a",
+    "tbc",
+    "tba",
+    "unchanged",
+    "default",
+    "usual",
+    "normal",
+    "standard",
+    "previous",
+    "temporary",
+    "secret",
+    "confidential",
+    "private",
+    "hidden",
+    "stored",
+    "saved",
+    "kept",
+    "known",
+    "provided",
+    "given",
+    "supplied",
+    "issued",
+    "included",
+    "written",
+    "listed",
+    "shown",
+    "displayed",
+    "as-above",
+    "e.g",
+    "i.e",
+    "etc",
+    "something",
+    "anything",
+    "nothing",
+    "everything",
+    "easy",
+    "hard",
+    "simple",
+    "long",
+    "short",
+    "characters",
+    "letters",
+    "numbers",
+    "digits",
+    "sensitive",
+    "invalid",
+    "valid",
+    "working",
+    "locked",
+    "disabled",
+    "active",
+    "inactive",
+    "mandatory",
+    "optional",
+    "compulsory",
+    "important",
+    "essential",
+    "don't",
+    "dont",
+    "won't",
+    "can't",
+    "isn't",
+    "i'll",
+    "we'll",
+    "you'll",
+    "i've",
+    "self-service",
+    "page",
+    "screen",
+    "portal",
+    "link",
+    "button",
+    "problems",
+    "issues",
+    "details",
+    "information",
+    "needed",
+    "incorrectly",
+    "expiry",
+    "updated",
+    "update",
+    "later",
+    "soon",
+    "tomorrow",
+    "today",
+    "yesterday",
+    "separately.",
+    "requested",
+    "pending",
+    "unavailable",
+    "disabled",
+    "there's",
+    "that's",
+    "what's",
+    "they're",
+    "you're",
+    "we're",
+    "about",
+    "into",
+    "onto",
+    "like",
+    "such",
+    "each",
+    "every",
+    "some",
+    "many",
+    "more",
+    "most",
+    "less",
+    "least",
+    "again",
+    "once",
+    "twice",
+    "both",
+    "either",
+    "neither",
+    "because",
+    "since",
+    "until",
+    "while",
+    "whilst",
+    "after",
+    "before",
+    "over",
+    "under",
+    "your's",
+    "yours",
+    "mine",
+    "ours",
+    "theirs",
+    "remember",
+    "forgotten",
+    "forgot",
+    "accepted",
+    "rejected",
+    "wrongly",
+    "never",
+    "always",
+    "often",
+    "sometimes",
+    "usually",
+    "probably",
+    "definitely",
+    "possibly",
+    "currently",
+    "already",
+    "attached.",
+    "sharing",
+    "share",
+];
+
+/// Byte-level word boundary around an ASCII match.
+pub fn whole_word(text: &str, s: usize, e: usize) -> bool {
+    let before = text
+        .get(..s)
+        .and_then(|b| b.chars().next_back())
+        .is_none_or(|c| !c.is_alphanumeric());
+    let after = text
+        .get(e..)
+        .and_then(|a| a.chars().next())
+        .is_none_or(|c| !c.is_alphanumeric());
+    before && after
+}
+
+/// Largest char boundary ≤ `i`.
+pub fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Smallest char boundary ≥ `i`.
+pub fn ceil_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn is_stopword(tok: &str) -> bool {
+    let t = tok.to_lowercase();
+    STOPWORDS.contains(&t.as_str()) || STOPWORDS.contains(&t.trim_end_matches('.'))
+}
+
+/// Is the filler between trigger and separator an ordinary description
+/// ("for the attached file", "for Year 6's folder")?
+fn filler_ok(filler: &str) -> bool {
+    filler
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .all(|w| !FILLER_STOP.contains(&w.to_lowercase().as_str()))
+}
+
+/// Finds the separator after a trigger ending at `e`: its kind and where
+/// the token may start.
+fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
+    let rest = text.get(e..)?;
+    let window = &rest[..floor_boundary(rest, MAX_FILLER + 20)];
+    for (i, c) in window.char_indices() {
+        if i > MAX_FILLER {
+            return None;
+        }
+        let here = &window[i..];
+        match c {
+            '\n' | '\r' => return None,
+            '.' | '!' | '?' | ';' if here[1..].chars().next().is_none_or(char::is_whitespace) => {
+                return None;
+            }
+            ':' | '=' => {
+                return filler_ok(&window[..i]).then_some((Sep::Label, e + i + 1));
+            }
+            ' ' => {
+                for dash in [" - ", " – ", " — "] {
+                    if here.starts_with(dash) {
+                        return filler_ok(&window[..i]).then_some((Sep::Label, e + i + dash.len()));
+                    }
+                }
+                for v in VERB_SEPS {
+                    let matches = here
+                        .get(..v.len())
+                        .is_some_and(|h| h.eq_ignore_ascii_case(v));
+                    if matches {
+                        return filler_ok(&window[..i]).then_some((Sep::Verb, e + i + v.len()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Classifies a token's characters.
+fn shape(tok: &str) -> (TokenShape, bool, bool) {
+    let has_letter = tok.chars().any(char::is_alphabetic);
+    let has_digit = tok.chars().any(|c| c.is_ascii_digit());
+    let wordish = tok
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | ' '));
+    // An inner capital after a lower-case letter ("MarigoldKite",
+    // "Marigold-Kite") is a made-up word.
+    let chars: Vec<char> = tok.chars().collect();
+    let camel = chars
+        .windows(2)
+        .any(|w| w[0].is_lowercase() && w[1].is_uppercase())
+        || chars
+            .windows(3)
+            .any(|w| w[0].is_lowercase() && w[1] == '-' && w[2].is_uppercase());
+    let s = if has_digit && !has_letter && tok.chars().all(|c| c.is_ascii_digit()) {
+        TokenShape::Digits
+    } else if wordish && !camel {
+        TokenShape::Word
+    } else {
+        TokenShape::Mixed
+    };
+    (s, has_letter, has_digit)
+}
+
+/// Reads the token starting at or after `from` (skipping blanks, and one
+/// line break when `newline_ok`).
+fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
+    let rest = text.get(from..)?;
+    let mut skip = 0;
+    let mut newlines = 0;
+    for c in rest.chars() {
+        match c {
+            ' ' | '\t' | '\r' => skip += c.len_utf8(),
+            '\n' if newline_ok && newlines == 0 => {
+                newlines += 1;
+                skip += 1;
+            }
+            _ => break,
+        }
+    }
+    let start = from + skip;
+    let rest = text.get(start..)?;
+    let first = rest.chars().next()?;
+    let closer = match first {
+        '"' => Some('"'),
+        '\'' => Some('\''),
+        '`' => Some('`'),
+        '“' => Some('”'),
+        '‘' => Some('’'),
+        '«' => Some('»'),
+        _ => None,
+    };
+    let (tstart, tend, quoted) = match closer {
+        Some(q) => {
+            let inner = &rest[first.len_utf8()..];
+            let inner = &inner[..floor_boundary(inner, 4 * (MAX_TOKEN + 1))];
+            let close = inner.find(q)?;
+            let body = &inner[..close];
+            if body.contains('\n') {
+                return None;
+            }
+            let s = start + first.len_utf8();
+            (s, s + close, true)
+        }
+        None => {
+            let len = rest
+                .char_indices()
+                .find(|&(_, c)| c.is_whitespace())
+                .map_or(rest.len(), |(i, _)| i);
+            let raw = &rest[..len];
+            if raw.starts_with(['<', '[', '{', '(']) {
+                return None; // a placeholder: <password>, [redacted]
+            }
+            let trimmed = raw.trim_end_matches([
+                '.', ',', ';', ':', ')', ']', '}', '>', '"', '\'', '’', '”', '?',
+            ]);
+            (start, start + trimmed.len(), false)
+        }
+    };
+    let tok = text.get(tstart..tend)?;
+    let len_chars = tok.chars().count();
+    if !(MIN_TOKEN..=MAX_TOKEN).contains(&len_chars) || is_stopword(tok) {
+        return None;
+    }
+    let lower = tok.to_lowercase();
+    if lower.contains("://") || lower.starts_with("www.") || tok.contains('@') {
+        return None;
+    }
+    // Already masked or a placeholder: "********", "xxxxxx", "••••".
+    if tok
+        .chars()
+        .all(|c| matches!(c, '*' | 'x' | 'X' | '•' | '#' | '.' | '-' | '_'))
+    {
+        return None;
+    }
+    let (shape, has_letter, has_digit) = shape(tok);
+    if !quoted && tok.contains(' ') {
+        return None;
+    }
+    // A quoted phrase of ordinary words ("the usual one") is not a secret.
+    if quoted && tok.contains(' ') && tok.split(' ').any(is_stopword) {
+        return None;
+    }
+    Some(Claim {
+        start: tstart,
+        end: tend,
+        shape,
+        has_letter,
+        has_digit,
+        len_chars,
+        quoted,
+    })
+}
+
+/// A legend ("Key: EHCP1 = first review") rather than a key: the token is
+/// followed by `=` or a dash.
+pub fn legend_follows(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    let rest = rest.trim_start_matches([' ', '\t']);
+    rest.starts_with(['=', '-', '–', '—', ':'])
+}
+
+/// The claim after a password/PIN/key trigger `s..e`, if any.
+pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
+    if let Some((sep, at)) = separator(text, e) {
+        let c = token(text, at, sep == Sep::Label)?;
+        // After "is"/"will be" a bare word is usually the sentence going on
+        // ("is case sensitive", "will be texted"): only quoted, capitalised
+        // or clearly made-up words count.
+        if sep == Sep::Verb && c.shape == TokenShape::Word && !c.quoted {
+            let capital = text
+                .get(c.start..c.end)
+                .and_then(|t| t.chars().next())
+                .is_some_and(char::is_uppercase);
+            if !capital {
+                return None;
+            }
+        }
+        return Some(c);
+    }
+    // No separator: "PIN 4821", "password Summer2025" (one space, then a
+    // token that cannot be an ordinary word).
+    let rest = text.get(e..)?;
+    if !rest.starts_with(' ') || rest.starts_with("  ") {
+        return None;
+    }
+    let c = token(text, e + 1, false)?;
+    (c.shape != TokenShape::Word).then_some(c)
+}
+
+/// The username after a login trigger ending at `e` (separator optional).
+pub fn username_after(text: &str, e: usize) -> Option<Claim> {
+    let at = match separator(text, e) {
+        Some((_, at)) if at - e <= 25 => at,
+        _ => e,
+    };
+    let c = token_user(text, at)?;
+    Some(c)
+}
+
+/// A username token: 2–64 chars, not a word of the sentence.
+fn token_user(text: &str, from: usize) -> Option<Claim> {
+    let rest = text.get(from..)?;
+    let skip = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    let start = from + skip;
+    let rest = text.get(start..)?;
+    let len = rest
+        .char_indices()
+        .find(|&(_, c)| c.is_whitespace())
+        .map_or(rest.len(), |(i, _)| i);
+    let raw = rest[..len].trim_end_matches(['.', ',', ';', ':', ')', '"', '\'', '?', '!']);
+    let n = raw.chars().count();
+    if !(2..=MAX_TOKEN).contains(&n) || is_stopword(raw) {
+        return None;
+    }
+    let lower = raw.to_lowercase();
+    if lower.contains("://")
+        || lower.starts_with("www.")
+        || [
+            "and", "or", "to", "is", "in", "on", "at", "for", "of", "a", "an", "as",
+        ]
+        .contains(&lower.as_str())
+        || !raw.chars().any(char::is_alphanumeric)
+    {
+        return None;
+    }
+    let (shape, has_letter, has_digit) = shape(raw);
+    Some(Claim {
+        start,
+        end: start + raw.len(),
+        shape,
+        has_letter,
+        has_digit,
+        len_chars: n,
+        quoted: false,
+    })
+}
+
+/// After a username: "/ Summer2025", "| Summer2025", ", Summer2025" or, for
+/// login details and credentials, just " Summer2025".
+pub fn password_after_username(text: &str, user_end: usize, credentials: bool) -> Option<Claim> {
+    let rest = text.get(user_end..)?;
+    let trimmed = rest.trim_start_matches([' ', '\t']);
+    let after_blank = user_end + (rest.len() - trimmed.len());
+    let from = if let Some(r) = trimmed.strip_prefix(['/', '|', ',']) {
+        after_blank + (trimmed.len() - r.len())
+    } else if credentials && after_blank > user_end {
+        after_blank
+    } else {
+        return None;
+    };
+    let c = token(text, from, false)?;
+    (c.shape == TokenShape::Mixed && c.has_letter && (c.has_digit || c.len_chars >= 8)).then_some(c)
+}
+
+/// Words before a trigger that make the sentence advice about passwords:
+/// "*reset* your password: ...", "*never share* your PIN".
+const PREFIX_TALK: &[&str] = &[
+    "forgot",
+    "forget",
+    "forgotten",
+    "forgetting",
+    "reset",
+    "resetting",
+    "change",
+    "changing",
+    "choose",
+    "choosing",
+    "create",
+    "creating",
+    "example",
+    "strong",
+    "weak",
+    "good",
+    "bad",
+    "never",
+    "share",
+    "sharing",
+    "don't",
+    "not",
+    "without",
+    "no",
+    "wrong",
+    "incorrect",
+    "expired",
+    "remember",
+];
+
+/// Phrases near a bare-word claim that say the password is not in the
+/// message: "sent separately", "I'll text you the password".
+const ELSEWHERE: &[&str] = &[
+    "separately",
+    "separate email",
+    "separate message",
+    "another email",
+    "by text",
+    "by sms",
+    "via text",
+    "via sms",
+    "by phone",
+    "over the phone",
+    "text you",
+    "text it",
+    "phone you",
+    "call you",
+    "ring you",
+    "will follow",
+    "to follow",
+];
+
+/// Is this claim talk about a password rather than one?
+pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
+    // Up to four words before the trigger, within its sentence and line.
+    let before = text.get(..trigger_start).unwrap_or("");
+    let from = floor_boundary(before, before.len().saturating_sub(50));
+    let before = &before[from..];
+    let before = before
+        .rsplit(['\n', '.', '!', '?'])
+        .next()
+        .unwrap_or(before);
+    let prefix_talk = before
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .rev()
+        .take(4)
+        .any(|w| PREFIX_TALK.contains(&w.to_lowercase().as_str()));
+    if prefix_talk {
+        return true;
+    }
+    if c.shape == TokenShape::Word {
+        let lo = floor_boundary(text, trigger_start.saturating_sub(80));
+        let hi = floor_boundary(text, c.end + 80);
+        let near = text.get(lo..hi).unwrap_or("").to_lowercase();
+        if ELSEWHERE.iter().any(|p| near.contains(p)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Parts of a text where a password is not the writer's: quoted reply
+/// lines, the quoted original under "-----Original Message-----" or "On ...
+/// wrote:", the signature after `-- `, and disclaimer paragraphs.
+pub struct Regions {
+    /// Start of the signature or quoted original, if any.
+    cut: Option<usize>,
+}
+
+const DISCLAIMER_MARKERS: &[&str] = &[
+    "intended recipient",
+    "intended solely",
+    "received this email in error",
+    "received this e-mail in error",
+    "received this message in error",
+    "this email and any attachments",
+    "this e-mail and any",
+    "this email and any files",
+    "confidential and may be privileged",
+    "views expressed",
+    "is strictly prohibited",
+];
+
+impl Regions {
+    /// Finds the cut once per unit (only when a candidate exists).
+    pub fn of(text: &str) -> Regions {
+        let mut cut = None;
+        let mut offset = 0;
+        let mut prev_from = false;
+        for line in text.split('\n') {
+            let l = line.trim_end_matches('\r');
+            let quoted_original = l.trim_end() == "--"
+                || (l.contains("Original Message") && l.starts_with("-----"))
+                || (l.starts_with("On ") && l.trim_end().ends_with("wrote:"))
+                || (prev_from && (l.starts_with("Sent:") || l.starts_with("Date:")));
+            if quoted_original {
+                cut = Some(offset);
+                break;
+            }
+            prev_from = l.starts_with("From:");
+            offset += line.len() + 1;
+        }
+        Regions { cut }
+    }
+
+    /// Is `pos` quoted, in the signature or quoted original, or in a disclaimer?
+    pub fn excluded(&self, text: &str, pos: usize) -> bool {
+        if self.cut.is_some_and(|c| pos >= c) {
+            return true;
+        }
+        let line_start = text
+            .get(..pos)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line = text.get(line_start..).unwrap_or("");
+        if line.trim_start().starts_with('>') {
+            return true;
+        }
+        // The paragraph around pos, capped.
+        let lo = floor_boundary(text, pos.saturating_sub(1000));
+        let hi = floor_boundary(text, pos + 1000);
+        let before = text.get(lo..pos).unwrap_or("");
+        let after = text.get(pos..hi).unwrap_or("");
+        let p_lo = before.rfind("\n\n").map_or(0, |i| i + 2);
+        let p_hi = after.find("\n\n").unwrap_or(after.len());
+        let para = format!("{}{}", &before[p_lo..], &after[..p_hi]).to_lowercase();
+        DISCLAIMER_MARKERS.iter().any(|m| para.contains(m))
+    }
+}

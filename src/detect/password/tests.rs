@@ -1,0 +1,488 @@
+//! Tests of the password detector: the forms of a written password (with
+//! confidence, masked evidence and the exact redaction text), and the talk
+//! about passwords that must stay silent.
+
+use super::*;
+use crate::detect::{Location, TextKind};
+
+fn scan_with(text: &str, kind: TextKind, encrypted: bool) -> Vec<Finding> {
+    let d = PasswordDetector::new();
+    let ctx = MessageContext {
+        has_encrypted_attachment: encrypted,
+        encrypted_attachments: if encrypted {
+            vec!["report.zip".into()]
+        } else {
+            vec![]
+        },
+    };
+    let location = if kind == TextKind::Subject {
+        Location::Subject
+    } else {
+        Location::Body
+    };
+    let mut out = Vec::new();
+    d.scan(
+        &TextUnit {
+            location,
+            kind,
+            text,
+        },
+        &ctx,
+        &mut out,
+    );
+    out
+}
+
+fn scan(text: &str) -> Vec<Finding> {
+    scan_with(text, TextKind::Body, false)
+}
+
+/// Exactly one finding; returns (confidence, evidence, redact).
+fn one(text: &str) -> (Confidence, String, String) {
+    one_f(scan(text), text)
+}
+
+fn one_f(f: Vec<Finding>, text: &str) -> (Confidence, String, String) {
+    assert_eq!(f.len(), 1, "expected one finding in {text:?}, got {f:#?}");
+    assert_eq!(f[0].detector, "password");
+    assert_eq!(f[0].category, Category::InlinePassword);
+    (
+        f[0].confidence,
+        f[0].evidence.clone(),
+        f[0].redact.clone().unwrap_or_default(),
+    )
+}
+
+/// Nothing a rule would act on (medium or above).
+fn silent(text: &str) {
+    let f: Vec<_> = scan(text)
+        .into_iter()
+        .filter(|f| f.confidence >= Confidence::Medium)
+        .collect();
+    assert!(f.is_empty(), "expected silence for {text:?}, got {f:#?}");
+}
+
+/// Nothing at all.
+fn none(text: &str) {
+    let f = scan(text);
+    assert!(f.is_empty(), "expected nothing for {text:?}, got {f:#?}");
+}
+
+// ---- Positives ----
+
+#[test]
+fn contract_example_09_login_and_password() {
+    let (c, e, r) =
+        one("Hi,\nYour login is s.teacher and your password is Marigold-Kite-55.\nIT Support\n");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "username and password in the message (M*******)");
+    assert_eq!(r, "Marigold-Kite-55");
+}
+
+#[test]
+fn label_forms() {
+    let (c, e, r) = one("Password: Kestrel42!");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(e, "password in the message (K*******)");
+    assert_eq!(r, "Kestrel42!");
+    assert_eq!(one("pwd = Tulip-77").2, "Tulip-77");
+    assert_eq!(one("Passcode - 7Hx9q2").2, "7Hx9q2");
+    assert_eq!(one("Password:\n  Kestrel42\n").2, "Kestrel42");
+}
+
+#[test]
+fn the_passcode_for_the_attached_file() {
+    let (c, e, r) = one("Hi, the passcode for the attached file is Tulip-77. Thanks");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(r, "Tulip-77");
+    assert_eq!(e, "password in the message (T*******)");
+}
+
+#[test]
+fn encrypted_attachment_raises_and_says_so() {
+    let f = scan_with(
+        "Please find the report attached. The password is Tulip-77.",
+        TextKind::Body,
+        true,
+    );
+    let (c, e, r) = one_f(f, "encrypted");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(
+        e,
+        "password for the attached file is in the message (T*******)"
+    );
+    assert_eq!(r, "Tulip-77");
+}
+
+#[test]
+fn login_slash_password_and_username_password() {
+    let (c, e, r) = one("Your new account - login: jsmith / Summer2025");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(r, "Summer2025");
+    assert_eq!(e, "username and password in the message (S*******)");
+    let (c, _, r) = one("username jsmith password Summer2025");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(r, "Summer2025");
+    let (c, _, r) = one("Login details: jsmith Summer2025");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(r, "Summer2025");
+}
+
+#[test]
+fn pins_and_codes() {
+    let (c, e, r) = one("Your PIN 4821 works on the printer.");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(e, "PIN in the message (4*******)");
+    assert_eq!(r, "4821");
+    assert_eq!(one("The door code is 1397.").2, "1397");
+    assert_eq!(one("pin number: 004821").2, "004821");
+    assert_eq!(
+        one("Hi all, the staffroom door code has changed to 2580#.").2,
+        "2580#"
+    );
+    assert_eq!(one("The PIN for the safe is 0451").2, "0451");
+    // Not a PIN: too short, too long, letters.
+    none("PIN: 12");
+    none("PIN: 1234567890123");
+    none("The PIN is Tulip");
+}
+
+#[test]
+fn set_to_and_will_be() {
+    assert_eq!(
+        one("Your password has been reset to Welcome2025").2,
+        "Welcome2025"
+    );
+    assert_eq!(
+        one("The passphrase will be Orange-Lamp-9 from Monday.").2,
+        "Orange-Lamp-9"
+    );
+    assert_eq!(
+        one("the wifi password is set to GreenLane!2025").2,
+        "GreenLane!2025"
+    );
+}
+
+#[test]
+fn quoted_tokens() {
+    let (_, _, r) = one("The password is \"Tulip 77\" (with the space).");
+    assert_eq!(r, "Tulip 77");
+    let (c, _, r) = one("The password is 'Kestrel'.");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(r, "Kestrel");
+}
+
+#[test]
+fn bare_word_after_label_is_low() {
+    let (c, _, r) = one("Password: Kestrel");
+    assert_eq!(c, Confidence::Low);
+    assert_eq!(r, "Kestrel");
+    // ... but medium with an encrypted attachment.
+    let f = scan_with("Password: Kestrel", TextKind::Body, true);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].confidence, Confidence::Medium);
+}
+
+#[test]
+fn realistic_it_messages() {
+    let (c, _, r) = one("Hi, the new Wi-Fi password for the staff network is GLPstaff#2025");
+    assert_eq!(c, Confidence::Medium);
+    assert_eq!(r, "GLPstaff#2025");
+    let (c, e, r) = one(
+        "Your Arbor login: jsmith@greenlane.sch.uk\nTemporary password: Welcome123 (you will be asked to change it)",
+    );
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "username and password in the message (W*******)");
+    assert_eq!(r, "Welcome123");
+    let (c, _, r) = one("Login details for supply staff: Username: supply1 Password: Cover!2025");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(r, "Cover!2025");
+    assert_eq!(
+        one("Use password: Reading2025 for the e-books site this week.").2,
+        "Reading2025"
+    );
+}
+
+#[test]
+fn realistic_talk_about_passwords() {
+    none("The spreadsheet is encrypted. I'll send the password in a separate email.");
+    none("Password to follow.");
+    none("The password is the school's postcode in capitals.");
+    none("Can you remind me what the password for the photocopier is?");
+    none("Please remember your PIN when collecting your lunch.");
+    none("Passcode: sent by text to your mobile");
+    none("My password isn't working, can you help?");
+    none("Your username is your email address and your password is your date of birth (DDMMYYYY).");
+    none("Please log in with your usual password.");
+    none("The password must contain 12 characters.");
+    none("I've set the password to the usual one.");
+    none("password123 is not a secure password");
+    none("Set a new password: at least 8 characters, one number and one symbol.");
+    none("The key for the cabinet is with Mrs Jones.");
+}
+
+#[test]
+fn table_rows_of_credentials() {
+    let f = scan_with(
+        "username: jsmith | password: Summer2025\nusername: akhan | password: Tulip-77\n",
+        TextKind::Table,
+        false,
+    );
+    assert_eq!(f.len(), 2);
+    assert!(f.iter().all(|f| f.confidence == Confidence::High));
+    assert_eq!(f[0].redact.as_deref(), Some("Summer2025"));
+    assert_eq!(f[1].redact.as_deref(), Some("Tulip-77"));
+    // A password column that says nothing.
+    assert!(scan_with(
+        "username: jsmith | password: sent separately\n",
+        TextKind::Table,
+        false
+    )
+    .is_empty());
+}
+
+#[test]
+fn network_key() {
+    assert_eq!(one("The wifi key is GLP-guest-2025").2, "GLP-guest-2025");
+}
+
+#[test]
+fn subject_is_scanned() {
+    let f = scan_with("Password: Kestrel42", TextKind::Subject, false);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].location, Location::Subject);
+    assert_eq!(f[0].redact.as_deref(), Some("Kestrel42"));
+}
+
+#[test]
+fn two_passwords_with_one_initial_stay_apart() {
+    let f = scan("Password for Amy: Kestrel42\nPassword for Ben: Kite-9876\n");
+    assert_eq!(f.len(), 2);
+    assert_ne!(f[0].evidence, f[1].evidence);
+    assert_eq!(f[0].redact.as_deref(), Some("Kestrel42"));
+    assert_eq!(f[1].redact.as_deref(), Some("Kite-9876"));
+    // The same password twice (text and HTML, or repeated) is one finding.
+    assert_eq!(
+        scan("Password: Kestrel42. Again: password: Kestrel42").len(),
+        1
+    );
+}
+
+#[test]
+fn unicode_around_the_password() {
+    let (_, _, r) = one("Mot de passe — password: Élan-2025… merci");
+    assert_eq!(r, "Élan-2025…");
+    let (_, _, r) = one("password is “Tulip-77”");
+    assert_eq!(r, "Tulip-77");
+}
+
+// ---- Hard negatives ----
+
+#[test]
+fn contract_example_10_password_talk() {
+    none("Please don't write your password on a sticky note. If you forget it, use the self-service reset page.");
+}
+
+#[test]
+fn sent_separately_and_by_text() {
+    none("The attachment is password-protected; the password will be sent separately.");
+    none("Password-protected attachment, password by text.");
+    none("I'll phone you with the password.");
+    none("I'll text you the password for the file.");
+    none("The password for the file will follow by text.");
+    none("Password: sent separately");
+    none("Password: see below");
+    none("The password is the same as last time.");
+    silent("The password is in a separate email.");
+    none("Password - to follow by SMS");
+}
+
+#[test]
+fn it_reminders() {
+    none("Reminder: reset your password before Friday. Passwords must be at least 12 characters.");
+    none("Forgot your password? Visit https://reset.example.sch.uk to reset it.");
+    none("To change your password: go to Settings > Account.");
+    none("Your password expires in 5 days.");
+    none("Passwords are case sensitive.");
+    none("Never share your password: not even with IT.");
+    none("A strong password: three random words, e.g. Tulip-Lamp-Kite9");
+    none("Password policy: 12+ characters, no reuse.");
+    none("Please enter your password when prompted.");
+    none("The password is case-sensitive.");
+    none("Your password is incorrect.");
+    none("Login: https://portal.example.sch.uk");
+    none("Please log in with your usual username and password.");
+}
+
+#[test]
+fn everyday_key_and_pin_words() {
+    none("Key Stage 2 results: 85% reached the expected standard.");
+    none("Key dates: 12/10 parents evening, 19/10 INSET.");
+    none("Key: Y = attended, N = absent");
+    none("Key: EHCP1 = first annual review, EHCP2 = second");
+    none("Key: KS2 - Key Stage 2");
+    none("Please pin the notice to the board in room 12.");
+    none("The key is in the office.");
+    none("PIN: sent by text");
+}
+
+#[test]
+fn quoted_replies_signatures_and_disclaimers() {
+    none("Thanks, got it.\n\n> Your password is Kestrel42\n> IT");
+    none("Thanks\n-- \nIT Support\nWiFi password: GuestNet-2025\n");
+    none("Thanks!\n\n-----Original Message-----\nFrom: IT\nPassword: Kestrel42\n");
+    none("Thanks!\n\nOn Mon, 3 Nov 2025, IT Support wrote:\nPassword: Kestrel42\n");
+    none("Thanks\n\nFrom: IT Support\nSent: 03 November 2025\nPassword: Kestrel42\n");
+    none(
+        "See you then.\n\nThis email and any attachments are confidential and intended solely for the \
+         addressee. If you are not the intended recipient, any password: Xy12abcd shown is void.",
+    );
+}
+
+#[test]
+fn placeholders_and_masked_values() {
+    none("Password: ********");
+    none("Password: <your password>");
+    none("Password: [redacted]");
+    none("Password: xxxxxx");
+}
+
+#[test]
+fn never_panics_on_odd_text() {
+    let d = PasswordDetector::new();
+    let samples = [
+        "",
+        "password",
+        "password:",
+        "password: ",
+        "password is",
+        "PIN",
+        "pin ",
+        "login",
+        "login:",
+        "password: \"",
+        "password: \"abc",
+        "password: “Tulip",
+        "password: é",
+        "password:\n",
+        "password — Ü",
+        "pw=ÿÿÿÿ",
+        "login: ü / ö",
+        "credentials: ä ä",
+        "password'",
+        "password\u{301}x",
+        "> password: Kestrel42",
+        "--\npassword: x",
+        "password: \u{1F600}\u{1F600}\u{1F600}\u{1F600}",
+    ];
+    for s in samples {
+        let mut out = Vec::new();
+        d.scan(
+            &TextUnit {
+                location: Location::Body,
+                kind: TextKind::Body,
+                text: s,
+            },
+            &MessageContext::default(),
+            &mut out,
+        );
+        for f in out {
+            assert!(s.contains(f.redact.as_deref().unwrap_or("")));
+        }
+    }
+}
+
+#[test]
+fn prefilter_finds_what_the_automaton_finds() {
+    let with = PasswordDetector::new();
+    assert!(with.prefilter.is_some() || !cfg!(target_arch = "x86_64"));
+    let mut without = PasswordDetector::new();
+    without.prefilter = None;
+    let text = "Password: a. PASSWORD is b; Passcode c pass code d passphrase e pwd f pw: g PW=h \
+                PIN 1 pin number 2 Pin code 3 access code 4 Door Code 5 security code 6 unlock code \
+                7 key 8 Network Key 9 wifi key wi-fi key encryption key DECRYPTION KEY login Log-in \
+                LOGON username User Name user id userid login details log-in details login \
+                credentials credentials sign-in details passwords passwd é password ü login";
+    assert_eq!(with.triggers(text), without.triggers(text));
+    assert!(with.triggers(text).len() > 30);
+}
+
+#[test]
+fn fuzz_never_panics_and_redacts_what_is_there() {
+    let d = PasswordDetector::new();
+    for text in crate::detect::special::fuzz_texts_for_tests(3000) {
+        for encrypted in [false, true] {
+            let mut out = Vec::new();
+            let ctx = MessageContext {
+                has_encrypted_attachment: encrypted,
+                encrypted_attachments: vec![],
+            };
+            d.scan(
+                &TextUnit {
+                    location: Location::Body,
+                    kind: TextKind::Body,
+                    text: &text,
+                },
+                &ctx,
+                &mut out,
+            );
+            for f in out {
+                let r = f.redact.as_deref().unwrap_or("");
+                assert!(!r.is_empty() && text.contains(r), "{f:?} in {text:?}");
+                let shown = f.evidence.rsplit('(').next().unwrap_or("");
+                assert!(!shown.contains(r), "{f:?} in {text:?}");
+            }
+        }
+    }
+}
+
+// ---- Throughput ----
+
+#[test]
+#[ignore = "throughput measurement: cargo test --release --lib -- --ignored --nocapture"]
+fn throughput_password() {
+    let d = PasswordDetector::new();
+    let mut text = crate::detect::special::school_prose_for_bench(8 << 20);
+    text.push_str("\nIT: your login is jsmith and your password is Summer2025.\n");
+    let unit = TextUnit {
+        location: Location::Body,
+        kind: TextKind::Body,
+        text: &text,
+    };
+    let ctx = MessageContext::default();
+    let mut out = Vec::new();
+    d.scan(&unit, &ctx, &mut out);
+    assert_eq!(out.len(), 1);
+    let rounds = 5;
+    let start = crate::detect::special::CpuClockForBench::start();
+    for _ in 0..rounds {
+        out.clear();
+        d.scan(&unit, &ctx, &mut out);
+    }
+    let secs = start.secs();
+    let mbps = (text.len() * rounds) as f64 / secs / 1e6;
+    let mut cut = 20_000;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let msg = &text[..cut];
+    let n = 2000;
+    let start = crate::detect::special::CpuClockForBench::start();
+    for _ in 0..n {
+        out.clear();
+        d.scan(
+            &TextUnit {
+                location: Location::Body,
+                kind: TextKind::Body,
+                text: msg,
+            },
+            &ctx,
+            &mut out,
+        );
+    }
+    let per_s = n as f64 / start.secs();
+    println!(
+        "password: {mbps:.0} MB/s on {} MB of school prose; {per_s:.0} msgs/s of 20 KB",
+        text.len() >> 20
+    );
+}

@@ -1,0 +1,673 @@
+//! Special-category data about a named person (health, SEN/EHCP,
+//! safeguarding, looked-after status, FSM/pupil premium, exclusions).
+//!
+//! One Aho-Corasick pass over the text finds the vocabulary (`terms.rs`);
+//! only around a hit does heavier work happen:
+//!
+//! 1. the term's use: "SEND *policy*", "child protection *training*",
+//!    "Diabetes *UK*" are topics and never count; "pupil premium *funding*"
+//!    counts as a weak term; "no known allergies" is denied;
+//! 2. its paragraph's person references (`person.rs`): a given name from the
+//!    embedded dictionary with a surname, a title and surname, a given name
+//!    with a class ("Amira (Y6)"), a given name alone, or a table's name
+//!    cell; staff, readers and writers (greetings, sign-offs, "Mrs Patel,
+//!    our DSL", "Mrs Patel will lead ...", "contact Mrs Evans") are dropped;
+//! 3. confidence: a strong term and a full reference in one sentence is
+//!    high; a weak term, or the paragraph rather than the sentence, is
+//!    medium; a given name alone costs one level; below low, nothing.
+//!
+//! A policy newsletter names no one a term is about, so it stays silent:
+//! every false hold costs a teacher's afternoon. Tables (CSV, spreadsheets)
+//! are read per row: a name cell plus a term in another cell, or a flag
+//! column (`sen: K`, `fsm: Y`), is about that row's person.
+//!
+//! One finding per person per text unit (the strongest evidence), or one
+//! finding counting everyone when a unit names more than three people.
+
+mod person;
+mod terms;
+
+use super::{Category, Confidence, Detector, Finding, MessageContext, TextKind, TextUnit};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use person::{ceil_boundary, floor_boundary, Names, PersonRef};
+use terms::{Kind, Term, TERMS};
+
+/// The detector id rules refer to.
+pub const DETECTOR_ID: &str = "special_category";
+
+/// How far (bytes) a sentence is looked for on each side of a hit.
+const MAX_SENTENCE: usize = 300;
+/// How far (bytes) a paragraph is looked for on each side of a hit.
+const MAX_PARAGRAPH: usize = 600;
+/// Beyond this many people in one unit, one finding stands for them all.
+const MAX_PEOPLE_FINDINGS: usize = 3;
+
+/// Finds special-category terms about a named person.
+pub struct SpecialCategoryDetector {
+    ac: AhoCorasick,
+    names: Names,
+}
+
+impl SpecialCategoryDetector {
+    /// Compiles the term automaton and parses the name dictionary (once per engine).
+    pub fn new() -> Self {
+        // The patterns are the static TERMS (tested), not input: building
+        // cannot fail short of a bug, which the unit tests would catch.
+        #[allow(clippy::expect_used)]
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(TERMS.iter().map(|t| t.text))
+            .expect("the static term list compiles");
+        SpecialCategoryDetector {
+            ac,
+            names: Names::new(),
+        }
+    }
+}
+
+impl Default for SpecialCategoryDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The best evidence found so far about one person in one unit.
+struct About {
+    /// The name as written: people are told apart by it, never shown.
+    key: String,
+    masked: String,
+    kind: Kind,
+    /// The term as evidence names it (a table's flag column by its header,
+    /// lower-cased).
+    term: String,
+    confidence: Confidence,
+    first_pos: usize,
+}
+
+impl Detector for SpecialCategoryDetector {
+    fn ids(&self) -> &'static [&'static str] {
+        &[DETECTOR_ID]
+    }
+
+    fn scan(&self, unit: &TextUnit<'_>, _ctx: &MessageContext, out: &mut Vec<Finding>) {
+        let text = unit.text;
+        let table = unit.kind == TextKind::Table;
+        let mut about: Vec<About> = Vec::new();
+        // Person references of the last paragraph looked at (hits cluster).
+        let mut cache: Option<(usize, usize, Vec<PersonRef>)> = None;
+
+        for m in self.ac.find_iter(text) {
+            let Some(term) = TERMS.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            let (s, e) = (m.start(), m.end());
+            let Some(e) = whole_word_end(text, s, e) else {
+                continue;
+            };
+            if term.exact_case
+                && (text.get(s..s + term.text.len()) != Some(term.text) || shouting(text, s, e))
+            {
+                continue;
+            }
+            if negated(text, s) {
+                continue;
+            }
+            let term = match term_use(text, s, e) {
+                Use::Topic => continue,
+                Use::General => &Term {
+                    strong: false,
+                    ..*term
+                },
+                Use::Fact => term,
+            };
+            let (para, whole) = if table {
+                let line = line_span(text, s);
+                if in_table_header(text, line.0, s) || negative_cell(text, line, s) {
+                    // Headers are handled by the flag pass below; a "no
+                    // known allergies" cell says nothing.
+                    continue;
+                }
+                (line, true)
+            } else if unit.kind == TextKind::Subject {
+                ((0, text.len()), true)
+            } else {
+                // Hits cluster: inside the last paragraph (bounded by real
+                // breaks), reuse it instead of scanning for its ends again.
+                let para = match &cache {
+                    Some((a, b, _)) if *a <= s && e <= *b && *b - *a < MAX_PARAGRAPH => (*a, *b),
+                    _ => paragraph_span(text, s, e),
+                };
+                (para, false)
+            };
+            let refs = match &cache {
+                Some((a, b, r)) if *a == para.0 && *b == para.1 => r,
+                _ => {
+                    let r = self.refs_in(text, para, table);
+                    &cache.insert((para.0, para.1, r)).2
+                }
+            };
+            if refs.is_empty() {
+                continue; // no one to be about: the common case, kept cheap
+            }
+            let sent = if whole {
+                para
+            } else {
+                sentence_span(text, s, e)
+            };
+            if term.kind == Kind::Exclusion && !term.strong && !exclusion_context(text, sent) {
+                // "excluded from the team photo", "the trip is suspended".
+                continue;
+            }
+            for (r, conf) in about_refs(refs, term, s, sent, table) {
+                record(&mut about, text, r, term.kind, term.text, conf, s);
+            }
+        }
+
+        if table {
+            self.flag_pass(text, &mut about);
+        }
+        emit(unit, about, out);
+    }
+}
+
+impl SpecialCategoryDetector {
+    /// The person references in a paragraph, without staff and correspondents.
+    fn refs_in(&self, text: &str, para: (usize, usize), table: bool) -> Vec<PersonRef> {
+        let mut refs = if table {
+            let cells = person::table_name_cells(text, para.0, para.1);
+            if cells.is_empty() {
+                person::find_refs(&self.names, text, para.0, para.1, true)
+            } else {
+                cells
+            }
+        } else {
+            person::find_refs(&self.names, text, para.0, para.1, false)
+        };
+        if !table {
+            refs.retain(|r| {
+                // Judge staff within the reference's own sentence.
+                let (lo, hi) = sentence_span(text, r.start, r.end);
+                !person::is_staff_or_correspondent(text, r, lo, hi)
+            });
+        }
+        refs
+    }
+
+    /// Flag columns of table rows: `sen: K`, `fsm: Y`, `medical: Asthma`.
+    fn flag_pass(&self, text: &str, about: &mut Vec<About>) {
+        let mut line_start = 0;
+        for line in text.split('\n') {
+            let lo = line_start;
+            let hi = lo + line.len();
+            line_start = hi + 1;
+            if !line.contains(": ") {
+                continue;
+            }
+            let mut flagged: Option<(Kind, &str)> = None;
+            for cell in line.split(" | ") {
+                let Some((h, v)) = cell.split_once(": ") else {
+                    continue;
+                };
+                let Some(kind) = terms::flag_kind(h) else {
+                    continue;
+                };
+                if terms::negative_value(v) {
+                    continue;
+                }
+                flagged = Some((kind, h));
+                break;
+            }
+            let Some((kind, header)) = flagged else {
+                continue;
+            };
+            let header = header.trim().to_ascii_lowercase();
+            let cells = person::table_name_cells(text, lo, hi);
+            let refs = if cells.is_empty() {
+                person::find_refs(&self.names, text, lo, hi, true)
+            } else {
+                cells
+            };
+            if let Some(r) = refs.iter().find(|r| r.kind.strong()) {
+                record(about, text, r, kind, &header, Confidence::High, lo);
+            }
+        }
+    }
+}
+
+/// Chooses the references the term is about, with the confidence: every
+/// reference of the best level in the term's sentence ("Leo Smith and Amira
+/// Khan both have asthma"), otherwise the nearest one in the paragraph.
+fn about_refs<'r>(
+    refs: &'r [PersonRef],
+    term: &Term,
+    pos: usize,
+    sent: (usize, usize),
+    table: bool,
+) -> Vec<(&'r PersonRef, Confidence)> {
+    let mut scored: Vec<(&PersonRef, Confidence, bool, usize)> = Vec::new();
+    for r in refs {
+        let in_sentence = r.start >= sent.0 && r.end <= sent.1;
+        let conf = if table {
+            if term.strong {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            }
+        } else {
+            // 2 = high, 1 = medium, 0 = low; below: nothing.
+            let mut level: i32 = match (in_sentence, term.strong) {
+                (true, true) => 2,
+                (true, false) | (false, true) => 1,
+                (false, false) => 0,
+            };
+            if !r.kind.strong() {
+                level -= 1;
+            }
+            // "Mrs Evans" is staff or a parent, not a pupil: SEN, free school
+            // meals, looked-after status and exclusions are pupils' data, so
+            // with only a title it is likely her job or her child: one less.
+            if r.kind == person::RefKind::Title
+                && matches!(
+                    term.kind,
+                    Kind::Sen | Kind::FreeSchoolMeals | Kind::LookedAfter | Kind::Exclusion
+                )
+            {
+                level -= 1;
+            }
+            match level {
+                2.. => Confidence::High,
+                1 => Confidence::Medium,
+                0 if in_sentence || r.kind.strong() => Confidence::Low,
+                _ => continue,
+            }
+        };
+        let dist = r.start.abs_diff(pos);
+        scored.push((r, conf, in_sentence || table, dist));
+    }
+    let Some(best) = scored.iter().map(|x| x.1).max() else {
+        return Vec::new();
+    };
+    let same_sentence: Vec<_> = scored
+        .iter()
+        .filter(|x| x.2 && x.1 == best)
+        .map(|x| (x.0, x.1))
+        .collect();
+    if !same_sentence.is_empty() {
+        return same_sentence;
+    }
+    scored
+        .iter()
+        .filter(|x| x.1 == best)
+        .min_by_key(|x| x.3)
+        .map(|x| vec![(x.0, x.1)])
+        .unwrap_or_default()
+}
+
+fn record(
+    about: &mut Vec<About>,
+    text: &str,
+    r: &PersonRef,
+    kind: Kind,
+    term: &str,
+    confidence: Confidence,
+    pos: usize,
+) {
+    let key = r.key(text);
+    match about.iter_mut().find(|a| a.key == key) {
+        Some(a) => {
+            if confidence > a.confidence {
+                a.confidence = confidence;
+                a.kind = kind;
+                a.term = term.to_string();
+            }
+        }
+        None => about.push(About {
+            key: key.to_string(),
+            masked: r.masked(text),
+            kind,
+            term: term.to_string(),
+            confidence,
+            first_pos: pos,
+        }),
+    }
+}
+
+fn emit(unit: &TextUnit<'_>, mut about: Vec<About>, out: &mut Vec<Finding>) {
+    if about.is_empty() {
+        return;
+    }
+    about.sort_by_key(|a| a.first_pos);
+    let finding = |a: &About, evidence: String| {
+        Finding::new(
+            Category::PersonalData,
+            DETECTOR_ID,
+            unit.location.clone(),
+            a.confidence,
+            evidence,
+        )
+    };
+    if about.len() <= MAX_PEOPLE_FINDINGS {
+        for a in &about {
+            out.push(finding(
+                a,
+                format!("{} term \"{}\" about {}", a.kind.label(), a.term, a.masked),
+            ));
+        }
+        return;
+    }
+    // Many people (a register): one finding, the strongest as its example.
+    let n = about.len();
+    let mut best = 0;
+    for (i, a) in about.iter().enumerate() {
+        if a.confidence > about[best].confidence {
+            best = i;
+        }
+    }
+    let a = &about[best];
+    let mut f = finding(
+        a,
+        format!(
+            "{} term \"{}\" about {} and {} other people",
+            a.kind.label(),
+            a.term,
+            a.masked,
+            n - 1
+        ),
+    );
+    f.count = n;
+    out.push(f);
+}
+
+/// The match must be a whole word; a plural `s` or possessive `'s` may
+/// follow. Returns the end including that suffix.
+fn whole_word_end(text: &str, s: usize, e: usize) -> Option<usize> {
+    let before_ok = text
+        .get(..s)
+        .and_then(|b| b.chars().next_back())
+        .is_none_or(|c| !c.is_alphanumeric());
+    if !before_ok {
+        return None;
+    }
+    let rest = text.get(e..)?;
+    let mut end = e;
+    for suffix in ["'s", "’s", "s"] {
+        if let Some(r) = rest.strip_prefix(suffix) {
+            if r.chars().next().is_none_or(|c| !c.is_alphanumeric()) {
+                end = e + suffix.len();
+                break;
+            }
+        }
+    }
+    let after = text.get(end..)?.chars().next();
+    after.is_none_or(|c| !c.is_alphanumeric()).then_some(end)
+}
+
+/// An upper-case acronym inside upper-case text ("PLEASE SEND IT") is a word.
+fn shouting(text: &str, s: usize, e: usize) -> bool {
+    let caps_word = |w: &str| {
+        w.chars().count() >= 2
+            && w.chars().all(|c| c.is_uppercase())
+            && !TERMS.iter().any(|t| t.exact_case && t.text == w)
+    };
+    let before = text.get(..s).unwrap_or("");
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(40))..];
+    let prev = before
+        .split(|c: char| !c.is_alphabetic())
+        .rfind(|w| !w.is_empty());
+    let after = text.get(e..).unwrap_or("");
+    let after = &after[..floor_boundary(after, 40)];
+    let next = after
+        .split(|c: char| !c.is_alphabetic())
+        .find(|w| !w.is_empty());
+    prev.is_some_and(caps_word) || next.is_some_and(caps_word)
+}
+
+/// How a term is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// As a fact (or possibly one): "Amira has an EHCP".
+    Fact,
+    /// As a general word that can still be about someone: "pupil premium
+    /// funding for Zara": counts as a weak term.
+    General,
+    /// As a topic: "SEND policy", "child protection training", "Diabetes
+    /// Awareness Week", "statutory safeguarding": never a finding.
+    Topic,
+}
+
+fn term_use(text: &str, s: usize, e: usize) -> Use {
+    let after = text.get(e..).unwrap_or("");
+    let after = &after[..floor_boundary(after, 40)];
+    let mut next_words = after
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty());
+    // The next word, or the one after a connector ("SEND and inclusion policy").
+    for _ in 0..2 {
+        match next_words.next() {
+            Some(w) => {
+                if in_list(terms::TOPIC_SUFFIXES, w) {
+                    return Use::Topic;
+                }
+                if in_list(terms::SOFT_TOPIC_SUFFIXES, w) {
+                    return Use::General;
+                }
+                if !in_list(&["and", "inclusion", "awareness", "information"], w) {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    let before = text.get(..s).unwrap_or("");
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(30))..];
+    let topic_prefix = before
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .rfind(|w| !w.is_empty())
+        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w));
+    if topic_prefix {
+        Use::Topic
+    } else {
+        Use::Fact
+    }
+}
+
+/// Words that make a weak exclusion term ("excluded", "suspended") a
+/// school exclusion: "excluded *for two days*", "suspended *from school*".
+const EXCLUSION_CONTEXT: &[&str] = &[
+    "day",
+    "school",
+    "behaviour",
+    "incident",
+    "fixed",
+    "internal",
+    "isolation",
+    "reintegration",
+    "governor",
+    "head",
+    "return",
+    "readmission",
+    "week",
+    "lesson",
+];
+
+fn exclusion_context(text: &str, sent: (usize, usize)) -> bool {
+    let s = text.get(sent.0..sent.1).unwrap_or("").to_ascii_lowercase();
+    EXCLUSION_CONTEXT.iter().any(|w| s.contains(w))
+}
+
+/// ASCII case-insensitive membership, without allocating.
+fn in_list(list: &[&str], w: &str) -> bool {
+    list.iter().any(|x| x.eq_ignore_ascii_case(w))
+}
+
+/// The line holding `pos`.
+fn line_span(text: &str, pos: usize) -> (usize, usize) {
+    let start = text
+        .get(..pos)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = text
+        .get(pos..)
+        .and_then(|a| a.find('\n'))
+        .map_or(text.len(), |i| pos + i);
+    (start, end)
+}
+
+/// Is the table cell holding `pos` a "no" ("None", "No known allergies")?
+fn negative_cell(text: &str, line: (usize, usize), pos: usize) -> bool {
+    let before = text.get(line.0..pos).unwrap_or("");
+    let after = text.get(pos..line.1).unwrap_or("");
+    let cell_start = before.rfind(" | ").map_or(0, |i| i + 3);
+    let cell_end = after.find(" | ").unwrap_or(after.len());
+    let cell = format!("{}{}", &before[cell_start..], &after[..cell_end]);
+    let value = cell.split_once(": ").map_or(cell.as_str(), |(_, v)| v);
+    terms::negative_value(value)
+}
+
+/// "no known allergies", "not diabetic", "without an EHCP": the term is denied.
+fn negated(text: &str, s: usize) -> bool {
+    let before = text.get(..s).unwrap_or("");
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(24))..];
+    let mut words = before
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .rev();
+    let w1 = words.next().unwrap_or("");
+    let w2 = words.next().unwrap_or("");
+    in_list(&["no", "not", "without", "nkda", "non"], w1)
+        || (in_list(&["known", "any", "an", "a"], w1) && in_list(&["no", "not", "without"], w2))
+}
+
+/// Is `pos` in the header part (`header: `) of its table cell?
+fn in_table_header(text: &str, line_start: usize, pos: usize) -> bool {
+    let before = text.get(line_start..pos).unwrap_or("");
+    let cell = before.rsplit(" | ").next().unwrap_or(before);
+    !cell.contains(": ")
+}
+
+/// Abbreviations whose full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "mx", "dr", "st", "prof", "eg", "ie", "etc", "approx", "no", "vs", "e.g",
+    "i.e",
+];
+
+/// Does the `.`/`!`/`?` at byte `i` end a sentence?
+fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
+    let next_space = bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace());
+    if !next_space {
+        return false;
+    }
+    if bytes[i] != b'.' {
+        return true;
+    }
+    let before = text.get(..i).unwrap_or("");
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
+    // An initial ("J. Smith") or an abbreviation does not end it.
+    !(in_list(ABBREVIATIONS, word)
+        || (word.len() == 1 && word.bytes().all(|b| b.is_ascii_uppercase())))
+}
+
+/// Is there a blank line (or a list bullet) starting at the '\n' at `i`?
+fn block_break(bytes: &[u8], i: usize) -> bool {
+    let mut j = i + 1;
+    while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b'\r') {
+        j += 1;
+    }
+    match bytes.get(j) {
+        None | Some(b'\n') => true,
+        Some(b'-' | b'*' | b'>') => bytes.get(j + 1) == Some(&b' '),
+        Some(&b) => b == 0xE2 && bytes.get(j + 1) == Some(&0x80) && bytes.get(j + 2) == Some(&0xA2), // •
+    }
+}
+
+/// The sentence around `s..e`: up to `.`/`!`/`?`, a blank line or a bullet,
+/// at most [`MAX_SENTENCE`] bytes each side.
+fn sentence_span(text: &str, s: usize, e: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let lo_limit = s.saturating_sub(MAX_SENTENCE);
+    let mut lo = lo_limit;
+    let mut i = s;
+    while i > lo_limit {
+        i -= 1;
+        let b = bytes[i];
+        if (matches!(b, b'.' | b'!' | b'?') && ends_sentence(bytes, text, i))
+            || (b == b'\n' && block_break(bytes, i))
+        {
+            lo = i + 1;
+            break;
+        }
+    }
+    let hi_limit = (e + MAX_SENTENCE).min(bytes.len());
+    let mut hi = hi_limit;
+    let mut i = e;
+    while i < hi_limit {
+        let b = bytes[i];
+        if (matches!(b, b'.' | b'!' | b'?') && ends_sentence(bytes, text, i))
+            || (b == b'\n' && block_break(bytes, i))
+        {
+            hi = i;
+            break;
+        }
+        i += 1;
+    }
+    (ceil_boundary(text, lo), floor_boundary(text, hi))
+}
+
+/// The paragraph around `s..e`: up to a blank line, at most
+/// [`MAX_PARAGRAPH`] bytes each side.
+fn paragraph_span(text: &str, s: usize, e: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let lo_limit = s.saturating_sub(MAX_PARAGRAPH);
+    let mut lo = lo_limit;
+    let mut i = s;
+    while i > lo_limit {
+        i -= 1;
+        if bytes[i] == b'\n' && blank_line_after(bytes, i) {
+            lo = i + 1;
+            break;
+        }
+    }
+    let hi_limit = (e + MAX_PARAGRAPH).min(bytes.len());
+    let mut hi = hi_limit;
+    let mut i = e;
+    while i < hi_limit {
+        if bytes[i] == b'\n' && blank_line_after(bytes, i) {
+            hi = i;
+            break;
+        }
+        i += 1;
+    }
+    (ceil_boundary(text, lo), floor_boundary(text, hi))
+}
+
+fn blank_line_after(bytes: &[u8], i: usize) -> bool {
+    let mut j = i + 1;
+    while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b'\r') {
+        j += 1;
+    }
+    matches!(bytes.get(j), None | Some(b'\n'))
+}
+
+/// Realistic school prose for the detectors' throughput tests.
+#[cfg(test)]
+pub(crate) fn school_prose_for_bench(bytes: usize) -> String {
+    tests::school_prose(bytes)
+}
+
+/// Pseudo-random texts for the detectors' robustness tests.
+#[cfg(test)]
+pub(crate) fn fuzz_texts_for_tests(n: usize) -> Vec<String> {
+    tests::fuzz_texts(n)
+}
+
+/// CPU-time clock for the detectors' throughput tests.
+#[cfg(test)]
+pub(crate) use tests::CpuClock as CpuClockForBench;
+
+#[cfg(test)]
+mod tests;

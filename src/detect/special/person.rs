@@ -1,0 +1,1202 @@
+//! Person references near a special-category term: who a sentence is about.
+//!
+//! A reference is a capitalised given name from the embedded dictionary
+//! followed by a capitalised surname ("Tyler Evans"), a title and surname
+//! ("Mrs Evans"), a given name with a pupil reference ("Amira (Year 3)",
+//! "Leo in 4B") or, weakest, a given name alone ("Amira's EpiPen").
+//!
+//! Then the heuristics that keep staff out: a name in a greeting or a
+//! sign-off, a name in apposition with a role ("Mrs Patel, our DSL"), or a
+//! name doing something generic ("Mrs Patel will lead ...", "contact Mrs
+//! Evans") is not the person the data is about.
+
+/// The given-name dictionary: `given_names.txt`, one name a line; a trailing
+/// `*` marks a name that is also an ordinary word (Will, May, Grace).
+const GIVEN_NAMES: &str = include_str!("given_names.txt");
+
+/// How a person is referred to; the kinds differ in how sure we are that a
+/// real individual is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// Given name + surname.
+    FullName,
+    /// Mr/Mrs/Ms/Miss/Mx/Dr + surname.
+    Title,
+    /// A given name with a pupil reference: "Amira (Year 3)", "Leo in 4B".
+    GivenWithClass,
+    /// A name cell of a table row.
+    TableCell,
+    /// A given name alone: weaker (it may be a word or the reader).
+    Given,
+}
+
+impl RefKind {
+    /// A strong reference identifies one individual by itself.
+    pub fn strong(self) -> bool {
+        !matches!(self, RefKind::Given)
+    }
+}
+
+/// One reference to a person: where it is and its masked form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRef {
+    pub start: usize,
+    pub end: usize,
+    pub kind: RefKind,
+}
+
+impl PersonRef {
+    /// The reference as written, for telling people apart inside the
+    /// detector (two names can share a mask). Never leaves the detector.
+    pub fn key<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.start..self.end).unwrap_or("")
+    }
+
+    /// Masked for evidence: `T**** E****`, `Mrs E****`. Computed only for
+    /// the references that end up in a finding.
+    pub fn masked(&self, text: &str) -> String {
+        mask_name(self.key(text))
+    }
+}
+
+/// The embedded name dictionary, parsed once.
+pub struct Names {
+    /// Given names as packed keys, sorted, with `true` when unambiguous.
+    /// Integer keys make the lookup for every capitalised word a handful of
+    /// compares instead of hashing or string compares.
+    given: Vec<(u128, bool)>,
+    /// [`NOT_SURNAMES`], packed and sorted the same way.
+    not_surnames: Vec<u128>,
+}
+
+/// Packs an ASCII word of at most 16 bytes into an integer that orders and
+/// compares like the word (left-aligned, zero-padded; words hold no NUL).
+fn pack(w: &str) -> Option<u128> {
+    if w.len() > 16 || !w.is_ascii() {
+        return None;
+    }
+    let mut k: u128 = 0;
+    for (i, b) in w.bytes().enumerate() {
+        k |= u128::from(b) << (8 * (15 - i));
+    }
+    Some(k)
+}
+
+impl Names {
+    pub fn new() -> Self {
+        let mut given: Vec<(u128, bool)> = GIVEN_NAMES
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| match l.strip_suffix('*') {
+                Some(n) => pack(n).map(|k| (k, false)),
+                None => pack(l).map(|k| (k, true)),
+            })
+            .collect();
+        given.sort_unstable();
+        given.dedup_by(|a, b| a.0 == b.0);
+        let mut not_surnames: Vec<u128> = NOT_SURNAMES.iter().filter_map(|w| pack(w)).collect();
+        not_surnames.sort_unstable();
+        Names {
+            given,
+            not_surnames,
+        }
+    }
+
+    /// `Some(true)` for an unambiguous given name, `Some(false)` for one that
+    /// is also a word, `None` for neither.
+    fn lookup(&self, w: &str) -> Option<bool> {
+        let k = pack(w)?;
+        self.given
+            .binary_search_by(|(n, _)| n.cmp(&k))
+            .ok()
+            .and_then(|i| self.given.get(i))
+            .map(|&(_, unambiguous)| unambiguous)
+    }
+
+    fn not_surname(&self, w: &str) -> bool {
+        pack(w).is_some_and(|k| self.not_surnames.binary_search(&k).is_ok())
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.given.len()
+    }
+}
+
+const TITLES: &[&str] = &["Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Master"];
+
+/// Capitalised words that follow a given name without being a surname
+/// ("Summer Term", "Grace Academy", "Jack Straw Lane" aside).
+const NOT_SURNAMES: &[&str] = &[
+    "Term",
+    "Academy",
+    "School",
+    "Primary",
+    "Secondary",
+    "College",
+    "Trust",
+    "Road",
+    "Street",
+    "Lane",
+    "Avenue",
+    "Close",
+    "Drive",
+    "House",
+    "Hall",
+    "Centre",
+    "Center",
+    "Station",
+    "Park",
+    "Ward",
+    "Hospital",
+    "Church",
+    "Class",
+    "Group",
+    "Team",
+    "Week",
+    "Day",
+    "Year",
+    "Fair",
+    "Festival",
+    "Holiday",
+    "Holidays",
+    "Camp",
+    "Club",
+    "Room",
+    "Building",
+    "Block",
+    "Campus",
+    "Nursery",
+    "Infants",
+    "Juniors",
+    "Council",
+    "Court",
+    "Unit",
+    "Surgery",
+    "Clinic",
+    "Practice",
+    "Policy",
+    "Plan",
+    "Report",
+    "Trip",
+    "Concert",
+    "Show",
+    "Assembly",
+    "Service",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "The",
+    "And",
+    "But",
+    "Or",
+    "If",
+    "When",
+    "Then",
+    "This",
+    "That",
+    "Thanks",
+    "Thank",
+    "Please",
+    "Hi",
+    "Hello",
+    "Dear",
+    "Regards",
+    "Best",
+    "Kind",
+    "Many",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Miss",
+    "Dr",
+    "Reception",
+    "Early",
+    "Help",
+    "Virtual",
+    "Pupil",
+    "Premium",
+    "Free",
+    "Meals",
+    "Child",
+    "Protection",
+    "Looked",
+    "After",
+    "Mental",
+    "Health",
+    "Awareness",
+    "Support",
+    "Epipen",
+    "EpiPen",
+    "MyConcern",
+    "Diabetes",
+    "Epilepsy",
+    "Asthma",
+    "Autism",
+    "Down",
+    "Key",
+    "Stage",
+    "Sports",
+    "Sport",
+    "Library",
+    "Office",
+    "Kitchen",
+    "Lunch",
+    "Breakfast",
+    "After",
+    "Maths",
+    "English",
+    "Science",
+    "History",
+    "Geography",
+    "Music",
+    "Art",
+    "French",
+    "Spanish",
+    "Has",
+    "Had",
+    "Is",
+    "Was",
+    "Will",
+    "Would",
+    "Can",
+    "Could",
+    "Should",
+    "Did",
+    "Does",
+    "Do",
+    "Are",
+    "Were",
+    "Who",
+    "What",
+    "Why",
+    "How",
+    "Where",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "You",
+    "I",
+    "Sent",
+    "Subject",
+    "Date",
+    "His",
+    "Her",
+    "Their",
+    "Our",
+    "Your",
+    "My",
+    "Its",
+    "Logged",
+    "Following",
+    "Update",
+];
+
+/// A staff role in apposition with a name: "Mrs Patel, our DSL".
+const ROLE_WORDS: &[&str] = &[
+    "dsl",
+    "ddsl",
+    "senco",
+    "sendco",
+    "headteacher",
+    "headmaster",
+    "headmistress",
+    "head",
+    "principal",
+    "teacher",
+    "ta",
+    "hlta",
+    "nurse",
+    "governor",
+    "chair",
+    "clerk",
+    "trainer",
+    "officer",
+    "lead",
+    "leader",
+    "coordinator",
+    "co-ordinator",
+    "manager",
+    "worker",
+    "psychologist",
+    "therapist",
+    "mentor",
+    "counsellor",
+    "lado",
+    "administrator",
+    "secretary",
+    "receptionist",
+    "caretaker",
+    "slt",
+    "bursar",
+    "ceo",
+    "director",
+    "inspector",
+    "advisor",
+    "adviser",
+    "consultant",
+    "practitioner",
+    "paediatrician",
+    "doctor",
+    "gp",
+    "senior",
+    "speaker",
+    "presenter",
+    "facilitator",
+    "deputy",
+];
+
+/// Words allowed between a name and its role: "Mrs Patel, *our new* DSL",
+/// "*the school's designated safeguarding* lead".
+const ROLE_CONNECTIVES: &[&str] = &[
+    "is",
+    "was",
+    "as",
+    "our",
+    "the",
+    "a",
+    "an",
+    "school",
+    "school's",
+    "schools",
+    "new",
+    "acting",
+    "assistant",
+    "interim",
+    "temporary",
+    "and",
+    "who",
+    "trust",
+    "trust's",
+    "designated",
+    "safeguarding",
+    "named",
+    "pastoral",
+    "inclusion",
+    "attendance",
+    "family",
+    "support",
+    "social",
+    "class",
+    "year",
+    "send",
+    "sen",
+    "mental",
+    "health",
+    "wellbeing",
+    "office",
+    "business",
+    "of",
+    "for",
+    "in",
+    "cp",
+    "child",
+    "protection",
+    "virtual",
+    "school",
+    "teaching",
+    "educational",
+    "speech",
+    "language",
+    "executive",
+    "local",
+    "authority",
+    "la",
+    "county",
+    "council",
+    "be",
+    "will",
+    "remains",
+    "remain",
+    "continues",
+    "to",
+    "are",
+    "also",
+    "is",
+    "now",
+    "currently",
+];
+
+/// Verbs of a staff member doing something generic about a topic:
+/// "Mrs Patel *will lead* child protection training".
+const STAFF_ACTIONS: &[&str] = &[
+    "lead",
+    "leads",
+    "leading",
+    "led",
+    "deliver",
+    "delivers",
+    "delivering",
+    "delivered",
+    "run",
+    "runs",
+    "running",
+    "present",
+    "presents",
+    "presenting",
+    "presented",
+    "chair",
+    "chairs",
+    "chairing",
+    "chaired",
+    "host",
+    "hosts",
+    "hosting",
+    "hosted",
+    "organise",
+    "organises",
+    "organising",
+    "organised",
+    "coordinate",
+    "coordinates",
+    "coordinating",
+    "oversee",
+    "oversees",
+    "overseeing",
+    "manage",
+    "manages",
+    "managing",
+    "train",
+    "trains",
+    "teach",
+    "teaches",
+    "administer",
+    "administers",
+    "explain",
+    "explains",
+    "share",
+    "shares",
+    "circulate",
+    "circulates",
+    "answer",
+    "answers",
+    "contact",
+    "responsible",
+    "available",
+    "attending",
+    "attends",
+    "recommended",
+    "recommends",
+    "completed",
+    "wrote",
+    "written",
+    "updated",
+    "attend",
+    "attending",
+    "out",
+    "away",
+    "cover",
+    "covering",
+    "meet",
+    "meeting",
+    "visit",
+    "visiting",
+    "supporting",
+];
+
+/// Auxiliaries skipped between a name and a staff action.
+const AUXILIARIES: &[&str] = &[
+    "will", "is", "be", "has", "have", "had", "was", "would", "can", "could", "to", "also",
+    "kindly", "again", "then", "now", "'ll", "happily", "please", "who", "and", "very",
+];
+
+/// Words just before a name that make it the person to contact or thank,
+/// not the subject: "please *contact* Mrs Evans", "*thanks* Sarah".
+const CONTACT_BEFORE: &[&str] = &[
+    "contact",
+    "contacting",
+    "email",
+    "e-mail",
+    "ask",
+    "call",
+    "phone",
+    "ring",
+    "thank",
+    "thanks",
+    "welcome",
+    "cc",
+    "cc'd",
+    "see",
+    "congratulations",
+];
+
+/// Verbs before "to"/"with": "*speak to* Mrs Evans", "*liaise with* Mr Shah".
+const TALK_VERBS: &[&str] = &[
+    "speak", "speaking", "talk", "talking", "chat", "liaise", "liaising", "thanks", "meet",
+];
+
+/// A line starting with one of these (case-insensitive) names its reader.
+const GREETINGS: &[&str] = &[
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "morning",
+    "afternoon",
+    "evening",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "to",
+    "attn",
+    "fao",
+    "f.a.o.",
+];
+
+/// A line of these (case-insensitive, optional comma) starts a sign-off.
+const SIGN_OFFS: &[&str] = &[
+    "thanks",
+    "thank you",
+    "many thanks",
+    "regards",
+    "kind regards",
+    "best regards",
+    "warm regards",
+    "warmest regards",
+    "best wishes",
+    "best",
+    "cheers",
+    "yours sincerely",
+    "yours faithfully",
+    "sincerely",
+    "with thanks",
+    "all the best",
+    "speak soon",
+    "--",
+];
+
+/// Header labels of forwarded or quoted mail: names there are senders.
+const HEADER_LABELS: &[&str] = &["from:", "to:", "cc:", "bcc:", "sent:", "reply-to:", "date:"];
+
+/// A word: a run of letters (with inner `'`, `’` or `-`) and its byte span.
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+}
+
+/// Splits `text[lo..hi]` into words and keeps the capitalised ones (titles,
+/// names and surnames all are): one byte loop, and a short list, because
+/// this runs over every paragraph that has a hit. Two kept words are
+/// adjacent in the text exactly when only blanks lie between them, so the
+/// gap test still tells "Tyler Evans" from "Tyler told Evans". `lo` and `hi`
+/// must be char boundaries.
+fn words(text: &str, lo: usize, hi: usize) -> Vec<Word> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let hi = hi.min(bytes.len());
+    let mut i = lo;
+    while i < hi {
+        let b = bytes[i];
+        let (alpha, upper, len) = if b < 0x80 {
+            (b.is_ascii_alphabetic(), b.is_ascii_uppercase(), 1)
+        } else {
+            match text.get(i..).and_then(|r| r.chars().next()) {
+                Some(c) => (c.is_alphabetic(), c.is_uppercase(), c.len_utf8()),
+                None => (false, false, 1),
+            }
+        };
+        if !alpha {
+            i += len;
+            continue;
+        }
+        let end = word_end(text, i, hi);
+        if upper {
+            out.push(Word { start: i, end });
+        }
+        i = end.max(i + len);
+    }
+    out
+}
+
+/// End of the word starting at `i`: letters, and `'` `’` `-` between
+/// letters. A byte loop for ASCII; other characters are decoded.
+fn word_end(text: &str, i: usize, hi: usize) -> usize {
+    let bytes = text.as_bytes();
+    let hi = hi.min(bytes.len());
+    let alpha_at = |j: usize| -> Option<usize> {
+        // Length of the letter at j, if it is one.
+        let b = *bytes.get(j)?;
+        if b < 0x80 {
+            return b.is_ascii_alphabetic().then_some(1);
+        }
+        let c = text.get(j..)?.chars().next()?;
+        c.is_alphabetic().then(|| c.len_utf8())
+    };
+    let mut j = i;
+    while j < hi {
+        if let Some(len) = alpha_at(j) {
+            j += len;
+            continue;
+        }
+        // Inner apostrophe or hyphen followed by a letter.
+        let joiner = match bytes[j] {
+            b'\'' | b'-' => 1,
+            0xE2 if bytes.get(j + 1) == Some(&0x80) && bytes.get(j + 2) == Some(&0x99) => 3, // ’
+            _ => 0,
+        };
+        if joiner > 0 && j > i && j + joiner < hi && alpha_at(j + joiner).is_some() {
+            j += joiner;
+            continue;
+        }
+        break;
+    }
+    j
+}
+
+/// Strips a possessive `'s` / `’s` (and a bare trailing apostrophe).
+fn strip_possessive(w: &str) -> &str {
+    w.strip_suffix("'s")
+        .or_else(|| w.strip_suffix("’s"))
+        .unwrap_or(w)
+}
+
+/// Only spaces, tabs and at most one line break between two words.
+fn tight_gap(gap: &str) -> bool {
+    gap.len() <= 4
+        && !gap.is_empty()
+        && gap
+            .chars()
+            .all(|c| c == ' ' || c == '\t' || c == '\n' || c == '\r')
+        && gap.matches('\n').count() <= 1
+}
+
+fn is_surname(names: &Names, w: &str, allow_caps: bool) -> bool {
+    let w = strip_possessive(w);
+    let mut chars = w.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    if !first.is_uppercase() || w.chars().count() < 2 {
+        return false;
+    }
+    if names.not_surname(w) {
+        return false;
+    }
+    let rest: Vec<char> = chars.collect();
+    let all_caps = rest.iter().all(|c| !c.is_lowercase());
+    if all_caps {
+        return allow_caps && rest.len() >= 2;
+    }
+    // Second letter lower-case, or the prefixes of Mc/Mac/O'/D' names.
+    match rest.first() {
+        Some(c) if c.is_lowercase() => {
+            // "McDonald", "MacLeod", "DeSouza" have one inner capital; more
+            // (e.g. "SENCo" handled above, "iPad") are not names.
+            rest.iter().filter(|c| c.is_uppercase()).count() <= 1
+        }
+        Some('\'') | Some('’') => true,
+        _ => false,
+    }
+}
+
+/// Masks a name for evidence: initial + fixed stars per word, so neither
+/// the name nor its length shows ("Tyler Evans" → "T**** E****").
+pub fn mask_name(name: &str) -> String {
+    let mut out = String::new();
+    for w in name.split(|c: char| c.is_whitespace() || c == ',') {
+        let w = strip_possessive(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        let Some(first) = w.chars().next() else {
+            continue;
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if TITLES.contains(&w) {
+            out.push_str(w);
+        } else {
+            out.push(first);
+            out.push_str("****");
+        }
+    }
+    out
+}
+
+/// After a name: a pupil reference ("(Year 3)", "(Y6)", "in 4B", ", Year 5",
+/// "in Reception")? Returns its end.
+fn class_ref_after(text: &str, pos: usize) -> Option<usize> {
+    let rest = text.get(pos..)?;
+    let rest = &rest[..floor_boundary(rest, 40)];
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'(' | b',' | b'[' | b'-') {
+        i += 1;
+    }
+    for pre in ["in class ", "in Class ", "in ", "from ", "class ", "Class "] {
+        if rest.get(i..).is_some_and(|r| r.starts_with(pre)) {
+            i += pre.len();
+            break;
+        }
+    }
+    let r = rest.get(i..)?;
+    let after_digits = |s: &str| -> usize { s.bytes().take_while(u8::is_ascii_digit).count() };
+    let consumed = if let Some(s) = r.strip_prefix("Year ").or_else(|| r.strip_prefix("Yr ")) {
+        let d = after_digits(s);
+        (d > 0 && d <= 2).then(|| r.len() - s.len() + d)
+    } else if let Some(s) = r
+        .strip_prefix("Y")
+        .or_else(|| r.strip_prefix("Yr"))
+        .filter(|s| s.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+    {
+        let d = after_digits(s);
+        (d <= 2).then(|| r.len() - s.len() + d)
+    } else if r.starts_with("Reception") || r.starts_with("Nursery") {
+        Some(if r.starts_with('R') { 9 } else { 7 })
+    } else {
+        // "4B", "10X", "11AB": 1–2 digits then 1–3 capitals.
+        let d = after_digits(r);
+        let caps = r
+            .get(d..)
+            .map(|s| s.bytes().take_while(u8::is_ascii_uppercase).count())
+            .unwrap_or(0);
+        ((1..=2).contains(&d) && (1..=3).contains(&caps)).then_some(d + caps)
+    }?;
+    // Must end at a word boundary.
+    let end = i + consumed;
+    match rest.as_bytes().get(end) {
+        Some(b) if b.is_ascii_alphanumeric() => None,
+        _ => Some(pos + end),
+    }
+}
+
+/// Finds the person references in `text[lo..hi]` (char boundaries).
+pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -> Vec<PersonRef> {
+    let ws = words(text, lo, hi);
+    let mut out = Vec::new();
+    let word = |k: usize| -> &str {
+        ws.get(k)
+            .and_then(|w| text.get(w.start..w.end))
+            .unwrap_or("")
+    };
+    let gap = |a: usize, b: usize| -> &str {
+        match (ws.get(a), ws.get(b)) {
+            (Some(x), Some(y)) => text.get(x.end..y.start).unwrap_or(""),
+            _ => "",
+        }
+    };
+    let mut i = 0;
+    while i < ws.len() {
+        let w = strip_possessive(word(i));
+        // Titles and names are capitalised: most words stop here, cheaply.
+        if !w.starts_with(|c: char| c.is_uppercase()) {
+            i += 1;
+            continue;
+        }
+        // Title + (given name) + surname.
+        if w.len() <= 6 && TITLES.contains(&w) {
+            let g = gap(i, i + 1);
+            let g_ok = tight_gap(g) || (g.starts_with('.') && tight_gap(&g[1..]));
+            if g_ok && is_surname(names, word(i + 1), table) {
+                let mut last = i + 1;
+                if names.lookup(strip_possessive(word(i + 1))).is_some()
+                    && !word(i + 1).ends_with("'s")
+                    && tight_gap(gap(i + 1, i + 2))
+                    && !gap(i + 1, i + 2).contains('\n')
+                    && is_surname(names, word(i + 2), table)
+                {
+                    last = i + 2;
+                }
+                let end = ws[last].start + strip_possessive(word(last)).len();
+                let start = ws[i].start;
+                out.push(PersonRef {
+                    start,
+                    end,
+                    kind: RefKind::Title,
+                });
+                i = last + 1;
+                continue;
+            }
+        }
+        // "St Mary's", "Saint John's": a school or church, not a person.
+        let saint = i > 0
+            && matches!(word(i - 1), "St" | "Saint")
+            && gap(i - 1, i).trim_start_matches('.').trim().is_empty();
+        if saint {
+            i += 1;
+            continue;
+        }
+        if let Some(unambiguous) = names.lookup(w) {
+            let possessive = w.len() != word(i).len();
+            let start = ws[i].start;
+            // Given name + surname (+ one more surname: "Amira Noor Khan").
+            if !possessive && tight_gap(gap(i, i + 1)) && is_surname(names, word(i + 1), table) {
+                let mut last = i + 1;
+                if !word(i + 1).ends_with("'s")
+                    && tight_gap(gap(i + 1, i + 2))
+                    && !gap(i + 1, i + 2).contains('\n')
+                    && is_surname(names, word(i + 2), table)
+                    && names.lookup(strip_possessive(word(i + 2))).is_none()
+                {
+                    last = i + 2;
+                }
+                let end = ws[last].start + strip_possessive(word(last)).len();
+                out.push(PersonRef {
+                    start,
+                    end,
+                    kind: RefKind::FullName,
+                });
+                i = last + 1;
+                continue;
+            }
+            let end = start + w.len();
+            if let Some(_cls) = class_ref_after(text, ws[i].end) {
+                out.push(PersonRef {
+                    start,
+                    end,
+                    kind: RefKind::GivenWithClass,
+                });
+            } else if unambiguous {
+                out.push(PersonRef {
+                    start,
+                    end,
+                    kind: RefKind::Given,
+                });
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Finds names in the name cells of one table row (`name: Amira Khan |
+/// forename: Leo | ...`). `line` is `text[lo..hi]`.
+pub fn table_name_cells(text: &str, lo: usize, hi: usize) -> Vec<PersonRef> {
+    let mut out = Vec::new();
+    let Some(line) = text.get(lo..hi) else {
+        return out;
+    };
+    let mut offset = lo;
+    for cell in line.split(" | ") {
+        let cell_start = offset;
+        offset += cell.len() + 3;
+        let Some((header, value)) = cell.split_once(": ") else {
+            continue;
+        };
+        let h = header.trim().to_ascii_lowercase();
+        let is_name = h.contains("name")
+            || h == "pupil"
+            || h == "student"
+            || h == "child"
+            || h == "learner"
+            || h.contains("forename")
+            || h.contains("surname");
+        if !is_name || h.contains("school") || h.contains("parent") || h.contains("contact") {
+            continue;
+        }
+        let value_trim = value.trim();
+        if value_trim.is_empty() || !value_trim.chars().any(char::is_alphabetic) {
+            continue;
+        }
+        let vstart = cell_start + header.len() + 2 + (value.len() - value.trim_start().len());
+        out.push(PersonRef {
+            start: vstart,
+            end: vstart + value_trim.len(),
+            kind: RefKind::TableCell,
+        });
+    }
+    out
+}
+
+fn lower_words(s: &str) -> Vec<String> {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+fn line_bounds(text: &str, pos: usize) -> (usize, usize) {
+    let start = text
+        .get(..pos)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = text
+        .get(pos..)
+        .and_then(|s| s.find('\n'))
+        .map_or(text.len(), |i| pos + i);
+    (start, end)
+}
+
+fn is_sign_off_line(line: &str) -> bool {
+    let l = line.trim().trim_end_matches([',', '.', '!']).to_lowercase();
+    SIGN_OFFS.contains(&l.as_str())
+}
+
+/// Is this reference a member of staff, the reader or the writer rather than
+/// the person the data is about? `lo..hi` bounds the sentence.
+pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize) -> bool {
+    let (line_start, line_end) = line_bounds(text, r.start);
+    let before_on_line = text.get(line_start..r.start).unwrap_or("").trim();
+    let before_lower = before_on_line.to_lowercase();
+    // Greeting ("Dear Mrs Evans,"), sign-off on the same line ("Thanks,
+    // Sarah"), or a forwarded header ("From: Mrs Patel").
+    let lead = before_lower.trim_end_matches([',', ' ']);
+    if GREETINGS.contains(&lead)
+        || SIGN_OFFS.contains(&lead)
+        || HEADER_LABELS.iter().any(|h| before_lower.starts_with(h))
+    {
+        return true;
+    }
+    // A name at the start of a line right under a sign-off line.
+    if before_on_line.is_empty() {
+        let mut end = line_start;
+        for _ in 0..3 {
+            if end == 0 {
+                break;
+            }
+            let prev_end = end - 1; // the '\n'
+            let prev_start = text
+                .get(..prev_end)
+                .and_then(|s| s.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let prev = text.get(prev_start..prev_end).unwrap_or("");
+            if is_sign_off_line(prev) {
+                return true;
+            }
+            if !prev.trim().is_empty() && prev.trim().len() > 40 {
+                break;
+            }
+            end = prev_start;
+        }
+    }
+    // Role in apposition after the name: "Mrs Patel, our DSL", "Sarah (SENCo)",
+    // or, for a name alone on its line (a signature), on the next line.
+    let rest_of_line = text.get(r.end..line_end).unwrap_or("");
+    let alone = before_on_line.is_empty()
+        && rest_of_line
+            .trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '.')
+            .is_empty();
+    let after_end = if alone {
+        text.get(line_end + 1..)
+            .and_then(|n| n.find('\n'))
+            .map_or(text.len(), |i| line_end + 1 + i)
+    } else {
+        hi.max(r.end).min(line_end.max(r.end))
+    };
+    let after = text.get(r.end..after_end).unwrap_or("");
+    let after_words = lower_words(&after[..floor_boundary(after, 80)]);
+    for w in after_words.iter().take(6) {
+        if ROLE_WORDS.contains(&w.as_str()) {
+            return true;
+        }
+        if !ROLE_CONNECTIVES.contains(&w.as_str()) {
+            break;
+        }
+    }
+    // Role just before the name: "our SENCo, Mrs Evans", "DSL Mrs Patel".
+    let from = lo.min(r.start).max(line_start);
+    let before = text.get(from..r.start).unwrap_or("");
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(80))..];
+    let before_words = lower_words(before);
+    for w in before_words.iter().rev().take(4) {
+        if ROLE_WORDS.contains(&w.as_str()) {
+            return true;
+        }
+        if !ROLE_CONNECTIVES.contains(&w.as_str()) {
+            break;
+        }
+    }
+    // Contacted or thanked: "please contact Mrs Evans", "led by Mrs Patel".
+    // Only the last word or two count: "a disclosure *from* Tyler" or
+    // "made *by* Tyler" keep Tyler the subject, "*led by* Mrs Patel" does not.
+    let n = before_words.len();
+    let touching = before.ends_with(|c: char| c.is_whitespace())
+        && before
+            .trim_end()
+            .ends_with(|c: char| c.is_alphanumeric() || c == '\'');
+    if let Some(w) = before_words.last().filter(|_| touching) {
+        if CONTACT_BEFORE.contains(&w.as_str()) {
+            return true;
+        }
+        if n >= 2 {
+            let prev = before_words[n - 2].as_str();
+            if (w == "by" && STAFF_ACTIONS.contains(&prev))
+                || ((w == "to" || w == "with") && TALK_VERBS.contains(&prev))
+            {
+                return true;
+            }
+        }
+    }
+    // Acting: "Mrs Patel will lead ...", "Mr Shah is responsible for ...".
+    for w in after_words.iter().take(5) {
+        if STAFF_ACTIONS.contains(&w.as_str()) {
+            return true;
+        }
+        if !AUXILIARIES.contains(&w.as_str()) {
+            break;
+        }
+    }
+    false
+}
+
+/// Largest char boundary ≤ `i`.
+pub fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Smallest char boundary ≥ `i`.
+pub fn ceil_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(s: &str) -> Vec<(RefKind, String)> {
+        let n = Names::new();
+        find_refs(&n, s, 0, s.len(), false)
+            .into_iter()
+            .map(|r| (r.kind, r.masked(s)))
+            .collect()
+    }
+
+    #[test]
+    fn dictionary_is_a_few_hundred_names() {
+        assert!(Names::new().len() > 300);
+    }
+
+    #[test]
+    fn full_names_titles_and_classes() {
+        assert_eq!(
+            refs("Tyler Evans (Year 3) told"),
+            vec![(RefKind::FullName, "T**** E****".into())]
+        );
+        assert_eq!(
+            refs("spoke to Mrs Evans today"),
+            vec![(RefKind::Title, "Mrs E****".into())]
+        );
+        assert_eq!(
+            refs("Mr. O'Brien and Dr Sarah McDonald"),
+            vec![
+                (RefKind::Title, "Mr O****".into()),
+                (RefKind::Title, "Dr S**** M****".into())
+            ]
+        );
+        assert_eq!(
+            refs("Amira (Y6) and Leo in 4B and Grace in Year 2"),
+            vec![
+                (RefKind::GivenWithClass, "A****".into()),
+                (RefKind::GivenWithClass, "L****".into()),
+                (RefKind::GivenWithClass, "G****".into())
+            ]
+        );
+        assert_eq!(
+            refs("Amira's EpiPen"),
+            vec![(RefKind::Given, "A****".into())]
+        );
+    }
+
+    #[test]
+    fn words_that_are_names_need_more() {
+        assert!(refs("Will you send the form? Grace and kindness. The Summer Term").is_empty());
+        assert!(refs("Tyler Term starts; Amira School")
+            .iter()
+            .all(|(k, _)| *k == RefKind::Given));
+        assert!(refs("SENCo, EHCP, Early Help").is_empty());
+    }
+
+    #[test]
+    fn table_name_cells_are_people() {
+        let line = "name: Amira Khan | sen: EHCP";
+        let r = table_name_cells(line, 0, line.len());
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].masked(line), "A**** K****");
+        assert_eq!(&line[r[0].start..r[0].end], "Amira Khan");
+        let line = "school name: Greenlane | parent name: Mrs Khan";
+        assert!(table_name_cells(line, 0, line.len()).is_empty());
+    }
+
+    fn staff(s: &str, name: &str) -> bool {
+        let n = Names::new();
+        let r = find_refs(&n, s, 0, s.len(), false)
+            .into_iter()
+            .find(|r| &s[r.start..r.end] == name)
+            .expect("reference found");
+        is_staff_or_correspondent(s, &r, 0, s.len())
+    }
+
+    #[test]
+    fn staff_heuristics() {
+        assert!(staff(
+            "Mrs Patel will lead child protection training.",
+            "Mrs Patel"
+        ));
+        assert!(staff("Please contact Mrs Evans about SEND.", "Mrs Evans"));
+        assert!(staff("Mrs Evans, our SENCo, has", "Mrs Evans"));
+        assert!(staff("Our DSL Mr Shah is away", "Mr Shah"));
+        assert!(staff("Dear Sarah Jones,\nsee below", "Sarah Jones"));
+        assert!(staff("Kind regards,\nSarah Jones\nDSL", "Sarah Jones"));
+        assert!(staff("From: Sarah Jones\nSent: Monday", "Sarah Jones"));
+        assert!(staff(
+            "See you then.\n\nSarah Jones\nSENCo | Greenlane Primary",
+            "Sarah Jones"
+        ));
+        assert!(staff(
+            "Sarah Jones\nDesignated Safeguarding Lead",
+            "Sarah Jones"
+        ));
+        assert!(!staff(
+            "Tyler Evans (Year 3) told his teacher",
+            "Tyler Evans"
+        ));
+        assert!(!staff(
+            "Mr Shah has been signed off with depression",
+            "Mr Shah"
+        ));
+    }
+
+    #[test]
+    fn masks_hide_length() {
+        assert_eq!(mask_name("Tyler Evans"), "T**** E****");
+        assert_eq!(mask_name("Khan, Amira"), "K**** A****");
+        assert_eq!(mask_name("Mrs Evans's"), "Mrs E****");
+    }
+
+    #[test]
+    fn odd_text_does_not_panic() {
+        let n = Names::new();
+        for s in [
+            "é",
+            "Mrs",
+            "Amira",
+            "Amira (Year",
+            "Amira in ",
+            "ÉÉ Évans’s",
+            "Mr.\u{301}",
+        ] {
+            let r = find_refs(&n, s, 0, s.len(), true);
+            for x in r {
+                let _ = is_staff_or_correspondent(s, &x, 0, s.len());
+            }
+            let _ = table_name_cells(s, 0, s.len());
+            let _ = class_ref_after(s, s.len());
+        }
+    }
+}

@@ -1,0 +1,618 @@
+//! The embedded store: one SQLite file under the data directory, WAL with
+//! `synchronous=FULL` (a commit is on disk when it returns), schema created
+//! and migrated by the program (`PRAGMA user_version`).
+//!
+//! Writers take the database lock up front (`BEGIN IMMEDIATE`), so the audit
+//! chain's "read the last hash, append the next entry" cannot interleave
+//! between the daemon and a `quarantine` command running at the same time.
+
+use super::store::{Change, Filter, NewNotice, QueuedNotice, Record, State, Store};
+use super::QuarantineError;
+use crate::audit;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// File name of the database under the data directory.
+pub const DB_FILE: &str = "quarantine.db";
+
+/// Schema versions, applied in order; `user_version` says how many ran.
+/// Append new migrations; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[
+    // 1: records, audit log, notice outbox.
+    "CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        action TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        queue_id TEXT,
+        sender TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        recipient_count INTEGER NOT NULL,
+        auth_user TEXT,
+        client_addr TEXT,
+        message_id TEXT,
+        subject TEXT,
+        severity TEXT,
+        rule_ids TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        raw BLOB,
+        raw_sha256 TEXT,
+        raw_size INTEGER NOT NULL,
+        content_erased_at INTEGER,
+        state_changed_at INTEGER,
+        state_changed_by TEXT,
+        state_reason TEXT,
+        release_id TEXT,
+        release_started_at INTEGER
+    );
+    CREATE INDEX records_created ON records(created_at);
+    CREATE INDEX records_state ON records(state);
+    CREATE INDEX records_expires ON records(expires_at) WHERE raw IS NOT NULL;
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        message_id TEXT,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_message ON audit(message_id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        reference TEXT,
+        recipient TEXT NOT NULL,
+        envelope_from TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        state TEXT NOT NULL DEFAULT 'queued'
+    );
+    CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued';",
+];
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn db(e: rusqlite::Error) -> QuarantineError {
+    QuarantineError::Db(e.to_string())
+}
+
+fn json_err(e: serde_json::Error) -> QuarantineError {
+    QuarantineError::Other(format!("stored record is not valid JSON: {e}"))
+}
+
+const RECORD_COLUMNS: &str = "id, action, state, created_at, expires_at, queue_id, sender,
+    recipients, recipient_count, auth_user, client_addr, message_id, subject, severity,
+    rule_ids, findings, raw IS NOT NULL, raw_sha256, raw_size, content_erased_at,
+    state_changed_at, state_changed_by, state_reason, release_id, release_started_at";
+
+/// A record row, with its JSON columns still as text (decoded outside the
+/// row closure, so a bad value is a typed error, not a panic).
+struct RawRow {
+    record: Record,
+    state: String,
+    recipients: String,
+    rule_ids: String,
+    findings: String,
+}
+
+fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        record: Record {
+            id: r.get(0)?,
+            action: r.get(1)?,
+            state: State::Held,
+            created_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            queue_id: r.get(5)?,
+            sender: r.get(6)?,
+            recipients: Vec::new(),
+            recipient_count: r.get::<_, i64>(8)?.max(0) as usize,
+            auth_user: r.get(9)?,
+            client_addr: r.get(10)?,
+            message_id: r.get(11)?,
+            subject: r.get(12)?,
+            severity: r.get(13)?,
+            rule_ids: Vec::new(),
+            findings: Vec::new(),
+            has_content: r.get(16)?,
+            raw_sha256: r.get(17)?,
+            raw_size: r.get::<_, i64>(18)?.max(0) as u64,
+            content_erased_at: r.get(19)?,
+            state_changed_at: r.get(20)?,
+            state_changed_by: r.get(21)?,
+            state_reason: r.get(22)?,
+            release_id: r.get(23)?,
+            release_started_at: r.get(24)?,
+        },
+        state: r.get(2)?,
+        recipients: r.get(7)?,
+        rule_ids: r.get(14)?,
+        findings: r.get(15)?,
+    })
+}
+
+fn finish(row: RawRow) -> Result<Record, QuarantineError> {
+    let mut rec = row.record;
+    rec.state = State::parse(&row.state)
+        .ok_or_else(|| QuarantineError::Other(format!("unknown state {:?}", row.state)))?;
+    rec.recipients = serde_json::from_str(&row.recipients).map_err(json_err)?;
+    rec.rule_ids = serde_json::from_str(&row.rule_ids).map_err(json_err)?;
+    rec.findings = serde_json::from_str(&row.findings).map_err(json_err)?;
+    Ok(rec)
+}
+
+fn get_in(conn: &Connection, id: &str) -> Result<Option<Record>, QuarantineError> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"),
+            [id],
+            read_row,
+        )
+        .optional()
+        .map_err(db)?;
+    row.map(finish).transpose()
+}
+
+/// Appends `e` to the chain inside `tx`.
+fn append_in(tx: &Transaction<'_>, e: &audit::NewEntry) -> Result<(), QuarantineError> {
+    let last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, audit::GENESIS.to_string()),
+    };
+    let entry = audit::Entry::seal(e, seq, &prev);
+    tx.execute(
+        "INSERT INTO audit (seq, at, event, message_id, actor, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            entry.seq,
+            entry.at,
+            entry.event,
+            entry.message_id,
+            entry.actor,
+            entry.detail,
+            entry.prev_hash,
+            entry.hash
+        ],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Audit entries in order, all or those matching `filter` (with `?1` = `arg`).
+fn entries(
+    conn: &Connection,
+    filter: &str,
+    arg: Option<&str>,
+) -> Result<Vec<audit::Entry>, QuarantineError> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT seq, at, event, message_id, actor, detail, prev_hash, hash
+             FROM audit {filter} ORDER BY seq"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(arg), read_entry)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(rows)
+}
+
+fn read_entry(r: &Row<'_>) -> rusqlite::Result<audit::Entry> {
+    Ok(audit::Entry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        event: r.get(2)?,
+        message_id: r.get(3)?,
+        actor: r.get(4)?,
+        detail: r.get(5)?,
+        prev_hash: r.get(6)?,
+        hash: r.get(7)?,
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) `data_dir/quarantine.db`.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, QuarantineError> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        // Held mail is personal data: the folder and the database are for
+        // the milter's user only (SQLite gives -wal/-shm the same mode).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)?;
+        Self::open_file(&path)
+    }
+
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open_file(path: &Path) -> Result<SqliteStore, QuarantineError> {
+        let mut conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+        // WAL: readers (the DPO's `list`) never block the milter's writes.
+        // FULL: the WAL is fsync'd at every commit, so a hold acknowledged to
+        // Postfix survives a power cut, not only a process crash.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(db)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(QuarantineError::Other(format!(
+                "{}: cannot switch to WAL (journal mode is {mode})",
+                path.display()
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(db)?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `f` in a write transaction taken up front (`BEGIN IMMEDIATE`) and
+    /// commits; an error rolls back.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, QuarantineError>,
+    ) -> Result<T, QuarantineError> {
+        self.with(|conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(db)?;
+            Ok(out)
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, QuarantineError>,
+    ) -> Result<T, QuarantineError> {
+        // A panic while holding the lock leaves the connection usable (SQLite
+        // rolls back an unfinished transaction when it is dropped).
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), QuarantineError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db)?;
+    if version as usize > MIGRATIONS.len() {
+        return Err(QuarantineError::Other(format!(
+            "the quarantine database is schema version {version}, newer than this program ({}): upgrade dlp-milter",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.execute_batch(sql).map_err(db)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+            .map_err(db)?;
+    }
+    tx.commit().map_err(db)
+}
+
+impl Store for SqliteStore {
+    fn insert(
+        &self,
+        rec: &Record,
+        raw: Option<&[u8]>,
+        entry: &audit::NewEntry,
+        notices: &[NewNotice],
+    ) -> Result<(), QuarantineError> {
+        let recipients = serde_json::to_string(&rec.recipients).map_err(json_err)?;
+        let rule_ids = serde_json::to_string(&rec.rule_ids).map_err(json_err)?;
+        let findings = serde_json::to_string(&rec.findings).map_err(json_err)?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO records (id, action, state, created_at, expires_at, queue_id, sender,
+                    recipients, recipient_count, auth_user, client_addr, message_id, subject,
+                    severity, rule_ids, findings, raw, raw_sha256, raw_size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19)",
+                params![
+                    rec.id,
+                    rec.action,
+                    rec.state.as_str(),
+                    rec.created_at,
+                    rec.expires_at,
+                    rec.queue_id,
+                    rec.sender,
+                    recipients,
+                    rec.recipient_count as i64,
+                    rec.auth_user,
+                    rec.client_addr,
+                    rec.message_id,
+                    rec.subject,
+                    rec.severity,
+                    rule_ids,
+                    findings,
+                    raw,
+                    rec.raw_sha256,
+                    rec.raw_size as i64,
+                ],
+            )
+            .map_err(db)?;
+            append_in(tx, entry)?;
+            for n in notices {
+                insert_notice(tx, n, entry.at)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Record>, QuarantineError> {
+        self.with(|conn| get_in(conn, id))
+    }
+
+    fn raw(&self, id: &str) -> Result<Option<Vec<u8>>, QuarantineError> {
+        self.with(|conn| {
+            conn.query_row("SELECT raw FROM records WHERE id = ?1", [id], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })
+            .optional()
+            .map(Option::flatten)
+            .map_err(db)
+        })
+    }
+
+    fn list(&self, f: &Filter) -> Result<Vec<Record>, QuarantineError> {
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        if let Some(s) = f.since {
+            arg(&mut sql, " AND created_at >= ?", s.into());
+        }
+        if let Some(u) = f.until {
+            arg(&mut sql, " AND created_at < ?", u.into());
+        }
+        if let Some(s) = &f.sender {
+            arg(
+                &mut sql,
+                " AND instr(lower(sender), ?) > 0",
+                s.to_lowercase().into(),
+            );
+        }
+        if let Some(r) = &f.rule {
+            arg(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM json_each(records.rule_ids) WHERE value = ?)",
+                r.clone().into(),
+            );
+        }
+        if let Some(s) = f.state {
+            arg(&mut sql, " AND state = ?", s.as_str().to_string().into());
+        }
+        if f.holds_only {
+            sql.push_str(" AND action = 'hold'");
+        }
+        sql.push_str(" ORDER BY created_at, id");
+        if let Some(l) = f.limit {
+            sql.push_str(&format!(" LIMIT {l}"));
+        }
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), read_row)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(finish).collect()
+        })
+    }
+
+    fn update(
+        &self,
+        id: &str,
+        check: &dyn Fn(&Record) -> Result<(), QuarantineError>,
+        c: &Change,
+        entry: &audit::NewEntry,
+    ) -> Result<Record, QuarantineError> {
+        self.write(|tx| {
+            let rec = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
+            check(&rec)?;
+            if let Some(s) = c.state {
+                tx.execute(
+                    "UPDATE records SET state = ?2, state_changed_at = ?3, state_changed_by = ?4,
+                        state_reason = ?5 WHERE id = ?1",
+                    params![id, s.as_str(), c.at, c.by, c.reason],
+                )
+                .map_err(db)?;
+            }
+            if c.erase_content {
+                tx.execute(
+                    "UPDATE records SET raw = NULL, subject = NULL, recipients = '[]',
+                        content_erased_at = ?2 WHERE id = ?1",
+                    params![id, c.at],
+                )
+                .map_err(db)?;
+            }
+            if let Some(r) = &c.release_id {
+                tx.execute(
+                    "UPDATE records SET release_id = ?2 WHERE id = ?1",
+                    params![id, r],
+                )
+                .map_err(db)?;
+            }
+            if let Some(t) = &c.release_started_at {
+                tx.execute(
+                    "UPDATE records SET release_started_at = ?2 WHERE id = ?1",
+                    params![id, t],
+                )
+                .map_err(db)?;
+            }
+            append_in(tx, entry)?;
+            let updated = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
+            Ok(updated)
+        })
+    }
+
+    fn append_audit(&self, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
+        self.write(|tx| {
+            append_in(tx, entry)?;
+            Ok(())
+        })
+    }
+
+    fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError> {
+        self.with(|conn| entries(conn, "", None))
+    }
+
+    fn audit_for(&self, id: &str) -> Result<Vec<audit::Entry>, QuarantineError> {
+        self.with(|conn| entries(conn, "WHERE message_id = ?1", Some(id)))
+    }
+
+    fn due_for_expiry(&self, now: i64) -> Result<Vec<String>, QuarantineError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id FROM records WHERE raw IS NOT NULL AND expires_at IS NOT NULL
+                     AND expires_at <= ?1 ORDER BY expires_at",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([now], |r| r.get(0))
+                .map_err(db)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(db)?;
+            Ok(rows)
+        })
+    }
+
+    fn enqueue_notice(&self, n: &NewNotice, now: i64) -> Result<i64, QuarantineError> {
+        self.write(|tx| insert_notice(tx, n, now))
+    }
+
+    fn due_notices(&self, now: i64, limit: usize) -> Result<Vec<QueuedNotice>, QuarantineError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, kind, reference, recipient, envelope_from, bytes, created_at, attempts
+                     FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?1
+                     ORDER BY next_attempt_at, id LIMIT ?2",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![now, limit as i64], |r| {
+                    Ok(QueuedNotice {
+                        id: r.get(0)?,
+                        notice: NewNotice {
+                            kind: r.get(1)?,
+                            reference: r.get(2)?,
+                            recipient: r.get(3)?,
+                            envelope_from: r.get(4)?,
+                            bytes: r.get(5)?,
+                        },
+                        created_at: r.get(6)?,
+                        attempts: r.get::<_, i64>(7)?.max(0) as u32,
+                    })
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            Ok(rows)
+        })
+    }
+
+    fn next_notice_due(&self) -> Result<Option<i64>, QuarantineError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)
+        })
+    }
+
+    fn notice_sent(&self, id: i64, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_error = NULL
+                 WHERE id = ?1",
+                [id],
+            )
+            .map_err(db)?;
+            append_in(tx, entry)?;
+            Ok(())
+        })
+    }
+
+    fn notice_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<i64>,
+        entry: Option<&audit::NewEntry>,
+    ) -> Result<(), QuarantineError> {
+        self.write(|tx| {
+            match retry_at {
+                Some(t) => tx.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
+                        next_attempt_at = ?3 WHERE id = ?1",
+                    params![id, error, t],
+                ),
+                None => tx.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
+                        state = 'failed' WHERE id = ?1",
+                    params![id, error],
+                ),
+            }
+            .map_err(db)?;
+            if let Some(e) = entry {
+                append_in(tx, e)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn insert_notice(tx: &Transaction<'_>, n: &NewNotice, now: i64) -> Result<i64, QuarantineError> {
+    tx.execute(
+        "INSERT INTO outbox (kind, reference, recipient, envelope_from, bytes, created_at,
+            next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![
+            n.kind,
+            n.reference,
+            n.recipient,
+            n.envelope_from,
+            n.bytes,
+            now
+        ],
+    )
+    .map_err(db)?;
+    Ok(tx.last_insert_rowid())
+}

@@ -1,0 +1,238 @@
+//! The storage boundary: what the quarantine keeps and the few operations it
+//! needs, as a trait. SQLite ([`super::sqlite::SqliteStore`]) implements it
+//! today; a PostgreSQL backend for several milter hosts sharing one
+//! quarantine implements the same trait and nothing above it changes.
+//!
+//! Every method that changes something also appends its audit entry in the
+//! same transaction: a record never exists without the entry that explains
+//! it, and an entry never claims a change that did not happen.
+//!
+//! For a server backend (PostgreSQL): `update` maps to `SELECT ... FOR
+//! UPDATE` then the check; appending to the audit chain must be serialised
+//! across hosts (e.g. `LOCK TABLE audit IN EXCLUSIVE MODE` or an advisory
+//! lock inside the transaction), because each entry hashes the previous one.
+
+use super::QuarantineError;
+use crate::audit;
+use serde::{Deserialize, Serialize};
+
+/// Where a record stands. Holds go `held → released | deleted | expired`;
+/// decisions that did not hold are `delivered` (rewritten or tagged, the mail
+/// went out) or `rejected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Held,
+    Released,
+    Deleted,
+    Expired,
+    Delivered,
+    Rejected,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Held => "held",
+            State::Released => "released",
+            State::Deleted => "deleted",
+            State::Expired => "expired",
+            State::Delivered => "delivered",
+            State::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "held" => State::Held,
+            "released" => State::Released,
+            "deleted" => State::Deleted,
+            "expired" => State::Expired,
+            "delivered" => State::Delivered,
+            "rejected" => State::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+/// One finding as kept: masked evidence only, with the rule that caught it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFinding {
+    pub rule: String,
+    pub policy: String,
+    pub category: String,
+    pub detector: String,
+    /// `subject`, `body`, `header:To`, `attachment:<path>`.
+    pub location: String,
+    pub confidence: String,
+    /// Masked, as the engine produced it.
+    pub evidence: String,
+    pub count: usize,
+    pub severity: String,
+    pub fix: String,
+    pub sender_may_release: bool,
+}
+
+/// One incident: a held message, or a decision that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Reference id, given to the sender and the DPO (`Q-20261123-1A2B3C4D`).
+    pub id: String,
+    /// What the milter did: `hold`, `rewrite`, `reject`, `tag`.
+    pub action: String,
+    pub state: State,
+    pub created_at: i64,
+    /// When the content is erased (holds only).
+    pub expires_at: Option<i64>,
+    pub queue_id: Option<String>,
+    pub sender: String,
+    /// Emptied when the content is erased; `recipient_count` stays.
+    pub recipients: Vec<String>,
+    pub recipient_count: usize,
+    pub auth_user: Option<String>,
+    pub client_addr: Option<String>,
+    pub message_id: Option<String>,
+    /// Erased with the content.
+    pub subject: Option<String>,
+    pub severity: Option<String>,
+    pub rule_ids: Vec<String>,
+    pub findings: Vec<StoredFinding>,
+    pub raw_sha256: Option<String>,
+    pub raw_size: u64,
+    /// Whether the original bytes are still stored.
+    pub has_content: bool,
+    pub content_erased_at: Option<i64>,
+    pub state_changed_at: Option<i64>,
+    pub state_changed_by: Option<String>,
+    pub state_reason: Option<String>,
+    /// Set while a release is in progress and after it succeeded.
+    pub release_id: Option<String>,
+    pub release_started_at: Option<i64>,
+}
+
+impl Record {
+    /// The sender may release this hold: every finding's rule allows it and
+    /// none is high severity.
+    pub fn sender_may_release(&self) -> bool {
+        !self.findings.is_empty()
+            && self.findings.iter().all(|f| f.sender_may_release)
+            && self.severity.as_deref() != Some("high")
+    }
+}
+
+/// A change to one record. `None` fields are left alone.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub state: Option<State>,
+    pub at: i64,
+    pub by: Option<String>,
+    pub reason: Option<String>,
+    /// Drop the original bytes, the subject and the recipient list.
+    pub erase_content: bool,
+    pub release_id: Option<Option<String>>,
+    pub release_started_at: Option<Option<i64>>,
+}
+
+/// Which records to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Created at or after (unix seconds).
+    pub since: Option<i64>,
+    /// Created before.
+    pub until: Option<i64>,
+    /// Case-insensitive substring of the envelope sender.
+    pub sender: Option<String>,
+    /// A rule id that fired.
+    pub rule: Option<String>,
+    pub state: Option<State>,
+    /// Only holds (the default for `list`), or every decision.
+    pub holds_only: bool,
+    pub limit: Option<usize>,
+}
+
+/// A notice waiting in the outbox. `bytes` are the rendered message without
+/// its marker header: the marker is signed at send time, so a notice retried
+/// hours later still carries a fresh one.
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    /// `sender_hold`, `sender_rewrite`, `dpo_alert`, `dpo_digest`.
+    pub kind: String,
+    pub reference: Option<String>,
+    pub recipient: String,
+    /// Envelope sender; empty = null sender (`MAIL FROM:<>`), so a notice never bounces back into a loop.
+    pub envelope_from: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A queued notice.
+#[derive(Debug, Clone)]
+pub struct QueuedNotice {
+    pub id: i64,
+    pub notice: NewNotice,
+    pub created_at: i64,
+    pub attempts: u32,
+}
+
+/// The storage operations the quarantine needs.
+pub trait Store: Send + Sync {
+    /// Stores a record, its original bytes (holds only), its audit entry and
+    /// the notices it causes, atomically and durably (fsync'd) before returning.
+    fn insert(
+        &self,
+        record: &Record,
+        raw: Option<&[u8]>,
+        audit: &audit::NewEntry,
+        notices: &[NewNotice],
+    ) -> Result<(), QuarantineError>;
+
+    fn get(&self, id: &str) -> Result<Option<Record>, QuarantineError>;
+
+    /// The original bytes, if still stored.
+    fn raw(&self, id: &str) -> Result<Option<Vec<u8>>, QuarantineError>;
+
+    /// Records matching `filter`, oldest first.
+    fn list(&self, filter: &Filter) -> Result<Vec<Record>, QuarantineError>;
+
+    /// Applies `change` to a record in one transaction, after `check` accepts
+    /// the record as it is inside that transaction (so two concurrent releases
+    /// cannot both pass), and appends `audit`. Returns the updated record.
+    fn update(
+        &self,
+        id: &str,
+        check: &dyn Fn(&Record) -> Result<(), QuarantineError>,
+        change: &Change,
+        audit: &audit::NewEntry,
+    ) -> Result<Record, QuarantineError>;
+
+    /// Appends an entry that goes with no record change (viewed, exported).
+    fn append_audit(&self, entry: &audit::NewEntry) -> Result<(), QuarantineError>;
+
+    /// The whole audit log, in order.
+    fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError>;
+
+    /// The audit entries about one record.
+    fn audit_for(&self, id: &str) -> Result<Vec<audit::Entry>, QuarantineError>;
+
+    /// Ids of records whose content should be erased at `now`.
+    fn due_for_expiry(&self, now: i64) -> Result<Vec<String>, QuarantineError>;
+
+    fn enqueue_notice(&self, notice: &NewNotice, now: i64) -> Result<i64, QuarantineError>;
+
+    /// Queued notices due at `now`, oldest first.
+    fn due_notices(&self, now: i64, limit: usize) -> Result<Vec<QueuedNotice>, QuarantineError>;
+
+    /// The time the next queued notice is due, if any.
+    fn next_notice_due(&self) -> Result<Option<i64>, QuarantineError>;
+
+    /// Marks a notice sent and audits it.
+    fn notice_sent(&self, id: i64, audit: &audit::NewEntry) -> Result<(), QuarantineError>;
+
+    /// Records a failed attempt: retry at `retry_at`, or give up (`None`, audited).
+    fn notice_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<i64>,
+        audit: Option<&audit::NewEntry>,
+    ) -> Result<(), QuarantineError>;
+}
