@@ -19,6 +19,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+const KEY: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+
 struct Harness {
     dir: tempfile::TempDir,
     milter: Milter,
@@ -71,7 +73,7 @@ async fn start_mode(mode: &str, action: &str, milter_cfg: &str) -> Harness {
     let cfg = config(dir.path(), mode, action, milter_cfg);
     let store: Arc<dyn HoldStore> =
         Arc::new(SpoolStore::open(&dir.path().join("data/spool")).unwrap());
-    let milter = Milter::new(&cfg, store, vec![]).unwrap();
+    let milter = Milter::new(&cfg, store, KEY.to_vec()).unwrap();
     let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
     let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
         .await
@@ -536,5 +538,84 @@ async fn many_concurrent_sessions() {
         assert_eq!(s, want, "message {i}");
     }
     assert_eq!(h.held().len(), 10);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn released_mail_passes_once_unscanned_and_loses_its_marker() {
+    use dlp_milter::quarantine::marker;
+    let h = start("hold", "").await;
+    let mut m = exposed();
+    m.headers
+        .push(("Message-ID".into(), "<released-1@school.example>".into()));
+    m.headers
+        .push(("Date".into(), "Mon, 23 Nov 2026 08:00:00 +0000".into()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let value = marker::sign(KEY, marker::Kind::Release, "rel-1", now, &m.headers).unwrap();
+    m.headers.push((marker::RELEASE_HEADER.into(), value));
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "REL1").await;
+    assert_eq!(status, Status::Accept, "a valid release is not held again");
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_delete_header("X-DLP-Release", 1));
+    // The same marker again (a replay, or the MTA resending): scanned, held.
+    let (_, status) = send(&mut c, &m, "REL2").await;
+    assert_eq!(status, Status::Discard);
+    // A forged marker: scanned, held.
+    let mut forged = exposed();
+    forged
+        .headers
+        .push(("X-DLP-Release".into(), format!("v1; id=x; t={now}; mac=00")));
+    let (_, status) = send(&mut c, &forged, "REL3").await;
+    assert_eq!(status, Status::Discard);
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn inline_password_is_redacted_by_body_replacement() {
+    let h = start("tag", "").await;
+    std::fs::write(
+        h.dir.path().join("rules/10-password.toml"),
+        r#"[[rule]]
+id = "inline-password"
+description = "A password written in the message"
+category = "inline_password"
+min_confidence = "medium"
+severity = "high"
+action = "rewrite"
+policy = "Passwords must be sent separately."
+fix = "Send it by text message."
+"#,
+    )
+    .unwrap();
+    h.milter
+        .reload(&config(h.dir.path(), "enforce", "tag", ""))
+        .unwrap();
+    let mut m = clean();
+    m.body =
+        b"Hi,\r\nI have attached the report. The password is Tr0ub4dor&3x\r\nThanks\r\n".to_vec();
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "PW1").await;
+    assert_eq!(status, Status::Accept);
+    let body: Vec<u8> = actions
+        .iter()
+        .filter_map(|a| match a {
+            EomAction::ReplaceBody { chunk } => Some(chunk.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let body = String::from_utf8(body).unwrap();
+    assert!(!body.contains("Tr0ub4dor"), "{actions:?}");
+    assert!(body.contains("[password removed"), "{body}");
+    assert!(
+        matches!(actions.last(), Some(EomAction::ReplaceBody { .. })),
+        "body replacement must come last: {actions:?}"
+    );
+    c.close().await.unwrap();
     h.stop().await;
 }

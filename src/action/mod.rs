@@ -16,8 +16,8 @@ use crate::detect::{recipients::Internal, Category};
 use crate::message::{self, domain_of};
 use crate::policy::{Action, Decision, PlannedAction};
 
-/// The header released mail carries; stripped on the way out.
-pub use crate::quarantine::marker::RELEASE_HEADER;
+/// The headers released mail and our notices carry; stripped on the way out.
+pub use crate::quarantine::marker::{NOTICE_HEADER, RELEASE_HEADER};
 
 /// Headers this milter owns. Copies arriving from outside are removed so a
 /// sender cannot forge a verdict for the next hop to trust.
@@ -178,10 +178,14 @@ pub fn plan(decision: &Decision, input: &Input<'_>) -> Plan {
     p
 }
 
-/// Edits that remove incoming copies of [`OWN_HEADERS`] and the release marker.
+/// Edits that remove incoming copies of [`OWN_HEADERS`] and the markers.
 pub fn strip_own_headers(headers: &[(String, String)]) -> Vec<Edit> {
     let mut out = Vec::new();
-    for name in OWN_HEADERS.iter().copied().chain([RELEASE_HEADER]) {
+    for name in OWN_HEADERS
+        .iter()
+        .copied()
+        .chain([RELEASE_HEADER, NOTICE_HEADER])
+    {
         out.extend(delete_all(headers, name));
     }
     out

@@ -66,7 +66,11 @@ pub struct MilterConfig {
     pub shutdown_grace_s: u64,
     /// Re-arm TCP_QUICKACK after every read on inet sockets (see `socket`).
     pub tcp_quickack: bool,
-    /// Spool directory of the built-in quarantine; default `<data_dir>/spool`.
+    /// Where held messages go: `sqlite` (the quarantine: records, audit
+    /// trail, notices, release) or `spool` (a bare directory of fsync'd
+    /// files, for sites that only want Postfix-independent holding).
+    pub store: StoreKind,
+    /// Spool directory of the `spool` store; default `<data_dir>/spool`.
     pub spool_dir: Option<PathBuf>,
 }
 
@@ -87,6 +91,7 @@ impl Default for MilterConfig {
             connection_timeout_s: 900,
             shutdown_grace_s: 30,
             tcp_quickack: true,
+            store: StoreKind::Sqlite,
             spool_dir: None,
         }
     }
@@ -138,6 +143,17 @@ impl MilterConfig {
                 .unwrap_or(2)
         }
     }
+}
+
+/// The [`crate::quarantine::HoldStore`] behind `hold_mode = "quarantine"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreKind {
+    /// The SQLite quarantine under the data directory.
+    #[default]
+    Sqlite,
+    /// [`spool::SpoolStore`].
+    Spool,
 }
 
 /// What the milter does with a message the policy holds.
@@ -193,6 +209,9 @@ impl ServeArgs {
         }
         if let Some(d) = &self.data_dir {
             config.data_dir = Some(d.clone());
+        }
+        if let Some(r) = &self.relay {
+            config.quarantine.relay = r.clone();
         }
     }
 }

@@ -11,7 +11,7 @@
 use super::session;
 use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
 use super::spool::SpoolStore;
-use super::{MilterConfig, ServeArgs};
+use super::{MilterConfig, ServeArgs, StoreKind};
 use crate::config::{Config, ConfigError};
 use crate::detect::recipients::Internal;
 use crate::quarantine::{marker, HoldStore, QuarantineError};
@@ -68,6 +68,8 @@ pub struct Shared {
     loaded: RwLock<Arc<Loaded>>,
     pub(crate) store: Arc<dyn HoldStore>,
     pub(crate) release_key: Vec<u8>,
+    /// Marker ids already let through: a release passes exactly once.
+    pub(crate) seen_markers: marker::SeenMarkers,
     pub(crate) scan_permits: Arc<Semaphore>,
     /// Messages between MAIL and their end.
     pub(crate) in_flight: Arc<AtomicUsize>,
@@ -104,6 +106,7 @@ impl Milter {
                 loaded: RwLock::new(Arc::new(loaded)),
                 store,
                 release_key,
+                seen_markers: marker::SeenMarkers::default(),
                 scan_permits: Arc::new(Semaphore::new(threads)),
                 in_flight: Arc::new(AtomicUsize::new(0)),
             }),
@@ -218,9 +221,10 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         .spool_dir
         .clone()
         .unwrap_or_else(|| dir.join("spool"));
-    // The lead wires the SQLite quarantine here once it lands; the spool is
-    // the durable stand-in with the same contract.
-    let store: Arc<dyn HoldStore> = Arc::new(SpoolStore::open(&spool_dir)?);
+    let store: Arc<dyn HoldStore> = match config.milter.store {
+        StoreKind::Sqlite => crate::quarantine::open(&config, &dir)?,
+        StoreKind::Spool => Arc::new(SpoolStore::open(&spool_dir)?),
+    };
     let key = marker::load_or_create_key(&dir).map_err(|source| ServeError::DataDir {
         dir: dir.display().to_string(),
         source,
@@ -241,7 +245,7 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
     tracing::info!(
         listen = %spec,
         data_dir = %dir.display(),
-        spool = %spool_dir.display(),
+        store = ?config.milter.store,
         rules = loaded.engine.policy.rules.len(),
         mode = ?loaded.engine.policy.mode,
         hold_mode = ?loaded.milter.hold_mode,

@@ -272,6 +272,41 @@ fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool, max
     ));
 }
 
+/// The kind of a valid, first-seen marker the message carries, if any.
+/// Only messages that have a marker header pay for the check.
+fn trusted_marker(shared: &Shared, txn: &Txn) -> Option<marker::Kind> {
+    let has = |name: &str| {
+        txn.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // The signer's view of the headers (unfolded, trimmed), from the same bytes.
+    let mut parsed = None;
+    for kind in [marker::Kind::Release, marker::Kind::Notice] {
+        if !has(kind.header()) {
+            continue;
+        }
+        let headers = parsed.get_or_insert_with(|| marker::parse_headers(&txn.raw));
+        match marker::accept_once(
+            headers,
+            &shared.release_key,
+            kind,
+            &shared.seen_markers,
+            now,
+        ) {
+            Ok(_) => return Some(kind),
+            Err(e) => tracing::warn!(
+                queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-"),
+                marker = kind.header(),
+                error = %e,
+                "marker not honoured; the message is scanned"
+            ),
+        }
+    }
+    None
+}
+
 /// Why a message could not be judged.
 enum Failure {
     Oversize,
@@ -363,12 +398,17 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
         txn.body_start = txn.raw.len();
     }
 
-    // Released from our quarantine: out once, unscanned, marker removed.
-    if marker::verify_released(&txn.headers, &shared.release_key) {
-        let edits = action::delete_all(&txn.headers, action::RELEASE_HEADER);
+    // Released from our quarantine, or our own notice: out once,
+    // unscanned, markers removed.
+    if let Some(kind) = trusted_marker(shared, &txn) {
+        let edits = action::strip_own_headers(&txn.headers);
+        let what = match kind {
+            marker::Kind::Release => "released",
+            marker::Kind::Notice => "notice",
+        };
         let out = match apply(cx, &edits).await {
-            Ok(()) => Outcome::new(Status::Accept, "released"),
-            Err(e) => tempfail(cx, "released", e),
+            Ok(()) => Outcome::new(Status::Accept, what),
+            Err(e) => tempfail(cx, what, e),
         };
         log_line(&txn, None, &out);
         return out.status;
