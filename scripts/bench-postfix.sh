@@ -4,15 +4,18 @@
 #
 #   scripts/bench-postfix.sh [path/to/dlp-milter]     (as root; build --release first)
 #
-# For each setup (no milter, milter over inet, over a unix socket, and over
-# inet with the TCP_QUICKACK cure switched off) smtp-source sends MESSAGES
-# copies of a typical ~20 KB message over SESSIONS parallel SMTP sessions;
-# messages/s is counted from the first MAIL to the last end-of-DATA reply.
-# Then smtp-latency.py times single transactions (p50/p99) per setup.
-# The no-milter baseline runs first and last; the ratio uses their mean.
+# Three daemons run side by side (inet with the TCP_QUICKACK cure, unix
+# socket, inet without the cure); switching setups is a Postfix reload. For
+# each setup smtp-source sends MESSAGES copies of a typical ~20 KB message
+# over SESSIONS parallel SMTP sessions (one message per session, as most
+# clients do); messages/s is counted from the first connection to the last
+# end-of-DATA reply. Setups are interleaved over ROUNDS rounds and the
+# medians compared, because a shared machine's load drifts during a run.
+# Then smtp-latency.py times LATENCY_N single transactions per setup
+# (p50/p99: the latency the milter adds is the difference).
 #
-# Env: SESSIONS (default 4, as the peers were measured), MESSAGES (2000),
-# LATENCY_N (300). Exit 77 when Postfix cannot be had.
+# Env: SESSIONS (default 4, as the peers were measured), MESSAGES (1500),
+# ROUNDS (3), LATENCY_N (300). Exit 77 when Postfix cannot be had.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -20,16 +23,17 @@ repo=$(cd "$here/.." && pwd)
 . "$here/lib-postfix.sh"
 BIN=$(realpath "${1:-$repo/target/release/dlp-milter}")
 SESSIONS=${SESSIONS:-4}
-MESSAGES=${MESSAGES:-2000}
+MESSAGES=${MESSAGES:-1500}
+ROUNDS=${ROUNDS:-3}
 LATENCY_N=${LATENCY_N:-300}
 pf_require
 
 W=$(mktemp -d /tmp/dlp-bench.XXXXXX)
 chmod 755 "$W"
-MILTER_PID=
 SINK_PID=
+PIDS=()
 cleanup() {
-    [ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null || true
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     pf_stop "$W/pf"
     [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
     [ "${KEEP:-}" = 1 ] || rm -rf "$W"
@@ -39,15 +43,17 @@ trap cleanup EXIT
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
 MPORT=$(pf_free_port)
+NOQA=$(pf_free_port)
 SOCK="$W/run/milter.sock"
 mkdir -p "$W/run" "$W/rules"
 cp "$repo"/rules/*.toml "$W/rules/"
 python3 "$here/mailtool.py" make big:20 "Summer term news" "$W/msg.eml"
 tr -d '\r' <"$W/msg.eml" >"$W/msg.lf" # smtp-source -F appends CRLF itself
 
-start_milter() { # $1 listen, $2 quickack true|false
-    cat >"$W/dlp.toml" <<EOF
-data_dir = "$W/data"
+# start_milter NAME LISTEN QUICKACK: one daemon per setup; sets PID_NAME.
+start_milter() {
+    cat >"$W/$1.toml" <<CONF
+data_dir = "$W/data-$1"
 [organisation]
 domains = ["school.example"]
 [rules]
@@ -55,40 +61,21 @@ dir = "$W/rules"
 [log]
 level = "warn"
 [milter]
-listen = "$1"
-tcp_quickack = $2
+listen = "$2"
+tcp_quickack = $3
 socket_group = "postfix"
-EOF
-    "$BIN" serve --config "$W/dlp.toml" 2>>"$W/milter.log" &
-    MILTER_PID=$!
-    case "$1" in
-    inet:*) pf_wait_port "$MPORT" ;;
-    unix:*) pf_wait_unix "$SOCK" ;;
+CONF
+    "$BIN" serve --config "$W/$1.toml" 2>>"$W/milter-$1.log" &
+    eval "PID_$1=$!"
+    PIDS+=("$!")
+    case "$2" in
+    inet:*) pf_wait_port "${2##*:}" ;;
+    unix:*) pf_wait_unix "${2#unix:}" ;;
     esac
 }
-stop_milter() {
-    [ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null && wait "$MILTER_PID" 2>/dev/null || true
-    MILTER_PID=
-}
 
-sink_start "$W/pf" "$SINK"
-# The sink keeps nothing during the benchmark (no -d): only what Postfix does counts.
-kill "$SINK_PID"
-wait "$SINK_PID" 2>/dev/null || true
-"$PF_BIN/smtp-sink" -u postfix "127.0.0.1:$SINK" 1024 &
-SINK_PID=$!
-pf_setup "$W/pf" "$SMTP" "$SINK" none
-pf_start "$W/pf"
-pf_wait_port "$SMTP"
-
-# cpu_ms: user+system CPU of the milter so far, in ms (0 without one).
-cpu_ms() {
-    if [ -n "$MILTER_PID" ]; then
-        awk '{print ($14 + $15) * 10}' "/proc/$MILTER_PID/stat"
-    else
-        echo 0
-    fi
-}
+# cpu_ms PID: user+system CPU of a process so far, in ms.
+cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$1/stat"; }
 
 # rate N: messages/s for N messages of msg.lf over $SESSIONS sessions.
 rate() {
@@ -100,37 +87,69 @@ rate() {
     python3 -c "print(f'{$n / ($t1 - $t0):.0f}')"
 }
 
-run() { # $1 label, $2 milter spec|none, $3 N
-    pf_milter "$W/pf" "$2"
+# use SPEC: point Postfix at a milter (or none) and warm up.
+use() {
+    pf_milter "$W/pf" "$1"
     pf_reload "$W/pf"
     sleep 1
-    rate 50 >/dev/null # warm-up (processes spawned, caches)
+    rate 50 >/dev/null # Postfix processes respawned with the new setting
     pf_wait_empty "$W/pf" 60 || true
-    local r lat cpu0 cpu1 cpu=-
-    cpu0=$(cpu_ms)
-    r=$(rate "$3")
-    cpu1=$(cpu_ms)
-    [ -n "$MILTER_PID" ] && cpu=$(python3 -c "print(f'{($cpu1 - $cpu0) / $3:.3f}')")
-    pf_wait_empty "$W/pf" 120 || true
-    lat=$(python3 "$here/smtp-latency.py" 127.0.0.1 "$SMTP" "$W/msg.eml" "$LATENCY_N")
-    pf_wait_empty "$W/pf" 60 || true
-    printf '%-28s %6s msg/s   milter CPU %s ms/msg   latency %s\n' "$1" "$r" "$cpu" "$lat"
-    eval "RATE_$4=$r"
 }
 
-echo "Postfix $(postconf -h mail_version) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB, $(nproc) cores, $(date -u +%FT%TZ)"
-run "no milter" none "$MESSAGES" none1
-start_milter "inet:127.0.0.1:$MPORT" true
-run "dlp-milter inet" "inet:127.0.0.1:$MPORT" "$MESSAGES" inet
-stop_milter
-start_milter "unix:$SOCK" true
-run "dlp-milter unix" "unix:$SOCK" "$MESSAGES" unix
-stop_milter
-start_milter "inet:127.0.0.1:$MPORT" false
-run "dlp-milter inet, no QUICKACK" "inet:127.0.0.1:$MPORT" $((MESSAGES / 4)) noqa
-stop_milter
-run "no milter (again)" none "$MESSAGES" none2
-python3 - <<EOF
-base = ($RATE_none1 + $RATE_none2) / 2
-print(f"ratio vs no milter (mean baseline {base:.0f} msg/s): inet {$RATE_inet / base:.2f}x  unix {$RATE_unix / base:.2f}x  inet without QUICKACK {$RATE_noqa / base:.2f}x")
-EOF
+"$PF_BIN/smtp-sink" -u postfix "127.0.0.1:$SINK" 1024 & # keeps nothing
+SINK_PID=$!
+pf_wait_port "$SINK"
+start_milter inet "inet:127.0.0.1:$MPORT" true
+start_milter unix "unix:$SOCK" true
+start_milter noqa "inet:127.0.0.1:$NOQA" false
+pf_setup "$W/pf" "$SMTP" "$SINK" none
+pf_start "$W/pf"
+pf_wait_port "$SMTP"
+
+declare -A SPEC=([none]=none [inet]="inet:127.0.0.1:$MPORT" [unix]="unix:$SOCK" [noqa]="inet:127.0.0.1:$NOQA")
+declare -A RATES CPU LAT
+echo "Postfix $(postconf -h mail_version) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB per run, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+for r in $(seq 1 "$ROUNDS"); do
+    for setup in none inet unix; do
+        use "${SPEC[$setup]}"
+        pid_var="PID_$setup"
+        c0=0
+        [ "$setup" = none ] || c0=$(cpu_ms "${!pid_var}")
+        x=$(rate "$MESSAGES")
+        c1=0
+        [ "$setup" = none ] || c1=$(cpu_ms "${!pid_var}")
+        pf_wait_empty "$W/pf" 120 || true
+        RATES[$setup]="${RATES[$setup]:-} $x"
+        CPU[$setup]="${CPU[$setup]:-} $(python3 -c "print(($c1 - $c0) / $MESSAGES)")"
+        echo "  round $r: $setup $x msg/s"
+    done
+done
+# Without the TCP_QUICKACK cure the rate is an order of magnitude lower: one short run shows it.
+use "${SPEC[noqa]}"
+RATES[noqa]=$(rate $((MESSAGES / 8)))
+CPU[noqa]=0
+pf_wait_empty "$W/pf" 120 || true
+
+for setup in none inet unix noqa; do
+    use "${SPEC[$setup]}"
+    LAT[$setup]=$(python3 "$here/smtp-latency.py" 127.0.0.1 "$SMTP" "$W/msg.eml" "$LATENCY_N")
+done
+
+python3 - "${RATES[none]}" "${RATES[inet]}" "${RATES[unix]}" "${RATES[noqa]}" \
+    "${CPU[inet]}" "${CPU[unix]}" "${LAT[none]}" "${LAT[inet]}" "${LAT[unix]}" "${LAT[noqa]}" <<'PY'
+import statistics as st, sys
+a = sys.argv[1:]
+keys = ["none", "inet", "unix", "noqa"]
+r = {k: [float(x) for x in v.split()] for k, v in zip(keys, a[:4])}
+cpu = {k: [float(x) for x in v.split()] for k, v in zip(["inet", "unix"], a[4:6])}
+lat = dict(zip(keys, a[6:10]))
+base = st.median(r["none"])
+labels = {"none": "no milter", "inet": "dlp-milter inet", "unix": "dlp-milter unix",
+          "noqa": "dlp-milter inet, no QUICKACK"}
+for k in keys:
+    m = st.median(r[k])
+    c = f"   milter CPU {st.median(cpu[k]):.3f} ms/msg" if k in cpu else ""
+    runs = " ".join(f"{x:.0f}" for x in r[k])
+    print(f"{labels[k]:30} median {m:5.0f} msg/s (runs {runs})  ratio {m / base:.2f}x{c}")
+    print(f"{'':30} latency {lat[k]}")
+PY
