@@ -105,11 +105,16 @@ fn miltertest_drives_every_action() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    // The held message is in the quarantine.
-    let held = std::fs::read_dir(dir.path().join("data/spool"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .count();
-    assert_eq!(held, 1, "{daemon_log}");
+    // The held message is in the quarantine (and only that one).
+    let list = Command::new(env!("CARGO_BIN_EXE_dlp-milter"))
+        .args(["quarantine", "list", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("\"state\":\"held\"")).count(),
+        1,
+        "{listed}\n--- daemon log\n{daemon_log}"
+    );
 }

@@ -104,8 +104,10 @@ struct Txn {
     /// The header block as it will be scanned and stored.
     raw: Vec<u8>,
     body_start: usize,
-    /// More than `max_message_bytes` arrived: collection stopped.
+    /// More than `max_bytes` arrived: collection stopped.
     oversize: bool,
+    /// `milter.max_message_bytes` when the message began.
+    max_bytes: usize,
     _in_flight: InFlight,
 }
 
@@ -117,19 +119,9 @@ fn macro_str(m: &Macros, name: &CStr) -> Option<String> {
 
 /// The callbacks, bound to the shared daemon state.
 pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
-    let (s1, s2, s3, s4, s5, s6) = (
-        shared.clone(),
-        shared.clone(),
-        shared.clone(),
-        shared.clone(),
-        shared.clone(),
-        shared,
-    );
+    let (s2, s6) = (shared.clone(), shared);
     Callbacks::new()
-        .on_negotiate(move |cx, actions, opts| {
-            let _ = &s1;
-            Box::pin(async move { negotiate(cx, actions, opts) })
-        })
+        .on_negotiate(|cx, actions, opts| Box::pin(async move { negotiate(cx, actions, opts) }))
         .on_mail(move |cx, args| {
             let shared = s2.clone();
             Box::pin(async move {
@@ -154,13 +146,13 @@ pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                     raw: Vec::with_capacity(4096),
                     body_start: 0,
                     oversize: false,
+                    max_bytes: shared.current().milter.max_message_bytes,
                     _in_flight: InFlight::new(&shared.in_flight),
                 });
                 sess.quiet(ProtoOpts::NOREPLY_MAIL)
             })
         })
-        .on_rcpt(move |cx, args| {
-            let _ = &s3;
+        .on_rcpt(|cx, args| {
             Box::pin(async move {
                 let sess = cx.data.get_or_insert_with(Session::default);
                 if let (Some(txn), Some(a)) = (sess.txn.as_mut(), args.first()) {
@@ -172,29 +164,25 @@ pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                 sess.quiet(ProtoOpts::NOREPLY_RCPT)
             })
         })
-        .on_header(move |cx, name, value| {
-            let shared = s4.clone();
+        .on_header(|cx, name, value| {
             Box::pin(async move {
-                let max = shared.current().milter.max_message_bytes;
                 let sess = cx.data.get_or_insert_with(Session::default);
                 let leading = sess.opts.contains(ProtoOpts::LEADING_SPACE);
                 if let Some(txn) = sess.txn.as_mut() {
-                    add_header(txn, &name, &value, leading, max);
+                    add_header(txn, &name, &value, leading);
                 }
                 sess.quiet(ProtoOpts::NOREPLY_HEADER)
             })
         })
-        .on_body(move |cx, chunk| {
-            let shared = s5.clone();
+        .on_body(|cx, chunk| {
             Box::pin(async move {
-                let max = shared.current().milter.max_message_bytes;
                 let sess = cx.data.get_or_insert_with(Session::default);
                 if let Some(txn) = sess.txn.as_mut() {
                     if txn.body_start == 0 {
                         txn.raw.extend_from_slice(b"\r\n");
                         txn.body_start = txn.raw.len();
                     }
-                    if txn.raw.len() + chunk.len() > max {
+                    if txn.raw.len() + chunk.len() > txn.max_bytes {
                         txn.oversize = true;
                     } else if !txn.oversize {
                         txn.raw.extend_from_slice(&chunk);
@@ -246,9 +234,9 @@ fn negotiate(cx: &mut NegotiateContext<Session>, actions: Actions, opts: ProtoOp
 /// Appends one header to the transaction: the (name, value) pair and its
 /// raw form (`Name:value` as received when leading space is preserved,
 /// `Name: value` otherwise), with CRLF line ends in folded values.
-fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool, max: usize) {
+fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool) {
     let (n, v) = (name.to_bytes(), value.to_bytes());
-    if txn.oversize || txn.raw.len() + n.len() + v.len() + 4 > max {
+    if txn.oversize || txn.raw.len() + n.len() + v.len() + 4 > txn.max_bytes {
         txn.oversize = true;
         return;
     }
@@ -499,7 +487,10 @@ async fn decided(
                 };
                 match r {
                     Ok(()) => {
-                        audit(shared, txn, report, Action::Hold).await;
+                        // Not recorded in our quarantine: `record_decision(Hold)`
+                        // would store a second, releasable copy of a message
+                        // Postfix already holds. The log line carries the
+                        // queue id and rules; Postfix's hold queue is the record.
                         let mut o = Outcome::new(Status::Accept, "postfix-hold");
                         o.error = plan.escalated.clone();
                         o
@@ -510,7 +501,17 @@ async fn decided(
         },
         Disposition::Accept => {
             if verdict >= Action::Tag {
-                audit(shared, txn, report, verdict).await;
+                // In monitor mode the message goes out unchanged whatever the
+                // verdict: record it as tagged (the record says `enforced:
+                // false` and lists the actions it would have taken), never as
+                // held or rejected, which would put a delivered message in
+                // the quarantine or the reject statistics.
+                let recorded = if report.decision.enforced {
+                    verdict
+                } else {
+                    Action::Tag
+                };
+                audit(shared, txn, report, recorded).await;
             }
             match apply(cx, &plan.edits).await {
                 Ok(()) => {
@@ -699,6 +700,7 @@ mod tests {
             raw: vec![],
             body_start: 0,
             oversize: false,
+            max_bytes: 1 << 20,
             _in_flight: InFlight::new(&Arc::new(AtomicUsize::new(0))),
         }
     }
@@ -706,8 +708,8 @@ mod tests {
     #[test]
     fn headers_are_reassembled_with_crlf() {
         let mut t = txn();
-        add_header(&mut t, c"Subject", c" hello\n\tworld", true, 1 << 20);
-        add_header(&mut t, c"To", c"a@b", false, 1 << 20);
+        add_header(&mut t, c"Subject", c" hello\n\tworld", true);
+        add_header(&mut t, c"To", c"a@b", false);
         assert_eq!(t.raw, b"Subject: hello\r\n\tworld\r\nTo: a@b\r\n");
         assert_eq!(t.headers[0].1, " hello\n\tworld");
     }
@@ -715,7 +717,8 @@ mod tests {
     #[test]
     fn oversize_stops_collecting() {
         let mut t = txn();
-        add_header(&mut t, c"Subject", c"x", false, 8);
+        t.max_bytes = 8;
+        add_header(&mut t, c"Subject", c"x", false);
         assert!(t.oversize);
         assert!(t.raw.is_empty());
     }
