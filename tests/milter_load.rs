@@ -18,20 +18,12 @@
 //! connection and negotiation for every message, as behind Postfix when
 //! each SMTP session carries one message).
 
+mod milter_support;
+
 use indymilter_test::{MacroStage, Status, TestConnection};
-use std::path::Path;
-use std::process::{Child, Command};
+use milter_support::{free_port, start_daemon, tiered_rules};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::time::Instant;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -242,27 +234,12 @@ async fn load() {
     // carries one message (smtp-source without -d, most MUAs).
     let reconnect = std::env::var("DLP_LOAD_RECONNECT").is_ok_and(|v| v == "1");
 
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in std::fs::read_dir(repo.join("rules")).unwrap().flatten() {
-        std::fs::copy(f.path(), rules.join(f.file_name())).unwrap();
-    }
-    std::fs::copy(
-        repo.join("scripts/e2e-rules/recipients.toml"),
-        rules.join("recipients.toml"),
-    )
-    .unwrap();
+    let rules = tiered_rules(dir.path());
     let sock = if unix {
         Sock::Unix(dir.path().join("m.sock"))
     } else {
-        let p = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Sock::Inet(p)
+        Sock::Inet(free_port())
     };
     let listen = match &sock {
         Sock::Inet(p) => format!("inet:127.0.0.1:{p}"),
@@ -278,29 +255,11 @@ async fn load() {
         ),
     )
     .unwrap();
-    let daemon = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_dlp-milter"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .spawn()
-            .unwrap(),
-    );
+    let daemon = start_daemon(&config, None, || match &sock {
+        Sock::Inet(p) => std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok(),
+        Sock::Unix(p) => p.exists(),
+    });
     let pid = daemon.0.id();
-    let start = Instant::now();
-    loop {
-        let up = match &sock {
-            Sock::Inet(p) => std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok(),
-            Sock::Unix(p) => p.exists(),
-        };
-        if up {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "daemon did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let rss_idle = proc_status_kb(pid, "VmRSS:");
 
     let mix = Arc::new(mix(typical_only));

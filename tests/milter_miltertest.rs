@@ -5,27 +5,12 @@
 //! Skips with a message on stderr when miltertest is not installed (set
 //! DLP_REQUIRE_PEERS=1 to make that a failure, as CI does).
 
+mod milter_support;
+
+use milter_support::{free_port, start_daemon, tiered_rules};
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::process::{Command, Stdio};
 
 fn have(cmd: &str) -> bool {
     Command::new("sh")
@@ -50,16 +35,7 @@ fn miltertest_drives_every_action() {
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in std::fs::read_dir(repo.join("rules")).unwrap().flatten() {
-        std::fs::copy(f.path(), rules.join(f.file_name())).unwrap();
-    }
-    std::fs::copy(
-        repo.join("scripts/e2e-rules/recipients.toml"),
-        rules.join("recipients.toml"),
-    )
-    .unwrap();
+    let rules = tiered_rules(dir.path());
     let port = free_port();
     let config = dir.path().join("dlp.toml");
     std::fs::write(
@@ -72,22 +48,9 @@ fn miltertest_drives_every_action() {
     )
     .unwrap();
     let log = std::fs::File::create(dir.path().join("milter.log")).unwrap();
-    let _daemon = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_dlp-milter"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "daemon did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let _daemon = start_daemon(&config, Some(log), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     let out = Command::new("miltertest")
         .arg("-D")
         .arg(format!("port={port}"))
@@ -113,7 +76,10 @@ fn miltertest_drives_every_action() {
         .unwrap();
     let listed = String::from_utf8_lossy(&list.stdout);
     assert_eq!(
-        listed.lines().filter(|l| l.contains("\"state\":\"held\"")).count(),
+        listed
+            .lines()
+            .filter(|l| l.contains("\"state\":\"held\""))
+            .count(),
         1,
         "{listed}\n--- daemon log\n{daemon_log}"
     );

@@ -16,7 +16,7 @@ use super::{FailurePolicy, HoldMode};
 use crate::action::{self, Disposition, Edit, Plan};
 use crate::message::{clean_path, Envelope};
 use crate::policy::Action;
-use crate::quarantine::{marker, HoldRequest};
+use crate::quarantine::{marker, HoldRequest, HoldStore};
 use crate::scan::ScanReport;
 use indymilter::{
     Actions, Callbacks, ContextActions, EomContext, MacroStage, Macros, NegotiateContext,
@@ -598,48 +598,52 @@ fn edit_name(e: &Edit) -> &'static str {
     }
 }
 
-/// Stores a held message durably (on the blocking pool: it fsyncs).
-async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String, String> {
+/// Runs `f` with the store and this message's [`HoldRequest`] on the
+/// blocking pool: stores fsync, and must not stall the I/O thread.
+async fn with_store<T: Send + 'static>(
+    shared: &Shared,
+    txn: &Txn,
+    report: &ScanReport,
+    f: impl FnOnce(&dyn HoldStore, &HoldRequest<'_>) -> T + Send + 'static,
+) -> Result<T, String> {
     let store = shared.store.clone();
-    let raw = txn.raw.clone();
-    let env = txn.envelope.clone();
-    let report = report.clone();
+    let (raw, env, report) = (txn.raw.clone(), txn.envelope.clone(), report.clone());
     tokio::task::spawn_blocking(move || {
-        store
-            .hold(&HoldRequest {
-                raw: &raw,
-                envelope: &env,
-                report: &report,
-            })
-            .map(|r| r.id)
-            .map_err(|e| e.to_string())
+        let req = HoldRequest {
+            raw: &raw,
+            envelope: &env,
+            report: &report,
+        };
+        f(store.as_ref(), &req)
     })
     .await
-    .unwrap_or_else(|e| Err(format!("quarantine worker failed: {e}")))
+    .map_err(|e| format!("quarantine worker failed: {e}"))
+}
+
+/// Stores a held message durably; its reference on success.
+async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String, String> {
+    with_store(shared, txn, report, |store, req| {
+        store.hold(req).map(|r| r.id).map_err(|e| e.to_string())
+    })
+    .await?
 }
 
 /// Records a decision that did not hold the message. Failing to record
 /// does not stop the mail (the log line still carries the decision).
 async fn audit(shared: &Shared, txn: &Txn, report: &ScanReport, verdict: Action) {
-    let store = shared.store.clone();
-    let raw = txn.raw.clone();
-    let env = txn.envelope.clone();
-    let report = report.clone();
-    let r = tokio::task::spawn_blocking(move || {
-        store.record_decision(
-            &HoldRequest {
-                raw: &raw,
-                envelope: &env,
-                report: &report,
-            },
-            verdict,
-        )
+    let r = with_store(shared, txn, report, move |store, req| {
+        store
+            .record_decision(req, verdict)
+            .map_err(|e| e.to_string())
     })
-    .await;
-    match r {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "cannot record the decision"),
-        Err(e) => tracing::error!(error = %e, "cannot record the decision"),
+    .await
+    .and_then(|r| r);
+    if let Err(e) = r {
+        tracing::error!(
+            queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-"),
+            error = %e,
+            "cannot record the decision"
+        );
     }
 }
 
