@@ -619,3 +619,30 @@ fix = "Send it by text message."
     c.close().await.unwrap();
     h.stop().await;
 }
+
+#[tokio::test]
+async fn scan_over_its_budget_follows_the_failure_policy() {
+    // 1 ms is far less than a 3 MB message takes to scan.
+    let mut m = clean();
+    m.body = "The governors met on Tuesday to discuss the budget.\r\n"
+        .repeat(60_000)
+        .into_bytes();
+    let h = start("hold", "scan_timeout_ms = 1\non_failure = \"closed\"").await;
+    let mut c = open(h.addr).await;
+    let (_, status) = send(&mut c, &m, "T1").await;
+    assert!(
+        matches!(&status, Status::Tempfail { message: Some(msg) } if msg.to_str().unwrap().starts_with("451 4.7.1")),
+        "{status:?}"
+    );
+    c.close().await.unwrap();
+    h.stop().await;
+
+    let h = start("hold", "scan_timeout_ms = 1").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "T2").await;
+    assert_eq!(status, Status::Accept, "auto fails open without findings");
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"));
+    c.close().await.unwrap();
+    h.stop().await;
+}

@@ -327,12 +327,15 @@ async fn scan(
     raw: Vec<u8>,
     envelope: Envelope,
 ) -> Result<(ScanReport, Vec<u8>), Failure> {
-    let permit = shared
-        .scan_permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| Failure::Pool)?;
+    let budget = Duration::from_millis(loaded.milter.scan_timeout_ms);
+    // Waiting for a scan thread counts against the budget too: if every
+    // thread is stuck on runaway scans, messages get the failure policy
+    // instead of waiting for Postfix's own timeout.
+    let permit =
+        match tokio::time::timeout(budget, shared.scan_permits.clone().acquire_owned()).await {
+            Err(_) => return Err(Failure::Timeout),
+            Ok(p) => p.map_err(|_| Failure::Pool)?,
+        };
     let engine = loaded.clone();
     let task = tokio::task::spawn_blocking(move || {
         // The permit is released when the scan really ends, even after a
@@ -341,7 +344,6 @@ async fn scan(
         let report = engine.engine.scan(&raw, Some(&envelope));
         (report, raw)
     });
-    let budget = Duration::from_millis(loaded.milter.scan_timeout_ms);
     match tokio::time::timeout(budget, task).await {
         Err(_) => Err(Failure::Timeout),
         Ok(Err(_)) => Err(Failure::Pool),
