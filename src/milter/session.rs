@@ -404,25 +404,20 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
         return out.status;
     }
 
-    let out = if txn.oversize {
-        failed(cx, &loaded, Failure::Oversize).await
+    let (out, report) = if txn.oversize {
+        (failed(cx, &loaded, Failure::Oversize).await, None)
     } else {
         let raw = std::mem::take(&mut txn.raw);
         match scan(shared, &loaded, raw, txn.envelope.clone()).await {
-            Err(f) => {
-                let out = failed(cx, &loaded, f).await;
-                log_line(&txn, None, &out);
-                return out.status;
-            }
+            Err(f) => (failed(cx, &loaded, f).await, None),
             Ok((report, raw)) => {
                 txn.raw = raw;
                 let out = decided(cx, shared, &loaded, &txn, &report).await;
-                log_line(&txn, Some(&report), &out);
-                return out.status;
+                (out, Some(report))
             }
         }
     };
-    log_line(&txn, None, &out);
+    log_line(&txn, report.as_ref(), &out);
     out.status
 }
 
@@ -451,7 +446,9 @@ async fn decided(
             let reply = if reply.is_empty() {
                 "Message refused by the data protection policy".to_string()
             } else {
-                reply.clone()
+                // Postfix reads '%%' as '%' and drops a lone '%' (Sendmail
+                // used replies as format strings): "100%" must survive.
+                reply.replace('%', "%%")
             };
             if let Err(e) = cx.reply.set_error_reply("550", Some("5.7.1"), [reply]) {
                 tracing::warn!(error = %e, "cannot set the reject text; using the default");
