@@ -5,8 +5,22 @@
 //! (decompressed bytes, entries, nesting depth, time), so a zip bomb or a
 //! pathological document costs a bounded amount and is reported, not crashed on.
 
+mod bounded;
+mod error;
+mod gzip;
+mod odf;
+mod ole;
+mod ooxml;
+mod pdf;
+mod rar;
+mod rtf;
+mod sevenz;
 mod sniff;
 mod table;
+mod xml;
+mod zipfile;
+
+pub use error::ExtractError;
 
 pub use sniff::{sniff, FileKind};
 
@@ -51,7 +65,18 @@ pub struct Budget {
     pub limits: Limits,
     pub decompressed: u64,
     pub deadline: Instant,
+    /// Files (attachments and archive members) visited in this message.
+    pub files: usize,
 }
+
+/// Nested files visited per message, as a multiple of the per-archive entry
+/// cap: a 42.zip-style bomb of small archives stops here even when every
+/// single archive is within the caps.
+pub const MESSAGE_FILES_FACTOR: usize = 10;
+
+/// Files and not-scanned entries listed per attachment; beyond this they
+/// are counted in one summary entry (a bomb must not bloat the report).
+pub const MAX_REPORTED: usize = 1000;
 
 impl Budget {
     pub fn new(limits: Limits) -> Self {
@@ -59,6 +84,7 @@ impl Budget {
             limits,
             decompressed: 0,
             deadline: Instant::now() + limits.time_budget,
+            files: 0,
         }
     }
 
@@ -117,6 +143,10 @@ pub struct Extraction {
     pub files: Vec<FileReport>,
     pub texts: Vec<ExtractedText>,
     pub not_scanned: Vec<NotScanned>,
+    /// Entries over [`MAX_REPORTED`]: (files, not-scanned, any of them a document).
+    suppressed: (usize, usize, bool),
+    /// The message-wide file cap has been reported.
+    files_capped: bool,
 }
 
 impl Extraction {
@@ -125,7 +155,19 @@ impl Extraction {
         self.files.first().is_some_and(|f| f.encrypted.is_some())
     }
 
-    fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
+    /// True when any file in it is encrypted (e.g. the protected member of a
+    /// partly encrypted ZIP): what a "password in the same message" check
+    /// may want, where [`Extraction::encrypted`] decides the policy.
+    pub fn any_encrypted(&self) -> bool {
+        self.files.iter().any(|f| f.encrypted.is_some())
+    }
+
+    pub(crate) fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
+        if self.not_scanned.len() >= MAX_REPORTED {
+            self.suppressed.1 += 1;
+            self.suppressed.2 |= document;
+            return;
+        }
         self.not_scanned.push(NotScanned {
             location: format!("attachment:{path}"),
             reason: reason.into(),
@@ -138,6 +180,16 @@ impl Extraction {
 pub fn extract(name: &str, declared_type: &str, data: &[u8], budget: &mut Budget) -> Extraction {
     let mut out = Extraction::default();
     extract_into(name, declared_type, data, budget, 0, &mut out);
+    let (files, skipped, document) = out.suppressed;
+    if files + skipped > 0 {
+        out.not_scanned.push(NotScanned {
+            location: format!("attachment:{name}"),
+            reason: format!(
+                "{files} more files and {skipped} more unreadable files not listed (report capped at {MAX_REPORTED})"
+            ),
+            document: document || skipped > 0,
+        });
+    }
     out
 }
 
@@ -152,15 +204,38 @@ pub fn extract_into(
     out: &mut Extraction,
 ) {
     let kind = sniff(data, path);
+    budget.files = budget.files.saturating_add(1);
+    let max_files = budget
+        .limits
+        .max_entries
+        .saturating_mul(MESSAGE_FILES_FACTOR);
+    if depth > 0 && budget.files > max_files {
+        if !out.files_capped {
+            out.files_capped = true;
+            out.skip(
+                path,
+                format!("more than {max_files} files in the message: the rest were not scanned"),
+                true,
+            );
+        } else {
+            out.suppressed.1 += 1;
+        }
+        return;
+    }
     let mismatch = sniff::mismatch(kind, declared_type, path);
-    out.files.push(FileReport {
-        path: path.to_string(),
-        sniffed: kind.as_str(),
-        declared: declared_type.to_string(),
-        encrypted: None,
-        type_mismatch: mismatch,
-    });
-    let file_index = out.files.len() - 1;
+    let file_index = if out.files.len() < MAX_REPORTED {
+        out.files.push(FileReport {
+            path: path.to_string(),
+            sniffed: kind.as_str(),
+            declared: declared_type.to_string(),
+            encrypted: None,
+            type_mismatch: mismatch,
+        });
+        out.files.len() - 1
+    } else {
+        out.suppressed.0 += 1;
+        usize::MAX
+    };
     if depth > budget.limits.max_depth {
         out.skip(
             path,
@@ -202,21 +277,36 @@ pub fn extract_into(
             max,
         ),
         FileKind::Email => extract_message(path, data, budget, depth, out, file_index),
+        FileKind::Pgp => set_encrypted(out, file_index, "pgp"),
+        FileKind::Smime => set_encrypted(out, file_index, "smime"),
+        FileKind::Image | FileKind::Binary => {}
         other => {
-            if let Some(reason) = formats_unsupported(other) {
-                out.skip(path, reason, other.is_document());
+            let result = match other {
+                FileKind::Zip => zipfile::extract(path, data, budget, depth, out, file_index),
+                FileKind::Docx | FileKind::Xlsx | FileKind::Pptx => {
+                    ooxml::extract(other, path, data, budget, out)
+                }
+                FileKind::Odt | FileKind::Ods | FileKind::Odp => {
+                    odf::extract(path, data, budget, out, file_index)
+                }
+                FileKind::Ole => ole::extract(path, data, budget, out, file_index),
+                FileKind::Pdf => pdf::extract(path, data, budget, out, file_index),
+                FileKind::Rtf => rtf::extract(path, data, max, out),
+                FileKind::SevenZip => sevenz::extract(data, budget, out, file_index),
+                FileKind::Rar => rar::extract(data, out, file_index),
+                FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
+                _ => Ok(()),
+            };
+            if let Err(err) = result {
+                out.skip(path, err.to_string(), other.is_document());
             }
         }
     }
 }
 
-/// Binary formats this build cannot look inside yet. `None` means the file
-/// carries no text worth scanning (images, audio).
-fn formats_unsupported(kind: FileKind) -> Option<String> {
-    if kind.is_document() {
-        Some(format!("{} content is not extracted yet", kind.as_str()))
-    } else {
-        None
+fn set_encrypted(out: &mut Extraction, file_index: usize, kind: &str) {
+    if let Some(f) = out.files.get_mut(file_index) {
+        f.encrypted = Some(kind.to_string());
     }
 }
 
@@ -236,7 +326,9 @@ fn extract_message(
     };
     let msg = parse(data, &limits);
     if let Some(enc) = msg.encryption {
-        out.files[file_index].encrypted = Some(enc.as_str().to_string());
+        if let Some(f) = out.files.get_mut(file_index) {
+            f.encrypted = Some(enc.as_str().to_string());
+        }
         return;
     }
     let mut text = String::new();
@@ -262,7 +354,13 @@ fn extract_message(
     }
 }
 
-fn push_text(out: &mut Extraction, path: &str, kind: TextKind, mut text: String, max: usize) {
+pub(crate) fn push_text(
+    out: &mut Extraction,
+    path: &str,
+    kind: TextKind,
+    mut text: String,
+    max: usize,
+) {
     if text.len() > max {
         let mut end = max;
         while !text.is_char_boundary(end) {
@@ -308,3 +406,6 @@ pub fn decode_text(data: &[u8]) -> String {
         Err(_) => data.iter().map(|&b| b as char).collect(),
     }
 }
+
+// Shared by the OLE reader (legacy Office RC4, Windows-1252 text).
+pub(crate) use pdf::{cp1252 as pdf_cp1252, rc4 as pdf_rc4};

@@ -125,19 +125,26 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
         return FileKind::Image;
     }
     let head = &data[..data.len().min(4096)];
+    if is_openpgp_binary(data, &e) {
+        return FileKind::Pgp;
+    }
     if head
         .windows(27)
         .any(|w| w == b"-----BEGIN PGP MESSAGE-----")
     {
         return FileKind::Pgp;
     }
-    // DER ContentInfo with envelopedData OID (S/MIME .p7m).
+    // DER ContentInfo with the envelopedData or authEnvelopedData OID (S/MIME .p7m).
+    const ENVELOPED: [u8; 11] = [
+        0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03,
+    ];
+    const AUTH_ENVELOPED: [u8; 13] = [
+        0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17,
+    ];
+    let der_head = &head[..head.len().min(32)];
     if data.first() == Some(&0x30)
-        && head[..head.len().min(32)].windows(11).any(|w| {
-            w == [
-                0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03,
-            ]
-        })
+        && (der_head.windows(11).any(|w| w == ENVELOPED)
+            || der_head.windows(13).any(|w| w == AUTH_ENVELOPED))
     {
         return FileKind::Smime;
     }
@@ -193,6 +200,9 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
             "docx" => FileKind::Docx,
             "xlsx" => FileKind::Xlsx,
             "pptx" => FileKind::Pptx,
+            "odt" => FileKind::Odt,
+            "ods" => FileKind::Ods,
+            "odp" => FileKind::Odp,
             _ => FileKind::Zip,
         }
     }
@@ -202,6 +212,28 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
 fn tail_has(data: &[u8], needle: &[u8]) -> bool {
     let start = data.len().saturating_sub(64 * 1024);
     data[start..].windows(needle.len()).any(|w| w == needle)
+}
+
+/// A binary OpenPGP message starts with a public-key or symmetric-key
+/// encrypted session key packet (tag 1 or 3), old or new packet format.
+fn is_openpgp_binary(data: &[u8], e: &str) -> bool {
+    let Some(&first) = data.first() else {
+        return false;
+    };
+    let (tag, header_len) = if first & 0xC0 == 0xC0 {
+        (first & 0x3F, 2)
+    } else if first & 0xC0 == 0x80 {
+        ((first >> 2) & 0x0F, 1 + (1usize << (first & 3)).min(4))
+    } else {
+        return false;
+    };
+    if tag != 1 && tag != 3 {
+        return false;
+    }
+    let version = data.get(header_len).copied().unwrap_or(0);
+    let plausible =
+        (tag == 1 && matches!(version, 3 | 6)) || (tag == 3 && matches!(version, 4..=6));
+    plausible && (matches!(e, "gpg" | "pgp" | "asc") || data.len() > 64)
 }
 
 fn looks_textual(head: &[u8]) -> bool {
@@ -308,6 +340,21 @@ mod tests {
             sniff(b"From: a@b.c\nSubject: x\n\nbody", "fwd"),
             FileKind::Email
         );
+    }
+
+    #[test]
+    fn smime_auth_enveloped_and_binary_pgp() {
+        let mut der = vec![0x30, 0x80];
+        der.extend_from_slice(&[
+            0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17,
+        ]);
+        assert_eq!(sniff(&der, "smime.p7m"), FileKind::Smime);
+        // Old-format SKESK packet (tag 3), version 4: gpg --symmetric output.
+        assert_eq!(
+            sniff(&[0x8C, 0x0D, 0x04, 0x09, 0x03, 0x08], "x.gpg"),
+            FileKind::Pgp
+        );
+        assert_ne!(sniff(&[0x8C, 0x0D, 0x04], "photo.jpg"), FileKind::Pgp);
     }
 
     #[test]

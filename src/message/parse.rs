@@ -101,13 +101,41 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
                 from_html: false,
             }),
             PartType::Html(h) => out.bodies.push(BodyText {
-                text: truncate_chars(
-                    &mail_parser::decoders::html::html_to_text(h),
-                    limits.max_text_chars,
-                ),
+                text: truncate_chars(&super::html_to_text(h), limits.max_text_chars),
                 from_html: true,
             }),
             _ => {}
+        }
+    }
+    // HTML alternatives of text parts: usually the same content, scanned once
+    // through the text part. But a plain-text part can be a stub ("view this
+    // message in a browser") or leave out what the HTML shows, so the HTML is
+    // scanned too when it says more.
+    let plain: String = out
+        .bodies
+        .iter()
+        .filter(|b| !b.from_html)
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for id in msg
+        .html_body
+        .iter()
+        .copied()
+        .filter(|id| !msg.text_body.contains(id))
+    {
+        parts_seen += 1;
+        if parts_seen > limits.max_parts {
+            break;
+        }
+        if let Some(PartType::Html(h)) = msg.parts.get(id as usize).map(|p| &p.body) {
+            let text = truncate_chars(&super::html_to_text(h), limits.max_text_chars);
+            if says_more(&text, &plain) {
+                out.bodies.push(BodyText {
+                    text,
+                    from_html: true,
+                });
+            }
         }
     }
     if out.encryption.is_none()
@@ -159,6 +187,24 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
         });
     }
     out
+}
+
+/// True when an HTML alternative carries more than its plain-text sibling:
+/// clearly longer, or a number-bearing token the plain text does not have
+/// (identifiers are number-bearing; markup-only differences are not).
+fn says_more(html_text: &str, plain: &str) -> bool {
+    let words = |s: &str| s.split_whitespace().count();
+    if words(html_text) * 4 > words(plain) * 5 + 40 {
+        return true;
+    }
+    let plain_tokens: std::collections::HashSet<&str> = plain
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+        .filter(|t| t.bytes().any(|b| b.is_ascii_digit()))
+        .collect();
+    html_text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+        .filter(|t| t.bytes().any(|b| b.is_ascii_digit()))
+        .any(|t| !plain_tokens.contains(t))
 }
 
 fn root_binary<'a>(body: &'a PartType<'_>) -> &'a [u8] {
@@ -270,6 +316,44 @@ mod tests {
         assert!(m.bodies[0].from_html);
         assert!(m.bodies[0].text.contains("EHCP"), "{:?}", m.bodies[0].text);
         assert!(!m.bodies[0].text.contains("<b>"));
+    }
+
+    const ALT: &str = "Content-Type: multipart/alternative; boundary=\"A\"\r\n\r\n--A\r\nContent-Type: text/plain\r\n\r\nPLAIN\r\n--A\r\nContent-Type: text/html\r\n\r\n<p>HTML</p>\r\n--A--\r\n";
+
+    fn alt(plain: &str, html: &str) -> Message {
+        parse(
+            ALT.replace("PLAIN", plain).replace("HTML", html).as_bytes(),
+            &ParseLimits::default(),
+        )
+    }
+
+    #[test]
+    fn html_alternative_with_the_same_content_is_not_scanned_twice() {
+        let m = alt(
+            "Trip on Friday 21 November, coach at 8.45.",
+            "Trip on <b>Friday</b> 21 November, coach at 8.45.",
+        );
+        assert_eq!(m.bodies.len(), 1);
+        assert!(!m.bodies[0].from_html);
+    }
+
+    #[test]
+    fn html_alternative_behind_a_stub_is_scanned() {
+        let m = alt(
+            "View this message in a browser.",
+            "Referral for Oliver Grant. NHS number 485 777 3457. GP: Dr Mensah at Riverside Surgery, seen on Tuesday.",
+        );
+        assert_eq!(m.bodies.len(), 2);
+        assert!(m.bodies[1].text.contains("485 777 3457"));
+    }
+
+    #[test]
+    fn html_alternative_with_an_extra_number_is_scanned() {
+        let m = alt(
+            "Pupil: Oliver Grant. NHS number: see below.",
+            "Pupil: Oliver Grant. NHS number: 4857773457.",
+        );
+        assert_eq!(m.bodies.len(), 2);
     }
 
     #[test]

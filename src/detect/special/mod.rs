@@ -198,6 +198,8 @@ impl SpecialCategoryDetector {
     /// Flag columns of table rows: `sen: K`, `fsm: Y`, `medical: Asthma`.
     fn flag_pass(&self, text: &str, about: &mut Vec<About>) {
         let mut line_start = 0;
+        // Every row repeats the same headers: classify each header once.
+        let mut kinds: Vec<(&str, Option<Kind>)> = Vec::new();
         for line in text.split('\n') {
             let lo = line_start;
             let hi = lo + line.len();
@@ -210,7 +212,18 @@ impl SpecialCategoryDetector {
                 let Some((h, v)) = cell.split_once(": ") else {
                     continue;
                 };
-                let Some(kind) = terms::flag_kind(h) else {
+                let known = kinds.iter().find(|(k, _)| *k == h).map(|&(_, kind)| kind);
+                let kind = match known {
+                    Some(kind) => kind,
+                    None => {
+                        let kind = terms::flag_kind(h);
+                        if kinds.len() < 64 {
+                            kinds.push((h, kind));
+                        }
+                        kind
+                    }
+                };
+                let Some(kind) = kind else {
                     continue;
                 };
                 if terms::negative_value(v) {

@@ -1,0 +1,531 @@
+//! Office Open XML (.docx, .xlsx, .pptx): a ZIP of XML parts, read with
+//! [`zipfile::Archive`] (same caps as any archive) and `quick-xml`.
+//!
+//! - docx: body, headers, footers, footnotes, endnotes, comments; tables as
+//!   [`TextKind::Table`] so column headers give the detectors context.
+//! - xlsx: every sheet, cells from shared strings, inline strings and numbers;
+//!   numbers in date formats become `dd/mm/yyyy` (dates of birth matter).
+//! - pptx: slides and speaker notes.
+//!
+//! A password-protected OOXML file is not a ZIP at all but an OLE compound
+//! file (see `ole.rs`).
+
+use super::error::{ExtractError, Result};
+use super::sniff::FileKind;
+use super::table::{rows_to_text, MAX_ROWS};
+use super::xml::{attr, flow, FlowSpec};
+use super::zipfile::Archive;
+use super::{push_text, Budget, Extraction};
+use crate::detect::TextKind;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+const DOCX: FlowSpec = FlowSpec {
+    text_in: &[b"t", b"delText"],
+    para: &[b"p"],
+    tab: &[b"tab"],
+    brk: &[b"br", b"cr"],
+    space: &[],
+    table: b"tbl",
+    row: b"tr",
+    cells: &[b"tc"],
+    skip: &[],
+};
+
+const PPTX: FlowSpec = FlowSpec {
+    text_in: &[b"t"],
+    para: &[b"p"],
+    tab: &[b"tab"],
+    brk: &[b"br"],
+    space: &[],
+    table: b"tbl",
+    row: b"tr",
+    cells: &[b"tc"],
+    skip: &[],
+};
+
+/// Largest column index materialised in a sheet row.
+const MAX_COLUMNS: usize = 1024;
+
+/// Extracts an OOXML package of the given kind.
+pub fn extract(
+    kind: FileKind,
+    path: &str,
+    data: &[u8],
+    budget: &mut Budget,
+    out: &mut Extraction,
+) -> Result<()> {
+    let mut archive = Archive::open(data, budget)?;
+    match kind {
+        FileKind::Xlsx => xlsx(path, &mut archive, budget, out),
+        FileKind::Pptx => parts(
+            path,
+            &mut archive,
+            budget,
+            out,
+            &["ppt/slides/slide", "ppt/notesSlides/notesSlide"],
+            "ppt/slides/slide",
+            &PPTX,
+        ),
+        _ => parts(
+            path,
+            &mut archive,
+            budget,
+            out,
+            &[
+                "word/document",
+                "word/header",
+                "word/footer",
+                "word/footnotes",
+                "word/endnotes",
+                "word/comments",
+            ],
+            "word/document",
+            &DOCX,
+        ),
+    }
+}
+
+/// Number in a part name (`slide12.xml` → 12), for document order.
+fn part_number(name: &str) -> u64 {
+    let digits: String = name
+        .trim_end_matches(".xml")
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// Indices of entries whose names start with one of `prefixes` and end in `.xml`, in order.
+fn select(archive: &Archive<'_>, prefixes: &[&str]) -> Vec<usize> {
+    let mut found: Vec<(usize, u64, usize)> = Vec::new();
+    for (i, e) in archive.entries.iter().enumerate() {
+        if !e.name.ends_with(".xml") {
+            continue;
+        }
+        if let Some(p) = prefixes
+            .iter()
+            .position(|p| e.name.starts_with(p) && !e.name[p.len()..].contains('/'))
+        {
+            found.push((p, part_number(&e.name), i));
+        }
+    }
+    found.sort_unstable();
+    found.into_iter().map(|(_, _, i)| i).collect()
+}
+
+fn parts(
+    path: &str,
+    archive: &mut Archive<'_>,
+    budget: &mut Budget,
+    out: &mut Extraction,
+    prefixes: &[&str],
+    required: &str,
+    spec: &FlowSpec,
+) -> Result<()> {
+    let selected = select(archive, prefixes);
+    let has_main = selected.iter().any(|&i| {
+        archive
+            .entries
+            .get(i)
+            .is_some_and(|e| e.name.starts_with(required))
+    });
+    if !has_main {
+        return Err(ExtractError::corrupt(
+            "ooxml",
+            format!("no {required} part"),
+        ));
+    }
+    let max = budget.limits.max_text_chars;
+    let mut text = String::new();
+    for i in selected {
+        let xml = archive.read(i, budget)?;
+        let f = flow(&xml, spec, budget, max)?;
+        if text.len() < max {
+            text.push_str(&f.text);
+            text.push('\n');
+        }
+        for t in f.tables {
+            push_text(out, path, TextKind::Table, rows_to_text(&t), max);
+        }
+    }
+    push_text(out, path, TextKind::Attachment, text, max);
+    Ok(())
+}
+
+fn xlsx(
+    path: &str,
+    archive: &mut Archive<'_>,
+    budget: &mut Budget,
+    out: &mut Extraction,
+) -> Result<()> {
+    let sheets = select(archive, &["xl/worksheets/sheet"]);
+    if sheets.is_empty() {
+        return Err(ExtractError::corrupt("xlsx", "no worksheets"));
+    }
+    let shared = match archive.find("xl/sharedStrings.xml") {
+        Some(i) => shared_strings(&archive.read(i, budget)?, budget)?,
+        None => Vec::new(),
+    };
+    let styles = match archive.find("xl/styles.xml") {
+        Some(i) => Styles::parse(&archive.read(i, budget)?),
+        None => Styles::default(),
+    };
+    let max = budget.limits.max_text_chars;
+    for i in sheets {
+        let xml = archive.read(i, budget)?;
+        let rows = sheet_rows(&xml, &shared, &styles, budget)?;
+        push_text(out, path, TextKind::Table, rows_to_text(&rows), max);
+    }
+    Ok(())
+}
+
+fn text_of(t: &quick_xml::events::BytesText<'_>) -> String {
+    t.unescape()
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| String::from_utf8_lossy(t).into_owned())
+}
+
+/// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
+fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Vec<Rc<str>>> {
+    let mut r = Reader::from_reader(xml);
+    r.config_mut().trim_text(false);
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    let (mut in_t, mut in_rph) = (false, 0usize);
+    let mut total = 0usize;
+    loop {
+        match r
+            .read_event()
+            .map_err(|e| ExtractError::corrupt("xlsx", e.to_string()))?
+        {
+            Event::Start(e) => match e.local_name().as_ref() {
+                b"si" => cur = Some(String::new()),
+                b"t" => in_t = true,
+                b"rPh" => in_rph += 1,
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                b"si" => {
+                    if let Some(s) = cur.take() {
+                        if out.len() % 4096 == 0 && budget.out_of_time() {
+                            return Err(ExtractError::Time);
+                        }
+                        out.push(Rc::from(s.trim()));
+                    }
+                }
+                b"t" => in_t = false,
+                b"rPh" => in_rph = in_rph.saturating_sub(1),
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == b"si" => out.push(Rc::from("")),
+            Event::Text(t) if in_t && in_rph == 0 => {
+                if let Some(s) = cur.as_mut() {
+                    let piece = text_of(&t);
+                    total += piece.len();
+                    if total <= budget.limits.max_text_chars {
+                        s.push_str(&piece);
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Which cell styles show numbers as dates.
+#[derive(Debug, Default)]
+struct Styles {
+    date_xf: Vec<bool>,
+}
+
+impl Styles {
+    fn parse(xml: &[u8]) -> Styles {
+        let mut r = Reader::from_reader(xml);
+        let mut custom: HashMap<u32, String> = HashMap::new();
+        let mut xf_fmt: Vec<u32> = Vec::new();
+        let mut in_cell_xfs = false;
+        while let Ok(ev) = r.read_event() {
+            match ev {
+                Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                    b"numFmt" => {
+                        if let (Some(id), Some(code)) =
+                            (attr(&e, b"numFmtId"), attr(&e, b"formatCode"))
+                        {
+                            if let Ok(id) = id.parse() {
+                                custom.insert(id, code);
+                            }
+                        }
+                    }
+                    b"cellXfs" => in_cell_xfs = true,
+                    b"xf" if in_cell_xfs => {
+                        xf_fmt.push(
+                            attr(&e, b"numFmtId")
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(0),
+                        );
+                    }
+                    _ => {}
+                },
+                Event::End(e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = false,
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        Styles {
+            date_xf: xf_fmt
+                .iter()
+                .map(|id| is_date_format(*id, custom.get(id).map(String::as_str)))
+                .collect(),
+        }
+    }
+
+    fn is_date(&self, xf: usize) -> bool {
+        self.date_xf.get(xf).copied().unwrap_or(false)
+    }
+}
+
+pub(super) fn is_date_format(id: u32, code: Option<&str>) -> bool {
+    if matches!(id, 14..=22 | 27..=36 | 45..=47 | 50..=58) {
+        return true;
+    }
+    let Some(code) = code else {
+        return false;
+    };
+    // Drop quoted literals and [colour]/[locale] sections before looking for d/m/y.
+    let mut plain = String::new();
+    let (mut quoted, mut bracket) = (false, false);
+    for c in code.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '[' if !quoted => bracket = true,
+            ']' if !quoted => bracket = false,
+            _ if !quoted && !bracket => plain.push(c.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    plain.contains('d') || plain.contains('y') || (plain.contains('m') && !plain.contains('h'))
+}
+
+/// Excel serial day number → `dd/mm/yyyy` (1900 date system).
+pub(super) fn serial_to_date(serial: f64) -> Option<String> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let mut days = serial.floor() as i64;
+    if days < 60 {
+        days += 1; // Excel's phantom 29/02/1900
+    }
+    // Days since 1899-12-30 → days since 1970-01-01.
+    let z = days - 25_569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Some(format!("{d:02}/{m:02}/{y:04}"))
+}
+
+/// Cell type from the `t` attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CellType {
+    Number,
+    Shared,
+    Inline,
+    Bool,
+}
+
+/// Column from a cell reference's letters (`AB12` → 27), from raw bytes.
+fn column_of_bytes(r: &[u8]) -> Option<usize> {
+    let mut col = 0usize;
+    let mut any = false;
+    for &c in r.iter().take_while(|c| c.is_ascii_alphabetic()) {
+        col = col
+            .checked_mul(26)?
+            .checked_add(usize::from(c.to_ascii_uppercase() - b'A') + 1)?;
+        any = true;
+    }
+    if any {
+        Some(col - 1)
+    } else {
+        None
+    }
+}
+
+fn parse_usize(b: &[u8]) -> Option<usize> {
+    std::str::from_utf8(b).ok()?.trim().parse().ok()
+}
+
+/// One sheet's rows. Shared strings are `Rc<str>`, so a cell that shows one
+/// costs no copy; attributes are read as bytes, once per cell.
+fn sheet_rows(
+    xml: &[u8],
+    shared: &[Rc<str>],
+    styles: &Styles,
+    budget: &Budget,
+) -> Result<Vec<Vec<Rc<str>>>> {
+    let empty: Rc<str> = Rc::from("");
+    let mut r = Reader::from_reader(xml);
+    r.config_mut().trim_text(false);
+    let mut rows: Vec<Vec<Rc<str>>> = Vec::new();
+    let mut row: Vec<Rc<str>> = Vec::new();
+    let mut cell_col = 0usize;
+    let mut cell_type = CellType::Number;
+    let mut cell_style = 0usize;
+    let mut value = String::new();
+    let (mut in_v, mut in_t) = (false, false);
+    let mut events = 0u32;
+    loop {
+        events = events.wrapping_add(1);
+        if events.is_multiple_of(4096) && budget.out_of_time() {
+            return Err(ExtractError::Time);
+        }
+        match r
+            .read_event()
+            .map_err(|e| ExtractError::corrupt("xlsx", e.to_string()))?
+        {
+            Event::Start(e) => match e.local_name().as_ref() {
+                b"row" => row.clear(),
+                b"c" => {
+                    cell_col = row.len();
+                    cell_type = CellType::Number;
+                    cell_style = 0;
+                    for a in e.attributes().with_checks(false).flatten() {
+                        match a.key.local_name().as_ref() {
+                            b"r" => cell_col = column_of_bytes(&a.value).unwrap_or(cell_col),
+                            b"t" => {
+                                cell_type = match a.value.as_ref() {
+                                    b"s" => CellType::Shared,
+                                    b"b" => CellType::Bool,
+                                    b"n" | b"d" => CellType::Number,
+                                    _ => CellType::Inline,
+                                }
+                            }
+                            b"s" => cell_style = parse_usize(&a.value).unwrap_or(0),
+                            _ => {}
+                        }
+                    }
+                    value.clear();
+                }
+                b"v" => in_v = true,
+                b"t" => in_t = true,
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                b"v" => in_v = false,
+                b"t" => in_t = false,
+                b"c" => {
+                    let shown: Rc<str> = match cell_type {
+                        CellType::Shared => parse_usize(value.as_bytes())
+                            .and_then(|i| shared.get(i).cloned())
+                            .unwrap_or_else(|| empty.clone()),
+                        CellType::Inline => Rc::from(value.trim()),
+                        CellType::Bool => {
+                            Rc::from(if value.trim() == "1" { "TRUE" } else { "FALSE" })
+                        }
+                        CellType::Number => match value.trim().parse::<f64>() {
+                            Ok(n) if styles.is_date(cell_style) => {
+                                Rc::from(serial_to_date(n).unwrap_or_else(|| value.clone()))
+                            }
+                            _ => Rc::from(value.trim()),
+                        },
+                    };
+                    if cell_col < MAX_COLUMNS {
+                        if row.len() <= cell_col {
+                            row.resize(cell_col + 1, empty.clone());
+                        }
+                        if let Some(slot) = row.get_mut(cell_col) {
+                            *slot = shown;
+                        }
+                    }
+                }
+                b"row" if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) => {
+                    rows.push(std::mem::take(&mut row));
+                }
+                _ => {}
+            },
+            Event::Text(t) if (in_v || in_t) && value.len() < 32 * 1024 => match t.unescape() {
+                Ok(c) => value.push_str(&c),
+                Err(_) => value.push_str(&String::from_utf8_lossy(&t)),
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::zipfile::tests::build;
+    use crate::extract::{extract as run, Limits};
+
+    #[test]
+    fn xlsx_shared_inline_and_dates() {
+        let sheet = br#"<worksheet><sheetData>
+<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="inlineStr"><is><t>UPN</t></is></c></row>
+<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>40213</v></c><c r="C2" t="inlineStr"><is><t>P801200216001</t></is></c></row>
+</sheetData></worksheet>"#;
+        let shared = br#"<sst><si><t>Name</t></si><si><t>DOB</t></si><si><r><t>Amira</t></r><r><t xml:space="preserve"> Khan</t></r><rPh><t>x</t></rPh></si></sst>"#;
+        let styles =
+            br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#;
+        let z = build(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.xml", b"<workbook/>"),
+            ("xl/sharedStrings.xml", shared),
+            ("xl/styles.xml", styles),
+            ("xl/worksheets/sheet1.xml", sheet),
+            ("xl/worksheets/sheet2.xml", b"<worksheet><sheetData><row><c t=\"inlineStr\"><is><t>second sheet</t></is></c></row></sheetData></worksheet>"),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("list.xlsx", "", &z, &mut b);
+        let all: Vec<&str> = ex.texts.iter().map(|t| t.text.as_str()).collect();
+        assert!(
+            all.contains(&"Name: Amira Khan | DOB: 04/02/2010 | UPN: P801200216001\n"),
+            "{all:?}"
+        );
+        assert!(all.iter().any(|t| t.contains("second sheet")));
+        assert!(ex.texts.iter().all(|t| t.kind == TextKind::Table));
+    }
+
+    #[test]
+    fn docx_body_and_header() {
+        let doc = br#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Report for Leo Walsh</w:t></w:r></w:p></w:body></w:document>"#;
+        let hdr = br#"<w:hdr xmlns:w="w"><w:p><w:r><w:t>CONFIDENTIAL</w:t></w:r></w:p></w:hdr>"#;
+        let z = build(&[("word/document.xml", doc), ("word/header1.xml", hdr)]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("r.docx", "", &z, &mut b);
+        assert!(ex.texts[0].text.contains("Report for Leo Walsh"));
+        assert!(ex.texts[0].text.contains("CONFIDENTIAL"));
+    }
+
+    #[test]
+    fn docx_without_body_is_reported() {
+        let z = build(&[("word/styles.xml", b"<x/>")]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("r.docx", "", &z, &mut b);
+        assert!(ex.not_scanned[0].reason.contains("no word/document part"));
+    }
+
+    #[test]
+    fn excel_dates() {
+        assert_eq!(serial_to_date(40213.0).as_deref(), Some("04/02/2010"));
+        assert_eq!(serial_to_date(1.0).as_deref(), Some("01/01/1900"));
+        assert_eq!(serial_to_date(61.0).as_deref(), Some("01/03/1900"));
+        assert!(is_date_format(164, Some("dd/mm/yyyy")));
+        assert!(!is_date_format(164, Some("0.00")));
+        assert!(!is_date_format(164, Some("[Red]0.00")));
+    }
+}

@@ -1,0 +1,321 @@
+//! XML document text, shared by the OOXML and OpenDocument extractors: a
+//! single pass with `quick-xml` that collects running text (paragraphs, tabs,
+//! breaks) and tables (rows of cells, rendered later with their headers).
+
+use super::error::{ExtractError, Result};
+use super::Budget;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+/// Which elements mean what, by local name.
+pub struct FlowSpec {
+    /// Text counts only inside these elements; empty = all text counts.
+    pub text_in: &'static [&'static [u8]],
+    /// Elements whose end is a line break (paragraphs, headings).
+    pub para: &'static [&'static [u8]],
+    /// Empty elements that stand for a tab.
+    pub tab: &'static [&'static [u8]],
+    /// Empty elements that stand for a line break.
+    pub brk: &'static [&'static [u8]],
+    /// Empty elements that stand for spaces (ODF `text:s`, count in `text:c`).
+    pub space: &'static [&'static [u8]],
+    pub table: &'static [u8],
+    pub row: &'static [u8],
+    pub cells: &'static [&'static [u8]],
+    /// Subtrees whose text is not document text (ODF number styles).
+    pub skip: &'static [&'static [u8]],
+}
+
+/// Running text and the tables found in one XML part.
+#[derive(Debug, Default)]
+pub struct Flow {
+    pub text: String,
+    pub tables: Vec<Vec<Vec<String>>>,
+}
+
+/// Cells materialised per row and rows per table repeat (ODF
+/// `number-columns-repeated` / `number-rows-repeated` can claim millions).
+const MAX_COLUMNS: usize = 1024;
+const MAX_REPEAT: usize = 64;
+
+fn repeat_attr(e: &BytesStart<'_>, name: &[u8]) -> usize {
+    attr(e, name)
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Value of the attribute with local name `name`, unescaped.
+pub fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes().flatten().find_map(|a| {
+        if a.key.local_name().as_ref() == name {
+            Some(
+                a.unescape_value()
+                    .map(|v| v.into_owned())
+                    .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()),
+            )
+        } else {
+            None
+        }
+    })
+}
+
+struct TableState {
+    rows: Vec<Vec<String>>,
+    row: Vec<String>,
+    row_repeat: usize,
+    cell: Option<String>,
+    /// ODF `office:date-value`: the date itself, whatever the display format.
+    cell_date: Option<String>,
+    cell_repeat: usize,
+    pending_empty: usize,
+}
+
+impl TableState {
+    fn new() -> Self {
+        TableState {
+            rows: Vec::new(),
+            row: Vec::new(),
+            row_repeat: 1,
+            cell: None,
+            cell_date: None,
+            cell_repeat: 1,
+            pending_empty: 0,
+        }
+    }
+
+    fn end_cell(&mut self) {
+        let Some(cell) = self.cell.take() else {
+            return;
+        };
+        let cell = match self.cell_date.take() {
+            Some(d) => d,
+            None => cell.trim().to_string(),
+        };
+        if cell.is_empty() {
+            self.pending_empty = self.pending_empty.saturating_add(self.cell_repeat);
+            return;
+        }
+        for _ in 0..self.pending_empty {
+            if self.row.len() >= MAX_COLUMNS {
+                break;
+            }
+            self.row.push(String::new());
+        }
+        self.pending_empty = 0;
+        for _ in 0..self.cell_repeat.min(MAX_REPEAT) {
+            if self.row.len() >= MAX_COLUMNS {
+                break;
+            }
+            self.row.push(cell.clone());
+        }
+    }
+
+    fn end_row(&mut self) {
+        self.end_cell();
+        self.pending_empty = 0;
+        let row = std::mem::take(&mut self.row);
+        if row.iter().all(|c| c.is_empty()) {
+            return;
+        }
+        for _ in 1..self.row_repeat.min(MAX_REPEAT) {
+            self.rows.push(row.clone());
+        }
+        self.rows.push(row);
+    }
+}
+
+/// ISO `2010-02-04[T...]` → `04/02/2010`, the form UK staff write and detectors expect.
+fn uk_date(iso: &str) -> Option<String> {
+    let d = iso.get(..10)?;
+    let (y, m, day) = (d.get(..4)?, d.get(5..7)?, d.get(8..10)?);
+    if [y, m, day]
+        .iter()
+        .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some(format!("{day}/{m}/{y}"))
+    } else {
+        None
+    }
+}
+
+fn push_limited(s: &mut String, t: &str, max: usize) {
+    if s.len() < max {
+        s.push_str(t);
+    }
+}
+
+/// One pass over `xml`, at most `max_chars` bytes of text kept.
+pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> Result<Flow> {
+    let mut reader = Reader::from_reader(xml);
+    reader.config_mut().trim_text(false);
+    let mut out = Flow::default();
+    let mut text_depth = 0usize;
+    let mut tables: Vec<TableState> = Vec::new();
+    let mut events = 0u32;
+    let mut skipping = 0usize;
+    loop {
+        events = events.wrapping_add(1);
+        if events.is_multiple_of(4096) && budget.out_of_time() {
+            return Err(ExtractError::Time);
+        }
+        let ev = reader
+            .read_event()
+            .map_err(|e| ExtractError::corrupt("xml", e.to_string()))?;
+        if skipping > 0 {
+            match &ev {
+                Event::Start(e) if spec.skip.contains(&e.local_name().as_ref()) => skipping += 1,
+                Event::End(e) if spec.skip.contains(&e.local_name().as_ref()) => skipping -= 1,
+                Event::Eof => break,
+                _ => {}
+            }
+            continue;
+        }
+        match ev {
+            Event::Start(e) => {
+                let n = e.local_name();
+                let n = n.as_ref();
+                if spec.skip.contains(&n) {
+                    skipping = 1;
+                } else if spec.text_in.contains(&n) {
+                    text_depth += 1;
+                } else if n == spec.table {
+                    tables.push(TableState::new());
+                } else if n == spec.row {
+                    if let Some(t) = tables.last_mut() {
+                        t.row_repeat = repeat_attr(&e, b"number-rows-repeated");
+                    }
+                } else if spec.cells.contains(&n) {
+                    if let Some(t) = tables.last_mut() {
+                        t.end_cell();
+                        t.cell = Some(String::new());
+                        t.cell_repeat = repeat_attr(&e, b"number-columns-repeated");
+                        t.cell_date = attr(&e, b"date-value").and_then(|v| uk_date(&v));
+                    }
+                }
+            }
+            Event::Empty(e) => {
+                let n = e.local_name();
+                let n = n.as_ref();
+                let piece = if spec.tab.contains(&n) {
+                    "\t".to_string()
+                } else if spec.brk.contains(&n) {
+                    "\n".to_string()
+                } else if spec.space.contains(&n) {
+                    " ".repeat(repeat_attr(&e, b"c").min(16))
+                } else if spec.cells.contains(&n) {
+                    if let Some(t) = tables.last_mut() {
+                        t.end_cell();
+                        t.pending_empty = t
+                            .pending_empty
+                            .saturating_add(repeat_attr(&e, b"number-columns-repeated"));
+                    }
+                    continue;
+                } else {
+                    continue;
+                };
+                sink(&mut out, &mut tables, &piece, max_chars);
+            }
+            Event::End(e) => {
+                let n = e.local_name();
+                let n = n.as_ref();
+                if spec.text_in.contains(&n) {
+                    text_depth = text_depth.saturating_sub(1);
+                } else if n == spec.table {
+                    if let Some(mut t) = tables.pop() {
+                        t.end_row();
+                        if let Some(outer) = tables.last_mut() {
+                            // A nested table's text goes into the outer cell.
+                            let flat: Vec<String> = t.rows.iter().map(|r| r.join(" ")).collect();
+                            if let Some(c) = outer.cell.as_mut() {
+                                c.push(' ');
+                                c.push_str(&flat.join(" "));
+                            }
+                        } else if !t.rows.is_empty() {
+                            out.tables.push(t.rows);
+                        }
+                    }
+                    push_limited(&mut out.text, "\n", max_chars);
+                } else if n == spec.row {
+                    if let Some(t) = tables.last_mut() {
+                        t.end_row();
+                    }
+                } else if spec.cells.contains(&n) {
+                    if let Some(t) = tables.last_mut() {
+                        t.end_cell();
+                    }
+                } else if spec.para.contains(&n) {
+                    sink(&mut out, &mut tables, "\n", max_chars);
+                }
+            }
+            Event::Text(t) if (spec.text_in.is_empty() || text_depth > 0) => {
+                let s = t
+                    .unescape()
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
+                if spec.text_in.is_empty() && s.trim().is_empty() {
+                    continue;
+                }
+                sink(&mut out, &mut tables, &s, max_chars);
+            }
+            Event::CData(t) if (spec.text_in.is_empty() || text_depth > 0) => {
+                let s = String::from_utf8_lossy(&t).into_owned();
+                sink(&mut out, &mut tables, &s, max_chars);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Text goes to the open table cell, if any, else to the running text.
+fn sink(out: &mut Flow, tables: &mut [TableState], s: &str, max: usize) {
+    if let Some(t) = tables.last_mut() {
+        if let Some(c) = t.cell.as_mut() {
+            if c.len() < max {
+                c.push_str(if s == "\n" { " " } else { s });
+            }
+            return;
+        }
+    }
+    push_limited(&mut out.text, s, max);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Limits;
+
+    const DOCX: FlowSpec = FlowSpec {
+        text_in: &[b"t"],
+        para: &[b"p"],
+        tab: &[b"tab"],
+        brk: &[b"br"],
+        space: &[],
+        table: b"tbl",
+        row: b"tr",
+        cells: &[b"tc"],
+        skip: &[],
+    };
+
+    #[test]
+    fn paragraphs_and_tables() {
+        let xml = br#"<w:document xmlns:w="x"><w:body>
+<w:p><w:r><w:t>Pupil: Amira</w:t></w:r><w:r><w:t xml:space="preserve"> Khan &amp; co</w:t></w:r></w:p>
+<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Name</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>UPN</w:t></w:r></w:p></w:tc></w:tr>
+<w:tr><w:tc><w:p><w:r><w:t>Leo</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>D801200216002</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+</w:body></w:document>"#;
+        let b = Budget::new(Limits::default());
+        let f = flow(xml, &DOCX, &b, 1 << 20).unwrap();
+        assert!(f.text.contains("Pupil: Amira Khan & co\n"), "{:?}", f.text);
+        assert_eq!(f.tables.len(), 1);
+        assert_eq!(f.tables[0][1], vec!["Leo", "D801200216002"]);
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error() {
+        let b = Budget::new(Limits::default());
+        assert!(flow(b"<a><b></a>", &DOCX, &b, 100).is_err());
+    }
+}

@@ -1,0 +1,465 @@
+//! ZIP archives: the central directory is walked by hand first (entry count
+//! cap before anything is allocated per entry, declared sizes for the ratio
+//! check, encryption flags from the bytes), then members are inflated with
+//! the `zip` crate through [`read_bounded`], which caps what each entry may
+//! produce whatever its header claims.
+//!
+//! Encryption: general-purpose flag bit 0 (traditional PKWARE "ZipCrypto"),
+//! WinZip AES (method 99 with extra field 0x9901), bit 6 (PKWARE strong
+//! encryption). The archive counts as encrypted only when every file entry is;
+//! a partly encrypted archive has its plain members scanned.
+
+use super::bounded::{ratio_cap, read_bounded_sized};
+use super::error::{ExtractError, Result};
+use super::{extract_into, Budget, Extraction, FileReport};
+use std::io::Cursor;
+
+const FORMAT: &str = "zip";
+
+/// One central-directory record.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name_raw: Vec<u8>,
+    pub name: String,
+    pub flags: u16,
+    pub method: u16,
+    pub compressed: u64,
+    pub size: u64,
+    /// Extra field 0x9901 present (WinZip AES).
+    pub aes: bool,
+}
+
+impl Entry {
+    pub fn is_dir(&self) -> bool {
+        self.name.ends_with('/')
+    }
+
+    /// Encryption kind of this entry, from its flags, method and extra fields.
+    pub fn encryption(&self) -> Option<&'static str> {
+        if self.aes || self.method == 99 {
+            Some("zip-aes")
+        } else if self.flags & 0x40 != 0 {
+            Some("zip-strong")
+        } else if self.flags & 1 != 0 {
+            Some("zip-crypto")
+        } else {
+            None
+        }
+    }
+}
+
+/// An opened archive: the directory as read from the bytes, and the `zip`
+/// crate's reader for inflating members.
+pub struct Archive<'a> {
+    pub entries: Vec<Entry>,
+    reader: Option<zip::ZipArchive<Cursor<&'a [u8]>>>,
+    reader_error: Option<String>,
+}
+
+fn u16_at(d: &[u8], at: usize) -> Option<u16> {
+    d.get(at..at.checked_add(2)?)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+}
+
+fn u32_at(d: &[u8], at: usize) -> Option<u32> {
+    d.get(at..at.checked_add(4)?)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn u64_at(d: &[u8], at: usize) -> Option<u64> {
+    let b = d.get(at..at.checked_add(8)?)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    Some(u64::from_le_bytes(a))
+}
+
+/// Where the central directory is and how many entries it claims.
+struct Directory {
+    start: usize,
+    end: usize,
+    count: u64,
+}
+
+fn find_directory(data: &[u8]) -> Result<Directory> {
+    // The end-of-central-directory record is in the last 22 + 65535 bytes.
+    let from = data.len().saturating_sub(22 + 65_535);
+    let eocd = memchr::memmem::rfind(data.get(from..).unwrap_or_default(), b"PK\x05\x06")
+        .map(|p| p + from)
+        .ok_or_else(|| ExtractError::corrupt(FORMAT, "no end of central directory"))?;
+    let bad = || ExtractError::corrupt(FORMAT, "truncated end of central directory");
+    let mut count = u64::from(u16_at(data, eocd + 10).ok_or_else(bad)?);
+    let mut size = u64::from(u32_at(data, eocd + 12).ok_or_else(bad)?);
+    let mut dir_end = eocd;
+    let zip64 = count == 0xFFFF || size == 0xFFFF_FFFF;
+    if zip64 {
+        // Zip64 locator just before the EOCD points at the zip64 EOCD.
+        let loc = eocd
+            .checked_sub(20)
+            .filter(|&l| data.get(l..l + 4) == Some(b"PK\x06\x07"))
+            .ok_or_else(|| ExtractError::corrupt(FORMAT, "zip64 locator missing"))?;
+        let rec = u64_at(data, loc + 8).ok_or_else(bad)?;
+        let rec = usize::try_from(rec)
+            .ok()
+            .filter(|&r| data.get(r..r + 4) == Some(b"PK\x06\x06"))
+            .ok_or_else(|| ExtractError::corrupt(FORMAT, "zip64 end record missing"))?;
+        count = u64_at(data, rec + 32).ok_or_else(bad)?;
+        size = u64_at(data, rec + 40).ok_or_else(bad)?;
+        dir_end = rec;
+    }
+    let size = usize::try_from(size).map_err(|_| bad())?;
+    let start = dir_end
+        .checked_sub(size)
+        .ok_or_else(|| ExtractError::corrupt(FORMAT, "central directory larger than the file"))?;
+    Ok(Directory {
+        start,
+        end: dir_end,
+        count,
+    })
+}
+
+/// Walks the central directory, refusing more than `max_entries` records.
+pub fn read_directory(data: &[u8], max_entries: usize) -> Result<Vec<Entry>> {
+    let dir = find_directory(data)?;
+    if dir.count > max_entries as u64 {
+        return Err(ExtractError::Entries { limit: max_entries });
+    }
+    let mut entries = Vec::with_capacity(dir.count.min(1024) as usize);
+    let mut p = dir.start;
+    let bad = || ExtractError::corrupt(FORMAT, "truncated central directory record");
+    while p + 4 <= dir.end && data.get(p..p + 4) == Some(b"PK\x01\x02") {
+        if entries.len() >= max_entries {
+            return Err(ExtractError::Entries { limit: max_entries });
+        }
+        let flags = u16_at(data, p + 8).ok_or_else(bad)?;
+        let method = u16_at(data, p + 10).ok_or_else(bad)?;
+        let mut compressed = u64::from(u32_at(data, p + 20).ok_or_else(bad)?);
+        let mut size = u64::from(u32_at(data, p + 24).ok_or_else(bad)?);
+        let name_len = usize::from(u16_at(data, p + 28).ok_or_else(bad)?);
+        let extra_len = usize::from(u16_at(data, p + 30).ok_or_else(bad)?);
+        let comment_len = usize::from(u16_at(data, p + 32).ok_or_else(bad)?);
+        let name_raw = data
+            .get(p + 46..p + 46 + name_len)
+            .ok_or_else(bad)?
+            .to_vec();
+        let extra = data
+            .get(p + 46 + name_len..p + 46 + name_len + extra_len)
+            .ok_or_else(bad)?;
+        let mut aes = false;
+        let mut q = 0;
+        while q + 4 <= extra.len() {
+            let id = u16_at(extra, q).unwrap_or(0);
+            let len = usize::from(u16_at(extra, q + 2).unwrap_or(0));
+            let body = extra.get(q + 4..q + 4 + len).unwrap_or_default();
+            match id {
+                0x9901 => aes = true,
+                0x0001 => {
+                    // Zip64: only the fields that were 0xFFFFFFFF, in this order.
+                    let mut r = 0;
+                    if size == 0xFFFF_FFFF {
+                        size = u64_at(body, r).unwrap_or(size);
+                        r += 8;
+                    }
+                    if compressed == 0xFFFF_FFFF {
+                        compressed = u64_at(body, r).unwrap_or(compressed);
+                    }
+                }
+                _ => {}
+            }
+            q += 4 + len;
+        }
+        let name = if flags & 0x800 != 0 {
+            String::from_utf8_lossy(&name_raw).into_owned()
+        } else {
+            name_raw.iter().map(|&b| b as char).collect()
+        };
+        entries.push(Entry {
+            name_raw,
+            name,
+            flags,
+            method,
+            compressed,
+            size,
+            aes,
+        });
+        p += 46 + name_len + extra_len + comment_len;
+    }
+    Ok(entries)
+}
+
+impl<'a> Archive<'a> {
+    /// Reads the directory (capped) and prepares the inflating reader.
+    pub fn open(data: &'a [u8], budget: &Budget) -> Result<Archive<'a>> {
+        let entries = read_directory(data, budget.limits.max_entries)?;
+        let (reader, reader_error) = match zip::ZipArchive::new(Cursor::new(data)) {
+            Ok(r) if r.len() == entries.len() => (Some(r), None),
+            Ok(_) => (None, Some("directory and entries disagree".to_string())),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Ok(Archive {
+            entries,
+            reader,
+            reader_error,
+        })
+    }
+
+    /// Index of the first entry called `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.name == name)
+    }
+
+    /// Inflates entry `i` within the budget: refused up front when its
+    /// declared sizes break the ratio cap or the remaining budget, and cut
+    /// off while streaming when the real data does.
+    pub fn read(&mut self, i: usize, budget: &mut Budget) -> Result<Vec<u8>> {
+        let e = self
+            .entries
+            .get(i)
+            .ok_or_else(|| ExtractError::corrupt(FORMAT, "no such entry"))?;
+        if let Some(kind) = e.encryption() {
+            return Err(ExtractError::Unsupported(format!(
+                "member is encrypted ({kind})"
+            )));
+        }
+        let cap = ratio_cap(e.compressed, budget);
+        if e.size > cap {
+            return Err(ExtractError::Ratio {
+                ratio: budget.limits.max_ratio,
+                cap,
+            });
+        }
+        if e.size > budget.remaining_bytes() {
+            return Err(ExtractError::TotalBytes {
+                limit: budget.limits.max_decompressed_bytes,
+            });
+        }
+        let name_raw = e.name_raw.clone();
+        let hint = e.size;
+        let Some(reader) = self.reader.as_mut() else {
+            return Err(ExtractError::corrupt(
+                FORMAT,
+                self.reader_error.clone().unwrap_or_default(),
+            ));
+        };
+        let file = reader
+            .by_index(i)
+            .map_err(|err| ExtractError::corrupt(FORMAT, err.to_string()))?;
+        if file.name_raw() != name_raw.as_slice() {
+            return Err(ExtractError::corrupt(FORMAT, "entry names disagree"));
+        }
+        read_bounded_sized(file, cap, hint, budget)
+    }
+}
+
+/// A plain ZIP: every member is extracted in turn (`outer.zip/inner.csv`).
+pub fn extract(
+    path: &str,
+    data: &[u8],
+    budget: &mut Budget,
+    depth: usize,
+    out: &mut Extraction,
+    file_index: usize,
+) -> Result<()> {
+    let mut archive = Archive::open(data, budget)?;
+    let files: Vec<usize> = (0..archive.entries.len())
+        .filter(|&i| archive.entries.get(i).is_some_and(|e| !e.is_dir()))
+        .collect();
+    let encrypted: Vec<&'static str> = files
+        .iter()
+        .filter_map(|&i| archive.entries.get(i).and_then(Entry::encryption))
+        .collect();
+    if !files.is_empty() && encrypted.len() == files.len() {
+        // Every member is encrypted: the archive is protected, nothing to read.
+        let kind = if encrypted.contains(&"zip-aes") {
+            "zip-aes"
+        } else {
+            encrypted.first().copied().unwrap_or("zip-crypto")
+        };
+        if let Some(f) = out.files.get_mut(file_index) {
+            f.encrypted = Some(kind.to_string());
+        }
+        return Ok(());
+    }
+    for i in files {
+        let Some(e) = archive.entries.get(i) else {
+            continue;
+        };
+        let inner = format!("{path}/{}", e.name);
+        if let Some(kind) = e.encryption() {
+            // Partly encrypted archive: this member is protected, the others are scanned.
+            if out.files.len() < super::MAX_REPORTED {
+                out.files.push(FileReport {
+                    path: inner,
+                    sniffed: "encrypted",
+                    declared: String::new(),
+                    encrypted: Some(kind.to_string()),
+                    type_mismatch: None,
+                });
+            }
+            continue;
+        }
+        if budget.out_of_time() {
+            out.skip(&inner, ExtractError::Time.to_string(), true);
+            continue;
+        }
+        match archive.read(i, budget) {
+            Ok(bytes) => extract_into(&inner, "", &bytes, budget, depth + 1, out),
+            Err(err) => {
+                let doc = super::sniff(&[], &inner).is_document() || looks_like_document(&inner);
+                out.skip(&inner, err.to_string(), doc);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// By name only (the bytes could not be read): is this member a document?
+fn looks_like_document(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".zip",
+        ".7z", ".rar", ".rtf", ".csv", ".gz",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::extract::{extract, Limits};
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    /// Builds a zip in memory from (name, bytes, stored?) members.
+    pub fn build(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in members {
+            // ODF requires `mimetype` first and stored, as real files have it.
+            let method = if *name == "mimetype" {
+                zip::CompressionMethod::Stored
+            } else {
+                zip::CompressionMethod::Deflated
+            };
+            let opts = SimpleFileOptions::default()
+                .compression_method(method)
+                .compression_level(if *name == "mimetype" { None } else { Some(9) });
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn members_are_extracted_with_nested_paths() {
+        let inner = build(&[("pupils.csv", b"name,upn\nAmira Khan,P801200216001\n")]);
+        let outer = build(&[("notes.txt", b"hello there"), ("inner.zip", &inner)]);
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("outer.zip", "application/zip", &outer, &mut b);
+        assert!(!ex.encrypted());
+        let t = ex
+            .texts
+            .iter()
+            .find(|t| t.path == "outer.zip/inner.zip/pupils.csv")
+            .expect("nested csv");
+        assert!(t.text.contains("upn: P801200216001"), "{}", t.text);
+        assert!(ex.texts.iter().any(|t| t.path == "outer.zip/notes.txt"));
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    }
+
+    /// Sets flag bit 0 on every local and central header: ZipCrypto as far as the bytes say.
+    pub fn mark_encrypted(mut z: Vec<u8>, only: Option<&str>) -> Vec<u8> {
+        let mut p = 0;
+        while p + 46 < z.len() {
+            let sig = &z[p..p + 4];
+            if sig == b"PK\x03\x04" || sig == b"PK\x01\x02" {
+                let (flag_at, name_at, len_at) = if sig == b"PK\x03\x04" {
+                    (p + 6, p + 30, p + 26)
+                } else {
+                    (p + 8, p + 46, p + 28)
+                };
+                let n = u16::from_le_bytes([z[len_at], z[len_at + 1]]) as usize;
+                let name = String::from_utf8_lossy(&z[name_at..name_at + n]).into_owned();
+                if only.is_none_or(|o| o == name) {
+                    z[flag_at] |= 1;
+                }
+            }
+            p += 1;
+        }
+        z
+    }
+
+    #[test]
+    fn encrypted_only_when_every_member_is() {
+        let z = build(&[("a.csv", b"name\nAmira\n"), ("b.txt", b"secret text")]);
+        let all = mark_encrypted(z.clone(), None);
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("all.zip", "", &all, &mut b);
+        assert_eq!(ex.files[0].encrypted.as_deref(), Some("zip-crypto"));
+        assert!(ex.texts.is_empty());
+
+        let part = mark_encrypted(z, Some("a.csv"));
+        let ex = extract("part.zip", "", &part, &mut b);
+        assert!(!ex.encrypted());
+        assert!(ex.texts.iter().any(|t| t.path == "part.zip/b.txt"));
+        assert!(ex
+            .files
+            .iter()
+            .any(|f| f.path == "part.zip/a.csv" && f.encrypted.is_some()));
+    }
+
+    #[test]
+    fn entry_count_cap_is_enforced_from_the_directory() {
+        let names: Vec<String> = (0..30).map(|i| format!("f{i}.txt")).collect();
+        let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+        let z = build(&members);
+        let mut b = Budget::new(Limits {
+            max_entries: 20,
+            ..Limits::default()
+        });
+        let ex = extract("many.zip", "", &z, &mut b);
+        assert!(ex.texts.is_empty());
+        assert!(ex.not_scanned[0].reason.contains("more than 20 entries"));
+        assert!(ex.not_scanned[0].document);
+    }
+
+    #[test]
+    fn depth_cap_is_enforced() {
+        let mut z = build(&[("deep.txt", b"bottom")]);
+        for i in 0..8 {
+            z = build(&[(&format!("level{i}.zip"), &z)]);
+        }
+        let mut b = Budget::new(Limits {
+            max_depth: 3,
+            ..Limits::default()
+        });
+        let ex = extract("top.zip", "", &z, &mut b);
+        assert!(ex.texts.is_empty());
+        assert!(ex
+            .not_scanned
+            .iter()
+            .any(|n| n.reason.contains("nested deeper than 3")));
+    }
+
+    #[test]
+    fn declared_ratio_is_refused_before_inflating() {
+        let z = build(&[("zeros.txt", &vec![b'0'; 4 * 1024 * 1024])]);
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("bomb.zip", "", &z, &mut b);
+        assert!(
+            ex.not_scanned[0].reason.contains("ratio over 100:1"),
+            "{:?}",
+            ex.not_scanned
+        );
+        assert_eq!(
+            b.decompressed, 0,
+            "refused from the directory, nothing inflated"
+        );
+    }
+
+    #[test]
+    fn garbage_is_reported_not_crashed_on() {
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("x.zip", "", b"PK\x03\x04garbage", &mut b);
+        assert!(ex.not_scanned[0].reason.contains("corrupt zip"));
+    }
+}

@@ -1,0 +1,261 @@
+//! HTML → text for scanning. Written here rather than taken from
+//! mail-parser because its converter drops block boundaries:
+//! `<td>NHS number</td><td>629 140 7736</td>` became `NHS number629 140 7736`,
+//! which hides identifiers from word-bounded detectors and merges table cells
+//! into one another. This one ends blocks with a newline, separates table
+//! cells with ` | ` (the same separator as extracted spreadsheets), drops
+//! script/style/head content and comments, and decodes entities.
+
+/// Tags whose content is never shown.
+const HIDDEN: &[&str] = &["script", "style", "head", "template", "title", "noscript"];
+/// Tags that start or end a line.
+const BLOCK: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "dt",
+    "dd",
+    "dl",
+    "address",
+    "form",
+    "fieldset",
+    "caption",
+    "tbody",
+    "thead",
+    "tfoot",
+    "body",
+    "center",
+    "main",
+    "nav",
+    "aside",
+    "figure",
+    "figcaption",
+];
+
+/// Converts HTML to text: one pass, linear in the input.
+pub fn html_to_text(html: &str) -> String {
+    let b = html.as_bytes();
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut i = 0;
+    let mut hidden: Option<String> = None;
+    let mut cells_in_row = 0usize;
+    while i < b.len() {
+        let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) else {
+            if hidden.is_none() {
+                push_text(&mut out, &html[i..]);
+            }
+            break;
+        };
+        if hidden.is_none() && lt > i {
+            push_text(&mut out, &html[i..lt]);
+        }
+        // Comments and declarations.
+        if b[lt..].starts_with(b"<!--") {
+            i = find(b, lt + 4, b"-->").map(|p| p + 3).unwrap_or(b.len());
+            continue;
+        }
+        let Some(gt) = memchr::memchr(b'>', &b[lt..]).map(|p| lt + p) else {
+            break;
+        };
+        let tag = &html[lt + 1..gt];
+        i = gt + 1;
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if let Some(h) = &hidden {
+            if closing && *h == name {
+                hidden = None;
+            }
+            continue;
+        }
+        if !closing && HIDDEN.contains(&name.as_str()) && !tag.ends_with('/') {
+            hidden = Some(name);
+            continue;
+        }
+        match name.as_str() {
+            "td" | "th" if !closing => {
+                if cells_in_row > 0 {
+                    trim_end_spaces(&mut out);
+                    out.push_str(" | ");
+                }
+                cells_in_row += 1;
+            }
+            "tr" => {
+                cells_in_row = 0;
+                newline(&mut out);
+            }
+            n if BLOCK.contains(&n) => newline(&mut out),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+fn newline(out: &mut String) {
+    trim_end_spaces(out);
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+fn trim_end_spaces(out: &mut String) {
+    while out.ends_with(' ') {
+        out.pop();
+    }
+}
+
+/// Appends text content: whitespace runs collapse to one space, entities decode.
+fn push_text(out: &mut String, text: &str) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let amp = rest.find('&').unwrap_or(rest.len());
+        push_collapsed(out, &rest[..amp]);
+        rest = &rest[amp..];
+        if rest.is_empty() {
+            break;
+        }
+        match decode_entity(rest) {
+            Some((c, used)) => {
+                if c.is_whitespace() {
+                    push_collapsed(out, " ");
+                } else {
+                    out.push(c);
+                }
+                rest = &rest[used..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+}
+
+fn push_collapsed(out: &mut String, s: &str) {
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !(out.is_empty() || out.ends_with(' ') || out.ends_with('\n')) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Decodes the entity at the start of `s` (which begins with `&`): the
+/// character and the bytes used.
+fn decode_entity(s: &str) -> Option<(char, usize)> {
+    let end = s[1..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+        .map(|p| p + 1)
+        .unwrap_or(s.len());
+    if end <= 1 || end > 12 {
+        return None;
+    }
+    let name = &s[1..end];
+    let used = if s[end..].starts_with(';') {
+        end + 1
+    } else {
+        end
+    };
+    let c = if let Some(num) = name.strip_prefix('#') {
+        let n = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse::<u32>().ok()?,
+        };
+        char::from_u32(n)?
+    } else {
+        match name {
+            "nbsp" => ' ',
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            "pound" => '£',
+            "euro" => '€',
+            "ndash" => '-',
+            "mdash" => '-',
+            "hellip" => '…',
+            "rsquo" | "lsquo" => '\'',
+            "rdquo" | "ldquo" => '"',
+            "copy" => '©',
+            "middot" => '·',
+            "bull" => '•',
+            _ => return None,
+        }
+    };
+    Some((c, used))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cells_stay_apart() {
+        let t = html_to_text("<h3>Referral</h3><table><tr><td>NHS number</td><td>629 140 7736</td></tr><tr><td>Reason</td><td>asthma</td></tr></table>");
+        assert_eq!(t, "Referral\nNHS number | 629 140 7736\nReason | asthma\n");
+    }
+
+    #[test]
+    fn entities_decode_and_space_collapses() {
+        assert_eq!(
+            html_to_text("<p>JT&nbsp;48&#160;22 &#x39;1&nbsp;B &amp; co\n\n  x</p>"),
+            "JT 48 22 91 B & co x\n"
+        );
+    }
+
+    #[test]
+    fn hidden_content_and_comments_are_dropped() {
+        let t = html_to_text("<html><head><style>p{color:#123456}</style><title>t 4010232137</title></head><body><!-- 4857773457 --><p>Hi</p><script>var x=1;</script></body></html>");
+        assert_eq!(t, "Hi\n");
+    }
+
+    #[test]
+    fn broken_markup_never_panics() {
+        for s in [
+            "<",
+            "<p",
+            "&",
+            "&#",
+            "&#xZZ;",
+            "&#99999999999;",
+            "<!--",
+            "<td>a<td>b",
+            "é<é>é&é;",
+        ] {
+            let _ = html_to_text(s);
+        }
+    }
+}
