@@ -39,6 +39,7 @@ cleanup() {
     [ "${KEEP:-}" = 1 ] || rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)

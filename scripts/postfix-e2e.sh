@@ -40,6 +40,7 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 PASS=0
 fail() {
