@@ -228,10 +228,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             command: AuditCommand::Verify { common },
         } => finish(audit_verify(&common)),
         Command::Scan(args) => scan(args),
-        Command::Serve(args) => {
-            let _ = args;
-            anyhow::bail!("serve is not available yet")
-        }
+        Command::Serve(args) => serve(args),
         Command::Rules {
             command: RulesCommand::Check { config, rules },
         } => {
@@ -268,6 +265,50 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// `serve`: config → logging → a tokio runtime → the daemon. A config
+/// error exits 2 like `rules check`, before anything is bound.
+fn serve(args: dlp_milter::milter::ServeArgs) -> Result<ExitCode> {
+    let config = match dlp_milter::milter::server::load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    init_daemon_logging(&config.log);
+    let threads = config.milter.scan_threads();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.milter.io_threads)
+        .enable_all()
+        .thread_name("dlp-milter")
+        // Scans are capped separately (milter.scan_threads); the rest of
+        // the blocking pool serves quarantine fsyncs.
+        .max_blocking_threads(threads + 16)
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(dlp_milter::milter::serve(args, config))
+        .context("serve")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon logs at `log.level` (default info) in `log.format` (text or
+/// JSON, one object per line); RUST_LOG overrides the level.
+fn init_daemon_logging(log: &dlp_milter::config::LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if log.format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Files to scan: each path, or the regular files in a folder (sorted, recursively).

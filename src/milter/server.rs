@@ -1,0 +1,292 @@
+//! The daemon: shared state, the accept loop, SIGHUP reload and SIGTERM
+//! graceful shutdown.
+//!
+//! The engine and the milter settings live together behind one
+//! `RwLock<Arc<Loaded>>`: a session takes the `Arc` once per message, so a
+//! reload swaps them atomically between messages without dropping a
+//! connection, and a message never sees half of an old config and half of
+//! a new one. A config that fails to load or validate leaves the old one in
+//! place.
+
+use super::session;
+use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
+use super::spool::SpoolStore;
+use super::{MilterConfig, ServeArgs, StoreKind};
+use crate::config::{Config, ConfigError};
+use crate::detect::recipients::Internal;
+use crate::quarantine::{marker, HoldStore, QuarantineError};
+use crate::scan::{Engine, EngineError};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokio::sync::Semaphore;
+
+/// Why the daemon cannot start (or a reload was refused).
+#[derive(Debug, Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("invalid config: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Socket(#[from] SocketError),
+    #[error("quarantine: {0}")]
+    Quarantine(#[from] QuarantineError),
+    #[error("data directory {dir}: {source}")]
+    DataDir { dir: String, source: std::io::Error },
+    #[error("milter stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One consistent generation of config + engine.
+pub struct Loaded {
+    pub engine: Engine,
+    pub milter: MilterConfig,
+    pub internal: Internal,
+}
+
+impl Loaded {
+    fn build(config: &Config) -> Result<Loaded, ServeError> {
+        config.milter.validate().map_err(ServeError::Invalid)?;
+        Ok(Loaded {
+            engine: Engine::from_config(config)?,
+            milter: config.milter.clone(),
+            internal: Internal {
+                domains: config.internal_domains(),
+            },
+        })
+    }
+}
+
+/// State every session shares.
+pub struct Shared {
+    loaded: RwLock<Arc<Loaded>>,
+    pub(crate) store: Arc<dyn HoldStore>,
+    pub(crate) release_key: Vec<u8>,
+    /// Marker ids already let through: a release passes exactly once.
+    pub(crate) seen_markers: marker::SeenMarkers,
+    pub(crate) scan_permits: Arc<Semaphore>,
+    /// Messages between MAIL and their end.
+    pub(crate) in_flight: Arc<AtomicUsize>,
+}
+
+impl Shared {
+    /// The config + engine in effect now.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// A milter ready to run on a listener. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct Milter {
+    shared: Arc<Shared>,
+}
+
+impl Milter {
+    /// Builds the engine from `config`; holds go to `store`, release
+    /// markers are checked with `release_key`.
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        release_key: Vec<u8>,
+    ) -> Result<Milter, ServeError> {
+        let loaded = Loaded::build(config)?;
+        let threads = loaded.milter.scan_threads();
+        Ok(Milter {
+            shared: Arc::new(Shared {
+                loaded: RwLock::new(Arc::new(loaded)),
+                store,
+                release_key,
+                seen_markers: marker::SeenMarkers::default(),
+                scan_permits: Arc::new(Semaphore::new(threads)),
+                in_flight: Arc::new(AtomicUsize::new(0)),
+            }),
+        })
+    }
+
+    /// Swaps in a new config and rules; on error the old ones stay.
+    /// The listen address, socket settings and scan thread count only
+    /// change on restart.
+    pub fn reload(&self, config: &Config) -> Result<(), ServeError> {
+        let new = Loaded::build(config)?;
+        let mut slot = self
+            .shared
+            .loaded
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if new.milter.listen != slot.milter.listen {
+            tracing::warn!(
+                listen = %new.milter.listen,
+                "milter.listen changed: the new address is used after a restart"
+            );
+        }
+        *slot = Arc::new(new);
+        Ok(())
+    }
+
+    /// The engine in effect (for tests and the reload log line).
+    pub fn current(&self) -> Arc<Loaded> {
+        self.shared.current()
+    }
+
+    /// Messages currently between MAIL and their end.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Serves `listener` until `shutdown` completes, then stops accepting
+    /// and lets messages in flight finish (up to `shutdown_grace_s`) before
+    /// closing the remaining connections.
+    pub async fn run(
+        &self,
+        listener: MilterListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let loaded = self.current();
+        let config = indymilter::Config {
+            max_connections: loaded.milter.max_sessions,
+            actions: Default::default(),
+            connection_timeout: Duration::from_secs(loaded.milter.connection_timeout_s),
+        };
+        let control = listener.control();
+        let in_flight = self.shared.in_flight.clone();
+        let grace = Duration::from_secs(loaded.milter.shutdown_grace_s);
+        let drained = async move {
+            shutdown.await;
+            control.drain();
+            let start = Instant::now();
+            let mut logged = false;
+            loop {
+                let n = in_flight.load(Ordering::SeqCst);
+                if n == 0 {
+                    break;
+                }
+                if !logged {
+                    tracing::info!(in_flight = n, "shutting down: finishing messages in flight");
+                    logged = true;
+                }
+                if start.elapsed() >= grace {
+                    tracing::warn!(
+                        in_flight = n,
+                        "shutdown grace period over: closing; Postfix applies milter_default_action"
+                    );
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let callbacks = session::callbacks(self.shared.clone());
+        indymilter::run(listener, callbacks, config, drained).await
+    }
+}
+
+/// The data directory, created if missing.
+fn data_dir(config: &Config) -> Result<PathBuf, ServeError> {
+    let dir = config.data_dir();
+    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
+        dir: dir.display().to_string(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+/// Loads the config file named in `args` (or the defaults) with the
+/// command-line overrides applied.
+pub fn load(args: &ServeArgs) -> Result<Config, ServeError> {
+    let mut config = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    args.apply(&mut config);
+    config.milter.validate().map_err(ServeError::Invalid)?;
+    Ok(config)
+}
+
+/// `dlp-milter serve`: binds, serves, reloads on SIGHUP, stops gracefully
+/// on SIGTERM/SIGINT. `config` is the already loaded [`load`]`(args)`.
+pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let dir = data_dir(&config)?;
+    let spool_dir = config
+        .milter
+        .spool_dir
+        .clone()
+        .unwrap_or_else(|| dir.join("spool"));
+    let store: Arc<dyn HoldStore> = match config.milter.store {
+        StoreKind::Sqlite => crate::quarantine::open(&config, &dir)?,
+        StoreKind::Spool => Arc::new(SpoolStore::open(&spool_dir)?),
+    };
+    let key = marker::load_or_create_key(&dir).map_err(|source| ServeError::DataDir {
+        dir: dir.display().to_string(),
+        source,
+    })?;
+    let milter = Milter::new(&config, store, key)?;
+    let spec = SocketSpec::parse(&config.milter.listen)?;
+    let unix = UnixOptions {
+        mode: Some(config.milter.unix_mode().map_err(ServeError::Invalid)?),
+        group: config.milter.socket_group.clone(),
+    };
+    let listener = MilterListener::bind(&spec, &unix, config.milter.tcp_quickack).await?;
+    if args.relay.is_some() {
+        tracing::info!(
+            "--relay is used by notices and releases; the milter itself does not send mail"
+        );
+    }
+    let loaded = milter.current();
+    tracing::info!(
+        listen = %spec,
+        data_dir = %dir.display(),
+        store = ?config.milter.store,
+        rules = loaded.engine.policy.rules.len(),
+        mode = ?loaded.engine.policy.mode,
+        hold_mode = ?loaded.milter.hold_mode,
+        on_failure = ?loaded.milter.on_failure,
+        scan_threads = loaded.milter.scan_threads(),
+        "dlp-milter listening"
+    );
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let reloader = milter.clone();
+    let signals = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
+                _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
+                _ = hup.recv() => {
+                    match load(&args).and_then(|c| reloader.reload(&c)) {
+                        Ok(()) => {
+                            let l = reloader.current();
+                            tracing::info!(
+                                rules = l.engine.policy.rules.len(),
+                                mode = ?l.engine.policy.mode,
+                                "SIGHUP: config and rules reloaded"
+                            );
+                        }
+                        Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed; keeping the previous config"),
+                    }
+                }
+            }
+        }
+        let _ = stop_tx.send(());
+    });
+    let result = milter
+        .run(listener, async {
+            let _ = stop_rx.await;
+        })
+        .await;
+    signals.abort();
+    tracing::info!("dlp-milter stopped");
+    Ok(result?)
+}

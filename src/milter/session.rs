@@ -1,0 +1,739 @@
+//! Milter callbacks: one [`Session`] per MTA connection, one [`Txn`] per
+//! message, and the end-of-message logic that scans and answers.
+//!
+//! Negotiation asks only for the stages that carry data we use (MAIL, RCPT,
+//! headers, body, end of message) and declares that none of them ever
+//! answers (`SMFIP_NR_*`), so Postfix streams a message without waiting for
+//! a round trip per header; connection-level data comes from macros
+//! requested at MAIL instead of the CONNECT/HELO stages.
+//!
+//! Errors never escape a callback: every failure becomes a configured
+//! status (TEMPFAIL when in doubt, see [`super::FailurePolicy`]), and the
+//! reason is logged with the queue id.
+
+use super::server::{Loaded, Shared};
+use super::{FailurePolicy, HoldMode};
+use crate::action::{self, Disposition, Edit, Plan};
+use crate::message::{clean_path, Envelope};
+use crate::policy::Action;
+use crate::quarantine::{marker, HoldRequest, HoldStore};
+use crate::scan::ScanReport;
+use indymilter::{
+    Actions, Callbacks, ContextActions, EomContext, MacroStage, Macros, NegotiateContext,
+    ProtoOpts, SetErrorReply, Status,
+};
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Stages we skip entirely.
+const SKIPPED: ProtoOpts = ProtoOpts::NO_CONNECT
+    .union(ProtoOpts::NO_HELO)
+    .union(ProtoOpts::NO_DATA)
+    .union(ProtoOpts::NO_EOH)
+    .union(ProtoOpts::NO_UNKNOWN);
+
+/// Stages we listen to but never answer.
+const NO_REPLY: ProtoOpts = ProtoOpts::NOREPLY_MAIL
+    .union(ProtoOpts::NOREPLY_RCPT)
+    .union(ProtoOpts::NOREPLY_HEADER)
+    .union(ProtoOpts::NOREPLY_BODY)
+    .union(ProtoOpts::NOREPLY_CONNECT)
+    .union(ProtoOpts::NOREPLY_HELO)
+    .union(ProtoOpts::NOREPLY_DATA)
+    .union(ProtoOpts::NOREPLY_EOH)
+    .union(ProtoOpts::NOREPLY_UNKNOWN);
+
+/// End-of-message actions we may use.
+const ACTIONS: Actions = Actions::ADD_HEADER
+    .union(Actions::CHANGE_HEADER)
+    .union(Actions::REPLACE_BODY)
+    .union(Actions::QUARANTINE)
+    .union(Actions::REQUEST_MACROS);
+
+/// Macros asked for at MAIL (Postfix's defaults lack `{client_addr}` and
+/// `{daemon_name}` there, and we skip CONNECT where they normally come).
+const MAIL_MACROS: &str = "i {auth_authen} {client_addr} {daemon_name} {mail_addr}";
+/// `{i}` is missing at MAIL and the first RCPT; it is certain at end of message.
+const EOM_MACROS: &str = "i";
+
+/// State of one MTA connection.
+#[derive(Default)]
+pub struct Session {
+    /// Protocol options agreed with the MTA.
+    opts: ProtoOpts,
+    txn: Option<Txn>,
+}
+
+impl Session {
+    /// The status for a stage we declared no-reply for (if the MTA agreed).
+    fn quiet(&self, flag: ProtoOpts) -> Status {
+        if self.opts.contains(flag) {
+            Status::Noreply
+        } else {
+            Status::Continue
+        }
+    }
+}
+
+/// Counts messages between MAIL and their end (for graceful shutdown).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(counter: &Arc<AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, Ordering::SeqCst);
+        InFlight(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One message being received.
+struct Txn {
+    started: Instant,
+    envelope: Envelope,
+    daemon: Option<String>,
+    /// (name, value) as received, for the release check and the rewrites.
+    headers: Vec<(String, String)>,
+    /// The header block as it will be scanned and stored.
+    raw: Vec<u8>,
+    body_start: usize,
+    /// More than `max_bytes` arrived: collection stopped.
+    oversize: bool,
+    /// `milter.max_message_bytes` when the message began.
+    max_bytes: usize,
+    _in_flight: InFlight,
+}
+
+fn macro_str(m: &Macros, name: &CStr) -> Option<String> {
+    m.get(name)
+        .map(|v| v.to_string_lossy().trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The callbacks, bound to the shared daemon state.
+pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
+    let (s2, s6) = (shared.clone(), shared);
+    Callbacks::new()
+        .on_negotiate(|cx, actions, opts| Box::pin(async move { negotiate(cx, actions, opts) }))
+        .on_mail(move |cx, args| {
+            let shared = s2.clone();
+            Box::pin(async move {
+                let sess = cx.data.get_or_insert_with(Session::default);
+                let sender = args
+                    .first()
+                    .map(|a| clean_path(&a.to_string_lossy()))
+                    .or_else(|| macro_str(&cx.macros, c"{mail_addr}").map(|s| clean_path(&s)))
+                    .unwrap_or_default();
+                // A new MAIL ends whatever came before (its InFlight drops).
+                sess.txn = Some(Txn {
+                    started: Instant::now(),
+                    envelope: Envelope {
+                        sender,
+                        recipients: Vec::new(),
+                        auth_user: macro_str(&cx.macros, c"{auth_authen}"),
+                        queue_id: macro_str(&cx.macros, c"i"),
+                        client_addr: macro_str(&cx.macros, c"{client_addr}"),
+                    },
+                    daemon: macro_str(&cx.macros, c"{daemon_name}"),
+                    headers: Vec::new(),
+                    raw: Vec::with_capacity(4096),
+                    body_start: 0,
+                    oversize: false,
+                    max_bytes: shared.current().milter.max_message_bytes,
+                    _in_flight: InFlight::new(&shared.in_flight),
+                });
+                sess.quiet(ProtoOpts::NOREPLY_MAIL)
+            })
+        })
+        .on_rcpt(|cx, args| {
+            Box::pin(async move {
+                let sess = cx.data.get_or_insert_with(Session::default);
+                if let (Some(txn), Some(a)) = (sess.txn.as_mut(), args.first()) {
+                    let r = clean_path(&a.to_string_lossy());
+                    if !r.is_empty() {
+                        txn.envelope.recipients.push(r);
+                    }
+                }
+                sess.quiet(ProtoOpts::NOREPLY_RCPT)
+            })
+        })
+        .on_header(|cx, name, value| {
+            Box::pin(async move {
+                let sess = cx.data.get_or_insert_with(Session::default);
+                let leading = sess.opts.contains(ProtoOpts::LEADING_SPACE);
+                if let Some(txn) = sess.txn.as_mut() {
+                    add_header(txn, &name, &value, leading);
+                }
+                sess.quiet(ProtoOpts::NOREPLY_HEADER)
+            })
+        })
+        .on_body(|cx, chunk| {
+            Box::pin(async move {
+                let sess = cx.data.get_or_insert_with(Session::default);
+                if let Some(txn) = sess.txn.as_mut() {
+                    if txn.body_start == 0 {
+                        txn.raw.extend_from_slice(b"\r\n");
+                        txn.body_start = txn.raw.len();
+                    }
+                    if txn.raw.len() + chunk.len() > txn.max_bytes {
+                        txn.oversize = true;
+                    } else if !txn.oversize {
+                        txn.raw.extend_from_slice(&chunk);
+                    }
+                }
+                sess.quiet(ProtoOpts::NOREPLY_BODY)
+            })
+        })
+        .on_eom(move |cx| {
+            let shared = s6.clone();
+            Box::pin(async move { end_of_message(cx, &shared).await })
+        })
+        .on_abort(|cx| {
+            Box::pin(async move {
+                if let Some(sess) = cx.data.as_mut() {
+                    sess.txn = None;
+                }
+                Status::Continue
+            })
+        })
+        .on_close(|cx| {
+            Box::pin(async move {
+                if let Some(sess) = cx.data.as_mut() {
+                    sess.txn = None;
+                }
+                Status::Continue
+            })
+        })
+}
+
+fn negotiate(cx: &mut NegotiateContext<Session>, actions: Actions, opts: ProtoOpts) -> Status {
+    let wanted = SKIPPED | NO_REPLY | ProtoOpts::LEADING_SPACE;
+    // Only what the MTA offers: asking for more ends the connection.
+    let agreed = wanted & opts;
+    cx.requested_opts = agreed;
+    cx.requested_actions = ACTIONS & actions;
+    if actions.contains(Actions::REQUEST_MACROS) {
+        if let (Ok(mail), Ok(eom)) = (CString::new(MAIL_MACROS), CString::new(EOM_MACROS)) {
+            cx.requested_macros = HashMap::from([(MacroStage::Mail, mail), (MacroStage::Eom, eom)]);
+        }
+    }
+    cx.data = Some(Session {
+        opts: agreed,
+        txn: None,
+    });
+    Status::Continue
+}
+
+/// Appends one header to the transaction: the (name, value) pair and its
+/// raw form (`Name:value` as received when leading space is preserved,
+/// `Name: value` otherwise), with CRLF line ends in folded values.
+fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool) {
+    let (n, v) = (name.to_bytes(), value.to_bytes());
+    if txn.oversize || txn.raw.len() + n.len() + v.len() + 4 > txn.max_bytes {
+        txn.oversize = true;
+        return;
+    }
+    txn.raw.extend_from_slice(n);
+    txn.raw.push(b':');
+    if !leading_space {
+        txn.raw.push(b' ');
+    }
+    let mut prev = 0u8;
+    for &b in v {
+        if b == b'\n' && prev != b'\r' {
+            txn.raw.push(b'\r');
+        }
+        txn.raw.push(b);
+        prev = b;
+    }
+    txn.raw.extend_from_slice(b"\r\n");
+    txn.headers.push((
+        String::from_utf8_lossy(n).into_owned(),
+        String::from_utf8_lossy(v).into_owned(),
+    ));
+}
+
+/// The kind of a valid, first-seen marker the message carries, if any.
+/// Only messages that have a marker header pay for the check.
+fn trusted_marker(shared: &Shared, txn: &Txn) -> Option<marker::Kind> {
+    let has = |name: &str| {
+        txn.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // The signer's view of the headers (unfolded, trimmed), from the same bytes.
+    let mut parsed = None;
+    for kind in [marker::Kind::Release, marker::Kind::Notice] {
+        if !has(kind.header()) {
+            continue;
+        }
+        let headers = parsed.get_or_insert_with(|| marker::parse_headers(&txn.raw));
+        match marker::accept_once(
+            headers,
+            &shared.release_key,
+            kind,
+            &shared.seen_markers,
+            now,
+        ) {
+            Ok(_) => return Some(kind),
+            Err(e) => tracing::warn!(
+                queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-"),
+                marker = kind.header(),
+                error = %e,
+                "marker not honoured; the message is scanned"
+            ),
+        }
+    }
+    None
+}
+
+/// Why a message could not be judged.
+enum Failure {
+    Oversize,
+    Timeout,
+    /// The scan ran but reported an internal error (a parser panicked).
+    Scan(Box<ScanReport>),
+    Pool,
+}
+
+impl Failure {
+    fn reason(&self) -> String {
+        match self {
+            Failure::Oversize => "message larger than milter.max_message_bytes".into(),
+            Failure::Timeout => "scan exceeded milter.scan_timeout_ms".into(),
+            Failure::Scan(r) => r.error.clone().unwrap_or_default(),
+            Failure::Pool => "scan worker failed".into(),
+        }
+    }
+
+    /// The scan had already made findings worth holding.
+    fn hold_worthy(&self) -> bool {
+        matches!(self, Failure::Scan(r) if r.decision.verdict >= Action::Hold)
+    }
+}
+
+/// Scans off the I/O threads, within the time budget and the thread cap.
+async fn scan(
+    shared: &Shared,
+    loaded: &Arc<Loaded>,
+    raw: Vec<u8>,
+    envelope: Envelope,
+) -> Result<(ScanReport, Vec<u8>), Failure> {
+    let budget = Duration::from_millis(loaded.milter.scan_timeout_ms);
+    // Waiting for a scan thread counts against the budget too: if every
+    // thread is stuck on runaway scans, messages get the failure policy
+    // instead of waiting for Postfix's own timeout.
+    let permit =
+        match tokio::time::timeout(budget, shared.scan_permits.clone().acquire_owned()).await {
+            Err(_) => return Err(Failure::Timeout),
+            Ok(p) => p.map_err(|_| Failure::Pool)?,
+        };
+    let engine = loaded.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        // The permit is released when the scan really ends, even after a
+        // timeout: runaway scans keep their thread, never more than the cap.
+        let _permit = permit;
+        let report = engine.engine.scan(&raw, Some(&envelope));
+        (report, raw)
+    });
+    match tokio::time::timeout(budget, task).await {
+        Err(_) => Err(Failure::Timeout),
+        Ok(Err(_)) => Err(Failure::Pool),
+        Ok(Ok((report, _))) if report.error.is_some() => Err(Failure::Scan(Box::new(report))),
+        Ok(Ok(ok)) => Ok(ok),
+    }
+}
+
+/// What the log line says happened.
+struct Outcome {
+    status: Status,
+    disposition: &'static str,
+    hold_id: Option<String>,
+    rewrites: Vec<&'static str>,
+    error: Option<String>,
+}
+
+impl Outcome {
+    fn new(status: Status, disposition: &'static str) -> Outcome {
+        Outcome {
+            status,
+            disposition,
+            hold_id: None,
+            rewrites: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
+    let Some(txn) = cx.data.as_mut().and_then(|s| s.txn.take()) else {
+        // End of message without MAIL: nothing to judge (a confused client).
+        return Status::Continue;
+    };
+    let loaded = shared.current();
+    let mut txn = txn;
+    if let Some(q) = macro_str(&cx.macros, c"i") {
+        txn.envelope.queue_id = Some(q);
+    }
+    if txn.body_start == 0 {
+        txn.raw.extend_from_slice(b"\r\n");
+        txn.body_start = txn.raw.len();
+    }
+
+    // Released from our quarantine, or our own notice: out once,
+    // unscanned, markers removed.
+    if let Some(kind) = trusted_marker(shared, &txn) {
+        let edits = action::strip_own_headers(&txn.headers);
+        let what = match kind {
+            marker::Kind::Release => "released",
+            marker::Kind::Notice => "notice",
+        };
+        let out = match apply(cx, &edits).await {
+            Ok(()) => Outcome::new(Status::Accept, what),
+            Err(e) => tempfail(cx, what, e),
+        };
+        log_line(&txn, None, &out);
+        return out.status;
+    }
+
+    let (out, report) = if txn.oversize {
+        (failed(cx, &loaded, Failure::Oversize).await, None)
+    } else {
+        let raw = std::mem::take(&mut txn.raw);
+        match scan(shared, &loaded, raw, txn.envelope.clone()).await {
+            Err(f) => (failed(cx, &loaded, f).await, None),
+            Ok((report, raw)) => {
+                txn.raw = raw;
+                let out = decided(cx, shared, &loaded, &txn, &report).await;
+                (out, Some(report))
+            }
+        }
+    };
+    log_line(&txn, report.as_ref(), &out);
+    out.status
+}
+
+/// Carries out a completed scan's decision.
+async fn decided(
+    cx: &mut EomContext<Session>,
+    shared: &Shared,
+    loaded: &Loaded,
+    txn: &Txn,
+    report: &ScanReport,
+) -> Outcome {
+    let body = txn.raw.get(txn.body_start..).unwrap_or_default();
+    let plan: Plan = action::plan(
+        &report.decision,
+        &action::Input {
+            headers: &txn.headers,
+            body,
+            internal: &loaded.internal,
+            recipient_rewrite: loaded.milter.recipient_rewrite,
+        },
+    );
+    let verdict = report.decision.verdict;
+    match &plan.disposition {
+        Disposition::Reject { reply } => {
+            audit(shared, txn, report, Action::Reject).await;
+            let reply = if reply.is_empty() {
+                "Message refused by the data protection policy".to_string()
+            } else {
+                // Postfix reads '%%' as '%' and drops a lone '%' (Sendmail
+                // used replies as format strings): "100%" must survive.
+                reply.replace('%', "%%")
+            };
+            if let Err(e) = cx.reply.set_error_reply("550", Some("5.7.1"), [reply]) {
+                tracing::warn!(error = %e, "cannot set the reject text; using the default");
+            }
+            Outcome::new(Status::Reject, "reject")
+        }
+        Disposition::Hold { rules } => match loaded.milter.hold_mode {
+            HoldMode::Quarantine => match hold(shared, txn, report).await {
+                Ok(id) => {
+                    let mut o = Outcome::new(Status::Discard, "held");
+                    o.hold_id = Some(id);
+                    o.error = plan.escalated.clone();
+                    o
+                }
+                Err(e) => tempfail(cx, "hold-failed", e),
+            },
+            HoldMode::PostfixHold => {
+                let mut edits = plan.edits.clone();
+                edits.push(Edit::AddHeader {
+                    name: "X-DLP-Verdict".into(),
+                    value: "hold".into(),
+                });
+                edits.push(Edit::AddHeader {
+                    name: "X-DLP-Hold-Rules".into(),
+                    value: action::header_text(&rules.join(", ")),
+                });
+                let reason = action::smtp_text(&format!("dlp-milter: {}", rules.join(", ")));
+                let r = match apply(cx, &edits).await {
+                    Ok(()) => cx
+                        .actions
+                        .quarantine(reason)
+                        .await
+                        .map_err(|e| format!("cannot ask the MTA to hold the message: {e}")),
+                    Err(e) => Err(e),
+                };
+                match r {
+                    Ok(()) => {
+                        // Not recorded in our quarantine: `record_decision(Hold)`
+                        // would store a second, releasable copy of a message
+                        // Postfix already holds. The log line carries the
+                        // queue id and rules; Postfix's hold queue is the record.
+                        let mut o = Outcome::new(Status::Accept, "postfix-hold");
+                        o.error = plan.escalated.clone();
+                        o
+                    }
+                    Err(e) => tempfail(cx, "hold-failed", e),
+                }
+            }
+        },
+        Disposition::Accept => {
+            if verdict >= Action::Tag {
+                // In monitor mode the message goes out unchanged whatever the
+                // verdict: record it as tagged (the record says `enforced:
+                // false` and lists the actions it would have taken), never as
+                // held or rejected, which would put a delivered message in
+                // the quarantine or the reject statistics.
+                let recorded = if report.decision.enforced {
+                    verdict
+                } else {
+                    Action::Tag
+                };
+                audit(shared, txn, report, recorded).await;
+            }
+            match apply(cx, &plan.edits).await {
+                Ok(()) => {
+                    let mut o = Outcome::new(
+                        Status::Accept,
+                        if report.decision.enforced {
+                            "accept"
+                        } else {
+                            "accept-monitor"
+                        },
+                    );
+                    o.rewrites = plan.rewrites.clone();
+                    o
+                }
+                Err(e) => tempfail(cx, "edit-failed", e),
+            }
+        }
+    }
+}
+
+/// Applies the failure policy.
+async fn failed(cx: &mut EomContext<Session>, loaded: &Loaded, f: Failure) -> Outcome {
+    let closed = match loaded.milter.on_failure {
+        FailurePolicy::Closed => true,
+        FailurePolicy::Open => false,
+        FailurePolicy::Auto => f.hold_worthy(),
+    };
+    let reason = f.reason();
+    if closed {
+        let mut o = tempfail(cx, "fail-closed", reason);
+        o.disposition = "fail-closed";
+        return o;
+    }
+    let edits = vec![Edit::AddHeader {
+        name: "X-DLP-Verdict".into(),
+        value: "unscanned".into(),
+    }];
+    match apply(cx, &edits).await {
+        Ok(()) => {
+            let mut o = Outcome::new(Status::Accept, "fail-open");
+            o.error = Some(reason);
+            o
+        }
+        Err(e) => tempfail(cx, "fail-open", format!("{reason}; {e}")),
+    }
+}
+
+/// TEMPFAIL with a reply that tells the client to retry.
+fn tempfail(cx: &mut EomContext<Session>, what: &'static str, error: String) -> Outcome {
+    let _ = cx.reply.set_error_reply(
+        "451",
+        Some("4.7.1"),
+        ["Message could not be checked by the data protection filter; please try again later"],
+    );
+    let mut o = Outcome::new(Status::Tempfail, what);
+    o.error = Some(error);
+    o
+}
+
+/// Replays edits to the MTA: header changes first, body last.
+async fn apply(cx: &EomContext<Session>, edits: &[Edit]) -> Result<(), String> {
+    for e in edits {
+        let r = match e {
+            Edit::AddHeader { name, value } => {
+                cx.actions.add_header(name.as_str(), value.as_str()).await
+            }
+            Edit::ChangeHeader { name, index, value } => {
+                cx.actions
+                    .change_header(name.as_str(), *index, value.as_deref())
+                    .await
+            }
+            Edit::ReplaceBody(b) => cx.actions.replace_body(b).await,
+        };
+        r.map_err(|err| format!("cannot apply {}: {err}", edit_name(e)))?;
+    }
+    Ok(())
+}
+
+fn edit_name(e: &Edit) -> &'static str {
+    match e {
+        Edit::AddHeader { .. } => "a header addition",
+        Edit::ChangeHeader { .. } => "a header change",
+        Edit::ReplaceBody(_) => "the body replacement",
+    }
+}
+
+/// Runs `f` with the store and this message's [`HoldRequest`] on the
+/// blocking pool: stores fsync, and must not stall the I/O thread.
+async fn with_store<T: Send + 'static>(
+    shared: &Shared,
+    txn: &Txn,
+    report: &ScanReport,
+    f: impl FnOnce(&dyn HoldStore, &HoldRequest<'_>) -> T + Send + 'static,
+) -> Result<T, String> {
+    let store = shared.store.clone();
+    let (raw, env, report) = (txn.raw.clone(), txn.envelope.clone(), report.clone());
+    tokio::task::spawn_blocking(move || {
+        let req = HoldRequest {
+            raw: &raw,
+            envelope: &env,
+            report: &report,
+        };
+        f(store.as_ref(), &req)
+    })
+    .await
+    .map_err(|e| format!("quarantine worker failed: {e}"))
+}
+
+/// Stores a held message durably; its reference on success.
+async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String, String> {
+    with_store(shared, txn, report, |store, req| {
+        store.hold(req).map(|r| r.id).map_err(|e| e.to_string())
+    })
+    .await?
+}
+
+/// Records a decision that did not hold the message. Failing to record
+/// does not stop the mail (the log line still carries the decision).
+async fn audit(shared: &Shared, txn: &Txn, report: &ScanReport, verdict: Action) {
+    let r = with_store(shared, txn, report, move |store, req| {
+        store
+            .record_decision(req, verdict)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .and_then(|r| r);
+    if let Err(e) = r {
+        tracing::error!(
+            queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-"),
+            error = %e,
+            "cannot record the decision"
+        );
+    }
+}
+
+/// The one log line per message: ids, counts, verdict, rules, timing.
+/// Never recipients' addresses, subjects or evidence.
+fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
+    let rules = report
+        .map(|r| r.decision.rule_ids().join(","))
+        .unwrap_or_default();
+    let verdict = report
+        .map(|r| r.decision.verdict.as_str())
+        .unwrap_or("none");
+    let elapsed_us = txn.started.elapsed().as_micros() as u64;
+    let scan_us = report.map(|r| r.elapsed_us).unwrap_or(0);
+    let queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-");
+    if let Some(err) = &out.error {
+        tracing::warn!(
+            queue_id,
+            sender = %txn.envelope.sender,
+            recipients = txn.envelope.recipients.len(),
+            size = txn.raw.len(),
+            verdict,
+            action = out.disposition,
+            rules = %rules,
+            error = %err,
+            elapsed_us,
+            "message"
+        );
+    } else {
+        tracing::info!(
+            queue_id,
+            sender = %txn.envelope.sender,
+            recipients = txn.envelope.recipients.len(),
+            size = txn.raw.len(),
+            daemon = txn.daemon.as_deref().unwrap_or("-"),
+            verdict,
+            action = out.disposition,
+            rules = %rules,
+            rewrites = %out.rewrites.join(","),
+            hold_id = out.hold_id.as_deref().unwrap_or("-"),
+            scan_us,
+            elapsed_us,
+            "message"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn txn() -> Txn {
+        Txn {
+            started: Instant::now(),
+            envelope: Envelope::default(),
+            daemon: None,
+            headers: vec![],
+            raw: vec![],
+            body_start: 0,
+            oversize: false,
+            max_bytes: 1 << 20,
+            _in_flight: InFlight::new(&Arc::new(AtomicUsize::new(0))),
+        }
+    }
+
+    #[test]
+    fn headers_are_reassembled_with_crlf() {
+        let mut t = txn();
+        add_header(&mut t, c"Subject", c" hello\n\tworld", true);
+        add_header(&mut t, c"To", c"a@b", false);
+        assert_eq!(t.raw, b"Subject: hello\r\n\tworld\r\nTo: a@b\r\n");
+        assert_eq!(t.headers[0].1, " hello\n\tworld");
+    }
+
+    #[test]
+    fn oversize_stops_collecting() {
+        let mut t = txn();
+        t.max_bytes = 8;
+        add_header(&mut t, c"Subject", c"x", false);
+        assert!(t.oversize);
+        assert!(t.raw.is_empty());
+    }
+
+    #[test]
+    fn in_flight_counts_down_on_drop() {
+        let c = Arc::new(AtomicUsize::new(0));
+        let a = InFlight::new(&c);
+        let b = InFlight::new(&c);
+        assert_eq!(c.load(Ordering::SeqCst), 2);
+        drop(a);
+        drop(b);
+        assert_eq!(c.load(Ordering::SeqCst), 0);
+    }
+}

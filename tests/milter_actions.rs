@@ -1,0 +1,648 @@
+//! The daemon driven over a real socket by a milter client (indymilter-test,
+//! which speaks the MTA side of the protocol): one test per action, plus
+//! negotiation, several messages per connection, abort, reload, failure
+//! policy and graceful shutdown.
+//!
+//! The exposed-recipients detector is the one real detector on this
+//! branch, so each scenario gives its rule a different action in a rules
+//! folder of its own; password redaction and subject replacement are
+//! covered by the planner's unit tests (src/action).
+
+use dlp_milter::config::Config;
+use dlp_milter::milter::spool::SpoolStore;
+use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
+use dlp_milter::quarantine::HoldStore;
+use indymilter_test::{any, EomAction, MacroStage, ProtoOpts, Status, TestConnection};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const KEY: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+
+struct Harness {
+    dir: tempfile::TempDir,
+    milter: Milter,
+    addr: std::net::SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+fn rules(dir: &Path, mode: &str, action: &str) -> PathBuf {
+    let r = dir.join("rules");
+    std::fs::create_dir_all(&r).unwrap();
+    std::fs::write(
+        r.join("00.toml"),
+        format!(
+            r#"[policy]
+mode = "{mode}"
+
+[[rule]]
+id = "exposed-recipients"
+description = "Many external addresses visible"
+category = "exposed_recipients"
+detectors = ["recipient_count"]
+min_count = 6
+severity = "high"
+action = "{action}"
+policy = "Put external recipients in BCC."
+fix = "Use BCC."
+"#
+        ),
+    )
+    .unwrap();
+    r
+}
+
+fn config(dir: &Path, mode: &str, action: &str, milter: &str) -> Config {
+    let src = format!(
+        "data_dir = {:?}\n[organisation]\ndomains = [\"school.example\"]\n[rules]\ndir = {:?}\n[milter]\n{milter}\n",
+        dir.join("data"),
+        rules(dir, mode, action)
+    );
+    Config::from_toml("test.toml", &src).unwrap()
+}
+
+async fn start(action: &str, milter_cfg: &str) -> Harness {
+    start_mode("enforce", action, milter_cfg).await
+}
+
+async fn start_mode(mode: &str, action: &str, milter_cfg: &str) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), mode, action, milter_cfg);
+    let store: Arc<dyn HoldStore> =
+        Arc::new(SpoolStore::open(&dir.path().join("data/spool")).unwrap());
+    let milter = Milter::new(&cfg, store, KEY.to_vec()).unwrap();
+    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
+    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let m = milter.clone();
+    let task = tokio::spawn(async move {
+        m.run(listener, async {
+            let _ = rx.await;
+        })
+        .await
+    });
+    Harness {
+        dir,
+        milter,
+        addr,
+        stop: Some(tx),
+        task,
+    }
+}
+
+impl Harness {
+    fn spool(&self) -> PathBuf {
+        self.dir.path().join("data/spool")
+    }
+
+    fn held(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.spool())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("milter stops")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// A message as Postfix would present it.
+struct Msg {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    rcpts: Vec<String>,
+}
+
+fn parents(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("parent{i}@gmail.com"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn exposed() -> Msg {
+    Msg {
+        headers: vec![
+            ("From".into(), "office@school.example".into()),
+            ("To".into(), parents(8)),
+            ("Cc".into(), "head@school.example, parent9@yahoo.com".into()),
+            ("Subject".into(), "Trip letter".into()),
+        ],
+        body: b"Dear parents,\r\nthe trip is on Friday.\r\n".to_vec(),
+        rcpts: (0..8).map(|i| format!("<parent{i}@gmail.com>")).collect(),
+    }
+}
+
+fn clean() -> Msg {
+    Msg {
+        headers: vec![
+            ("From".into(), "office@school.example".into()),
+            ("To".into(), "parent@gmail.com".into()),
+            ("Subject".into(), "Hello".into()),
+        ],
+        body: b"Nothing to see.\r\n".to_vec(),
+        rcpts: vec!["<parent@gmail.com>".into()],
+    }
+}
+
+async fn open(addr: std::net::SocketAddr) -> TestConnection {
+    TestConnection::configure()
+        .open_tcp(addr)
+        .await
+        .expect("negotiates")
+}
+
+async fn send(conn: &mut TestConnection, m: &Msg, qid: &str) -> (Vec<EomAction>, Status) {
+    conn.macros(MacroStage::Mail, [("{auth_authen}", "office")])
+        .await
+        .unwrap();
+    conn.mail(["<office@school.example>"]).await.unwrap();
+    for r in &m.rcpts {
+        conn.rcpt([r.as_str()]).await.unwrap();
+    }
+    for (n, v) in &m.headers {
+        conn.header(n.as_str(), v.as_str()).await.unwrap();
+    }
+    conn.body(m.body.clone()).await.unwrap();
+    conn.macros(MacroStage::Eom, [("i", qid)]).await.unwrap();
+    let (a, s) = conn.eom().await.unwrap();
+    (a.actions, s)
+}
+
+#[tokio::test]
+async fn negotiates_away_every_stage_and_reply_it_does_not_need() {
+    let h = start("tag", "").await;
+    let conn = open(h.addr).await;
+    let o = conn.negotiated_opts();
+    for skipped in [
+        ProtoOpts::NO_CONNECT,
+        ProtoOpts::NO_HELO,
+        ProtoOpts::NO_DATA,
+        ProtoOpts::NO_EOH,
+        ProtoOpts::NO_UNKNOWN,
+        ProtoOpts::NOREPLY_MAIL,
+        ProtoOpts::NOREPLY_RCPT,
+        ProtoOpts::NOREPLY_HEADER,
+        ProtoOpts::NOREPLY_BODY,
+    ] {
+        assert!(o.contains(skipped), "{skipped:?} not negotiated: {o:?}");
+    }
+    let mail = conn.requested_macros().get(&MacroStage::Mail).unwrap();
+    assert!(mail.to_str().unwrap().contains("{client_addr}"));
+    conn.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn clean_mail_is_accepted_untouched() {
+    let h = start("hold", "").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &clean(), "Q1").await;
+    assert_eq!(status, Status::Accept);
+    assert!(actions.is_empty(), "{actions:?}");
+    c.close().await.unwrap();
+    assert!(h.held().is_empty());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn tag_adds_masked_headers() {
+    let h = start("tag", "").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &exposed(), "Q2").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions {
+        actions: actions.clone(),
+    };
+    assert!(eom.has_add_header("X-DLP-Verdict", "tag"));
+    assert!(eom.has_add_header("X-DLP-Findings", any()));
+    for a in &actions {
+        if let EomAction::AddHeader { value, .. } = a {
+            assert!(
+                !value.to_str().unwrap().contains("parent"),
+                "unmasked: {value:?}"
+            );
+        }
+    }
+    // Envelope untouched, header lists untouched.
+    assert!(!actions.iter().any(|a| matches!(
+        a,
+        EomAction::ChangeHeader { .. } | EomAction::DeleteHeader { .. }
+    )));
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn rewrite_hides_recipients_and_records_it() {
+    let h = start("rewrite", "").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &exposed(), "Q3").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_change_header("To", 1, "undisclosed-recipients:;"));
+    assert!(eom.has_delete_header("Cc", 1));
+    assert!(eom.has_add_header("X-DLP-Verdict", "rewrite"));
+    assert!(!eom.actions.iter().any(|a| matches!(
+        a,
+        EomAction::DeleteRecipient { .. } | EomAction::AddRecipient { .. }
+    )));
+    c.close().await.unwrap();
+    let log = std::fs::read_to_string(h.spool().join("decisions.jsonl")).unwrap();
+    assert!(log.contains("\"verdict\":\"rewrite\""));
+    assert!(log.contains("\"queue_id\":\"Q3\""));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn rewrite_can_keep_internal_addresses() {
+    let h = start("rewrite", "recipient_rewrite = \"keep-internal\"").await;
+    let mut c = open(h.addr).await;
+    let (actions, _) = send(&mut c, &exposed(), "Q4").await;
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_change_header("To", 1, "undisclosed-recipients:;"));
+    assert!(eom.has_change_header("Cc", 1, "head@school.example"));
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hold_stores_durably_then_discards() {
+    let h = start("hold", "").await;
+    let mut c = open(h.addr).await;
+    let m = exposed();
+    let (actions, status) = send(&mut c, &m, "Q5").await;
+    assert_eq!(status, Status::Discard);
+    assert!(actions.is_empty(), "{actions:?}");
+    c.close().await.unwrap();
+    let held = h.held();
+    assert_eq!(held.len(), 1);
+    let raw = std::fs::read_to_string(&held[0]).unwrap();
+    assert!(raw.starts_with("From: office@school.example\r\nTo: parent0@gmail.com"));
+    assert!(raw.ends_with("\r\n\r\nDear parents,\r\nthe trip is on Friday.\r\n"));
+    let meta = std::fs::read_to_string(held[0].with_extension("json")).unwrap();
+    assert!(meta.contains("\"queue_id\": \"Q5\""), "{meta}");
+    assert!(meta.contains("\"auth_user\": \"office\""), "{meta}");
+    assert!(
+        meta.contains("parent7@gmail.com"),
+        "envelope recipients kept: {meta}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hold_that_cannot_be_stored_is_tempfailed() {
+    let h = start("hold", "").await;
+    std::fs::remove_dir_all(h.spool()).unwrap();
+    std::fs::write(h.spool(), b"not a directory").unwrap();
+    let mut c = open(h.addr).await;
+    let (_, status) = send(&mut c, &exposed(), "Q6").await;
+    assert!(
+        matches!(&status, Status::Tempfail { message: Some(m) } if m.to_str().unwrap().starts_with("451 4.7.1")),
+        "{status:?}"
+    );
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn postfix_hold_mode_answers_quarantine_and_accept() {
+    let h = start("hold", "hold_mode = \"postfix-hold\"").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &exposed(), "Q7").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_quarantine(any()));
+    assert!(eom.has_add_header("X-DLP-Verdict", "hold"));
+    c.close().await.unwrap();
+    assert!(h.held().is_empty(), "postfix keeps it, not us");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn reject_quotes_the_policy() {
+    let h = start("reject", "").await;
+    let mut c = open(h.addr).await;
+    let (_, status) = send(&mut c, &exposed(), "Q8").await;
+    let Status::Reject { message: Some(m) } = status else {
+        panic!("{status:?}")
+    };
+    let m = m.to_str().unwrap();
+    assert!(m.starts_with("550 5.7.1 "), "{m}");
+    assert!(m.contains("Put external recipients in BCC."), "{m}");
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn monitor_mode_only_logs() {
+    let h = start_mode("monitor", "hold", "").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &exposed(), "Q9").await;
+    assert_eq!(status, Status::Accept);
+    assert!(actions.is_empty(), "{actions:?}");
+    c.close().await.unwrap();
+    assert!(h.held().is_empty());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn forged_verdict_headers_are_removed() {
+    let h = start("tag", "").await;
+    let mut c = open(h.addr).await;
+    let mut m = clean();
+    m.headers.push(("X-DLP-Verdict".into(), "accept".into()));
+    m.headers.push(("X-DLP-Release".into(), "forged".into()));
+    let (actions, status) = send(&mut c, &m, "Q10").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_delete_header("X-DLP-Verdict", 1));
+    assert!(eom.has_delete_header("X-DLP-Release", 1));
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn several_messages_per_connection_and_abort_resets() {
+    let h = start("hold", "").await;
+    let mut c = open(h.addr).await;
+    // An aborted transaction leaves nothing behind.
+    c.mail(["<office@school.example>"]).await.unwrap();
+    for r in exposed().rcpts {
+        c.rcpt([r.as_str()]).await.unwrap();
+    }
+    c.header("To", parents(8).as_str()).await.unwrap();
+    c.abort().await.unwrap();
+    let (_, s1) = send(&mut c, &clean(), "A1").await;
+    assert_eq!(
+        s1,
+        Status::Accept,
+        "abort must reset: the held headers were dropped"
+    );
+    let (_, s2) = send(&mut c, &exposed(), "A2").await;
+    assert_eq!(s2, Status::Discard);
+    let (_, s3) = send(&mut c, &clean(), "A3").await;
+    assert_eq!(s3, Status::Accept);
+    c.close().await.unwrap();
+    assert_eq!(h.held().len(), 1);
+    assert_eq!(h.milter.in_flight(), 0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn oversize_follows_the_failure_policy() {
+    let h = start("hold", "max_message_bytes = 2048").await;
+    let mut c = open(h.addr).await;
+    let mut m = clean();
+    m.body = vec![b'a'; 4096];
+    let (actions, status) = send(&mut c, &m, "F1").await;
+    assert_eq!(status, Status::Accept, "auto fails open without findings");
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"));
+    c.close().await.unwrap();
+    h.stop().await;
+
+    let h = start("hold", "max_message_bytes = 2048\non_failure = \"closed\"").await;
+    let mut c = open(h.addr).await;
+    let (_, status) = send(&mut c, &m, "F2").await;
+    assert!(matches!(status, Status::Tempfail { .. }), "{status:?}");
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn reload_swaps_rules_without_dropping_the_connection() {
+    let h = start("tag", "").await;
+    let mut c = open(h.addr).await;
+    let (_, s) = send(&mut c, &exposed(), "R1").await;
+    assert_eq!(s, Status::Accept);
+    let new = config(h.dir.path(), "enforce", "reject", "");
+    h.milter.reload(&new).unwrap();
+    let (_, s) = send(&mut c, &exposed(), "R2").await;
+    assert!(matches!(s, Status::Reject { .. }), "{s:?}");
+    // A bad config is refused and the old one stays.
+    let mut bad = new.clone();
+    bad.rules.dir = Some(h.dir.path().join("no-such-rules"));
+    assert!(h.milter.reload(&bad).is_err());
+    let (_, s) = send(&mut c, &exposed(), "R3").await;
+    assert!(matches!(s, Status::Reject { .. }), "{s:?}");
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_message_in_flight() {
+    let mut h = start("hold", "").await;
+    let mut c = open(h.addr).await;
+    c.mail(["<office@school.example>"]).await.unwrap();
+    c.rcpt(["<parent@gmail.com>"]).await.unwrap();
+    c.header("Subject", "in flight").await.unwrap();
+    // Let the milter see MAIL before asking it to stop.
+    for _ in 0..100 {
+        if h.milter.in_flight() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(h.milter.in_flight(), 1);
+    let _ = h.stop.take().unwrap().send(());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // New connections are refused while draining...
+    assert!(TestConnection::configure().open_tcp(h.addr).await.is_err());
+    // ...but the message in flight completes.
+    c.body(b"hello\r\n".to_vec()).await.unwrap();
+    let (_, s) = c.eom().await.unwrap();
+    assert_eq!(s, Status::Accept);
+    tokio::time::timeout(Duration::from_secs(10), h.task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn unix_socket_serves_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "enforce", "tag", "");
+    let store: Arc<dyn HoldStore> =
+        Arc::new(SpoolStore::open(&dir.path().join("data/spool")).unwrap());
+    let milter = Milter::new(&cfg, store, vec![]).unwrap();
+    let path = dir.path().join("m.sock");
+    let listener = MilterListener::bind(
+        &SocketSpec::Unix(path.clone()),
+        &UnixOptions {
+            mode: Some(0o660),
+            group: None,
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        milter
+            .run(listener, async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    let mut c = TestConnection::configure().open_unix(&path).await.unwrap();
+    let (actions, s) = send(&mut c, &exposed(), "U1").await;
+    assert_eq!(s, Status::Accept);
+    assert!(!actions.is_empty());
+    c.close().await.unwrap();
+    let _ = tx.send(());
+    task.await.unwrap().unwrap();
+    assert!(!path.exists(), "socket file removed on shutdown");
+}
+
+#[tokio::test]
+async fn many_concurrent_sessions() {
+    let h = start("hold", "").await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let addr = h.addr;
+        tasks.push(tokio::spawn(async move {
+            let mut c = open(addr).await;
+            let m = if i % 5 == 0 { exposed() } else { clean() };
+            let (_, s) = send(&mut c, &m, &format!("C{i}")).await;
+            c.close().await.unwrap();
+            (i, s)
+        }));
+    }
+    for t in tasks {
+        let (i, s) = t.await.unwrap();
+        let want = if i % 5 == 0 {
+            Status::Discard
+        } else {
+            Status::Accept
+        };
+        assert_eq!(s, want, "message {i}");
+    }
+    assert_eq!(h.held().len(), 10);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn released_mail_passes_once_unscanned_and_loses_its_marker() {
+    use dlp_milter::quarantine::marker;
+    let h = start("hold", "").await;
+    let mut m = exposed();
+    m.headers
+        .push(("Message-ID".into(), "<released-1@school.example>".into()));
+    m.headers
+        .push(("Date".into(), "Mon, 23 Nov 2026 08:00:00 +0000".into()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let value = marker::sign(KEY, marker::Kind::Release, "rel-1", now, &m.headers).unwrap();
+    m.headers.push((marker::RELEASE_HEADER.into(), value));
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "REL1").await;
+    assert_eq!(status, Status::Accept, "a valid release is not held again");
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_delete_header("X-DLP-Release", 1));
+    // The same marker again (a replay, or the MTA resending): scanned, held.
+    let (_, status) = send(&mut c, &m, "REL2").await;
+    assert_eq!(status, Status::Discard);
+    // A forged marker: scanned, held.
+    let mut forged = exposed();
+    forged
+        .headers
+        .push(("X-DLP-Release".into(), format!("v1; id=x; t={now}; mac=00")));
+    let (_, status) = send(&mut c, &forged, "REL3").await;
+    assert_eq!(status, Status::Discard);
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn inline_password_is_redacted_by_body_replacement() {
+    let h = start("tag", "").await;
+    std::fs::write(
+        h.dir.path().join("rules/10-password.toml"),
+        r#"[[rule]]
+id = "inline-password"
+description = "A password written in the message"
+category = "inline_password"
+min_confidence = "medium"
+severity = "high"
+action = "rewrite"
+policy = "Passwords must be sent separately."
+fix = "Send it by text message."
+"#,
+    )
+    .unwrap();
+    h.milter
+        .reload(&config(h.dir.path(), "enforce", "tag", ""))
+        .unwrap();
+    let mut m = clean();
+    m.body =
+        b"Hi,\r\nI have attached the report. The password is Tr0ub4dor&3x\r\nThanks\r\n".to_vec();
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "PW1").await;
+    assert_eq!(status, Status::Accept);
+    let body: Vec<u8> = actions
+        .iter()
+        .filter_map(|a| match a {
+            EomAction::ReplaceBody { chunk } => Some(chunk.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let body = String::from_utf8(body).unwrap();
+    assert!(!body.contains("Tr0ub4dor"), "{actions:?}");
+    assert!(body.contains("[password removed"), "{body}");
+    assert!(
+        matches!(actions.last(), Some(EomAction::ReplaceBody { .. })),
+        "body replacement must come last: {actions:?}"
+    );
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn scan_over_its_budget_follows_the_failure_policy() {
+    // 1 ms is far less than a 3 MB message takes to scan.
+    let mut m = clean();
+    m.body = "The governors met on Tuesday to discuss the budget.\r\n"
+        .repeat(60_000)
+        .into_bytes();
+    let h = start("hold", "scan_timeout_ms = 1\non_failure = \"closed\"").await;
+    let mut c = open(h.addr).await;
+    let (_, status) = send(&mut c, &m, "T1").await;
+    assert!(
+        matches!(&status, Status::Tempfail { message: Some(msg) } if msg.to_str().unwrap().starts_with("451 4.7.1")),
+        "{status:?}"
+    );
+    c.close().await.unwrap();
+    h.stop().await;
+
+    let h = start("hold", "scan_timeout_ms = 1").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "T2").await;
+    assert_eq!(status, Status::Accept, "auto fails open without findings");
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"));
+    c.close().await.unwrap();
+    h.stop().await;
+}
