@@ -57,6 +57,12 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("pass phrase", Trigger::Password),
     ("pwd", Trigger::Password),
     ("pw", Trigger::Password),
+    // Abbreviations staff type: "p/w Hedgehog55", "Pword: ...".
+    ("p/w", Trigger::Password),
+    ("p.w.", Trigger::Password),
+    ("pword", Trigger::Password),
+    ("p'word", Trigger::Password),
+    ("p/word", Trigger::Password),
     ("pin", Trigger::Pin),
     ("pin number", Trigger::Pin),
     ("pin code", Trigger::Pin),
@@ -97,6 +103,11 @@ const ANCHORS: &[&str] = &[
     "pw:",
     "pw ",
     "pw=",
+    "p/w",
+    "p.w.",
+    "pword",
+    "p'word",
+    "p/word",
     "pin",
     "code",
     "key",
@@ -273,6 +284,7 @@ impl Detector for PasswordDetector {
             }
             if regions.excluded(text, c.trigger_start)
                 || claim::talk_about(text, c.trigger_start, &c.claim)
+                || claim::meeting_invitation(text, c.trigger_start)
             {
                 continue;
             }
