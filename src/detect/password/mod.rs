@@ -59,10 +59,8 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("pw", Trigger::Password),
     // Abbreviations staff type: "p/w Hedgehog55", "Pword: ...".
     ("p/w", Trigger::Password),
-    ("p.w.", Trigger::Password),
     ("pword", Trigger::Password),
     ("p'word", Trigger::Password),
-    ("p/word", Trigger::Password),
     ("pin", Trigger::Pin),
     ("pin number", Trigger::Pin),
     ("pin code", Trigger::Pin),
@@ -103,11 +101,13 @@ const ANCHORS: &[&str] = &[
     "pw:",
     "pw ",
     "pw=",
-    "p/w",
-    "p.w.",
-    "pword",
-    "p'word",
-    "p/word",
+    // "p/w" is anchored after its "p": as an anchor, "p/w" made Teddy a
+    // third slower on prose, and ".w." or "/wo" three times slower (its
+    // nibble masks then match common bytes); "/w " and "/w:" cost nothing.
+    "/w ",
+    "/w:",
+    "pwor",
+    "p'wo",
     "pin",
     "code",
     "key",

@@ -494,7 +494,7 @@ fn abbreviations_p_slash_w_and_pword() {
     assert_eq!((c, r.as_str()), (Confidence::Medium, "Hedgehog55"));
     let (c, _, r) = one("Pword: Aidans#Audit25");
     assert_eq!((c, r.as_str()), (Confidence::Medium, "Aidans#Audit25"));
-    let (_, _, r) = one("P.W. Tulip-77 for the file");
+    let (_, _, r) = one("P/W: Tulip-77 for the file");
     assert_eq!(r, "Tulip-77");
     let (_, _, r) = one("p'word is Marigold-42");
     assert_eq!(r, "Marigold-42");
