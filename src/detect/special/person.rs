@@ -1231,8 +1231,10 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
         return true;
     }
     // The reader addressed by name to open the message: "Rachel, the first
-    // aid room needs ...", as "Hi Rachel," would.
-    if before_on_line.is_empty()
+    // aid room needs ...", as "Hi Rachel," would. A full name opening a note
+    // ("Tyler Evans, Y4, has ...") is a subject, so first names and titles only.
+    if matches!(r.kind, RefKind::Given | RefKind::Title)
+        && before_on_line.is_empty()
         && text.get(..line_start).is_some_and(|b| b.trim().is_empty())
         && text.get(r.end..).is_some_and(|a| a.starts_with(','))
     {

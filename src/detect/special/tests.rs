@@ -812,6 +812,8 @@ fn a_first_name_opening_the_message_is_the_reader() {
     assert_eq!(c, Confidence::Medium);
     let (_, e) = one("Rachel, Tyler Evans has an EpiPen in the office now.");
     assert_eq!(e, "health term \"epipen\" about T**** E****");
+    let (c, _) = one("Tyler Evans, in Year 4, has an EpiPen in the office now.");
+    assert_eq!(c, Confidence::High);
 }
 
 #[test]
