@@ -151,9 +151,9 @@ impl Detector for SpecialCategoryDetector {
             let lower;
             let refs: &[PersonRef] = if !refs.is_empty() {
                 refs
-            } else if term.strong && !table {
-                // No capitalised name in the paragraph: a quick note may
-                // write names in lower case ("freya moss has asthma").
+            } else if term.strong && !table && written_in_lower_case(text, para, (s, e)) {
+                // No capitalised name in a paragraph written in lower case: a
+                // quick note may write names so ("freya moss has asthma").
                 let (lo, hi) = if whole {
                     para
                 } else {
@@ -364,6 +364,20 @@ fn about_refs<'r>(
         .unwrap_or_default()
 }
 
+/// Is `text[para]` written without capitals (a lone "I" aside), outside the
+/// term at `term`? Only such a paragraph is read for lower-case names: a
+/// writer who capitalises anything capitalises names too. One byte pass
+/// over the paragraph, which stops at the first capitalised word.
+fn written_in_lower_case(text: &str, para: (usize, usize), term: (usize, usize)) -> bool {
+    let bytes = text.as_bytes();
+    let capitalised_at = |i: usize| {
+        bytes.get(i).is_some_and(u8::is_ascii_uppercase)
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            && !(term.0..term.1).contains(&i)
+    };
+    !(para.0..para.1.min(bytes.len())).any(capitalised_at)
+}
+
 /// Third-person singular pronouns, which refer back to a named person.
 const PRONOUNS: &[&str] = &[
     "he", "she", "his", "her", "him", "hers", "himself", "herself",
@@ -378,8 +392,12 @@ fn pronoun_between(text: &str, r: &PersonRef, sent: (usize, usize)) -> bool {
         (sent.0, r.start.max(sent.0))
     };
     text.get(lo..hi).is_some_and(|span| {
-        span.split(|c: char| !c.is_ascii_alphabetic())
-            .any(|w| !w.is_empty() && w.len() <= 7 && in_list(PRONOUNS, w))
+        span.split(|c: char| !c.is_ascii_alphabetic()).any(|w| {
+            // Every pronoun starts with h or s: most words stop here.
+            (2..=7).contains(&w.len())
+                && matches!(w.as_bytes()[0], b'h' | b'H' | b's' | b'S')
+                && in_list(PRONOUNS, w)
+        })
     })
 }
 
