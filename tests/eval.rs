@@ -295,12 +295,7 @@ fn print_report(o: &Outcome) {
 }
 
 /// The project's bar: no held negative, at least 95 % recall.
-// Ignored while the shipped detectors miss the bar (10 held negatives, recall
-// 90.9 %): every miss and misfire is diagnosed in fixtures/eval/FINDINGS.md.
-// Run with `cargo test --test eval -- --ignored --nocapture`; remove this
-// attribute once the detectors are fixed. The corpus must not be weakened.
 #[test]
-#[ignore = "fails the bar: see fixtures/eval/FINDINGS.md"]
 fn precision_and_recall_bar() {
     let o = evaluate();
     print_report(&o);
@@ -323,25 +318,7 @@ fn precision_and_recall_bar() {
 /// Messages that fail today, each diagnosed in fixtures/eval/FINDINGS.md
 /// (the F/M number). Fix a detector, then delete its lines here.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    // held negatives
-    ("governor-minutes", "F2"),
-    ("governor-training-generic", "F3"),
-    ("medical-room-restock", "F4"),
-    ("newsletter-autumn-2", "F5"),
-    ("newsletter-names-roles", "F6"),
-    ("staff-meeting-minutes-named-staff", "F7"),
-    ("school-bank-details-trip", "F8"),
-    ("vat-company-numbers-invoice", "F9"),
-    ("teams-meeting-invite-html", "F10"),
-    // missed positives
-    ("np-excl-permanent", "M1"),
-    ("np-subj-exclusion", "M1"),
-    ("np-excl-suspension", "M2"),
-    ("np-lac-transfer", "M3"),
-    ("np-med-lowercase", "M4"),
-    ("np-pw-subject", "M6"),
-    ("np-pw-pslash-w", "M7"),
-    ("np-pw-pword", "M7"),
+    // none: every diagnosed failure in fixtures/eval/FINDINGS.md is fixed
 ];
 
 /// Runs always: nothing outside KNOWN_FAILURES may fail (no regressions

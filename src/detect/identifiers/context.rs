@@ -503,6 +503,120 @@ fn dist(d: usize) -> u32 {
     u32::try_from(d).unwrap_or(u32::MAX - 1)
 }
 
+/// How far (bytes) before bank details a payment instruction or an
+/// organisation as account holder is looked for: a letter to parents puts
+/// "pay by bank transfer" a paragraph above the "Account name:" block.
+pub const ORG_BEFORE: usize = 300;
+/// How far after them ("(For payments from abroad: IBAN ...)" trails).
+pub const ORG_AFTER: usize = 150;
+
+/// Phrases that make bank details the ones to pay: the organisation's own
+/// or a supplier's, published to be paid into.
+const PAYING: &[&str] = &[
+    "payable to",
+    "pay to",
+    "pay by",
+    "payment to",
+    "payments to",
+    "payments from abroad",
+    "paying from abroad",
+    "bacs",
+    "bank transfer",
+    "our bank",
+    "our account",
+    "our sort code",
+    "school fund",
+    "school account",
+    "remittance",
+    "company no",
+    "company number",
+    "company reg",
+    "vat no",
+    "vat number",
+    "vat reg",
+];
+
+/// Labels naming an account's holder ("Account name: ...", "Payee: ...",
+/// "Bank: Tutors Ltd, ...").
+const HOLDER_LABELS: &[&str] = &[
+    "account name",
+    "account holder",
+    "name on account",
+    "payee",
+    "beneficiary",
+    "bank",
+    "pay to",
+];
+
+/// Words that make an account holder an organisation, not a person.
+const ORG_WORDS: &[&str] = &[
+    "academy",
+    "school",
+    "schools",
+    "trust",
+    "pta",
+    "ptfa",
+    "fund",
+    "ltd",
+    "limited",
+    "plc",
+    "llp",
+    "cic",
+    "council",
+    "college",
+    "association",
+    "club",
+    "church",
+    "foundation",
+    "federation",
+    "diocese",
+    "nursery",
+    "services",
+    "friends",
+];
+
+/// Are the bank details at `start..end` an organisation's own, to be paid
+/// into? A payment instruction within [`ORG_BEFORE`]/[`ORG_AFTER`] bytes, or
+/// an account holder named as an organisation ("Account name: St Aidan's CE
+/// Academy Trip Account", "Bank: Tutors Ltd"). Reads only that window, and
+/// only for details that would otherwise be held.
+pub fn organisational(text: &[u8], start: usize, end: usize) -> bool {
+    let lo = start.saturating_sub(ORG_BEFORE);
+    let hi = end.saturating_add(ORG_AFTER).min(text.len());
+    let Some(window) = text.get(lo..hi) else {
+        return false;
+    };
+    let w = window.to_ascii_lowercase();
+    let at_word = |i: usize, len: usize| {
+        (i == 0 || !is_word(w[i - 1])) && w.get(i + len).is_none_or(|&b| !is_word(b))
+    };
+    let found = |p: &str| memchr::memmem::find_iter(&w, p.as_bytes()).any(|i| at_word(i, p.len()));
+    if PAYING.iter().any(|p| found(p)) {
+        return true;
+    }
+    HOLDER_LABELS.iter().any(|label| {
+        memchr::memmem::find_iter(&w, label.as_bytes()).any(|i| {
+            if !at_word(i, label.len()) {
+                return false;
+            }
+            let rest = &w[i + label.len()..];
+            let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+            let Some(value) = rest.strip_prefix(b":") else {
+                return false;
+            };
+            // The holder: up to the end of the line or the next comma.
+            let stop = value
+                .iter()
+                .position(|&b| matches!(b, b'\n' | b'\r' | b','))
+                .unwrap_or(value.len())
+                .min(80);
+            value[..stop]
+                .split(|&b| !is_word(b))
+                .any(|word| ORG_WORDS.iter().any(|o| o.as_bytes() == word))
+        })
+    })
+}
+
 /// In a table line (`header: value | header: value`), the column header of
 /// the cell holding the byte at `pos`, and where the cell's value starts.
 pub fn cell_header(text: &[u8], line_start: usize, pos: usize) -> Option<(&[u8], usize)> {

@@ -288,8 +288,13 @@ fn grade(base: Base, near: &Near, own: u16, neg: u16, digits_only: bool) -> Opti
 /// Bank details next to an instruction to pay ("payable to", "BACS", "our
 /// bank") are the school's own account, as printed in letters to parents:
 /// kept as a low finding for review, never enough to hold a newsletter.
-fn paid_to(near: &Near, conf: Confidence) -> Confidence {
-    if near.before(class::PAY_TO).is_some() {
+/// So are details whose paragraph says to pay them, or whose account holder
+/// is an organisation ("Account name: ... Academy", "Bank: Tutors Ltd"):
+/// the school's own account or a supplier's on a forwarded invoice.
+fn paid_to(near: &Near, text: &[u8], span: (usize, usize), conf: Confidence) -> Confidence {
+    if near.before(class::PAY_TO).is_some()
+        || (conf > Confidence::Low && context::organisational(text, span.0, span.1))
+    {
         Confidence::Low
     } else {
         conf
@@ -472,7 +477,13 @@ impl Scan<'_, '_> {
             let near = self.near(s, s + end);
             let own = class::IBAN | class::BANK;
             if let Some(conf) = grade(Base::Medium, &near, own, class::REF, false) {
-                self.emit(IBAN, paid_to(&near, conf), s, s + end, (4, 4));
+                self.emit(
+                    IBAN,
+                    paid_to(&near, self.text, (s, s + end), conf),
+                    s,
+                    s + end,
+                    (4, 4),
+                );
             }
         }
     }
@@ -702,7 +713,7 @@ impl Scan<'_, '_> {
         } else {
             format!("{sc} {acc}")
         };
-        let conf = paid_to(&near, conf);
+        let conf = paid_to(&near, self.text, (s.min(a), e.max(b)), conf);
         self.sink
             .emit(UK_BANK_ACCOUNT, conf, || mask_keep(&shown, 2, 2));
         true

@@ -291,6 +291,45 @@ fn the_schools_own_bank_details_are_only_low() {
     );
 }
 
+#[test]
+fn organisations_accounts_to_pay_are_only_low() {
+    // F8: the instruction to pay is a paragraph above the details, and the
+    // account name is the academy's.
+    let letter = "Please pay on ParentPay, or if you prefer to pay by bank transfer, the \
+                  academy's bank details are:\n\nAccount name: St Aidan's CE Academy Trip \
+                  Account\nSort code: 60-21-17\nAccount number: 41129873\nReference: BERLIN\n\n\
+                  (For payments from abroad: IBAN GB82 WEST 1234 5698 7654 32, BIC NWBKGB2L.)";
+    let f = body(letter);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f.iter().all(|x| x.1 == Low), "{f:?}");
+    // The account holder alone, with no payment words: an organisation.
+    assert_eq!(
+        body("Account name: Oakfield PTA\nSort code: 60-21-17\nAccount number: 41129873"),
+        one(UK_BANK_ACCOUNT, Low, "60-**-** ******73")
+    );
+    // F9: a supplier named after "Bank:" on a forwarded invoice.
+    assert_eq!(
+        body("Bank: Tutors Ltd, sort code 40-11-62, account 21558877, ref TUT-00817."),
+        one(UK_BANK_ACCOUNT, Low, "40-**-** ******77")
+    );
+    // Hard negatives: a person's account stays high, whatever the label.
+    assert_eq!(
+        body("Account name: Mr Darren Holt\nSort code: 40-47-84\nAccount number: 51120937"),
+        one(UK_BANK_ACCOUNT, High, "40-**-** ******37")
+    );
+    assert_eq!(
+        body(
+            "Please refund £180 to Mr Darren Holt (parent of Y10 student): sort code \
+             40-47-84, account number 51120937. Reason: withdrawal on medical grounds."
+        ),
+        one(UK_BANK_ACCOUNT, High, "40-**-** ******37")
+    );
+    assert_eq!(
+        body("Bank: Barclays, sort code 40-47-84, account 51120937, for Mrs Nowak's refund"),
+        one(UK_BANK_ACCOUNT, High, "40-**-** ******37")
+    );
+}
+
 // ---- Passports ----
 
 #[test]

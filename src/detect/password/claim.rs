@@ -712,6 +712,41 @@ const PREFIX_TALK: &[&str] = &[
     "remember",
 ];
 
+/// Prefix words that also announce a new password ("I've *reset* your
+/// password: ..."): they suppress only a token that is not password-shaped.
+const ANNOUNCING: &[&str] = &["reset", "resetting", "change", "changing"];
+
+/// Phrases that mark a meeting invitation, whose passcode is meant to travel
+/// with it (every Teams and Zoom invitation carries one).
+const MEETING_MARKERS: &[&str] = &[
+    "meeting id",
+    "conference id",
+    "webinar id",
+    "teams.microsoft.com/l/meetup-join",
+    "zoom.us/j/",
+    "join zoom meeting",
+    "join microsoft teams meeting",
+];
+
+/// How far (bytes) before a passcode a meeting marker is looked for, and
+/// after it.
+const MEETING_BEFORE: usize = 300;
+const MEETING_AFTER: usize = 80;
+
+/// Is the password at `trigger_start` the passcode of a meeting invitation
+/// ("Meeting ID: 384 221 907 615 / Passcode: qW7xB2")? Only next to a
+/// marker that invitations print and other mail does not (a meeting or
+/// conference ID, a Teams join link, a Zoom meeting URL).
+pub fn meeting_invitation(text: &str, trigger_start: usize) -> bool {
+    let lo = floor_boundary(text, trigger_start.saturating_sub(MEETING_BEFORE));
+    let hi = floor_boundary(text, trigger_start.saturating_add(MEETING_AFTER));
+    let Some(window) = text.get(lo..hi) else {
+        return false;
+    };
+    let window = window.to_ascii_lowercase();
+    MEETING_MARKERS.iter().any(|m| window.contains(m))
+}
+
 /// Phrases near a bare-word claim that say the password is not in the
 /// message: "sent separately", "I'll text you the password".
 const ELSEWHERE: &[&str] = &[
@@ -740,16 +775,31 @@ pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
     let before = text.get(..trigger_start).unwrap_or("");
     let from = floor_boundary(before, before.len().saturating_sub(50));
     let before = &before[from..];
+    // Only the trigger's own clause: in "Arbor reset - password: X" the
+    // "reset" is a heading for the new password, not advice about one.
     let before = before
-        .rsplit(['\n', '.', '!', '?'])
+        .rsplit(['\n', '.', '!', '?', ':', ';', '|', '(', '–', '—'])
         .next()
         .unwrap_or(before);
+    let before = before.rsplit(" - ").next().unwrap_or(before);
+    // A token shaped like a real password (letters, digits and a symbol)
+    // after an announcing verb ("I've reset your password: Oak!Reset9") is
+    // the new password; advice words ("never", "example") still suppress.
+    let strong_token = c.shape == TokenShape::Mixed
+        && c.has_letter
+        && c.has_digit
+        && text
+            .get(c.start..c.end)
+            .is_some_and(|t| t.chars().any(|ch| !ch.is_alphanumeric()));
     let prefix_talk = before
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
         .filter(|w| !w.is_empty())
         .rev()
         .take(4)
-        .any(|w| PREFIX_TALK.contains(&w.to_lowercase().as_str()));
+        .any(|w| {
+            let w = w.to_lowercase();
+            PREFIX_TALK.contains(&w.as_str()) && !(strong_token && ANNOUNCING.contains(&w.as_str()))
+        });
     if prefix_talk {
         return true;
     }

@@ -57,6 +57,10 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("pass phrase", Trigger::Password),
     ("pwd", Trigger::Password),
     ("pw", Trigger::Password),
+    // Abbreviations staff type: "p/w Hedgehog55", "Pword: ...".
+    ("p/w", Trigger::Password),
+    ("pword", Trigger::Password),
+    ("p'word", Trigger::Password),
     ("pin", Trigger::Pin),
     ("pin number", Trigger::Pin),
     ("pin code", Trigger::Pin),
@@ -97,6 +101,13 @@ const ANCHORS: &[&str] = &[
     "pw:",
     "pw ",
     "pw=",
+    // "p/w" is anchored after its "p": as an anchor, "p/w" made Teddy a
+    // third slower on prose, and ".w." or "/wo" three times slower (its
+    // nibble masks then match common bytes); "/w " and "/w:" cost nothing.
+    "/w ",
+    "/w:",
+    "pwor",
+    "p'wo",
     "pin",
     "code",
     "key",
@@ -273,6 +284,7 @@ impl Detector for PasswordDetector {
             }
             if regions.excluded(text, c.trigger_start)
                 || claim::talk_about(text, c.trigger_start, &c.claim)
+                || claim::meeting_invitation(text, c.trigger_start)
             {
                 continue;
             }

@@ -486,3 +486,51 @@ fn throughput_password() {
         text.len() >> 20
     );
 }
+
+#[test]
+fn abbreviations_p_slash_w_and_pword() {
+    // M7: the spellings staff type.
+    let (c, _, r) = one("spreadsheet attached, p/w Hedgehog55");
+    assert_eq!((c, r.as_str()), (Confidence::Medium, "Hedgehog55"));
+    let (c, _, r) = one("Pword: Aidans#Audit25");
+    assert_eq!((c, r.as_str()), (Confidence::Medium, "Aidans#Audit25"));
+    let (_, _, r) = one("P/W: Tulip-77 for the file");
+    assert_eq!(r, "Tulip-77");
+    let (_, _, r) = one("p'word is Marigold-42");
+    assert_eq!(r, "Marigold-42");
+    // Hard negatives: the abbreviations in talk, no token.
+    none("p/w sent separately by text");
+    none("the pword will follow by phone");
+    silent("Send me the p/w when you can");
+}
+
+#[test]
+fn reset_as_a_heading_does_not_hide_the_new_password() {
+    // M6: "reset" belongs to another clause; the claim follows a label.
+    let f = scan_with(
+        "Arbor reset - password: Oakfield!Reset9",
+        TextKind::Subject,
+        false,
+    );
+    let (c, _, r) = one_f(f, "subject");
+    assert_eq!((c, r.as_str()), (Confidence::Medium, "Oakfield!Reset9"));
+    let (_, _, r) = one("I've reset your password: Oakfield!Reset9");
+    assert_eq!(r, "Oakfield!Reset9");
+    // Hard negatives: advice about resetting stays silent.
+    none("To reset your password: click the link below.");
+    none("Forgot your password? Reset your password here: https://portal.example/reset");
+    silent("Never share your password: Summer2025 is an example of a weak one.");
+    silent("Please change your password: it expires on Friday.");
+}
+
+#[test]
+fn meeting_invitation_passcodes_are_not_secrets() {
+    // F10: the passcode of a Teams or Zoom invitation travels with it.
+    none("Join on your computer or mobile app\nMeeting ID: 384 221 907 615\nPasscode: qW7xB2");
+    none(
+        "Join Zoom Meeting\nhttps://us02web.zoom.us/j/81234567890\n\nMeeting ID: 812 3456 7890\nPasscode: 4Tq9zP",
+    );
+    // Hard negative: a file's password in a message about a meeting is still one.
+    let (_, _, r) = one("Agenda for Tuesday's meeting attached, the password is Tulip-77");
+    assert_eq!(r, "Tulip-77");
+}

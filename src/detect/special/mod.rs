@@ -148,9 +148,25 @@ impl Detector for SpecialCategoryDetector {
                     &cache.insert((para.0, para.1, r)).2
                 }
             };
-            if refs.is_empty() {
+            let lower;
+            let refs: &[PersonRef] = if !refs.is_empty() {
+                refs
+            } else if term.strong && !table && written_in_lower_case(text, para, (s, e)) {
+                // No capitalised name in a paragraph written in lower case: a
+                // quick note may write names so ("freya moss has asthma").
+                let (lo, hi) = if whole {
+                    para
+                } else {
+                    sentence_span(text, s, e)
+                };
+                lower = person::lower_case_refs(&self.names, text, lo, hi, (s, e));
+                if lower.is_empty() {
+                    continue;
+                }
+                &lower
+            } else {
                 continue; // no one to be about: the common case, kept cheap
-            }
+            };
             let sent = if whole {
                 para
             } else {
@@ -160,7 +176,7 @@ impl Detector for SpecialCategoryDetector {
                 // "excluded from the team photo", "the trip is suspended".
                 continue;
             }
-            for (r, conf) in about_refs(refs, term, s, sent, table) {
+            for (r, conf) in about_refs(text, refs, term, s, sent, table) {
                 record(&mut about, text, r, term.kind, term.text, conf, s);
             }
         }
@@ -186,11 +202,32 @@ impl SpecialCategoryDetector {
             person::find_refs(&self.names, text, para.0, para.1, false)
         };
         if !table {
-            refs.retain(|r| {
-                // Judge staff within the reference's own sentence.
-                let (lo, hi) = sentence_span(text, r.start, r.end);
-                !person::is_staff_or_correspondent(text, r, lo, hi)
-            });
+            // Judge staff within the reference's own sentence.
+            let mut staff: Vec<bool> = refs
+                .iter()
+                .map(|r| {
+                    let (lo, hi) = sentence_span(text, r.start, r.end);
+                    person::is_staff_or_correspondent(text, r, lo, hi)
+                })
+                .collect();
+            // Names joined by "and"/"or"/"," share a role: "our deputies (Mrs
+            // Denholm and Miss Shah)", "Mrs Denholm and Miss Shah, our deputy
+            // DSLs". Only between references of one kind (two titled names),
+            // so "DSL Mr Shah and Tyler Evans" keeps Tyler.
+            for _ in 0..2 {
+                for k in 1..refs.len() {
+                    let (a, b) = (&refs[k - 1], &refs[k]);
+                    if staff[k - 1] != staff[k]
+                        && a.kind == b.kind
+                        && person::coordinated(text, a.end, b.start)
+                    {
+                        staff[k - 1] = true;
+                        staff[k] = true;
+                    }
+                }
+            }
+            let mut keep = staff.into_iter().map(|st| !st);
+            refs.retain(|_| keep.next().unwrap_or(true));
         }
         refs
     }
@@ -253,6 +290,7 @@ impl SpecialCategoryDetector {
 /// reference of the best level in the term's sentence ("Leo Smith and Amira
 /// Khan both have asthma"), otherwise the nearest one in the paragraph.
 fn about_refs<'r>(
+    text: &str,
     refs: &'r [PersonRef],
     term: &Term,
     pos: usize,
@@ -276,6 +314,14 @@ fn about_refs<'r>(
                 (false, false) => 0,
             };
             if !r.kind.strong() {
+                level -= 1;
+            }
+            // A strong term with no one in its own sentence borrows a name
+            // from another only when a pronoun ties them ("I met Oliver
+            // Brown's mum. *She* is worried ... The EHCP ..."): "14 concerns
+            // logged on CPOMS. Record checked by Dr Whitfield." is not
+            // about Dr Whitfield.
+            if !in_sentence && term.strong && !pronoun_between(text, r, sent) {
                 level -= 1;
             }
             // "Mrs Evans" is staff or a parent, not a pupil: SEN, free school
@@ -316,6 +362,43 @@ fn about_refs<'r>(
         .min_by_key(|x| x.3)
         .map(|x| vec![(x.0, x.1)])
         .unwrap_or_default()
+}
+
+/// Is `text[para]` written without capitals (a lone "I" aside), outside the
+/// term at `term`? Only such a paragraph is read for lower-case names: a
+/// writer who capitalises anything capitalises names too. One byte pass
+/// over the paragraph, which stops at the first capitalised word.
+fn written_in_lower_case(text: &str, para: (usize, usize), term: (usize, usize)) -> bool {
+    let bytes = text.as_bytes();
+    let capitalised_at = |i: usize| {
+        bytes.get(i).is_some_and(u8::is_ascii_uppercase)
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            && !(term.0..term.1).contains(&i)
+    };
+    !(para.0..para.1.min(bytes.len())).any(capitalised_at)
+}
+
+/// Third-person singular pronouns, which refer back to a named person.
+const PRONOUNS: &[&str] = &[
+    "he", "she", "his", "her", "him", "hers", "himself", "herself",
+];
+
+/// Is there a pronoun in the term's sentence `sent` or between it and the
+/// reference `r` (bounded by the paragraph, so at most a few hundred bytes)?
+fn pronoun_between(text: &str, r: &PersonRef, sent: (usize, usize)) -> bool {
+    let (lo, hi) = if r.end <= sent.0 {
+        (r.end, sent.1)
+    } else {
+        (sent.0, r.start.max(sent.0))
+    };
+    text.get(lo..hi).is_some_and(|span| {
+        span.split(|c: char| !c.is_ascii_alphabetic()).any(|w| {
+            // Every pronoun starts with h or s: most words stop here.
+            (2..=7).contains(&w.len())
+                && matches!(w.as_bytes()[0], b'h' | b'H' | b's' | b'S')
+                && in_list(PRONOUNS, w)
+        })
+    })
 }
 
 fn record(
@@ -598,6 +681,52 @@ fn block_break(bytes: &[u8], i: usize) -> bool {
     }
 }
 
+/// Longest line (bytes) read as a heading.
+const MAX_HEADING: usize = 60;
+
+/// Does the line break at `i` border a heading on its own line
+/// ("SAFEGUARDING\nIf you are ever worried ...")? A heading is a short line
+/// in capitals with no sentence punctuation at its end; it is a sentence of
+/// its own, not the start of the next one.
+fn heading_edge(bytes: &[u8], i: usize) -> bool {
+    // The line before the break.
+    let lo = i.saturating_sub(MAX_HEADING + 1);
+    let before = &bytes[lo..i];
+    let prev = match memchr::memrchr(b'\n', before) {
+        Some(p) => Some(&before[p + 1..]),
+        None if lo == 0 => Some(before),
+        None => None,
+    };
+    if prev.is_some_and(is_heading) {
+        return true;
+    }
+    // The line after it.
+    let from = i + 1;
+    let to = (from + MAX_HEADING + 1).min(bytes.len());
+    let after = bytes.get(from..to).unwrap_or(&[]);
+    let next = match memchr::memchr(b'\n', after) {
+        Some(p) => Some(&after[..p]),
+        None if to == bytes.len() => Some(after),
+        None => None,
+    };
+    next.is_some_and(is_heading)
+}
+
+/// A heading line: upper-case letters (at least three, no lower case), at
+/// most [`MAX_HEADING`] bytes, not ending like a sentence or a clause.
+fn is_heading(line: &[u8]) -> bool {
+    let line = line.trim_ascii();
+    let line = line.strip_suffix(b":").unwrap_or(line);
+    line.len() <= MAX_HEADING
+        && line.iter().filter(|b| b.is_ascii_uppercase()).count() >= 3
+        && !line.iter().any(u8::is_ascii_lowercase)
+        && !line.ends_with(b".")
+        && !line.ends_with(b",")
+        && !line.ends_with(b";")
+        && !line.ends_with(b"?")
+        && !line.ends_with(b"!")
+}
+
 /// The sentence around `s..e`: up to `.`/`!`/`?`, a blank line or a bullet,
 /// at most [`MAX_SENTENCE`] bytes each side.
 fn sentence_span(text: &str, s: usize, e: usize) -> (usize, usize) {
@@ -609,7 +738,7 @@ fn sentence_span(text: &str, s: usize, e: usize) -> (usize, usize) {
         i -= 1;
         let b = bytes[i];
         if (matches!(b, b'.' | b'!' | b'?') && ends_sentence(bytes, text, i))
-            || (b == b'\n' && block_break(bytes, i))
+            || (b == b'\n' && (block_break(bytes, i) || heading_edge(bytes, i)))
         {
             lo = i + 1;
             break;
@@ -621,7 +750,7 @@ fn sentence_span(text: &str, s: usize, e: usize) -> (usize, usize) {
     while i < hi_limit {
         let b = bytes[i];
         if (matches!(b, b'.' | b'!' | b'?') && ends_sentence(bytes, text, i))
-            || (b == b'\n' && block_break(bytes, i))
+            || (b == b'\n' && (block_break(bytes, i) || heading_edge(bytes, i)))
         {
             hi = i;
             break;

@@ -365,6 +365,19 @@ const ROLE_WORDS: &[&str] = &[
     "deputy",
 ];
 
+/// A role word, singular or plural: "our *deputies* (Mrs Denholm and Miss
+/// Shah)", "the *DSLs*", "*governors*".
+fn is_role(w: &str) -> bool {
+    if ROLE_WORDS.contains(&w) {
+        return true;
+    }
+    if let Some(stem) = w.strip_suffix("ies") {
+        return ROLE_WORDS.iter().any(|r| r.strip_suffix('y') == Some(stem));
+    }
+    w.strip_suffix('s')
+        .is_some_and(|stem| stem.len() >= 2 && ROLE_WORDS.contains(&stem))
+}
+
 /// Words allowed between a name and its role: "Mrs Patel, *our new* DSL",
 /// "*the school's designated safeguarding* lead".
 const ROLE_CONNECTIVES: &[&str] = &[
@@ -390,6 +403,8 @@ const ROLE_CONNECTIVES: &[&str] = &[
     "designated",
     "safeguarding",
     "named",
+    "link",
+    "lead",
     "pastoral",
     "inclusion",
     "attendance",
@@ -434,6 +449,13 @@ const ROLE_CONNECTIVES: &[&str] = &[
     "is",
     "now",
     "currently",
+    // "Mr Pryce *joins as* Attendance Officer", "Ms Norris *becomes* DSL".
+    "join",
+    "joins",
+    "joined",
+    "joining",
+    "becomes",
+    "became",
 ];
 
 /// Verbs of a staff member doing something generic about a topic:
@@ -511,6 +533,90 @@ const STAFF_ACTIONS: &[&str] = &[
     "visit",
     "visiting",
     "supporting",
+];
+
+/// Routine tasks of staff, in every form: "Miss Shah has *checked* every
+/// EpiPen", "Mr Osei *to complete* SEN support plans", "Mr Lowe *reminded*
+/// everyone". Unlike [`STAFF_ACTIONS`] a pupil can do these to their own
+/// things ("Tyler checked his blood sugar"), so a possessive right after the
+/// verb keeps the person the subject.
+const STAFF_ROUTINE: &[&str] = &[
+    "check",
+    "checks",
+    "checking",
+    "checked",
+    "remind",
+    "reminds",
+    "reminding",
+    "reminded",
+    "review",
+    "reviews",
+    "reviewing",
+    "reviewed",
+    "audit",
+    "audits",
+    "auditing",
+    "audited",
+    "collect",
+    "collects",
+    "collecting",
+    "collected",
+    "order",
+    "orders",
+    "ordering",
+    "ordered",
+    "complete",
+    "completes",
+    "completing",
+    "update",
+    "updates",
+    "updating",
+    "write",
+    "writes",
+    "writing",
+    "coordinated",
+    "managed",
+    "trained",
+    "taught",
+    "administered",
+    "explained",
+    "shared",
+    "circulated",
+    "answered",
+    "contacted",
+    "attended",
+    "visited",
+    "supported",
+    "support",
+    "supports",
+    "chase",
+    "chases",
+    "chased",
+    "email",
+    "emails",
+    "emailed",
+    "book",
+    "books",
+    "booked",
+    "arrange",
+    "arranges",
+    "arranged",
+    "prepare",
+    "prepares",
+    "prepared",
+    "log",
+    "logs",
+    "logged",
+    "record",
+    "records",
+    "recorded",
+    "monitor",
+    "monitors",
+    "monitored",
+    "replace",
+    "replaced",
+    "restock",
+    "restocked",
 ];
 
 /// Auxiliaries skipped between a name and a staff action.
@@ -778,6 +884,157 @@ fn class_ref_after(text: &str, pos: usize) -> Option<usize> {
     }
 }
 
+/// Surnames that are also words for places ("Callum Ward", "Amy Hall",
+/// "Ben Park"): refused as surnames in [`NOT_SURNAMES`] ("Ward 5",
+/// "Elizabeth House") unless a person is plainly meant.
+const PLACE_SURNAMES: &[&str] = &[
+    "Ward", "Hall", "Park", "House", "Church", "Lane", "Court", "Close",
+];
+
+/// Words that, right after a given name, make it a place's name.
+const PLACE_NOUNS: &[&str] = &[
+    "Academy", "School", "Primary", "College", "Trust", "Road", "Street", "Lane", "Avenue",
+    "Close", "Drive", "House", "Hall", "Centre", "Center", "Station", "Park", "Ward", "Hospital",
+    "Church", "Court", "Unit", "Surgery", "Clinic", "Practice", "Building", "Block", "Campus",
+    "Nursery", "Infants", "Juniors", "Council", "Gardens", "Square", "Place", "Way", "Crescent",
+];
+
+/// Words before a name that make "Given Place" a place: "*at* Elizabeth
+/// House", "*on* Ward 5", "*the* Victoria Hall".
+const PLACE_BEFORE: &[&str] = &[
+    "at", "in", "on", "to", "from", "the", "near", "via", "into", "of", "st", "saint", "outside",
+    "opposite", "behind",
+];
+
+/// Is `w` (right after the given name at `given_start`) a place word used as
+/// a surname? Only when a lower-case word follows it, as a verb does
+/// ("Callum Ward has been suspended"), not a number or a capitalised word
+/// ("Ward 12", "Park Road"), and nothing before the given name makes it a
+/// place ("at Elizabeth House").
+fn place_word_as_surname(text: &str, given_start: usize, w: &str, at: Option<&Word>) -> bool {
+    let Some(at) = at else {
+        return false;
+    };
+    if !PLACE_SURNAMES.contains(&strip_possessive(w)) {
+        return false;
+    }
+    let after = text.get(at.end..).unwrap_or("");
+    let verb_follows = after
+        .strip_prefix(' ')
+        .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_lowercase()));
+    if !verb_follows {
+        return false;
+    }
+    let before = text.get(..given_start).unwrap_or("").trim_end();
+    let prev: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<String>()
+        .to_lowercase();
+    !PLACE_BEFORE.contains(&prev.as_str())
+}
+
+/// Verbs that, after a lower-case name, make it the subject of the
+/// sentence: "freya moss *has* asthma".
+const LOWER_NAME_VERBS: &[&str] = &[
+    "has", "is", "was", "had", "needs", "takes", "uses", "carries", "gets", "suffers", "needed",
+];
+
+/// Lower-case words that are never a surname after a given name.
+const LOWER_NOT_SURNAMES: &[&str] = &[
+    "and", "or", "but", "the", "a", "an", "to", "in", "on", "at", "of", "for", "with", "is", "has",
+    "was", "who", "he", "she", "it", "they", "we", "you", "i", "his", "her", "their", "our", "my",
+    "your", "too", "also", "now", "still", "not", "will", "can", "may", "might",
+];
+
+/// Names written in lower case ("freya moss has asthma"), which only quick
+/// notes do: a given name from the dictionary (unambiguous, so not "will"
+/// or "grace"), then a surname-shaped lower-case word, then a verb that
+/// makes the pair the subject, all in the clause of the strong term at
+/// `term` (no `,` `;` `:` `(` `)` or sentence end between). Only called for a
+/// strong term in a paragraph with no capitalised reference at all.
+pub fn lower_case_refs(
+    names: &Names,
+    text: &str,
+    lo: usize,
+    hi: usize,
+    term: (usize, usize),
+) -> Vec<PersonRef> {
+    let mut out = Vec::new();
+    let Some(sentence) = text.get(lo..hi) else {
+        return out;
+    };
+    // Word spans (ASCII letters and inner apostrophes), relative to `lo`.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let bytes = sentence.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_alphabetic() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'\'') {
+                i += 1;
+            }
+            spans.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    let clause_break = |a: usize, b: usize| {
+        text.get(a.min(b)..a.max(b))
+            .is_some_and(|g| g.contains([',', ';', ':', '(', ')', '.', '!', '?', '\n']))
+    };
+    for k in 0..spans.len().saturating_sub(2) {
+        let (a, b, c) = (spans[k], spans[k + 1], spans[k + 2]);
+        let w1 = &sentence[a.0..a.1];
+        let w2 = &sentence[b.0..b.1];
+        let w3 = &sentence[c.0..c.1];
+        if !w1.starts_with(|ch: char| ch.is_ascii_lowercase())
+            || &sentence[a.1..b.0] != " "
+            || &sentence[b.1..c.0] != " "
+            || w2.len() < 2
+            || !w2.bytes().all(|x| x.is_ascii_lowercase())
+            || LOWER_NOT_SURNAMES.contains(&w2)
+            || !LOWER_NAME_VERBS.contains(&w3)
+        {
+            continue;
+        }
+        let mut cap = w1.to_string();
+        if let Some(f) = cap.get_mut(0..1) {
+            f.make_ascii_uppercase();
+        }
+        if names.lookup(&cap) != Some(true) {
+            continue;
+        }
+        let (start, end) = (lo + a.0, lo + b.1);
+        let near_end = if term.0 >= end { term.0 } else { term.1 };
+        let from = if term.0 >= end { end } else { start };
+        if clause_break(from, near_end) {
+            continue;
+        }
+        out.push(PersonRef {
+            start,
+            end,
+            kind: RefKind::FullName,
+        });
+    }
+    out
+}
+
+/// Are two references joined as a list ("Mrs Denholm and Miss Shah",
+/// "Mrs Denholm, Miss Shah")? `a` is where the first ends, `b` where the
+/// second starts.
+pub fn coordinated(text: &str, a: usize, b: usize) -> bool {
+    let Some(gap) = text.get(a..b) else {
+        return false;
+    };
+    let g = gap.trim();
+    gap.len() <= 8 && matches!(g, "and" | "or" | "&" | "," | ", and" | ", or" | "/")
+}
+
 /// Finds the person references in `text[lo..hi]` (char boundaries).
 pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -> Vec<PersonRef> {
     let ws = words(text, lo, hi);
@@ -807,11 +1064,15 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
             let g_ok = tight_gap(g) || (g.starts_with('.') && tight_gap(&g[1..]));
             if g_ok && is_surname(names, word(i + 1), table) {
                 let mut last = i + 1;
-                if names.lookup(strip_possessive(word(i + 1))).is_some()
-                    && !word(i + 1).ends_with("'s")
+                // "Mrs Bev Holroyd": a second capitalised word belongs to the
+                // name even when the first is not in the dictionary, unless
+                // it is a given name starting someone else ("Mr Shah Tyler").
+                let first_given = names.lookup(strip_possessive(word(i + 1))).is_some();
+                if !word(i + 1).ends_with("'s")
                     && tight_gap(gap(i + 1, i + 2))
                     && !gap(i + 1, i + 2).contains('\n')
                     && is_surname(names, word(i + 2), table)
+                    && (first_given || names.lookup(strip_possessive(word(i + 2))).is_none())
                 {
                     last = i + 2;
                 }
@@ -838,7 +1099,11 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
             let possessive = w.len() != word(i).len();
             let start = ws[i].start;
             // Given name + surname (+ one more surname: "Amira Noor Khan").
-            if !possessive && tight_gap(gap(i, i + 1)) && is_surname(names, word(i + 1), table) {
+            if !possessive
+                && tight_gap(gap(i, i + 1))
+                && (is_surname(names, word(i + 1), table)
+                    || place_word_as_surname(text, ws[i].start, word(i + 1), ws.get(i + 1)))
+            {
                 let mut last = i + 1;
                 if !word(i + 1).ends_with("'s")
                     && tight_gap(gap(i + 1, i + 2))
@@ -858,6 +1123,16 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                 continue;
             }
             let end = start + w.len();
+            // "Elizabeth House", "Victoria Park", "Alexandra Road": the name
+            // of a place, not a person.
+            if !possessive
+                && tight_gap(gap(i, i + 1))
+                && !gap(i, i + 1).contains('\n')
+                && PLACE_NOUNS.contains(&strip_possessive(word(i + 1)))
+            {
+                i += 2;
+                continue;
+            }
             if let Some(_cls) = class_ref_after(text, ws[i].end) {
                 out.push(PersonRef {
                     start,
@@ -955,6 +1230,16 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     {
         return true;
     }
+    // The reader addressed by name to open the message: "Rachel, the first
+    // aid room needs ...", as "Hi Rachel," would. A full name opening a note
+    // ("Tyler Evans, Y4, has ...") is a subject, so first names and titles only.
+    if matches!(r.kind, RefKind::Given | RefKind::Title)
+        && before_on_line.is_empty()
+        && text.get(..line_start).is_some_and(|b| b.trim().is_empty())
+        && text.get(r.end..).is_some_and(|a| a.starts_with(','))
+    {
+        return true;
+    }
     // A name at the start of a line right under a sign-off line.
     if before_on_line.is_empty() {
         let mut end = line_start;
@@ -994,7 +1279,7 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     let after = text.get(r.end..after_end).unwrap_or("");
     let after_words = lower_words(&after[..floor_boundary(after, 80)]);
     for w in after_words.iter().take(6) {
-        if ROLE_WORDS.contains(&w.as_str()) {
+        if is_role(w) {
             return true;
         }
         if !ROLE_CONNECTIVES.contains(&w.as_str()) {
@@ -1007,7 +1292,7 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     let before = &before[ceil_boundary(before, before.len().saturating_sub(80))..];
     let before_words = lower_words(before);
     for w in before_words.iter().rev().take(4) {
-        if ROLE_WORDS.contains(&w.as_str()) {
+        if is_role(w) {
             return true;
         }
         if !ROLE_CONNECTIVES.contains(&w.as_str()) {
@@ -1035,10 +1320,15 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
             }
         }
     }
-    // Acting: "Mrs Patel will lead ...", "Mr Shah is responsible for ...".
-    for w in after_words.iter().take(5) {
+    // Acting: "Mrs Patel will lead ...", "Mr Shah is responsible for ...",
+    // "Miss Shah has checked every EpiPen" (not "... checked his inhaler").
+    for (k, w) in after_words.iter().enumerate().take(5) {
         if STAFF_ACTIONS.contains(&w.as_str()) {
             return true;
+        }
+        if STAFF_ROUTINE.contains(&w.as_str()) {
+            let next = after_words.get(k + 1).map_or("", String::as_str);
+            return !OWN.contains(&next);
         }
         if !AUXILIARIES.contains(&w.as_str()) {
             break;
@@ -1046,6 +1336,9 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     }
     false
 }
+
+/// Possessives that make a routine verb's object the person's own.
+const OWN: &[&str] = &["his", "her", "their", "my", "own"];
 
 /// Largest char boundary ≤ `i`.
 pub fn floor_boundary(s: &str, i: usize) -> usize {

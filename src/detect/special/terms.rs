@@ -89,6 +89,12 @@ pub const TERMS: &[Term] = &[
     t("insulin", Health, true),
     t("blood sugar", Health, true),
     t("asthma", Health, true),
+    // Common misspellings in quick notes ("nut alergy", "has astma").
+    t("astma", Health, true),
+    t("alergy", Health, true),
+    t("alergies", Health, true),
+    t("allergie", Health, true),
+    t("allergys", Health, true),
     t("asthmatic", Health, true),
     t("inhaler", Health, true),
     t("individual healthcare plan", Health, true),

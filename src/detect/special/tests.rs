@@ -734,3 +734,177 @@ fn throughput_special() {
         "special_category (worst case, every paragraph sensitive): {mbps:.0} MB/s; {per_s:.0} msgs/s of 20 KB"
     );
 }
+
+// ---- Evaluation-corpus fixes (fixtures/eval/FINDINGS.md) ----
+
+#[test]
+fn a_name_after_saint_is_a_place() {
+    // F1.
+    none(
+        "Paediatric First Aid course (covers anaphylaxis, asthma, seizures) on 21-22 January \
+         at St Aidan's.",
+    );
+    // The same name as a person still counts.
+    let (c, e) = one("Aidan's EpiPen is in the office cupboard.");
+    assert_eq!(
+        (c, e.as_str()),
+        (Confidence::Medium, "health term \"epipen\" about A****")
+    );
+}
+
+#[test]
+fn a_term_does_not_borrow_a_name_from_another_sentence_without_a_pronoun() {
+    // F2: statistics in one sentence, a governor in the next.
+    silent(
+        "Safeguarding: the DSL reported 14 new concerns logged on CPOMS this half term, 2 \
+         referrals to children's social care and no LADO referrals. Single central record \
+         checked by Dr Whitfield on 3/11.",
+    );
+    // A pronoun ties the term to the named child: still medium.
+    let (c, e) = one(
+        "Oliver Brown moved to us in September. His EHCP paperwork still hasn't arrived from \
+         the LA.",
+    );
+    assert_eq!(
+        (c, e.as_str()),
+        (Confidence::Medium, "SEN term \"ehcp\" about O**** B****")
+    );
+}
+
+#[test]
+fn wider_roles_plurals_and_coordinated_staff() {
+    // F3: "link governor".
+    silent("Dr Whitfield, as safeguarding link governor, is asked to attend the training.");
+    // F5: plural roles, and the role shared by two coordinated names.
+    silent(
+        "Please speak to our Designated Safeguarding Lead, Mr Gareth Lowe, or one of our \
+         deputies (Mrs Denholm and Miss Shah).",
+    );
+    silent("Mrs Denholm and Miss Shah, our deputy DSLs, will be in the hall for safeguarding.");
+    silent("Mr Sam Pryce joins as Attendance Officer and will follow up CPOMS logs.");
+    // Hard negative: a pupil next to a titled DSL is still the subject.
+    let (c, e) = one("DSL Mr Shah and Tyler Evans met about the bruising on his arm.");
+    assert_eq!(c, Confidence::High);
+    assert_eq!(e, "safeguarding term \"bruising\" about T**** E****");
+}
+
+#[test]
+fn a_heading_on_its_own_line_is_its_own_sentence() {
+    // F5: "SAFEGUARDING" does not join the sentence under it.
+    silent(
+        "SAFEGUARDING\nIf you are ever worried about a child, please tell the office or \
+         Mrs Denholm in Year 4.",
+    );
+    // A child named under a heading is still found.
+    let (c, _) = one("SAFEGUARDING\nTyler Evans disclosed bruising on his arm today.");
+    assert_eq!(c, Confidence::High);
+}
+
+#[test]
+fn a_first_name_opening_the_message_is_the_reader() {
+    // F4.
+    silent(
+        "Rachel, the first aid room needs plasters, and the spare EpiPens in the office \
+         expire 03/2026 so need replacing.",
+    );
+    // Not at the start, or not followed by a comma: still the subject.
+    let (c, _) = one("Rachel has her EpiPen in the office.");
+    assert_eq!(c, Confidence::Medium);
+    let (_, e) = one("Rachel, Tyler Evans has an EpiPen in the office now.");
+    assert_eq!(e, "health term \"epipen\" about T**** E****");
+    let (c, _) = one("Tyler Evans, in Year 4, has an EpiPen in the office now.");
+    assert_eq!(c, Confidence::High);
+}
+
+#[test]
+fn a_title_takes_two_capitalised_words() {
+    // F6: "Bev" is now a name, but any two words after a title are one name.
+    silent("Mrs Bev Holroyd, our Pastoral Lead and Mental Health Lead, will lead Early Help.");
+    silent("Mrs Zelda Holroyd, our Pastoral Lead, will lead Early Help support for families.");
+    let (c, e) = one("Mrs Bev Holroyd has been signed off with depression.");
+    assert_eq!(
+        (c, e.as_str()),
+        (
+            Confidence::High,
+            "health term \"depression\" about Mrs B**** H****"
+        )
+    );
+}
+
+#[test]
+fn staff_doing_routine_tasks() {
+    // F7.
+    silent("Mr Osei to complete SEN support plans for his class by Friday.");
+    silent("Mr Lowe reminded everyone that all concerns go on CPOMS the same day.");
+    silent("Miss Shah has checked every EpiPen and inhaler in school.");
+    // A pupil doing them to their own things stays the subject.
+    let (c, _) = one("Tyler Evans checked his inhaler was in his bag before PE.");
+    assert_eq!(c, Confidence::High);
+}
+
+#[test]
+fn more_given_names() {
+    // M1, M3.
+    let f = scan_kind("Permanent exclusion - Reece Hanson Y10", TextKind::Subject);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].confidence, Confidence::High);
+    let (c, e) = one("Skye Reilly is a looked after child (CLA), placed in Harrogate.");
+    assert_eq!(
+        (c, e.as_str()),
+        (
+            Confidence::High,
+            "looked-after term \"looked after child\" about S**** R****"
+        )
+    );
+    // Short forms that are words stay words on their own.
+    none("Will you sue the supplier? Grant applications for asthma research close in Jan.");
+}
+
+#[test]
+fn a_place_word_after_a_given_name_can_be_a_surname() {
+    // M2.
+    let (c, e) = one("Callum Ward has been suspended for 3 days for assaulting another student.");
+    assert!(c >= Confidence::Medium, "{c:?}");
+    assert_eq!(e, "exclusion term \"suspended\" about C**** W****");
+    // Hard negatives: the places.
+    silent("The asthma clinic at Elizabeth House is open on Monday.");
+    silent("Children with asthma: the Victoria Hall Road entrance is closed.");
+}
+
+#[test]
+fn names_in_lower_case_need_a_verb_and_a_strong_term() {
+    // M4 (and the misspelling "alergy").
+    let f = scan(
+        "hi, for tomorow in class 1 - ruby clegg has a nut alergy (epipen in the red bag on \
+         the wall), and freya moss has asthma, inhaler in the drawer. thanks!!",
+    );
+    assert!(
+        f.iter()
+            .any(|x| x.confidence == Confidence::High && x.evidence.ends_with("about f**** m****")),
+        "{f:#?}"
+    );
+    let (c, _) = one("reminder: freya moss has a nut alergy, no nuts in her lunchbox please");
+    assert_eq!(c, Confidence::High);
+    // Hard negatives: an ambiguous name, no verb, or the term in another clause.
+    none("will smith has asthma");
+    none("the inhaler stock has arrived, freya moss has gone home");
+    none("please order more asthma inhalers for the first aid room");
+}
+
+#[test]
+fn flag_headers_in_snake_and_kebab_case() {
+    // M8: `sen_status`, `ehcp_flag`, `SEN-status` are flag columns.
+    for header in ["sen_status", "SEN-status", "ehcp_flag", "FSM_Eligible"] {
+        let row = format!("forename: Bella | surname: Whitworth | year_group: 6 | {header}: E");
+        let f = scan_kind(&row, TextKind::Table);
+        assert_eq!(f.len(), 1, "{header}: {f:#?}");
+        assert_eq!(f[0].confidence, Confidence::High);
+    }
+    // Hard negatives: a "no" value, or a column that is not a flag.
+    let f = scan_kind(
+        "forename: Bella | surname: Whitworth | sen_status: N\n\
+         forename: Zain | surname: Akhtar | year_group: 6 | house_colour: K",
+        TextKind::Table,
+    );
+    assert!(f.is_empty(), "{f:#?}");
+}
