@@ -3,37 +3,11 @@
 use dlp_milter::detect::{default_detectors, Location, MessageContext, TextKind, TextUnit};
 use std::time::Instant;
 
-fn prose(len: usize) -> String {
-    const WORDS: &[&str] = &[
-        "the", "class", "will", "be", "going", "to", "museum", "on", "Friday", "please",
-        "remember", "packed", "lunch", "and", "coat", "parents", "evening", "is", "booked", "for",
-        "next", "week", "Year", "4", "Mrs", "Green", "Mr", "Shah", "school", "kindness",
-    ];
-    let mut s = String::new();
-    let mut x: u64 = 7;
-    let mut n = 0u32;
-    while s.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.push_str(WORDS[(x % WORDS.len() as u64) as usize]);
-        n += 1;
-        match n % 97 {
-            13 => s.push_str(" on 14/10/2025"),
-            41 => s.push_str(", call 01632 960 001"),
-            67 => s.push_str(" (order 4010232138)"),
-            _ => {}
-        }
-        s.push(if n.is_multiple_of(14) { '.' } else { ' ' });
-        if n.is_multiple_of(12) {
-            s.push_str("\r\n");
-        }
-    }
-    s
-}
+#[path = "../benches/common/prose.rs"]
+mod prose;
 
 fn main() {
-    let text = prose(4_000_000);
+    let text = prose::prose(4_000_000, 7);
     let mut csv = String::from("name: Pupil 1 | class: 1B | club: football\n");
     while csv.len() < 4_000_000 {
         csv.push_str("name: Pupil 123 | class: 4B | club: football\n");

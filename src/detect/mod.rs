@@ -8,6 +8,7 @@
 //! proximity). The recipients check works on headers and envelope instead,
 //! see [`recipients`].
 
+pub mod bounds;
 pub mod finding;
 pub mod identifiers;
 pub mod mask;

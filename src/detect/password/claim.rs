@@ -391,23 +391,7 @@ pub fn whole_word(text: &str, s: usize, e: usize) -> bool {
     before && after
 }
 
-/// Largest char boundary ≤ `i`.
-pub fn floor_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// Smallest char boundary ≥ `i`.
-pub fn ceil_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while i < s.len() && !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
+pub use crate::detect::bounds::{ceil_boundary, floor_boundary};
 
 fn is_stopword(tok: &str) -> bool {
     let t = tok.to_lowercase();

@@ -1340,23 +1340,7 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
 /// Possessives that make a routine verb's object the person's own.
 const OWN: &[&str] = &["his", "her", "their", "my", "own"];
 
-/// Largest char boundary ≤ `i`.
-pub fn floor_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// Smallest char boundary ≥ `i`.
-pub fn ceil_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while i < s.len() && !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
+pub use crate::detect::bounds::{ceil_boundary, floor_boundary};
 
 #[cfg(test)]
 mod tests {
