@@ -242,6 +242,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if rules.is_some() {
                 cfg.rules.dir = rules;
             }
+            // The sections the daemon validates at start: checked here too,
+            // so `rules check` is a complete config test.
+            let sections = [
+                cfg.milter.validate().err(),
+                cfg.quarantine.validate().err().map(|e| e.to_string()),
+                cfg.notice.validate().err().map(|e| e.to_string()),
+            ];
+            if let Some(e) = sections.into_iter().flatten().next() {
+                eprintln!(
+                    "{}: {e}",
+                    config
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "defaults".into())
+                );
+                return Ok(ExitCode::from(EXIT_CONFIG));
+            }
             match Engine::from_config(&cfg) {
                 Ok(engine) => {
                     let p = &engine.policy;

@@ -218,3 +218,29 @@ fn text_format_names_rule_and_policy() {
         "{s}"
     );
 }
+
+#[test]
+fn rules_check_also_validates_the_daemon_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[milter]\nlisten = \"tcp:localhost\"\n").unwrap();
+    let out = bin()
+        .args(["rules", "check", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("milter.listen"));
+    std::fs::write(&cfg, "[milter]\nlisten = \"unix:/tmp/x.sock\"\n").unwrap();
+    let out = bin()
+        .args(["rules", "check", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
