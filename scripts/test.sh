@@ -30,6 +30,9 @@ else
   cargo test --locked --no-fail-fast
 fi
 
+# Fuzz targets must keep compiling (running them needs nightly: `cargo +nightly fuzz run <target>`).
+(cd fuzz && cargo build --locked --quiet)
+
 # The scan JSON contract examples shipped beside the repository, when present.
 if [ -f ../shared/contract-examples/check.py ]; then
   cargo build --locked --quiet
