@@ -18,7 +18,9 @@ use std::cell::RefCell;
 pub struct TableText {
     out: String,
     first: Option<Vec<String>>,
-    header: Option<Vec<String>>,
+    /// `"header: "` per column (empty for a blank header), once the first
+    /// row is known to be a header: one push per cell instead of three.
+    prefixes: Vec<String>,
     rows: usize,
 }
 
@@ -27,7 +29,7 @@ impl TableText {
         TableText {
             out: String::with_capacity(cap.min(MAX_TABLE_TEXT)),
             first: None,
-            header: None,
+            prefixes: Vec::new(),
             rows: 0,
         }
     }
@@ -51,12 +53,35 @@ impl TableText {
             // The first row is a header when it looks like one; else it is data.
             let f = self.first.take().unwrap_or_default();
             if is_header(&f) {
-                self.header = Some(f);
+                self.prefixes = f
+                    .iter()
+                    .map(|h| {
+                        if h.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{h}: ")
+                        }
+                    })
+                    .collect();
             } else {
                 render_row::<String>(&mut self.out, None, f.iter().map(String::as_str));
             }
         }
-        render_row(&mut self.out, self.header.as_deref(), cells);
+        let mut first_cell = true;
+        for (i, cell) in cells.enumerate() {
+            if cell.is_empty() {
+                continue;
+            }
+            if !first_cell {
+                self.out.push_str(" | ");
+            }
+            first_cell = false;
+            if let Some(p) = self.prefixes.get(i) {
+                self.out.push_str(p);
+            }
+            self.out.push_str(cell);
+        }
+        self.out.push('\n');
         true
     }
 
@@ -108,29 +133,74 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
     let mut table = TableText::with_capacity(text.len() + text.len() / 2);
     let mut fields: Vec<u8> = Vec::new();
     let mut ends: Vec<usize> = Vec::new();
-    // Blank lines (any run of CR/LF) end nothing and yield no record, as in csv_core.
-    let mut rest = text.trim_start_matches(['\r', '\n']);
-    while !rest.is_empty() && !table.full() {
-        let line_end = memchr::memchr2(b'\n', b'\r', rest.as_bytes()).unwrap_or(rest.len());
-        let line = rest.get(..line_end).unwrap_or_default();
-        if memchr::memchr(b'"', line.as_bytes()).is_none() {
-            // Fast path: without quotes a record is its line split at the
-            // delimiter, exactly what csv_core produces, with no copy.
-            let mut start = 0;
-            let cells = memchr::memchr_iter(delimiter, line.as_bytes())
-                .chain(std::iter::once(line.len()))
-                .map(|end| {
-                    let cell = line.get(start..end).unwrap_or_default();
-                    start = end + 1;
-                    cell.trim()
-                });
-            table.row(cells);
-            rest = rest
-                .get(line_end..)
-                .unwrap_or_default()
-                .trim_start_matches(['\r', '\n']);
+    let bytes = text.as_bytes();
+    let mut cells: Vec<(usize, usize)> = Vec::new();
+    if memchr::memchr(b'"', bytes).is_none() {
+        // No quotes anywhere (most exports): records are lines split at the
+        // delimiter, exactly what csv_core produces; one SIMD pass finds
+        // every delimiter and line end.
+        let mut cell_start = 0usize;
+        let ends = memchr::memchr3_iter(delimiter, b'\n', b'\r', bytes)
+            .chain(std::iter::once(bytes.len()));
+        for p in ends {
+            if bytes.get(p) == Some(&delimiter) {
+                cells.push((cell_start, p));
+                cell_start = p + 1;
+                continue;
+            }
+            // A line end (or the end of the text); blank lines yield no record.
+            if !cells.is_empty() || p > cell_start {
+                cells.push((cell_start, p));
+                let row = cells
+                    .iter()
+                    .map(|&(s, e)| text.get(s..e).unwrap_or_default().trim());
+                if !table.row(row) {
+                    break;
+                }
+                cells.clear();
+            }
+            cell_start = p + 1;
+        }
+        return table.finish();
+    }
+    let mut pos = 0usize;
+    while pos < bytes.len() && !table.full() {
+        // Blank lines (any run of CR/LF) yield no record, as in csv_core.
+        while matches!(bytes.get(pos), Some(b'\r' | b'\n')) {
+            pos += 1;
+        }
+        if pos >= bytes.len() {
+            break;
+        }
+        // Fast path, one pass over the bytes: a record without quotes is
+        // its line split at the delimiter, exactly what csv_core produces.
+        let record_start = pos;
+        cells.clear();
+        let mut cell_start = pos;
+        let quoted = loop {
+            match bytes.get(pos) {
+                None | Some(b'\r' | b'\n') => {
+                    cells.push((cell_start, pos));
+                    break false;
+                }
+                Some(b'"') => break true,
+                Some(&b) if b == delimiter => {
+                    cells.push((cell_start, pos));
+                    pos += 1;
+                    cell_start = pos;
+                }
+                Some(_) => pos += 1,
+            }
+        };
+        if !quoted {
+            table.row(
+                cells
+                    .iter()
+                    .map(|&(s, e)| text.get(s..e).unwrap_or_default().trim()),
+            );
             continue;
         }
+        let rest = text.get(record_start..).unwrap_or_default();
         // Quotes: csv_core reads this one record (it may span lines).
         rdr.reset();
         let mut input = rest.as_bytes();
@@ -162,6 +232,7 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
         if done || consumed == 0 {
             break;
         }
+        pos = record_start + consumed;
         // Fields split at an ASCII delimiter of UTF-8 text are UTF-8.
         let rec = std::str::from_utf8(fields.get(..nfield).unwrap_or_default()).unwrap_or_default();
         let ends = ends.get(..nend).unwrap_or_default();
@@ -174,10 +245,6 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
             rec.get(start..end).unwrap_or_default().trim()
         });
         table.row(cells);
-        rest = rest
-            .get(consumed..)
-            .unwrap_or_default()
-            .trim_start_matches(['\r', '\n']);
     }
     table.finish()
 }
@@ -258,6 +325,14 @@ mod tests {
             assert_eq!(csv_to_text(big.as_bytes(), b',').len(), 10_004);
             assert_eq!(csv_to_text(b"", b','), "");
         }
+    }
+
+    #[test]
+    fn quote_free_fast_path_matches_csv_rules() {
+        // CR, LF and CRLF end records, blank lines yield none, cells are trimmed.
+        let t = csv_to_text(b"name,upn\r\r\n\nLeo, P1 \r,\nAva,", b',');
+        assert_eq!(t, "name: Leo | upn: P1\n\nname: Ava\n");
+        assert_eq!(csv_to_text(b"\n\n", b','), "");
     }
 
     #[test]
