@@ -12,7 +12,7 @@
 
 use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
-use super::table::{rows_to_text, TableText};
+use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
 use super::xml::{flow, FlowSpec};
 use super::xmlscan::{decode_into, local, Scanner, Tok};
 use super::zipfile::Archive;
@@ -452,7 +452,9 @@ fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> 
             Tok::End => match local(scan.name()) {
                 b"v" => in_v = false,
                 b"t" => in_t = false,
-                b"c" => {
+                // A row may repeat a cell reference any number of times: the
+                // buffer is capped, else one row could grow without bound.
+                b"c" if row_text.len() < MAX_TABLE_TEXT => {
                     let start = row_text.len();
                     match cell_type {
                         CellType::Shared => {
@@ -532,6 +534,22 @@ mod tests {
         );
         assert!(all.iter().any(|t| t.contains("second sheet")));
         assert!(ex.texts.iter().all(|t| t.kind == TextKind::Table));
+    }
+
+    #[test]
+    fn a_row_repeating_one_cell_stays_bounded() {
+        let big = "x".repeat(30_000);
+        let shared = format!("<sst><si><t>{big}</t></si></sst>");
+        let cell = r#"<c r="A1" t="s"><v>0</v></c>"#.repeat(20_000);
+        let sheet = format!("<worksheet><sheetData><row>{cell}</row></sheetData></worksheet>");
+        let z = build(&[
+            ("xl/sharedStrings.xml", shared.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("r.xlsx", "", &z, &mut b);
+        // 20,000 x 30 KB would be 600 MB of row buffer; one cell is shown.
+        assert_eq!(ex.texts[0].text.len(), 30_001, "{:?}", ex.not_scanned);
     }
 
     #[test]

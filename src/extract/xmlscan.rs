@@ -299,7 +299,8 @@ impl<'a> Scanner<'a> {
                     self.pos += end + 1;
                 }
             }
-            _ => {}
+            // Only called at `<?` and `<!`; anything else would not advance.
+            _ => return Err(self.corrupt("unexpected markup")),
         }
         Ok(None)
     }
