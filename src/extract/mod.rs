@@ -18,6 +18,7 @@ mod sevenz;
 mod sniff;
 mod table;
 mod xml;
+mod xmlscan;
 mod zipfile;
 
 pub use error::ExtractError;
@@ -384,8 +385,13 @@ pub(crate) fn push_text(
 
 /// Text bytes → String: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252-ish Latin-1.
 pub fn decode_text(data: &[u8]) -> String {
+    decode_text_cow(data).into_owned()
+}
+
+/// [`decode_text`], borrowing when the bytes are already UTF-8 (no copy).
+pub(crate) fn decode_text_cow(data: &[u8]) -> std::borrow::Cow<'_, str> {
     if let Some(rest) = data.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return String::from_utf8_lossy(rest).into_owned();
+        return String::from_utf8_lossy(rest);
     }
     if data.len() >= 2 && (data[..2] == [0xFF, 0xFE] || data[..2] == [0xFE, 0xFF]) {
         let le = data[0] == 0xFF;
@@ -399,11 +405,11 @@ pub fn decode_text(data: &[u8]) -> String {
                 }
             })
             .collect();
-        return String::from_utf16_lossy(&units);
+        return String::from_utf16_lossy(&units).into();
     }
     match std::str::from_utf8(data) {
-        Ok(s) => s.to_string(),
-        Err(_) => data.iter().map(|&b| b as char).collect(),
+        Ok(s) => s.into(),
+        Err(_) => data.iter().map(|&b| b as char).collect::<String>().into(),
     }
 }
 

@@ -12,15 +12,15 @@
 
 use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
-use super::table::{rows_to_text, MAX_ROWS};
-use super::xml::{attr, flow, FlowSpec};
+use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
+use super::xml::{flow, FlowSpec};
+use super::xmlscan::{decode_into, local, Scanner, Tok};
 use super::zipfile::Archive;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 const DOCX: FlowSpec = FlowSpec {
     text_in: &[b"t", b"delText"],
@@ -171,7 +171,7 @@ fn xlsx(
     }
     let shared = match archive.find("xl/sharedStrings.xml") {
         Some(i) => shared_strings(&archive.read(i, budget)?, budget)?,
-        None => Vec::new(),
+        None => Shared::default(),
     };
     let styles = match archive.find("xl/styles.xml") {
         Some(i) => Styles::parse(&archive.read(i, budget)?),
@@ -180,65 +180,85 @@ fn xlsx(
     let max = budget.limits.max_text_chars;
     for i in sheets {
         let xml = archive.read(i, budget)?;
-        let rows = sheet_rows(&xml, &shared, &styles, budget)?;
-        push_text(out, path, TextKind::Table, rows_to_text(&rows), max);
+        let text = sheet_text(&xml, &shared, &styles, budget)?;
+        push_text(out, path, TextKind::Table, text, max);
     }
     Ok(())
 }
 
-fn text_of(t: &quick_xml::events::BytesText<'_>) -> String {
-    t.unescape()
-        .map(|c| c.into_owned())
-        .unwrap_or_else(|_| String::from_utf8_lossy(t).into_owned())
+/// Shared strings, all in one buffer: a sheet cell that shows one copies
+/// its bytes, no allocation per string or per cell.
+#[derive(Default)]
+struct Shared {
+    text: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Shared {
+    fn get(&self, i: usize) -> &str {
+        self.spans
+            .get(i)
+            .and_then(|&(s, e)| self.text.get(s..e))
+            .unwrap_or_default()
+    }
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
-fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Vec<Rc<str>>> {
-    let mut r = Reader::from_reader(xml);
-    r.config_mut().trim_text(false);
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
+fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
+    let mut scan = Scanner::new(xml, "xlsx");
+    let mut out = Shared::default();
+    let mut cur: Option<usize> = None;
     let (mut in_t, mut in_rph) = (false, 0usize);
-    let mut total = 0usize;
-    loop {
-        match r
-            .read_event()
-            .map_err(|e| ExtractError::corrupt("xlsx", e.to_string()))?
-        {
-            Event::Start(e) => match e.local_name().as_ref() {
-                b"si" => cur = Some(String::new()),
+    let max = budget.limits.max_text_chars;
+    while let Some(tok) = scan.next()? {
+        match tok {
+            Tok::Start => match scan.tag().local() {
+                b"si" => cur = Some(out.text.len()),
                 b"t" => in_t = true,
                 b"rPh" => in_rph += 1,
                 _ => {}
             },
-            Event::End(e) => match e.local_name().as_ref() {
+            Tok::End => match local(scan.name()) {
                 b"si" => {
-                    if let Some(s) = cur.take() {
-                        if out.len() % 4096 == 0 && budget.out_of_time() {
+                    if let Some(start) = cur.take() {
+                        if out.spans.len() % 4096 == 0 && budget.out_of_time() {
                             return Err(ExtractError::Time);
                         }
-                        out.push(Rc::from(s.trim()));
+                        let s = out.text.get(start..).unwrap_or_default();
+                        let lead = s.len() - s.trim_start().len();
+                        let len = s.trim().len();
+                        out.spans.push((start + lead, start + lead + len));
                     }
                 }
                 b"t" => in_t = false,
                 b"rPh" => in_rph = in_rph.saturating_sub(1),
                 _ => {}
             },
-            Event::Empty(e) if e.local_name().as_ref() == b"si" => out.push(Rc::from("")),
-            Event::Text(t) if in_t && in_rph == 0 => {
-                if let Some(s) = cur.as_mut() {
-                    let piece = text_of(&t);
-                    total += piece.len();
-                    if total <= budget.limits.max_text_chars {
-                        s.push_str(&piece);
-                    }
-                }
+            Tok::Empty if scan.tag().local() == b"si" => {
+                out.spans.push((out.text.len(), out.text.len()));
             }
-            Event::Eof => break,
+            Tok::Text if in_t && in_rph == 0 && cur.is_some() => {
+                decode_into(scan.text(), &mut out.text, max);
+            }
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// Value of the attribute with local name `name`, unescaped (styles only).
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes().flatten().find_map(|a| {
+        if a.key.local_name().as_ref() == name {
+            Some(
+                a.unescape_value()
+                    .map(|v| v.into_owned())
+                    .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()),
+            )
+        } else {
+            None
+        }
+    })
 }
 
 /// Which cell styles show numbers as dates.
@@ -363,56 +383,63 @@ fn column_of_bytes(r: &[u8]) -> Option<usize> {
     }
 }
 
+/// Decimal digits (surrounding whitespace allowed) → number, without a
+/// UTF-8 check and `str::parse` per cell.
 fn parse_usize(b: &[u8]) -> Option<usize> {
-    std::str::from_utf8(b).ok()?.trim().parse().ok()
+    let b = b.trim_ascii();
+    if b.is_empty() {
+        return None;
+    }
+    b.iter().try_fold(0usize, |n, &c| {
+        if c.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(usize::from(c - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
-/// One sheet's rows. Shared strings are `Rc<str>`, so a cell that shows one
-/// costs no copy; attributes are read as bytes, once per cell.
-fn sheet_rows(
-    xml: &[u8],
-    shared: &[Rc<str>],
-    styles: &Styles,
-    budget: &Budget,
-) -> Result<Vec<Vec<Rc<str>>>> {
-    let empty: Rc<str> = Rc::from("");
-    let mut r = Reader::from_reader(xml);
-    r.config_mut().trim_text(false);
-    let mut rows: Vec<Vec<Rc<str>>> = Vec::new();
-    let mut row: Vec<Rc<str>> = Vec::new();
+/// One sheet as table text (`header: value | ...`), rendered row by row:
+/// a row's cells are ranges in one reused buffer, so no cell costs an
+/// allocation.
+fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> Result<String> {
+    let mut scan = Scanner::new(xml, "xlsx");
+    let mut table = TableText::with_capacity(xml.len() / 4);
+    let mut row_text = String::new();
+    let mut cells: Vec<(usize, usize)> = Vec::new();
     let mut cell_col = 0usize;
     let mut cell_type = CellType::Number;
     let mut cell_style = 0usize;
     let mut value = String::new();
     let (mut in_v, mut in_t) = (false, false);
     let mut events = 0u32;
-    loop {
+    while let Some(tok) = scan.next()? {
         events = events.wrapping_add(1);
         if events.is_multiple_of(4096) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
-        match r
-            .read_event()
-            .map_err(|e| ExtractError::corrupt("xlsx", e.to_string()))?
-        {
-            Event::Start(e) => match e.local_name().as_ref() {
-                b"row" => row.clear(),
+        match tok {
+            Tok::Start => match scan.tag().local() {
+                b"row" => {
+                    cells.clear();
+                    row_text.clear();
+                }
                 b"c" => {
-                    cell_col = row.len();
+                    cell_col = cells.len();
                     cell_type = CellType::Number;
                     cell_style = 0;
-                    for a in e.attributes().with_checks(false).flatten() {
-                        match a.key.local_name().as_ref() {
-                            b"r" => cell_col = column_of_bytes(&a.value).unwrap_or(cell_col),
+                    for (k, v) in scan.tag().attrs() {
+                        match local(k) {
+                            b"r" => cell_col = column_of_bytes(v).unwrap_or(cell_col),
                             b"t" => {
-                                cell_type = match a.value.as_ref() {
+                                cell_type = match v {
                                     b"s" => CellType::Shared,
                                     b"b" => CellType::Bool,
                                     b"n" | b"d" => CellType::Number,
                                     _ => CellType::Inline,
                                 }
                             }
-                            b"s" => cell_style = parse_usize(&a.value).unwrap_or(0),
+                            b"s" => cell_style = parse_usize(v).unwrap_or(0),
                             _ => {}
                         }
                     }
@@ -422,48 +449,57 @@ fn sheet_rows(
                 b"t" => in_t = true,
                 _ => {}
             },
-            Event::End(e) => match e.local_name().as_ref() {
+            Tok::End => match local(scan.name()) {
                 b"v" => in_v = false,
                 b"t" => in_t = false,
-                b"c" => {
-                    let shown: Rc<str> = match cell_type {
-                        CellType::Shared => parse_usize(value.as_bytes())
-                            .and_then(|i| shared.get(i).cloned())
-                            .unwrap_or_else(|| empty.clone()),
-                        CellType::Inline => Rc::from(value.trim()),
+                // A row may repeat a cell reference any number of times: the
+                // buffer is capped, else one row could grow without bound.
+                b"c" if row_text.len() < MAX_TABLE_TEXT => {
+                    let start = row_text.len();
+                    match cell_type {
+                        CellType::Shared => {
+                            if let Some(i) = parse_usize(value.as_bytes()) {
+                                row_text.push_str(shared.get(i));
+                            }
+                        }
+                        CellType::Inline => row_text.push_str(value.trim()),
                         CellType::Bool => {
-                            Rc::from(if value.trim() == "1" { "TRUE" } else { "FALSE" })
+                            row_text.push_str(if value.trim() == "1" { "TRUE" } else { "FALSE" })
                         }
                         CellType::Number => match value.trim().parse::<f64>() {
-                            Ok(n) if styles.is_date(cell_style) => {
-                                Rc::from(serial_to_date(n).unwrap_or_else(|| value.clone()))
-                            }
-                            _ => Rc::from(value.trim()),
+                            Ok(n) if styles.is_date(cell_style) => match serial_to_date(n) {
+                                Some(d) => row_text.push_str(&d),
+                                None => row_text.push_str(&value),
+                            },
+                            _ => row_text.push_str(value.trim()),
                         },
-                    };
+                    }
                     if cell_col < MAX_COLUMNS {
-                        if row.len() <= cell_col {
-                            row.resize(cell_col + 1, empty.clone());
+                        if cells.len() <= cell_col {
+                            cells.resize(cell_col + 1, (0, 0));
                         }
-                        if let Some(slot) = row.get_mut(cell_col) {
-                            *slot = shown;
+                        if let Some(slot) = cells.get_mut(cell_col) {
+                            *slot = (start, row_text.len());
                         }
                     }
                 }
-                b"row" if rows.len() < MAX_ROWS && row.iter().any(|c| !c.is_empty()) => {
-                    rows.push(std::mem::take(&mut row));
+                b"row" if cells.iter().any(|&(s, e)| e > s) => {
+                    let shown = cells
+                        .iter()
+                        .map(|&(s, e)| row_text.get(s..e).unwrap_or_default());
+                    if !table.row(shown) {
+                        break;
+                    }
+                    cells.clear();
+                    row_text.clear();
                 }
                 _ => {}
             },
-            Event::Text(t) if (in_v || in_t) && value.len() < 32 * 1024 => match t.unescape() {
-                Ok(c) => value.push_str(&c),
-                Err(_) => value.push_str(&String::from_utf8_lossy(&t)),
-            },
-            Event::Eof => break,
+            Tok::Text if in_v || in_t => decode_into(scan.text(), &mut value, 32 * 1024),
             _ => {}
         }
     }
-    Ok(rows)
+    Ok(table.finish())
 }
 
 #[cfg(test)]
@@ -498,6 +534,22 @@ mod tests {
         );
         assert!(all.iter().any(|t| t.contains("second sheet")));
         assert!(ex.texts.iter().all(|t| t.kind == TextKind::Table));
+    }
+
+    #[test]
+    fn a_row_repeating_one_cell_stays_bounded() {
+        let big = "x".repeat(30_000);
+        let shared = format!("<sst><si><t>{big}</t></si></sst>");
+        let cell = r#"<c r="A1" t="s"><v>0</v></c>"#.repeat(20_000);
+        let sheet = format!("<worksheet><sheetData><row>{cell}</row></sheetData></worksheet>");
+        let z = build(&[
+            ("xl/sharedStrings.xml", shared.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("r.xlsx", "", &z, &mut b);
+        // 20,000 x 30 KB would be 600 MB of row buffer; one cell is shown.
+        assert_eq!(ex.texts[0].text.len(), 30_001, "{:?}", ex.not_scanned);
     }
 
     #[test]

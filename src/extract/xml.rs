@@ -1,11 +1,10 @@
 //! XML document text, shared by the OOXML and OpenDocument extractors: a
-//! single pass with `quick-xml` that collects running text (paragraphs, tabs,
+//! single pass with the tokenizer in `xmlscan.rs` that collects running text (paragraphs, tabs,
 //! breaks) and tables (rows of cells, rendered later with their headers).
 
 use super::error::{ExtractError, Result};
+use super::xmlscan::{decode_into, local, one_of, same, Scanner, Tag, Text, Tok};
 use super::Budget;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 
 /// Which elements mean what, by local name.
 pub struct FlowSpec {
@@ -38,26 +37,11 @@ pub struct Flow {
 const MAX_COLUMNS: usize = 1024;
 const MAX_REPEAT: usize = 64;
 
-fn repeat_attr(e: &BytesStart<'_>, name: &[u8]) -> usize {
-    attr(e, name)
-        .and_then(|v| v.parse::<usize>().ok())
+fn repeat_attr(e: &Tag<'_>, name: &[u8]) -> usize {
+    e.attr_raw(name)
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok())
         .unwrap_or(1)
         .max(1)
-}
-
-/// Value of the attribute with local name `name`, unescaped.
-pub fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
-    e.attributes().flatten().find_map(|a| {
-        if a.key.local_name().as_ref() == name {
-            Some(
-                a.unescape_value()
-                    .map(|v| v.into_owned())
-                    .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()),
-            )
-        } else {
-            None
-        }
-    })
 }
 
 struct TableState {
@@ -147,63 +131,61 @@ fn push_limited(s: &mut String, t: &str, max: usize) {
 
 /// One pass over `xml`, at most `max_chars` bytes of text kept.
 pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> Result<Flow> {
-    let mut reader = Reader::from_reader(xml);
-    reader.config_mut().trim_text(false);
+    let mut scan = Scanner::new(xml, "xml");
     let mut out = Flow::default();
     let mut text_depth = 0usize;
     let mut tables: Vec<TableState> = Vec::new();
     let mut events = 0u32;
     let mut skipping = 0usize;
-    loop {
+    let mut piece = String::new();
+    while let Some(tok) = scan.next()? {
         events = events.wrapping_add(1);
         if events.is_multiple_of(4096) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
-        let ev = reader
-            .read_event()
-            .map_err(|e| ExtractError::corrupt("xml", e.to_string()))?;
         if skipping > 0 {
-            match &ev {
-                Event::Start(e) if spec.skip.contains(&e.local_name().as_ref()) => skipping += 1,
-                Event::End(e) if spec.skip.contains(&e.local_name().as_ref()) => skipping -= 1,
-                Event::Eof => break,
+            match tok {
+                Tok::Start if one_of(spec.skip, scan.tag().local()) => skipping += 1,
+                Tok::End if one_of(spec.skip, local(scan.name())) => skipping -= 1,
                 _ => {}
             }
             continue;
         }
-        match ev {
-            Event::Start(e) => {
-                let n = e.local_name();
-                let n = n.as_ref();
-                if spec.skip.contains(&n) {
+        match tok {
+            Tok::Start => {
+                let e = scan.tag();
+                let n = e.local();
+                if one_of(spec.skip, n) {
                     skipping = 1;
-                } else if spec.text_in.contains(&n) {
+                } else if one_of(spec.text_in, n) {
                     text_depth += 1;
-                } else if n == spec.table {
+                } else if same(n, spec.table) {
                     tables.push(TableState::new());
-                } else if n == spec.row {
+                } else if same(n, spec.row) {
                     if let Some(t) = tables.last_mut() {
                         t.row_repeat = repeat_attr(&e, b"number-rows-repeated");
                     }
-                } else if spec.cells.contains(&n) {
+                } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
                         t.end_cell();
                         t.cell = Some(String::new());
                         t.cell_repeat = repeat_attr(&e, b"number-columns-repeated");
-                        t.cell_date = attr(&e, b"date-value").and_then(|v| uk_date(&v));
+                        t.cell_date = e.attr(b"date-value").and_then(|v| uk_date(&v));
                     }
                 }
             }
-            Event::Empty(e) => {
-                let n = e.local_name();
-                let n = n.as_ref();
-                let piece = if spec.tab.contains(&n) {
-                    "\t".to_string()
-                } else if spec.brk.contains(&n) {
-                    "\n".to_string()
-                } else if spec.space.contains(&n) {
-                    " ".repeat(repeat_attr(&e, b"c").min(16))
-                } else if spec.cells.contains(&n) {
+            Tok::Empty => {
+                let e = scan.tag();
+                let n = e.local();
+                let spaces;
+                let piece: &str = if one_of(spec.tab, n) {
+                    "\t"
+                } else if one_of(spec.brk, n) {
+                    "\n"
+                } else if one_of(spec.space, n) {
+                    spaces = " ".repeat(repeat_attr(&e, b"c").min(16));
+                    &spaces
+                } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
                         t.end_cell();
                         t.pending_empty = t
@@ -214,14 +196,13 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                 } else {
                     continue;
                 };
-                sink(&mut out, &mut tables, &piece, max_chars);
+                sink(&mut out, &mut tables, piece, max_chars);
             }
-            Event::End(e) => {
-                let n = e.local_name();
-                let n = n.as_ref();
-                if spec.text_in.contains(&n) {
+            Tok::End => {
+                let n = local(scan.name());
+                if one_of(spec.text_in, n) {
                     text_depth = text_depth.saturating_sub(1);
-                } else if n == spec.table {
+                } else if same(n, spec.table) {
                     if let Some(mut t) = tables.pop() {
                         t.end_row();
                         if let Some(outer) = tables.last_mut() {
@@ -236,33 +217,39 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                         }
                     }
                     push_limited(&mut out.text, "\n", max_chars);
-                } else if n == spec.row {
+                } else if same(n, spec.row) {
                     if let Some(t) = tables.last_mut() {
                         t.end_row();
                     }
-                } else if spec.cells.contains(&n) {
+                } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
                         t.end_cell();
                     }
-                } else if spec.para.contains(&n) {
+                } else if one_of(spec.para, n) {
                     sink(&mut out, &mut tables, "\n", max_chars);
                 }
             }
-            Event::Text(t) if (spec.text_in.is_empty() || text_depth > 0) => {
-                let s = t
-                    .unescape()
-                    .map(|c| c.into_owned())
-                    .unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
-                if spec.text_in.is_empty() && s.trim().is_empty() {
-                    continue;
+            Tok::Text if (spec.text_in.is_empty() || text_depth > 0) => {
+                let t = scan.text();
+                if spec.text_in.is_empty() {
+                    if t.bytes().iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    // Whitespace-only after decoding (`&#32;`) is dropped too.
+                    piece.clear();
+                    decode_into(t, &mut piece, usize::MAX);
+                    if piece.trim().is_empty() {
+                        continue;
+                    }
+                    sink(&mut out, &mut tables, &piece, max_chars);
+                } else {
+                    sink_raw(&mut out, &mut tables, t, max_chars);
                 }
+            }
+            Tok::CData if (spec.text_in.is_empty() || text_depth > 0) => {
+                let s = String::from_utf8_lossy(scan.text().bytes());
                 sink(&mut out, &mut tables, &s, max_chars);
             }
-            Event::CData(t) if (spec.text_in.is_empty() || text_depth > 0) => {
-                let s = String::from_utf8_lossy(&t).into_owned();
-                sink(&mut out, &mut tables, &s, max_chars);
-            }
-            Event::Eof => break,
             _ => {}
         }
     }
@@ -280,6 +267,17 @@ fn sink(out: &mut Flow, tables: &mut [TableState], s: &str, max: usize) {
         }
     }
     push_limited(&mut out.text, s, max);
+}
+
+/// [`sink`] for raw XML text, decoded straight into its destination.
+fn sink_raw(out: &mut Flow, tables: &mut [TableState], raw: Text<'_>, max: usize) {
+    if let Some(t) = tables.last_mut() {
+        if let Some(c) = t.cell.as_mut() {
+            decode_into(raw, c, max);
+            return;
+        }
+    }
+    decode_into(raw, &mut out.text, max);
 }
 
 #[cfg(test)]

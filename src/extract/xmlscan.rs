@@ -1,0 +1,546 @@
+//! A small, non-validating XML tokenizer for the parts that carry document
+//! text (OOXML `document.xml`, sheets and shared strings, ODF `content.xml`).
+//!
+//! Why not `quick-xml` here: those parts are megabytes of markup around a
+//! little text, and a general event reader (owned `Cow`s per event, attribute
+//! iterators, decoding layers) ran at about 200 MB/s of XML, the bottleneck of
+//! attachment scanning. This tokenizer only slices the input: tags are found
+//! with `memchr`, names and attributes are byte ranges of the input, text is
+//! decoded (entities, UTF-8) straight into the caller's buffer. It is
+//! deliberately small enough to audit:
+//!
+//! - every step moves forward through the input (linear time, no backtracking
+//!   beyond the current tag), no recursion, and all indexing is checked
+//!   (`get`), so no byte sequence can make it panic;
+//! - the only allocation is the stack of open element names, capped at
+//!   [`MAX_DEPTH`];
+//! - like quick-xml's default configuration it rejects an end tag that does
+//!   not match the open element and an unterminated tag, comment or CDATA
+//!   section; unknown entities are kept as written; DTDs are skipped, never
+//!   expanded (no entity bombs).
+//!
+//! quick-xml stays where structure matters more than speed (`styles.xml`).
+
+use super::error::{ExtractError, Result};
+use memchr::{memchr, memmem};
+
+/// Open elements allowed at once; deeper nesting is treated as corrupt.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// One start or empty-element tag: its qualified name and the raw attribute text.
+#[derive(Debug, Clone, Copy)]
+pub struct Tag<'a> {
+    pub name: &'a [u8],
+    attrs: &'a [u8],
+}
+
+/// Name after the namespace prefix (`w:t` → `t`). Names are short: a plain
+/// loop beats a `memchr` call here.
+#[inline]
+pub fn local(name: &[u8]) -> &[u8] {
+    match name.iter().position(|&b| b == b':') {
+        Some(p) => name.get(p + 1..).unwrap_or_default(),
+        None => name,
+    }
+}
+
+/// `memchr` for text that is usually short (cell values, runs): the first
+/// 16 bytes are looked at inline, `memchr`'s set-up is paid only beyond.
+#[inline(always)]
+pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
+    let head = hay.get(..hay.len().min(16)).unwrap_or_default();
+    if let Some(p) = head.iter().position(|&b| b == needle) {
+        return Some(p);
+    }
+    memchr(needle, hay.get(16..)?).map(|p| p + 16)
+}
+
+/// Byte equality for short names, inlined (slice `==` calls `memcmp`, which
+/// costs more than the comparison itself for names of a few bytes).
+#[inline]
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// `names` contains `n`, by [`same`].
+#[inline]
+pub fn one_of(names: &[&[u8]], n: &[u8]) -> bool {
+    names.iter().any(|m| same(m, n))
+}
+
+impl<'a> Tag<'a> {
+    pub fn local(&self) -> &'a [u8] {
+        local(self.name)
+    }
+
+    /// The attributes as (qualified name, raw value), up to the first malformed one.
+    pub fn attrs(&self) -> Attrs<'a> {
+        Attrs {
+            a: self.attrs,
+            i: 0,
+        }
+    }
+
+    /// Raw (still escaped) value of the first attribute with local name `name`.
+    pub fn attr_raw(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.attrs().find(|(k, _)| local(k) == name).map(|(_, v)| v)
+    }
+
+    /// Value of the attribute with local name `name`, entities decoded.
+    pub fn attr(&self, name: &[u8]) -> Option<String> {
+        self.attr_raw(name).map(|v| {
+            let mut s = String::new();
+            decode_into(v, &mut s, usize::MAX);
+            s
+        })
+    }
+}
+
+/// Iterator over a tag's attributes; stops at the first malformed one.
+pub struct Attrs<'a> {
+    a: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let a = self.a;
+        let mut i = self.i;
+        while a.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let start = i;
+        while a
+            .get(i)
+            .is_some_and(|&b| b != b'=' && !b.is_ascii_whitespace())
+        {
+            i += 1;
+        }
+        let key = a.get(start..i)?;
+        if key.is_empty() {
+            return None;
+        }
+        while a.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        if a.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        while a.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let q = *a.get(i)?;
+        if q != b'"' && q != b'\'' {
+            return None;
+        }
+        let rest = a.get(i + 1..)?;
+        let len = memchr(q, rest)?;
+        self.i = i + len + 2;
+        Some((key, rest.get(..len)?))
+    }
+}
+
+/// Raw (still escaped) text. When the whole document is valid UTF-8 (checked
+/// once, up front) text comes as `&str`, so decoding it costs no second check.
+#[derive(Debug, Clone, Copy)]
+pub enum Text<'a> {
+    Str(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Text<'a> {
+    pub fn bytes(&self) -> &'a [u8] {
+        match *self {
+            Text::Str(s) => s.as_bytes(),
+            Text::Bytes(b) => b,
+        }
+    }
+}
+
+impl<'a> From<&'a [u8]> for Text<'a> {
+    fn from(b: &'a [u8]) -> Self {
+        Text::Bytes(b)
+    }
+}
+
+/// What the scanner stopped at; its content is read with [`Scanner::tag`],
+/// [`Scanner::name`] and [`Scanner::text`]. (A payload-free token keeps the
+/// hot loop out of memory: returning a slice-carrying enum cost a
+/// store-forwarding stall per token.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    /// Start tag: [`Scanner::tag`].
+    Start,
+    /// Empty-element tag: [`Scanner::tag`].
+    Empty,
+    /// End tag: [`Scanner::name`].
+    End,
+    /// Raw text: [`Scanner::text`], decode with [`decode_into`].
+    Text,
+    /// CDATA content, taken literally: [`Scanner::text`].
+    CData,
+}
+
+pub struct Scanner<'a> {
+    xml: &'a [u8],
+    /// `xml` as text, when it is valid UTF-8.
+    doc: Option<&'a str>,
+    pos: usize,
+    open: Vec<&'a [u8]>,
+    format: &'static str,
+    /// The current tag's qualified name and attributes, or the current text.
+    name: &'a [u8],
+    attrs: &'a [u8],
+    text: Text<'a>,
+}
+
+fn is_name_end(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b'/' || b == b'>'
+}
+
+impl<'a> Scanner<'a> {
+    /// `format` names the document type in errors (`"xlsx"`, `"xml"`).
+    pub fn new(xml: &'a [u8], format: &'static str) -> Self {
+        Scanner {
+            xml,
+            doc: std::str::from_utf8(xml).ok(),
+            pos: 0,
+            open: Vec::new(),
+            format,
+            name: &[],
+            attrs: &[],
+            text: Text::Bytes(&[]),
+        }
+    }
+
+    /// The current start or empty-element tag.
+    #[inline]
+    pub fn tag(&self) -> Tag<'a> {
+        Tag {
+            name: self.name,
+            attrs: self.attrs,
+        }
+    }
+
+    /// The current tag's qualified name (start, empty or end tag).
+    #[inline]
+    pub fn name(&self) -> &'a [u8] {
+        self.name
+    }
+
+    /// The current text or CDATA.
+    #[inline]
+    pub fn text(&self) -> Text<'a> {
+        self.text
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn corrupt(&self, what: &str) -> ExtractError {
+        ExtractError::corrupt(self.format, format!("{what} at byte {}", self.pos))
+    }
+
+    /// Comments, processing instructions, CDATA and declarations (rare in
+    /// the parts read here, kept out of the inlined hot path). Advances past
+    /// them; CDATA is the only one that yields a token.
+    #[cold]
+    #[inline(never)]
+    fn markup(&mut self, rest: &'a [u8]) -> Result<Option<Tok>> {
+        match rest.get(1) {
+            Some(b'?') => {
+                let Some(end) = memmem::find(rest, b"?>") else {
+                    return Err(self.corrupt("unterminated processing instruction"));
+                };
+                self.pos += end + 2;
+            }
+            Some(b'!') => {
+                if rest.starts_with(b"<!--") {
+                    let Some(end) = memmem::find(rest.get(4..).unwrap_or_default(), b"-->") else {
+                        return Err(self.corrupt("unterminated comment"));
+                    };
+                    self.pos += end + 7;
+                } else if rest.starts_with(b"<![CDATA[") {
+                    let body = rest.get(9..).unwrap_or_default();
+                    let Some(end) = memmem::find(body, b"]]>") else {
+                        return Err(self.corrupt("unterminated CDATA"));
+                    };
+                    self.pos += end + 12;
+                    self.text = Text::Bytes(body.get(..end).unwrap_or_default());
+                    return Ok(Some(Tok::CData));
+                } else {
+                    // <!DOCTYPE ...> with an optional [internal subset]: skipped.
+                    let mut depth = 0usize;
+                    let mut quote = 0u8;
+                    let mut end = None;
+                    for (i, &b) in rest.iter().enumerate().skip(2) {
+                        if quote != 0 {
+                            if b == quote {
+                                quote = 0;
+                            }
+                            continue;
+                        }
+                        match b {
+                            b'"' | b'\'' => quote = b,
+                            b'[' => depth += 1,
+                            b']' => depth = depth.saturating_sub(1),
+                            b'>' if depth == 0 => {
+                                end = Some(i);
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                    let Some(end) = end else {
+                        return Err(self.corrupt("unterminated declaration"));
+                    };
+                    self.pos += end + 1;
+                }
+            }
+            // Only called at `<?` and `<!`; anything else would not advance.
+            _ => return Err(self.corrupt("unexpected markup")),
+        }
+        Ok(None)
+    }
+
+    /// The next token, `None` at the end of the input. Inlined: the token
+    /// then stays in registers instead of going through memory.
+    #[allow(clippy::should_implement_trait)]
+    #[inline(always)]
+    pub fn next(&mut self) -> Result<Option<Tok>> {
+        loop {
+            let rest = self.xml.get(self.pos..).unwrap_or_default();
+            let Some(&first) = rest.first() else {
+                return Ok(None);
+            };
+            if first != b'<' {
+                let len = find(b'<', rest).unwrap_or(rest.len());
+                let start = self.pos;
+                self.pos += len;
+                // Text ends at `<` or the end: a char boundary in valid UTF-8.
+                let text = match self.doc.and_then(|d| d.get(start..self.pos)) {
+                    Some(t) => Text::Str(t),
+                    None => Text::Bytes(rest.get(..len).unwrap_or_default()),
+                };
+                self.text = text;
+                return Ok(Some(Tok::Text));
+            }
+            match rest.get(1) {
+                Some(b'/') => {
+                    let body = rest.get(2..).unwrap_or_default();
+                    let Some(gt) = body.iter().position(|&b| b == b'>') else {
+                        return Err(self.corrupt("unterminated end tag"));
+                    };
+                    let name = body.get(..gt).unwrap_or_default().trim_ascii_end();
+                    match self.open.pop() {
+                        Some(open) if same(open, name) => {}
+                        _ => return Err(self.corrupt("end tag does not match the open element")),
+                    }
+                    self.pos += gt + 3;
+                    self.name = name;
+                    return Ok(Some(Tok::End));
+                }
+                Some(b'?' | b'!') => match self.markup(rest)? {
+                    Some(tok) => return Ok(Some(tok)),
+                    None => continue,
+                },
+                _ => {
+                    let body = rest.get(1..).unwrap_or_default();
+                    let name_len = body
+                        .iter()
+                        .position(|&b| is_name_end(b))
+                        .unwrap_or(body.len());
+                    if name_len == 0 {
+                        return Err(self.corrupt("tag without a name"));
+                    }
+                    let after = body.get(name_len..).unwrap_or_default();
+                    let gt = tag_end(after).ok_or_else(|| self.corrupt("unterminated tag"))?;
+                    let inner = after.get(..gt).unwrap_or_default();
+                    let name = body.get(..name_len).unwrap_or_default();
+                    self.pos += 1 + name_len + gt + 1;
+                    self.name = name;
+                    return Ok(Some(match inner.strip_suffix(b"/") {
+                        Some(attrs) => {
+                            self.attrs = attrs;
+                            Tok::Empty
+                        }
+                        None => {
+                            if self.open.len() >= MAX_DEPTH {
+                                return Err(self.corrupt("elements nested too deep"));
+                            }
+                            self.open.push(name);
+                            self.attrs = inner;
+                            Tok::Start
+                        }
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// Offset of the `>` closing a tag whose attributes start `s`, skipping
+/// quoted attribute values (which may contain `>`).
+#[inline]
+fn tag_end(s: &[u8]) -> Option<usize> {
+    // Tags are short: plain loops, no memchr call set-up per tag.
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        match b {
+            b'>' => return Some(i),
+            b'"' | b'\'' => i += 1 + s.get(i + 1..)?.iter().position(|&c| c == b)?,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Appends the text of `raw` (XML-escaped, expected UTF-8) to `out`, while
+/// `out` is shorter than `max`: predefined and numeric character references
+/// are decoded, unknown ones kept as written, invalid UTF-8 replaced.
+pub fn decode_into<'t>(raw: impl Into<Text<'t>>, out: &mut String, max: usize) {
+    if out.len() >= max {
+        return;
+    }
+    let text = match raw.into() {
+        Text::Str(t) => std::borrow::Cow::Borrowed(t),
+        Text::Bytes(b) => String::from_utf8_lossy(b),
+    };
+    let mut rest: &str = &text;
+    while let Some(amp) = find(b'&', rest.as_bytes()) {
+        out.push_str(rest.get(..amp).unwrap_or_default());
+        let tail = rest.get(amp..).unwrap_or_default();
+        // The longest reference worth decoding is `&#x10FFFF;` (10 bytes).
+        let semi = memchr(
+            b';',
+            tail.as_bytes()
+                .get(..tail.len().min(12))
+                .unwrap_or_default(),
+        );
+        let decoded = semi.and_then(|s| entity(tail.get(1..s)?).map(|c| (c, s)));
+        match decoded {
+            Some((c, s)) => {
+                out.push(c);
+                rest = tail.get(s + 1..).unwrap_or_default();
+            }
+            None => {
+                out.push('&');
+                rest = tail.get(1..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+fn entity(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(xml: &[u8]) -> Result<Vec<String>> {
+        let mut s = Scanner::new(xml, "xml");
+        let mut out = Vec::new();
+        while let Some(t) = s.next()? {
+            out.push(match t {
+                Tok::Start => format!("<{}>", String::from_utf8_lossy(s.tag().name)),
+                Tok::Empty => format!("<{}/>", String::from_utf8_lossy(s.tag().name)),
+                Tok::End => format!("</{}>", String::from_utf8_lossy(s.name())),
+                Tok::Text => {
+                    let mut out = String::new();
+                    decode_into(s.text(), &mut out, usize::MAX);
+                    out
+                }
+                Tok::CData => format!("[{}]", String::from_utf8_lossy(s.text().bytes())),
+            });
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn tags_text_entities_and_skipped_markup() {
+        let xml = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><!-- c > --><w:p a="1>2" b='x'><w:t>A &amp; B &#233;&#x41;&bogus; &</w:t><w:br/><![CDATA[<raw>]]></w:p >"#;
+        assert_eq!(
+            tokens(xml).unwrap(),
+            [
+                "<w:p>",
+                "<w:t>",
+                "A & B éA&bogus; &",
+                "</w:t>",
+                "<w:br/>",
+                "[<raw>]",
+                "</w:p>"
+            ]
+        );
+    }
+
+    #[test]
+    fn attributes_by_local_name() {
+        let mut s = Scanner::new(br#"<c r="B2" t = 's' x:s="3" q="a&amp;b"/>"#, "xml");
+        assert_eq!(s.next().unwrap(), Some(Tok::Empty));
+        let t = s.tag();
+        assert_eq!(t.attr_raw(b"r"), Some(&b"B2"[..]));
+        assert_eq!(t.attr_raw(b"t"), Some(&b"s"[..]));
+        assert_eq!(t.attr_raw(b"s"), Some(&b"3"[..]));
+        assert_eq!(t.attr(b"q").as_deref(), Some("a&b"));
+        assert_eq!(t.attr_raw(b"missing"), None);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_never_a_panic() {
+        for bad in [
+            &b"<a><b></a>"[..],
+            b"</a>",
+            b"<a",
+            b"<a b=\"x>",
+            b"<!-- x",
+            b"<![CDATA[x",
+            b"<?x",
+            b"< a>",
+        ] {
+            assert!(tokens(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        // Every prefix of a document, and every byte flipped: no panic.
+        let doc = br#"<?xml version="1.0"?><w:document><w:p a="x>y"><w:t>K&amp;&#1;&#xFFFFFF;</w:t><!--c--><![CDATA[d]]></w:p></w:document>"#;
+        for n in 0..doc.len() {
+            let _ = tokens(&doc[..n]);
+            for flip in [0u8, b'<', b'>', b'"', b'&', b'/', 0xFF] {
+                let mut d = doc.to_vec();
+                d[n] = flip;
+                let _ = tokens(&d);
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_is_capped() {
+        let deep = "<a>".repeat(MAX_DEPTH + 1);
+        assert!(tokens(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn decoding_stops_at_the_cap() {
+        let mut s = String::from("abc");
+        decode_into(&b"def"[..], &mut s, 3);
+        assert_eq!(s, "abc");
+    }
+}
