@@ -31,7 +31,9 @@ else
 fi
 
 # Fuzz targets must keep compiling (running them needs nightly: `cargo +nightly fuzz run <target>`).
-(cd fuzz && cargo build --locked --quiet)
+# The fuzz crate starts from the main lock file, so it builds the same versions.
+cp Cargo.lock fuzz/Cargo.lock
+(cd fuzz && cargo build --quiet)
 
 # The scan JSON contract examples shipped beside the repository, when present.
 if [ -f ../shared/contract-examples/check.py ]; then
