@@ -522,12 +522,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn password_is_redacted_in_the_body_after_header_edits() {
-        let hs = h(&[("Subject", "files")]);
-        let body = b"Hi,\r\nthe password is Tr0ub4dor&3 for the file.\r\n";
-        let internal = Internal::default();
-        let d = decision(
+    /// The policy asks to redact the password "Tr0ub4dor&3" (and tag).
+    fn redact_decision() -> Decision {
+        decision(
             Action::Rewrite,
             vec![
                 PlannedAction::RedactPassword {
@@ -541,7 +538,15 @@ mod tests {
                 Action::Rewrite,
                 Some("Tr0ub4dor&3"),
             )],
-        );
+        )
+    }
+
+    #[test]
+    fn password_is_redacted_in_the_body_after_header_edits() {
+        let hs = h(&[("Subject", "files")]);
+        let body = b"Hi,\r\nthe password is Tr0ub4dor&3 for the file.\r\n";
+        let internal = Internal::default();
+        let d = redact_decision();
         let p = plan(
             &d,
             &input(&hs, body, &internal, RecipientRewrite::Undisclosed),
@@ -561,21 +566,7 @@ mod tests {
         let hs = h(&[("Subject", "files")]);
         let body = b"VGhlIHBhc3N3b3JkIGlzIFRyMHViNGRvciYz\r\n";
         let internal = Internal::default();
-        let d = decision(
-            Action::Rewrite,
-            vec![
-                PlannedAction::RedactPassword {
-                    rule: "pw".into(),
-                    count: 1,
-                },
-                tag(),
-            ],
-            vec![matched(
-                Category::InlinePassword,
-                Action::Rewrite,
-                Some("Tr0ub4dor&3"),
-            )],
-        );
+        let d = redact_decision();
         let p = plan(
             &d,
             &input(&hs, body, &internal, RecipientRewrite::Undisclosed),

@@ -22,7 +22,8 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::HashMap;
 
-const DOCX: FlowSpec = FlowSpec {
+/// Word's text flow (also what the XML flow tests exercise).
+pub(super) const DOCX: FlowSpec = FlowSpec {
     text_in: &[b"t", b"delText"],
     para: &[b"p"],
     tab: &[b"tab"],

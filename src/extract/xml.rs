@@ -285,17 +285,7 @@ mod tests {
     use super::*;
     use crate::extract::Limits;
 
-    const DOCX: FlowSpec = FlowSpec {
-        text_in: &[b"t"],
-        para: &[b"p"],
-        tab: &[b"tab"],
-        brk: &[b"br"],
-        space: &[],
-        table: b"tbl",
-        row: b"tr",
-        cells: &[b"tc"],
-        skip: &[],
-    };
+    use crate::extract::ooxml::DOCX;
 
     #[test]
     fn paragraphs_and_tables() {
