@@ -4,6 +4,13 @@
 #
 #   scripts/bench-postfix.sh [path/to/dlp-milter]     (as root; build --release first)
 #
+# Beside dlp-milter it runs the null milter (examples/null_milter.rs, built
+# here) twice: negotiating exactly dlp-milter's stages and accepting every
+# message unscanned ("null, same stages": the cost of the milter protocol
+# itself, on Postfix's side and ours), and asking only for headers ("null,
+# headers only", the trivial milter of shared/ECOSYSTEM.md). dlp-milter's
+# ratio against the first is what collecting, scanning and deciding cost.
+#
 # Three daemons run side by side (inet with the TCP_QUICKACK cure, unix
 # socket, inet without the cure); switching setups is a Postfix reload. For
 # each setup smtp-source sends MESSAGES copies of a typical ~20 KB message
@@ -22,6 +29,8 @@ repo=$(cd "$here/.." && pwd)
 # shellcheck source=lib-postfix.sh
 . "$here/lib-postfix.sh"
 BIN=$(realpath "${1:-$repo/target/release/dlp-milter}")
+(cd "$repo" && cargo build --release --example null_milter -q)
+NULL_BIN="$repo/target/release/examples/null_milter"
 SESSIONS=${SESSIONS:-4}
 MESSAGES=${MESSAGES:-1500}
 ROUNDS=${ROUNDS:-3}
@@ -46,6 +55,8 @@ SINK=$(pf_free_port)
 MPORT=$(pf_free_port)
 NOQA=$(pf_free_port)
 SOCK="$W/run/milter.sock"
+NULL_SOCK="$W/run/null.sock"
+HDR_SOCK="$W/run/null-headers.sock"
 mkdir -p "$W/run" "$W/rules"
 cp "$repo"/rules/*.toml "$W/rules/"
 python3 "$here/mailtool.py" make big:20 "Summer term news" "$W/msg.eml"
@@ -103,15 +114,24 @@ pf_wait_port "$SINK"
 start_milter inet "inet:127.0.0.1:$MPORT" true
 start_milter unix "unix:$SOCK" true
 start_milter noqa "inet:127.0.0.1:$NOQA" false
+"$NULL_BIN" "unix:$NULL_SOCK" content 2>>"$W/null.log" &
+PIDS+=("$!")
+PID_null=$!
+"$NULL_BIN" "unix:$HDR_SOCK" headers 2>>"$W/null.log" &
+PIDS+=("$!")
+PID_hdrs=$!
+pf_wait_unix "$NULL_SOCK"
+pf_wait_unix "$HDR_SOCK"
 pf_setup "$W/pf" "$SMTP" "$SINK" none
 pf_start "$W/pf"
 pf_wait_port "$SMTP"
 
-declare -A SPEC=([none]=none [inet]="inet:127.0.0.1:$MPORT" [unix]="unix:$SOCK" [noqa]="inet:127.0.0.1:$NOQA")
+declare -A SPEC=([none]=none [inet]="inet:127.0.0.1:$MPORT" [unix]="unix:$SOCK" [noqa]="inet:127.0.0.1:$NOQA"
+    [null]="unix:$NULL_SOCK" [hdrs]="unix:$HDR_SOCK")
 declare -A RATES CPU LAT
 echo "Postfix $(postconf -h mail_version) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB per run, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 for r in $(seq 1 "$ROUNDS"); do
-    for setup in none inet unix; do
+    for setup in none hdrs null unix inet; do
         use "${SPEC[$setup]}"
         pid_var="PID_$setup"
         c0=0
@@ -131,26 +151,46 @@ RATES[noqa]=$(rate $((MESSAGES / 8)))
 CPU[noqa]=0
 pf_wait_empty "$W/pf" 120 || true
 
-for setup in none inet unix noqa; do
+for setup in none null inet unix noqa; do
     use "${SPEC[$setup]}"
     LAT[$setup]=$(python3 "$here/smtp-latency.py" 127.0.0.1 "$SMTP" "$W/msg.eml" "$LATENCY_N")
 done
 
-python3 - "${RATES[none]}" "${RATES[inet]}" "${RATES[unix]}" "${RATES[noqa]}" \
-    "${CPU[inet]}" "${CPU[unix]}" "${LAT[none]}" "${LAT[inet]}" "${LAT[unix]}" "${LAT[noqa]}" <<'PY'
+LAT[hdrs]="-"
+{
+    for k in none hdrs null unix inet noqa; do
+        echo "rate $k ${RATES[$k]}"
+        echo "cpu $k ${CPU[$k]:-}"
+        echo "lat $k ${LAT[$k]}"
+    done
+} >"$W/results"
+python3 - "$W/results" <<'PY'
 import statistics as st, sys
-a = sys.argv[1:]
-keys = ["none", "inet", "unix", "noqa"]
-r = {k: [float(x) for x in v.split()] for k, v in zip(keys, a[:4])}
-cpu = {k: [float(x) for x in v.split()] for k, v in zip(["inet", "unix"], a[4:6])}
-lat = dict(zip(keys, a[6:10]))
-base = st.median(r["none"])
-labels = {"none": "no milter", "inet": "dlp-milter inet", "unix": "dlp-milter unix",
-          "noqa": "dlp-milter inet, no QUICKACK"}
-for k in keys:
-    m = st.median(r[k])
-    c = f"   milter CPU {st.median(cpu[k]):.3f} ms/msg" if k in cpu else ""
-    runs = " ".join(f"{x:.0f}" for x in r[k])
-    print(f"{labels[k]:30} median {m:5.0f} msg/s (runs {runs})  ratio {m / base:.2f}x{c}")
-    print(f"{'':30} latency {lat[k]}")
+rate, cpu, lat = {}, {}, {}
+for line in open(sys.argv[1]):
+    kind, key, *rest = line.split()
+    if kind == "rate":
+        rate[key] = [float(x) for x in rest]
+    elif kind == "cpu":
+        cpu[key] = [float(x) for x in rest]
+    else:
+        lat[key] = " ".join(rest)
+labels = {"none": "no milter", "hdrs": "null milter, headers only", "null": "null milter, same stages",
+          "unix": "dlp-milter unix", "inet": "dlp-milter inet", "noqa": "dlp-milter inet, no QUICKACK"}
+base = st.median(rate["none"])
+rounds = len(rate["none"])
+for k in labels:
+    m = st.median(rate[k])
+    # Per-round ratio against the no-milter run of the same round: robust to
+    # the machine's load drifting between rounds.
+    per = [x / n for x, n in zip(rate[k], rate["none"])] if len(rate[k]) == rounds else []
+    pr = f"  per-round {st.median(per):.2f}x" if per else ""
+    vs = ""
+    if k in ("unix", "inet") and len(rate["null"]) == rounds:
+        vs = f"  vs null {st.median([x / n for x, n in zip(rate[k], rate['null'])]):.2f}x"
+    c = f"  milter CPU {st.median(cpu[k]):.3f} ms/msg" if cpu.get(k) and k != "noqa" else ""
+    runs = " ".join(f"{x:.0f}" for x in rate[k])
+    print(f"{labels[k]:28} median {m:5.0f} msg/s (runs {runs})  ratio {m / base:.2f}x{pr}{vs}{c}")
+    if lat.get(k, "-") != "-":
+        print(f"{'':28} latency {lat[k]}")
 PY

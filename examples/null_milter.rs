@@ -1,0 +1,88 @@
+//! A milter that receives what dlp-milter receives and does nothing with it:
+//! the floor that `scripts/bench-postfix.sh` measures beside dlp-milter, so
+//! the Postfix ratio can be read as "protocol cost" + "our cost".
+//!
+//! `null_milter unix:/path/milter.sock content` negotiates exactly the
+//! stages and no-reply options dlp-milter does (MAIL, RCPT, headers, body,
+//! end of message) and accepts every message unscanned; `... headers` asks
+//! only for headers and end of message (the "trivial milter" of
+//! ../shared/ECOSYSTEM.md, which never sees the body).
+//!
+//! It runs on the same runtime flavour as `dlp-milter serve` (one
+//! current-thread I/O runtime), so the difference between the two is the
+//! collecting, scanning and deciding that dlp-milter adds.
+
+use indymilter::{Actions, Callbacks, NegotiateContext, ProtoOpts, Status};
+use std::os::unix::fs::PermissionsExt;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(spec), Some(mode)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: null_milter unix:/path/to.sock content|headers");
+        std::process::exit(2);
+    };
+    let Some(path) = spec.strip_prefix("unix:") else {
+        eprintln!("only unix: sockets");
+        std::process::exit(2);
+    };
+    let body = match mode.as_str() {
+        "content" => true,
+        "headers" => false,
+        _ => {
+            eprintln!("mode is content or headers");
+            std::process::exit(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let _ = std::fs::remove_file(path);
+        let listener = tokio::net::UnixListener::bind(path).expect("bind");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let wanted = if body {
+            // What dlp-milter asks for (src/milter/session.rs).
+            ProtoOpts::NO_CONNECT
+                | ProtoOpts::NO_HELO
+                | ProtoOpts::NO_DATA
+                | ProtoOpts::NO_EOH
+                | ProtoOpts::NO_UNKNOWN
+                | ProtoOpts::NOREPLY_MAIL
+                | ProtoOpts::NOREPLY_RCPT
+                | ProtoOpts::NOREPLY_HEADER
+                | ProtoOpts::NOREPLY_BODY
+                | ProtoOpts::LEADING_SPACE
+        } else {
+            ProtoOpts::NO_CONNECT
+                | ProtoOpts::NO_HELO
+                | ProtoOpts::NO_MAIL
+                | ProtoOpts::NO_RCPT
+                | ProtoOpts::NO_DATA
+                | ProtoOpts::NO_EOH
+                | ProtoOpts::NO_BODY
+                | ProtoOpts::NO_UNKNOWN
+                | ProtoOpts::NOREPLY_HEADER
+                | ProtoOpts::LEADING_SPACE
+        };
+        let negotiate = move |cx: &mut NegotiateContext<()>, _a: Actions, offered: ProtoOpts| {
+            cx.requested_opts = wanted & offered;
+            cx.requested_actions = Actions::ADD_HEADER;
+            Status::Continue
+        };
+        let quiet = || Status::Noreply;
+        let callbacks = Callbacks::<()>::new()
+            .on_negotiate(move |cx, a, o| Box::pin(async move { negotiate(cx, a, o) }))
+            .on_mail(move |_, _| Box::pin(async move { quiet() }))
+            .on_rcpt(move |_, _| Box::pin(async move { quiet() }))
+            .on_header(move |_, _, _| Box::pin(async move { quiet() }))
+            .on_body(move |_, _| Box::pin(async move { quiet() }))
+            .on_eom(|_| Box::pin(async { Status::Accept }));
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        indymilter::run(listener, callbacks, Default::default(), stop)
+            .await
+            .expect("milter");
+    });
+}
