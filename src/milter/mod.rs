@@ -12,11 +12,13 @@
 //! - [`session`]: the callbacks, per-message state, end-of-message logic.
 //! - [`server`]: the daemon: shared state, reload, graceful shutdown.
 //! - [`spool`]: a durable spool-directory [`crate::quarantine::HoldStore`].
+//! - [`systemd`]: `Type=notify` readiness, reload, stop and watchdog.
 
 pub mod server;
 pub mod session;
 pub mod socket;
 pub mod spool;
+pub mod systemd;
 
 pub use server::{serve, Milter, ServeError};
 pub use socket::{MilterListener, SocketSpec, UnixOptions};

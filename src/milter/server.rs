@@ -253,6 +253,8 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         scan_threads = loaded.milter.scan_threads(),
         "dlp-milter listening"
     );
+    super::systemd::ready(&format!("listening on {spec}"));
+    let watchdog = super::systemd::spawn_watchdog();
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -265,7 +267,14 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
                 _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
                 _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
                 _ = hup.recv() => {
-                    match load(&args).and_then(|c| reloader.reload(&c)) {
+                    super::systemd::reloading();
+                    let outcome = load(&args).and_then(|c| reloader.reload(&c));
+                    // Ready again either way: a refused config keeps the old one serving.
+                    super::systemd::ready(match &outcome {
+                        Ok(()) => "config and rules reloaded",
+                        Err(_) => "reload refused: previous config still in effect",
+                    });
+                    match outcome {
                         Ok(()) => {
                             let l = reloader.current();
                             tracing::info!(
@@ -279,6 +288,7 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
                 }
             }
         }
+        super::systemd::stopping();
         let _ = stop_tx.send(());
     });
     let result = milter
@@ -287,6 +297,9 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         })
         .await;
     signals.abort();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     tracing::info!("dlp-milter stopped");
     Ok(result?)
 }
