@@ -27,6 +27,10 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub enum Event {
     /// The milter held a message (it is in the quarantine).
     Held,
+    /// The same message (bytes and envelope) arrived again while its first
+    /// copy was held, e.g. the client retried after the milter was killed
+    /// between storing it and answering: it joins the existing hold.
+    HeldAgain,
     /// The milter changed a message and let it out (BCC fix, subject, password).
     Rewritten,
     /// The milter refused a message.
@@ -57,6 +61,7 @@ impl Event {
     pub fn as_str(self) -> &'static str {
         match self {
             Event::Held => "held",
+            Event::HeldAgain => "held_again",
             Event::Rewritten => "rewritten",
             Event::Rejected => "rejected",
             Event::Tagged => "tagged",

@@ -330,8 +330,12 @@ fn nesting_depth_cap_holds() {
 fn time_budget_cap_holds() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let bomb = nested_bomb(MB as usize, 3);
+    // Only the clock may stop this one: 64 GB claimed, and no bytes cap to
+    // reach first (an optimised build inflates zeros at several GB/s, so
+    // the 100 MB default cap would otherwise win the race in ~15 ms).
     let limits = Limits {
         time_budget: Duration::from_millis(100),
+        max_decompressed_bytes: u64::MAX,
         ..Limits::default()
     };
     let (ex, _, elapsed, _) = run("slow.zip", &bomb, limits);

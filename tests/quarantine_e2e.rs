@@ -8,7 +8,7 @@
 mod support;
 
 use dlp_milter::notice;
-use dlp_milter::quarantine::{marker, Quarantine, ReleaseOptions, State};
+use dlp_milter::quarantine::{marker, HoldStore, Quarantine, ReleaseOptions, State};
 use support::*;
 
 fn hold(q: &Quarantine, n: usize) -> String {
@@ -265,4 +265,63 @@ fn release_with_unknown_outcome_is_not_repeated_blindly() {
     assert_eq!(r.record.state, State::Released);
     assert!(r.record.release_started_at.is_none());
     assert_eq!(sink.wait_for(1).len(), 1);
+}
+
+/// A client that retries one message (the milter was killed after storing
+/// it but before answering, so Postfix tempfailed) must not make two holds
+/// and two notices: the retry joins the hold, and the audit trail shows it.
+/// Another envelope, or a message no longer held, is a new hold.
+#[test]
+fn a_retried_message_joins_its_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&config(&dead_relay()), dir.path()).unwrap();
+    let first = hold(&q, 11);
+    let mut retry_env = envelope(11);
+    retry_env.queue_id = Some("4QRETRY0001".into()); // Postfix gives a retry a new queue id
+    let raw = held_message(11);
+    let rep = report("Jane Doe NHS 943 476 5919");
+    let again = q
+        .hold(&dlp_milter::quarantine::HoldRequest {
+            raw: &raw,
+            envelope: &retry_env,
+            report: &rep,
+        })
+        .unwrap()
+        .id;
+    assert_eq!(again, first, "the retry is the same hold");
+    let all = q.list(&Default::default()).unwrap();
+    assert_eq!(all.len(), 1, "one record: {all:?}");
+    // One sender notice and one DPO alert, not two of each.
+    assert_eq!(q.flush_outbox().unwrap().deferred, 2);
+    let events: Vec<String> = q
+        .store()
+        .audit_for(&first)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(events, ["held", "held_again"], "{events:?}");
+    assert!(
+        q.verify_audit().unwrap().is_ok(),
+        "the chain still verifies"
+    );
+
+    // The same bytes to other recipients: a different message.
+    let mut other = envelope(11);
+    other.recipients.push("someone@else.example".into());
+    let third = q
+        .hold(&dlp_milter::quarantine::HoldRequest {
+            raw: &raw,
+            envelope: &other,
+            report: &rep,
+        })
+        .unwrap()
+        .id;
+    assert_ne!(third, first);
+
+    // Once the hold is dealt with, sending it again is a new hold.
+    q.delete(&first, "dpo", "sent in error").unwrap();
+    let fourth = hold(&q, 11);
+    assert_ne!(fourth, first);
+    assert_eq!(q.list(&Default::default()).unwrap().len(), 3);
 }

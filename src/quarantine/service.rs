@@ -19,6 +19,10 @@ use std::time::Duration;
 /// Postfix on this host.
 pub const DEFAULT_RELAY: &str = "127.0.0.1:25";
 const DAY: i64 = 86_400;
+/// How long an identical message (same bytes, sender and recipients) still
+/// counts as a retry of a held one rather than a new send: SMTP clients
+/// retry a tempfailed message within minutes to hours.
+const RETRY_WINDOW_SECS: i64 = DAY;
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -926,6 +930,24 @@ impl HoldStore for Quarantine {
     fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
         let at = now();
         let rec = self.record_from(req, Action::Hold, at);
+        if let Some(id) = self
+            .store
+            .held_duplicate(&rec, at.saturating_sub(RETRY_WINDOW_SECS))?
+        {
+            // The same bytes and envelope are already held: the client
+            // retried (e.g. the milter was killed after storing the first
+            // copy but before answering). One hold, one notice; the audit
+            // trail still shows the second arrival.
+            self.store.append_audit(&NewEntry::new(
+                at,
+                Event::HeldAgain,
+                Some(&id),
+                "milter",
+                serde_json::json!({ "queue_id": rec.queue_id, "sha256": rec.raw_sha256 }),
+            ))?;
+            tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
+            return Ok(HoldReceipt { id });
+        }
         let notices = self.hold_notices(&rec);
         let entry = NewEntry::new(
             at,

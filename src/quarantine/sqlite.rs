@@ -76,6 +76,8 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL DEFAULT 'queued'
     );
     CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued';",
+    // 2: finding the held copy of a retried message by its digest.
+    "CREATE INDEX records_digest ON records(raw_sha256) WHERE raw_sha256 IS NOT NULL;",
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -373,6 +375,25 @@ impl Store for SqliteStore {
 
     fn get(&self, id: &str) -> Result<Option<Record>, QuarantineError> {
         self.with(|conn| get_in(conn, id))
+    }
+
+    fn held_duplicate(&self, rec: &Record, since: i64) -> Result<Option<String>, QuarantineError> {
+        let Some(digest) = rec.raw_sha256.as_deref() else {
+            return Ok(None);
+        };
+        let recipients = serde_json::to_string(&rec.recipients).map_err(json_err)?;
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT id FROM records
+                 WHERE raw_sha256 = ?1 AND state = ?2 AND raw IS NOT NULL
+                   AND created_at >= ?3 AND sender = ?4 AND recipients = ?5
+                 ORDER BY created_at LIMIT 1",
+                params![digest, State::Held.as_str(), since, rec.sender, recipients],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(db)
+        })
     }
 
     fn raw(&self, id: &str) -> Result<Option<Vec<u8>>, QuarantineError> {

@@ -187,6 +187,16 @@ pub trait Store: Send + Sync {
 
     fn get(&self, id: &str) -> Result<Option<Record>, QuarantineError>;
 
+    /// The id of a record still held, created at or after `since`, with the
+    /// same message bytes (`raw_sha256`), sender and recipients as `record`:
+    /// a client retrying one message (after a tempfail or a milter restart)
+    /// is one hold, not two, and its sender one notice.
+    fn held_duplicate(
+        &self,
+        record: &Record,
+        since: i64,
+    ) -> Result<Option<String>, QuarantineError>;
+
     /// The original bytes, if still stored.
     fn raw(&self, id: &str) -> Result<Option<Vec<u8>>, QuarantineError>;
 
