@@ -37,19 +37,7 @@ ROUNDS=${ROUNDS:-3}
 LATENCY_N=${LATENCY_N:-300}
 pf_require
 
-W=$(mktemp -d /tmp/dlp-bench.XXXXXX)
-chmod 755 "$W"
-SINK_PID=
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    pf_stop "$W/pf"
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-    [ "${KEEP:-}" = 1 ] || rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
+pf_workdir dlp-bench
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
 MPORT=$(pf_free_port)
@@ -57,26 +45,11 @@ NOQA=$(pf_free_port)
 SOCK="$W/run/milter.sock"
 NULL_SOCK="$W/run/null.sock"
 HDR_SOCK="$W/run/null-headers.sock"
-mkdir -p "$W/run" "$W/rules"
-cp "$repo"/rules/*.toml "$W/rules/"
-python3 "$here/mailtool.py" make big:20 "Summer term news" "$W/msg.eml"
-tr -d '\r' <"$W/msg.eml" >"$W/msg.lf" # smtp-source -F appends CRLF itself
+pf_typical_message
 
 # start_milter NAME LISTEN QUICKACK: one daemon per setup; sets PID_NAME.
 start_milter() {
-    cat >"$W/$1.toml" <<CONF
-data_dir = "$W/data-$1"
-[organisation]
-domains = ["school.example"]
-[rules]
-dir = "$W/rules"
-[log]
-level = "warn"
-[milter]
-listen = "$2"
-tcp_quickack = $3
-socket_group = "postfix"
-CONF
+    pf_milter_config "$W/$1.toml" "$1" "$2" "tcp_quickack = $3"
     "$BIN" serve --config "$W/$1.toml" 2>>"$W/milter-$1.log" &
     eval "PID_$1=$!"
     PIDS+=("$!")
@@ -188,7 +161,7 @@ for k in labels:
     vs = ""
     if k in ("unix", "inet") and len(rate["null"]) == rounds:
         vs = f"  vs null {st.median([x / n for x, n in zip(rate[k], rate['null'])]):.2f}x"
-    c = f"  milter CPU {st.median(cpu[k]):.3f} ms/msg" if cpu.get(k) and k != "noqa" else ""
+    c = f"  milter CPU {st.median(cpu[k]):.3f} ms/msg" if cpu.get(k) and k not in ("none", "noqa") else ""
     runs = " ".join(f"{x:.0f}" for x in rate[k])
     print(f"{labels[k]:28} median {m:5.0f} msg/s (runs {runs})  ratio {m / base:.2f}x{pr}{vs}{c}")
     if lat.get(k, "-") != "-":

@@ -9,6 +9,7 @@
 # smtp-sink that keeps each message as a file.
 
 PF_BIN=${PF_BIN:-/usr/sbin}
+PF_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # pf_require: be root and have Postfix, smtp-sink and swaks (installing them
 # from the OS packages when missing). Exits 77 ("skipped") with a reason
@@ -152,4 +153,53 @@ pf_wait_empty() {
         sleep 0.1
     done
     return 1
+}
+
+# --- shared by the load scripts (bench-postfix.sh, profile-postfix.sh) ---
+
+# pf_workdir PREFIX: a work directory in W, the shipped rules in $W/rules,
+# and an EXIT trap that kills the processes listed in PIDS (and SINK_PID),
+# stops the Postfix instance in $W/pf and removes W (unless KEEP=1).
+pf_workdir() {
+    W=$(mktemp -d "/tmp/$1.XXXXXX")
+    chmod 755 "$W"
+    mkdir -p "$W/run" "$W/rules"
+    cp "$PF_REPO"/rules/*.toml "$W/rules/"
+    PIDS=()
+    SINK_PID=
+    trap pf_workdir_cleanup EXIT
+    trap 'exit 1' INT TERM
+}
+pf_workdir_cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    pf_stop "$W/pf"
+    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+    [ "${KEEP:-}" = 1 ] || rm -rf "$W"
+}
+
+# pf_typical_message: the typical ~20 KB message as $W/msg.eml, and as
+# $W/msg.lf with LF line ends for smtp-source -F (which appends CRLF itself).
+pf_typical_message() {
+    python3 "$PF_REPO/scripts/mailtool.py" make big:20 "Summer term news" "$W/msg.eml"
+    tr -d '\r' <"$W/msg.eml" >"$W/msg.lf"
+}
+
+# pf_milter_config FILE NAME LISTEN [EXTRA]: a dlp-milter config for load
+# runs (data in $W/data-NAME, the rules in $W/rules, warnings only); EXTRA
+# is appended to [milter].
+pf_milter_config() {
+    cat >"$1" <<CONF
+data_dir = "$W/data-$2"
+[organisation]
+domains = ["school.example"]
+[rules]
+dir = "$W/rules"
+[log]
+level = "warn"
+[milter]
+listen = "$3"
+socket_group = "postfix"
+${4:-}
+CONF
 }

@@ -30,39 +30,13 @@ command -v perf >/dev/null 2>&1 || { echo "SKIP: perf is not installed (apt-get 
 (cd "$repo" && cargo build --release --example null_milter -q)
 NULL_BIN="$repo/target/release/examples/null_milter"
 
-W=$(mktemp -d /tmp/dlp-profile.XXXXXX)
-chmod 755 "$W"
-PIDS=()
-SINK_PID=
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    pf_stop "$W/pf"
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-    [ "${KEEP:-}" = 1 ] || rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
+pf_workdir dlp-profile
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
 SOCK="$W/run/milter.sock"
 NULL_SOCK="$W/run/null.sock"
-mkdir -p "$W/run" "$W/rules"
-cp "$repo"/rules/*.toml "$W/rules/"
-python3 "$here/mailtool.py" make big:20 "Summer term news" "$W/msg.eml"
-tr -d '\r' <"$W/msg.eml" >"$W/msg.lf"
-cat >"$W/milter.toml" <<CONF
-data_dir = "$W/data"
-[organisation]
-domains = ["school.example"]
-[rules]
-dir = "$W/rules"
-[log]
-level = "warn"
-[milter]
-listen = "unix:$SOCK"
-socket_group = "postfix"
-CONF
+pf_typical_message
+pf_milter_config "$W/milter.toml" dlp "unix:$SOCK"
 "$BIN" serve --config "$W/milter.toml" 2>>"$W/milter.log" &
 PIDS+=("$!")
 "$NULL_BIN" "unix:$NULL_SOCK" content 2>>"$W/null.log" &
