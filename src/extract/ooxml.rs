@@ -145,8 +145,9 @@ fn parts(
     }
     let max = budget.limits.max_text_chars;
     let mut text = String::new();
+    let mut xml = Vec::new();
     for i in selected {
-        let xml = archive.read(i, budget)?;
+        archive.read_into(i, budget, &mut xml)?;
         let f = flow(&xml, spec, budget, max)?;
         if text.len() < max {
             text.push_str(&f.text);
@@ -170,17 +171,25 @@ fn xlsx(
     if sheets.is_empty() {
         return Err(ExtractError::corrupt("xlsx", "no worksheets"));
     }
+    // One buffer for every part in turn.
+    let mut xml = Vec::new();
     let shared = match archive.find("xl/sharedStrings.xml") {
-        Some(i) => shared_strings(&archive.read(i, budget)?, budget)?,
+        Some(i) => {
+            archive.read_into(i, budget, &mut xml)?;
+            shared_strings(&xml, budget)?
+        }
         None => Shared::default(),
     };
     let styles = match archive.find("xl/styles.xml") {
-        Some(i) => Styles::parse(&archive.read(i, budget)?),
+        Some(i) => {
+            archive.read_into(i, budget, &mut xml)?;
+            Styles::parse(&xml)
+        }
         None => Styles::default(),
     };
     let max = budget.limits.max_text_chars;
     for i in sheets {
-        let xml = archive.read(i, budget)?;
+        archive.read_into(i, budget, &mut xml)?;
         let text = sheet_text(&xml, &shared, &styles, budget)?;
         push_text(out, path, TextKind::Table, text, max);
     }
