@@ -149,7 +149,11 @@ fn parts(
     for i in selected {
         archive.read_into(i, budget, &mut xml)?;
         let f = flow(&xml, spec, budget, max)?;
-        if text.len() < max {
+        if text.is_empty() {
+            // The first part's text becomes the result: no copy of it.
+            text = f.text;
+            text.push('\n');
+        } else if text.len() < max {
             text.push_str(&f.text);
             text.push('\n');
         }
@@ -222,13 +226,13 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
     let max = budget.limits.max_text_chars;
     while let Some(tok) = scan.next()? {
         match tok {
-            Tok::Start => match scan.tag().local() {
+            Tok::Start => match scan.local() {
                 b"si" => cur = Some(out.text.len()),
                 b"t" => in_t = true,
                 b"rPh" => in_rph += 1,
                 _ => {}
             },
-            Tok::End => match local(scan.name()) {
+            Tok::End => match scan.local() {
                 b"si" => {
                     if let Some(start) = cur.take() {
                         if out.spans.len() % 4096 == 0 && budget.out_of_time() {
@@ -244,7 +248,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
                 b"rPh" => in_rph = in_rph.saturating_sub(1),
                 _ => {}
             },
-            Tok::Empty if scan.tag().local() == b"si" => {
+            Tok::Empty if scan.local() == b"si" => {
                 out.spans.push((out.text.len(), out.text.len()));
             }
             Tok::Text if in_t && in_rph == 0 && cur.is_some() => {
@@ -429,7 +433,7 @@ fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> 
             return Err(ExtractError::Time);
         }
         match tok {
-            Tok::Start => match scan.tag().local() {
+            Tok::Start => match scan.local() {
                 b"row" => {
                     cells.clear();
                     row_text.clear();
@@ -438,7 +442,7 @@ fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> 
                     cell_col = cells.len();
                     cell_type = CellType::Number;
                     cell_style = 0;
-                    for (k, v) in scan.tag().attrs() {
+                    for (k, v) in scan.attrs() {
                         match local(k) {
                             b"r" => cell_col = column_of_bytes(v).unwrap_or(cell_col),
                             b"t" => {
@@ -459,7 +463,7 @@ fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> 
                 b"t" => in_t = true,
                 _ => {}
             },
-            Tok::End => match local(scan.name()) {
+            Tok::End => match scan.local() {
                 b"v" => in_v = false,
                 b"t" => in_t = false,
                 // A row may repeat a cell reference any number of times: the
