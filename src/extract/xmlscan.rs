@@ -98,6 +98,13 @@ pub struct Attrs<'a> {
     i: usize,
 }
 
+impl<'a> Attrs<'a> {
+    /// The attributes in `raw`, the text of a tag after its name.
+    pub fn new(raw: &'a [u8]) -> Self {
+        Attrs { a: raw, i: 0 }
+    }
+}
+
 impl<'a> Iterator for Attrs<'a> {
     type Item = (&'a [u8], &'a [u8]);
 
@@ -286,6 +293,36 @@ impl<'a> Scanner<'a> {
         self.text
     }
 
+    /// The input from the current position, for a consumer's fast path
+    /// over a fragment of a known shape (see [`Scanner::skip`]).
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.xml.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves past the first `n` bytes of [`Scanner::rest`], which the
+    /// consumer has read itself. They must be a complete, balanced
+    /// fragment (every element in it closed in it), so that the open
+    /// element stack stays right; checking that is the consumer's fast
+    /// path's job, and anything it is not sure of goes through
+    /// [`Scanner::next`].
+    #[inline]
+    pub fn skip(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.xml.len());
+    }
+
+    /// Bytes `start..end` of [`Scanner::rest`] as text (as `&str` when the
+    /// document is valid UTF-8 and the range ends on character boundaries,
+    /// which text ending at `<` does).
+    #[inline]
+    pub fn text_at(&self, start: usize, end: usize) -> Text<'a> {
+        let (s, e) = (self.pos + start, self.pos + end);
+        match self.doc.and_then(|d| d.get(s..e)) {
+            Some(t) => Text::Str(t),
+            None => Text::Bytes(self.xml.get(s..e).unwrap_or_default()),
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn corrupt(&self, what: &str) -> ExtractError {
@@ -448,7 +485,7 @@ impl<'a> Scanner<'a> {
 /// Offset of the `>` closing a tag whose attributes start `s`, skipping
 /// quoted attribute values (which may contain `>`).
 #[inline]
-fn tag_end(s: &[u8]) -> Option<usize> {
+pub fn tag_end(s: &[u8]) -> Option<usize> {
     // Tags are short: plain loops, no memchr call set-up per tag.
     let mut i = 0;
     while let Some(&b) = s.get(i) {
@@ -657,6 +694,35 @@ mod tests {
         ] {
             assert!(tokens(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn consumers_can_take_a_fragment_themselves() {
+        let xml = "<r><c>é</c><c>x</c></r>".as_bytes();
+        let mut s = Scanner::new(xml, "xml");
+        assert_eq!(s.next().unwrap(), Some(Tok::Start));
+        assert!(s.rest().starts_with(b"<c>"));
+        assert!(matches!(s.text_at(3, 5), Text::Str("é")));
+        s.skip(9); // "<c>é</c>" is 9 bytes: the open stack is unchanged
+        assert_eq!(tokens_from(&mut s), ["<c>", "x", "</c>", "</r>"]);
+        // Invalid UTF-8 comes as bytes; skipping past the end stops at the end.
+        let mut s = Scanner::new(b"<r>\xFF</r>", "xml");
+        s.next().unwrap();
+        assert!(matches!(s.text_at(0, 1), Text::Bytes(b"\xFF")));
+        s.skip(usize::MAX);
+        assert_eq!(s.next().unwrap(), None);
+    }
+
+    fn tokens_from(s: &mut Scanner<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(t) = s.next().unwrap() {
+            out.push(match t {
+                Tok::Start => format!("<{}>", String::from_utf8_lossy(s.name())),
+                Tok::End => format!("</{}>", String::from_utf8_lossy(s.name())),
+                _ => String::from_utf8_lossy(s.text().bytes()).into_owned(),
+            });
+        }
+        out
     }
 
     #[test]
