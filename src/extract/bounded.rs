@@ -1,7 +1,9 @@
 //! Bounded decompression: every byte an extractor inflates goes through
-//! [`read_bounded`], which caps it by the message's remaining budget and by
-//! the per-entry ratio cap while streaming (`Read::take`), so declared sizes
-//! are never trusted and no allocation grows past the caps.
+//! [`read_bounded`] (any `Read`, capped with `Read::take`) or, for ZIP
+//! members, [`inflate_raw_bounded`] (same caps, one reused inflater), which
+//! cap it by the message's remaining budget and by the per-entry ratio cap
+//! while streaming, so declared sizes are never trusted and no allocation
+//! grows past the caps.
 
 use super::error::{ExtractError, Result};
 use super::Budget;

@@ -17,6 +17,9 @@ use std::io::Cursor;
 
 const FORMAT: &str = "zip";
 
+/// Largest member buffer kept for reuse by the next member.
+const REUSE_MAX: usize = 4 * 1024 * 1024;
+
 /// One central-directory record.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -353,7 +356,14 @@ pub fn extract(
             continue;
         }
         match archive.read_into(i, budget, &mut bytes) {
-            Ok(()) => extract_into(&inner, "", &bytes, budget, depth + 1, out),
+            Ok(()) => {
+                extract_into(&inner, "", &bytes, budget, depth + 1, out);
+                // A big member's buffer is not kept for the next ones (a
+                // nested archive among them would hold it while recursing).
+                if bytes.capacity() > REUSE_MAX {
+                    bytes = Vec::new();
+                }
+            }
             Err(err) => {
                 let doc = super::sniff(&[], &inner).is_document() || looks_like_document(&inner);
                 out.skip(&inner, err.to_string(), doc);
