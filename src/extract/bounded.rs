@@ -1,7 +1,9 @@
 //! Bounded decompression: every byte an extractor inflates goes through
-//! [`read_bounded`], which caps it by the message's remaining budget and by
-//! the per-entry ratio cap while streaming (`Read::take`), so declared sizes
-//! are never trusted and no allocation grows past the caps.
+//! [`read_bounded`] (any `Read`, capped with `Read::take`) or, for ZIP
+//! members, [`inflate_raw_bounded`] (same caps, one reused inflater), which
+//! cap it by the message's remaining budget and by the per-entry ratio cap
+//! while streaming, so declared sizes are never trusted and no allocation
+//! grows past the caps.
 
 use super::error::{ExtractError, Result};
 use super::Budget;
@@ -14,6 +16,9 @@ pub const RATIO_FLOOR: u64 = 1024 * 1024;
 
 /// Size of one read; the time budget is checked between reads.
 const CHUNK: usize = 64 * 1024;
+
+/// Output space reserved beyond a member's declared size (see [`inflate_raw_bounded`]).
+const INFLATE_SLACK: u64 = 1024;
 
 /// The most one entry of `compressed` bytes may inflate to under the ratio cap.
 pub fn ratio_cap(compressed: u64, budget: &Budget) -> u64 {
@@ -95,6 +100,129 @@ pub fn read_bounded_sized<R: Read>(
     Ok(out)
 }
 
+/// Inflates the raw deflate stream `input` (a ZIP member's data) with `d`
+/// into `out`, under the same caps, charging and time checks as
+/// [`read_bounded_sized`], and checks the result against `crc` (what the
+/// `zip` crate's reader did: "Invalid checksum" on a mismatch).
+///
+/// Why not `read_bounded_sized` over the `zip` crate's reader: that reader
+/// allocates a fresh inflate state (zlib-rs builds ~10 KB of state and a
+/// 32 KiB window), an 8 KiB `BufReader` and a boxed CRC reader per member,
+/// and `Read` makes every output chunk be zeroed before it is written. Here
+/// one [`Decompress`](flate2::Decompress) is reset between members and
+/// writes straight into `out`'s spare capacity (`decompress_vec`).
+///
+/// `out` is cleared first, so one buffer can serve every member in turn.
+/// Never more than `limit + 1` bytes are written (`limit` being the entry's
+/// ratio cap or the remaining budget, whichever is smaller), exactly like
+/// `Read::take(limit + 1)` in `read_bounded_sized`.
+pub fn inflate_raw_bounded(
+    d: &mut flate2::Decompress,
+    input: &[u8],
+    crc: u32,
+    entry_cap: u64,
+    hint: u64,
+    budget: &mut Budget,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    d.reset(false);
+    out.clear();
+    let remaining = budget.remaining_bytes();
+    let limit = entry_cap.min(remaining);
+    let stop = limit.saturating_add(1);
+    // Room for the declared size, within the caps (a lying hint costs a
+    // regrowth, nothing more), plus slack: zlib-rs only runs its fast loop
+    // while at least 258 bytes of output space are left, and decoding the
+    // last few hundred bytes of every member byte by byte made inflating a
+    // small member cost several times its size.
+    let reserve = hint
+        .min(limit)
+        .min(16 * 1024 * 1024)
+        .saturating_add(INFLATE_SLACK)
+        .min(stop);
+    out.reserve(usize::try_from(reserve).unwrap_or(0));
+    let mut hasher = crc32fast::Hasher::new();
+    let mut chunk = CHUNK;
+    loop {
+        if budget.out_of_time() {
+            budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
+            return Err(ExtractError::Time);
+        }
+        let len = out.len();
+        let allowance = stop.saturating_sub(len as u64);
+        let before_in = d.total_in();
+        let status = if allowance == 0 {
+            // Already past the limit (handled below); nothing more may be written.
+            Ok(flate2::Status::Ok)
+        } else if out.capacity() == len {
+            out.reserve(chunk.min(usize::try_from(allowance).unwrap_or(chunk)));
+            chunk = chunk.saturating_mul(2).min(16 * CHUNK);
+            continue;
+        } else if ((out.capacity() - len) as u64) <= allowance {
+            d.decompress_vec(rest(input, d), out, flate2::FlushDecompress::Finish)
+        } else {
+            // The spare capacity exceeds what may still be written: inflate
+            // into a bounded scratch buffer instead, so `out` never holds
+            // more than `limit + 1` bytes.
+            let mut scratch = vec![0u8; usize::try_from(allowance).unwrap_or(CHUNK).min(CHUNK)];
+            let before_out = d.total_out();
+            let r = d.decompress(
+                rest(input, d),
+                &mut scratch,
+                flate2::FlushDecompress::Finish,
+            );
+            let n = usize::try_from(d.total_out() - before_out).unwrap_or(0);
+            out.extend_from_slice(scratch.get(..n).unwrap_or_default());
+            r
+        };
+        hasher.update(out.get(len..).unwrap_or_default());
+        if out.len() as u64 > limit {
+            budget.decompressed = budget.decompressed.saturating_add(limit);
+            return Err(if entry_cap <= remaining {
+                ExtractError::Ratio {
+                    ratio: budget.limits.max_ratio,
+                    cap: entry_cap,
+                }
+            } else {
+                ExtractError::TotalBytes {
+                    limit: budget.limits.max_decompressed_bytes,
+                }
+            });
+        }
+        let progressed = out.len() > len || d.total_in() > before_in;
+        match status {
+            Ok(flate2::Status::StreamEnd) => break,
+            // Output space ran out: loop to make more.
+            Ok(_) if out.len() == out.capacity() => {}
+            // Input used up without the end of the stream (truncated data)
+            // is the end, as for flate2's reader; the CRC tells.
+            Ok(_) if !progressed => break,
+            Ok(_) => {}
+            Err(_) => {
+                budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "corrupt deflate stream",
+                )
+                .into());
+            }
+        }
+    }
+    budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
+    if hasher.finalize() != crc {
+        return Err(
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "Invalid checksum").into(),
+        );
+    }
+    Ok(())
+}
+
+/// The part of `input` that `d` has not consumed yet.
+fn rest<'i>(input: &'i [u8], d: &flate2::Decompress) -> &'i [u8] {
+    let used = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
+    input.get(used..).unwrap_or_default()
+}
+
 /// Inflates a zlib stream (PDF FlateDecode, ...) of `data.len()` compressed bytes.
 pub fn inflate_zlib(data: &[u8], budget: &mut Budget) -> Result<Vec<u8>> {
     let cap = ratio_cap(data.len() as u64, budget);
@@ -145,6 +273,89 @@ mod tests {
         let err = inflate_zlib(&data, &mut b).unwrap_err();
         assert!(matches!(err, ExtractError::TotalBytes { .. }), "{err}");
         assert_eq!(b.decompressed, 1024 * 1024);
+    }
+
+    fn raw_deflate(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn text(n: usize) -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| format!("row {i}, pupil {}\n", i * 7919 % 1000).into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn raw_members_inflate_with_one_reused_state_and_any_hint() {
+        let mut d = flate2::Decompress::new(false);
+        let mut b = Budget::new(Limits::default());
+        let mut out = Vec::new();
+        // Exact, too small, zero and too large declared sizes.
+        for (data, hint) in [
+            (text(20_000), None),
+            (b"tiny".to_vec(), None),
+            (text(50_000), Some(10)),
+            (text(3), Some(0)),
+            (text(1000), Some(1 << 40)),
+        ] {
+            let z = raw_deflate(&data);
+            let hint = hint.unwrap_or(data.len() as u64);
+            let crc = crc32fast::hash(&data);
+            inflate_raw_bounded(&mut d, &z, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
+            assert_eq!(out, data);
+        }
+    }
+
+    #[test]
+    fn raw_member_checksum_truncation_and_corruption_are_errors() {
+        let data = text(5000);
+        let z = raw_deflate(&data);
+        let crc = crc32fast::hash(&data);
+        let mut d = flate2::Decompress::new(false);
+        let mut b = Budget::new(Limits::default());
+        let mut out = Vec::new();
+        let err = inflate_raw_bounded(&mut d, &z, crc ^ 1, u64::MAX, 0, &mut b, &mut out);
+        assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
+        let cut = &z[..z.len() / 2];
+        let err = inflate_raw_bounded(&mut d, cut, crc, u64::MAX, 0, &mut b, &mut out);
+        assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
+        let mut bad = z.clone();
+        bad[0] = 0xFF; // reserved block type 3
+        let err = inflate_raw_bounded(&mut d, &bad, crc, u64::MAX, 0, &mut b, &mut out);
+        assert!(err.is_err());
+        // The state is usable again after every failure.
+        inflate_raw_bounded(&mut d, &z, crc, u64::MAX, 0, &mut b, &mut out).unwrap();
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn raw_member_caps_hold_whatever_the_hint_says() {
+        let zeros = vec![0u8; 8 * 1024 * 1024];
+        let z = raw_deflate(&zeros);
+        let crc = crc32fast::hash(&zeros);
+        let mut d = flate2::Decompress::new(false);
+        for hint in [0, 1 << 20, 8 << 20] {
+            let mut b = Budget::new(Limits::default());
+            let mut out = Vec::new();
+            let cap = ratio_cap(z.len() as u64, &b);
+            let err =
+                inflate_raw_bounded(&mut d, &z, crc, cap, hint, &mut b, &mut out).unwrap_err();
+            assert!(matches!(err, ExtractError::Ratio { .. }), "{err}");
+            assert!(out.len() as u64 <= cap + 1, "{}", out.len());
+            assert_eq!(b.decompressed, cap);
+        }
+        // The message budget, when it is the smaller cap.
+        let mut b = Budget::new(Limits {
+            max_decompressed_bytes: 3 * 1024 * 1024,
+            ..Limits::default()
+        });
+        let mut out = Vec::new();
+        let err = inflate_raw_bounded(&mut d, &z, crc, u64::MAX, 0, &mut b, &mut out).unwrap_err();
+        assert!(matches!(err, ExtractError::TotalBytes { .. }), "{err}");
+        assert!(out.len() as u64 <= 3 * 1024 * 1024 + 1);
+        assert_eq!(b.decompressed, 3 * 1024 * 1024);
     }
 
     #[test]

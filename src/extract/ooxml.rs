@@ -14,7 +14,7 @@ use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
 use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
 use super::xml::{flow, FlowSpec};
-use super::xmlscan::{decode_into, local, Scanner, Tok};
+use super::xmlscan::{decode_into, local, Attrs, Scanner, Tok};
 use super::zipfile::Archive;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
@@ -145,10 +145,15 @@ fn parts(
     }
     let max = budget.limits.max_text_chars;
     let mut text = String::new();
+    let mut xml = Vec::new();
     for i in selected {
-        let xml = archive.read(i, budget)?;
+        archive.read_into(i, budget, &mut xml)?;
         let f = flow(&xml, spec, budget, max)?;
-        if text.len() < max {
+        if text.is_empty() {
+            // The first part's text becomes the result: no copy of it.
+            text = f.text;
+            text.push('\n');
+        } else if text.len() < max {
             text.push_str(&f.text);
             text.push('\n');
         }
@@ -170,17 +175,25 @@ fn xlsx(
     if sheets.is_empty() {
         return Err(ExtractError::corrupt("xlsx", "no worksheets"));
     }
+    // One buffer for every part in turn.
+    let mut xml = Vec::new();
     let shared = match archive.find("xl/sharedStrings.xml") {
-        Some(i) => shared_strings(&archive.read(i, budget)?, budget)?,
+        Some(i) => {
+            archive.read_into(i, budget, &mut xml)?;
+            shared_strings(&xml, budget)?
+        }
         None => Shared::default(),
     };
     let styles = match archive.find("xl/styles.xml") {
-        Some(i) => Styles::parse(&archive.read(i, budget)?),
+        Some(i) => {
+            archive.read_into(i, budget, &mut xml)?;
+            Styles::parse(&xml)
+        }
         None => Styles::default(),
     };
     let max = budget.limits.max_text_chars;
     for i in sheets {
-        let xml = archive.read(i, budget)?;
+        archive.read_into(i, budget, &mut xml)?;
         let text = sheet_text(&xml, &shared, &styles, budget)?;
         push_text(out, path, TextKind::Table, text, max);
     }
@@ -196,12 +209,79 @@ struct Shared {
 }
 
 impl Shared {
+    /// Ends the string that started at `start` in `text` (trimmed).
+    fn push_span(&mut self, start: usize) {
+        let s = self.text.get(start..).unwrap_or_default();
+        let lead = s.len() - s.trim_start().len();
+        let len = s.trim().len();
+        self.spans.push((start + lead, start + lead + len));
+    }
+
     fn get(&self, i: usize) -> &str {
         self.spans
             .get(i)
             .and_then(|&(s, e)| self.text.get(s..e))
             .unwrap_or_default()
     }
+}
+
+/// A fragment of sheet or shared-strings XML in its usual, complete form,
+/// read without the tokenizer: `len` bytes, the text at `text` (offsets in
+/// the fragment). Tens of thousands of these make a generated sheet; going
+/// through the tokenizer they cost five tokens each, with their dispatch.
+/// Anything else (prefixes, formulas, rich text, CDATA, comments, odd
+/// spacing) is not matched and goes through the tokenizer as before, which
+/// also does all the well-formedness checks: a matched fragment is balanced
+/// by construction.
+#[derive(Debug, PartialEq, Eq)]
+struct Fragment<'a> {
+    attrs: &'a [u8],
+    text: (usize, usize),
+    len: usize,
+}
+
+/// `<NAME ATTRS>` at the start of `rest` (NAME followed by whitespace, `>`
+/// or `/`): the attributes and the tag's length; `None` for anything else,
+/// including an empty-element tag.
+fn open_tag<'a>(rest: &'a [u8], name: &[u8]) -> Option<(&'a [u8], usize)> {
+    let after = rest.strip_prefix(b"<")?.strip_prefix(name)?;
+    if !matches!(after.first(), Some(b' ' | b'\t' | b'\n' | b'\r' | b'>')) {
+        return None;
+    }
+    let gt = super::xmlscan::tag_end(after)?;
+    let attrs = after.get(..gt)?;
+    if attrs.ends_with(b"/") {
+        return None;
+    }
+    Some((attrs, 1 + name.len() + gt + 1))
+}
+
+/// Text up to the next `<`, which must start `close`: (text range, total length).
+fn text_then(rest: &[u8], at: usize, close: &[u8]) -> Option<((usize, usize), usize)> {
+    let body = rest.get(at..)?;
+    let n = memchr::memchr(b'<', body)?;
+    body.get(n..)?
+        .starts_with(close)
+        .then_some(((at, at + n), at + n + close.len()))
+}
+
+/// `<c ATTRS><v>VALUE</v></c>`.
+fn fast_cell(rest: &[u8]) -> Option<Fragment<'_>> {
+    let (attrs, tag) = open_tag(rest, b"c")?;
+    let v = tag + 3;
+    if rest.get(tag..v)? != b"<v>" {
+        return None;
+    }
+    let (text, len) = text_then(rest, v, b"</v></c>")?;
+    Some(Fragment { attrs, text, len })
+}
+
+/// `<si><t ATTRS>TEXT</t></si>`.
+fn fast_si(rest: &[u8]) -> Option<Fragment<'_>> {
+    let body = rest.strip_prefix(b"<si>")?;
+    let (attrs, tag) = open_tag(body, b"t")?;
+    let (text, len) = text_then(rest, 4 + tag, b"</t></si>")?;
+    Some(Fragment { attrs, text, len })
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
@@ -211,31 +291,44 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
     let mut cur: Option<usize> = None;
     let (mut in_t, mut in_rph) = (false, 0usize);
     let max = budget.limits.max_text_chars;
-    while let Some(tok) = scan.next()? {
+    loop {
+        // Fast path: a whole plain `<si><t>text</t></si>` between strings.
+        if cur.is_none() && !in_t && in_rph == 0 {
+            if let Some(si) = fast_si(scan.rest()) {
+                if out.spans.len() % 4096 == 0 && budget.out_of_time() {
+                    return Err(ExtractError::Time);
+                }
+                let start = out.text.len();
+                decode_into(scan.text_at(si.text.0, si.text.1), &mut out.text, max);
+                out.push_span(start);
+                scan.skip(si.len);
+                continue;
+            }
+        }
+        let Some(tok) = scan.next()? else {
+            break;
+        };
         match tok {
-            Tok::Start => match scan.tag().local() {
+            Tok::Start => match scan.local() {
                 b"si" => cur = Some(out.text.len()),
                 b"t" => in_t = true,
                 b"rPh" => in_rph += 1,
                 _ => {}
             },
-            Tok::End => match local(scan.name()) {
+            Tok::End => match scan.local() {
                 b"si" => {
                     if let Some(start) = cur.take() {
                         if out.spans.len() % 4096 == 0 && budget.out_of_time() {
                             return Err(ExtractError::Time);
                         }
-                        let s = out.text.get(start..).unwrap_or_default();
-                        let lead = s.len() - s.trim_start().len();
-                        let len = s.trim().len();
-                        out.spans.push((start + lead, start + lead + len));
+                        out.push_span(start);
                     }
                 }
                 b"t" => in_t = false,
                 b"rPh" => in_rph = in_rph.saturating_sub(1),
                 _ => {}
             },
-            Tok::Empty if scan.tag().local() == b"si" => {
+            Tok::Empty if scan.local() == b"si" => {
                 out.spans.push((out.text.len(), out.text.len()));
             }
             Tok::Text if in_t && in_rph == 0 && cur.is_some() => {
@@ -400,99 +493,146 @@ fn parse_usize(b: &[u8]) -> Option<usize> {
     })
 }
 
+/// The attributes of a `<c>` tag: column (from `r`, else the next one),
+/// type (`t`) and style (`s`).
+#[inline]
+fn cell_attrs(attrs: Attrs<'_>, next_col: usize) -> (usize, CellType, usize) {
+    let mut col = next_col;
+    let mut ty = CellType::Number;
+    let mut style = 0usize;
+    for (k, v) in attrs {
+        match local(k) {
+            b"r" => col = column_of_bytes(v).unwrap_or(col),
+            b"t" => {
+                ty = match v {
+                    b"s" => CellType::Shared,
+                    b"b" => CellType::Bool,
+                    b"n" | b"d" => CellType::Number,
+                    _ => CellType::Inline,
+                }
+            }
+            b"s" => style = parse_usize(v).unwrap_or(0),
+            _ => {}
+        }
+    }
+    (col, ty, style)
+}
+
+/// A sheet row being read: the shown text of its cells, one after the
+/// other in `text`, and each column's range in it.
+#[derive(Default)]
+struct Row {
+    text: String,
+    cells: Vec<(usize, usize)>,
+}
+
+impl Row {
+    /// Ends a cell of type `ty` and style `style` in column `col` whose
+    /// value (the text of its `<v>` or `<t>`) is `value`.
+    fn end_cell(
+        &mut self,
+        col: usize,
+        ty: CellType,
+        style: usize,
+        value: &str,
+        shared: &Shared,
+        styles: &Styles,
+    ) {
+        // A row may repeat a cell reference any number of times: the
+        // buffer is capped, else one row could grow without bound.
+        if self.text.len() >= MAX_TABLE_TEXT {
+            return;
+        }
+        let row_text = &mut self.text;
+        let start = row_text.len();
+        match ty {
+            CellType::Shared => {
+                if let Some(i) = parse_usize(value.as_bytes()) {
+                    row_text.push_str(shared.get(i));
+                }
+            }
+            CellType::Inline => row_text.push_str(value.trim()),
+            CellType::Bool => row_text.push_str(if value.trim() == "1" { "TRUE" } else { "FALSE" }),
+            CellType::Number => match value.trim().parse::<f64>() {
+                Ok(n) if styles.is_date(style) => match serial_to_date(n) {
+                    Some(d) => row_text.push_str(&d),
+                    None => row_text.push_str(value),
+                },
+                _ => row_text.push_str(value.trim()),
+            },
+        }
+        if col < MAX_COLUMNS {
+            if self.cells.len() <= col {
+                self.cells.resize(col + 1, (0, 0));
+            }
+            if let Some(slot) = self.cells.get_mut(col) {
+                *slot = (start, row_text.len());
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.cells.clear();
+        self.text.clear();
+    }
+}
+
 /// One sheet as table text (`header: value | ...`), rendered row by row:
 /// a row's cells are ranges in one reused buffer, so no cell costs an
-/// allocation.
+/// allocation. Cells in their usual form are read by [`fast_cell`]; the
+/// rest goes through the tokenizer.
 fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> Result<String> {
     let mut scan = Scanner::new(xml, "xlsx");
     let mut table = TableText::with_capacity(xml.len() / 4);
-    let mut row_text = String::new();
-    let mut cells: Vec<(usize, usize)> = Vec::new();
+    let mut row = Row::default();
     let mut cell_col = 0usize;
     let mut cell_type = CellType::Number;
     let mut cell_style = 0usize;
     let mut value = String::new();
     let (mut in_v, mut in_t) = (false, false);
     let mut events = 0u32;
-    while let Some(tok) = scan.next()? {
+    loop {
         events = events.wrapping_add(1);
         if events.is_multiple_of(4096) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
+        if !in_v && !in_t {
+            if let Some(c) = fast_cell(scan.rest()) {
+                let (col, ty, style) = cell_attrs(Attrs::new(c.attrs), row.cells.len());
+                value.clear();
+                decode_into(scan.text_at(c.text.0, c.text.1), &mut value, 32 * 1024);
+                row.end_cell(col, ty, style, &value, shared, styles);
+                scan.skip(c.len);
+                continue;
+            }
+        }
+        let Some(tok) = scan.next()? else {
+            break;
+        };
         match tok {
-            Tok::Start => match scan.tag().local() {
-                b"row" => {
-                    cells.clear();
-                    row_text.clear();
-                }
+            Tok::Start => match scan.local() {
+                b"row" => row.clear(),
                 b"c" => {
-                    cell_col = cells.len();
-                    cell_type = CellType::Number;
-                    cell_style = 0;
-                    for (k, v) in scan.tag().attrs() {
-                        match local(k) {
-                            b"r" => cell_col = column_of_bytes(v).unwrap_or(cell_col),
-                            b"t" => {
-                                cell_type = match v {
-                                    b"s" => CellType::Shared,
-                                    b"b" => CellType::Bool,
-                                    b"n" | b"d" => CellType::Number,
-                                    _ => CellType::Inline,
-                                }
-                            }
-                            b"s" => cell_style = parse_usize(v).unwrap_or(0),
-                            _ => {}
-                        }
-                    }
+                    (cell_col, cell_type, cell_style) = cell_attrs(scan.attrs(), row.cells.len());
                     value.clear();
                 }
                 b"v" => in_v = true,
                 b"t" => in_t = true,
                 _ => {}
             },
-            Tok::End => match local(scan.name()) {
+            Tok::End => match scan.local() {
                 b"v" => in_v = false,
                 b"t" => in_t = false,
-                // A row may repeat a cell reference any number of times: the
-                // buffer is capped, else one row could grow without bound.
-                b"c" if row_text.len() < MAX_TABLE_TEXT => {
-                    let start = row_text.len();
-                    match cell_type {
-                        CellType::Shared => {
-                            if let Some(i) = parse_usize(value.as_bytes()) {
-                                row_text.push_str(shared.get(i));
-                            }
-                        }
-                        CellType::Inline => row_text.push_str(value.trim()),
-                        CellType::Bool => {
-                            row_text.push_str(if value.trim() == "1" { "TRUE" } else { "FALSE" })
-                        }
-                        CellType::Number => match value.trim().parse::<f64>() {
-                            Ok(n) if styles.is_date(cell_style) => match serial_to_date(n) {
-                                Some(d) => row_text.push_str(&d),
-                                None => row_text.push_str(&value),
-                            },
-                            _ => row_text.push_str(value.trim()),
-                        },
-                    }
-                    if cell_col < MAX_COLUMNS {
-                        if cells.len() <= cell_col {
-                            cells.resize(cell_col + 1, (0, 0));
-                        }
-                        if let Some(slot) = cells.get_mut(cell_col) {
-                            *slot = (start, row_text.len());
-                        }
-                    }
-                }
-                b"row" if cells.iter().any(|&(s, e)| e > s) => {
-                    let shown = cells
+                b"c" => row.end_cell(cell_col, cell_type, cell_style, &value, shared, styles),
+                b"row" if row.cells.iter().any(|&(s, e)| e > s) => {
+                    let shown = row
+                        .cells
                         .iter()
-                        .map(|&(s, e)| row_text.get(s..e).unwrap_or_default());
+                        .map(|&(s, e)| row.text.get(s..e).unwrap_or_default());
                     if !table.row(shown) {
                         break;
                     }
-                    cells.clear();
-                    row_text.clear();
+                    row.clear();
                 }
                 _ => {}
             },
@@ -570,6 +710,87 @@ mod tests {
         let mut b = Budget::new(Limits::default());
         let ex = run("r.docx", "", &z, &mut b);
         assert!(ex.not_scanned[0].reason.contains("no word/document part"));
+    }
+
+    #[test]
+    fn fast_cell_and_string_shapes() {
+        let c = fast_cell(br#"<c r="A2" t="s"><v>12</v></c><c>"#).unwrap();
+        assert_eq!(c.attrs, br#" r="A2" t="s""#);
+        assert_eq!((c.text, c.len), ((19, 21), 29));
+        // Attribute values may hold '>' (quote-aware), values may be empty.
+        let c = fast_cell(br#"<c r='A2' x="a>b"><v></v></c>"#).unwrap();
+        assert_eq!((c.text.1 - c.text.0, c.len), (0, 29));
+        assert!(fast_cell(b"<c><v>1&amp;2</v></c>").is_some());
+        for other in [
+            &br#"<c r="A1"/>"#[..],
+            br#"<x:c r="A1"><v>1</v></x:c>"#,
+            br#"<col r="A1"><v>1</v></col>"#,
+            b"<c><f>SUM(A1)</f><v>3</v></c>",
+            b"<c><v><![CDATA[1]]></v></c>",
+            b"<c><v>1</v ></c>",
+            b"<c><v>1</v></c",
+            b"<c><v>1",
+            br#"<c r="A1><v>1</v></c>"#,
+            b"<c t=\"inlineStr\"><is><t>x</t></is></c>",
+        ] {
+            assert_eq!(
+                fast_cell(other),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        let si = fast_si(br#"<si><t xml:space="preserve"> x </t></si>"#).unwrap();
+        assert_eq!((si.text, si.len), ((28, 31), 40));
+        for other in [
+            &b"<si><t/></si>"[..],
+            b"<si><r><t>x</t></r></si>",
+            b"<si><t>x</t><rPh><t>y</t></rPh></si>",
+            b"<si ><t>x</t></si>",
+            b"<si><t>x</t>",
+        ] {
+            assert_eq!(fast_si(other), None, "{:?}", String::from_utf8_lossy(other));
+        }
+    }
+
+    /// The same sheet and shared strings written so that the fast paths
+    /// take them and so that they cannot (a space in every end tag):
+    /// identical text.
+    #[test]
+    fn fast_paths_read_the_same_as_the_tokenizer() {
+        let sheet = r#"<worksheet><sheetData>
+<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c><c r="E1" t="inlineStr"><is><t>Note</t></is></c></row>
+<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" s="1"><v>40213</v></c><c r="C2" t="b"><v>1</v></c><c r="D2"/><c r="E2" t="str"><v>a &amp; b &#x41;</v></c></row>
+<row r="3"><c t="s"><v> 4 </v></c><c s="1"><v>not a number</v></c><c r="C3"><v></v></c><c r="E3" t="e"><v>#N/A</v></c></row>
+<row r="4"><c r="A4" t="s"><v>99</v></c><c r="B4" s="7"><v>12.5</v></c><c r="ZZ4"><v>far</v></c></row>
+</sheetData></worksheet>"#;
+        let shared = r#"<sst><si><t>Name</t></si><si><t>DOB</t></si><si><t xml:space="preserve"> Flag </t></si><si><t>Amira &amp; Leo</t></si><si><r><t>rich</t></r><r><t> text</t></r></si></sst>"#;
+        let slow = |x: &str| x.replace("</v>", "</v >").replace("</t>", "</t >");
+        let styles = Styles::parse(
+            br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
+        );
+        let b = Budget::new(Limits::default());
+        let fast_shared = shared_strings(shared.as_bytes(), &b).unwrap();
+        let slow_shared = shared_strings(slow(shared).as_bytes(), &b).unwrap();
+        assert_eq!(fast_shared.spans.len(), 5);
+        for i in 0..6 {
+            assert_eq!(fast_shared.get(i), slow_shared.get(i), "string {i}");
+        }
+        assert_eq!(fast_shared.get(2), "Flag");
+        assert_eq!(fast_shared.get(4), "rich text");
+        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &b).unwrap();
+        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &b).unwrap();
+        assert_eq!(fast, slow);
+        assert!(
+            fast.contains("Name: Amira & Leo | DOB: 04/02/2010 | Flag: TRUE | Note: a & b A"),
+            "{fast}"
+        );
+        // A fast-path cell never hides a broken document around it.
+        let broken =
+            r#"<worksheet><sheetData><row><c r="A1"><v>1</v></c></rows></sheetData></worksheet>"#;
+        assert!(sheet_text(broken.as_bytes(), &fast_shared, &styles, &b).is_err());
+        let broken = r#"<sst><si><t>x</t></si></ss>"#;
+        assert!(shared_strings(broken.as_bytes(), &b).is_err());
     }
 
     #[test]

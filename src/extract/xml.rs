@@ -3,7 +3,7 @@
 //! breaks) and tables (rows of cells, rendered later with their headers).
 
 use super::error::{ExtractError, Result};
-use super::xmlscan::{decode_into, local, one_of, same, Scanner, Tag, Text, Tok};
+use super::xmlscan::{decode_into, one_of, same, Scanner, Tag, Text, Tok};
 use super::Budget;
 
 /// Which elements mean what, by local name.
@@ -132,7 +132,13 @@ fn push_limited(s: &mut String, t: &str, max: usize) {
 /// One pass over `xml`, at most `max_chars` bytes of text kept.
 pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> Result<Flow> {
     let mut scan = Scanner::new(xml, "xml");
-    let mut out = Flow::default();
+    // Document text is at most about half the markup: sized once rather
+    // than regrown (and copied) a dozen times; pages never written to cost
+    // no memory.
+    let mut out = Flow {
+        text: String::with_capacity((xml.len() / 2).min(max_chars)),
+        tables: Vec::new(),
+    };
     let mut text_depth = 0usize;
     let mut tables: Vec<TableState> = Vec::new();
     let mut events = 0u32;
@@ -145,16 +151,17 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
         }
         if skipping > 0 {
             match tok {
-                Tok::Start if one_of(spec.skip, scan.tag().local()) => skipping += 1,
-                Tok::End if one_of(spec.skip, local(scan.name())) => skipping -= 1,
+                Tok::Start if one_of(spec.skip, scan.local()) => skipping += 1,
+                Tok::End if one_of(spec.skip, scan.local()) => skipping -= 1,
                 _ => {}
             }
             continue;
         }
         match tok {
             Tok::Start => {
-                let e = scan.tag();
-                let n = e.local();
+                // The tag is only copied out of the scanner where its
+                // attributes are needed (copying it per token stalled).
+                let n = scan.local();
                 if one_of(spec.skip, n) {
                     skipping = 1;
                 } else if one_of(spec.text_in, n) {
@@ -163,10 +170,11 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     tables.push(TableState::new());
                 } else if same(n, spec.row) {
                     if let Some(t) = tables.last_mut() {
-                        t.row_repeat = repeat_attr(&e, b"number-rows-repeated");
+                        t.row_repeat = repeat_attr(&scan.tag(), b"number-rows-repeated");
                     }
                 } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
+                        let e = scan.tag();
                         t.end_cell();
                         t.cell = Some(String::new());
                         t.cell_repeat = repeat_attr(&e, b"number-columns-repeated");
@@ -175,22 +183,21 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                 }
             }
             Tok::Empty => {
-                let e = scan.tag();
-                let n = e.local();
+                let n = scan.local();
                 let spaces;
                 let piece: &str = if one_of(spec.tab, n) {
                     "\t"
                 } else if one_of(spec.brk, n) {
                     "\n"
                 } else if one_of(spec.space, n) {
-                    spaces = " ".repeat(repeat_attr(&e, b"c").min(16));
+                    spaces = " ".repeat(repeat_attr(&scan.tag(), b"c").min(16));
                     &spaces
                 } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
                         t.end_cell();
                         t.pending_empty = t
                             .pending_empty
-                            .saturating_add(repeat_attr(&e, b"number-columns-repeated"));
+                            .saturating_add(repeat_attr(&scan.tag(), b"number-columns-repeated"));
                     }
                     continue;
                 } else {
@@ -199,7 +206,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                 sink(&mut out, &mut tables, piece, max_chars);
             }
             Tok::End => {
-                let n = local(scan.name());
+                let n = scan.local();
                 if one_of(spec.text_in, n) {
                     text_depth = text_depth.saturating_sub(1);
                 } else if same(n, spec.table) {

@@ -27,10 +27,10 @@ use memchr::{memchr, memmem};
 /// Open elements allowed at once; deeper nesting is treated as corrupt.
 pub const MAX_DEPTH: usize = 10_000;
 
-/// One start or empty-element tag: its qualified name and the raw attribute text.
+/// One start or empty-element tag's raw attribute text (its names are
+/// [`Scanner::name`] and [`Scanner::local`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Tag<'a> {
-    pub name: &'a [u8],
     attrs: &'a [u8],
 }
 
@@ -44,8 +44,8 @@ pub fn local(name: &[u8]) -> &[u8] {
     }
 }
 
-/// `memchr` for text that is usually short (cell values, runs): the first
-/// 16 bytes are looked at inline, `memchr`'s set-up is paid only beyond.
+/// `memchr` for text that is usually short: the first 16 bytes are looked at
+/// inline, `memchr`'s set-up is paid only beyond.
 #[inline(always)]
 pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
     let head = hay.get(..hay.len().min(16)).unwrap_or_default();
@@ -69,10 +69,6 @@ pub fn one_of(names: &[&[u8]], n: &[u8]) -> bool {
 }
 
 impl<'a> Tag<'a> {
-    pub fn local(&self) -> &'a [u8] {
-        local(self.name)
-    }
-
     /// The attributes as (qualified name, raw value), up to the first malformed one.
     pub fn attrs(&self) -> Attrs<'a> {
         Attrs {
@@ -100,6 +96,13 @@ impl<'a> Tag<'a> {
 pub struct Attrs<'a> {
     a: &'a [u8],
     i: usize,
+}
+
+impl<'a> Attrs<'a> {
+    /// The attributes in `raw`, the text of a tag after its name.
+    pub fn new(raw: &'a [u8]) -> Self {
+        Attrs { a: raw, i: 0 }
+    }
 }
 
 impl<'a> Iterator for Attrs<'a> {
@@ -189,16 +192,54 @@ pub struct Scanner<'a> {
     /// `xml` as text, when it is valid UTF-8.
     doc: Option<&'a str>,
     pos: usize,
-    open: Vec<&'a [u8]>,
+    /// Open elements: qualified name and where its local name starts.
+    open: Vec<(&'a [u8], usize)>,
     format: &'static str,
-    /// The current tag's qualified name and attributes, or the current text.
+    /// The current tag's qualified and local name and attributes, or the current text.
     name: &'a [u8],
+    local: &'a [u8],
     attrs: &'a [u8],
     text: Text<'a>,
 }
 
-fn is_name_end(b: u8) -> bool {
-    b.is_ascii_whitespace() || b == b'/' || b == b'>'
+/// [`NAME_CLASS`] bits: the byte ends a tag name / is a namespace colon.
+const NAME_END: u8 = 1;
+const COLON: u8 = 2;
+
+/// Byte classes for the tag-name loop: one table load per byte instead of
+/// four comparisons, and the prefix colon found in the same pass.
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_whitespace() || c == b'/' || c == b'>' {
+            t[b] = NAME_END;
+        } else if c == b':' {
+            t[b] = COLON;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Length of the tag name at the start of `body`, and where its local part
+/// starts (after the first `:`, else 0).
+#[inline(always)]
+fn scan_name(body: &[u8]) -> (usize, usize) {
+    let mut local = 0;
+    for (i, &b) in body.iter().enumerate() {
+        let c = NAME_CLASS[usize::from(b)];
+        if c != 0 {
+            if c == NAME_END {
+                return (i, local);
+            }
+            if local == 0 {
+                local = i + 1;
+            }
+        }
+    }
+    (body.len(), local)
 }
 
 impl<'a> Scanner<'a> {
@@ -211,6 +252,7 @@ impl<'a> Scanner<'a> {
             open: Vec::new(),
             format,
             name: &[],
+            local: &[],
             attrs: &[],
             text: Text::Bytes(&[]),
         }
@@ -219,22 +261,66 @@ impl<'a> Scanner<'a> {
     /// The current start or empty-element tag.
     #[inline]
     pub fn tag(&self) -> Tag<'a> {
-        Tag {
-            name: self.name,
-            attrs: self.attrs,
-        }
+        Tag { attrs: self.attrs }
     }
 
-    /// The current tag's qualified name (start, empty or end tag).
+    /// The current tag's qualified name (start, empty or end tag); the
+    /// extractors only need [`Scanner::local`].
     #[inline]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn name(&self) -> &'a [u8] {
         self.name
+    }
+
+    /// The current tag's local name (start, empty or end tag).
+    #[inline]
+    pub fn local(&self) -> &'a [u8] {
+        self.local
+    }
+
+    /// The current start or empty-element tag's attributes.
+    #[inline]
+    pub fn attrs(&self) -> Attrs<'a> {
+        Attrs {
+            a: self.attrs,
+            i: 0,
+        }
     }
 
     /// The current text or CDATA.
     #[inline]
     pub fn text(&self) -> Text<'a> {
         self.text
+    }
+
+    /// The input from the current position, for a consumer's fast path
+    /// over a fragment of a known shape (see [`Scanner::skip`]).
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.xml.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves past the first `n` bytes of [`Scanner::rest`], which the
+    /// consumer has read itself. They must be a complete, balanced
+    /// fragment (every element in it closed in it), so that the open
+    /// element stack stays right; checking that is the consumer's fast
+    /// path's job, and anything it is not sure of goes through
+    /// [`Scanner::next`].
+    #[inline]
+    pub fn skip(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.xml.len());
+    }
+
+    /// Bytes `start..end` of [`Scanner::rest`] as text (as `&str` when the
+    /// document is valid UTF-8 and the range ends on character boundaries,
+    /// which text ending at `<` does).
+    #[inline]
+    pub fn text_at(&self, start: usize, end: usize) -> Text<'a> {
+        let (s, e) = (self.pos + start, self.pos + end);
+        match self.doc.and_then(|d| d.get(s..e)) {
+            Some(t) => Text::Str(t),
+            None => Text::Bytes(self.xml.get(s..e).unwrap_or_default()),
+        }
     }
 
     #[cold]
@@ -330,16 +416,28 @@ impl<'a> Scanner<'a> {
             match rest.get(1) {
                 Some(b'/') => {
                     let body = rest.get(2..).unwrap_or_default();
-                    let Some(gt) = body.iter().position(|&b| b == b'>') else {
-                        return Err(self.corrupt("unterminated end tag"));
+                    let Some((open, local_at)) = self.open.pop() else {
+                        return Err(self.corrupt("end tag does not match the open element"));
                     };
-                    let name = body.get(..gt).unwrap_or_default().trim_ascii_end();
-                    match self.open.pop() {
-                        Some(open) if same(open, name) => {}
-                        _ => return Err(self.corrupt("end tag does not match the open element")),
-                    }
+                    // Usually `</name>` exactly: checked against the open
+                    // element's name directly, no search for the `>`.
+                    let gt = if body.get(open.len()) == Some(&b'>')
+                        && same(body.get(..open.len()).unwrap_or_default(), open)
+                    {
+                        open.len()
+                    } else {
+                        let Some(gt) = body.iter().position(|&b| b == b'>') else {
+                            return Err(self.corrupt("unterminated end tag"));
+                        };
+                        let name = body.get(..gt).unwrap_or_default().trim_ascii_end();
+                        if !same(open, name) {
+                            return Err(self.corrupt("end tag does not match the open element"));
+                        }
+                        gt
+                    };
                     self.pos += gt + 3;
-                    self.name = name;
+                    self.name = open;
+                    self.local = open.get(local_at..).unwrap_or_default();
                     return Ok(Some(Tok::End));
                 }
                 Some(b'?' | b'!') => match self.markup(rest)? {
@@ -348,19 +446,22 @@ impl<'a> Scanner<'a> {
                 },
                 _ => {
                     let body = rest.get(1..).unwrap_or_default();
-                    let name_len = body
-                        .iter()
-                        .position(|&b| is_name_end(b))
-                        .unwrap_or(body.len());
+                    let (name_len, local_at) = scan_name(body);
                     if name_len == 0 {
                         return Err(self.corrupt("tag without a name"));
                     }
                     let after = body.get(name_len..).unwrap_or_default();
-                    let gt = tag_end(after).ok_or_else(|| self.corrupt("unterminated tag"))?;
+                    // Most tags have no attributes: `>` or `/>` right after the name.
+                    let gt = match after.first() {
+                        Some(b'>') => 0,
+                        Some(b'/') if after.get(1) == Some(&b'>') => 1,
+                        _ => tag_end(after).ok_or_else(|| self.corrupt("unterminated tag"))?,
+                    };
                     let inner = after.get(..gt).unwrap_or_default();
                     let name = body.get(..name_len).unwrap_or_default();
                     self.pos += 1 + name_len + gt + 1;
                     self.name = name;
+                    self.local = name.get(local_at..).unwrap_or_default();
                     return Ok(Some(match inner.strip_suffix(b"/") {
                         Some(attrs) => {
                             self.attrs = attrs;
@@ -370,7 +471,7 @@ impl<'a> Scanner<'a> {
                             if self.open.len() >= MAX_DEPTH {
                                 return Err(self.corrupt("elements nested too deep"));
                             }
-                            self.open.push(name);
+                            self.open.push((name, local_at));
                             self.attrs = inner;
                             Tok::Start
                         }
@@ -384,7 +485,7 @@ impl<'a> Scanner<'a> {
 /// Offset of the `>` closing a tag whose attributes start `s`, skipping
 /// quoted attribute values (which may contain `>`).
 #[inline]
-fn tag_end(s: &[u8]) -> Option<usize> {
+pub fn tag_end(s: &[u8]) -> Option<usize> {
     // Tags are short: plain loops, no memchr call set-up per tag.
     let mut i = 0;
     while let Some(&b) = s.get(i) {
@@ -401,15 +502,35 @@ fn tag_end(s: &[u8]) -> Option<usize> {
 /// Appends the text of `raw` (XML-escaped, expected UTF-8) to `out`, while
 /// `out` is shorter than `max`: predefined and numeric character references
 /// are decoded, unknown ones kept as written, invalid UTF-8 replaced.
+///
+/// Inlined down to a call with a plain slice: a [`Text`] passed to a
+/// function goes through memory, and reading back the scanner's freshly
+/// stored slice as one 16-byte copy stalled (no store forwarding) on every
+/// text node.
+#[inline(always)]
 pub fn decode_into<'t>(raw: impl Into<Text<'t>>, out: &mut String, max: usize) {
+    match raw.into() {
+        Text::Str(t) => decode_str(t, out, max),
+        Text::Bytes(b) => decode_bytes(b, out, max),
+    }
+}
+
+/// [`decode_into`] for text that may not be UTF-8.
+#[inline(never)]
+fn decode_bytes(raw: &[u8], out: &mut String, max: usize) {
     if out.len() >= max {
         return;
     }
-    let text = match raw.into() {
-        Text::Str(t) => std::borrow::Cow::Borrowed(t),
-        Text::Bytes(b) => String::from_utf8_lossy(b),
-    };
-    let mut rest: &str = &text;
+    decode_str(&String::from_utf8_lossy(raw), out, max);
+}
+
+/// [`decode_into`] for text known to be UTF-8.
+#[inline(never)]
+fn decode_str(text: &str, out: &mut String, max: usize) {
+    if out.len() >= max {
+        return;
+    }
+    let mut rest: &str = text;
     while let Some(amp) = find(b'&', rest.as_bytes()) {
         out.push_str(rest.get(..amp).unwrap_or_default());
         let tail = rest.get(amp..).unwrap_or_default();
@@ -462,8 +583,8 @@ mod tests {
         let mut out = Vec::new();
         while let Some(t) = s.next()? {
             out.push(match t {
-                Tok::Start => format!("<{}>", String::from_utf8_lossy(s.tag().name)),
-                Tok::Empty => format!("<{}/>", String::from_utf8_lossy(s.tag().name)),
+                Tok::Start => format!("<{}>", String::from_utf8_lossy(s.name())),
+                Tok::Empty => format!("<{}/>", String::from_utf8_lossy(s.name())),
                 Tok::End => format!("</{}>", String::from_utf8_lossy(s.name())),
                 Tok::Text => {
                     let mut out = String::new();
@@ -529,6 +650,79 @@ mod tests {
                 let _ = tokens(&d);
             }
         }
+    }
+
+    #[test]
+    fn names_local_names_and_tag_ends() {
+        let xml = br#"<w:p><a:b:c x="1"/><w:t a='>' b=">/"  >x</w:t ><r/><s></s></w:p>"#;
+        let mut s = Scanner::new(xml, "xml");
+        let mut seen = Vec::new();
+        while let Some(t) = s.next().unwrap() {
+            let name = String::from_utf8_lossy(s.name()).into_owned();
+            let local = String::from_utf8_lossy(s.local()).into_owned();
+            seen.push(match t {
+                Tok::Start => format!("<{name}|{local}>"),
+                Tok::Empty => format!("<{name}|{local}/>"),
+                Tok::End => format!("</{name}|{local}>"),
+                _ => "text".to_string(),
+            });
+        }
+        assert_eq!(
+            seen,
+            [
+                "<w:p|p>",
+                "<a:b:c|b:c/>",
+                "<w:t|t>",
+                "text",
+                "</w:t|t>",
+                "<r|r/>",
+                "<s|s>",
+                "</s|s>",
+                "</w:p|p>"
+            ]
+        );
+        // The attributes of the tag whose values hold `>` and `/`.
+        let mut s = Scanner::new(br#"<w:t a='>' b=">/"/>"#, "xml");
+        assert_eq!(s.next().unwrap(), Some(Tok::Empty));
+        assert_eq!(s.tag().attr_raw(b"b"), Some(&b">/"[..]));
+        // An end tag that only starts like the open element's name.
+        for bad in [
+            &b"<ab></abc>"[..],
+            b"<abc></ab>",
+            b"<ab></ab",
+            b"<ab></a b>",
+        ] {
+            assert!(tokens(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn consumers_can_take_a_fragment_themselves() {
+        let xml = "<r><c>é</c><c>x</c></r>".as_bytes();
+        let mut s = Scanner::new(xml, "xml");
+        assert_eq!(s.next().unwrap(), Some(Tok::Start));
+        assert!(s.rest().starts_with(b"<c>"));
+        assert!(matches!(s.text_at(3, 5), Text::Str("é")));
+        s.skip(9); // "<c>é</c>" is 9 bytes: the open stack is unchanged
+        assert_eq!(tokens_from(&mut s), ["<c>", "x", "</c>", "</r>"]);
+        // Invalid UTF-8 comes as bytes; skipping past the end stops at the end.
+        let mut s = Scanner::new(b"<r>\xFF</r>", "xml");
+        s.next().unwrap();
+        assert!(matches!(s.text_at(0, 1), Text::Bytes(b"\xFF")));
+        s.skip(usize::MAX);
+        assert_eq!(s.next().unwrap(), None);
+    }
+
+    fn tokens_from(s: &mut Scanner<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(t) = s.next().unwrap() {
+            out.push(match t {
+                Tok::Start => format!("<{}>", String::from_utf8_lossy(s.name())),
+                Tok::End => format!("</{}>", String::from_utf8_lossy(s.name())),
+                _ => String::from_utf8_lossy(s.text().bytes()).into_owned(),
+            });
+        }
+        out
     }
 
     #[test]

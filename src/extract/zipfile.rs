@@ -1,20 +1,24 @@
 //! ZIP archives: the central directory is walked by hand first (entry count
 //! cap before anything is allocated per entry, declared sizes for the ratio
-//! check, encryption flags from the bytes), then members are inflated with
-//! the `zip` crate through [`read_bounded`], which caps what each entry may
-//! produce whatever its header claims.
+//! check, encryption flags from the bytes), then the `zip` crate locates each
+//! member's data (local header, method, CRC) and the member is inflated with
+//! one reused `flate2` inflater through [`inflate_raw_bounded`], which caps
+//! what each entry may produce whatever its header claims.
 //!
 //! Encryption: general-purpose flag bit 0 (traditional PKWARE "ZipCrypto"),
 //! WinZip AES (method 99 with extra field 0x9901), bit 6 (PKWARE strong
 //! encryption). The archive counts as encrypted only when every file entry is;
 //! a partly encrypted archive has its plain members scanned.
 
-use super::bounded::{ratio_cap, read_bounded_sized};
+use super::bounded::{inflate_raw_bounded, ratio_cap};
 use super::error::{ExtractError, Result};
 use super::{extract_into, Budget, Extraction, FileReport};
 use std::io::Cursor;
 
 const FORMAT: &str = "zip";
+
+/// Largest member buffer kept for reuse by the next member.
+const REUSE_MAX: usize = 4 * 1024 * 1024;
 
 /// One central-directory record.
 #[derive(Debug, Clone)]
@@ -48,12 +52,17 @@ impl Entry {
     }
 }
 
-/// An opened archive: the directory as read from the bytes, and the `zip`
-/// crate's reader for inflating members.
+/// An opened archive: the directory as read from the bytes, the `zip`
+/// crate's reader that locates members, and one inflater for all of them.
 pub struct Archive<'a> {
     pub entries: Vec<Entry>,
+    data: &'a [u8],
     reader: Option<zip::ZipArchive<Cursor<&'a [u8]>>>,
     reader_error: Option<String>,
+    /// Raw-deflate state, made on first use and reset per member (zlib-rs
+    /// state and window are ~40 KB to allocate and set up; a small member
+    /// costs less than that to inflate).
+    inflater: Option<flate2::Decompress>,
 }
 
 fn u16_at(d: &[u8], at: usize) -> Option<u16> {
@@ -197,8 +206,10 @@ impl<'a> Archive<'a> {
         };
         Ok(Archive {
             entries,
+            data,
             reader,
             reader_error,
+            inflater: None,
         })
     }
 
@@ -211,6 +222,15 @@ impl<'a> Archive<'a> {
     /// declared sizes break the ratio cap or the remaining budget, and cut
     /// off while streaming when the real data does.
     pub fn read(&mut self, i: usize, budget: &mut Budget) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.read_into(i, budget, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Archive::read`] into `out` (cleared first), so one buffer can be
+    /// reused for every member.
+    pub fn read_into(&mut self, i: usize, budget: &mut Budget, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
         let e = self
             .entries
             .get(i)
@@ -232,7 +252,6 @@ impl<'a> Archive<'a> {
                 limit: budget.limits.max_decompressed_bytes,
             });
         }
-        let name_raw = e.name_raw.clone();
         let hint = e.size;
         let Some(reader) = self.reader.as_mut() else {
             return Err(ExtractError::corrupt(
@@ -240,13 +259,46 @@ impl<'a> Archive<'a> {
                 self.reader_error.clone().unwrap_or_default(),
             ));
         };
+        // The `zip` crate reads the local header and says where the data
+        // is; the bytes are then taken straight from the input, no copy.
         let file = reader
-            .by_index(i)
+            .by_index_raw(i)
             .map_err(|err| ExtractError::corrupt(FORMAT, err.to_string()))?;
-        if file.name_raw() != name_raw.as_slice() {
+        if file.name_raw() != e.name_raw.as_slice() {
             return Err(ExtractError::corrupt(FORMAT, "entry names disagree"));
         }
-        read_bounded_sized(file, cap, hint, budget)
+        let (method, crc) = (file.compression(), file.crc32());
+        let start = usize::try_from(file.data_start()).unwrap_or(usize::MAX);
+        let len = usize::try_from(file.compressed_size()).unwrap_or(usize::MAX);
+        drop(file);
+        // A size running past the end reads what is there, as `Read::take` did.
+        let raw = self.data.get(start..).unwrap_or_default();
+        let raw = raw.get(..len.min(raw.len())).unwrap_or_default();
+        match method {
+            zip::CompressionMethod::Deflated => {
+                let d = self
+                    .inflater
+                    .get_or_insert_with(|| flate2::Decompress::new(false));
+                inflate_raw_bounded(d, raw, crc, cap, hint, budget, out)
+            }
+            zip::CompressionMethod::Stored => {
+                let stored = super::bounded::read_bounded_sized(raw, cap, hint, budget)?;
+                if crc32fast::hash(&stored) != crc {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "Invalid checksum",
+                    )
+                    .into());
+                }
+                *out = stored;
+                Ok(())
+            }
+            _ => Err(ExtractError::corrupt(
+                FORMAT,
+                zip::result::ZipError::UnsupportedArchive("Compression method not supported")
+                    .to_string(),
+            )),
+        }
     }
 }
 
@@ -279,6 +331,8 @@ pub fn extract(
         }
         return Ok(());
     }
+    // One buffer for every member in turn.
+    let mut bytes = Vec::new();
     for i in files {
         let Some(e) = archive.entries.get(i) else {
             continue;
@@ -301,8 +355,15 @@ pub fn extract(
             out.skip(&inner, ExtractError::Time.to_string(), true);
             continue;
         }
-        match archive.read(i, budget) {
-            Ok(bytes) => extract_into(&inner, "", &bytes, budget, depth + 1, out),
+        match archive.read_into(i, budget, &mut bytes) {
+            Ok(()) => {
+                extract_into(&inner, "", &bytes, budget, depth + 1, out);
+                // A big member's buffer is not kept for the next ones (a
+                // nested archive among them would hold it while recursing).
+                if bytes.capacity() > REUSE_MAX {
+                    bytes = Vec::new();
+                }
+            }
             Err(err) => {
                 let doc = super::sniff(&[], &inner).is_document() || looks_like_document(&inner);
                 out.skip(&inner, err.to_string(), doc);
@@ -454,6 +515,31 @@ pub(crate) mod tests {
             b.decompressed, 0,
             "refused from the directory, nothing inflated"
         );
+    }
+
+    #[test]
+    fn stored_and_deflated_members_are_checked_against_their_crc() {
+        let z = build(&[
+            ("mimetype", b"text/plain stored member"),
+            ("b.txt", b"deflated member text"),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("ok.zip", "", &z, &mut b);
+        assert_eq!(ex.texts.len(), 2, "{:?}", ex.not_scanned);
+        // Flip one byte of each member's data (after its local header).
+        for (name, data) in [("mimetype", &b"text/plain"[..]), ("b.txt", b"")] {
+            let mut bad = z.clone();
+            let at = memchr::memmem::find(&bad, name.as_bytes()).unwrap() + name.len();
+            let at = if data.is_empty() { at + 2 } else { at + 3 };
+            bad[at] ^= 0x20;
+            let ex = extract("bad.zip", "", &bad, &mut b);
+            assert!(
+                ex.not_scanned.iter().any(|n| n.location.ends_with(name)
+                    && (n.reason.contains("checksum") || n.reason.contains("deflate"))),
+                "{name}: {:?}",
+                ex.not_scanned
+            );
+        }
     }
 
     #[test]
