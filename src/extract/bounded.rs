@@ -83,17 +83,7 @@ pub fn read_bounded_sized<R: Read>(
         }
         chunk = (chunk * 2).min(CHUNK);
         if out.len() as u64 > limit {
-            budget.decompressed = budget.decompressed.saturating_add(limit);
-            return Err(if entry_cap <= remaining {
-                ExtractError::Ratio {
-                    ratio: budget.limits.max_ratio,
-                    cap: entry_cap,
-                }
-            } else {
-                ExtractError::TotalBytes {
-                    limit: budget.limits.max_decompressed_bytes,
-                }
-            });
+            return Err(over_cap(budget, limit, entry_cap, remaining));
         }
     }
     budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
@@ -177,17 +167,7 @@ pub fn inflate_raw_bounded(
         };
         hasher.update(out.get(len..).unwrap_or_default());
         if out.len() as u64 > limit {
-            budget.decompressed = budget.decompressed.saturating_add(limit);
-            return Err(if entry_cap <= remaining {
-                ExtractError::Ratio {
-                    ratio: budget.limits.max_ratio,
-                    cap: entry_cap,
-                }
-            } else {
-                ExtractError::TotalBytes {
-                    limit: budget.limits.max_decompressed_bytes,
-                }
-            });
+            return Err(over_cap(budget, limit, entry_cap, remaining));
         }
         let progressed = out.len() > len || d.total_in() > before_in;
         match status {
@@ -218,6 +198,22 @@ pub fn inflate_raw_bounded(
 }
 
 /// The part of `input` that `d` has not consumed yet.
+/// Output passed `limit` (the smaller of the entry's ratio cap and what is
+/// left of the message's bytes): count the bytes and name whichever cap it was.
+fn over_cap(budget: &mut Budget, limit: u64, entry_cap: u64, remaining: u64) -> ExtractError {
+    budget.decompressed = budget.decompressed.saturating_add(limit);
+    if entry_cap <= remaining {
+        ExtractError::Ratio {
+            ratio: budget.limits.max_ratio,
+            cap: entry_cap,
+        }
+    } else {
+        ExtractError::TotalBytes {
+            limit: budget.limits.max_decompressed_bytes,
+        }
+    }
+}
+
 fn rest<'i>(input: &'i [u8], d: &flate2::Decompress) -> &'i [u8] {
     let used = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
     input.get(used..).unwrap_or_default()
