@@ -541,16 +541,19 @@ mod tests {
         )
     }
 
+    /// The plan for the password-redaction decision over `body`.
+    fn redaction_plan(body: &[u8]) -> Plan {
+        let hs = h(&[("Subject", "files")]);
+        let internal = Internal::default();
+        plan(
+            &redact_decision(),
+            &input(&hs, body, &internal, RecipientRewrite::Undisclosed),
+        )
+    }
+
     #[test]
     fn password_is_redacted_in_the_body_after_header_edits() {
-        let hs = h(&[("Subject", "files")]);
-        let body = b"Hi,\r\nthe password is Tr0ub4dor&3 for the file.\r\n";
-        let internal = Internal::default();
-        let d = redact_decision();
-        let p = plan(
-            &d,
-            &input(&hs, body, &internal, RecipientRewrite::Undisclosed),
-        );
+        let p = redaction_plan(b"Hi,\r\nthe password is Tr0ub4dor&3 for the file.\r\n");
         assert_eq!(p.disposition, Disposition::Accept);
         let Some(Edit::ReplaceBody(b)) = p.edits.last() else {
             panic!("{:?}", p.edits)
@@ -563,14 +566,7 @@ mod tests {
 
     #[test]
     fn password_not_in_raw_body_escalates_to_hold() {
-        let hs = h(&[("Subject", "files")]);
-        let body = b"VGhlIHBhc3N3b3JkIGlzIFRyMHViNGRvciYz\r\n";
-        let internal = Internal::default();
-        let d = redact_decision();
-        let p = plan(
-            &d,
-            &input(&hs, body, &internal, RecipientRewrite::Undisclosed),
-        );
+        let p = redaction_plan(b"VGhlIHBhc3N3b3JkIGlzIFRyMHViNGRvciYz\r\n");
         assert_eq!(
             p.disposition,
             Disposition::Hold {
