@@ -14,7 +14,7 @@ use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
 use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
 use super::xml::{flow, FlowSpec};
-use super::xmlscan::{decode_into, local, Attrs, Scanner, Tok};
+use super::xmlscan::{decode_into, local, Attrs, Scanner, Text, Tok};
 use super::zipfile::Archive;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
@@ -225,63 +225,182 @@ impl Shared {
     }
 }
 
-/// A fragment of sheet or shared-strings XML in its usual, complete form,
-/// read without the tokenizer: `len` bytes, the text at `text` (offsets in
-/// the fragment). Tens of thousands of these make a generated sheet; going
-/// through the tokenizer they cost five tokens each, with their dispatch.
-/// Anything else (prefixes, formulas, rich text, CDATA, comments, odd
-/// spacing) is not matched and goes through the tokenizer as before, which
-/// also does all the well-formedness checks: a matched fragment is balanced
-/// by construction.
+/// Text from `at` up to the next `<`: where that `<` is, and whether an
+/// `&` came before it (text without one needs no decoding). Values and
+/// shared strings are short: a plain loop, no `memchr` set-up per call.
+#[inline(always)]
+fn text_to_lt(rest: &[u8], at: usize) -> Option<(usize, bool)> {
+    let body = rest.get(at..)?;
+    // Values are a few bytes: looked at inline. Longer text (shared
+    // strings, comments) is searched with `memchr2`.
+    let head = body.get(..body.len().min(16)).unwrap_or_default();
+    let mut amp = false;
+    for (i, &b) in head.iter().enumerate() {
+        if b == b'<' {
+            return Some((at + i, amp));
+        }
+        amp |= b == b'&';
+    }
+    let from = head.len();
+    let tail = body.get(from..)?;
+    let hit = memchr::memchr2(b'<', b'&', tail)?;
+    if tail.get(hit) == Some(&b'<') {
+        return Some((at + from + hit, amp));
+    }
+    let lt = memchr::memchr(b'<', tail.get(hit..)?)?;
+    Some((at + from + hit + lt, true))
+}
+
+/// Bytes that cannot be in an attribute name of the fast paths' shape.
+#[inline(always)]
+fn ends_name(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'\t' | b'\n' | b'\r' | b'>' | b'/' | b'"' | b'\'' | b'<' | b'='
+    )
+}
+
+/// Calls `each(local name, value)` for the attributes of the tag whose name
+/// ends at `rest[at]`, in their usual form (one space before each,
+/// `name="value"`), up to the tag's `>`: the offset just past it, `None`
+/// for any other form (single quotes, other whitespace, an empty-element
+/// tag), which the tokenizer then reads. Every scan stops at the next `<`,
+/// so a failed attempt costs no more than the tag it looked at.
+#[inline(always)]
+fn plain_attrs(rest: &[u8], mut at: usize, mut each: impl FnMut(&[u8], &[u8])) -> Option<usize> {
+    loop {
+        match *rest.get(at)? {
+            b'>' => return Some(at + 1),
+            b' ' => at += 1,
+            _ => return None,
+        }
+        let key_start = at;
+        while !ends_name(*rest.get(at)?) {
+            at += 1;
+        }
+        if at == key_start || rest.get(at..at + 2)? != b"=\"" {
+            return None;
+        }
+        let key = rest.get(key_start..at)?;
+        let v_start = at + 2;
+        at = v_start;
+        loop {
+            match *rest.get(at)? {
+                b'"' => break,
+                b'<' => return None,
+                _ => at += 1,
+            }
+        }
+        each(local(key), rest.get(v_start..at)?);
+        at += 1;
+    }
+}
+
+/// A sheet cell in its usual, complete form, read without the tokenizer:
+/// `<c r="B2" s="1" t="s"><v>VALUE</v></c>`. Tens of thousands of these
+/// make a generated sheet; going through the tokenizer they cost five
+/// tokens each, with their dispatch and an attribute iterator. Anything
+/// else (prefixes, formulas, inline strings, CDATA, comments, odd spacing
+/// or quoting) is not matched and goes through the tokenizer as before,
+/// which also does all the well-formedness checks: a matched cell is
+/// balanced by construction.
 #[derive(Debug, PartialEq, Eq)]
-struct Fragment<'a> {
-    attrs: &'a [u8],
-    text: (usize, usize),
+struct FastCell {
+    /// From `r`; `None` means the column after the previous cell.
+    col: Option<usize>,
+    ty: CellType,
+    style: usize,
+    /// The value's bytes, as offsets in the cell.
+    value: (usize, usize),
+    /// The value holds no `&` (no entity to decode).
+    plain: bool,
     len: usize,
 }
 
-/// `<NAME ATTRS>` at the start of `rest` (NAME followed by whitespace, `>`
-/// or `/`): the attributes and the tag's length; `None` for anything else,
-/// including an empty-element tag.
-fn open_tag<'a>(rest: &'a [u8], name: &[u8]) -> Option<(&'a [u8], usize)> {
-    let after = rest.strip_prefix(b"<")?.strip_prefix(name)?;
-    if !matches!(after.first(), Some(b' ' | b'\t' | b'\n' | b'\r' | b'>')) {
+fn fast_cell(rest: &[u8]) -> Option<FastCell> {
+    if rest.get(..2)? != b"<c" {
         return None;
     }
-    let gt = super::xmlscan::tag_end(after)?;
-    let attrs = after.get(..gt)?;
-    if attrs.ends_with(b"/") {
+    let (mut col, mut ty, mut style) = (None, CellType::Number, 0usize);
+    let mut at = 2;
+    // What writers put first, read directly: ` r="AB12"` and ` t="s"`.
+    if rest.get(at..at + 4) == Some(b" r=\"") {
+        let letters = at + 4;
+        at = letters;
+        while rest.get(at).is_some_and(u8::is_ascii_uppercase) {
+            at += 1;
+        }
+        let digits = at;
+        while rest.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        if at == digits || rest.get(at) != Some(&b'"') {
+            return None;
+        }
+        col = column_of_bytes(rest.get(letters..digits)?);
+        at += 1;
+    }
+    if rest.get(at..at + 6) == Some(b" t=\"s\"") {
+        ty = CellType::Shared;
+        at += 6;
+    }
+    let open = plain_attrs(rest, at, |k, v| match k {
+        b"r" => col = column_of_bytes(v),
+        b"t" => ty = CellType::from_attr(v),
+        b"s" => style = parse_usize(v).unwrap_or(0),
+        _ => {}
+    })?;
+    if rest.get(open..open + 3)? != b"<v>" {
         return None;
     }
-    Some((attrs, 1 + name.len() + gt + 1))
-}
-
-/// Text up to the next `<`, which must start `close`: (text range, total length).
-fn text_then(rest: &[u8], at: usize, close: &[u8]) -> Option<((usize, usize), usize)> {
-    let body = rest.get(at..)?;
-    let n = memchr::memchr(b'<', body)?;
-    body.get(n..)?
-        .starts_with(close)
-        .then_some(((at, at + n), at + n + close.len()))
-}
-
-/// `<c ATTRS><v>VALUE</v></c>`.
-fn fast_cell(rest: &[u8]) -> Option<Fragment<'_>> {
-    let (attrs, tag) = open_tag(rest, b"c")?;
-    let v = tag + 3;
-    if rest.get(tag..v)? != b"<v>" {
+    let start = open + 3;
+    let (end, amp) = text_to_lt(rest, start)?;
+    if rest.get(end..end + 8)? != b"</v></c>" {
         return None;
     }
-    let (text, len) = text_then(rest, v, b"</v></c>")?;
-    Some(Fragment { attrs, text, len })
+    Some(FastCell {
+        col,
+        ty,
+        style,
+        value: (start, end),
+        plain: !amp,
+        len: end + 8,
+    })
 }
 
-/// `<si><t ATTRS>TEXT</t></si>`.
-fn fast_si(rest: &[u8]) -> Option<Fragment<'_>> {
-    let body = rest.strip_prefix(b"<si>")?;
-    let (attrs, tag) = open_tag(body, b"t")?;
-    let (text, len) = text_then(rest, 4 + tag, b"</t></si>")?;
-    Some(Fragment { attrs, text, len })
+/// A shared string in its usual form, `<si><t>TEXT</t></si>` (the `<t>`
+/// may carry `xml:space`), read without the tokenizer like [`FastCell`].
+#[derive(Debug, PartialEq, Eq)]
+struct FastString {
+    text: (usize, usize),
+    plain: bool,
+    len: usize,
+}
+
+fn fast_si(rest: &[u8]) -> Option<FastString> {
+    if rest.get(..6)? != b"<si><t" {
+        return None;
+    }
+    let start = plain_attrs(rest, 6, |_, _| {})?;
+    let (end, amp) = text_to_lt(rest, start)?;
+    if rest.get(end..end + 9)? != b"</t></si>" {
+        return None;
+    }
+    Some(FastString {
+        text: (start, end),
+        plain: !amp,
+        len: end + 9,
+    })
+}
+
+/// `s` without surrounding whitespace; the common case (starts and ends
+/// with a visible ASCII character) without `str::trim`'s Unicode checks.
+#[inline(always)]
+fn trimmed(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
@@ -299,8 +418,19 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
                     return Err(ExtractError::Time);
                 }
                 let start = out.text.len();
-                decode_into(scan.text_at(si.text.0, si.text.1), &mut out.text, max);
-                out.push_span(start);
+                match scan.text_at(si.text.0, si.text.1) {
+                    Text::Str(t) if si.plain => {
+                        let t = trimmed(t);
+                        if start < max {
+                            out.text.push_str(t);
+                        }
+                        out.spans.push((start, out.text.len()));
+                    }
+                    raw => {
+                        decode_into(raw, &mut out.text, max);
+                        out.push_span(start);
+                    }
+                }
                 scan.skip(si.len);
                 continue;
             }
@@ -452,12 +582,23 @@ pub(super) fn serial_to_date(serial: f64) -> Option<String> {
 }
 
 /// Cell type from the `t` attribute.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CellType {
     Number,
     Shared,
     Inline,
     Bool,
+}
+
+impl CellType {
+    fn from_attr(t: &[u8]) -> CellType {
+        match t {
+            b"s" => CellType::Shared,
+            b"b" => CellType::Bool,
+            b"n" | b"d" => CellType::Number,
+            _ => CellType::Inline,
+        }
+    }
 }
 
 /// Column from a cell reference's letters (`AB12` → 27), from raw bytes.
@@ -503,14 +644,7 @@ fn cell_attrs(attrs: Attrs<'_>, next_col: usize) -> (usize, CellType, usize) {
     for (k, v) in attrs {
         match local(k) {
             b"r" => col = column_of_bytes(v).unwrap_or(col),
-            b"t" => {
-                ty = match v {
-                    b"s" => CellType::Shared,
-                    b"b" => CellType::Bool,
-                    b"n" | b"d" => CellType::Number,
-                    _ => CellType::Inline,
-                }
-            }
+            b"t" => ty = CellType::from_attr(v),
             b"s" => style = parse_usize(v).unwrap_or(0),
             _ => {}
         }
@@ -527,8 +661,34 @@ struct Row {
 }
 
 impl Row {
+    /// Sets column `col`'s shown text. A row may repeat a cell reference
+    /// any number of times: the buffer is capped, else one row could grow
+    /// without bound.
+    #[inline]
+    fn push(&mut self, col: usize, shown: &str) {
+        if self.text.len() >= MAX_TABLE_TEXT {
+            return;
+        }
+        let start = self.text.len();
+        self.text.push_str(shown);
+        self.set(col, start);
+    }
+
+    /// Column `col` shows `self.text[start..]`.
+    #[inline]
+    fn set(&mut self, col: usize, start: usize) {
+        if col < MAX_COLUMNS {
+            if self.cells.len() <= col {
+                self.cells.resize(col + 1, (0, 0));
+            }
+            if let Some(slot) = self.cells.get_mut(col) {
+                *slot = (start, self.text.len());
+            }
+        }
+    }
+
     /// Ends a cell of type `ty` and style `style` in column `col` whose
-    /// value (the text of its `<v>` or `<t>`) is `value`.
+    /// value (the text of its `<v>` or `<t>`, decoded) is `value`.
     fn end_cell(
         &mut self,
         col: usize,
@@ -538,36 +698,21 @@ impl Row {
         shared: &Shared,
         styles: &Styles,
     ) {
-        // A row may repeat a cell reference any number of times: the
-        // buffer is capped, else one row could grow without bound.
-        if self.text.len() >= MAX_TABLE_TEXT {
-            return;
-        }
-        let row_text = &mut self.text;
-        let start = row_text.len();
         match ty {
             CellType::Shared => {
-                if let Some(i) = parse_usize(value.as_bytes()) {
-                    row_text.push_str(shared.get(i));
-                }
+                let shown = parse_usize(value.as_bytes()).map_or("", |i| shared.get(i));
+                self.push(col, shown);
             }
-            CellType::Inline => row_text.push_str(value.trim()),
-            CellType::Bool => row_text.push_str(if value.trim() == "1" { "TRUE" } else { "FALSE" }),
-            CellType::Number => match value.trim().parse::<f64>() {
-                Ok(n) if styles.is_date(style) => match serial_to_date(n) {
-                    Some(d) => row_text.push_str(&d),
-                    None => row_text.push_str(value),
+            CellType::Inline => self.push(col, value.trim()),
+            CellType::Bool => self.push(col, if value.trim() == "1" { "TRUE" } else { "FALSE" }),
+            CellType::Number if styles.is_date(style) => match value.trim().parse::<f64>() {
+                Ok(n) => match serial_to_date(n) {
+                    Some(d) => self.push(col, &d),
+                    None => self.push(col, value),
                 },
-                _ => row_text.push_str(value.trim()),
+                Err(_) => self.push(col, value.trim()),
             },
-        }
-        if col < MAX_COLUMNS {
-            if self.cells.len() <= col {
-                self.cells.resize(col + 1, (0, 0));
-            }
-            if let Some(slot) = self.cells.get_mut(col) {
-                *slot = (start, row_text.len());
-            }
+            CellType::Number => self.push(col, value.trim()),
         }
     }
 
@@ -598,10 +743,23 @@ fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> 
         }
         if !in_v && !in_t {
             if let Some(c) = fast_cell(scan.rest()) {
-                let (col, ty, style) = cell_attrs(Attrs::new(c.attrs), row.cells.len());
-                value.clear();
-                decode_into(scan.text_at(c.text.0, c.text.1), &mut value, 32 * 1024);
-                row.end_cell(col, ty, style, &value, shared, styles);
+                let col = c.col.unwrap_or(row.cells.len());
+                let raw = scan.text_at(c.value.0, c.value.1);
+                match (c.ty, raw) {
+                    // The usual cells, shown without decoding their value.
+                    (CellType::Shared, _) if c.plain => {
+                        let shown = parse_usize(raw.bytes()).map_or("", |i| shared.get(i));
+                        row.push(col, shown);
+                    }
+                    (CellType::Number, Text::Str(v)) if c.plain && !styles.is_date(c.style) => {
+                        row.push(col, trimmed(v));
+                    }
+                    _ => {
+                        value.clear();
+                        decode_into(raw, &mut value, 32 * 1024);
+                        row.end_cell(col, c.ty, c.style, &value, shared, styles);
+                    }
+                }
                 scan.skip(c.len);
                 continue;
             }
@@ -714,17 +872,34 @@ mod tests {
 
     #[test]
     fn fast_cell_and_string_shapes() {
-        let c = fast_cell(br#"<c r="A2" t="s"><v>12</v></c><c>"#).unwrap();
-        assert_eq!(c.attrs, br#" r="A2" t="s""#);
-        assert_eq!((c.text, c.len), ((19, 21), 29));
-        // Attribute values may hold '>' (quote-aware), values may be empty.
-        let c = fast_cell(br#"<c r='A2' x="a>b"><v></v></c>"#).unwrap();
-        assert_eq!((c.text.1 - c.text.0, c.len), (0, 29));
-        assert!(fast_cell(b"<c><v>1&amp;2</v></c>").is_some());
+        let c = fast_cell(br#"<c r="AB2" t="s" x:s="3"><v>12</v></c><c>"#).unwrap();
+        assert_eq!(
+            c,
+            FastCell {
+                col: Some(27),
+                ty: CellType::Shared,
+                style: 3,
+                value: (28, 30),
+                plain: true,
+                len: 38
+            }
+        );
+        // Attribute values may hold '>', values may be empty or need decoding.
+        let c = fast_cell(br#"<c x="a>b"><v></v></c>"#).unwrap();
+        assert_eq!(
+            (c.col, c.ty, c.value.1 - c.value.0, c.len),
+            (None, CellType::Number, 0, 22)
+        );
+        let c = fast_cell(b"<c><v>1&amp;2</v></c>").unwrap();
+        assert!(!c.plain);
         for other in [
             &br#"<c r="A1"/>"#[..],
             br#"<x:c r="A1"><v>1</v></x:c>"#,
             br#"<col r="A1"><v>1</v></col>"#,
+            br#"<c r='A1'><v>1</v></c>"#,
+            b"<c\tr=\"A1\"><v>1</v></c>",
+            br#"<c r ="A1"><v>1</v></c>"#,
+            br#"<c ="A1"><v>1</v></c>"#,
             b"<c><f>SUM(A1)</f><v>3</v></c>",
             b"<c><v><![CDATA[1]]></v></c>",
             b"<c><v>1</v ></c>",
@@ -741,12 +916,21 @@ mod tests {
             );
         }
         let si = fast_si(br#"<si><t xml:space="preserve"> x </t></si>"#).unwrap();
-        assert_eq!((si.text, si.len), ((28, 31), 40));
+        assert_eq!(
+            si,
+            FastString {
+                text: (28, 31),
+                plain: true,
+                len: 40
+            }
+        );
+        assert!(!fast_si(b"<si><t>a &amp; b</t></si>").unwrap().plain);
         for other in [
             &b"<si><t/></si>"[..],
             b"<si><r><t>x</t></r></si>",
             b"<si><t>x</t><rPh><t>y</t></rPh></si>",
             b"<si ><t>x</t></si>",
+            b"<si><tx>x</tx></si>",
             b"<si><t>x</t>",
         ] {
             assert_eq!(fast_si(other), None, "{:?}", String::from_utf8_lossy(other));
@@ -761,7 +945,7 @@ mod tests {
         let sheet = r#"<worksheet><sheetData>
 <row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c><c r="E1" t="inlineStr"><is><t>Note</t></is></c></row>
 <row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" s="1"><v>40213</v></c><c r="C2" t="b"><v>1</v></c><c r="D2"/><c r="E2" t="str"><v>a &amp; b &#x41;</v></c></row>
-<row r="3"><c t="s"><v> 4 </v></c><c s="1"><v>not a number</v></c><c r="C3"><v></v></c><c r="E3" t="e"><v>#N/A</v></c></row>
+<row r="3"><c t="s"><v> 4 </v></c><c s="1"><v>not a number</v></c><c r="C3"><v></v></c><c r="D3"><v> 7 </v></c><c r="E3" t="e"><v>#N/A</v></c></row>
 <row r="4"><c r="A4" t="s"><v>99</v></c><c r="B4" s="7"><v>12.5</v></c><c r="ZZ4"><v>far</v></c></row>
 </sheetData></worksheet>"#;
         let shared = r#"<sst><si><t>Name</t></si><si><t>DOB</t></si><si><t xml:space="preserve"> Flag </t></si><si><t>Amira &amp; Leo</t></si><si><r><t>rich</t></r><r><t> text</t></r></si></sst>"#;

@@ -98,13 +98,6 @@ pub struct Attrs<'a> {
     i: usize,
 }
 
-impl<'a> Attrs<'a> {
-    /// The attributes in `raw`, the text of a tag after its name.
-    pub fn new(raw: &'a [u8]) -> Self {
-        Attrs { a: raw, i: 0 }
-    }
-}
-
 impl<'a> Iterator for Attrs<'a> {
     type Item = (&'a [u8], &'a [u8]);
 

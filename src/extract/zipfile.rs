@@ -2,7 +2,8 @@
 //! cap before anything is allocated per entry, declared sizes for the ratio
 //! check, encryption flags from the bytes), then the `zip` crate locates each
 //! member's data (local header, method, CRC) and the member is inflated with
-//! one reused `flate2` inflater through [`inflate_raw_bounded`], which caps
+//! reused inflaters (`libdeflate` for a member of honest declared size,
+//! `flate2` streaming otherwise) through [`inflate_raw_bounded`], which caps
 //! what each entry may produce whatever its header claims.
 //!
 //! Encryption: general-purpose flag bit 0 (traditional PKWARE "ZipCrypto"),
@@ -10,7 +11,7 @@
 //! encryption). The archive counts as encrypted only when every file entry is;
 //! a partly encrypted archive has its plain members scanned.
 
-use super::bounded::{inflate_raw_bounded, ratio_cap};
+use super::bounded::{inflate_raw_bounded, ratio_cap, Inflaters};
 use super::error::{ExtractError, Result};
 use super::{extract_into, Budget, Extraction, FileReport};
 use std::io::Cursor;
@@ -53,16 +54,16 @@ impl Entry {
 }
 
 /// An opened archive: the directory as read from the bytes, the `zip`
-/// crate's reader that locates members, and one inflater for all of them.
+/// crate's reader that locates members, and the inflaters all of them share.
 pub struct Archive<'a> {
     pub entries: Vec<Entry>,
     data: &'a [u8],
     reader: Option<zip::ZipArchive<Cursor<&'a [u8]>>>,
     reader_error: Option<String>,
-    /// Raw-deflate state, made on first use and reset per member (zlib-rs
+    /// Raw-deflate states, made on first use and reused per member (zlib-rs
     /// state and window are ~40 KB to allocate and set up; a small member
     /// costs less than that to inflate).
-    inflater: Option<flate2::Decompress>,
+    inflaters: Inflaters,
 }
 
 fn u16_at(d: &[u8], at: usize) -> Option<u16> {
@@ -209,7 +210,7 @@ impl<'a> Archive<'a> {
             data,
             reader,
             reader_error,
-            inflater: None,
+            inflaters: Inflaters::default(),
         })
     }
 
@@ -227,10 +228,9 @@ impl<'a> Archive<'a> {
         Ok(out)
     }
 
-    /// [`Archive::read`] into `out` (cleared first), so one buffer can be
-    /// reused for every member.
+    /// [`Archive::read`] into `out` (its old content replaced; unspecified
+    /// after an error), so one buffer can be reused for every member.
     pub fn read_into(&mut self, i: usize, budget: &mut Budget, out: &mut Vec<u8>) -> Result<()> {
-        out.clear();
         let e = self
             .entries
             .get(i)
@@ -276,10 +276,7 @@ impl<'a> Archive<'a> {
         let raw = raw.get(..len.min(raw.len())).unwrap_or_default();
         match method {
             zip::CompressionMethod::Deflated => {
-                let d = self
-                    .inflater
-                    .get_or_insert_with(|| flate2::Decompress::new(false));
-                inflate_raw_bounded(d, raw, crc, cap, hint, budget, out)
+                inflate_raw_bounded(&mut self.inflaters, raw, crc, cap, hint, budget, out)
             }
             zip::CompressionMethod::Stored => {
                 let stored = super::bounded::read_bounded_sized(raw, cap, hint, budget)?;
