@@ -259,6 +259,17 @@ fn bench(c: &mut Criterion) {
         ),
         ("zip-plain", "plain.zip", fixture("plain.zip")),
     ];
+    // DLP_BENCH_DUMP=DIR writes each case to DIR/ID-NAME, for profiling one
+    // with examples/extract_loop.rs.
+    if let Some(dir) = std::env::var_os("DLP_BENCH_DUMP") {
+        for (id, name, data) in &cases {
+            std::fs::write(
+                std::path::Path::new(&dir).join(format!("{id}-{name}")),
+                data,
+            )
+            .unwrap();
+        }
+    }
     let mut g = c.benchmark_group("attachments");
     for (id, name, data) in &cases {
         // Sanity: the bench measures real extraction, not an early error.

@@ -20,6 +20,8 @@ const ODF: FlowSpec = FlowSpec {
     row: b"table-row",
     cells: &[b"table-cell", b"covered-table-cell"],
     skip: &[b"automatic-styles", b"font-face-decls", b"scripts"],
+    opaque: &[],
+    run: None,
 };
 
 /// Encryption kind from the manifest, if any part is encrypted.

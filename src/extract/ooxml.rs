@@ -14,7 +14,8 @@ use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
 use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
 use super::xml::{flow, FlowSpec};
-use super::xmlscan::{decode_into, local, Attrs, Scanner, Text, Tok};
+use super::xmlscan::RunShape;
+use super::xmlscan::{decode_into, local, plain_attrs, text_to_lt, Attrs, Scanner, Text, Tok};
 use super::zipfile::Archive;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
@@ -33,6 +34,14 @@ pub(super) const DOCX: FlowSpec = FlowSpec {
     row: b"tr",
     cells: &[b"tc"],
     skip: &[],
+    opaque: &[
+        b"rPr", b"pPr", b"sectPr", b"tblPr", b"tblGrid", b"trPr", b"tcPr", b"sdtPr",
+    ],
+    run: Some(RunShape {
+        run: b"w:r",
+        props: b"w:rPr",
+        text: b"w:t",
+    }),
 };
 
 const PPTX: FlowSpec = FlowSpec {
@@ -45,6 +54,21 @@ const PPTX: FlowSpec = FlowSpec {
     row: b"tr",
     cells: &[b"tc"],
     skip: &[],
+    opaque: &[
+        b"nvSpPr",
+        b"spPr",
+        b"bodyPr",
+        b"lstStyle",
+        b"rPr",
+        b"pPr",
+        b"endParaRPr",
+        b"tcPr",
+    ],
+    run: Some(RunShape {
+        run: b"a:r",
+        props: b"a:rPr",
+        text: b"a:t",
+    }),
 };
 
 /// Largest column index materialised in a sheet row.
@@ -222,77 +246,6 @@ impl Shared {
             .get(i)
             .and_then(|&(s, e)| self.text.get(s..e))
             .unwrap_or_default()
-    }
-}
-
-/// Text from `at` up to the next `<`: where that `<` is, and whether an
-/// `&` came before it (text without one needs no decoding). Values and
-/// shared strings are short: a plain loop, no `memchr` set-up per call.
-#[inline(always)]
-fn text_to_lt(rest: &[u8], at: usize) -> Option<(usize, bool)> {
-    let body = rest.get(at..)?;
-    // Values are a few bytes: looked at inline. Longer text (shared
-    // strings, comments) is searched with `memchr2`.
-    let head = body.get(..body.len().min(16)).unwrap_or_default();
-    let mut amp = false;
-    for (i, &b) in head.iter().enumerate() {
-        if b == b'<' {
-            return Some((at + i, amp));
-        }
-        amp |= b == b'&';
-    }
-    let from = head.len();
-    let tail = body.get(from..)?;
-    let hit = memchr::memchr2(b'<', b'&', tail)?;
-    if tail.get(hit) == Some(&b'<') {
-        return Some((at + from + hit, amp));
-    }
-    let lt = memchr::memchr(b'<', tail.get(hit..)?)?;
-    Some((at + from + hit + lt, true))
-}
-
-/// Bytes that cannot be in an attribute name of the fast paths' shape.
-#[inline(always)]
-fn ends_name(b: u8) -> bool {
-    matches!(
-        b,
-        b' ' | b'\t' | b'\n' | b'\r' | b'>' | b'/' | b'"' | b'\'' | b'<' | b'='
-    )
-}
-
-/// Calls `each(local name, value)` for the attributes of the tag whose name
-/// ends at `rest[at]`, in their usual form (one space before each,
-/// `name="value"`), up to the tag's `>`: the offset just past it, `None`
-/// for any other form (single quotes, other whitespace, an empty-element
-/// tag), which the tokenizer then reads. Every scan stops at the next `<`,
-/// so a failed attempt costs no more than the tag it looked at.
-#[inline(always)]
-fn plain_attrs(rest: &[u8], mut at: usize, mut each: impl FnMut(&[u8], &[u8])) -> Option<usize> {
-    loop {
-        match *rest.get(at)? {
-            b'>' => return Some(at + 1),
-            b' ' => at += 1,
-            _ => return None,
-        }
-        let key_start = at;
-        while !ends_name(*rest.get(at)?) {
-            at += 1;
-        }
-        if at == key_start || rest.get(at..at + 2)? != b"=\"" {
-            return None;
-        }
-        let key = rest.get(key_start..at)?;
-        let v_start = at + 2;
-        at = v_start;
-        loop {
-            match *rest.get(at)? {
-                b'"' => break,
-                b'<' => return None,
-                _ => at += 1,
-            }
-        }
-        each(local(key), rest.get(v_start..at)?);
-        at += 1;
     }
 }
 

@@ -3,7 +3,7 @@
 //! breaks) and tables (rows of cells, rendered later with their headers).
 
 use super::error::{ExtractError, Result};
-use super::xmlscan::{decode_into, one_of, same, Scanner, Tag, Text, Tok};
+use super::xmlscan::{decode_into, fast_run, one_of, same, RunShape, Scanner, Tag, Text, Tok};
 use super::Budget;
 
 /// Which elements mean what, by local name.
@@ -23,6 +23,12 @@ pub struct FlowSpec {
     pub cells: &'static [&'static [u8]],
     /// Subtrees whose text is not document text (ODF number styles).
     pub skip: &'static [&'static [u8]],
+    /// Elements that never hold text (formatting properties): passed over
+    /// to their end tag without tokenizing their content, unless they
+    /// turn out to hold a `text_in` element after all.
+    pub opaque: &'static [&'static [u8]],
+    /// The format's text run, read whole when in its usual form.
+    pub run: Option<RunShape>,
 }
 
 /// Running text and the tables found in one XML part.
@@ -144,11 +150,27 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
     let mut events = 0u32;
     let mut skipping = 0usize;
     let mut piece = String::new();
-    while let Some(tok) = scan.next()? {
+    loop {
         events = events.wrapping_add(1);
         if events.is_multiple_of(4096) && budget.out_of_time() {
             return Err(ExtractError::Time);
         }
+        // Fast path: a whole text run in its usual form, outside any text element.
+        if let Some(shape) = &spec.run {
+            if skipping == 0 && text_depth == 0 {
+                if let Some(((s, e), plain, len)) = fast_run(scan.rest(), shape, spec.text_in) {
+                    match scan.text_at(s, e) {
+                        Text::Str(t) if plain => sink(&mut out, &mut tables, t, max_chars),
+                        raw => sink_raw(&mut out, &mut tables, raw, max_chars),
+                    }
+                    scan.skip(len);
+                    continue;
+                }
+            }
+        }
+        let Some(tok) = scan.next()? else {
+            break;
+        };
         if skipping > 0 {
             match tok {
                 Tok::Start if one_of(spec.skip, scan.local()) => skipping += 1,
@@ -162,6 +184,9 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                 // The tag is only copied out of the scanner where its
                 // attributes are needed (copying it per token stalled).
                 let n = scan.local();
+                if one_of(spec.opaque, n) && scan.skip_element_unless(spec.text_in)? {
+                    continue;
+                }
                 if one_of(spec.skip, n) {
                     skipping = 1;
                 } else if one_of(spec.text_in, n) {
@@ -306,6 +331,73 @@ mod tests {
         assert!(f.text.contains("Pupil: Amira Khan & co\n"), "{:?}", f.text);
         assert_eq!(f.tables.len(), 1);
         assert_eq!(f.tables[0][1], vec!["Leo", "D801200216002"]);
+    }
+
+    /// Word's usual runs read by the fast path and by the tokenizer alone
+    /// (no opaque skipping, no fast runs): the same text and tables.
+    #[test]
+    fn fast_runs_and_skipped_properties_read_the_same_as_the_tokenizer() {
+        let xml = r#"<w:document xmlns:w="x"><w:body>
+<w:p w:rsidR="00A1"><w:pPr><w:pStyle w:val="Normal"/><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:t>Plain</w:t></w:r><w:r w:rsidRPr="00B2"><w:rPr><w:rFonts w:ascii="Arial"/><w:sz w:val="22"/><w:rPrChange w:id="1"><w:rPr><w:i/></w:rPr></w:rPrChange></w:rPr><w:t xml:space="preserve"> with props </w:t></w:r><w:r><w:rPr/><w:t>A &amp; B</w:t></w:r></w:p>
+<w:p><w:r><w:t>tab</w:t><w:tab/><w:t>bed</w:t></w:r><w:r><w:delText>gone</w:delText></w:r><w:r><w:t/></w:r><w:r><w:br/></w:r><w:r><w:t>é ünïcode</w:t></w:r></w:p>
+<w:tbl><w:tblPr><w:tblW w:w="0"/></w:tblPr><w:tblGrid><w:gridCol/></w:tblGrid><w:tr><w:trPr/><w:tc><w:tcPr><w:tcW/></w:tcPr><w:p><w:r><w:t>Name</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>UPN</w:t></w:r></w:p></w:tc></w:tr>
+<w:tr><w:tc><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Leo</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>D801200216002</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+<w:p><w:r><w:rPr><w:t>odd</w:t></w:rPr><w:t>text in props is still read</w:t></w:r></w:p>
+<w:sectPr><w:pgSz w:w="11906"/></w:sectPr></w:body></w:document>"#
+            .as_bytes();
+        let b = Budget::new(Limits::default());
+        let slow_spec = FlowSpec {
+            opaque: &[],
+            run: None,
+            ..DOCX
+        };
+        let fast = flow(xml, &DOCX, &b, 1 << 20).unwrap();
+        let slow = flow(xml, &slow_spec, &b, 1 << 20).unwrap();
+        assert_eq!(fast.text, slow.text);
+        assert_eq!(fast.tables, slow.tables);
+        assert!(
+            fast.text
+                .contains("Plain with props A & B\ntab\tbedgone\né ünïcode\n"),
+            "{:?}",
+            fast.text
+        );
+        assert!(fast.text.contains("odd"), "{:?}", fast.text);
+        assert_eq!(fast.tables[0][1], vec!["Leo", "D801200216002"]);
+        // The fast path never hides a broken document around a run.
+        let broken = br#"<w:body><w:p><w:r><w:t>x</w:t></w:r></w:q></w:body>"#;
+        assert!(flow(broken, &DOCX, &b, 100).is_err());
+    }
+
+    #[test]
+    fn run_shapes() {
+        let shape = DOCX.run.unwrap();
+        let keep: &[&[u8]] = DOCX.text_in;
+        let run = fast_run(br#"<w:r w:rsidR="1"><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">Hi &amp;</w:t></w:r><w:r>"#, &shape, keep);
+        assert_eq!(run, Some(((64, 72), false, 84)));
+        assert_eq!(
+            fast_run(b"<w:r><w:rPr/><w:t>x</w:t></w:r>", &shape, keep),
+            Some(((18, 19), true, 31))
+        );
+        for other in [
+            &b"<w:rPr><w:t>x</w:t></w:rPr>"[..],
+            b"<w:r><w:t>x</w:t><w:tab/></w:r>",
+            b"<w:r><w:t>x</w:t></w:r >",
+            b"<w:r><w:t/></w:r>",
+            b"<w:r/>",
+            b"<w:r><w:delText>x</w:delText></w:r>",
+            b"<w:r><w:rPr><w:t>x</w:t></w:rPr><w:t>y</w:t></w:r>",
+            b"<w:r><w:rPr><w:b/><w:t>x</w:t></w:r>",
+            b"<w:r w:x='1'><w:t>x</w:t></w:r>",
+            b"<w:r><w:t>x</w:t></w:r",
+            b"<w:r><w:t>x",
+        ] {
+            assert_eq!(
+                fast_run(other, &shape, keep),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(other)
+            );
+        }
     }
 
     #[test]

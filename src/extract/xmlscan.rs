@@ -316,6 +316,33 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Moves past the end of the element the last [`Tok::Start`] opened,
+    /// without tokenizing what it holds, unless a start tag inside it has a
+    /// local name in `keep` (an element that carries text): then nothing
+    /// moves and it is false. For formatting properties (Word's `w:rPr`,
+    /// `w:pPr`), which are most of a document's markup and never text.
+    ///
+    /// Only tags with the element's own name are looked at closely (Word
+    /// nests them: `w:rPrChange` holds the old `w:rPr`), and nothing
+    /// inside is checked for well-formedness. A tag hidden in a comment
+    /// can at worst make the skip end early (then the real end tag is a
+    /// mismatch: an error) or late, and a late end can never pass over
+    /// text, because any `keep` start tag on the way stops the skip.
+    pub fn skip_element_unless(&mut self, keep: &[&[u8]]) -> Result<bool> {
+        let Some(&(name, _)) = self.open.last() else {
+            return Ok(false);
+        };
+        match element_end(self.xml, self.pos, name, keep) {
+            Ok(Some(end)) => {
+                self.open.pop();
+                self.pos = end;
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(what) => Err(self.corrupt(what)),
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn corrupt(&self, what: &str) -> ExtractError {
@@ -472,6 +499,192 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+    }
+}
+
+/// Where the element `name` whose content starts at `xml[at]` ends (just
+/// past its end tag), looking closely only at tags named `name` (nesting is
+/// counted) and at start tags' local names: `None` if one of them is in
+/// `keep`. See [`Scanner::skip_element_unless`].
+fn element_end(
+    xml: &[u8],
+    mut at: usize,
+    name: &[u8],
+    keep: &[&[u8]],
+) -> std::result::Result<Option<usize>, &'static str> {
+    let mut depth = 1usize;
+    loop {
+        let rest = xml.get(at..).unwrap_or_default();
+        let Some(lt) = find(b'<', rest) else {
+            return Err("unterminated element");
+        };
+        let tag = rest.get(lt + 1..).unwrap_or_default();
+        match tag.first() {
+            Some(b'/') => {
+                let after = tag.get(1..).unwrap_or_default();
+                if after.len() > name.len()
+                    && same(after.get(..name.len()).unwrap_or_default(), name)
+                {
+                    let tail = after.get(name.len()..).unwrap_or_default();
+                    let ws = tail.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                    if tail.get(ws) == Some(&b'>') {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(Some(at + lt + 2 + name.len() + ws + 1));
+                        }
+                    }
+                }
+            }
+            Some(b'!' | b'?') | None => {}
+            Some(_) => {
+                let (len, local_at) = scan_name(tag);
+                if one_of(keep, tag.get(local_at..len).unwrap_or_default()) {
+                    return Ok(None);
+                }
+                if same(tag.get(..len).unwrap_or_default(), name) {
+                    let attrs = tag.get(len..).unwrap_or_default();
+                    let Some(gt) = tag_end(attrs) else {
+                        return Err("unterminated tag");
+                    };
+                    if attrs.get(..gt).is_some_and(|a| !a.ends_with(b"/")) {
+                        depth += 1;
+                    }
+                }
+            }
+        }
+        at += lt + 1;
+    }
+}
+
+/// The qualified names of a text run in its usual form (Word's
+/// `<w:r><w:rPr>…</w:rPr><w:t>TEXT</w:t></w:r>`), which [`fast_run`] reads
+/// without the tokenizer.
+#[derive(Debug, Clone, Copy)]
+pub struct RunShape {
+    pub run: &'static [u8],
+    pub props: &'static [u8],
+    pub text: &'static [u8],
+}
+
+/// A run of [`RunShape`] at the start of `rest`: the text's range, whether
+/// it holds no `&`, and the run's length. Attributes in their usual form
+/// are allowed on every tag, the properties may hold anything but a `keep`
+/// element (and are not checked: they are formatting), the props may be
+/// absent or empty. Anything else is `None`, and goes through the
+/// tokenizer, which then checks it all.
+pub fn fast_run(
+    rest: &[u8],
+    shape: &RunShape,
+    keep: &[&[u8]],
+) -> Option<((usize, usize), bool, usize)> {
+    let tag_at = |at: usize, name: &[u8]| {
+        rest.get(at) == Some(&b'<')
+            && rest
+                .get(at + 1..at + 1 + name.len())
+                .is_some_and(|n| same(n, name))
+            && matches!(rest.get(at + 1 + name.len()), Some(b' ' | b'>' | b'/'))
+    };
+    if !tag_at(0, shape.run) {
+        return None;
+    }
+    let mut at = plain_attrs(rest, 1 + shape.run.len(), |_, _| {})?;
+    if tag_at(at, shape.props) {
+        let name_end = at + 1 + shape.props.len();
+        let attrs = rest.get(name_end..)?;
+        let gt = tag_end(attrs)?;
+        at = name_end + gt + 1;
+        if !attrs.get(..gt)?.ends_with(b"/") {
+            at = element_end(rest, at, shape.props, keep).ok()??;
+        }
+    }
+    if !tag_at(at, shape.text) {
+        return None;
+    }
+    let start = plain_attrs(rest, at + 1 + shape.text.len(), |_, _| {})?;
+    let (end, amp) = text_to_lt(rest, start)?;
+    let close = rest.get(end..)?;
+    let t = shape.text.len();
+    let r = shape.run.len();
+    let ok = close.get(..2)? == b"</"
+        && same(close.get(2..2 + t)?, shape.text)
+        && close.get(2 + t..5 + t)? == b"></"
+        && same(close.get(5 + t..5 + t + r)?, shape.run)
+        && close.get(5 + t + r)? == &b'>';
+    ok.then_some(((start, end), !amp, end + 6 + t + r))
+}
+
+/// Text from `at` up to the next `<`: where that `<` is, and whether an
+/// `&` came before it (text without one needs no decoding). Values and
+/// shared strings are short: a plain loop, no `memchr` set-up per call.
+#[inline(always)]
+pub fn text_to_lt(rest: &[u8], at: usize) -> Option<(usize, bool)> {
+    let body = rest.get(at..)?;
+    // Values are a few bytes: looked at inline. Longer text (shared
+    // strings, comments) is searched with `memchr2`.
+    let head = body.get(..body.len().min(16)).unwrap_or_default();
+    let mut amp = false;
+    for (i, &b) in head.iter().enumerate() {
+        if b == b'<' {
+            return Some((at + i, amp));
+        }
+        amp |= b == b'&';
+    }
+    let from = head.len();
+    let tail = body.get(from..)?;
+    let hit = memchr::memchr2(b'<', b'&', tail)?;
+    if tail.get(hit) == Some(&b'<') {
+        return Some((at + from + hit, amp));
+    }
+    let lt = memchr::memchr(b'<', tail.get(hit..)?)?;
+    Some((at + from + hit + lt, true))
+}
+
+/// Bytes that cannot be in an attribute name of the fast paths' shape.
+#[inline(always)]
+fn ends_name(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'\t' | b'\n' | b'\r' | b'>' | b'/' | b'"' | b'\'' | b'<' | b'='
+    )
+}
+
+/// Calls `each(local name, value)` for the attributes of the tag whose name
+/// ends at `rest[at]`, in their usual form (one space before each,
+/// `name="value"`), up to the tag's `>`: the offset just past it, `None`
+/// for any other form (single quotes, other whitespace, an empty-element
+/// tag), which the tokenizer then reads. Every scan stops at the next `<`,
+/// so a failed attempt costs no more than the tag it looked at.
+#[inline(always)]
+pub fn plain_attrs(
+    rest: &[u8],
+    mut at: usize,
+    mut each: impl FnMut(&[u8], &[u8]),
+) -> Option<usize> {
+    loop {
+        match *rest.get(at)? {
+            b'>' => return Some(at + 1),
+            b' ' => at += 1,
+            _ => return None,
+        }
+        let key_start = at;
+        while !ends_name(*rest.get(at)?) {
+            at += 1;
+        }
+        if at == key_start || rest.get(at..at + 2)? != b"=\"" {
+            return None;
+        }
+        let key = rest.get(key_start..at)?;
+        let v_start = at + 2;
+        at = v_start;
+        loop {
+            match *rest.get(at)? {
+                b'"' => break,
+                b'<' => return None,
+                _ => at += 1,
+            }
+        }
+        each(local(key), rest.get(v_start..at)?);
+        at += 1;
     }
 }
 
@@ -716,6 +929,72 @@ mod tests {
             });
         }
         out
+    }
+
+    #[test]
+    fn elements_without_text_are_skipped_whole() {
+        let keep: &[&[u8]] = &[b"t"];
+        let xml = br#"<w:p><w:pPr><w:rPr a="</w:p>"><w:b/></w:rPr></w:pPr ><w:r><w:rPr><w:t>x</w:t></w:rPr><w:t>y</w:t></w:r></w:p>"#;
+        let mut s = Scanner::new(xml, "xml");
+        let mut seen = Vec::new();
+        while let Some(t) = s.next().unwrap() {
+            let name = String::from_utf8_lossy(s.name()).into_owned();
+            if t == Tok::Start && s.local().ends_with(b"Pr") {
+                let skipped = s.skip_element_unless(keep).unwrap();
+                seen.push(format!("{name} skipped={skipped}"));
+                continue;
+            }
+            seen.push(match t {
+                Tok::Text => String::from_utf8_lossy(s.text().bytes()).into_owned(),
+                _ => name,
+            });
+        }
+        assert_eq!(
+            seen,
+            [
+                "w:p",
+                "w:pPr skipped=true",
+                "w:r",
+                // Holds a text element: not skipped, its text is read.
+                "w:rPr skipped=false",
+                "w:t",
+                "x",
+                "w:t",
+                "w:rPr",
+                "w:t",
+                "y",
+                "w:t",
+                "w:r",
+                "w:p"
+            ]
+        );
+        // Nested under its own name (tracked changes), and empty ones.
+        let xml = br#"<w:r><w:rPr><w:b/><w:rPr/><w:rPrChange><w:rPr><w:i/></w:rPr></w:rPrChange></w:rPr><w:t>z</w:t></w:r>"#;
+        let mut s = Scanner::new(xml, "xml");
+        s.next().unwrap();
+        s.next().unwrap();
+        assert!(s.skip_element_unless(keep).unwrap());
+        assert_eq!(tokens_from(&mut s), ["<w:t>", "z", "</w:t>", "</w:r>"]);
+        // A start tag hidden in a comment cannot carry the skip over text.
+        let xml = b"<w:p><w:pPr><!-- <w:pPr> --></w:pPr><w:r><w:t>secret</w:t></w:r></w:p>";
+        let mut s = Scanner::new(xml, "xml");
+        s.next().unwrap();
+        s.next().unwrap();
+        assert!(!s.skip_element_unless(keep).unwrap());
+        assert!(tokens_from(&mut s).contains(&"secret".to_string()));
+        // A stray end tag inside (here in a comment) ends the skip early:
+        // the real one is then a mismatch, an error.
+        let xml = b"<w:p><w:pPr><!-- </w:pPr> --></w:pPr></w:p>";
+        let mut s = Scanner::new(xml, "xml");
+        s.next().unwrap();
+        s.next().unwrap();
+        assert!(s.skip_element_unless(keep).unwrap());
+        assert!(std::iter::from_fn(|| s.next().transpose()).any(|r| r.is_err()));
+        // Unterminated: an error.
+        let mut s = Scanner::new(b"<a><b><c/>", "xml");
+        s.next().unwrap();
+        s.next().unwrap();
+        assert!(s.skip_element_unless(keep).is_err());
     }
 
     #[test]
