@@ -154,7 +154,12 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
     if !looks_textual(head) {
         return FileKind::Binary;
     }
-    let lower: String = String::from_utf8_lossy(&head[..head.len().min(1024)]).to_ascii_lowercase();
+    let start = &head[..head.len().min(1024)];
+    // `from_utf8` first: its ASCII fast path beats the lossy decoder's.
+    let lower: String = match std::str::from_utf8(start) {
+        Ok(s) => s.to_ascii_lowercase(),
+        Err(_) => String::from_utf8_lossy(start).to_ascii_lowercase(),
+    };
     let trimmed = lower.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with("<!doctype html")
         || trimmed.starts_with("<html")
@@ -213,9 +218,13 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
     }
 }
 
-/// Member names are also in the central directory at the end of the file.
+/// Member names are also in the central directory at the end of the file
+/// (for a file of at most 64 KiB, that is the part already searched).
 fn tail_has(data: &[u8], needle: &[u8]) -> bool {
-    let start = data.len().saturating_sub(64 * 1024);
+    if data.len() <= 64 * 1024 {
+        return false;
+    }
+    let start = data.len() - 64 * 1024;
     memchr::memmem::find(&data[start..], needle).is_some()
 }
 
