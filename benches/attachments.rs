@@ -1,4 +1,4 @@
-//! Attachment extraction throughput, in MB/s of attachment bytes (what
+//! Attachment extraction throughput, in MB/s (10^6 bytes) of attachment bytes (what
 //! arrives on the wire, compressed), per format: generated documents of
 //! realistic size and content, plus the small files made by real tools in
 //! fixtures/attachments. `cargo bench --bench attachments`.
@@ -285,7 +285,8 @@ fn bench(c: &mut Criterion) {
             data.len(),
             b.decompressed
         );
-        g.throughput(Throughput::Bytes(data.len() as u64));
+        // Decimal MB/s, the unit of the targets.
+        g.throughput(Throughput::BytesDecimal(data.len() as u64));
         g.bench_function(*id, |bch| {
             bch.iter(|| {
                 let mut b = Budget::new(Limits::default());

@@ -8,6 +8,13 @@
 //! the milter.
 #![forbid(unsafe_code)]
 
+/// mimalloc keeps freed memory for reuse: glibc's malloc handed the
+/// multi-megabyte buffers of each attachment back to the kernel after every
+/// message (mmap threshold and top trimming), and page faults were ~20 % of
+/// extracting a 0.5 MB zip of CSVs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod action;
 pub mod audit;
 pub mod config;
