@@ -102,7 +102,7 @@ pf_wait_port "$SMTP"
 declare -A SPEC=([none]=none [inet]="inet:127.0.0.1:$MPORT" [unix]="unix:$SOCK" [noqa]="inet:127.0.0.1:$NOQA"
     [null]="unix:$NULL_SOCK" [hdrs]="unix:$HDR_SOCK")
 declare -A RATES CPU LAT
-echo "Postfix $(postconf -h mail_version) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB per run, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+echo "Postfix $(postconf -d -h mail_version 2>/dev/null) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB per run, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 for r in $(seq 1 "$ROUNDS"); do
     for setup in none hdrs null unix inet; do
         use "${SPEC[$setup]}"

@@ -75,7 +75,7 @@ profile() {
                     setup, cpu["postfix"], pf["smtpd"], pf["cleanup"], pf["smtp"], cpu["milter"], cpu["load"], cpu["postfix"] + cpu["milter"] + cpu["load"], cpu["other"] }'
 }
 
-echo "Postfix $(postconf -h mail_version), $SESSIONS sessions, $N x ~20 KB per setup, perf at $FREQ Hz, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Postfix $(postconf -d -h mail_version 2>/dev/null), $SESSIONS sessions, $N x ~20 KB per setup, perf at $FREQ Hz, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in 1 2; do
     profile none none
     profile null "unix:$NULL_SOCK"
