@@ -930,6 +930,36 @@ mod tests {
         assert!(shared_strings(broken.as_bytes(), &b).is_err());
     }
 
+    /// Every prefix and single-byte flip of a sheet and of shared strings
+    /// the fast paths take: an error or text, never a panic.
+    #[test]
+    fn fast_paths_never_panic_on_mangled_input() {
+        let sheet = br#"<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1"><v>40213</v></c><c r="C1" t="str"><v>a &amp; b</v></c></row></sheetData>"#;
+        let sst =
+            br#"<sst><si><t>Amira</t></si><si><t xml:space="preserve"> a &amp; b </t></si></sst>"#;
+        let styles = Styles::parse(
+            br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
+        );
+        let b = Budget::new(Limits::default());
+        let shared = shared_strings(sst, &b).unwrap();
+        for (doc, is_sheet) in [(&sheet[..], true), (&sst[..], false)] {
+            for n in 0..doc.len() {
+                for flip in [b'<', b'>', b'/', b'"', b'&', b' ', b'c', 0xFF] {
+                    let mut d = doc.to_vec();
+                    d[n] = flip;
+                    for x in [&d[..], &doc[..n]] {
+                        if is_sheet {
+                            let _ = sheet_text(x, &shared, &styles, &b);
+                        } else {
+                            let _ = shared_strings(x, &b)
+                                .map(|s| (0..3).map(|i| s.get(i).len()).sum::<usize>());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn excel_dates() {
         assert_eq!(serial_to_date(40213.0).as_deref(), Some("04/02/2010"));

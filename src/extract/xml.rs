@@ -368,6 +368,40 @@ mod tests {
         assert!(flow(broken, &DOCX, &b, 100).is_err());
     }
 
+    /// Every prefix and single-byte flip of a document the fast paths take:
+    /// an error or text, never a panic, and never text the tokenizer alone
+    /// would not have produced when both succeed.
+    #[test]
+    fn fast_paths_never_panic_on_mangled_input() {
+        let doc = br#"<w:body><w:p><w:pPr><w:rPr><w:b/></w:rPr></w:pPr><w:r w:a="1"><w:rPr><w:rPrChange><w:rPr/></w:rPrChange></w:rPr><w:t xml:space="preserve">A &amp; B</w:t></w:r></w:p></w:body>"#;
+        let b = Budget::new(Limits::default());
+        let slow_spec = FlowSpec {
+            opaque: &[],
+            run: None,
+            ..DOCX
+        };
+        for n in 0..doc.len() {
+            let _ = flow(&doc[..n], &DOCX, &b, 1 << 20);
+            for flip in [b'<', b'>', b'/', b'"', b'&', b' ', b'w', 0xFF] {
+                let mut d = doc.to_vec();
+                d[n] = flip;
+                if let (Ok(fast), Ok(slow)) = (
+                    flow(&d, &DOCX, &b, 1 << 20),
+                    flow(&d, &slow_spec, &b, 1 << 20),
+                ) {
+                    for line in fast.text.lines().filter(|l| !l.is_empty()) {
+                        assert!(
+                            slow.text.contains(line),
+                            "{:?}: {line:?} vs {:?}",
+                            String::from_utf8_lossy(&d),
+                            slow.text
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn run_shapes() {
         let shape = DOCX.run.unwrap();
