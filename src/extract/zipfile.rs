@@ -1,8 +1,8 @@
 //! ZIP archives: the central directory is walked by hand first (entry count
 //! cap before anything is allocated per entry, declared sizes for the ratio
-//! check, encryption flags from the bytes), then the `zip` crate locates each
-//! member's data (local header, method, CRC) and the member is inflated with
-//! reused inflaters (`libdeflate` for a member of honest declared size,
+//! check, encryption flags from the bytes, method, CRC and where each local
+//! header is), then each member's local header is checked against it
+//! ([`member_data`]) and the member is inflated with reused inflaters (`libdeflate` for a member of honest declared size,
 //! `flate2` streaming otherwise) through [`inflate_raw_bounded`], which caps
 //! what each entry may produce whatever its header claims.
 //!
