@@ -601,7 +601,7 @@ pub fn fast_run(
         return None;
     }
     let start = plain_attrs(rest, at + 1 + shape.text.len(), |_, _| {})?;
-    let (end, amp) = text_to_lt(rest, start)?;
+    let (end, amp) = text_to_lt_after(rest, start, 0)?;
     let close = rest.get(end..)?;
     let t = shape.text.len();
     let r = shape.run.len();
@@ -614,14 +614,20 @@ pub fn fast_run(
 }
 
 /// Text from `at` up to the next `<`: where that `<` is, and whether an
-/// `&` came before it (text without one needs no decoding). Values and
-/// shared strings are short: a plain loop, no `memchr` set-up per call.
+/// `&` came before it (text without one needs no decoding). Sheet values
+/// are a few bytes: the first 16 are looked at inline, longer text (shared
+/// strings, comments) is searched with `memchr2`.
 #[inline(always)]
 pub fn text_to_lt(rest: &[u8], at: usize) -> Option<(usize, bool)> {
+    text_to_lt_after(rest, at, 16)
+}
+
+/// [`text_to_lt`] looking at only the first `inline` bytes inline (document
+/// text runs are usually longer than a sheet value).
+#[inline(always)]
+pub fn text_to_lt_after(rest: &[u8], at: usize, inline: usize) -> Option<(usize, bool)> {
     let body = rest.get(at..)?;
-    // Values are a few bytes: looked at inline. Longer text (shared
-    // strings, comments) is searched with `memchr2`.
-    let head = body.get(..body.len().min(16)).unwrap_or_default();
+    let head = body.get(..body.len().min(inline)).unwrap_or_default();
     let mut amp = false;
     for (i, &b) in head.iter().enumerate() {
         if b == b'<' {
