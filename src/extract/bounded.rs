@@ -152,11 +152,7 @@ pub fn inflate_raw_bounded(
             out.truncate(n);
             budget.decompressed = budget.decompressed.saturating_add(n as u64);
             if crc32fast::hash(out) != crc {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "Invalid checksum",
-                )
-                .into());
+                return Err(checksum_error());
             }
             return Ok(());
         }
@@ -238,14 +234,16 @@ pub fn inflate_raw_bounded(
     }
     budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
     if hasher.finalize() != crc {
-        return Err(
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "Invalid checksum").into(),
-        );
+        return Err(checksum_error());
     }
     Ok(())
 }
 
-/// The part of `input` that `d` has not consumed yet.
+/// A member whose bytes do not match its CRC (the words the `zip` crate used).
+pub fn checksum_error() -> ExtractError {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "Invalid checksum").into()
+}
+
 /// Output passed `limit` (the smaller of the entry's ratio cap and what is
 /// left of the message's bytes): count the bytes and name whichever cap it was.
 fn over_cap(budget: &mut Budget, limit: u64, entry_cap: u64, remaining: u64) -> ExtractError {
@@ -262,6 +260,7 @@ fn over_cap(budget: &mut Budget, limit: u64, entry_cap: u64, remaining: u64) -> 
     }
 }
 
+/// The part of `input` that `d` has not consumed yet.
 fn rest<'i>(input: &'i [u8], d: &flate2::Decompress) -> &'i [u8] {
     let used = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
     input.get(used..).unwrap_or_default()

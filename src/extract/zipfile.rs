@@ -11,7 +11,7 @@
 //! encryption). The archive counts as encrypted only when every file entry is;
 //! a partly encrypted archive has its plain members scanned.
 
-use super::bounded::{inflate_raw_bounded, ratio_cap, Inflaters};
+use super::bounded::{checksum_error, inflate_raw_bounded, ratio_cap, Inflaters};
 use super::error::{ExtractError, Result};
 use super::{extract_into, Budget, Extraction, FileReport};
 
@@ -260,11 +260,7 @@ impl<'a> Archive<'a> {
             0 => {
                 let stored = super::bounded::read_bounded_sized(raw, cap, hint, budget)?;
                 if crc32fast::hash(&stored) != e.crc {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "Invalid checksum",
-                    )
-                    .into());
+                    return Err(checksum_error());
                 }
                 *out = stored;
                 Ok(())
