@@ -274,7 +274,7 @@ pub fn extract_into(
             out,
             path,
             TextKind::Attachment,
-            crate::message::html_to_text(&decode_text(data)),
+            crate::message::html_to_text(&decode_text_cow(data)),
             max,
         ),
         FileKind::Email => extract_message(path, data, budget, depth, out, file_index),

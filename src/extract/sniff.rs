@@ -93,6 +93,14 @@ fn ext(name: &str) -> String {
 static PDF_MAGIC: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%PDF-"));
 static PGP_ARMOUR: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new(b"-----BEGIN PGP MESSAGE-----"));
+/// The OOXML part folders that tell docx, xlsx and pptx apart.
+static OOXML_DIRS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+    [
+        Finder::new(b"word/"),
+        Finder::new(b"xl/"),
+        Finder::new(b"ppt/"),
+    ]
+});
 
 /// Sniffs `data`; `name` is only a hint for text and ZIP-family formats.
 pub fn sniff(data: &[u8], name: &str) -> FileKind {
@@ -197,13 +205,13 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
     let scan = &data[..data.len().min(64 * 1024)];
     // memmem, not `windows().any()`: the naive scan cost ~1 ms per ZIP that
     // is neither docx nor xlsx (64 KiB x 2 x 3 names, a memcmp call each).
-    let has =
-        |needle: &[u8]| memchr::memmem::find(scan, needle).is_some() || tail_has(data, needle);
-    if has(b"word/") {
+    let [word, xl, ppt] = &*OOXML_DIRS;
+    let has = |f: &Finder<'_>| f.find(scan).is_some() || tail_has(data, f);
+    if has(word) {
         FileKind::Docx
-    } else if has(b"xl/") {
+    } else if has(xl) {
         FileKind::Xlsx
-    } else if has(b"ppt/") {
+    } else if has(ppt) {
         FileKind::Pptx
     } else {
         match e {
@@ -220,12 +228,12 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
 
 /// Member names are also in the central directory at the end of the file
 /// (for a file of at most 64 KiB, that is the part already searched).
-fn tail_has(data: &[u8], needle: &[u8]) -> bool {
+fn tail_has(data: &[u8], needle: &Finder<'_>) -> bool {
     if data.len() <= 64 * 1024 {
         return false;
     }
     let start = data.len() - 64 * 1024;
-    memchr::memmem::find(&data[start..], needle).is_some()
+    needle.find(&data[start..]).is_some()
 }
 
 /// A binary OpenPGP message starts with a public-key or symmetric-key

@@ -111,7 +111,7 @@ pub fn html_to_text(html: &str) -> String {
     let mut hidden: Option<&'static str> = None;
     let mut cells_in_row = 0usize;
     while i < b.len() {
-        let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) else {
+        let Some(lt) = find_byte(b'<', &b[i..]).map(|p| i + p) else {
             if hidden.is_none() {
                 push_text(&mut out, &html[i..]);
             }
@@ -125,7 +125,7 @@ pub fn html_to_text(html: &str) -> String {
             i = find(b, lt + 4, b"-->").map(|p| p + 3).unwrap_or(b.len());
             continue;
         }
-        let Some(gt) = memchr::memchr(b'>', &b[lt..]).map(|p| lt + p) else {
+        let Some(gt) = find_byte(b'>', &b[lt..]).map(|p| lt + p) else {
             break;
         };
         let tag = html.get(lt + 1..gt).unwrap_or_default();
@@ -198,45 +198,20 @@ fn trim_end_spaces(out: &mut String) {
     }
 }
 
-/// Appends text content: whitespace runs collapse to one space, entities decode.
+/// Appends text content: whitespace runs collapse to one space, entities
+/// decode. One pass: runs of visible ASCII (with single spaces between
+/// words) are copied whole (a `push` per character was most of the HTML
+/// cost), whitespace collapses to one space by `char::is_whitespace` as
+/// before, non-ASCII included, and `&` starts an entity.
 fn push_text(out: &mut String, text: &str) {
-    let mut rest = text;
-    while !rest.is_empty() {
-        let amp = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
-        push_collapsed(out, &rest[..amp]);
-        rest = &rest[amp..];
-        if rest.is_empty() {
-            break;
-        }
-        match decode_entity(rest) {
-            Some((c, used)) => {
-                if c.is_whitespace() {
-                    push_collapsed(out, " ");
-                } else {
-                    out.push(c);
-                }
-                rest = &rest[used..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-}
-
-/// Runs of ASCII that is not whitespace are copied whole (a `push` per
-/// character was most of the HTML cost); whitespace collapses to one space,
-/// by `char::is_whitespace` as before, non-ASCII included.
-fn push_collapsed(out: &mut String, s: &str) {
-    let b = s.as_bytes();
+    let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let start = i;
         // A single space after a visible character is kept as it is, so a
         // run of words is copied in one piece rather than word by word.
         while let Some(&c) = b.get(i) {
-            let visible = c.is_ascii() && !matches!(c, 9..=13 | b' ');
+            let visible = c.is_ascii() && !matches!(c, 9..=13 | b' ' | b'&');
             let kept_space = c == b' '
                 && i > start
                 && b.get(i - 1)
@@ -246,11 +221,29 @@ fn push_collapsed(out: &mut String, s: &str) {
             }
             i += 1;
         }
-        out.push_str(s.get(start..i).unwrap_or_default());
-        let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
+        out.push_str(text.get(start..i).unwrap_or_default());
+        let Some(rest) = text.get(i..) else {
             break;
         };
-        i += c.len_utf8();
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        let c = if c == '&' {
+            match decode_entity(rest) {
+                Some((decoded, used)) => {
+                    i += used;
+                    decoded
+                }
+                None => {
+                    i += 1;
+                    out.push('&');
+                    continue;
+                }
+            }
+        } else {
+            i += c.len_utf8();
+            c
+        };
         if c.is_whitespace() {
             if !(out.is_empty() || out.ends_with(' ') || out.ends_with('\n')) {
                 out.push(' ');
@@ -259,6 +252,17 @@ fn push_collapsed(out: &mut String, s: &str) {
             out.push(c);
         }
     }
+}
+
+/// Where `needle` is in `hay`: the first 16 bytes looked at inline (a tag's
+/// `>` and most text between tags are that close), then `memchr`.
+#[inline]
+fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    let head = hay.get(..hay.len().min(16)).unwrap_or_default();
+    if let Some(p) = head.iter().position(|&b| b == needle) {
+        return Some(p);
+    }
+    memchr::memchr(needle, hay.get(16..)?).map(|p| p + 16)
 }
 
 /// Decodes the entity at the start of `s` (which begins with `&`): the
@@ -440,7 +444,7 @@ mod tests {
         // Whitespace in every arrangement the run copying could get wrong.
         let pieces = [
             "a", "bc", " ", "  ", "\t", "\n", "\u{1}", "\u{a0}", "é", "&amp;", "&#32;", "&nbsp;",
-            "<p>", "</p>", "<td>", "<b>", "<br/>",
+            "<p>", "</p>", "<td>", "<b>", "<br/>", "&", "&bogus;", "&#x2003;", "&lt;",
         ];
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..3_000 {
