@@ -359,10 +359,20 @@ fn trimmed(s: &str) -> &str {
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
 fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
     let mut scan = Scanner::new(xml, "xlsx");
-    let mut out = Shared::default();
+    let max = budget.limits.max_text_chars;
+    // Sized once from the part (the text is at most the part, the strings
+    // at most one per 17 bytes, `<si><t>x</t></si>`), or from the count
+    // the writer declares when it is smaller: regrowing a megabyte-sized
+    // buffer a dozen times was a tenth of a generated sheet's time.
+    // Capacity never written costs no memory.
+    let most = xml.len() / 17;
+    let declared = declared_count(xml).unwrap_or(most);
+    let mut out = Shared {
+        text: String::with_capacity(xml.len().min(max) / 2),
+        spans: Vec::with_capacity(declared.min(most)),
+    };
     let mut cur: Option<usize> = None;
     let (mut in_t, mut in_rph) = (false, 0usize);
-    let max = budget.limits.max_text_chars;
     loop {
         // Fast path: a whole plain `<si><t>text</t></si>` between strings.
         if cur.is_none() && !in_t && in_rph == 0 {
@@ -421,6 +431,22 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
         }
     }
     Ok(out)
+}
+
+/// The `uniqueCount` (else `count`) the `<sst>` start tag declares: a
+/// sizing hint only, never trusted beyond what the part can hold.
+fn declared_count(xml: &[u8]) -> Option<usize> {
+    let head = xml.get(..xml.len().min(1024))?;
+    let sst = memchr::memmem::find(head, b"<sst")?;
+    let tag = head.get(sst..)?;
+    let tag = tag.get(..memchr::memchr(b'>', tag)?)?;
+    let value = |name: &[u8]| {
+        let at = memchr::memmem::find(tag, name)? + name.len();
+        let digits = tag.get(at..)?;
+        let end = digits.iter().position(|b| !b.is_ascii_digit())?;
+        parse_usize(digits.get(..end)?)
+    };
+    value(b" uniqueCount=\"").or_else(|| value(b" count=\""))
 }
 
 /// Value of the attribute with local name `name`, unescaped (styles only).
@@ -681,7 +707,10 @@ impl Row {
 /// rest goes through the tokenizer.
 fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> Result<String> {
     let mut scan = Scanner::new(xml, "xlsx");
-    let mut table = TableText::with_capacity(xml.len() / 4);
+    // The rendering repeats each header in every cell, so a sheet of shared
+    // strings renders to about its own size (a quarter, as before, made it
+    // regrow and copy twice). Capacity never written costs no memory.
+    let mut table = TableText::with_capacity(xml.len());
     let mut row = Row::default();
     let mut cell_col = 0usize;
     let mut cell_type = CellType::Number;
@@ -786,6 +815,21 @@ mod tests {
         );
         assert!(all.iter().any(|t| t.contains("second sheet")));
         assert!(ex.texts.iter().all(|t| t.kind == TextKind::Table));
+    }
+
+    #[test]
+    fn declared_string_count_is_read_as_a_hint() {
+        let x = br#"<?xml version="1.0"?><sst xmlns="x" count="9" uniqueCount="7"><si><t>a</t></si></sst>"#;
+        assert_eq!(declared_count(x), Some(7));
+        assert_eq!(declared_count(br#"<sst count="12">"#), Some(12));
+        assert_eq!(declared_count(b"<sst><si><t>a</t></si></sst>"), None);
+        assert_eq!(declared_count(br#"<sst uniqueCount="x">"#), None);
+        // A huge claim only sizes up to what the part can hold.
+        let b = Budget::new(Limits::default());
+        let lie = br#"<sst uniqueCount="999999999999"><si><t>Amira</t></si></sst>"#;
+        let s = shared_strings(lie, &b).unwrap();
+        assert_eq!(s.get(0), "Amira");
+        assert!(s.spans.capacity() <= lie.len() / 17 + 1);
     }
 
     #[test]
