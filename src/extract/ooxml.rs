@@ -38,13 +38,15 @@ pub(super) const DOCX: FlowSpec = FlowSpec {
         b"rPr", b"pPr", b"sectPr", b"tblPr", b"tblGrid", b"trPr", b"tcPr", b"sdtPr",
     ],
     run: Some(RunShape {
+        para: b"w:p",
+        para_props: b"w:pPr",
         run: b"w:r",
         props: b"w:rPr",
         text: b"w:t",
     }),
 };
 
-const PPTX: FlowSpec = FlowSpec {
+pub(super) const PPTX: FlowSpec = FlowSpec {
     text_in: &[b"t"],
     para: &[b"p"],
     tab: &[b"tab"],
@@ -65,6 +67,8 @@ const PPTX: FlowSpec = FlowSpec {
         b"tcPr",
     ],
     run: Some(RunShape {
+        para: b"a:p",
+        para_props: b"a:pPr",
         run: b"a:r",
         props: b"a:rPr",
         text: b"a:t",
@@ -377,7 +381,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
         // Fast path: a whole plain `<si><t>text</t></si>` between strings.
         if cur.is_none() && !in_t && in_rph == 0 {
             if let Some(si) = fast_si(scan.rest()) {
-                if out.spans.len() % 4096 == 0 && budget.out_of_time() {
+                if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
                     return Err(ExtractError::Time);
                 }
                 let start = out.text.len();
@@ -411,7 +415,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
             Tok::End => match scan.local() {
                 b"si" => {
                     if let Some(start) = cur.take() {
-                        if out.spans.len() % 4096 == 0 && budget.out_of_time() {
+                        if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
                             return Err(ExtractError::Time);
                         }
                         out.push_span(start);

@@ -166,6 +166,20 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     scan.skip(len);
                     continue;
                 }
+                // The paragraph's own tags in their usual form: what the
+                // tokenizer's dispatch below does with them (a paragraph
+                // start does nothing, its end is a line end, its
+                // properties are skipped), without it.
+                if scan.rest().get(1) == Some(&b'/') {
+                    if scan.end_exact(shape.para) {
+                        sink(&mut out, &mut tables, "\n", max_chars);
+                        continue;
+                    }
+                } else if scan.start_exact(shape.para)
+                    || scan.skip_exact(shape.para_props, spec.text_in)
+                {
+                    continue;
+                }
             }
         }
         let Some(tok) = scan.next()? else {
@@ -343,6 +357,8 @@ mod tests {
 <w:tbl><w:tblPr><w:tblW w:w="0"/></w:tblPr><w:tblGrid><w:gridCol/></w:tblGrid><w:tr><w:trPr/><w:tc><w:tcPr><w:tcW/></w:tcPr><w:p><w:r><w:t>Name</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>UPN</w:t></w:r></w:p></w:tc></w:tr>
 <w:tr><w:tc><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Leo</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>D801200216002</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
 <w:p><w:r><w:rPr><w:t>odd</w:t></w:rPr><w:t>text in props is still read</w:t></w:r></w:p>
+<w:p><w:pPr><w:pStyle w:val="Heading1"/><w:pPr><w:jc/></w:pPr></w:pPr><w:r><w:t>Heading</w:t></w:r></w:p><w:p></w:p>
+<w:p><w:pPr><w:t>para props text</w:t></w:pPr><w:r><w:t>after</w:t></w:r></w:p >
 <w:sectPr><w:pgSz w:w="11906"/></w:sectPr></w:body></w:document>"#
             .as_bytes();
         let b = Budget::new(Limits::default());
@@ -362,6 +378,8 @@ mod tests {
             fast.text
         );
         assert!(fast.text.contains("odd"), "{:?}", fast.text);
+        assert!(fast.text.contains("\nHeading\n"), "{:?}", fast.text);
+        assert!(fast.text.contains("para props text"), "{:?}", fast.text);
         assert_eq!(fast.tables[0][1], vec!["Leo", "D801200216002"]);
         // The fast path never hides a broken document around a run.
         let broken = br#"<w:body><w:p><w:r><w:t>x</w:t></w:r></w:q></w:body>"#;
@@ -418,6 +436,22 @@ mod tests {
                 let mut d = doc.to_vec();
                 d[n] = flip;
                 agree(&d);
+            }
+        }
+    }
+
+    /// The paragraph fast path does what the dispatch does with the same
+    /// tags, which holds only while the shape's names are the spec's
+    /// paragraph and one of its opaque elements.
+    #[test]
+    fn paragraph_shapes_match_their_specs() {
+        use crate::extract::xmlscan::local;
+        for spec in [&DOCX, &crate::extract::ooxml::PPTX] {
+            let shape = spec.run.unwrap();
+            assert!(one_of(spec.para, local(shape.para)));
+            assert!(one_of(spec.opaque, local(shape.para_props)));
+            for n in [spec.text_in, spec.cells, spec.skip].concat() {
+                assert!(!same(n, local(shape.para)));
             }
         }
     }

@@ -45,21 +45,53 @@ pub fn local(name: &[u8]) -> &[u8] {
 }
 
 /// `memchr` for text that is usually short: the first 16 bytes are looked at
-/// inline, `memchr`'s set-up is paid only beyond.
+/// inline, a word at a time, `memchr`'s set-up is paid only beyond.
 #[inline(always)]
 pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
-    let head = hay.get(..hay.len().min(16)).unwrap_or_default();
+    let pattern = u64::from(needle) * 0x0101_0101_0101_0101;
+    let mut i = 0;
+    while i < 16 {
+        let Some(w) = word::<8>(hay, i) else {
+            break;
+        };
+        let hits = zero_bytes(u64::from_le_bytes(w) ^ pattern);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let head = hay.get(i..hay.len().min(16)).unwrap_or_default();
     if let Some(p) = head.iter().position(|&b| b == needle) {
-        return Some(p);
+        return Some(i + p);
     }
     memchr(needle, hay.get(16..)?).map(|p| p + 16)
 }
 
 /// Byte equality for short names, inlined (slice `==` calls `memcmp`, which
-/// costs more than the comparison itself for names of a few bytes).
+/// costs more than the comparison itself for names of a few bytes). Names
+/// of up to 16 bytes are compared as two overlapping words, not byte by
+/// byte: element names are compared several times per tag.
 #[inline]
 pub fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1 => a.first() == b.first(),
+        2 | 3 => word::<2>(a, 0) == word::<2>(b, 0) && a.last() == b.last(),
+        4..=8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        9..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// `N` bytes of `s` from `at` as an array (compared as one word); callers
+/// keep `at + N` within `s`.
+#[inline(always)]
+fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
+    s.get(at..at + N)?.try_into().ok()
 }
 
 /// `names` contains `n`, by [`same`].
@@ -343,6 +375,72 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Consumes a start tag written exactly `<QNAME>` (no attributes, no
+    /// space) here, as [`Scanner::next`] would, without its dispatch: for
+    /// the paragraph tags that make up much of a document's markup. False,
+    /// and nothing moves, for any other input.
+    #[inline]
+    pub fn start_exact(&mut self, qname: &[u8]) -> bool {
+        let n = qname.len();
+        let rest = self.xml.get(self.pos..).unwrap_or_default();
+        let Some(name) = rest.get(1..1 + n) else {
+            return false;
+        };
+        if rest.first() != Some(&b'<')
+            || !same(name, qname)
+            || rest.get(1 + n) != Some(&b'>')
+            || self.open.len() >= MAX_DEPTH
+        {
+            return false;
+        }
+        let (_, local_at) = scan_name(name);
+        self.open.push((name, local_at));
+        self.pos += n + 2;
+        true
+    }
+
+    /// Consumes the end tag `</QNAME>` here when `qname` is the innermost
+    /// open element, as [`Scanner::next`] would. False, and nothing moves,
+    /// for any other input (which the tokenizer then reads and checks).
+    #[inline]
+    pub fn end_exact(&mut self, qname: &[u8]) -> bool {
+        let n = qname.len();
+        let rest = self.xml.get(self.pos..).unwrap_or_default();
+        let matches = self.open.last().is_some_and(|&(open, _)| same(open, qname))
+            && rest.get(..2) == Some(b"</")
+            && rest.get(2..2 + n).is_some_and(|name| same(name, qname))
+            && rest.get(2 + n) == Some(&b'>');
+        if matches {
+            self.open.pop();
+            self.pos += n + 3;
+        }
+        matches
+    }
+
+    /// Skips a whole element that starts here with exactly `<QNAME>`, as a
+    /// start tag followed by [`Scanner::skip_element_unless`] would. False,
+    /// and nothing moves, when the input is anything else, when a `keep`
+    /// element is inside, or when the element is malformed (the tokenizer
+    /// then reads it, and reports what is wrong).
+    #[inline]
+    pub fn skip_exact(&mut self, qname: &[u8], keep: &[&[u8]]) -> bool {
+        let n = qname.len();
+        let rest = self.xml.get(self.pos..).unwrap_or_default();
+        let exact = rest.first() == Some(&b'<')
+            && rest.get(1..1 + n).is_some_and(|name| same(name, qname))
+            && rest.get(1 + n) == Some(&b'>');
+        if !exact {
+            return false;
+        }
+        match element_end(self.xml, self.pos + n + 2, qname, keep) {
+            Ok(Some(end)) => {
+                self.pos = end;
+                true
+            }
+            _ => false,
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn corrupt(&self, what: &str) -> ExtractError {
@@ -561,6 +659,10 @@ fn element_end(
 /// without the tokenizer.
 #[derive(Debug, Clone, Copy)]
 pub struct RunShape {
+    /// The paragraph and its properties (`w:p`, `w:pPr`): their usual,
+    /// attribute-less tags are taken without the tokenizer too.
+    pub para: &'static [u8],
+    pub para_props: &'static [u8],
     pub run: &'static [u8],
     pub props: &'static [u8],
     pub text: &'static [u8],
@@ -815,6 +917,37 @@ fn entity(name: &str) -> Option<char> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn find_agrees_with_position_at_every_offset() {
+        for len in 0..40usize {
+            for at in 0..len {
+                let mut hay = vec![b'x'; len];
+                hay[at] = b'<';
+                if at + 3 < len {
+                    hay[at + 3] = b'<';
+                }
+                assert_eq!(find(b'<', &hay), Some(at), "len {len} at {at}");
+            }
+            assert_eq!(find(b'<', &vec![b'x'; len]), None);
+            // Bytes that differ from the needle only in the high bit.
+            assert_eq!(find(b'<', &vec![b'<' | 0x80; len]), None);
+        }
+    }
+
+    #[test]
+    fn same_compares_every_byte_of_every_length() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same(&a, &a.clone()));
+            for k in 0..n {
+                let mut b = a.clone();
+                b[k] ^= 0x20;
+                assert!(!same(&a, &b), "len {n}, byte {k}");
+            }
+            assert!(!same(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
+
     /// The word-at-a-time search finds the same `<` and the same "an `&`
     /// before it" as a byte loop, wherever the two fall in or across words.
     #[test]
@@ -835,7 +968,7 @@ mod tests {
                 .map(|k| {
                     let r = seed.rotate_left(k as u32 * 5);
                     // Mostly plain text, so `<` and `&` land at every offset.
-                    if r % 7 == 0 {
+                    if r.is_multiple_of(7) {
                         alphabet[(r >> 8) as usize % alphabet.len()]
                     } else {
                         b'a' + (r % 26) as u8
