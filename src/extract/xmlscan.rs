@@ -22,6 +22,8 @@
 //! quick-xml stays where structure matters more than speed (`styles.xml`).
 
 use super::error::{ExtractError, Result};
+pub use crate::bytes::find;
+use crate::bytes::zero_bytes;
 use memchr::{memchr, memmem};
 
 /// Open elements allowed at once; deeper nesting is treated as corrupt.
@@ -42,29 +44,6 @@ pub fn local(name: &[u8]) -> &[u8] {
         Some(p) => name.get(p + 1..).unwrap_or_default(),
         None => name,
     }
-}
-
-/// `memchr` for text that is usually short: the first 16 bytes are looked at
-/// inline, a word at a time, `memchr`'s set-up is paid only beyond.
-#[inline(always)]
-pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
-    let pattern = u64::from(needle) * 0x0101_0101_0101_0101;
-    let mut i = 0;
-    while i < 16 {
-        let Some(w) = word::<8>(hay, i) else {
-            break;
-        };
-        let hits = zero_bytes(u64::from_le_bytes(w) ^ pattern);
-        if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    let head = hay.get(i..hay.len().min(16)).unwrap_or_default();
-    if let Some(p) = head.iter().position(|&b| b == needle) {
-        return Some(i + p);
-    }
-    memchr(needle, hay.get(16..)?).map(|p| p + 16)
 }
 
 /// Byte equality for short names, inlined (slice `==` calls `memcmp`, which
@@ -724,14 +703,6 @@ pub fn text_to_lt(rest: &[u8], at: usize) -> Option<(usize, bool)> {
     text_to_lt_after(rest, at, 16)
 }
 
-/// Bit 7 of each byte of the result is set where `x` has a zero byte, at
-/// least at the first one (the classic test; the borrow can only add
-/// false bits above a true zero, so the lowest set bit is exact).
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080
-}
-
 /// [`text_to_lt`] looking at only the first `inline` bytes inline (a
 /// multiple of 8 is read a word at a time, the rest a byte at a time).
 #[inline(always)]
@@ -916,23 +887,6 @@ fn entity(name: &str) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn find_agrees_with_position_at_every_offset() {
-        for len in 0..40usize {
-            for at in 0..len {
-                let mut hay = vec![b'x'; len];
-                hay[at] = b'<';
-                if at + 3 < len {
-                    hay[at + 3] = b'<';
-                }
-                assert_eq!(find(b'<', &hay), Some(at), "len {len} at {at}");
-            }
-            assert_eq!(find(b'<', &vec![b'x'; len]), None);
-            // Bytes that differ from the needle only in the high bit.
-            assert_eq!(find(b'<', &vec![b'<' | 0x80; len]), None);
-        }
-    }
 
     #[test]
     fn same_compares_every_byte_of_every_length() {

@@ -111,7 +111,7 @@ pub fn html_to_text(html: &str) -> String {
     let mut hidden: Option<&'static str> = None;
     let mut cells_in_row = 0usize;
     while i < b.len() {
-        let Some(lt) = find_byte(b'<', &b[i..]).map(|p| i + p) else {
+        let Some(lt) = crate::bytes::find(b'<', &b[i..]).map(|p| i + p) else {
             if hidden.is_none() {
                 push_text(&mut out, &html[i..]);
             }
@@ -125,7 +125,7 @@ pub fn html_to_text(html: &str) -> String {
             i = find(b, lt + 4, b"-->").map(|p| p + 3).unwrap_or(b.len());
             continue;
         }
-        let Some(gt) = find_byte(b'>', &b[lt..]).map(|p| lt + p) else {
+        let Some(gt) = crate::bytes::find(b'>', &b[lt..]).map(|p| lt + p) else {
             break;
         };
         let tag = html.get(lt + 1..gt).unwrap_or_default();
@@ -252,17 +252,6 @@ fn push_text(out: &mut String, text: &str) {
             out.push(c);
         }
     }
-}
-
-/// Where `needle` is in `hay`: the first 16 bytes looked at inline (a tag's
-/// `>` and most text between tags are that close), then `memchr`.
-#[inline]
-fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
-    let head = hay.get(..hay.len().min(16)).unwrap_or_default();
-    if let Some(p) = head.iter().position(|&b| b == needle) {
-        return Some(p);
-    }
-    memchr::memchr(needle, hay.get(16..)?).map(|p| p + 16)
 }
 
 /// Decodes the entity at the start of `s` (which begins with `&`): the

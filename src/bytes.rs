@@ -1,0 +1,57 @@
+//! Byte searches for the short stretches between markup (a tag's `>`, the
+//! text up to the next `<`), shared by the XML scanner and the HTML
+//! converter: looked at a word at a time inline, where `memchr`'s set-up
+//! would cost more than the search.
+
+/// `memchr` for text that is usually short: the first 16 bytes are looked at
+/// inline, a word at a time, `memchr`'s set-up is paid only beyond.
+#[inline(always)]
+pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
+    let pattern = u64::from(needle) * 0x0101_0101_0101_0101;
+    let mut i = 0;
+    while i < 16 {
+        let Some(w) = hay.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+            break;
+        };
+        let hits = zero_bytes(u64::from_le_bytes(w) ^ pattern);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let head = hay.get(i..hay.len().min(16)).unwrap_or_default();
+    if let Some(p) = head.iter().position(|&b| b == needle) {
+        return Some(i + p);
+    }
+    memchr::memchr(needle, hay.get(16..)?).map(|p| p + 16)
+}
+
+/// Bit 7 of each byte of the result is set where `x` has a zero byte, at
+/// least at the first one (the classic test; the borrow can only add
+/// false bits above a true zero, so the lowest set bit is exact).
+#[inline(always)]
+pub fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_agrees_with_position_at_every_offset() {
+        for len in 0..40usize {
+            for at in 0..len {
+                let mut hay = vec![b'x'; len];
+                hay[at] = b'<';
+                if at + 3 < len {
+                    hay[at + 3] = b'<';
+                }
+                assert_eq!(find(b'<', &hay), Some(at), "len {len} at {at}");
+            }
+            assert_eq!(find(b'<', &vec![b'x'; len]), None);
+            // Bytes that differ from the needle only in the high bit.
+            assert_eq!(find(b'<', &vec![b'<' | 0x80; len]), None);
+        }
+    }
+}
