@@ -10,7 +10,7 @@ pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
     let pattern = u64::from(needle) * 0x0101_0101_0101_0101;
     let mut i = 0;
     while i < 16 {
-        let Some(w) = hay.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+        let Some(w) = word::<8>(hay, i) else {
             break;
         };
         let hits = zero_bytes(u64::from_le_bytes(w) ^ pattern);
@@ -24,6 +24,13 @@ pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
         return Some(i + p);
     }
     memchr::memchr(needle, hay.get(16..)?).map(|p| p + 16)
+}
+
+/// `N` bytes of `s` from `at` as an array (compared or tested as one
+/// word); `None` past the end.
+#[inline(always)]
+pub fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
+    s.get(at..at + N)?.try_into().ok()
 }
 
 /// Bit 7 of each byte of the result is set where `x` has a zero byte, at

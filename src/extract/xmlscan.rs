@@ -23,7 +23,7 @@
 
 use super::error::{ExtractError, Result};
 pub use crate::bytes::find;
-use crate::bytes::zero_bytes;
+use crate::bytes::{word, zero_bytes};
 use memchr::{memchr, memmem};
 
 /// Open elements allowed at once; deeper nesting is treated as corrupt.
@@ -64,13 +64,6 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
         9..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
         _ => a == b,
     }
-}
-
-/// `N` bytes of `s` from `at` as an array (compared as one word); callers
-/// keep `at + N` within `s`.
-#[inline(always)]
-fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
-    s.get(at..at + N)?.try_into().ok()
 }
 
 /// `names` contains `n`, by [`same`].
@@ -360,21 +353,16 @@ impl<'a> Scanner<'a> {
     /// and nothing moves, for any other input.
     #[inline]
     pub fn start_exact(&mut self, qname: &[u8]) -> bool {
-        let n = qname.len();
         let rest = self.xml.get(self.pos..).unwrap_or_default();
-        let Some(name) = rest.get(1..1 + n) else {
+        let Some(name) = exact_tag(rest, b"<", qname) else {
             return false;
         };
-        if rest.first() != Some(&b'<')
-            || !same(name, qname)
-            || rest.get(1 + n) != Some(&b'>')
-            || self.open.len() >= MAX_DEPTH
-        {
+        if self.open.len() >= MAX_DEPTH {
             return false;
         }
         let (_, local_at) = scan_name(name);
         self.open.push((name, local_at));
-        self.pos += n + 2;
+        self.pos += qname.len() + 2;
         true
     }
 
@@ -383,15 +371,12 @@ impl<'a> Scanner<'a> {
     /// for any other input (which the tokenizer then reads and checks).
     #[inline]
     pub fn end_exact(&mut self, qname: &[u8]) -> bool {
-        let n = qname.len();
         let rest = self.xml.get(self.pos..).unwrap_or_default();
         let matches = self.open.last().is_some_and(|&(open, _)| same(open, qname))
-            && rest.get(..2) == Some(b"</")
-            && rest.get(2..2 + n).is_some_and(|name| same(name, qname))
-            && rest.get(2 + n) == Some(&b'>');
+            && exact_tag(rest, b"</", qname).is_some();
         if matches {
             self.open.pop();
-            self.pos += n + 3;
+            self.pos += qname.len() + 3;
         }
         matches
     }
@@ -403,15 +388,11 @@ impl<'a> Scanner<'a> {
     /// then reads it, and reports what is wrong).
     #[inline]
     pub fn skip_exact(&mut self, qname: &[u8], keep: &[&[u8]]) -> bool {
-        let n = qname.len();
         let rest = self.xml.get(self.pos..).unwrap_or_default();
-        let exact = rest.first() == Some(&b'<')
-            && rest.get(1..1 + n).is_some_and(|name| same(name, qname))
-            && rest.get(1 + n) == Some(&b'>');
-        if !exact {
+        if exact_tag(rest, b"<", qname).is_none() {
             return false;
         }
-        match element_end(self.xml, self.pos + n + 2, qname, keep) {
+        match element_end(self.xml, self.pos + qname.len() + 2, qname, keep) {
             Ok(Some(end)) => {
                 self.pos = end;
                 true
@@ -577,6 +558,15 @@ impl<'a> Scanner<'a> {
             }
         }
     }
+}
+
+/// `rest` starts with `open` (`<` or `</`), `qname` and `>`, nothing else
+/// in between: the name's bytes in `rest`, for the `*_exact` paths.
+#[inline(always)]
+fn exact_tag<'x>(rest: &'x [u8], open: &[u8], qname: &[u8]) -> Option<&'x [u8]> {
+    let (o, n) = (open.len(), qname.len());
+    let name = rest.get(o..o + n)?;
+    (rest.get(..o)? == open && same(name, qname) && rest.get(o + n) == Some(&b'>')).then_some(name)
 }
 
 /// Where the element `name` whose content starts at `xml[at]` ends (just
