@@ -52,7 +52,7 @@ pub fn extract(
 ) -> Result<()> {
     let cap = ratio_cap(data.len() as u64, budget);
     let bytes = read_bounded(flate2::read::MultiGzDecoder::new(data), cap, budget)?;
-    let inner = format!("{path}/{}", inner_name(path, data));
+    let inner = super::inner_path(path, &inner_name(path, data));
     if is_tar(&bytes) {
         tar(&inner, &bytes, budget, depth + 1, out);
     } else {
@@ -95,12 +95,17 @@ fn tar(path: &str, data: &[u8], budget: &mut Budget, depth: usize, out: &mut Ext
         let body = p + 512;
         if typeflag == b'0' || typeflag == 0 {
             match data.get(body..body.saturating_add(size)) {
-                Some(content) => {
-                    extract_into(&format!("{path}/{name}"), "", content, budget, depth, out)
-                }
+                Some(content) => extract_into(
+                    &super::inner_path(path, &name),
+                    "",
+                    content,
+                    budget,
+                    depth,
+                    out,
+                ),
                 None => {
                     out.skip(
-                        &format!("{path}/{name}"),
+                        &super::inner_path(path, &name),
                         "corrupt tar: member truncated",
                         true,
                     );

@@ -350,9 +350,19 @@ fn extract_message(
         budget.limits.max_text_chars,
     );
     for a in &msg.attachments {
-        let inner = format!("{path}/{}", a.name);
+        let inner = inner_path(path, &a.name);
         extract_into(&inner, &a.declared_type, &a.data, budget, depth + 1, out);
     }
+}
+
+/// `outer/inner`, the path of a file inside another. Built by hand: it runs
+/// for every archive member, and `format!` costs several times a copy.
+pub(crate) fn inner_path(outer: &str, inner: &str) -> String {
+    let mut p = String::with_capacity(outer.len() + 1 + inner.len());
+    p.push_str(outer);
+    p.push('/');
+    p.push_str(inner);
+    p
 }
 
 pub(crate) fn push_text(

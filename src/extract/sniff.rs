@@ -82,10 +82,47 @@ impl FileKind {
     }
 }
 
-fn ext(name: &str) -> String {
-    name.rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default()
+/// A file name's extension, lower-cased. Every extension this module
+/// compares against is short, so those are lower-cased into a stack buffer
+/// (this runs twice for every file, archive members included); a longer one
+/// is kept whole for the mismatch message.
+enum Ext {
+    Short([u8; 8], usize),
+    Long(String),
+}
+
+impl Ext {
+    fn of(name: &str) -> Ext {
+        let e = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+        let mut buf = [0u8; 8];
+        match buf.get_mut(..e.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(e.as_bytes());
+                dst.make_ascii_lowercase();
+                Ext::Short(buf, e.len())
+            }
+            None => Ext::Long(e.to_ascii_lowercase()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Lower-casing ASCII bytes of a `str` keeps it UTF-8; a multi-byte
+            // character cut at the buffer's end cannot happen (the whole
+            // extension fits or the `Long` arm is taken).
+            Ext::Short(buf, len) => buf
+                .get(..*len)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Ext::Long(s) => s,
+        }
+    }
+}
+
+/// `text` starts with `prefix` (given in lower case), ignoring ASCII case.
+fn starts_with_ci(text: &[u8], prefix: &[u8]) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// Searchers built once: building a `memmem` searcher costs more than
@@ -104,9 +141,16 @@ static OOXML_DIRS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
 
 /// Sniffs `data`; `name` is only a hint for text and ZIP-family formats.
 pub fn sniff(data: &[u8], name: &str) -> FileKind {
-    let e = ext(name);
+    let ext = Ext::of(name);
+    let e = ext.as_str();
+    // A PDF may have junk before its header (within 1 KiB). Most files have
+    // no '%' there at all, and one memchr settles that for less than
+    // setting up the substring search.
+    let pdf_window = &data[..data.len().min(1024)];
     if data.starts_with(b"%PDF-")
-        || (data.len() > 5 && PDF_MAGIC.find(&data[..data.len().min(1024)]).is_some())
+        || (data.len() > 5
+            && memchr::memchr(b'%', pdf_window).is_some()
+            && PDF_MAGIC.find(pdf_window).is_some())
     {
         return FileKind::Pdf;
     }
@@ -114,7 +158,7 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
         || data.starts_with(b"PK\x05\x06")
         || data.starts_with(b"PK\x07\x08")
     {
-        return zip_family(data, &e);
+        return zip_family(data, e);
     }
     if data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return FileKind::Ole;
@@ -139,7 +183,7 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
         return FileKind::Image;
     }
     let head = &data[..data.len().min(4096)];
-    if is_openpgp_binary(data, &e) {
+    if is_openpgp_binary(data, e) {
         return FileKind::Pgp;
     }
     if PGP_ARMOUR.find(head).is_some() {
@@ -163,14 +207,11 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
         return FileKind::Binary;
     }
     let start = &head[..head.len().min(1024)];
-    // `from_utf8` first: its ASCII fast path beats the lossy decoder's.
-    let lower: String = match std::str::from_utf8(start) {
-        Ok(s) => s.to_ascii_lowercase(),
-        Err(_) => String::from_utf8_lossy(start).to_ascii_lowercase(),
-    };
-    let trimmed = lower.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with("<!doctype html")
-        || trimmed.starts_with("<html")
+    // Compared without a lower-cased copy: the markers are ASCII.
+    let start = start.strip_prefix("\u{feff}".as_bytes()).unwrap_or(start);
+    let trimmed = start.trim_ascii_start();
+    if starts_with_ci(trimmed, b"<!doctype html")
+        || starts_with_ci(trimmed, b"<html")
         || e == "html"
         || e == "htm"
     {
@@ -179,7 +220,7 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
     if e == "eml" || looks_like_message(trimmed) {
         return FileKind::Email;
     }
-    match e.as_str() {
+    match e {
         "csv" => FileKind::Csv,
         "tsv" | "tab" => FileKind::Tsv,
         _ => FileKind::Text,
@@ -203,16 +244,25 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
         }
     }
     let scan = &data[..data.len().min(64 * 1024)];
-    // memmem, not `windows().any()`: the naive scan cost ~1 ms per ZIP that
-    // is neither docx nor xlsx (64 KiB x 2 x 3 names, a memcmp call each).
-    let [word, xl, ppt] = &*OOXML_DIRS;
-    let has = |f: &Finder<'_>| f.find(scan).is_some() || tail_has(data, f);
-    if has(word) {
-        FileKind::Docx
-    } else if has(xl) {
-        FileKind::Xlsx
-    } else if has(ppt) {
-        FileKind::Pptx
+    let mut dirs = ooxml_dirs(scan);
+    if data.len() > scan.len() && !dirs.word {
+        // Member names are also in the central directory at the end.
+        let [word, xl, ppt] = &*OOXML_DIRS;
+        dirs.word = tail_has(data, word);
+        dirs.xl = dirs.xl || tail_has(data, xl);
+        dirs.ppt = dirs.ppt || tail_has(data, ppt);
+    }
+    let found = if dirs.word {
+        Some(FileKind::Docx)
+    } else if dirs.xl {
+        Some(FileKind::Xlsx)
+    } else if dirs.ppt {
+        Some(FileKind::Pptx)
+    } else {
+        None
+    };
+    if let Some(kind) = found {
+        kind
     } else {
         match e {
             "docx" => FileKind::Docx,
@@ -224,6 +274,32 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
             _ => FileKind::Zip,
         }
     }
+}
+
+/// Which OOXML part folders (`word/`, `xl/`, `ppt/`) appear in `scan`.
+#[derive(Default)]
+struct OoxmlDirs {
+    word: bool,
+    xl: bool,
+    ppt: bool,
+}
+
+/// One pass over the slashes of the first bytes of a ZIP, instead of one
+/// substring search per folder name: most of the cost of sniffing a small
+/// archive was setting those searches up. Stops at the first `word/`, which
+/// decides the kind whatever else is there.
+fn ooxml_dirs(scan: &[u8]) -> OoxmlDirs {
+    let mut dirs = OoxmlDirs::default();
+    for p in memchr::memchr_iter(b'/', scan) {
+        let before = scan.get(..p).unwrap_or_default();
+        if before.ends_with(b"word") {
+            dirs.word = true;
+            break;
+        }
+        dirs.xl |= before.ends_with(b"xl");
+        dirs.ppt |= before.ends_with(b"ppt");
+    }
+    dirs
 }
 
 /// Member names are also in the central directory at the end of the file
@@ -278,9 +354,10 @@ fn looks_textual(head: &[u8]) -> bool {
     bad * 100 < head.len()
 }
 
-fn looks_like_message(lower: &str) -> bool {
+fn looks_like_message(text: &[u8]) -> bool {
     let mut headers = 0;
-    for line in lower.lines().take(30) {
+    for line in text.split(|&b| b == b'\n').take(30) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             break;
         }
@@ -293,7 +370,7 @@ fn looks_like_message(lower: &str) -> bool {
             "received:",
             "mime-version:",
         ] {
-            if line.starts_with(h) {
+            if starts_with_ci(line, h.as_bytes()) {
                 headers += 1;
             }
         }
@@ -304,7 +381,8 @@ fn looks_like_message(lower: &str) -> bool {
 /// Describes a mismatch between the bytes and the declared type or extension,
 /// when it matters (a PDF sent as `image/png`, a zip named `.txt`).
 pub fn mismatch(kind: FileKind, declared: &str, name: &str) -> Option<String> {
-    let e = ext(name);
+    let ext = Ext::of(name);
+    let e = ext.as_str();
     let ok_ext: &[&str] = match kind {
         FileKind::Pdf => &["pdf"],
         FileKind::Zip => &["zip"],
@@ -323,7 +401,7 @@ pub fn mismatch(kind: FileKind, declared: &str, name: &str) -> Option<String> {
         FileKind::Rtf => &["rtf", "doc"],
         _ => return None,
     };
-    if e.is_empty() || ok_ext.contains(&e.as_str()) {
+    if e.is_empty() || ok_ext.contains(&e) {
         let generic = declared.is_empty()
             || declared == "application/octet-stream"
             || declared.contains(kind.as_str())

@@ -59,7 +59,12 @@ impl TableText {
                         if h.is_empty() {
                             String::new()
                         } else {
-                            format!("{h}: ")
+                            // By hand: `format!` costs more than the rest
+                            // of a small table's first row.
+                            let mut p = String::with_capacity(h.len() + 2);
+                            p.push_str(h);
+                            p.push_str(": ");
+                            p
                         }
                     })
                     .collect();

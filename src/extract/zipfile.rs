@@ -339,7 +339,7 @@ pub fn extract(
         let Some(e) = archive.entries.get(i) else {
             continue;
         };
-        let inner = format!("{path}/{}", e.name);
+        let inner = super::inner_path(path, &e.name);
         if let Some(kind) = e.encryption() {
             // Partly encrypted archive: this member is protected, the others are scanned.
             if out.files.len() < super::MAX_REPORTED {

@@ -87,15 +87,84 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// A plain integer of up to 18 digits (what content streams are made of),
+/// read without UTF-8 validation or the general parser; `None` for
+/// anything else, which [`str::parse`] then decides.
+fn small_int(run: &[u8]) -> Option<i64> {
+    let (negative, digits) = match run.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, run),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -v } else { v })
+}
+
 /// A cursor over PDF bytes.
 pub struct Lexer<'a> {
     pub data: &'a [u8],
     pub pos: usize,
+    /// Whether `n g R` is read as a reference. Content streams have none, and
+    /// looking ahead two tokens after every number (`50 800 Td`) was a
+    /// quarter of the time spent reading a text-heavy page.
+    refs: bool,
+}
+
+/// One token of a content stream: an operator, borrowed from the stream
+/// (there is one per few operands, so no allocation for it), or an operand.
+#[derive(Debug, PartialEq)]
+pub enum Token<'a> {
+    Op(&'a [u8]),
+    Operand(Obj),
 }
 
 impl<'a> Lexer<'a> {
     pub fn new(data: &'a [u8], pos: usize) -> Self {
-        Lexer { data, pos }
+        Lexer {
+            data,
+            pos,
+            refs: true,
+        }
+    }
+
+    /// A lexer for a content stream or CMap: no indirect references.
+    pub fn content(data: &'a [u8]) -> Self {
+        Lexer {
+            data,
+            pos: 0,
+            refs: false,
+        }
+    }
+
+    /// The next content-stream token; `None` at the end or on structure too
+    /// deep to follow. Operands are the objects [`Lexer::object`] reads.
+    pub fn token(&mut self) -> Option<Token<'a>> {
+        self.skip_ws();
+        let b = self.peek()?;
+        if is_ws(b) || is_delim(b) {
+            if matches!(b, b')' | b'>' | b']' | b'{' | b'}') {
+                let op = self.data.get(self.pos..self.pos + 1)?;
+                self.pos += 1;
+                return Some(Token::Op(op));
+            }
+            return self.object_at_depth(0).map(Token::Operand);
+        }
+        let run = self.regular_run();
+        let numeric = b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.');
+        if numeric || matches!(run, b"true" | b"false" | b"null") {
+            Some(Token::Operand(self.keyword_or_number(run)))
+        } else {
+            Some(Token::Op(run))
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -156,7 +225,14 @@ impl<'a> Lexer<'a> {
         self.pos += 1; // '('
         let mut out = Vec::new();
         let mut depth = 1usize;
-        while let Some(b) = self.peek() {
+        loop {
+            // Ordinary bytes are copied a run at a time, up to the next
+            // parenthesis or backslash.
+            let rest = self.data.get(self.pos..).unwrap_or_default();
+            let plain = memchr::memchr3(b'(', b')', b'\\', rest).unwrap_or(rest.len());
+            out.extend_from_slice(rest.get(..plain).unwrap_or_default());
+            self.pos += plain;
+            let Some(b) = self.peek() else { break };
             self.pos += 1;
             match b {
                 b'(' => {
@@ -326,9 +402,9 @@ impl<'a> Lexer<'a> {
         let first = run.first().copied().unwrap_or(0);
         if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
             let s = std::str::from_utf8(run).unwrap_or("");
-            if let Ok(i) = s.parse::<i64>() {
+            if let Some(i) = small_int(run).or_else(|| s.parse::<i64>().ok()) {
                 // `n g R` is a reference.
-                if i >= 0 {
+                if i >= 0 && self.refs {
                     let save = self.pos;
                     self.skip_ws();
                     let g = self.regular_run();
@@ -379,6 +455,75 @@ mod tests {
         assert_eq!(get(d, b"S").and_then(Obj::as_str), Some(&b"a(b)A"[..]));
         assert_eq!(get(d, b"H").and_then(Obj::as_str), Some(&b"AB"[..]));
         assert_eq!(get(d, b"X Y"), Some(&Obj::Int(-2)));
+    }
+
+    #[test]
+    fn small_ints_agree_with_the_parser() {
+        for s in [
+            "0",
+            "7",
+            "-7",
+            "+7",
+            "800",
+            "-250",
+            "123456789012345678",
+            "1234567890123456789",
+            "-",
+            "+",
+            "",
+            "1.5",
+            "1e3",
+            "--5",
+            "12a",
+            "-0",
+        ] {
+            let fast = small_int(s.as_bytes());
+            if let Some(v) = fast {
+                assert_eq!(Ok(v), s.parse::<i64>(), "{s}");
+            } else {
+                assert!(s.len() > 18 || s.parse::<i64>().is_err(), "{s} was refused");
+            }
+        }
+    }
+
+    /// Content streams: operators are borrowed, numbers are never taken for
+    /// `n g R` references, strings with and without escapes read whole.
+    #[test]
+    fn content_tokens() {
+        let data =
+            b"BT /F1 10 Tf 50 800 Td 1 0 R [(plain) -250 (a\\(b\\) \\101\\\n!)] TJ (x(y)z) ' ET";
+        let mut l = Lexer::content(data);
+        let mut toks = Vec::new();
+        while let Some(t) = l.token() {
+            toks.push(t);
+        }
+        use Token::{Op, Operand};
+        assert_eq!(
+            toks,
+            vec![
+                Op(b"BT"),
+                Operand(Obj::Name(b"F1".to_vec())),
+                Operand(Obj::Int(10)),
+                Op(b"Tf"),
+                Operand(Obj::Int(50)),
+                Operand(Obj::Int(800)),
+                Op(b"Td"),
+                Operand(Obj::Int(1)),
+                Operand(Obj::Int(0)),
+                Op(b"R"),
+                Operand(Obj::Array(vec![
+                    Obj::Str(b"plain".to_vec()),
+                    Obj::Int(-250),
+                    Obj::Str(b"a(b) A!".to_vec()),
+                ])),
+                Op(b"TJ"),
+                Operand(Obj::Str(b"x(y)z".to_vec())),
+                Op(b"'"),
+                Op(b"ET"),
+            ]
+        );
+        // A file lexer still reads the reference.
+        assert_eq!(Lexer::new(b"1 0 R", 0).object(), Some(Obj::Ref(1, 0)));
     }
 
     #[test]

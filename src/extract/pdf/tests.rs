@@ -66,6 +66,23 @@ fn winansi_and_differences() {
     assert!(t.contains("A£"), "{t:?}");
 }
 
+/// Printable ASCII strings are copied whole only when the font maps them to
+/// themselves: a /Differences entry over a letter must still be honoured.
+#[test]
+fn differences_over_ascii_letters_are_honoured() {
+    let c = b"BT /F1 12 Tf (Hello) Tj ET BT /F2 12 Tf (Hello) Tj ET";
+    let fonts = "/F2 6 0 R";
+    let mut pdf = build_pdf(c, false, "/Encoding << /Differences [72 /J] >>");
+    let tail = b"trailer";
+    let pos = pdf.windows(tail.len()).rposition(|w| w == tail).unwrap();
+    pdf.truncate(pos);
+    pdf.extend_from_slice(b"6 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\ntrailer << /Root 1 0 R >>\n");
+    let pdf = String::from_utf8_lossy(&pdf).replace("/F1 5 0 R", &format!("/F1 5 0 R {fonts}"));
+    let t = texts(pdf.as_bytes());
+    assert!(t.contains("Jello"), "{t:?}");
+    assert!(t.contains("Hello"), "{t:?}");
+}
+
 #[test]
 fn type0_with_to_unicode() {
     let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange 2 beginbfchar <0001> <004C> <0002> <0065> endbfchar 1 beginbfrange <0003> <0004> <006F> endbfrange endcmap end end";

@@ -3,7 +3,7 @@
 //! (WinAnsi with /Differences). Line breaks come from the text positioning
 //! operators; Form XObjects are followed a few levels deep.
 
-use super::object::{get, Dict, Lexer, Obj};
+use super::object::{get, Dict, Lexer, Obj, Token};
 use super::Doc;
 use crate::extract::error::{ExtractError, Result};
 use crate::extract::Budget;
@@ -41,6 +41,9 @@ pub struct Font {
     to_unicode: CodeMap,
     /// Simple-font encoding (WinAnsi plus /Differences).
     simple: Vec<Option<char>>,
+    /// `simple` maps every printable ASCII byte to itself (no /Differences
+    /// there), so a string of them is copied whole instead of a char at a time.
+    ascii_identity: bool,
 }
 
 #[derive(Default)]
@@ -134,14 +137,14 @@ fn code_of(b: &[u8]) -> u32 {
 
 /// bfchar / bfrange entries of a ToUnicode CMap; also whether codes are 2 bytes.
 fn parse_cmap(data: &[u8], map: &mut CodeMap) -> bool {
-    let mut l = Lexer::new(data, 0);
+    let mut l = Lexer::content(data);
     let mut two_byte = false;
     let mut mode = 0u8;
     let mut ops: Vec<Obj> = Vec::new();
-    while let Some(o) = l.object() {
-        match o {
-            Obj::Op(op) => {
-                match op.as_slice() {
+    while let Some(t) = l.token() {
+        match t {
+            Token::Op(op) => {
+                match op {
                     b"beginbfchar" => mode = 1,
                     b"beginbfrange" => mode = 2,
                     b"endbfchar" => {
@@ -203,7 +206,7 @@ fn parse_cmap(data: &[u8], map: &mut CodeMap) -> bool {
                 }
                 ops.clear();
             }
-            other => {
+            Token::Operand(other) => {
                 if mode != 0 && ops.len() < 3 * 100_000 {
                     ops.push(other);
                 } else if mode == 0 {
@@ -220,6 +223,7 @@ fn load_font(doc: &Doc<'_>, d: &Dict, budget: &mut Budget) -> Font {
         two_byte: get(d, b"Subtype").and_then(Obj::as_name) == Some(b"Type0"),
         to_unicode: CodeMap::default(),
         simple: (0..=255u8).map(cp1252).collect(),
+        ascii_identity: false,
     };
     if let Some(r @ Obj::Ref(n, _)) = get(d, b"ToUnicode") {
         let stream = doc.resolve(r);
@@ -245,10 +249,26 @@ fn load_font(doc: &Doc<'_>, d: &Dict, budget: &mut Budget) -> Font {
             }
         }
     }
-    f
+    f.with_ascii_check()
 }
 
 impl Font {
+    /// A font with WinAnsi's encoding and no ToUnicode map: what text is
+    /// read with before any `Tf`.
+    fn win_ansi() -> Self {
+        Font {
+            simple: (0..=255u8).map(cp1252).collect(),
+            ..Font::default()
+        }
+        .with_ascii_check()
+    }
+
+    fn with_ascii_check(mut self) -> Self {
+        self.ascii_identity =
+            (0x20..0x7Fu8).all(|b| self.simple.get(usize::from(b)) == Some(&Some(char::from(b))));
+        self
+    }
+
     fn decode(&self, s: &[u8], out: &mut String) {
         if self.two_byte {
             for c in s.chunks(2) {
@@ -258,6 +278,12 @@ impl Font {
                 }
             }
         } else if self.to_unicode.is_empty() {
+            if self.ascii_identity && s.iter().all(|b| (0x20..0x7F).contains(b)) {
+                if let Ok(text) = std::str::from_utf8(s) {
+                    out.push_str(text);
+                    return;
+                }
+            }
             out.extend(
                 s.iter()
                     .filter_map(|&b| self.simple.get(usize::from(b)).copied().flatten()),
@@ -349,21 +375,21 @@ pub fn run(
     depth: usize,
 ) -> Result<()> {
     let max = budget.limits.max_text_chars;
-    let mut l = Lexer::new(content, 0);
+    let mut l = Lexer::content(content);
     let mut stack: Vec<Obj> = Vec::new();
     let mut font: Option<Rc<Font>> = None;
     let mut line_y = 0.0f64;
     let mut ops = 0u32;
-    let default_font = Font {
-        simple: (0..=255u8).map(cp1252).collect(),
-        ..Font::default()
-    };
-    while let Some(o) = l.object() {
-        let Obj::Op(op) = o else {
-            if stack.len() < 64 {
-                stack.push(o);
+    let default_font = Font::win_ansi();
+    while let Some(t) = l.token() {
+        let op = match t {
+            Token::Op(op) => op,
+            Token::Operand(o) => {
+                if stack.len() < 64 {
+                    stack.push(o);
+                }
+                continue;
             }
-            continue;
         };
         ops = ops.wrapping_add(1);
         if ops.is_multiple_of(8192) && budget.out_of_time() {
@@ -373,7 +399,7 @@ pub fn run(
             break;
         }
         let f: &Font = font.as_deref().unwrap_or(&default_font);
-        match op.as_slice() {
+        match op {
             b"BT" => line_y = 0.0,
             b"Tf" => {
                 if let Some(Obj::Name(n)) = stack.first() {
