@@ -114,8 +114,8 @@ pub struct Lexer<'a> {
     pub data: &'a [u8],
     pub pos: usize,
     /// Whether `n g R` is read as a reference. Content streams have none, and
-    /// looking ahead two tokens after every number (`50 800 Td`) was a
-    /// quarter of the time spent reading a text-heavy page.
+    /// looking ahead two tokens after every number (`50 800 Td`) was much of
+    /// the lexer's time on a text-heavy page.
     refs: bool,
 }
 
@@ -401,8 +401,9 @@ impl<'a> Lexer<'a> {
     fn keyword_or_number(&mut self, run: &[u8]) -> Obj {
         let first = run.first().copied().unwrap_or(0);
         if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
-            let s = std::str::from_utf8(run).unwrap_or("");
-            if let Some(i) = small_int(run).or_else(|| s.parse::<i64>().ok()) {
+            // Validated only when the plain-integer path does not decide.
+            let s = || std::str::from_utf8(run).unwrap_or("");
+            if let Some(i) = small_int(run).or_else(|| s().parse::<i64>().ok()) {
                 // `n g R` is a reference.
                 if i >= 0 && self.refs {
                     let save = self.pos;
@@ -420,7 +421,7 @@ impl<'a> Lexer<'a> {
                 }
                 return Obj::Int(i);
             }
-            if let Ok(r) = s.parse::<f64>() {
+            if let Ok(r) = s().parse::<f64>() {
                 return Obj::Real(r);
             }
             // Malformed numbers such as `--5` or `1.2.3`: PDF readers take 0.
