@@ -252,17 +252,12 @@ fn zip_family(data: &[u8], e: &str) -> FileKind {
         dirs.xl = dirs.xl || tail_has(data, xl);
         dirs.ppt = dirs.ppt || tail_has(data, ppt);
     }
-    let found = if dirs.word {
-        Some(FileKind::Docx)
+    if dirs.word {
+        FileKind::Docx
     } else if dirs.xl {
-        Some(FileKind::Xlsx)
+        FileKind::Xlsx
     } else if dirs.ppt {
-        Some(FileKind::Pptx)
-    } else {
-        None
-    };
-    if let Some(kind) = found {
-        kind
+        FileKind::Pptx
     } else {
         match e {
             "docx" => FileKind::Docx,
@@ -461,6 +456,21 @@ mod tests {
             FileKind::Pgp
         );
         assert_ne!(sniff(&[0x8C, 0x0D, 0x04], "photo.jpg"), FileKind::Pgp);
+    }
+
+    /// The one-pass folder search keeps the old priority: `word/` anywhere
+    /// makes a docx, whatever comes before it; folder names inside longer
+    /// names count, as the substring search counted them.
+    #[test]
+    fn ooxml_folders_in_one_pass() {
+        let d = ooxml_dirs(b"PK..xl/workbook.xml..ppt/x..word/document.xml");
+        assert!(d.word);
+        let d = ooxml_dirs(b"PK..[Content_Types].xml..xl/workbook.xml..docProps/app.xml");
+        assert!(d.xl && !d.word && !d.ppt);
+        let d = ooxml_dirs(b"PK..keyword/x..");
+        assert!(d.word);
+        let d = ooxml_dirs(b"PK..class-list.csv..notes/readme.txt");
+        assert!(!d.word && !d.xl && !d.ppt);
     }
 
     #[test]
