@@ -25,11 +25,13 @@
 //! finding counting everyone when a unit names more than three people.
 
 mod person;
+mod prefilter;
 mod terms;
 
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextKind, TextUnit};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use person::{ceil_boundary, floor_boundary, Names, PersonRef};
+use prefilter::TermPrefilter;
 use terms::{Kind, Term, TERMS};
 
 /// The detector id rules refer to.
@@ -45,6 +47,9 @@ const MAX_PEOPLE_FINDINGS: usize = 3;
 /// Finds special-category terms about a named person.
 pub struct SpecialCategoryDetector {
     ac: AhoCorasick,
+    /// Says when a text holds no term the detector could accept: most
+    /// texts do not, and are then walked only by this faster pass.
+    first: Option<TermPrefilter>,
     names: Names,
 }
 
@@ -62,6 +67,7 @@ impl SpecialCategoryDetector {
             .expect("the static term list compiles");
         SpecialCategoryDetector {
             ac,
+            first: TermPrefilter::new(TERMS.iter().map(|t| (t.text, t.exact_case))),
             names: Names::new(),
         }
     }
@@ -98,7 +104,14 @@ impl Detector for SpecialCategoryDetector {
         // Person references of the last paragraph looked at (hits cluster).
         let mut cache: Option<(usize, usize, Vec<PersonRef>)> = None;
 
-        for m in self.ac.find_iter(text) {
+        // No acceptable term in the text: nothing to search (the table
+        // flag pass below still runs).
+        let none = self
+            .first
+            .as_ref()
+            .is_some_and(|f| !f.may_match(text.as_bytes()));
+        let to = if none { 0 } else { text.len() };
+        for m in self.ac.find_iter(Input::new(text).span(0..to)) {
             let Some(term) = TERMS.get(m.pattern().as_usize()) else {
                 continue;
             };
