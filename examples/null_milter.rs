@@ -6,7 +6,9 @@
 //! stages and no-reply options dlp-milter does (MAIL, RCPT, headers, body,
 //! end of message) and accepts every message unscanned; `... headers` asks
 //! only for headers and end of message (the "trivial milter" of
-//! ../shared/ECOSYSTEM.md, which never sees the body).
+//! ../shared/ECOSYSTEM.md, which never sees the body); `... eom` asks for
+//! nothing but end of message (every stage and reply negotiated away): the
+//! least any milter can cost Postfix, the floor of the throughput ratio.
 //!
 //! It runs on the same runtime flavour as `dlp-milter serve` (one
 //! current-thread I/O runtime), so the difference between the two is the
@@ -18,18 +20,42 @@ use std::os::unix::fs::PermissionsExt;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(spec), Some(mode)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: null_milter unix:/path/to.sock content|headers");
+        eprintln!("usage: null_milter unix:/path/to.sock content|headers|eom");
         std::process::exit(2);
     };
     let Some(path) = spec.strip_prefix("unix:") else {
         eprintln!("only unix: sockets");
         std::process::exit(2);
     };
-    let body = match mode.as_str() {
-        "content" => true,
-        "headers" => false,
+    let eom_only = ProtoOpts::NO_CONNECT
+        | ProtoOpts::NO_HELO
+        | ProtoOpts::NO_MAIL
+        | ProtoOpts::NO_RCPT
+        | ProtoOpts::NO_DATA
+        | ProtoOpts::NO_HEADER
+        | ProtoOpts::NO_EOH
+        | ProtoOpts::NO_BODY
+        | ProtoOpts::NO_UNKNOWN;
+    let wanted = match mode.as_str() {
+        // What dlp-milter asks for (src/milter/session.rs).
+        "content" => {
+            ProtoOpts::NO_CONNECT
+                | ProtoOpts::NO_HELO
+                | ProtoOpts::NO_DATA
+                | ProtoOpts::NO_EOH
+                | ProtoOpts::NO_UNKNOWN
+                | ProtoOpts::NOREPLY_MAIL
+                | ProtoOpts::NOREPLY_RCPT
+                | ProtoOpts::NOREPLY_HEADER
+                | ProtoOpts::NOREPLY_BODY
+                | ProtoOpts::LEADING_SPACE
+        }
+        "headers" => {
+            (eom_only - ProtoOpts::NO_HEADER) | ProtoOpts::NOREPLY_HEADER | ProtoOpts::LEADING_SPACE
+        }
+        "eom" => eom_only,
         _ => {
-            eprintln!("mode is content or headers");
+            eprintln!("mode is content, headers or eom");
             std::process::exit(2);
         }
     };
@@ -41,30 +67,6 @@ fn main() {
         let _ = std::fs::remove_file(path);
         let listener = tokio::net::UnixListener::bind(path).expect("bind");
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
-        let wanted = if body {
-            // What dlp-milter asks for (src/milter/session.rs).
-            ProtoOpts::NO_CONNECT
-                | ProtoOpts::NO_HELO
-                | ProtoOpts::NO_DATA
-                | ProtoOpts::NO_EOH
-                | ProtoOpts::NO_UNKNOWN
-                | ProtoOpts::NOREPLY_MAIL
-                | ProtoOpts::NOREPLY_RCPT
-                | ProtoOpts::NOREPLY_HEADER
-                | ProtoOpts::NOREPLY_BODY
-                | ProtoOpts::LEADING_SPACE
-        } else {
-            ProtoOpts::NO_CONNECT
-                | ProtoOpts::NO_HELO
-                | ProtoOpts::NO_MAIL
-                | ProtoOpts::NO_RCPT
-                | ProtoOpts::NO_DATA
-                | ProtoOpts::NO_EOH
-                | ProtoOpts::NO_BODY
-                | ProtoOpts::NO_UNKNOWN
-                | ProtoOpts::NOREPLY_HEADER
-                | ProtoOpts::LEADING_SPACE
-        };
         let negotiate = move |cx: &mut NegotiateContext<()>, _a: Actions, offered: ProtoOpts| {
             cx.requested_opts = wanted & offered;
             cx.requested_actions = Actions::ADD_HEADER;
