@@ -368,9 +368,9 @@ mod tests {
         };
         let ctx = MessageContext::default();
         let mut r = Rng(0xfeed);
-        for i in 0..1500 {
+        for i in 0..600 {
             let every = [3, 30, 300][r.next() % 3];
-            let t = text(&mut r, [150, 1500, 6000][i % 3], every);
+            let t = text(&mut r, [150, 1500, 4000][i % 3], every);
             for kind in [TextKind::Body, TextKind::Table, TextKind::Subject] {
                 let unit = TextUnit {
                     location: Location::Body,
