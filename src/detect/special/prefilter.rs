@@ -229,6 +229,8 @@ mod tests {
     use super::*;
     use crate::detect::{Detector, Location, MessageContext, TextKind, TextUnit};
     use aho_corasick::{AhoCorasick, AhoCorasickKind};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     fn prefilter() -> TermPrefilter {
         TermPrefilter::new(TERMS.iter().map(|t| (t.text, t.exact_case))).expect("terms fit")
@@ -260,16 +262,6 @@ mod tests {
                 Some((m.start(), term.text))
             })
             .collect()
-    }
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 >> 11) as usize
-        }
     }
 
     const PROSE: &[&str] = &[
@@ -311,27 +303,27 @@ mod tests {
 
     /// A text of about `len` bytes: prose with, now and then, a term in
     /// random case, glued to its neighbours or not, whole or cut short.
-    fn text(r: &mut Rng, len: usize, term_every: usize) -> String {
+    fn text(r: &mut StdRng, len: usize, term_every: usize) -> String {
         let mut t = String::new();
         while t.len() < len {
-            if term_every > 0 && r.next().is_multiple_of(term_every) {
-                let term = TERMS[r.next() % TERMS.len()].text;
-                let cut = if r.next().is_multiple_of(4) {
-                    1 + r.next() % term.len()
+            if term_every > 0 && r.gen_range(0..term_every) == 0 {
+                let term = TERMS[r.gen_range(0..TERMS.len())].text;
+                let cut = if r.gen_range(0..4) == 0 {
+                    r.gen_range(1..=term.len())
                 } else {
                     term.len()
                 };
-                let keep_case = r.next().is_multiple_of(2);
+                let keep_case = r.gen_range(0..2) == 0;
                 for c in term[..cut].chars() {
-                    t.push(match (keep_case, r.next() % 2) {
+                    t.push(match (keep_case, r.gen_range(0..2)) {
                         (true, _) => c,
                         (false, 0) => c.to_ascii_uppercase(),
                         _ => c.to_ascii_lowercase(),
                     });
                 }
-                t.push_str(["", " ", "s ", "'s ", "ic ", ".", "é "][r.next() % 7]);
+                t.push_str(["", " ", "s ", "'s ", "ic ", ".", "é "][r.gen_range(0..7)]);
             } else {
-                t.push_str(PROSE[r.next() % PROSE.len()]);
+                t.push_str(PROSE[r.gen_range(0..PROSE.len())]);
             }
         }
         t
@@ -340,13 +332,17 @@ mod tests {
     #[test]
     fn never_says_no_to_a_text_with_an_acceptable_term() {
         let (pf, ac) = (prefilter(), detector_ac());
-        let mut r = Rng(0x5eed);
+        let mut r = StdRng::seed_from_u64(0x5eed);
         let mut said_no = 0;
         for i in 0..4000 {
             // Short and long texts (both sides of SPLIT_MIN), term-free and
             // with terms at every density.
-            let len = [r.next() % 200, r.next() % 3000, 1000 + r.next() % 30_000][i % 3];
-            let every = [0, 2, 20, 400, 5000][r.next() % 5];
+            let len = [
+                r.gen_range(0..200),
+                r.gen_range(0..3000),
+                r.gen_range(1000..31_000),
+            ][i % 3];
+            let every = [0, 2, 20, 400, 5000][r.gen_range(0..5)];
             let t = text(&mut r, len, every);
             if !pf.may_match(t.as_bytes()) {
                 said_no += 1;
@@ -367,9 +363,9 @@ mod tests {
             ..SpecialCategoryDetector::new()
         };
         let ctx = MessageContext::default();
-        let mut r = Rng(0xfeed);
+        let mut r = StdRng::seed_from_u64(0xfeed);
         for i in 0..600 {
-            let every = [3, 30, 300][r.next() % 3];
+            let every = [3, 30, 300][r.gen_range(0..3)];
             let t = text(&mut r, [150, 1500, 4000][i % 3], every);
             for kind in [TextKind::Body, TextKind::Table, TextKind::Subject] {
                 let unit = TextUnit {
