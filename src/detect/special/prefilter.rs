@@ -24,8 +24,7 @@
 //! it never says no for a text the detector accepts a term from. When it
 //! says yes the detector searches the whole text exactly as before.
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::automaton::StateID;
+use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{dfa::DFA, Anchored, MatchKind};
 use std::collections::HashMap;
 
