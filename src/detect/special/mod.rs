@@ -29,7 +29,7 @@ mod prefilter;
 mod terms;
 
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextKind, TextUnit};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use person::{ceil_boundary, floor_boundary, Names, PersonRef};
 use prefilter::TermPrefilter;
 use terms::{Kind, Term, TERMS};
@@ -106,12 +106,12 @@ impl Detector for SpecialCategoryDetector {
 
         // No acceptable term in the text: nothing to search (the table
         // flag pass below still runs).
-        let none = self
+        let searched = self
             .first
             .as_ref()
-            .is_some_and(|f| !f.may_match(text.as_bytes()));
-        let to = if none { 0 } else { text.len() };
-        for m in self.ac.find_iter(Input::new(text).span(0..to)) {
+            .is_none_or(|f| f.may_match(text.as_bytes()));
+        let hits = searched.then(|| self.ac.find_iter(text));
+        for m in hits.into_iter().flatten() {
             let Some(term) = TERMS.get(m.pattern().as_usize()) else {
                 continue;
             };

@@ -227,22 +227,18 @@ mod tests {
     use super::super::{whole_word_end, SpecialCategoryDetector};
     use super::*;
     use crate::detect::{Detector, Location, MessageContext, TextKind, TextUnit};
-    use aho_corasick::{AhoCorasick, AhoCorasickKind};
+    use aho_corasick::AhoCorasick;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
+    /// The detector's own first pass.
     fn prefilter() -> TermPrefilter {
-        TermPrefilter::new(TERMS.iter().map(|t| (t.text, t.exact_case))).expect("terms fit")
+        SpecialCategoryDetector::new().first.expect("terms fit")
     }
 
-    /// The detector's own automaton (leftmost-longest).
+    /// The detector's own automaton (leftmost-longest), not a copy of its settings.
     fn detector_ac() -> AhoCorasick {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(TERMS.iter().map(|t| t.text))
-            .expect("terms compile")
+        SpecialCategoryDetector::new().ac
     }
 
     /// The terms the detector's loop gets past its first two checks (a
