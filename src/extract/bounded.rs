@@ -20,6 +20,10 @@ const CHUNK: usize = 64 * 1024;
 /// Output space reserved beyond a member's declared size (see [`inflate_raw_bounded`]).
 const INFLATE_SLACK: u64 = 1024;
 
+/// Output space given to libdeflate beyond a member's declared size: its
+/// fast loop needs 299 bytes of room (`FASTLOOP_MAX_BYTES_WRITTEN`).
+const WHOLE_SLACK: u64 = 320;
+
 /// Largest declared member size inflated in one call (see [`Inflaters`]);
 /// bigger members stream, with the time budget checked between chunks.
 const WHOLE_MAX: u64 = 16 * 1024 * 1024;
@@ -150,8 +154,12 @@ pub fn inflate_raw_bounded(
     let remaining = budget.remaining_bytes();
     let limit = entry_cap.min(remaining);
     if hint > 0 && hint <= limit && hint <= WHOLE_MAX {
-        // Only the growth is zeroed: the bytes already there are overwritten.
-        let size = usize::try_from(hint).unwrap_or(0);
+        // Room for the declared size plus slack, within the caps: libdeflate
+        // runs its fast loop only while 299 bytes of output space are left,
+        // so with no slack a member under 300 bytes was decoded entirely by
+        // the slow loop. Only the growth is zeroed: the bytes already there
+        // are overwritten.
+        let size = usize::try_from(hint.saturating_add(WHOLE_SLACK).min(limit)).unwrap_or(0);
         out.truncate(size);
         out.resize(size, 0);
         let inflated = WHOLE.with(|cell| {
@@ -356,6 +364,8 @@ mod tests {
             (text(50_000), Some(10)),
             (text(3), Some(0)),
             (text(1000), Some(1 << 40)),
+            // 703 bytes, 203 more than declared: within the whole-member slack.
+            (text(40), Some(500)),
         ] {
             let z = raw_deflate(&data);
             let hint = hint.unwrap_or(data.len() as u64);
