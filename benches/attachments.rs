@@ -137,14 +137,26 @@ fn xlsx(rows: usize) -> Vec<u8> {
     for n in 2..rows + 2 {
         let [name, dob, upn, score, words] = row(&mut r);
         sheet.push_str(&format!(r#"<row r="{n}">"#));
-        for (c, v) in [("A", name), ("B", dob), ("C", upn), ("E", words)] {
+        // Cells in column order, as Excel, LibreOffice and openpyxl write
+        // them (this generator wrote column D after E).
+        for (c, v) in [
+            ("A", name),
+            ("B", dob),
+            ("C", upn),
+            ("D", score),
+            ("E", words),
+        ] {
+            if c == "D" {
+                sheet.push_str(&format!(r#"<c r="D{n}"><v>{v}</v></c>"#));
+                continue;
+            }
             shared.push(v);
             sheet.push_str(&format!(
                 r#"<c r="{c}{n}" t="s"><v>{}</v></c>"#,
                 shared.len() - 1
             ));
         }
-        sheet.push_str(&format!(r#"<c r="D{n}"><v>{score}</v></c></row>"#));
+        sheet.push_str("</row>");
     }
     sheet.push_str("</sheetData></worksheet>");
     let mut sst = String::from(
