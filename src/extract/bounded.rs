@@ -22,11 +22,11 @@ const INFLATE_SLACK: u64 = 1024;
 
 /// Output space given to libdeflate beyond a member's declared size: its
 /// fast loop needs 299 bytes of room (`FASTLOOP_MAX_BYTES_WRITTEN`).
-const WHOLE_SLACK: u64 = 320;
+pub const WHOLE_SLACK: u64 = 320;
 
 /// Largest declared member size inflated in one call (see [`Inflaters`]);
 /// bigger members stream, with the time budget checked between chunks.
-const WHOLE_MAX: u64 = 16 * 1024 * 1024;
+pub const WHOLE_MAX: u64 = 16 * 1024 * 1024;
 
 /// The inflaters a ZIP archive's members share.
 ///

@@ -90,6 +90,56 @@ impl TableText {
         true
     }
 
+    /// True when the next row may be written cell by cell
+    /// ([`TableText::stream_cell`]): the header is settled (two rows
+    /// taken) and the table is not full.
+    pub fn streaming(&self) -> bool {
+        self.rows >= 2 && !self.full()
+    }
+
+    /// Bytes of text so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The rendered text in `start..end` (empty when that is no range of it).
+    pub fn text(&self, start: usize, end: usize) -> &str {
+        self.out.get(start..end).unwrap_or_default()
+    }
+
+    /// Cuts the rendered text back to `len` bytes (a streamed row dropped).
+    pub fn truncate(&mut self, len: usize) {
+        if self.out.is_char_boundary(len) {
+            self.out.truncate(len);
+        }
+    }
+
+    /// Writes cell `col` of the row being streamed, exactly as
+    /// [`TableText::row`] renders it (`first`: no cell of the row is written
+    /// yet; an empty cell writes nothing), and returns the range of the
+    /// cell's own text. Only while [`TableText::streaming`].
+    #[inline]
+    pub fn stream_cell(&mut self, first: bool, col: usize, cell: &str) -> (usize, usize) {
+        if cell.is_empty() {
+            return (self.out.len(), self.out.len());
+        }
+        if !first {
+            self.out.push_str(" | ");
+        }
+        if let Some(p) = self.prefixes.get(col) {
+            self.out.push_str(p);
+        }
+        let start = self.out.len();
+        self.out.push_str(cell);
+        (start, self.out.len())
+    }
+
+    /// Ends a streamed row that wrote at least one cell.
+    pub fn end_streamed_row(&mut self) {
+        self.rows += 1;
+        self.out.push('\n');
+    }
+
     pub fn finish(mut self) -> String {
         if let Some(f) = self.first.take() {
             // A single row: nothing to fold a header into.

@@ -229,6 +229,33 @@ impl<'a> Archive<'a> {
         Ok(out)
     }
 
+    /// Reserves room in `out` for the largest of entries `which` that
+    /// [`Archive::read_into`] would inflate in one call (declared size
+    /// within the caps), so reading them in turn into one buffer never
+    /// regrows it: growing copied the previous part (a megabyte of shared
+    /// strings before an xlsx sheet) only to overwrite it. A lying size
+    /// costs untouched capacity, nothing more.
+    pub fn reserve_for(&self, which: &[usize], budget: &Budget, out: &mut Vec<u8>) {
+        let largest = which
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .map(|e| {
+                e.size
+                    .min(ratio_cap(e.compressed, budget))
+                    .min(budget.remaining_bytes())
+                    .min(super::bounded::WHOLE_MAX)
+            })
+            .max()
+            .unwrap_or(0);
+        // The whole-member inflate asks for slack beyond the declared size.
+        let want = usize::try_from(largest + super::bounded::WHOLE_SLACK).unwrap_or(0);
+        if want > out.capacity() {
+            // Nothing in `out` is worth copying into the new allocation.
+            out.clear();
+            *out = Vec::with_capacity(want);
+        }
+    }
+
     /// [`Archive::read`] into `out` (its old content replaced; unspecified
     /// after an error), so one buffer can be reused for every member.
     pub fn read_into(&mut self, i: usize, budget: &mut Budget, out: &mut Vec<u8>) -> Result<()> {
