@@ -351,10 +351,33 @@ fn looks_textual(head: &[u8]) -> bool {
 
 fn looks_like_message(text: &[u8]) -> bool {
     let mut headers = 0;
-    for line in text.split(|&b| b == b'\n').take(30) {
+    // Lines found with memchr: splitting with a closure tested every byte.
+    let mut rest = Some(text);
+    for _ in 0..30 {
+        let Some(text) = rest else {
+            break;
+        };
+        let line = match memchr::memchr(b'\n', text) {
+            Some(end) => {
+                rest = text.get(end + 1..);
+                text.get(..end).unwrap_or_default()
+            }
+            None => {
+                rest = None;
+                text
+            }
+        };
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             break;
+        }
+        // Only a line starting with one of the names' first letters can
+        // match: most lines of a text file are passed over on one byte.
+        if !matches!(
+            line.first().map(u8::to_ascii_lowercase),
+            Some(b'f' | b't' | b's' | b'd' | b'm' | b'r')
+        ) {
+            continue;
         }
         for h in [
             "from:",
@@ -441,6 +464,34 @@ mod tests {
             sniff(b"From: a@b.c\nSubject: x\n\nbody", "fwd"),
             FileKind::Email
         );
+    }
+
+    /// Two of the known header names, in any case, before the first blank
+    /// line and within 30 lines, after any other lines (a forwarding banner).
+    #[test]
+    fn forwarded_mail_is_told_by_its_headers() {
+        for (text, mail) in [
+            (
+                &b"---------- Forwarded message ---------\nFROM: a@b.c\ndate: Mon\n\nx"[..],
+                true,
+            ),
+            (b"Received: by x\r\nMIME-Version: 1.0\r\n\r\n", true),
+            (b"Message-ID: <1@b>\nTo: c@d.e\n", true),
+            (b"Subject: x\n\nFrom: a@b.c\n", false),
+            (b"From: a@b.c\nX-Subject: x\nnotes\n", false),
+            (b"name,from:,to:\nA,B,C\n", false),
+        ] {
+            assert_eq!(
+                looks_like_message(text),
+                mail,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        let late = format!("{}From: a\nTo: b\n", "line\n".repeat(29));
+        assert!(!looks_like_message(late.as_bytes()));
+        let in_time = format!("{}From: a\nTo: b\n", "line\n".repeat(28));
+        assert!(looks_like_message(in_time.as_bytes()));
     }
 
     #[test]
