@@ -366,6 +366,31 @@ impl<'a> Scanner<'a> {
         true
     }
 
+    /// Consumes a start tag `<QNAME>` whose attributes are all in their
+    /// usual form ([`plain_attrs`]) here, as [`Scanner::next`] would,
+    /// without its dispatch: for the row tags of a sheet, two tokens a row.
+    /// False, and nothing moves, for any other input (an empty-element tag,
+    /// odd quoting or spacing), which the tokenizer then reads and checks.
+    #[inline]
+    pub fn start_plain(&mut self, qname: &[u8]) -> bool {
+        let rest = self.xml.get(self.pos..).unwrap_or_default();
+        let after = qname.len() + 1;
+        if rest.get(1..after) != Some(qname) || !matches!(rest.get(after), Some(b' ' | b'>')) {
+            return false;
+        }
+        if rest.first() != Some(&b'<') || self.open.len() >= MAX_DEPTH {
+            return false;
+        }
+        let (Some(end), Some(name)) = (plain_attrs(rest, after, |_, _| {}), rest.get(1..after))
+        else {
+            return false;
+        };
+        let (_, local_at) = scan_name(name);
+        self.open.push((name, local_at));
+        self.pos += end;
+        true
+    }
+
     /// Consumes the end tag `</QNAME>` here when `qname` is the innermost
     /// open element, as [`Scanner::next`] would. False, and nothing moves,
     /// for any other input (which the tokenizer then reads and checks).
@@ -889,6 +914,49 @@ mod tests {
                 assert!(!same(&a, &b), "len {n}, byte {k}");
             }
             assert!(!same(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
+
+    /// `start_plain` takes a start tag with plain attributes as the
+    /// tokenizer would (the element is open after it, so its end tag is
+    /// accepted and any other is not), and leaves every other form alone.
+    #[test]
+    fn start_plain_keeps_the_open_element_stack() {
+        for xml in [
+            &br#"<ws><row r="1" spans="1:5" x14ac:dyDescent="0.25"><c/></row></ws>"#[..],
+            b"<ws><row><c/></row></ws>",
+        ] {
+            let mut scan = Scanner::new(xml, "t");
+            assert_eq!(scan.next().unwrap(), Some(Tok::Start));
+            assert!(scan.start_plain(b"row"));
+            assert_eq!(scan.rest(), b"<c/></row></ws>");
+            assert_eq!(scan.next().unwrap(), Some(Tok::Empty));
+            assert!(scan.end_exact(b"row"));
+            assert_eq!(scan.next().unwrap(), Some(Tok::End));
+            assert_eq!(scan.next().unwrap(), None);
+        }
+        // Its element stays open: a mismatched end tag is still an error.
+        let mut scan = Scanner::new(br#"<ws><row r="1"></c></ws>"#, "t");
+        scan.next().unwrap();
+        assert!(scan.start_plain(b"row"));
+        assert!(scan.next().is_err());
+        for other in [
+            &b"<row/>"[..],
+            b"<rows>",
+            b"<row\tr=\"1\">",
+            b"<row r='1'>",
+            b"<row  r=\"1\">",
+            b"<x:row>",
+            b"<row r=\"1\"",
+            b"row>",
+        ] {
+            let mut scan = Scanner::new(other, "t");
+            assert!(
+                !scan.start_plain(b"row"),
+                "{:?}",
+                String::from_utf8_lossy(other)
+            );
+            assert_eq!(scan.rest(), other);
         }
     }
 
