@@ -853,9 +853,10 @@ impl Row {
     }
 }
 
-/// One sheet as table text (`header: value | ...`), rendered row by row:
-/// a row's cells are ranges in one reused buffer, so no cell costs an
-/// allocation. Cells in their usual form are read by [`fast_cell`]; the
+/// One sheet as table text (`header: value | ...`), rendered row by row
+/// (see [`Row`]: once the header is settled, cells go straight into the
+/// table text), so no cell costs an allocation. Cells and row tags in their
+/// usual form are read by [`fast_cell`] and [`Scanner::start_plain`]; the
 /// rest goes through the tokenizer.
 fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> Result<String> {
     render_sheet(xml, shared, styles, budget, true)
