@@ -172,7 +172,7 @@ pub fn inflate_raw_bounded(
         if let Ok(n) = inflated {
             out.truncate(n);
             budget.decompressed = budget.decompressed.saturating_add(n as u64);
-            if crc32fast::hash(out) != crc {
+            if libdeflater::crc32(out) != crc {
                 return Err(checksum_error());
             }
             return Ok(());
@@ -196,7 +196,7 @@ pub fn inflate_raw_bounded(
         .saturating_add(INFLATE_SLACK)
         .min(stop);
     out.reserve(usize::try_from(reserve).unwrap_or(0));
-    let mut hasher = crc32fast::Hasher::new();
+    let mut hasher = libdeflater::Crc::new();
     let mut chunk = CHUNK;
     loop {
         if budget.out_of_time() {
@@ -254,7 +254,7 @@ pub fn inflate_raw_bounded(
         }
     }
     budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
-    if hasher.finalize() != crc {
+    if hasher.sum() != crc {
         return Err(checksum_error());
     }
     Ok(())
@@ -369,7 +369,7 @@ mod tests {
         ] {
             let z = raw_deflate(&data);
             let hint = hint.unwrap_or(data.len() as u64);
-            let crc = crc32fast::hash(&data);
+            let crc = libdeflater::crc32(&data);
             inflate_raw_bounded(&mut d, &z, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
             assert_eq!(out, data);
         }
@@ -379,7 +379,7 @@ mod tests {
     fn raw_member_checksum_truncation_and_corruption_are_errors() {
         let data = text(5000);
         let z = raw_deflate(&data);
-        let crc = crc32fast::hash(&data);
+        let crc = libdeflater::crc32(&data);
         let mut d = Inflaters::default();
         let mut b = Budget::new(Limits::default());
         let mut out = Vec::new();
@@ -407,7 +407,7 @@ mod tests {
         let mut out = Vec::new();
         for data in [text(9_000), text(10), text(3_000)] {
             let z = raw_deflate(&data);
-            let crc = crc32fast::hash(&data);
+            let crc = libdeflater::crc32(&data);
             let hint = data.len() as u64;
             inflate_raw_bounded(&mut d, &z, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
             assert_eq!(out, data);
@@ -418,7 +418,7 @@ mod tests {
     fn raw_member_caps_hold_whatever_the_hint_says() {
         let zeros = vec![0u8; 8 * 1024 * 1024];
         let z = raw_deflate(&zeros);
-        let crc = crc32fast::hash(&zeros);
+        let crc = libdeflater::crc32(&zeros);
         let mut d = Inflaters::default();
         for hint in [0, 1 << 20, 8 << 20] {
             let mut b = Budget::new(Limits::default());

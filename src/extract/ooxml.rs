@@ -414,7 +414,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
     let most = xml.len() / 17;
     let declared = declared_count(xml).unwrap_or(most);
     let mut out = Shared {
-        text: String::with_capacity(xml.len().min(max) / 2),
+        text: String::with_capacity(xml.len().min(max)),
         spans: Vec::with_capacity(declared.min(most)),
     };
     let mut cur: Option<usize> = None;

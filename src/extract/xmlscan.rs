@@ -244,7 +244,7 @@ impl<'a> Scanner<'a> {
     pub fn new(xml: &'a [u8], format: &'static str) -> Self {
         Scanner {
             xml,
-            doc: std::str::from_utf8(xml).ok(),
+            doc: simdutf8::basic::from_utf8(xml).ok(),
             pos: 0,
             open: Vec::new(),
             format,

@@ -286,7 +286,7 @@ impl<'a> Archive<'a> {
             8 => inflate_raw_bounded(&mut self.inflaters, raw, e.crc, cap, hint, budget, out),
             0 => {
                 let stored = super::bounded::read_bounded_sized(raw, cap, hint, budget)?;
-                if crc32fast::hash(&stored) != e.crc {
+                if libdeflater::crc32(&stored) != e.crc {
                     return Err(checksum_error());
                 }
                 *out = stored;
