@@ -16,7 +16,7 @@ use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
 use super::xml::{flow, FlowSpec};
 use super::xmlscan::RunShape;
 use super::xmlscan::{decode_into, local, plain_attrs, text_to_lt, Attrs, Scanner, Text, Tok};
-use super::zipfile::Archive;
+use super::zipfile::{Archive, MemberBuffer};
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
 use quick_xml::events::Event;
@@ -173,7 +173,7 @@ fn parts(
     }
     let max = budget.limits.max_text_chars;
     let mut text = String::new();
-    let mut xml = Vec::new();
+    let mut xml = MemberBuffer::take();
     archive.reserve_for(&selected, budget, &mut xml);
     for i in selected {
         archive.read_into(i, budget, &mut xml)?;
@@ -205,7 +205,7 @@ fn xlsx(
         return Err(ExtractError::corrupt("xlsx", "no worksheets"));
     }
     // One buffer for every part in turn, sized once for the largest.
-    let mut xml = Vec::new();
+    let mut xml = MemberBuffer::take();
     let shared_part = archive.find("xl/sharedStrings.xml");
     let styles_part = archive.find("xl/styles.xml");
     let parts: Vec<usize> = sheets

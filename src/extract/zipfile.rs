@@ -20,6 +20,68 @@ const FORMAT: &str = "zip";
 /// Largest member buffer kept for reuse by the next member.
 const REUSE_MAX: usize = 4 * 1024 * 1024;
 
+thread_local! {
+    /// The member buffer a scan thread keeps between archives ([`MemberBuffer`]).
+    static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A buffer to read members into ([`Archive::read_into`]): the scan
+/// thread's spare one, given back when dropped, so the archives a thread
+/// reads one after another share one allocation.
+///
+/// Why: a new buffer per archive cost an allocation, page faults and
+/// zeroing again what the last archive's buffer had already initialised
+/// (`read_into` zeroes only growth); for an xlsx that was the zeroing of
+/// its largest part, and for a small archive the allocation and a regrowth
+/// were part of its fixed cost. A nested archive finds the spare lent out
+/// and starts its own. Buffers over [`REUSE_MAX`] are not kept. What a kept
+/// buffer still holds is never read: `read_into` replaces the content.
+pub struct MemberBuffer(Vec<u8>);
+
+impl MemberBuffer {
+    /// The thread's spare buffer, or a new one while it is lent out.
+    pub fn take() -> MemberBuffer {
+        let spare = SPARE
+            .try_with(|s| {
+                s.try_borrow_mut()
+                    .map(|mut s| std::mem::take(&mut *s))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        MemberBuffer(spare)
+    }
+}
+
+impl std::ops::Deref for MemberBuffer {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MemberBuffer {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl Drop for MemberBuffer {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.0);
+        if buf.capacity() == 0 || buf.capacity() > REUSE_MAX {
+            return;
+        }
+        // Never panics, also while the thread is being torn down.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut spare) = s.try_borrow_mut() {
+                if spare.capacity() < buf.capacity() {
+                    *spare = buf;
+                }
+            }
+        });
+    }
+}
+
 /// One central-directory record.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -361,7 +423,7 @@ pub fn extract(
         return Ok(());
     }
     // One buffer for every member in turn.
-    let mut bytes = Vec::new();
+    let mut bytes = MemberBuffer::take();
     for i in files {
         let Some(e) = archive.entries.get(i) else {
             continue;
@@ -390,7 +452,7 @@ pub fn extract(
                 // A big member's buffer is not kept for the next ones (a
                 // nested archive among them would hold it while recursing).
                 if bytes.capacity() > REUSE_MAX {
-                    bytes = Vec::new();
+                    *bytes = Vec::new();
                 }
             }
             Err(err) => {
@@ -454,6 +516,47 @@ pub(crate) mod tests {
         assert!(t.text.contains("upn: P801200216001"), "{}", t.text);
         assert!(ex.texts.iter().any(|t| t.path == "outer.zip/notes.txt"));
         assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    }
+
+    #[test]
+    fn the_member_buffer_is_kept_per_thread_and_never_shows_old_bytes() {
+        // Runs on its own thread: the spare starts empty there.
+        std::thread::spawn(|| {
+            let long = "Amira Khan P801200216001 ".repeat(2_000);
+            let big = build(&[("big.txt", long.as_bytes())]);
+            let small = build(&[("small.txt", b"hello there")]);
+            let mut b = Budget::new(Limits::default());
+            let mut archive = Archive::open(&big, &b).unwrap();
+            let mut buf = MemberBuffer::take();
+            assert_eq!(buf.capacity(), 0);
+            archive.read_into(0, &mut b, &mut buf).unwrap();
+            let kept = buf.capacity();
+            assert!(kept >= long.len());
+            // Lent out: a nested archive gets a buffer of its own.
+            assert_eq!(MemberBuffer::take().capacity(), 0);
+            drop(buf);
+            // Given back: the next archive on this thread reuses it, and
+            // reads only its own member's bytes into it.
+            let mut again = MemberBuffer::take();
+            assert_eq!(again.capacity(), kept);
+            let mut archive = Archive::open(&small, &b).unwrap();
+            archive.read_into(0, &mut b, &mut again).unwrap();
+            assert_eq!(again.as_slice(), b"hello there");
+            drop(again);
+            // Whole extractions in turn see only their own text.
+            let ex = extract("big.zip", "application/zip", &big, &mut b);
+            assert!(ex.texts.iter().any(|t| t.text.contains("P801200216001")));
+            let ex = extract("small.zip", "application/zip", &small, &mut b);
+            assert_eq!(ex.texts.len(), 1);
+            assert_eq!(ex.texts[0].text.trim(), "hello there");
+            // A buffer over the reuse limit is not kept.
+            let mut huge = MemberBuffer::take();
+            *huge = Vec::with_capacity(REUSE_MAX + 1);
+            drop(huge);
+            assert!(MemberBuffer::take().capacity() <= REUSE_MAX);
+        })
+        .join()
+        .unwrap();
     }
 
     /// Sets flag bit 0 on every local and central header: ZipCrypto as far as the bytes say.
