@@ -41,9 +41,42 @@ pub fn zero_bytes(x: u64) -> u64 {
     x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080
 }
 
+/// `s` without surrounding whitespace, as `str::trim`; the common case
+/// (starts and ends with a visible ASCII character) without its Unicode
+/// checks, which cost more than the rest of a short table cell.
+#[inline(always)]
+pub fn trimmed(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimmed_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}a\u{a0}",
+            "\u{2003}x",
+            "x\u{3000}",
+            "é",
+            " é ",
+            "a b",
+            "\ta\n",
+            "\u{85}a",
+            "ab\u{200b}",
+        ] {
+            assert_eq!(trimmed(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn find_agrees_with_position_at_every_offset() {

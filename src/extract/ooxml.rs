@@ -18,6 +18,7 @@ use super::xmlscan::RunShape;
 use super::xmlscan::{decode_into, local, plain_attrs, text_to_lt, Attrs, Scanner, Text, Tok};
 use super::zipfile::{Archive, MemberBuffer};
 use super::{push_text, Budget, Extraction};
+use crate::bytes::trimmed;
 use crate::detect::TextKind;
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -390,16 +391,6 @@ fn fast_si(rest: &[u8]) -> Option<FastString> {
         plain: !amp,
         len: end + 9,
     })
-}
-
-/// `s` without surrounding whitespace; the common case (starts and ends
-/// with a visible ASCII character) without `str::trim`'s Unicode checks.
-#[inline(always)]
-fn trimmed(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
-        _ => s.trim(),
-    }
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.

@@ -10,6 +10,7 @@ pub const MAX_ROWS: usize = 200_000;
 /// multiply the size of a wide table, so the rendering stops here.
 pub const MAX_TABLE_TEXT: usize = 16 * 1024 * 1024;
 
+use crate::bytes::trimmed;
 use std::cell::RefCell;
 
 /// A table rendered row by row: the first row is held until the second
@@ -208,7 +209,7 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
                 cells.push((cell_start, p));
                 let row = cells
                     .iter()
-                    .map(|&(s, e)| text.get(s..e).unwrap_or_default().trim());
+                    .map(|&(s, e)| trimmed(text.get(s..e).unwrap_or_default()));
                 if !table.row(row) {
                     break;
                 }
@@ -251,7 +252,7 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
             table.row(
                 cells
                     .iter()
-                    .map(|&(s, e)| text.get(s..e).unwrap_or_default().trim()),
+                    .map(|&(s, e)| trimmed(text.get(s..e).unwrap_or_default())),
             );
             continue;
         }
@@ -297,7 +298,7 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
             } else {
                 ends.get(i - 1).copied().unwrap_or(0)
             };
-            rec.get(start..end).unwrap_or_default().trim()
+            trimmed(rec.get(start..end).unwrap_or_default())
         });
         table.row(cells);
     }

@@ -245,7 +245,9 @@ pub fn read_directory(data: &[u8], max_entries: usize) -> Result<Vec<Entry>> {
             }
             q += 4 + len;
         }
-        let name = if flags & 0x800 != 0 {
+        // Without the UTF-8 flag a name is read as Latin-1, which agrees
+        // with UTF-8 on ASCII names: those are copied whole, not a char at a time.
+        let name = if flags & 0x800 != 0 || name_raw.is_ascii() {
             String::from_utf8_lossy(&name_raw).into_owned()
         } else {
             name_raw.iter().map(|&b| b as char).collect()
