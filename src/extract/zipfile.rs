@@ -17,7 +17,9 @@ use super::{extract_into, Budget, Extraction, FileReport};
 
 const FORMAT: &str = "zip";
 
-/// Largest member buffer kept for reuse by the next member.
+/// Largest member buffer kept for reuse by the next member, and by the
+/// scan thread for its next archive ([`MemberBuffer`]): at most this much
+/// memory stays with an idle scan thread.
 const REUSE_MAX: usize = 4 * 1024 * 1024;
 
 thread_local! {
