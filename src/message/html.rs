@@ -128,18 +128,29 @@ pub fn html_to_text(html: &str) -> String {
         // longer names than any known tag are marked as matching nothing.
         let slashes = tag.iter().take_while(|&&c| c == b'/').count();
         let raw = tag.get(slashes..).unwrap_or_default();
-        let len = raw
-            .iter()
-            .position(|c| !c.is_ascii_alphanumeric())
-            .unwrap_or(raw.len());
+        // Found, copied and lower-cased in one pass (no `memcpy` call per tag).
         let mut buf = [0u8; NAME_MAX];
-        let name: &[u8] = match (buf.get_mut(..len), raw.get(..len)) {
-            (Some(dst), Some(src)) => {
-                dst.copy_from_slice(src);
-                dst.make_ascii_lowercase();
-                dst
+        let mut len = 0usize;
+        let mut long = false;
+        for &c in raw {
+            if !c.is_ascii_alphanumeric() {
+                break;
             }
-            _ => LONG_NAME,
+            match buf.get_mut(len) {
+                Some(slot) => {
+                    *slot = c.to_ascii_lowercase();
+                    len += 1;
+                }
+                None => {
+                    long = true;
+                    break;
+                }
+            }
+        }
+        let name: &[u8] = if long {
+            LONG_NAME
+        } else {
+            buf.get(..len).unwrap_or_default()
         };
         if let Some(h) = hidden {
             if closing && h == name {
@@ -424,6 +435,9 @@ mod tests {
             "<p unclosed",
             "\u{3000}lead<td>a<td>b<tr><td>c",
             "é<é>é&é;",
+            // Names at and past the 16 bytes kept for matching.
+            "<TABLEtableTABLEtableX>a</TABLEtableTABLEtableX><abcdefghijklmnop>b</abcdefghijklmnop><figcaptionfigcap>c",
+            "<scriptscriptscriptscript>d</scriptscriptscriptscript>e<title>f</title>g",
         ];
         for html in inputs {
             assert_eq!(
