@@ -75,17 +75,8 @@ impl TableText {
         }
         let mut first_cell = true;
         for (i, cell) in cells.enumerate() {
-            if cell.is_empty() {
-                continue;
-            }
-            if !first_cell {
-                self.out.push_str(" | ");
-            }
-            first_cell = false;
-            if let Some(p) = self.prefixes.get(i) {
-                self.out.push_str(p);
-            }
-            self.out.push_str(cell);
+            self.stream_cell(first_cell, i, cell);
+            first_cell &= cell.is_empty();
         }
         self.out.push('\n');
         true
@@ -115,10 +106,11 @@ impl TableText {
         }
     }
 
-    /// Writes cell `col` of the row being streamed, exactly as
-    /// [`TableText::row`] renders it (`first`: no cell of the row is written
-    /// yet; an empty cell writes nothing), and returns the range of the
-    /// cell's own text. Only while [`TableText::streaming`].
+    /// Writes cell `col` of the row being written (`first`: no cell of the
+    /// row is written yet; an empty cell writes nothing) and returns the
+    /// range of the cell's own text: how [`TableText::row`] renders each
+    /// cell, and how a sheet's rows are streamed cell by cell while
+    /// [`TableText::streaming`].
     #[inline]
     pub fn stream_cell(&mut self, first: bool, col: usize, cell: &str) -> (usize, usize) {
         if cell.is_empty() {
