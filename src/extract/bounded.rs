@@ -24,6 +24,57 @@ const INFLATE_SLACK: u64 = 1024;
 /// fast loop needs 299 bytes of room (`FASTLOOP_MAX_BYTES_WRITTEN`).
 pub const WHOLE_SLACK: u64 = 320;
 
+/// Bytes of the archive after a member's declared data that libdeflate is
+/// shown (see [`Deflated`]): its fast loop runs only while 25 bytes of input
+/// are left (`FASTLOOP_MAX_BYTES_READ` with a 64-bit bit buffer), so a
+/// member's last ~25 compressed bytes, an eighth of a 200-byte member, were
+/// decoded by the slow loop.
+pub const READ_AHEAD: usize = 32;
+
+/// A ZIP member's raw deflate data, as it sits in the archive.
+///
+/// Why the bytes after it: libdeflate decodes the end of its input in a
+/// slower loop, and a deflate stream says where it ends, so the whole-member
+/// inflate is given up to [`READ_AHEAD`] bytes of what follows (the next
+/// local header or the central directory). If a member's declared
+/// compressed size is short of its real stream, that inflate may read into
+/// them: the output is then still the member's, checked against its CRC-32
+/// like any other. The streaming inflate reads only the declared bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Deflated<'a> {
+    /// The declared bytes, then up to [`READ_AHEAD`] more.
+    bytes: &'a [u8],
+    /// How many of `bytes` are the declared data.
+    len: usize,
+}
+
+impl<'a> Deflated<'a> {
+    /// `archive_rest[..len]` is the member's declared data; at most
+    /// [`READ_AHEAD`] bytes after it are kept.
+    pub fn new(archive_rest: &'a [u8], len: usize) -> Self {
+        let len = len.min(archive_rest.len());
+        let end = len.saturating_add(READ_AHEAD).min(archive_rest.len());
+        Deflated {
+            bytes: archive_rest.get(..end).unwrap_or_default(),
+            len,
+        }
+    }
+
+    /// Data with nothing after it (a stream held on its own).
+    #[cfg(test)]
+    pub fn exact(data: &'a [u8]) -> Self {
+        Deflated {
+            bytes: data,
+            len: data.len(),
+        }
+    }
+
+    /// The declared bytes only.
+    pub fn declared(&self) -> &'a [u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
 /// Largest declared member size inflated in one call (see [`Inflaters`]);
 /// bigger members stream, with the time budget checked between chunks.
 pub const WHOLE_MAX: u64 = 16 * 1024 * 1024;
@@ -144,7 +195,7 @@ pub fn read_bounded_sized<R: Read>(
 /// `Read::take(limit + 1)` in `read_bounded_sized`.
 pub fn inflate_raw_bounded(
     inflaters: &mut Inflaters,
-    input: &[u8],
+    member: Deflated<'_>,
     crc: u32,
     entry_cap: u64,
     hint: u64,
@@ -167,7 +218,7 @@ pub fn inflate_raw_bounded(
             let mut whole = cell.borrow_mut();
             whole
                 .get_or_insert_with(libdeflater::Decompressor::new)
-                .deflate_decompress(input, out)
+                .deflate_decompress(member.bytes, out)
         });
         if let Ok(n) = inflated {
             out.truncate(n);
@@ -179,6 +230,7 @@ pub fn inflate_raw_bounded(
         }
         // A lying size or bad data: streamed below, which says which.
     }
+    let input = member.declared();
     let d = inflaters
         .stream
         .get_or_insert_with(|| flate2::Decompress::new(false));
@@ -370,7 +422,16 @@ mod tests {
             let z = raw_deflate(&data);
             let hint = hint.unwrap_or(data.len() as u64);
             let crc = libdeflater::crc32(&data);
-            inflate_raw_bounded(&mut d, &z, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
+            inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(&z),
+                crc,
+                u64::MAX,
+                hint,
+                &mut b,
+                &mut out,
+            )
+            .unwrap();
             assert_eq!(out, data);
         }
     }
@@ -385,19 +446,95 @@ mod tests {
         let mut out = Vec::new();
         // No declared size (streamed) and the true one (inflated whole).
         for hint in [0, data.len() as u64] {
-            let err = inflate_raw_bounded(&mut d, &z, crc ^ 1, u64::MAX, hint, &mut b, &mut out);
+            let err = inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(&z),
+                crc ^ 1,
+                u64::MAX,
+                hint,
+                &mut b,
+                &mut out,
+            );
             assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
             let cut = &z[..z.len() / 2];
-            let err = inflate_raw_bounded(&mut d, cut, crc, u64::MAX, hint, &mut b, &mut out);
+            let err = inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(cut),
+                crc,
+                u64::MAX,
+                hint,
+                &mut b,
+                &mut out,
+            );
             assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
             let mut bad = z.clone();
             bad[0] = 0xFF; // reserved block type 3
-            let err = inflate_raw_bounded(&mut d, &bad, crc, u64::MAX, hint, &mut b, &mut out);
+            let err = inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(&bad),
+                crc,
+                u64::MAX,
+                hint,
+                &mut b,
+                &mut out,
+            );
             assert!(err.is_err());
             // The states are usable again after every failure.
-            inflate_raw_bounded(&mut d, &z, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
+            inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(&z),
+                crc,
+                u64::MAX,
+                hint,
+                &mut b,
+                &mut out,
+            )
+            .unwrap();
             assert_eq!(out, data);
         }
+    }
+
+    #[test]
+    fn the_bytes_after_a_member_are_read_ahead_but_never_inflated_into_it() {
+        let mut d = Inflaters::default();
+        let mut b = Budget::new(Limits::default());
+        let mut out = Vec::new();
+        for data in [text(3), text(12), text(400)] {
+            let z = raw_deflate(&data);
+            let crc = libdeflater::crc32(&data);
+            // The member, then what an archive has after it: a local header
+            // that happens to be valid deflate data too, and more.
+            let mut archive = z.clone();
+            archive.extend_from_slice(&raw_deflate(b"the next member"));
+            archive.extend_from_slice(&[0x50; 100]);
+            let member = Deflated::new(&archive, z.len());
+            assert_eq!(member.declared(), &z[..]);
+            assert_eq!(member.bytes.len(), z.len() + READ_AHEAD);
+            // Inflated whole (read ahead) and streamed (declared bytes only).
+            for hint in [data.len() as u64, 0] {
+                inflate_raw_bounded(&mut d, member, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
+                assert_eq!(out, data, "hint {hint}");
+            }
+        }
+        // At the end of the archive there is nothing to read ahead.
+        let z = raw_deflate(b"last");
+        let member = Deflated::new(&z, z.len() + 10);
+        assert_eq!((member.declared(), member.bytes), (&z[..], &z[..]));
+        // A declared size short of the real stream: the whole-member
+        // inflate reads on into the bytes after it, and keeps the output
+        // only because the member's CRC-32 vouches for it.
+        let data = text(50);
+        let z = raw_deflate(&data);
+        let crc = libdeflater::crc32(&data);
+        let short = Deflated::new(&z, z.len() - 5);
+        let hint = data.len() as u64;
+        inflate_raw_bounded(&mut d, short, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
+        assert_eq!(out, data);
+        let err = inflate_raw_bounded(&mut d, short, crc ^ 1, u64::MAX, hint, &mut b, &mut out);
+        assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
+        // Streamed, the declared bytes alone are a truncated stream.
+        let err = inflate_raw_bounded(&mut d, short, crc, u64::MAX, 0, &mut b, &mut out);
+        assert!(err.is_err());
     }
 
     #[test]
@@ -409,7 +546,16 @@ mod tests {
             let z = raw_deflate(&data);
             let crc = libdeflater::crc32(&data);
             let hint = data.len() as u64;
-            inflate_raw_bounded(&mut d, &z, crc, u64::MAX, hint, &mut b, &mut out).unwrap();
+            inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(&z),
+                crc,
+                u64::MAX,
+                hint,
+                &mut b,
+                &mut out,
+            )
+            .unwrap();
             assert_eq!(out, data);
         }
     }
@@ -424,8 +570,16 @@ mod tests {
             let mut b = Budget::new(Limits::default());
             let mut out = Vec::new();
             let cap = ratio_cap(z.len() as u64, &b);
-            let err =
-                inflate_raw_bounded(&mut d, &z, crc, cap, hint, &mut b, &mut out).unwrap_err();
+            let err = inflate_raw_bounded(
+                &mut d,
+                Deflated::exact(&z),
+                crc,
+                cap,
+                hint,
+                &mut b,
+                &mut out,
+            )
+            .unwrap_err();
             assert!(matches!(err, ExtractError::Ratio { .. }), "{err}");
             assert!(out.len() as u64 <= cap + 1, "{}", out.len());
             assert_eq!(b.decompressed, cap);
@@ -436,7 +590,16 @@ mod tests {
             ..Limits::default()
         });
         let mut out = Vec::new();
-        let err = inflate_raw_bounded(&mut d, &z, crc, u64::MAX, 0, &mut b, &mut out).unwrap_err();
+        let err = inflate_raw_bounded(
+            &mut d,
+            Deflated::exact(&z),
+            crc,
+            u64::MAX,
+            0,
+            &mut b,
+            &mut out,
+        )
+        .unwrap_err();
         assert!(matches!(err, ExtractError::TotalBytes { .. }), "{err}");
         assert!(out.len() as u64 <= 3 * 1024 * 1024 + 1);
         assert_eq!(b.decompressed, 3 * 1024 * 1024);

@@ -11,7 +11,7 @@
 //! encryption). The archive counts as encrypted only when every file entry is;
 //! a partly encrypted archive has its plain members scanned.
 
-use super::bounded::{checksum_error, inflate_raw_bounded, ratio_cap, Inflaters};
+use super::bounded::{checksum_error, inflate_raw_bounded, ratio_cap, Deflated, Inflaters};
 use super::error::{ExtractError, Result};
 use super::{extract_into, Budget, Extraction, FileReport};
 
@@ -351,7 +351,7 @@ impl<'a> Archive<'a> {
         match e.method {
             8 => inflate_raw_bounded(&mut self.inflaters, raw, e.crc, cap, hint, budget, out),
             0 => {
-                let stored = super::bounded::read_bounded_sized(raw, cap, hint, budget)?;
+                let stored = super::bounded::read_bounded_sized(raw.declared(), cap, hint, budget)?;
                 if libdeflater::crc32(&stored) != e.crc {
                     return Err(checksum_error());
                 }
@@ -375,7 +375,7 @@ impl<'a> Archive<'a> {
 /// allocated per entry), and a local header is 30 bytes at a known place;
 /// the crate's reader parsed the whole directory a second time, allocating
 /// per entry, which was a tenth of the time of a small archive.
-fn member_data<'d>(data: &'d [u8], e: &Entry) -> Result<&'d [u8]> {
+fn member_data<'d>(data: &'d [u8], e: &Entry) -> Result<Deflated<'d>> {
     let at = usize::try_from(e.offset).unwrap_or(usize::MAX);
     if data.get(at..at.saturating_add(4)) != Some(b"PK\x03\x04") {
         return Err(ExtractError::corrupt(
@@ -394,7 +394,7 @@ fn member_data<'d>(data: &'d [u8], e: &Entry) -> Result<&'d [u8]> {
     let start = at + 30 + name_len + extra_len;
     let rest = data.get(start..).unwrap_or_default();
     let len = usize::try_from(e.compressed).unwrap_or(usize::MAX);
-    Ok(rest.get(..len.min(rest.len())).unwrap_or_default())
+    Ok(Deflated::new(rest, len))
 }
 
 /// A plain ZIP: every member is extracted in turn (`outer.zip/inner.csv`).
