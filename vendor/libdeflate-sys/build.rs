@@ -3,6 +3,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    // Vendored in dlp-milter with a patched C file: rebuild when it changes.
+    println!("cargo:rerun-if-changed=libdeflate");
+    println!("cargo:rerun-if-changed=build.rs");
     let dst = PathBuf::from(env::var_os("OUT_DIR").unwrap());
 
     #[cfg(feature = "dynamic")]
