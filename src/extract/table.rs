@@ -182,7 +182,8 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
     let mut fields: Vec<u8> = Vec::new();
     let mut ends: Vec<usize> = Vec::new();
     let bytes = text.as_bytes();
-    let mut cells: Vec<(usize, usize)> = Vec::new();
+    // Room for a usual row: growing it from empty cost two reallocations per table.
+    let mut cells: Vec<(usize, usize)> = Vec::with_capacity(32);
     if memchr::memchr(b'"', bytes).is_none() {
         // No quotes anywhere (most exports): records are lines split at the
         // delimiter, exactly what csv_core produces; one SIMD pass finds
