@@ -391,6 +391,18 @@ mod tests {
         assert_eq!(b.decompressed, 1024 * 1024);
     }
 
+    /// [`inflate_raw_bounded`] of a stream held on its own, under no ratio cap.
+    fn inflate_exact(
+        d: &mut Inflaters,
+        z: &[u8],
+        crc: u32,
+        hint: u64,
+        b: &mut Budget,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        inflate_raw_bounded(d, Deflated::exact(z), crc, u64::MAX, hint, b, out)
+    }
+
     fn raw_deflate(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
         e.write_all(data).unwrap();
@@ -422,16 +434,7 @@ mod tests {
             let z = raw_deflate(&data);
             let hint = hint.unwrap_or(data.len() as u64);
             let crc = libdeflater::crc32(&data);
-            inflate_raw_bounded(
-                &mut d,
-                Deflated::exact(&z),
-                crc,
-                u64::MAX,
-                hint,
-                &mut b,
-                &mut out,
-            )
-            .unwrap();
+            inflate_exact(&mut d, &z, crc, hint, &mut b, &mut out).unwrap();
             assert_eq!(out, data);
         }
     }
@@ -446,50 +449,17 @@ mod tests {
         let mut out = Vec::new();
         // No declared size (streamed) and the true one (inflated whole).
         for hint in [0, data.len() as u64] {
-            let err = inflate_raw_bounded(
-                &mut d,
-                Deflated::exact(&z),
-                crc ^ 1,
-                u64::MAX,
-                hint,
-                &mut b,
-                &mut out,
-            );
+            let err = inflate_exact(&mut d, &z, crc ^ 1, hint, &mut b, &mut out);
             assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
             let cut = &z[..z.len() / 2];
-            let err = inflate_raw_bounded(
-                &mut d,
-                Deflated::exact(cut),
-                crc,
-                u64::MAX,
-                hint,
-                &mut b,
-                &mut out,
-            );
+            let err = inflate_exact(&mut d, cut, crc, hint, &mut b, &mut out);
             assert!(err.unwrap_err().to_string().contains("Invalid checksum"));
             let mut bad = z.clone();
             bad[0] = 0xFF; // reserved block type 3
-            let err = inflate_raw_bounded(
-                &mut d,
-                Deflated::exact(&bad),
-                crc,
-                u64::MAX,
-                hint,
-                &mut b,
-                &mut out,
-            );
+            let err = inflate_exact(&mut d, &bad, crc, hint, &mut b, &mut out);
             assert!(err.is_err());
             // The states are usable again after every failure.
-            inflate_raw_bounded(
-                &mut d,
-                Deflated::exact(&z),
-                crc,
-                u64::MAX,
-                hint,
-                &mut b,
-                &mut out,
-            )
-            .unwrap();
+            inflate_exact(&mut d, &z, crc, hint, &mut b, &mut out).unwrap();
             assert_eq!(out, data);
         }
     }
@@ -546,16 +516,7 @@ mod tests {
             let z = raw_deflate(&data);
             let crc = libdeflater::crc32(&data);
             let hint = data.len() as u64;
-            inflate_raw_bounded(
-                &mut d,
-                Deflated::exact(&z),
-                crc,
-                u64::MAX,
-                hint,
-                &mut b,
-                &mut out,
-            )
-            .unwrap();
+            inflate_exact(&mut d, &z, crc, hint, &mut b, &mut out).unwrap();
             assert_eq!(out, data);
         }
     }
@@ -590,16 +551,7 @@ mod tests {
             ..Limits::default()
         });
         let mut out = Vec::new();
-        let err = inflate_raw_bounded(
-            &mut d,
-            Deflated::exact(&z),
-            crc,
-            u64::MAX,
-            0,
-            &mut b,
-            &mut out,
-        )
-        .unwrap_err();
+        let err = inflate_exact(&mut d, &z, crc, 0, &mut b, &mut out).unwrap_err();
         assert!(matches!(err, ExtractError::TotalBytes { .. }), "{err}");
         assert!(out.len() as u64 <= 3 * 1024 * 1024 + 1);
         assert_eq!(b.decompressed, 3 * 1024 * 1024);
