@@ -365,10 +365,12 @@ impl<'a> Archive<'a> {
     }
 }
 
-/// A member's compressed bytes: after its local header, which must be
+/// A member's compressed bytes, after its local header, which must be
 /// there and name the same file as the central directory (a mismatch is
 /// how some archive tricks hide a member from one reader or the other).
 /// Sizes and CRC come from the central directory, as `unzip` takes them.
+/// They come as a [`Deflated`]: the declared bytes, and what follows them
+/// for libdeflate to read ahead.
 ///
 /// Why by hand and not the `zip` crate's reader: the central directory is
 /// already walked by hand (the entry cap must hold before anything is
