@@ -1,4 +1,4 @@
-//! Milter callbacks: one [`Session`] per MTA connection, one [`Txn`] per
+//! Milter callbacks: one [`Session`] per MTA connection, one `Txn` per
 //! message, and the end-of-message logic that scans and answers.
 //!
 //! Negotiation asks only for the stages that carry data we use (MAIL, RCPT,
