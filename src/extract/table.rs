@@ -47,11 +47,32 @@ impl TableText {
         }
         self.rows += 1;
         if self.rows == 1 {
-            self.keep_first(cells);
+            // Each cell with room for the ": " it gains if the row turns
+            // out to be the header, so it becomes its own prefix in place.
+            self.first = Some(
+                cells
+                    .map(|c| {
+                        let mut own = String::with_capacity(c.len() + 2);
+                        own.push_str(c);
+                        own
+                    })
+                    .collect(),
+            );
             return true;
         }
         if self.rows == 2 {
-            self.settle_header();
+            // The first row is a header when it looks like one; else it is data.
+            let mut f = self.first.take().unwrap_or_default();
+            if is_header(&f) {
+                for h in &mut f {
+                    if !h.is_empty() {
+                        h.push_str(": ");
+                    }
+                }
+                self.prefixes = f;
+            } else {
+                render_row::<String>(&mut self.out, None, f.iter().map(String::as_str));
+            }
         }
         let mut first_cell = true;
         for (i, cell) in cells.enumerate() {
@@ -60,42 +81,6 @@ impl TableText {
         }
         self.out.push('\n');
         true
-    }
-
-    /// Holds the first row until the second tells whether it is the header.
-    /// Each cell gets room for the ": " it gains as a header, so it becomes
-    /// its own column prefix in place. Kept out of [`TableText::row`], whose
-    /// loop every other row runs.
-    #[cold]
-    #[inline(never)]
-    fn keep_first<'c>(&mut self, cells: impl Iterator<Item = &'c str>) {
-        self.first = Some(
-            cells
-                .map(|c| {
-                    let mut own = String::with_capacity(c.len() + 2);
-                    own.push_str(c);
-                    own
-                })
-                .collect(),
-        );
-    }
-
-    /// The first row becomes the column prefixes when it looks like a
-    /// header, else it is rendered as data.
-    #[cold]
-    #[inline(never)]
-    fn settle_header(&mut self) {
-        let mut f = self.first.take().unwrap_or_default();
-        if is_header(&f) {
-            for h in &mut f {
-                if !h.is_empty() {
-                    h.push_str(": ");
-                }
-            }
-            self.prefixes = f;
-        } else {
-            render_row::<String>(&mut self.out, None, f.iter().map(String::as_str));
-        }
     }
 
     /// True when the next row may be written cell by cell
