@@ -47,29 +47,28 @@ impl TableText {
         }
         self.rows += 1;
         if self.rows == 1 {
-            // Each cell with room for the ": " it gains if the row turns
-            // out to be the header, so it becomes its own prefix in place.
-            self.first = Some(
-                cells
-                    .map(|c| {
-                        let mut own = String::with_capacity(c.len() + 2);
-                        own.push_str(c);
-                        own
-                    })
-                    .collect(),
-            );
+            self.first = Some(cells.map(str::to_string).collect());
             return true;
         }
         if self.rows == 2 {
             // The first row is a header when it looks like one; else it is data.
-            let mut f = self.first.take().unwrap_or_default();
+            let f = self.first.take().unwrap_or_default();
             if is_header(&f) {
-                for h in &mut f {
-                    if !h.is_empty() {
-                        h.push_str(": ");
-                    }
-                }
-                self.prefixes = f;
+                self.prefixes = f
+                    .iter()
+                    .map(|h| {
+                        if h.is_empty() {
+                            String::new()
+                        } else {
+                            // By hand: `format!` costs more than the rest
+                            // of a small table's first row.
+                            let mut p = String::with_capacity(h.len() + 2);
+                            p.push_str(h);
+                            p.push_str(": ");
+                            p
+                        }
+                    })
+                    .collect();
             } else {
                 render_row::<String>(&mut self.out, None, f.iter().map(String::as_str));
             }
