@@ -465,7 +465,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bytes_after_a_member_are_read_ahead_but_never_inflated_into_it() {
+    fn the_bytes_after_a_member_are_read_ahead_and_its_crc_decides() {
         let mut d = Inflaters::default();
         let mut b = Budget::new(Limits::default());
         let mut out = Vec::new();
