@@ -718,6 +718,27 @@ struct libdeflate_decompressor {
  * Returns %true if successful; %false if the codeword lengths do not form a
  * valid Huffman code.
  */
+/*
+ * The bit-reversed 'len'-bit codeword of canonical codeword 'c' (len <= 16,
+ * shift == 16 - len): the table index a DEFLATE decoder looks it up by.
+ */
+static const u8 reversed_bytes[256] = {
+#define R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64
+#define R4(n) R2(n), R2(n + 2 * 16), R2(n + 1 * 16), R2(n + 3 * 16)
+#define R6(n) R4(n), R4(n + 2 * 4), R4(n + 1 * 4), R4(n + 3 * 4)
+	R6(0), R6(2), R6(1), R6(3)
+#undef R6
+#undef R4
+#undef R2
+};
+
+static forceinline unsigned
+reverse_codeword(unsigned c, unsigned shift)
+{
+	return (((unsigned)reversed_bytes[c & 0xFF] << 8) |
+		reversed_bytes[(c >> 8) & 0xFF]) >> shift;
+}
+
 static bool
 build_decode_table(u32 decode_table[],
 		   const u8 lens[],
@@ -732,6 +753,7 @@ build_decode_table(u32 decode_table[],
 	unsigned offsets[DEFLATE_MAX_CODEWORD_LEN + 1];
 	unsigned sym;		/* current symbol */
 	unsigned codeword;	/* current codeword, bit-reversed */
+	unsigned code;		/* current codeword, most significant bit first */
 	unsigned len;		/* current codeword length in bits */
 	unsigned count;		/* num codewords remaining with this length */
 	u32 codespace_used;	/* codespace used out of '2^max_codeword_len' */
@@ -919,54 +941,48 @@ build_decode_table(u32 decode_table[],
 	 * been initialized yet, but it doesn't matter since they're guaranteed
 	 * to be initialized later (because the Huffman code is complete).
 	 */
-	codeword = 0;
+	/*
+	 * The codewords of one length are consecutive numbers in the canonical
+	 * (most significant bit first) order: 'code', 'code' + 1, ... Each
+	 * one's bit-reversed index is found from its number by a table
+	 * lookup, independently of the others. (Incrementing the bit-reversed
+	 * codeword, with 'bsr', made each symbol wait for the previous one.)
+	 */
+	code = 0;
 	len = 1;
 	while ((count = len_counts[len]) == 0)
 		len++;
 	cur_table_end = 1U << len;
 	while (len <= table_bits) {
 		/* Process all 'count' codewords with length 'len' bits. */
-		do {
-			unsigned bit;
+		const unsigned end = code + count;
+		const unsigned shift = 16 - len;
+		unsigned c;
 
-			/* Fill the first entry for the current codeword. */
-			decode_table[codeword] =
+		for (c = code; c < end; c++) {
+			decode_table[reverse_codeword(c, shift)] =
 				make_decode_table_entry(decode_results,
 							*sorted_syms++, len);
-
-			if (codeword == cur_table_end - 1) {
-				/* Last codeword (all 1's) */
-				for (; len < table_bits; len++) {
-					memcpy(&decode_table[cur_table_end],
-					       decode_table,
-					       cur_table_end *
-						sizeof(decode_table[0]));
-					cur_table_end <<= 1;
-				}
-				return true;
+		}
+		if (end == cur_table_end) {
+			/* The last codeword was all 1's: the code is complete. */
+			for (; len < table_bits; len++) {
+				memcpy(&decode_table[cur_table_end],
+				       decode_table,
+				       cur_table_end *
+					sizeof(decode_table[0]));
+				cur_table_end <<= 1;
 			}
-			/*
-			 * To advance to the lexicographically next codeword in
-			 * the canonical code, the codeword must be incremented,
-			 * then 0's must be appended to the codeword as needed
-			 * to match the next codeword's length.
-			 *
-			 * Since the codeword is bit-reversed, appending 0's is
-			 * a no-op.  However, incrementing it is nontrivial.  To
-			 * do so efficiently, use the 'bsr' instruction to find
-			 * the last (highest order) 0 bit in the codeword, set
-			 * it, and clear any later (higher order) 1 bits.  But
-			 * 'bsr' actually finds the highest order 1 bit, so to
-			 * use it first flip all bits in the codeword by XOR'ing
-			 * it with (1U << len) - 1 == cur_table_end - 1.
-			 */
-			bit = 1U << bsr32(codeword ^ (cur_table_end - 1));
-			codeword &= bit - 1;
-			codeword |= bit;
-		} while (--count);
+			return true;
+		}
+		code = end;
 
-		/* Advance to the next codeword length. */
+		/*
+		 * Advance to the next codeword length: 0's are appended to
+		 * the codeword.
+		 */
 		do {
+			code <<= 1;
 			if (++len <= table_bits) {
 				memcpy(&decode_table[cur_table_end],
 				       decode_table,
@@ -975,6 +991,8 @@ build_decode_table(u32 decode_table[],
 			}
 		} while ((count = len_counts[len]) == 0);
 	}
+	/* The next codeword, bit-reversed, for the subtables below. */
+	codeword = reverse_codeword(code, 16 - len);
 
 	/* Process codewords with len > table_bits.  These require subtables. */
 	cur_table_end = 1U << table_bits;
