@@ -84,8 +84,9 @@ impl FileKind {
 
 /// A file name's extension, lower-cased. Every extension this module
 /// compares against is short, so those are lower-cased into a stack buffer
-/// (this runs twice for every file, archive members included); a longer one
-/// is kept whole for the mismatch message.
+/// (this runs for every file, archive members included, and again for a
+/// document type's mismatch check); a longer one is kept whole for the
+/// mismatch message.
 enum Ext {
     Short([u8; 8], usize),
     Long(String),
@@ -94,7 +95,7 @@ enum Ext {
 impl Ext {
     fn of(name: &str) -> Ext {
         // A byte search: a name's few bytes cost less than `rsplit_once`'s
-        // char searcher (this runs twice for every file); `.` is ASCII, so
+        // char searcher (this runs for every file); `.` is ASCII, so
         // the cut is on a char boundary.
         let dot = name.bytes().rposition(|b| b == b'.');
         let e = dot.and_then(|d| name.get(d + 1..)).unwrap_or_default();
@@ -403,8 +404,6 @@ fn looks_like_message(text: &[u8]) -> bool {
 /// Describes a mismatch between the bytes and the declared type or extension,
 /// when it matters (a PDF sent as `image/png`, a zip named `.txt`).
 pub fn mismatch(kind: FileKind, declared: &str, name: &str) -> Option<String> {
-    let ext = Ext::of(name);
-    let e = ext.as_str();
     let ok_ext: &[&str] = match kind {
         FileKind::Pdf => &["pdf"],
         FileKind::Zip => &["zip"],
@@ -423,6 +422,9 @@ pub fn mismatch(kind: FileKind, declared: &str, name: &str) -> Option<String> {
         FileKind::Rtf => &["rtf", "doc"],
         _ => return None,
     };
+    // Only now: most files (text, CSV, HTML) have no mismatch to tell.
+    let ext = Ext::of(name);
+    let e = ext.as_str();
     if e.is_empty() || ok_ext.contains(&e) {
         let generic = declared.is_empty()
             || declared == "application/octet-stream"

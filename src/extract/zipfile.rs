@@ -87,7 +87,10 @@ impl Drop for MemberBuffer {
 /// One central-directory record.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub name_raw: Vec<u8>,
+    /// Where the name's bytes are in the archive (checked against the local
+    /// header's copy): a range, not a copy, so listing costs one allocation
+    /// per entry, not two.
+    pub name_raw: std::ops::Range<usize>,
     pub name: String,
     pub flags: u16,
     pub method: u16,
@@ -213,10 +216,8 @@ pub fn read_directory(data: &[u8], max_entries: usize) -> Result<Vec<Entry>> {
         let name_len = usize::from(u16_at(data, p + 28).ok_or_else(bad)?);
         let extra_len = usize::from(u16_at(data, p + 30).ok_or_else(bad)?);
         let comment_len = usize::from(u16_at(data, p + 32).ok_or_else(bad)?);
-        let name_raw = data
-            .get(p + 46..p + 46 + name_len)
-            .ok_or_else(bad)?
-            .to_vec();
+        let name_at = p + 46..p + 46 + name_len;
+        let name_bytes = data.get(name_at.clone()).ok_or_else(bad)?;
         let extra = data
             .get(p + 46 + name_len..p + 46 + name_len + extra_len)
             .ok_or_else(bad)?;
@@ -249,13 +250,13 @@ pub fn read_directory(data: &[u8], max_entries: usize) -> Result<Vec<Entry>> {
         }
         // Without the UTF-8 flag a name is read as Latin-1, which agrees
         // with UTF-8 on ASCII names: those are copied whole, not a char at a time.
-        let name = if flags & 0x800 != 0 || name_raw.is_ascii() {
-            String::from_utf8_lossy(&name_raw).into_owned()
+        let name = if flags & 0x800 != 0 || name_bytes.is_ascii() {
+            String::from_utf8_lossy(name_bytes).into_owned()
         } else {
-            name_raw.iter().map(|&b| b as char).collect()
+            name_bytes.iter().map(|&b| b as char).collect()
         };
         entries.push(Entry {
-            name_raw,
+            name_raw: name_at,
             name,
             flags,
             method,
@@ -389,7 +390,7 @@ fn member_data<'d>(data: &'d [u8], e: &Entry) -> Result<Deflated<'d>> {
     let name_len = usize::from(u16_at(data, at + 26).ok_or_else(bad)?);
     let extra_len = usize::from(u16_at(data, at + 28).ok_or_else(bad)?);
     let name = data.get(at + 30..at + 30 + name_len).ok_or_else(bad)?;
-    if name != e.name_raw.as_slice() {
+    if Some(name) != data.get(e.name_raw.clone()) {
         return Err(ExtractError::corrupt(FORMAT, "entry names disagree"));
     }
     // A size running past the end reads what is there (the CRC then tells).
