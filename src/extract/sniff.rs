@@ -86,19 +86,24 @@ impl FileKind {
 /// compares against is short, so those are lower-cased into a stack buffer
 /// (this runs for every file, archive members included, and again for a
 /// document type's mismatch check); a longer one is kept whole for the
-/// mismatch message.
-enum Ext {
+/// mismatch message. An extension already in lower case (most) is
+/// borrowed from the name, with no copy and no UTF-8 check.
+enum Ext<'n> {
+    Lower(&'n str),
     Short([u8; 8], usize),
     Long(String),
 }
 
-impl Ext {
-    fn of(name: &str) -> Ext {
+impl<'n> Ext<'n> {
+    fn of(name: &'n str) -> Ext<'n> {
         // A byte search: a name's few bytes cost less than `rsplit_once`'s
         // char searcher (this runs for every file); `.` is ASCII, so
         // the cut is on a char boundary.
         let dot = name.bytes().rposition(|b| b == b'.');
         let e = dot.and_then(|d| name.get(d + 1..)).unwrap_or_default();
+        if !e.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Ext::Lower(e);
+        }
         let mut buf = [0u8; 8];
         match buf.get_mut(..e.len()) {
             Some(dst) => {
@@ -112,6 +117,7 @@ impl Ext {
 
     fn as_str(&self) -> &str {
         match self {
+            Ext::Lower(e) => e,
             // Lower-casing ASCII bytes of a `str` keeps it UTF-8; a multi-byte
             // character cut at the buffer's end cannot happen (the whole
             // extension fits or the `Long` arm is taken).
@@ -535,5 +541,24 @@ mod tests {
         assert!(mismatch(FileKind::Pdf, "application/pdf", "a.pdf").is_none());
         assert!(mismatch(FileKind::Pdf, "image/png", "a.pdf").is_some());
         assert!(mismatch(FileKind::Zip, "application/zip", "notes.txt").is_some());
+    }
+
+    #[test]
+    fn extensions_are_compared_in_lower_case() {
+        // Borrowed when already lower case, copied and lowered when not,
+        // kept whole when longer than any known extension.
+        assert_eq!(sniff(b"name,dob\nA,1\n", "LIST.CSV"), FileKind::Csv);
+        assert_eq!(sniff(b"name\tdob\nA\t1\n", "list.Tsv"), FileKind::Tsv);
+        assert_eq!(sniff(b"name,dob\nA,1\n", "list.csv"), FileKind::Csv);
+        assert!(mismatch(FileKind::Pdf, "application/pdf", "REPORT.PDF").is_none());
+        assert_eq!(
+            mismatch(FileKind::Pdf, "application/pdf", "report.TXT").as_deref(),
+            Some("named .txt, bytes are pdf")
+        );
+        assert_eq!(
+            mismatch(FileKind::Pdf, "application/pdf", "report.Documents").as_deref(),
+            Some("named .documents, bytes are pdf")
+        );
+        assert!(mismatch(FileKind::Pdf, "application/pdf", "report").is_none());
     }
 }
