@@ -344,6 +344,83 @@ fn time_budget_cap_holds() {
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
 
+/// Once the clock has run out, a container's remaining files are listed as
+/// not scanned, each by its own path, and none is read: the ZIP loop, the
+/// tar loop and a forwarded message's attachment loop check the time before
+/// each file (extract_into checks it itself only for a top-level attachment).
+#[test]
+fn nested_files_after_the_time_budget_are_skipped_unread() {
+    use dlp_milter::extract::extract_into;
+    let expired = || {
+        Budget::new(Limits {
+            time_budget: Duration::ZERO,
+            ..Limits::default()
+        })
+    };
+    let csv = b"Name,UPN\nAmira Khan,P801200216001\n";
+    let skipped = |ex: &Extraction, path: &str| {
+        ex.not_scanned
+            .iter()
+            .any(|n| n.location == format!("attachment:{path}") && n.reason.contains("time budget"))
+    };
+
+    // A ZIP reached one level down (as inside another archive).
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for name in ["a.csv", "b.csv"] {
+        w.start_file(name, deflated()).unwrap();
+        w.write_all(csv).unwrap();
+    }
+    let zip = w.finish().unwrap().into_inner();
+    let mut ex = Extraction::default();
+    let mut b = expired();
+    extract_into("outer.zip/inner.zip", "", &zip, &mut b, 1, &mut ex);
+    assert!(
+        skipped(&ex, "outer.zip/inner.zip/a.csv"),
+        "{}",
+        reasons(&ex)
+    );
+    assert!(
+        skipped(&ex, "outer.zip/inner.zip/b.csv"),
+        "{}",
+        reasons(&ex)
+    );
+    assert!(ex.texts.is_empty(), "{:?}", ex.texts);
+    assert_eq!(
+        b.decompressed, 0,
+        "a member was inflated after the deadline"
+    );
+
+    // A forwarded message's attachments.
+    use base64::Engine as _;
+    let fwd = format!(
+        "From: a@b.example\r\nTo: c@d.example\r\nSubject: list\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+         --b\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"list.csv\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        base64::engine::general_purpose::STANDARD.encode(csv)
+    );
+    let mut ex = Extraction::default();
+    extract_into(
+        "fwd.eml",
+        "message/rfc822",
+        fwd.as_bytes(),
+        &mut expired(),
+        1,
+        &mut ex,
+    );
+    assert!(skipped(&ex, "fwd.eml/list.csv"), "{}", reasons(&ex));
+    assert!(
+        !ex.texts.iter().any(|t| t.path.ends_with("list.csv")),
+        "{:?}",
+        ex.texts
+    );
+
+    // A top-level attachment is itself refused once the clock has run out.
+    let ex = extract("list.csv", "text/csv", csv, &mut expired());
+    assert!(skipped(&ex, "list.csv"), "{}", reasons(&ex));
+    assert!(ex.texts.is_empty());
+}
+
 #[test]
 fn engine_reports_a_bomb_and_carries_on() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
