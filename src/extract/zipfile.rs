@@ -90,7 +90,7 @@ pub struct Entry {
     /// Where the name's bytes are in the archive (checked against the local
     /// header's copy): a range, not a copy, so listing costs one allocation
     /// per entry, not two.
-    pub name_raw: std::ops::Range<usize>,
+    pub name_at: std::ops::Range<usize>,
     pub name: String,
     pub flags: u16,
     pub method: u16,
@@ -256,7 +256,7 @@ pub fn read_directory(data: &[u8], max_entries: usize) -> Result<Vec<Entry>> {
             name_bytes.iter().map(|&b| b as char).collect()
         };
         entries.push(Entry {
-            name_raw: name_at,
+            name_at,
             name,
             flags,
             method,
@@ -390,7 +390,7 @@ fn member_data<'d>(data: &'d [u8], e: &Entry) -> Result<Deflated<'d>> {
     let name_len = usize::from(u16_at(data, at + 26).ok_or_else(bad)?);
     let extra_len = usize::from(u16_at(data, at + 28).ok_or_else(bad)?);
     let name = data.get(at + 30..at + 30 + name_len).ok_or_else(bad)?;
-    if Some(name) != data.get(e.name_raw.clone()) {
+    if Some(name) != data.get(e.name_at.clone()) {
         return Err(ExtractError::corrupt(FORMAT, "entry names disagree"));
     }
     // A size running past the end reads what is there (the CRC then tells).
