@@ -115,7 +115,7 @@ fn tar(path: &str, data: &[u8], budget: &mut Budget, depth: usize, out: &mut Ext
         }
         p = body.saturating_add(size.div_ceil(512).saturating_mul(512));
         if budget.out_of_time() {
-            out.skip(path, "time budget for the message spent", true);
+            out.skip(path, super::ExtractError::Time.to_string(), true);
             return;
         }
     }

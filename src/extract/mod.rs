@@ -250,11 +250,7 @@ pub fn extract_into(
     // message's attachments): checking again here read the clock twice per
     // member, a cost the size of a small member's whole CSV parse.
     if depth == 0 && budget.out_of_time() {
-        out.skip(
-            path,
-            "time budget for the message spent",
-            kind.is_document(),
-        );
+        out.skip(path, ExtractError::Time.to_string(), kind.is_document());
         return;
     }
     let max = budget.limits.max_text_chars;
@@ -356,7 +352,7 @@ fn extract_message(
     for a in &msg.attachments {
         let inner = inner_path(path, &a.name);
         if budget.out_of_time() {
-            out.skip(&inner, "time budget for the message spent", true);
+            out.skip(&inner, ExtractError::Time.to_string(), true);
             continue;
         }
         extract_into(&inner, &a.declared_type, &a.data, budget, depth + 1, out);
