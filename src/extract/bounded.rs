@@ -176,6 +176,27 @@ pub fn read_bounded_sized<R: Read>(
     Ok(out)
 }
 
+/// [`read_bounded`] of bytes already in memory (a stored ZIP member) into
+/// `out`, its old content replaced: the same caps and charging, without a
+/// fresh allocation, so a reused member buffer stays reused. No clock check:
+/// the copy is bounded by the caps, and the caller checked before.
+pub fn copy_bounded(
+    data: &[u8],
+    entry_cap: u64,
+    budget: &mut Budget,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let remaining = budget.remaining_bytes();
+    let limit = entry_cap.min(remaining);
+    if data.len() as u64 > limit {
+        return Err(over_cap(budget, limit, entry_cap, remaining));
+    }
+    out.clear();
+    out.extend_from_slice(data);
+    budget.decompressed = budget.decompressed.saturating_add(data.len() as u64);
+    Ok(())
+}
+
 /// Inflates the raw deflate stream `input` (a ZIP member's data) with `d`
 /// into `out`, under the same caps, charging and time checks as
 /// [`read_bounded_sized`], and checks the result against `crc` (what the
@@ -366,6 +387,47 @@ mod tests {
         let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    #[test]
+    fn copying_in_memory_bytes_keeps_the_caps_and_the_buffer() {
+        let data = [7u8; 100];
+        let mut b = Budget::new(Limits::default());
+        let mut out = Vec::with_capacity(4096);
+        out.extend_from_slice(b"old content");
+        let before = out.as_ptr();
+        copy_bounded(&data, 1000, &mut b, &mut out).unwrap();
+        assert_eq!(out, data);
+        assert_eq!(out.as_ptr(), before, "the buffer was replaced");
+        assert_eq!(b.decompressed, 100);
+        // Over the entry's cap: the ratio error, `cap` bytes charged, as
+        // `read_bounded` does.
+        let mut b = Budget::new(Limits::default());
+        match copy_bounded(&data, 50, &mut b, &mut out) {
+            Err(ExtractError::Ratio { cap: 50, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(b.decompressed, 50);
+        assert_eq!(
+            read_bounded(&data[..], 50, &mut Budget::new(Limits::default()))
+                .map(|v| v.len())
+                .map_err(|e| e.to_string()),
+            Err(ExtractError::Ratio {
+                ratio: Limits::default().max_ratio,
+                cap: 50
+            }
+            .to_string())
+        );
+        // Over what is left of the message's budget.
+        let mut b = Budget::new(Limits {
+            max_decompressed_bytes: 130,
+            ..Limits::default()
+        });
+        b.decompressed = 100;
+        match copy_bounded(&data, 1000, &mut b, &mut out) {
+            Err(ExtractError::TotalBytes { limit: 130 }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

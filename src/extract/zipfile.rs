@@ -352,11 +352,10 @@ impl<'a> Archive<'a> {
         match e.method {
             8 => inflate_raw_bounded(&mut self.inflaters, raw, e.crc, cap, hint, budget, out),
             0 => {
-                let stored = super::bounded::read_bounded_sized(raw.declared(), cap, hint, budget)?;
-                if libdeflater::crc32(&stored) != e.crc {
+                super::bounded::copy_bounded(raw.declared(), cap, budget, out)?;
+                if libdeflater::crc32(out) != e.crc {
                     return Err(checksum_error());
                 }
-                *out = stored;
                 Ok(())
             }
             m => Err(ExtractError::Unsupported(format!(
@@ -549,6 +548,14 @@ pub(crate) mod tests {
             let mut archive = Archive::open(&small, &b).unwrap();
             archive.read_into(0, &mut b, &mut again).unwrap();
             assert_eq!(again.as_slice(), b"hello there");
+            // A stored member is copied into the same buffer, not swapped
+            // for a fresh allocation (which gave the buffer up).
+            let stored = build(&[("mimetype", b"text/plain stored")]);
+            let mut archive = Archive::open(&stored, &b).unwrap();
+            let at = again.as_ptr();
+            archive.read_into(0, &mut b, &mut again).unwrap();
+            assert_eq!(again.as_slice(), b"text/plain stored");
+            assert_eq!((again.as_ptr(), again.capacity()), (at, kept));
             drop(again);
             // Whole extractions in turn see only their own text.
             let ex = extract("big.zip", "application/zip", &big, &mut b);
