@@ -13,7 +13,8 @@
 # against the same revision builds nothing). ROUNDS defaults to 3, BENCH to
 # "attachments"; FILTER is a criterion filter (all cases when omitted).
 # Figures are criterion's median throughput per case, in MB/s (cases that
-# declare a throughput; the attachments bench's all do).
+# declare a throughput; the attachments bench's all do), or in elements/s for
+# cases that count elements (the scan bench's typical mix: messages/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,9 +45,10 @@ for r in $(seq 1 "$rounds"); do
     "$work/$which" --bench --warm-up-time 1 --measurement-time 3 --noplot ${filter:+"$filter"} 2>/dev/null |
       awk -v r="$r" -v w="$which" '
         /^[a-z_-]+\/[^ ]+/ { c = $1 }
-        /thrpt:/ && $5 ~ /B\/s$/ && c != "" {
+        /thrpt:/ && ($5 ~ /B\/s$/ || $5 ~ /elem\/s$/) && c != "" {
           v = $4; u = $5
           if (u == "GB/s") v *= 1000; if (u == "KB/s") v /= 1000; if (u == "B/s") v /= 1e6
+          if (u == "Kelem/s") v *= 1000; if (u == "Melem/s") v *= 1e6
           printf "%s %s %s %.2f\n", r, w, c, v; c = ""
         }'
   done
