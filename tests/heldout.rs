@@ -143,6 +143,8 @@ fn ratio(num: usize, den: usize) -> f64 {
 struct Error {
     id: String,
     category: &'static str,
+    /// positive, hard_negative or negative (ordinary mail), from the label.
+    kind: String,
     scenario: String,
     detail: String,
 }
@@ -151,6 +153,7 @@ struct Score {
     split: String,
     messages: usize,
     negatives: usize,
+    hard_negatives: usize,
     counts: BTreeMap<&'static str, Counts>,
     misses: Vec<Error>,
     false_positives: Vec<Error>,
@@ -203,7 +206,7 @@ fn evaluate(split: &str) -> Score {
         CATEGORIES.iter().map(|c| (*c, Counts::default())).collect();
     let (mut misses, mut false_positives, mut negative_holds) =
         (Vec::new(), Vec::new(), Vec::new());
-    let mut negatives = 0;
+    let (mut negatives, mut hard_negatives) = (0, 0);
     for (id, label) in &labels.messages {
         for c in &label.categories {
             assert!(
@@ -223,6 +226,7 @@ fn evaluate(split: &str) -> Score {
         let error = |category: &'static str| Error {
             id: id.clone(),
             category,
+            kind: label.kind.clone(),
             scenario: label.scenario.clone(),
             detail: format!(
                 "{} <- {}",
@@ -248,6 +252,7 @@ fn evaluate(split: &str) -> Score {
         }
         if label.categories.is_empty() {
             negatives += 1;
+            hard_negatives += usize::from(label.kind == "hard_negative");
             if report.decision.verdict >= Action::Hold {
                 negative_holds.push(error("-"));
             }
@@ -269,6 +274,7 @@ fn evaluate(split: &str) -> Score {
         split: split.to_string(),
         messages: labels.messages.len(),
         negatives,
+        hard_negatives,
         counts,
         misses,
         false_positives,
@@ -279,8 +285,8 @@ fn evaluate(split: &str) -> Score {
 fn print_table(s: &Score) {
     println!();
     println!(
-        "held-out {} half: {} messages ({} labelled with no category)",
-        s.split, s.messages, s.negatives
+        "held-out {} half: {} messages ({} labelled with no category, {} of them hard negatives)",
+        s.split, s.messages, s.negatives, s.hard_negatives
     );
     println!(
         "{:<24} {:>4} {:>4} {:>4} {:>9} {:>7} {:>6}",
@@ -319,9 +325,12 @@ fn print_errors(s: &Score, with_evidence: bool) {
         println!("{} {title} ({}):", s.split, list.len());
         for e in list {
             if with_evidence {
-                println!("  {} {} [{}]: {}", e.id, e.category, e.scenario, e.detail);
+                println!(
+                    "  {} {} [{} {}]: {}",
+                    e.id, e.category, e.kind, e.scenario, e.detail
+                );
             } else {
-                println!("  {} {} [{}]", e.id, e.category, e.scenario);
+                println!("  {} {} [{} {}]", e.id, e.category, e.kind, e.scenario);
             }
         }
     }
