@@ -8,6 +8,7 @@
 #   diff -r /tmp/before /tmp/after
 # BIN overrides the binary (default target/debug/dlp-milter, built if missing).
 # Each output also records the exit status, which carries the verdict.
+# The one field that changes from run to run, "elapsed_us", is zeroed.
 set -euo pipefail
 if [ $# -ne 2 ]; then
   echo "usage: $0 DIR OUT" >&2
@@ -26,7 +27,9 @@ n=0
 for eml in "$dir"/*.eml; do
   name=$(basename "$eml" .eml)
   status=0
-  "$bin" scan --format json "$eml" >"$out/$name.json" 2>"$out/$name.stderr" || status=$?
+  "$bin" scan --format json "$eml" >"$out/$name.raw" 2>"$out/$name.stderr" || status=$?
+  sed -E 's/"elapsed_us":[0-9]+/"elapsed_us":0/g' "$out/$name.raw" >"$out/$name.json"
+  rm -f "$out/$name.raw"
   echo "$status" >"$out/$name.status"
   n=$((n + 1))
 done
