@@ -19,6 +19,7 @@
 //! subject, the text, an attachment — never an attachment's name), the
 //! recipient count, and the subject only when no finding was in it.
 
+pub mod compose;
 pub mod outbox;
 
 use crate::detect::Category;
@@ -300,25 +301,7 @@ pub fn build_mime(from: &str, to: &str, n: &Rendered) -> Result<Vec<u8>, NoticeE
     Ok(out)
 }
 
-/// Date as people read it: `Monday 23 November 2026 at 06:47 UTC`.
-pub fn human_time(unix: i64) -> String {
-    let fmt = time::macros::format_description!(
-        "[weekday] [day padding:none] [month repr:long] [year] at [hour]:[minute] UTC"
-    );
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
-
-/// Date only: `23 November 2026`.
-pub fn human_date(unix: i64) -> String {
-    let fmt = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
+pub use crate::dates::{human_date, human_time};
 
 /// What a category means, in staff's words.
 fn what(category: &str) -> &'static str {

@@ -15,7 +15,10 @@ pub mod sqlite;
 pub mod store;
 pub mod view;
 
-pub use service::{open, parse_when, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY};
+pub use crate::dates::parse_when;
+pub use service::{
+    open, DigestOutcome, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY,
+};
 pub use store::{Filter, Record, State, Store, StoredFinding};
 
 use crate::message::Envelope;
