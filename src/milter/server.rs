@@ -10,10 +10,10 @@
 
 use super::session;
 use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
-use super::spool::SpoolStore;
 use super::{MilterConfig, ServeArgs, StoreKind};
 use crate::config::{Config, ConfigError};
 use crate::detect::recipients::Internal;
+use crate::quarantine::spool::SpoolStore;
 use crate::quarantine::{marker, HoldStore, QuarantineError};
 use crate::scan::{Engine, EngineError};
 use std::future::Future;

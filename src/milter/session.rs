@@ -18,6 +18,7 @@ use crate::message::{clean_path, Envelope};
 use crate::policy::Action;
 use crate::quarantine::{marker, HoldRequest, HoldStore};
 use crate::scan::ScanReport;
+use crate::vocab::{HOLD_RULES_HEADER, VERDICT_HEADER};
 use indymilter::{
     Actions, Callbacks, ContextActions, EomContext, MacroStage, Macros, NegotiateContext,
     ProtoOpts, SetErrorReply, Status,
@@ -468,11 +469,11 @@ async fn decided(
             HoldMode::PostfixHold => {
                 let mut edits = plan.edits.clone();
                 edits.push(Edit::AddHeader {
-                    name: "X-DLP-Verdict".into(),
+                    name: VERDICT_HEADER.into(),
                     value: "hold".into(),
                 });
                 edits.push(Edit::AddHeader {
-                    name: "X-DLP-Hold-Rules".into(),
+                    name: HOLD_RULES_HEADER.into(),
                     value: action::header_text(&rules.join(", ")),
                 });
                 let reason = action::smtp_text(&format!("dlp-milter: {}", rules.join(", ")));
@@ -545,7 +546,7 @@ async fn failed(cx: &mut EomContext<Session>, loaded: &Loaded, f: Failure) -> Ou
         return o;
     }
     let edits = vec![Edit::AddHeader {
-        name: "X-DLP-Verdict".into(),
+        name: VERDICT_HEADER.into(),
         value: "unscanned".into(),
     }];
     match apply(cx, &edits).await {

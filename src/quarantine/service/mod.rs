@@ -37,7 +37,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 /// Postfix on this host.
-pub const DEFAULT_RELAY: &str = "127.0.0.1:25";
+pub use crate::config::DEFAULT_RELAY;
 
 /// The quarantine service.
 pub struct Quarantine {
