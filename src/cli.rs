@@ -593,7 +593,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             let q = open_quarantine(&common)?;
             let at = match now {
                 Some(n) => when(&n, false)?,
-                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+                None => dlp_milter::dates::now(),
             };
             let ids = lib(q.purge(at))?;
             writeln!(out, "expired {} message(s)", ids.len())?;
@@ -641,7 +641,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 lib(q.set_relay(&r))?;
             }
             // +1: include what happened in this very second.
-            let until = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+            let until = dlp_milter::dates::now() + 1;
             let since = until - 1 - i64::from(hours) * 3600;
             let d = lib(q.digest(since, until, print))?;
             if print {

@@ -269,7 +269,7 @@ fn trusted_marker(shared: &Shared, txn: &Txn) -> Option<marker::Kind> {
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = crate::dates::now();
     // The signer's view of the headers (unfolded, trimmed), from the same bytes.
     let mut parsed = None;
     for kind in [marker::Kind::Release, marker::Kind::Notice] {
