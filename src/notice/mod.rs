@@ -79,13 +79,7 @@ pub enum NoticeError {
 /// True when `headers` carry a valid notice marker: the milter accepts such a
 /// message without scanning it (and strips the header).
 pub fn is_notice(headers: &[(String, String)], key: &[u8]) -> bool {
-    marker::verify(
-        headers,
-        key,
-        marker::Kind::Notice,
-        time::OffsetDateTime::now_utc().unix_timestamp(),
-    )
-    .is_ok()
+    marker::verify(headers, key, marker::Kind::Notice, crate::dates::now()).is_ok()
 }
 
 /// The shipped templates, compiled in.
@@ -237,7 +231,7 @@ pub fn build_mime(from: &str, to: &str, n: &Rendered) -> Result<Vec<u8>, NoticeE
     let domain = from_mb.email.domain().to_string();
     let mid = format!(
         "<notice.{}.{}@{}>",
-        time::OffsetDateTime::now_utc().unix_timestamp(),
+        crate::dates::now(),
         hex::encode(rand::random::<[u8; 8]>()),
         domain
     );
