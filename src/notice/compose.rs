@@ -210,3 +210,133 @@ impl Composer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = crate::dates::DAY;
+
+    fn record(id: &str, action: &str, state: &str, created_at: i64) -> Record {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "action": action, "state": state, "created_at": created_at,
+            "expires_at": created_at + 30 * DAY, "queue_id": null,
+            "sender": "teacher@school.org.uk", "recipients": ["parent@example.com"],
+            "recipient_count": 1, "auth_user": null, "client_addr": null,
+            "message_id": null, "subject": "Trip", "severity": "high",
+            "rule_ids": ["personal-data-body-identifier"], "findings": [],
+            "raw_sha256": null, "raw_size": 0, "has_content": true,
+            "content_erased_at": null, "state_changed_at": null,
+            "state_changed_by": null, "state_reason": null, "release_id": null,
+            "release_started_at": null
+        }))
+        .unwrap()
+    }
+
+    fn composer(threshold: &str) -> Composer {
+        let n = NoticeConfig {
+            dpo: Some("dpo@school.org.uk".into()),
+            dpo_alert_min_severity: threshold.into(),
+            notify_on_rewrite: true,
+            ..NoticeConfig::default()
+        };
+        n.validate().unwrap();
+        Composer::new(&n, "Green Lane Primary")
+    }
+
+    fn kinds(notices: &[NewNotice]) -> Vec<&str> {
+        notices.iter().map(|n| n.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn dpo_is_alerted_at_or_above_the_threshold_only() {
+        let c = composer("medium");
+        let mut r = record("Q-1", "hold", "held", 0);
+        for (severity, want) in [
+            ("low", vec!["sender_hold"]),
+            ("medium", vec!["sender_hold", "dpo_alert"]),
+            ("high", vec!["sender_hold", "dpo_alert"]),
+        ] {
+            r.severity = Some(severity.into());
+            assert_eq!(kinds(&c.hold_notices(&r)), want, "{severity}");
+        }
+        let alert = c.hold_notices(&r).pop().unwrap();
+        assert_eq!(alert.recipient, "dpo@school.org.uk");
+        assert_eq!(alert.reference.as_deref(), Some("Q-1"));
+    }
+
+    #[test]
+    fn no_sender_no_sender_notice_and_disabled_means_none() {
+        let c = composer("high");
+        let mut r = record("Q-2", "hold", "held", 0);
+        r.sender.clear();
+        assert_eq!(kinds(&c.hold_notices(&r)), ["dpo_alert"]);
+        let off = Composer::new(
+            &NoticeConfig {
+                enabled: false,
+                ..NoticeConfig::default()
+            },
+            "",
+        );
+        assert!(off
+            .hold_notices(&record("Q-3", "hold", "held", 0))
+            .is_empty());
+        assert_eq!(off.org, "your organisation");
+    }
+
+    #[test]
+    fn rewrite_notice_names_each_change() {
+        let c = composer("high");
+        let r = record("Q-4", "rewrite", "delivered", 0);
+        let actions = [
+            PlannedAction::RewriteRecipients {
+                rule: "r".into(),
+                external_hidden: 7,
+            },
+            PlannedAction::RedactPassword {
+                rule: "p".into(),
+                count: 2,
+            },
+            PlannedAction::AddHeaders { headers: vec![] },
+        ];
+        let n = c.rewrite_notices(&r, &actions);
+        assert_eq!(kinds(&n), ["sender_rewrite"]);
+        let text = String::from_utf8_lossy(&n[0].bytes);
+        assert!(text.contains("7 recipient address(es)"), "{text}");
+        assert!(text.contains("2 password(s) were removed"), "{text}");
+        // No sender to tell, or rewrite notices off (the default): none.
+        let mut r2 = r.clone();
+        r2.sender.clear();
+        assert!(c.rewrite_notices(&r2, &actions).is_empty());
+        let off = Composer::new(&NoticeConfig::default(), "");
+        assert!(off.rewrite_notices(&r, &actions).is_empty());
+    }
+
+    #[test]
+    fn digest_counts_what_was_created_or_decided_in_the_period() {
+        let c = composer("high");
+        let (since, until) = (10 * DAY, 11 * DAY);
+        let mut released = record("Q-old", "hold", "released", 9 * DAY);
+        released.state_changed_at = Some(10 * DAY + 60);
+        let mut erased = record("Q-new", "hold", "held", 10 * DAY + 1);
+        erased.has_content = false;
+        let records = [
+            record("Q-before", "hold", "held", 9 * DAY),
+            released,
+            erased,
+            record("Q-rw", "rewrite", "delivered", 10 * DAY + 2),
+            record("Q-after", "reject", "rejected", 11 * DAY),
+        ];
+        let d = c.digest_context(&records, since, until);
+        assert_eq!(
+            (d.held, d.still_held, d.rewritten, d.rejected),
+            (1, 1, 1, 0)
+        );
+        assert_eq!((d.released, d.deleted), (1, 0));
+        let refs: Vec<&str> = d.items.iter().map(|i| i.reference.as_str()).collect();
+        assert_eq!(refs, ["Q-old", "Q-new", "Q-rw"]);
+        assert_eq!(d.items[1].expires_on, None, "content erased: no expiry");
+        assert_eq!(d.items[0].expires_on.as_deref(), Some("9 February 1970"));
+        assert_eq!(d.org, "Green Lane Primary");
+    }
+}
