@@ -11,7 +11,7 @@
 //! status (TEMPFAIL when in doubt, see [`super::FailurePolicy`]), and the
 //! reason is logged with the queue id.
 
-use super::server::{Loaded, Shared};
+use super::server::{DaemonState, Loaded};
 use super::{FailurePolicy, HoldMode};
 use crate::action::{self, Disposition, Edit, Plan};
 use crate::message::{clean_path, Envelope};
@@ -119,7 +119,7 @@ fn macro_str(m: &Macros, name: &CStr) -> Option<String> {
 }
 
 /// The callbacks, bound to the shared daemon state.
-pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
+pub fn callbacks(shared: Arc<DaemonState>) -> Callbacks<Session> {
     let (s2, s6) = (shared.clone(), shared);
     Callbacks::new()
         .on_negotiate(|cx, actions, opts| Box::pin(async move { negotiate(cx, actions, opts) }))
@@ -263,7 +263,7 @@ fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool) {
 
 /// The kind of a valid, first-seen marker the message carries, if any.
 /// Only messages that have a marker header pay for the check.
-fn trusted_marker(shared: &Shared, txn: &Txn) -> Option<marker::Kind> {
+fn trusted_marker(shared: &DaemonState, txn: &Txn) -> Option<marker::Kind> {
     let has = |name: &str| {
         txn.headers
             .iter()
@@ -323,7 +323,7 @@ impl Failure {
 
 /// Scans off the I/O threads, within the time budget and the thread cap.
 async fn scan(
-    shared: &Shared,
+    shared: &DaemonState,
     loaded: &Arc<Loaded>,
     raw: Vec<u8>,
     envelope: Envelope,
@@ -374,7 +374,7 @@ impl Outcome {
     }
 }
 
-async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
+async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> Status {
     let Some(txn) = cx.data.as_mut().and_then(|s| s.txn.take()) else {
         // End of message without MAIL: nothing to judge (a confused client).
         return Status::Continue;
@@ -425,7 +425,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
 /// Carries out a completed scan's decision.
 async fn decided(
     cx: &mut EomContext<Session>,
-    shared: &Shared,
+    shared: &DaemonState,
     loaded: &Loaded,
     txn: &Txn,
     report: &ScanReport,
@@ -601,7 +601,7 @@ fn edit_name(e: &Edit) -> &'static str {
 /// Runs `f` with the store and this message's [`HoldRequest`] on the
 /// blocking pool: stores fsync, and must not stall the I/O thread.
 async fn with_store<T: Send + 'static>(
-    shared: &Shared,
+    shared: &DaemonState,
     txn: &Txn,
     report: &ScanReport,
     f: impl FnOnce(&dyn HoldStore, &HoldRequest<'_>) -> T + Send + 'static,
@@ -621,7 +621,7 @@ async fn with_store<T: Send + 'static>(
 }
 
 /// Stores a held message durably; its reference on success.
-async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String, String> {
+async fn hold(shared: &DaemonState, txn: &Txn, report: &ScanReport) -> Result<String, String> {
     with_store(shared, txn, report, |store, req| {
         store.hold(req).map(|r| r.id).map_err(|e| e.to_string())
     })
@@ -630,7 +630,7 @@ async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String,
 
 /// Records a decision that did not hold the message. Failing to record
 /// does not stop the mail (the log line still carries the decision).
-async fn audit(shared: &Shared, txn: &Txn, report: &ScanReport, verdict: Action) {
+async fn audit(shared: &DaemonState, txn: &Txn, report: &ScanReport, verdict: Action) {
     let r = with_store(shared, txn, report, move |store, req| {
         store
             .record_decision(req, verdict)
