@@ -428,7 +428,7 @@ fn actor(by: Option<String>) -> String {
 
 /// A library error as one message: its Display already carries the cause,
 /// so the chain `{:#}` would print it twice.
-fn lib<T>(r: Result<T, quarantine::QuarantineError>) -> Result<T> {
+fn one_message<T>(r: Result<T, quarantine::QuarantineError>) -> Result<T> {
     r.map_err(|e| anyhow::Error::msg(e.to_string()))
 }
 
@@ -523,7 +523,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 holds_only: !all,
                 limit: None,
             };
-            let records = lib(q.list(&filter))?;
+            let records = one_message(q.list(&filter))?;
             match format {
                 Format::Json => {
                     for r in &records {
@@ -541,7 +541,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             format,
         } => {
             let q = open_quarantine(&common)?;
-            let shown = lib(q.show(&id, &actor(by), reveal))?;
+            let shown = one_message(q.show(&id, &actor(by), reveal))?;
             match format {
                 Format::Json => writeln!(out, "{}", view::show_json(&shown))?,
                 Format::Text => {
@@ -572,7 +572,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 retry_interrupted,
                 as_sender,
             };
-            let r = lib(q.release(&id, &actor(by), &reason, &opts))?;
+            let r = one_message(q.release(&id, &actor(by), &reason, &opts))?;
             writeln!(
                 out,
                 "released {} to {} recipient(s) via {} (release id {})",
@@ -586,16 +586,16 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             by,
         } => {
             let q = open_quarantine(&common)?;
-            let r = lib(q.delete(&id, &actor(by), &reason))?;
+            let r = one_message(q.delete(&id, &actor(by), &reason))?;
             writeln!(out, "deleted {}: content erased, record kept", r.id)?;
         }
         QuarantineCommand::Purge { common, now } => {
             let q = open_quarantine(&common)?;
             let at = match now {
                 Some(n) => when(&n, false)?,
-                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+                None => dlp_milter::dates::now(),
             };
-            let ids = lib(q.purge(at))?;
+            let ids = one_message(q.purge(at))?;
             writeln!(out, "expired {} message(s)", ids.len())?;
             for id in ids {
                 writeln!(out, "{id}")?;
@@ -615,7 +615,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                 ExportFormat::Csv => "csv",
                 ExportFormat::Json => "json",
             };
-            let incidents = lib(q.export(since, until, &actor(by), fmt))?;
+            let incidents = one_message(q.export(since, until, &actor(by), fmt))?;
             let bytes = match format {
                 ExportFormat::Csv => quarantine::export::to_csv(&incidents)?,
                 ExportFormat::Json => {
@@ -638,12 +638,12 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
         } => {
             let mut q = open_quarantine(&common)?;
             if let Some(r) = relay {
-                lib(q.set_relay(&r))?;
+                one_message(q.set_relay(&r))?;
             }
             // +1: include what happened in this very second.
-            let until = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+            let until = dlp_milter::dates::now() + 1;
             let since = until - 1 - i64::from(hours) * 3600;
-            let d = lib(q.digest(since, until, print))?;
+            let d = one_message(q.digest(since, until, print))?;
             if print {
                 writeln!(
                     out,
@@ -664,7 +664,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
 
 fn audit_verify(common: &QuarantineArgs) -> Result<ExitCode> {
     let q = open_quarantine(common)?;
-    match lib(q.verify_audit())? {
+    match one_message(q.verify_audit())? {
         Ok(v) => {
             println!(
                 "ok: {} entries, chain intact; head {} (note it to detect truncation later)",

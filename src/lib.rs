@@ -6,6 +6,9 @@
 //! [`action`] (rewrite / hold) → [`quarantine`] + [`audit`] → [`notice`].
 //! [`scan::Engine`] is the synchronous core shared by the `scan` command and
 //! the milter.
+//! [`vocab`] (names written into mail), [`dates`] and [`config`] are leaves
+//! every stage may use. docs/architecture.md gives each module's one job and
+//! the import direction `scripts/check-arrows.sh` enforces.
 #![forbid(unsafe_code)]
 
 /// mimalloc keeps freed memory for reuse: glibc's malloc handed the
@@ -19,6 +22,7 @@ pub mod action;
 pub mod audit;
 pub mod bytes;
 pub mod config;
+pub mod dates;
 pub mod detect;
 pub mod extract;
 pub mod message;
@@ -28,3 +32,4 @@ pub mod policy;
 pub mod quarantine;
 pub mod report;
 pub mod scan;
+pub mod vocab;

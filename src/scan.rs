@@ -5,7 +5,7 @@
 //! thread. Panics in any parser are caught here and turned into an error
 //! report, so one hostile message can never take the daemon down.
 
-use crate::config::Config;
+use crate::config::{Config, LimitsConfig};
 use crate::detect::{
     self, recipients, Category, Detector, Finding, Location, MessageContext, TextKind, TextUnit,
 };
@@ -14,7 +14,7 @@ use crate::message::{self, Envelope};
 use crate::policy::{self, Decision, Policy, PolicyMode, RulesError};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// Why an engine could not be built.
@@ -269,4 +269,45 @@ fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
         }
     }
     out
+}
+
+// The `[limits]` section's defaults are the parser's and the extractors'
+// own, and the engine hands each its part: here, where the two stages
+// meet, so the config depends on neither.
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let p = message::ParseLimits::default();
+        let e = extract::Limits::default();
+        LimitsConfig {
+            max_message_bytes: p.max_message_bytes,
+            max_parts: p.max_parts,
+            max_text_bytes: p.max_text_chars,
+            max_decompressed_bytes: e.max_decompressed_bytes,
+            max_ratio: e.max_ratio,
+            max_depth: e.max_depth,
+            max_archive_entries: e.max_entries,
+            time_per_message_ms: e.time_budget.as_millis() as u64,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn parse_limits(&self) -> message::ParseLimits {
+        message::ParseLimits {
+            max_message_bytes: self.max_message_bytes,
+            max_parts: self.max_parts,
+            max_text_chars: self.max_text_bytes,
+        }
+    }
+
+    pub fn extract_limits(&self) -> extract::Limits {
+        extract::Limits {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_ratio: self.max_ratio,
+            max_depth: self.max_depth,
+            max_entries: self.max_archive_entries,
+            time_budget: Duration::from_millis(self.time_per_message_ms),
+            max_text_chars: self.max_text_bytes,
+        }
+    }
 }

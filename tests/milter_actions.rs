@@ -9,8 +9,8 @@
 //! covered by the planner's unit tests (src/action).
 
 use dlp_milter::config::Config;
-use dlp_milter::milter::spool::SpoolStore;
 use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
+use dlp_milter::quarantine::spool::SpoolStore;
 use dlp_milter::quarantine::HoldStore;
 use indymilter_test::{any, EomAction, MacroStage, ProtoOpts, Status, TestConnection};
 use std::path::{Path, PathBuf};

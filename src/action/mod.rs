@@ -16,12 +16,12 @@ use crate::detect::{recipients::Internal, Category};
 use crate::message::{self, domain_of};
 use crate::policy::{Action, Decision, PlannedAction};
 
-/// The headers released mail and our notices carry; stripped on the way out.
-pub use crate::quarantine::marker::{NOTICE_HEADER, RELEASE_HEADER};
+/// The headers this milter owns (stripped when they arrive from outside) and
+/// those released mail and our notices carry; named in [`crate::vocab`].
+pub use crate::vocab::{NOTICE_HEADER, OWN_HEADERS, RELEASE_HEADER};
 
-/// Headers this milter owns. Copies arriving from outside are removed so a
-/// sender cannot forge a verdict for the next hop to trust.
-pub const OWN_HEADERS: [&str; 3] = ["X-DLP-Verdict", "X-DLP-Findings", "X-DLP-Hold-Rules"];
+/// How exposed To/Cc lists are rewritten (a `[milter]` setting).
+pub use crate::config::RecipientRewrite;
 
 /// Header values are cut to this many bytes (RFC 5322 allows 998 per line;
 /// the MTA folds nothing for us).
@@ -29,17 +29,6 @@ pub const MAX_HEADER_VALUE: usize = 900;
 
 /// What the placeholder says where a password was.
 pub const REDACTED: &str = "[password removed by the data protection filter]";
-
-/// How exposed To/Cc lists are rewritten.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RecipientRewrite {
-    /// To: `undisclosed-recipients:;`, Cc removed.
-    #[default]
-    Undisclosed,
-    /// Keep the organisation's own addresses visible, hide the rest.
-    KeepInternal,
-}
 
 /// One change to the message, as the milter protocol expresses it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,10 +10,10 @@
 
 use super::session;
 use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
-use super::spool::SpoolStore;
 use super::{MilterConfig, ServeArgs, StoreKind};
 use crate::config::{Config, ConfigError};
 use crate::detect::recipients::Internal;
+use crate::quarantine::spool::SpoolStore;
 use crate::quarantine::{marker, HoldStore, QuarantineError};
 use crate::scan::{Engine, EngineError};
 use std::future::Future;
@@ -63,8 +63,9 @@ impl Loaded {
     }
 }
 
-/// State every session shares.
-pub struct Shared {
+/// The daemon's state every session shares: the config and engine in
+/// effect, the hold store, the release key and markers seen, the scan permits.
+pub struct DaemonState {
     loaded: RwLock<Arc<Loaded>>,
     pub(crate) store: Arc<dyn HoldStore>,
     pub(crate) release_key: Vec<u8>,
@@ -75,7 +76,7 @@ pub struct Shared {
     pub(crate) in_flight: Arc<AtomicUsize>,
 }
 
-impl Shared {
+impl DaemonState {
     /// The config + engine in effect now.
     pub fn current(&self) -> Arc<Loaded> {
         self.loaded
@@ -88,7 +89,7 @@ impl Shared {
 /// A milter ready to run on a listener. Cheap to clone (shared state).
 #[derive(Clone)]
 pub struct Milter {
-    shared: Arc<Shared>,
+    shared: Arc<DaemonState>,
 }
 
 impl Milter {
@@ -102,7 +103,7 @@ impl Milter {
         let loaded = Loaded::build(config)?;
         let threads = loaded.milter.scan_threads();
         Ok(Milter {
-            shared: Arc::new(Shared {
+            shared: Arc::new(DaemonState {
                 loaded: RwLock::new(Arc::new(loaded)),
                 store,
                 release_key,

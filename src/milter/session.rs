@@ -11,13 +11,14 @@
 //! status (TEMPFAIL when in doubt, see [`super::FailurePolicy`]), and the
 //! reason is logged with the queue id.
 
-use super::server::{Loaded, Shared};
+use super::server::{DaemonState, Loaded};
 use super::{FailurePolicy, HoldMode};
 use crate::action::{self, Disposition, Edit, Plan};
 use crate::message::{clean_path, Envelope};
 use crate::policy::Action;
 use crate::quarantine::{marker, HoldRequest, HoldStore};
 use crate::scan::ScanReport;
+use crate::vocab::{HOLD_RULES_HEADER, VERDICT_HEADER};
 use indymilter::{
     Actions, Callbacks, ContextActions, EomContext, MacroStage, Macros, NegotiateContext,
     ProtoOpts, SetErrorReply, Status,
@@ -118,7 +119,7 @@ fn macro_str(m: &Macros, name: &CStr) -> Option<String> {
 }
 
 /// The callbacks, bound to the shared daemon state.
-pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
+pub fn callbacks(shared: Arc<DaemonState>) -> Callbacks<Session> {
     let (s2, s6) = (shared.clone(), shared);
     Callbacks::new()
         .on_negotiate(|cx, actions, opts| Box::pin(async move { negotiate(cx, actions, opts) }))
@@ -262,13 +263,13 @@ fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool) {
 
 /// The kind of a valid, first-seen marker the message carries, if any.
 /// Only messages that have a marker header pay for the check.
-fn trusted_marker(shared: &Shared, txn: &Txn) -> Option<marker::Kind> {
+fn trusted_marker(shared: &DaemonState, txn: &Txn) -> Option<marker::Kind> {
     let has = |name: &str| {
         txn.headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = crate::dates::now();
     // The signer's view of the headers (unfolded, trimmed), from the same bytes.
     let mut parsed = None;
     for kind in [marker::Kind::Release, marker::Kind::Notice] {
@@ -322,7 +323,7 @@ impl Failure {
 
 /// Scans off the I/O threads, within the time budget and the thread cap.
 async fn scan(
-    shared: &Shared,
+    shared: &DaemonState,
     loaded: &Arc<Loaded>,
     raw: Vec<u8>,
     envelope: Envelope,
@@ -373,7 +374,7 @@ impl Outcome {
     }
 }
 
-async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
+async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> Status {
     let Some(txn) = cx.data.as_mut().and_then(|s| s.txn.take()) else {
         // End of message without MAIL: nothing to judge (a confused client).
         return Status::Continue;
@@ -424,7 +425,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
 /// Carries out a completed scan's decision.
 async fn decided(
     cx: &mut EomContext<Session>,
-    shared: &Shared,
+    shared: &DaemonState,
     loaded: &Loaded,
     txn: &Txn,
     report: &ScanReport,
@@ -468,11 +469,11 @@ async fn decided(
             HoldMode::PostfixHold => {
                 let mut edits = plan.edits.clone();
                 edits.push(Edit::AddHeader {
-                    name: "X-DLP-Verdict".into(),
+                    name: VERDICT_HEADER.into(),
                     value: "hold".into(),
                 });
                 edits.push(Edit::AddHeader {
-                    name: "X-DLP-Hold-Rules".into(),
+                    name: HOLD_RULES_HEADER.into(),
                     value: action::header_text(&rules.join(", ")),
                 });
                 let reason = action::smtp_text(&format!("dlp-milter: {}", rules.join(", ")));
@@ -545,7 +546,7 @@ async fn failed(cx: &mut EomContext<Session>, loaded: &Loaded, f: Failure) -> Ou
         return o;
     }
     let edits = vec![Edit::AddHeader {
-        name: "X-DLP-Verdict".into(),
+        name: VERDICT_HEADER.into(),
         value: "unscanned".into(),
     }];
     match apply(cx, &edits).await {
@@ -600,7 +601,7 @@ fn edit_name(e: &Edit) -> &'static str {
 /// Runs `f` with the store and this message's [`HoldRequest`] on the
 /// blocking pool: stores fsync, and must not stall the I/O thread.
 async fn with_store<T: Send + 'static>(
-    shared: &Shared,
+    shared: &DaemonState,
     txn: &Txn,
     report: &ScanReport,
     f: impl FnOnce(&dyn HoldStore, &HoldRequest<'_>) -> T + Send + 'static,
@@ -620,7 +621,7 @@ async fn with_store<T: Send + 'static>(
 }
 
 /// Stores a held message durably; its reference on success.
-async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String, String> {
+async fn hold(shared: &DaemonState, txn: &Txn, report: &ScanReport) -> Result<String, String> {
     with_store(shared, txn, report, |store, req| {
         store.hold(req).map(|r| r.id).map_err(|e| e.to_string())
     })
@@ -629,7 +630,7 @@ async fn hold(shared: &Shared, txn: &Txn, report: &ScanReport) -> Result<String,
 
 /// Records a decision that did not hold the message. Failing to record
 /// does not stop the mail (the log line still carries the decision).
-async fn audit(shared: &Shared, txn: &Txn, report: &ScanReport, verdict: Action) {
+async fn audit(shared: &DaemonState, txn: &Txn, report: &ScanReport, verdict: Action) {
     let r = with_store(shared, txn, report, move |store, req| {
         store
             .record_decision(req, verdict)

@@ -19,62 +19,19 @@
 //! subject, the text, an attachment — never an attachment's name), the
 //! recipient count, and the subject only when no finding was in it.
 
+pub mod compose;
 pub mod outbox;
+
+pub use crate::config::NoticeConfig;
 
 use crate::detect::Category;
 use crate::quarantine::marker;
 use crate::quarantine::store::{Record, StoredFinding};
 use lettre::message::{Mailbox, Message, MultiPart};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use thiserror::Error;
-
-/// `[notice]` section of the config.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NoticeConfig {
-    /// Send anything at all (off: holds are only recorded).
-    pub enabled: bool,
-    /// The From of every notice, e.g. `"Data Protection <dpo@school.org.uk>"`.
-    pub from: String,
-    /// The DPO's address for alerts and the digest. None: no DPO mail.
-    pub dpo: Option<String>,
-    /// Tell the sender at once about every hold.
-    pub notify_on_hold: bool,
-    /// Tell the sender when their message was changed (BCC fix, subject, password).
-    pub notify_on_rewrite: bool,
-    /// Alert the DPO for holds of this severity or higher: `low`, `medium`, `high`.
-    pub dpo_alert_min_severity: String,
-    /// Send the DPO a daily digest (`dlp-milter quarantine digest`, run daily by a timer).
-    pub digest: bool,
-    /// Folder of templates overriding the shipped ones, file by file
-    /// (`hold.txt`, `hold.html`, `rewrite.*`, `dpo_alert.*`, `digest.*`).
-    pub templates_dir: Option<PathBuf>,
-    /// How a sender releases a hold themselves, where the rule allows it.
-    pub self_release_instructions: String,
-    /// Give up on a notice the relay has refused for this long.
-    pub give_up_after_hours: u64,
-}
-
-impl Default for NoticeConfig {
-    fn default() -> Self {
-        NoticeConfig {
-            enabled: true,
-            from: "Email safety checks <postmaster@localhost>".into(),
-            dpo: None,
-            notify_on_hold: true,
-            notify_on_rewrite: false,
-            dpo_alert_min_severity: "high".into(),
-            digest: true,
-            templates_dir: None,
-            self_release_instructions:
-                "ask the school office or IT team to release it on your behalf, quoting the reference and your reason."
-                    .into(),
-            give_up_after_hours: 72,
-        }
-    }
-}
 
 impl NoticeConfig {
     /// Checks the section: addresses parse, the severity is known. Called
@@ -122,13 +79,7 @@ pub enum NoticeError {
 /// True when `headers` carry a valid notice marker: the milter accepts such a
 /// message without scanning it (and strips the header).
 pub fn is_notice(headers: &[(String, String)], key: &[u8]) -> bool {
-    marker::verify(
-        headers,
-        key,
-        marker::Kind::Notice,
-        time::OffsetDateTime::now_utc().unix_timestamp(),
-    )
-    .is_ok()
+    marker::verify(headers, key, marker::Kind::Notice, crate::dates::now()).is_ok()
 }
 
 /// The shipped templates, compiled in.
@@ -280,7 +231,7 @@ pub fn build_mime(from: &str, to: &str, n: &Rendered) -> Result<Vec<u8>, NoticeE
     let domain = from_mb.email.domain().to_string();
     let mid = format!(
         "<notice.{}.{}@{}>",
-        time::OffsetDateTime::now_utc().unix_timestamp(),
+        crate::dates::now(),
         hex::encode(rand::random::<[u8; 8]>()),
         domain
     );
@@ -300,25 +251,7 @@ pub fn build_mime(from: &str, to: &str, n: &Rendered) -> Result<Vec<u8>, NoticeE
     Ok(out)
 }
 
-/// Date as people read it: `Monday 23 November 2026 at 06:47 UTC`.
-pub fn human_time(unix: i64) -> String {
-    let fmt = time::macros::format_description!(
-        "[weekday] [day padding:none] [month repr:long] [year] at [hour]:[minute] UTC"
-    );
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
-
-/// Date only: `23 November 2026`.
-pub fn human_date(unix: i64) -> String {
-    let fmt = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
+pub use crate::dates::{human_date, human_time};
 
 /// What a category means, in staff's words.
 fn what(category: &str) -> &'static str {

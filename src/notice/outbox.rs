@@ -59,7 +59,7 @@ impl Outbox {
                 let n = &q.notice;
                 let notice_id = format!("N{}-{}", q.id, hex::encode(rand::random::<[u8; 4]>()));
                 let headers = marker::parse_headers(&n.bytes);
-                let signed_at = time::OffsetDateTime::now_utc().unix_timestamp();
+                let signed_at = crate::dates::now();
                 let mut bytes = Vec::with_capacity(n.bytes.len() + 160);
                 match marker::sign(
                     &self.key,
@@ -141,7 +141,7 @@ pub fn spawn(
         .spawn(move || {
             let mut next_housekeeping = 0i64;
             loop {
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                let now = crate::dates::now();
                 if let Err(e) = outbox.deliver_due(now) {
                     tracing::error!(error = %e, "notice outbox pass failed");
                 }

@@ -39,6 +39,17 @@ pub enum Severity {
     High,
 }
 
+impl Severity {
+    /// The name records, exports and notices use (as in the rules files).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
 /// `enforce` acts; `monitor` reports what it would do and never acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

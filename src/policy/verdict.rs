@@ -5,6 +5,7 @@ use super::{Action, Policy, PolicyMode, Rule, Severity};
 use crate::detect::{Category, Finding, Location};
 use crate::extract::NotScanned;
 use crate::message::domain_of;
+use crate::vocab::{FINDINGS_HEADER, VERDICT_HEADER};
 use serde::Serialize;
 
 /// A finding with the rule it fell under.
@@ -292,9 +293,9 @@ pub fn tag_headers(verdict: Action, matched: &[Matched]) -> Vec<(String, String)
             items.push(item);
         }
     }
-    let mut h = vec![("X-DLP-Verdict".to_string(), verdict.as_str().to_string())];
+    let mut h = vec![(VERDICT_HEADER.to_string(), verdict.as_str().to_string())];
     if !items.is_empty() {
-        h.push(("X-DLP-Findings".to_string(), items.join("; ")));
+        h.push((FINDINGS_HEADER.to_string(), items.join("; ")));
     }
     h
 }

@@ -99,7 +99,7 @@ pub fn incident(r: &Record) -> Incident {
     let by = r.state_changed_by.clone().unwrap_or_default();
     let when = r
         .state_changed_at
-        .map(super::service::rfc3339)
+        .map(crate::dates::rfc3339)
         .unwrap_or_default();
     let reason = r.state_reason.clone().unwrap_or_default();
     let decision = match r.action.as_str() {
@@ -135,7 +135,7 @@ pub fn incident(r: &Record) -> Incident {
     };
     Incident {
         reference: r.id.clone(),
-        detected_at: super::service::rfc3339(r.created_at),
+        detected_at: crate::dates::rfc3339(r.created_at),
         decision: decision.to_string(),
         state: r.state.as_str().to_string(),
         severity: r.severity.clone().unwrap_or_default(),
@@ -155,7 +155,7 @@ pub fn incident(r: &Record) -> Incident {
         reason,
         content_erased_at: r
             .content_erased_at
-            .map(super::service::rfc3339)
+            .map(crate::dates::rfc3339)
             .unwrap_or_default(),
         queue_id: r.queue_id.clone().unwrap_or_default(),
     }

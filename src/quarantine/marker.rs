@@ -22,10 +22,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 use thiserror::Error;
 
-/// The header released mail carries (stripped by the milter on the way out).
-pub const RELEASE_HEADER: &str = "X-DLP-Release";
-/// The header our notices carry (see [`crate::notice::is_notice`]).
-pub const NOTICE_HEADER: &str = "X-DLP-Notice";
+/// The headers released mail and our notices carry (see
+/// [`crate::notice::is_notice`]); named in [`crate::vocab`].
+pub use crate::vocab::{NOTICE_HEADER, RELEASE_HEADER};
 /// A marker older than this (or issued further than [`MAX_SKEW_SECS`] in the
 /// future) no longer verifies.
 pub const MAX_AGE_SECS: i64 = 3600;

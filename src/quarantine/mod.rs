@@ -6,46 +6,30 @@
 //! appends every change to the hash-chained [`crate::audit`] log in the same
 //! transaction, queues notices ([`crate::notice`]) and re-injects released
 //! mail over SMTP ([`relay`]) with a [`marker`] the milter honours once.
+//! [`spool::SpoolStore`] is the other [`HoldStore`]: durable holding with no
+//! review workflow (`[milter] store = "spool"`).
 
 pub mod export;
 pub mod marker;
 pub mod relay;
 mod service;
+pub mod spool;
 pub mod sqlite;
 pub mod store;
 pub mod view;
 
-pub use service::{open, parse_when, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY};
+pub use crate::dates::parse_when;
+pub use service::{
+    open, DigestOutcome, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY,
+};
 pub use store::{Filter, Record, State, Store, StoredFinding};
+
+pub use crate::config::QuarantineConfig;
 
 use crate::message::Envelope;
 use crate::policy::Action;
 use crate::scan::ScanReport;
-use serde::Deserialize;
 use thiserror::Error;
-
-/// `[quarantine]` section of the config.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QuarantineConfig {
-    /// Days a held message's content is kept before it is erased (the record
-    /// and its audit trail stay). UK schools' norm is 14–30.
-    pub retention_days: u32,
-    /// Where released mail and notices go by SMTP, `HOST:PORT`.
-    pub relay: String,
-    /// Seconds to wait for the relay at each SMTP step.
-    pub relay_timeout_secs: u64,
-}
-
-impl Default for QuarantineConfig {
-    fn default() -> Self {
-        QuarantineConfig {
-            retention_days: 30,
-            relay: DEFAULT_RELAY.into(),
-            relay_timeout_secs: 30,
-        }
-    }
-}
 
 impl QuarantineConfig {
     /// Checks the section (the relay's form); called when the quarantine

@@ -7,8 +7,9 @@
 //! made in it. `--reveal`
 //! (audited) shows the full recipient list, the subject and the message.
 
-use super::service::{rfc3339, Shown};
+use super::service::Shown;
 use super::store::{Record, StoredFinding};
+use crate::dates::rfc3339;
 use serde_json::json;
 use std::fmt::Write;
 

@@ -2,9 +2,18 @@
 //! With no file at all, the built-in defaults (and the rules compiled into the
 //! binary) make a working milter.
 
+mod milter;
+mod notice;
+mod quarantine;
+
+pub use milter::{
+    FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_LISTEN,
+};
+pub use notice::NoticeConfig;
+pub use quarantine::{QuarantineConfig, DEFAULT_RELAY};
+
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use thiserror::Error;
 
 /// A config file that cannot be used.
@@ -23,8 +32,10 @@ pub enum ConfigError {
     },
 }
 
-/// The whole configuration. Sections owned by later stages of the flow
-/// (milter, quarantine, notices) are defined in their own modules.
+/// The whole configuration. The config is a leaf of the module graph: every
+/// section is defined here (the later stages' in the submodules), and the
+/// checks that need a stage's code are that stage's inherent methods
+/// (`MilterConfig::validate` in [`crate::milter`], and so on).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -35,9 +46,9 @@ pub struct Config {
     /// Where the quarantine database, spool and keys live. Default:
     /// /var/lib/dlp-milter if it exists and is writable, else ./dlp-data.
     pub data_dir: Option<PathBuf>,
-    pub milter: crate::milter::MilterConfig,
-    pub quarantine: crate::quarantine::QuarantineConfig,
-    pub notice: crate::notice::NoticeConfig,
+    pub milter: MilterConfig,
+    pub quarantine: QuarantineConfig,
+    pub notice: NoticeConfig,
 }
 
 /// Who "we" are: internal domains are not external recipients.
@@ -61,7 +72,9 @@ pub struct RulesConfig {
     pub monitor_only: Option<bool>,
 }
 
-/// Hard caps on the work one message may cause.
+/// Hard caps on the work one message may cause. Its defaults and its
+/// conversion to the parser's and extractors' limits are in [`crate::scan`],
+/// which joins those stages, so the config imports neither.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -73,44 +86,6 @@ pub struct LimitsConfig {
     pub max_depth: usize,
     pub max_archive_entries: usize,
     pub time_per_message_ms: u64,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        let p = crate::message::ParseLimits::default();
-        let e = crate::extract::Limits::default();
-        LimitsConfig {
-            max_message_bytes: p.max_message_bytes,
-            max_parts: p.max_parts,
-            max_text_bytes: p.max_text_chars,
-            max_decompressed_bytes: e.max_decompressed_bytes,
-            max_ratio: e.max_ratio,
-            max_depth: e.max_depth,
-            max_archive_entries: e.max_entries,
-            time_per_message_ms: e.time_budget.as_millis() as u64,
-        }
-    }
-}
-
-impl LimitsConfig {
-    pub fn parse_limits(&self) -> crate::message::ParseLimits {
-        crate::message::ParseLimits {
-            max_message_bytes: self.max_message_bytes,
-            max_parts: self.max_parts,
-            max_text_chars: self.max_text_bytes,
-        }
-    }
-
-    pub fn extract_limits(&self) -> crate::extract::Limits {
-        crate::extract::Limits {
-            max_decompressed_bytes: self.max_decompressed_bytes,
-            max_ratio: self.max_ratio,
-            max_depth: self.max_depth,
-            max_entries: self.max_archive_entries,
-            time_budget: Duration::from_millis(self.time_per_message_ms),
-            max_text_chars: self.max_text_bytes,
-        }
-    }
 }
 
 /// Logging: `text` for people, `json` for log shippers.

@@ -1,17 +1,22 @@
-//! A minimal durable quarantine: one spool directory of fsync'd files.
+//! The `spool` hold store (`[milter] store = "spool"`): durable holding
+//! and nothing else, one spool directory of fsync'd files.
 //!
-//! Stands in for the SQLite quarantine (built behind the same
-//! [`HoldStore`] trait by the hold-workflow issue) so the milter can hold
-//! mail safely today. The rule it keeps is the one that matters: `hold`
-//! returns only once the message and its record are on disk (file written to
-//! a temporary name, fsync'd, renamed, directory fsync'd), because the milter
-//! answers DISCARD right after and Postfix then forgets the message.
+//! The second [`HoldStore`] beside the quarantine service
+//! ([`super::Quarantine`], `store = "sqlite"`, the default). It keeps the one
+//! rule every hold store must: `hold` returns only once the message and its
+//! record are on disk (file written to a temporary name, fsync'd, renamed,
+//! directory fsync'd), because the milter answers DISCARD right after and
+//! Postfix then forgets the message. It has no review workflow: no release,
+//! notices, retention or hash-chained audit log; held files are handled by
+//! hand. It serves sites that want holding independent of Postfix's hold
+//! queue without the database, and tests of the milter that need a store
+//! with no SQLite behind it.
 //!
 //! Layout under `DIR` (default `<data_dir>/spool`):
 //! `ID.eml` (the message exactly as received), `ID.json` (envelope, verdict,
 //! rule ids; written last, so an `.eml` without `.json` is an interrupted
 //! hold that never got a DISCARD), and `decisions.jsonl` (one line per
-//! rewrite/reject/tag, the audit record until the hash-chained log lands).
+//! rewrite/reject/tag, its only decision record).
 
 use crate::policy::Action;
 use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};

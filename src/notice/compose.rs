@@ -1,0 +1,342 @@
+//! Notice composition: which notices a hold, a rewrite or a digest period
+//! produce, and what they say. The quarantine service queues what is built
+//! here in the same transaction as the record it is about; [`super::outbox`]
+//! sends it.
+
+use super::{
+    build_mime, human_date, human_time, rule_views, safe_subject, AlertContext, DigestContext,
+    DigestItem, HoldContext, NoticeConfig, RewriteContext, Templates,
+};
+use crate::policy::PlannedAction;
+use crate::quarantine::store::{NewNotice, Record, State};
+
+/// Builds the notices of one configuration: the `[notice]` section, the
+/// organisation's name and the templates, loaded once.
+pub struct Composer {
+    notice: NoticeConfig,
+    org: String,
+    templates: Templates,
+    dpo_alert_rank: u8,
+}
+
+fn severity_rank(s: &str) -> Option<u8> {
+    match s {
+        "low" => Some(0),
+        "medium" => Some(1),
+        "high" => Some(2),
+        _ => None,
+    }
+}
+
+impl Composer {
+    /// Loads the templates (a broken override is logged and the built-in one
+    /// used); `organisation` is `[organisation] name`, possibly empty. The
+    /// section is assumed validated ([`NoticeConfig::validate`]).
+    pub fn new(n: &NoticeConfig, organisation: &str) -> Composer {
+        let dpo_alert_rank = severity_rank(&n.dpo_alert_min_severity).unwrap_or(2);
+        let (templates, warnings) = Templates::load(n.templates_dir.as_deref());
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        Composer {
+            notice: n.clone(),
+            dpo_alert_rank,
+            org: if organisation.trim().is_empty() {
+                "your organisation".into()
+            } else {
+                organisation.to_string()
+            },
+            templates,
+        }
+    }
+
+    /// The `[notice]` section in effect.
+    pub fn config(&self) -> &NoticeConfig {
+        &self.notice
+    }
+
+    /// The loaded templates.
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    /// A notice for `to`, or None (logged) when it cannot be built: a notice
+    /// problem never fails a hold.
+    fn notice_for<S: serde::Serialize>(
+        &self,
+        kind: &str,
+        template: &'static str,
+        reference: Option<&str>,
+        to: &str,
+        ctx: &S,
+    ) -> Option<NewNotice> {
+        let built = self
+            .templates
+            .render(template, ctx)
+            .and_then(|r| build_mime(&self.notice.from, to, &r));
+        match built {
+            Ok(bytes) => Some(NewNotice {
+                kind: kind.to_string(),
+                reference: reference.map(str::to_string),
+                recipient: to.to_string(),
+                envelope_from: String::new(),
+                bytes,
+            }),
+            Err(e) => {
+                tracing::warn!(kind, reference = ?reference, error = %e, "notice not queued");
+                None
+            }
+        }
+    }
+
+    /// The sender's hold notice and the DPO's alert a new hold produces.
+    pub fn hold_notices(&self, rec: &Record) -> Vec<NewNotice> {
+        let mut out = Vec::new();
+        if !self.notice.enabled {
+            return out;
+        }
+        let rules = rule_views(&rec.findings, &rec.rule_ids);
+        let expires_on = rec.expires_at.map(human_date).unwrap_or_default();
+        if self.notice.notify_on_hold && !rec.sender.is_empty() {
+            let ctx = HoldContext {
+                org: self.org.clone(),
+                reference: rec.id.clone(),
+                held_at: human_time(rec.created_at),
+                subject: safe_subject(rec),
+                recipient_count: rec.recipient_count,
+                rules: rules.clone(),
+                may_self_release: rec.sender_may_release(),
+                self_release_instructions: self.notice.self_release_instructions.clone(),
+                dpo: self.notice.dpo.clone(),
+                expires_on: expires_on.clone(),
+            };
+            out.extend(self.notice_for("sender_hold", "hold", Some(&rec.id), &rec.sender, &ctx));
+        }
+        let rank = rec.severity.as_deref().and_then(severity_rank);
+        if let (Some(dpo), Some(rank)) = (&self.notice.dpo, rank) {
+            if rank >= self.dpo_alert_rank {
+                let ctx = AlertContext {
+                    reference: rec.id.clone(),
+                    held_at: human_time(rec.created_at),
+                    sender: rec.sender.clone(),
+                    recipient_count: rec.recipient_count,
+                    severity: rec.severity.clone().unwrap_or_default(),
+                    rules,
+                    expires_on,
+                };
+                out.extend(self.notice_for("dpo_alert", "dpo_alert", Some(&rec.id), dpo, &ctx));
+            }
+        }
+        out
+    }
+
+    /// The sender's notice of a rewrite.
+    pub fn rewrite_notices(&self, rec: &Record, actions: &[PlannedAction]) -> Vec<NewNotice> {
+        if !self.notice.enabled || !self.notice.notify_on_rewrite || rec.sender.is_empty() {
+            return Vec::new();
+        }
+        let changes: Vec<String> = actions
+            .iter()
+            .filter_map(|a| match a {
+                PlannedAction::RewriteRecipients { external_hidden, .. } => Some(format!(
+                    "{external_hidden} recipient address(es) outside the organisation were hidden from the other recipients (as if sent by BCC)"
+                )),
+                PlannedAction::ReplaceSubject { .. } => {
+                    Some("the subject line was replaced, because it contained personal information".into())
+                }
+                PlannedAction::RedactPassword { count, .. } => {
+                    Some(format!("{count} password(s) were removed from the text"))
+                }
+                _ => None,
+            })
+            .collect();
+        let ctx = RewriteContext {
+            org: self.org.clone(),
+            reference: rec.id.clone(),
+            sent_at: human_time(rec.created_at),
+            recipient_count: rec.recipient_count,
+            changes,
+            rules: rule_views(&rec.findings, &rec.rule_ids),
+        };
+        self.notice_for(
+            "sender_rewrite",
+            "rewrite",
+            Some(&rec.id),
+            &rec.sender,
+            &ctx,
+        )
+        .into_iter()
+        .collect()
+    }
+
+    /// What the digest of `[since, until)` says, from the records created or
+    /// decided in it (`records` may hold older ones too).
+    pub fn digest_context(&self, records: &[Record], since: i64, until: i64) -> DigestContext {
+        let in_period = |t: i64| t >= since && t < until;
+        let created: Vec<&Record> = records.iter().filter(|r| in_period(r.created_at)).collect();
+        let decided = |s: State| {
+            records
+                .iter()
+                .filter(|r| r.state == s && r.state_changed_at.is_some_and(in_period))
+                .count()
+        };
+        let items: Vec<DigestItem> = records
+            .iter()
+            .filter(|r| in_period(r.created_at) || r.state_changed_at.is_some_and(in_period))
+            .map(|r| DigestItem {
+                reference: r.id.clone(),
+                state: r.state.as_str().to_string(),
+                sender: r.sender.clone(),
+                recipient_count: r.recipient_count,
+                rules: r.rule_ids.join(", "),
+                expires_on: if r.has_content {
+                    r.expires_at.map(human_date)
+                } else {
+                    None
+                },
+            })
+            .collect();
+        DigestContext {
+            org: self.org.clone(),
+            period_start: human_time(since),
+            period_end: human_time(until),
+            held: created.iter().filter(|r| r.action == "hold").count(),
+            still_held: created.iter().filter(|r| r.state == State::Held).count(),
+            rewritten: created.iter().filter(|r| r.action == "rewrite").count(),
+            rejected: created.iter().filter(|r| r.action == "reject").count(),
+            released: decided(State::Released),
+            deleted: decided(State::Deleted),
+            items,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = crate::dates::DAY;
+
+    fn record(id: &str, action: &str, state: &str, created_at: i64) -> Record {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "action": action, "state": state, "created_at": created_at,
+            "expires_at": created_at + 30 * DAY, "queue_id": null,
+            "sender": "teacher@school.org.uk", "recipients": ["parent@example.com"],
+            "recipient_count": 1, "auth_user": null, "client_addr": null,
+            "message_id": null, "subject": "Trip", "severity": "high",
+            "rule_ids": ["personal-data-body-identifier"], "findings": [],
+            "raw_sha256": null, "raw_size": 0, "has_content": true,
+            "content_erased_at": null, "state_changed_at": null,
+            "state_changed_by": null, "state_reason": null, "release_id": null,
+            "release_started_at": null
+        }))
+        .unwrap()
+    }
+
+    fn composer(threshold: &str) -> Composer {
+        let n = NoticeConfig {
+            dpo: Some("dpo@school.org.uk".into()),
+            dpo_alert_min_severity: threshold.into(),
+            notify_on_rewrite: true,
+            ..NoticeConfig::default()
+        };
+        n.validate().unwrap();
+        Composer::new(&n, "Green Lane Primary")
+    }
+
+    fn kinds(notices: &[NewNotice]) -> Vec<&str> {
+        notices.iter().map(|n| n.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn dpo_is_alerted_at_or_above_the_threshold_only() {
+        let c = composer("medium");
+        let mut r = record("Q-1", "hold", "held", 0);
+        for (severity, want) in [
+            ("low", vec!["sender_hold"]),
+            ("medium", vec!["sender_hold", "dpo_alert"]),
+            ("high", vec!["sender_hold", "dpo_alert"]),
+        ] {
+            r.severity = Some(severity.into());
+            assert_eq!(kinds(&c.hold_notices(&r)), want, "{severity}");
+        }
+        let alert = c.hold_notices(&r).pop().unwrap();
+        assert_eq!(alert.recipient, "dpo@school.org.uk");
+        assert_eq!(alert.reference.as_deref(), Some("Q-1"));
+    }
+
+    #[test]
+    fn no_sender_no_sender_notice_and_disabled_means_none() {
+        let c = composer("high");
+        let mut r = record("Q-2", "hold", "held", 0);
+        r.sender.clear();
+        assert_eq!(kinds(&c.hold_notices(&r)), ["dpo_alert"]);
+        let off = Composer::new(
+            &NoticeConfig {
+                enabled: false,
+                ..NoticeConfig::default()
+            },
+            "",
+        );
+        assert!(off
+            .hold_notices(&record("Q-3", "hold", "held", 0))
+            .is_empty());
+        assert_eq!(off.org, "your organisation");
+    }
+
+    #[test]
+    fn rewrite_notice_names_each_change() {
+        let c = composer("high");
+        let r = record("Q-4", "rewrite", "delivered", 0);
+        let actions = [
+            PlannedAction::RewriteRecipients {
+                rule: "r".into(),
+                external_hidden: 7,
+            },
+            PlannedAction::RedactPassword {
+                rule: "p".into(),
+                count: 2,
+            },
+            PlannedAction::AddHeaders { headers: vec![] },
+        ];
+        let n = c.rewrite_notices(&r, &actions);
+        assert_eq!(kinds(&n), ["sender_rewrite"]);
+        let text = String::from_utf8_lossy(&n[0].bytes);
+        assert!(text.contains("7 recipient address(es)"), "{text}");
+        assert!(text.contains("2 password(s) were removed"), "{text}");
+        // No sender to tell, or rewrite notices off (the default): none.
+        let mut r2 = r.clone();
+        r2.sender.clear();
+        assert!(c.rewrite_notices(&r2, &actions).is_empty());
+        let off = Composer::new(&NoticeConfig::default(), "");
+        assert!(off.rewrite_notices(&r, &actions).is_empty());
+    }
+
+    #[test]
+    fn digest_counts_what_was_created_or_decided_in_the_period() {
+        let c = composer("high");
+        let (since, until) = (10 * DAY, 11 * DAY);
+        let mut released = record("Q-old", "hold", "released", 9 * DAY);
+        released.state_changed_at = Some(10 * DAY + 60);
+        let mut erased = record("Q-new", "hold", "held", 10 * DAY + 1);
+        erased.has_content = false;
+        let records = [
+            record("Q-before", "hold", "held", 9 * DAY),
+            released,
+            erased,
+            record("Q-rw", "rewrite", "delivered", 10 * DAY + 2),
+            record("Q-after", "reject", "rejected", 11 * DAY),
+        ];
+        let d = c.digest_context(&records, since, until);
+        assert_eq!(
+            (d.held, d.still_held, d.rewritten, d.rejected),
+            (1, 1, 1, 0)
+        );
+        assert_eq!((d.released, d.deleted), (1, 0));
+        let refs: Vec<&str> = d.items.iter().map(|i| i.reference.as_str()).collect();
+        assert_eq!(refs, ["Q-old", "Q-new", "Q-rw"]);
+        assert_eq!(d.items[1].expires_on, None, "content erased: no expiry");
+        assert_eq!(d.items[0].expires_on.as_deref(), Some("9 February 1970"));
+        assert_eq!(d.org, "Green Lane Primary");
+    }
+}

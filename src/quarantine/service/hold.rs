@@ -1,0 +1,208 @@
+//! Holding: the milter's [`HoldStore`] side of the service. A held message
+//! and its record, audit entry and notices are stored in one transaction
+//! before the milter answers; other decisions (rewrite, reject, tag) leave a
+//! record without the content.
+
+use super::Quarantine;
+use crate::audit::{Event, NewEntry};
+use crate::dates::{compact_date, now, DAY};
+use crate::policy::{Action, PlannedAction};
+use crate::quarantine::store::{Record, State, StoredFinding};
+use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
+use sha2::{Digest, Sha256};
+
+/// How long an identical message (same bytes, sender and recipients) still
+/// counts as a retry of a held one rather than a new send: SMTP clients
+/// retry a tempfailed message within minutes to hours.
+const RETRY_WINDOW_SECS: i64 = DAY;
+
+/// A new reference id: `Q-YYYYMMDD-` and 10 random hex digits.
+fn new_reference(at: i64) -> String {
+    let date = compact_date(at);
+    format!("Q-{date}-{}", hex::encode_upper(rand::random::<[u8; 5]>()))
+}
+
+impl Quarantine {
+    fn record_from(&self, req: &HoldRequest<'_>, action: Action, at: i64) -> Record {
+        let d = &req.report.decision;
+        let env = req.envelope;
+        let findings: Vec<StoredFinding> = d
+            .findings
+            .iter()
+            .map(|m| StoredFinding {
+                rule: m.rule.clone(),
+                policy: m.policy.clone(),
+                category: m.finding.category.as_str().to_string(),
+                detector: m.finding.detector.to_string(),
+                location: m.finding.location.to_string(),
+                confidence: m.finding.confidence.as_str().to_string(),
+                evidence: m.finding.evidence.clone(),
+                count: m.finding.count,
+                severity: m.severity.as_str().to_string(),
+                fix: m.fix.clone(),
+                sender_may_release: m.sender_may_release,
+            })
+            .collect();
+        let hold = action == Action::Hold;
+        let recipient_count = if env.recipients.is_empty() {
+            req.report.recipient_count
+        } else {
+            env.recipients.len()
+        };
+        Record {
+            id: new_reference(at),
+            action: action.as_str().to_string(),
+            state: match action {
+                Action::Hold => State::Held,
+                Action::Reject => State::Rejected,
+                _ => State::Delivered,
+            },
+            created_at: at,
+            expires_at: hold
+                .then(|| at.saturating_add(i64::from(self.config.retention_days) * DAY)),
+            queue_id: env.queue_id.clone(),
+            sender: env.sender.clone(),
+            recipients: env.recipients.clone(),
+            recipient_count,
+            auth_user: env.auth_user.clone(),
+            client_addr: env.client_addr.clone(),
+            message_id: req.report.message_id.clone(),
+            // Only a held message keeps its subject (it is content: erased
+            // with it); for mail that went out, the record is enough.
+            subject: if hold {
+                req.report.subject.clone()
+            } else {
+                None
+            },
+            severity: d.severity.map(|s| s.as_str().to_string()),
+            rule_ids: d.rule_ids(),
+            findings,
+            raw_sha256: hold.then(|| hex::encode(Sha256::digest(req.raw))),
+            raw_size: if hold { req.raw.len() as u64 } else { 0 },
+            has_content: hold,
+            content_erased_at: None,
+            state_changed_at: None,
+            state_changed_by: None,
+            state_reason: None,
+            release_id: None,
+            release_started_at: None,
+        }
+    }
+}
+
+impl HoldStore for Quarantine {
+    fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
+        let at = now();
+        let rec = self.record_from(req, Action::Hold, at);
+        if let Some(id) = self
+            .store
+            .held_duplicate(&rec, at.saturating_sub(RETRY_WINDOW_SECS))?
+        {
+            // The same bytes and envelope are already held: the client
+            // retried (e.g. the milter was killed after storing the first
+            // copy but before answering). One hold, one notice; the audit
+            // trail still shows the second arrival.
+            self.store.append_audit(&NewEntry::new(
+                at,
+                Event::HeldAgain,
+                Some(&id),
+                "milter",
+                serde_json::json!({ "queue_id": rec.queue_id, "sha256": rec.raw_sha256 }),
+            ))?;
+            tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
+            return Ok(HoldReceipt { id });
+        }
+        let notices = self.notices.hold_notices(&rec);
+        let entry = NewEntry::new(
+            at,
+            Event::Held,
+            Some(&rec.id),
+            "milter",
+            serde_json::json!({
+                "queue_id": rec.queue_id,
+                "rules": rec.rule_ids,
+                "severity": rec.severity,
+                "recipients": rec.recipient_count,
+                "sha256": rec.raw_sha256,
+                "notices": notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+            }),
+        );
+        self.store.insert(&rec, Some(req.raw), &entry, &notices)?;
+        tracing::info!(reference = %rec.id, queue_id = ?rec.queue_id, rules = ?rec.rule_ids, "held");
+        if !notices.is_empty() {
+            self.nudge();
+        }
+        Ok(HoldReceipt { id: rec.id })
+    }
+
+    fn record_decision(
+        &self,
+        req: &HoldRequest<'_>,
+        verdict: Action,
+    ) -> Result<(), QuarantineError> {
+        if verdict == Action::Hold {
+            return self.hold(req).map(|_| ());
+        }
+        // Clean mail is not an incident: no record, no audit noise.
+        if verdict == Action::Accept
+            && req.report.decision.findings.is_empty()
+            && req.report.decision.unscanned_rules.is_empty()
+        {
+            return Ok(());
+        }
+        let at = now();
+        let rec = self.record_from(req, verdict, at);
+        let notices = if verdict == Action::Rewrite {
+            self.notices
+                .rewrite_notices(&rec, &req.report.decision.actions)
+        } else {
+            Vec::new()
+        };
+        let event = match verdict {
+            Action::Rewrite => Event::Rewritten,
+            Action::Reject => Event::Rejected,
+            _ => Event::Tagged,
+        };
+        let entry = NewEntry::new(
+            at,
+            event,
+            Some(&rec.id),
+            "milter",
+            serde_json::json!({
+                "queue_id": rec.queue_id,
+                "rules": rec.rule_ids,
+                "severity": rec.severity,
+                "recipients": rec.recipient_count,
+                "enforced": req.report.decision.enforced,
+                "actions": req.report.decision.actions.iter().filter_map(action_name).collect::<Vec<_>>(),
+            }),
+        );
+        self.store.insert(&rec, None, &entry, &notices)?;
+        if !notices.is_empty() {
+            self.nudge();
+        }
+        Ok(())
+    }
+}
+
+fn action_name(a: &PlannedAction) -> Option<&'static str> {
+    Some(match a {
+        PlannedAction::AddHeaders { .. } => return None,
+        PlannedAction::RewriteRecipients { .. } => "rewrite_recipients",
+        PlannedAction::ReplaceSubject { .. } => "replace_subject",
+        PlannedAction::RedactPassword { .. } => "redact_password",
+        PlannedAction::Hold { .. } => "hold",
+        PlannedAction::Reject { .. } => "reject",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_carries_the_day() {
+        assert!(new_reference(1_795_392_000).starts_with("Q-20261123-"));
+        assert_eq!(new_reference(1_795_392_000).len(), "Q-20261123-".len() + 10);
+    }
+}
