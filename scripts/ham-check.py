@@ -86,8 +86,15 @@ def main():
             v = r.get("verdict", "?")
             verdicts[v] += 1
             fired = sorted(
-                {rule for act in r.get("actions", []) for rule in act.get("rules", [])}
+                {
+                    rule
+                    for act in r.get("actions", [])
+                    for rule in act.get("rules", []) + [act.get("rule")]
+                    if rule
+                }
             )
+            if not fired:
+                fired = sorted({f.get("rule", "?") for f in r.get("findings", [])})
             for f in fired:
                 rules[(v, f)] += 1
             if a.quiet and v == "accept":

@@ -74,6 +74,7 @@ fn matched(
         finding: Finding::new(category, detector, location, Confidence::High, evidence),
         rule: rule.into(),
         policy: format!("Policy clause for {rule}."),
+        monitor: None,
         action: Action::Hold,
         severity,
         fix: format!("Fix text for {rule}."),
