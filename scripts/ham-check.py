@@ -93,15 +93,24 @@ def main():
                     if rule
                 }
             )
-            if not fired:
-                fired = sorted({f.get("rule", "?") for f in r.get("findings", [])})
+            fired = sorted(
+                set(fired)
+                | {f["rule"] for f in r.get("findings", []) if f.get("rule")}
+                | set(r.get("unscanned_rules", []))
+            )
             for f in fired:
                 rules[(v, f)] += 1
             if a.quiet and v == "accept":
                 continue
             detail = "; ".join(
-                f"{f.get('detector')}[{f.get('confidence')}] {f.get('evidence', '')}"
-                for f in r.get("findings", [])
+                [
+                    f"{f.get('detector')}[{f.get('confidence')}] {f.get('evidence', '')}"
+                    for f in r.get("findings", [])
+                ]
+                + [
+                    f"not scanned: {n.get('location')} ({n.get('reason')})"
+                    for n in r.get("not_scanned", [])
+                ]
             )
             print(f"{v.upper():8}{r['path']}  {','.join(fired)}  {detail}")
 
