@@ -87,6 +87,24 @@ fn organisation(address: &str) -> String {
     registrable(domain).unwrap_or(domain).to_string()
 }
 
+/// Folds an organisation domain into another one it lies under. The public
+/// suffix list makes every name under `sch.uk` a suffix (`*.sch.uk`, for
+/// local-authority names like `oxon.sch.uk`), so `office.greenlane.sch.uk`
+/// and `greenlane.sch.uk` come out as two registrable domains; when both
+/// are among the recipients they are one school. Addresses at consumer
+/// providers (keys with an `@`) are never folded.
+fn merge_nested(orgs: BTreeSet<String>) -> Vec<String> {
+    let under_another = |o: &str| {
+        o.match_indices('.')
+            .filter_map(|(i, _)| o.get(i + 1..))
+            .any(|parent| orgs.contains(parent))
+    };
+    orgs.iter()
+        .filter(|o| o.contains('@') || !under_another(o))
+        .cloned()
+        .collect()
+}
+
 /// Which domains are the organisation's own.
 #[derive(Debug, Clone, Default)]
 pub struct Internal {
@@ -156,7 +174,7 @@ pub fn detect(
             return None;
         }
     }
-    let organisations: BTreeSet<String> = external.iter().map(|a| organisation(a)).collect();
+    let organisations = merge_nested(external.iter().map(|a| organisation(a)).collect());
     let webmail = external
         .iter()
         .filter(|a| domain_of(a).is_some_and(|d| is_consumer(&d.to_ascii_lowercase())))
@@ -351,6 +369,22 @@ mod tests {
                 .starts_with("1 external organisation visible in To/Cc (8 addresses"),
             "{}",
             f.evidence
+        );
+    }
+
+    #[test]
+    fn a_subdomain_of_another_recipients_school_is_that_school() {
+        let to = format!(
+            "{}, head@office.greenlane.sch.uk, a@hillside.oxon.sch.uk, b@oakfield.oxon.sch.uk",
+            parents(4, "greenlane.sch.uk")
+        );
+        let f = found(&to, CountUnit::Organisations);
+        assert_eq!(f.organisations, Some(3));
+        // Two schools under one local authority stay two.
+        assert_eq!(
+            merge_nested(["hillside.oxon.sch.uk".into(), "oakfield.oxon.sch.uk".into()].into())
+                .len(),
+            2
         );
     }
 
