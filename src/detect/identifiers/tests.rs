@@ -98,6 +98,23 @@ fn nino_shaped_part_numbers_in_a_price_list_are_low() {
 }
 
 #[test]
+fn a_single_model_number_named_as_one_is_low() {
+    assert_eq!(
+        body("Hi, the replacement drive is model ST340810A, can you order it?\r\n"),
+        one(UK_NINO, Low, "ST******A")
+    );
+    assert_eq!(
+        body("Part no: AB123456C (laminator pouches)"),
+        one(UK_NINO, Low, "AB******C")
+    );
+    // "NI" nearer than the product word still wins.
+    assert_eq!(
+        body("Laptop model T480S for Priya, NI JT482291B"),
+        one(UK_NINO, High, "JT******B")
+    );
+}
+
+#[test]
 fn ninos_among_part_numbers_keep_their_grade_with_ni_context() {
     // In a sentence with "NI number", whatever surrounds it.
     assert_eq!(
