@@ -61,7 +61,8 @@ pub fn envelope(n: usize) -> Envelope {
     }
 }
 
-fn matched(
+/// One finding under `rule` (its policy clause is "Policy clause for {rule}.").
+pub fn matched(
     category: Category,
     detector: &'static str,
     location: Location,

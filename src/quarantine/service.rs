@@ -10,7 +10,7 @@ use super::{HoldReceipt, HoldRequest, HoldStore, QuarantineConfig, QuarantineErr
 use crate::audit::{self, Event, NewEntry};
 use crate::config::Config;
 use crate::notice::{self, outbox, NoticeConfig, Templates};
-use crate::policy::{Action, PlannedAction, Severity};
+use crate::policy::{Action, Decision, PlannedAction, Severity};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
@@ -371,11 +371,32 @@ impl Quarantine {
         out
     }
 
-    fn rewrite_notices(&self, rec: &Record, actions: &[PlannedAction]) -> Vec<NewNotice> {
+    fn rewrite_notices(&self, rec: &Record, decision: &Decision) -> Vec<NewNotice> {
         if !self.notice.enabled || !self.notice.notify_on_rewrite || rec.sender.is_empty() {
             return Vec::new();
         }
-        let changes: Vec<String> = actions
+        // A rule in monitor mode is being tried out: the sender hears only
+        // about the rules that changed the message.
+        let monitored: Vec<&str> = decision
+            .findings
+            .iter()
+            .filter(|m| m.monitor.is_some())
+            .map(|m| m.rule.as_str())
+            .collect();
+        let findings: Vec<StoredFinding> = rec
+            .findings
+            .iter()
+            .filter(|f| !monitored.contains(&f.rule.as_str()))
+            .cloned()
+            .collect();
+        let rule_ids: Vec<String> = rec
+            .rule_ids
+            .iter()
+            .filter(|r| !monitored.contains(&r.as_str()))
+            .cloned()
+            .collect();
+        let changes: Vec<String> = decision
+            .actions
             .iter()
             .filter_map(|a| match a {
                 PlannedAction::RewriteRecipients { external_hidden, .. } => Some(format!(
@@ -396,7 +417,7 @@ impl Quarantine {
             sent_at: notice::human_time(rec.created_at),
             recipient_count: rec.recipient_count,
             changes,
-            rules: notice::rule_views(&rec.findings, &rec.rule_ids),
+            rules: notice::rule_views(&findings, &rule_ids),
         };
         self.notice_for(
             "sender_rewrite",
@@ -989,7 +1010,7 @@ impl HoldStore for Quarantine {
         let at = now();
         let rec = self.record_from(req, verdict, at);
         let notices = if verdict == Action::Rewrite {
-            self.rewrite_notices(&rec, &req.report.decision.actions)
+            self.rewrite_notices(&rec, &req.report.decision)
         } else {
             Vec::new()
         };
