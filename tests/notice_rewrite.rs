@@ -130,6 +130,59 @@ fn a_rule_in_monitor_mode_is_not_named_in_the_rewrite_notice() {
 }
 
 #[test]
+fn a_rule_in_monitor_mode_neither_blocks_self_release_nor_appears_in_the_hold_notice() {
+    let sink = support::Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&cfg(&sink.addr, ""), dir.path()).unwrap();
+    let raw = support::held_message(2);
+    let env = support::envelope(2);
+    // Held by a rule the sender may release; a high-severity rule on trial
+    // (monitor mode, not releasable) also fired.
+    let mut rep = support::releasable_report("Newsletter");
+    let mut tried = support::matched(
+        Category::PersonalData,
+        "uk_nino",
+        Location::Body,
+        "AB ** ** ** C",
+        "nino-trial",
+        Severity::High,
+        false,
+    );
+    tried.monitor = Some(Action::Hold);
+    tried.action = Action::Tag;
+    rep.decision.findings.push(tried);
+    let id = q
+        .hold(&HoldRequest {
+            raw: &raw,
+            envelope: &env,
+            report: &rep,
+        })
+        .unwrap()
+        .id;
+    let rec = q.get(&id).unwrap();
+    assert!(rec.findings.iter().any(|f| f.rule == "nino-trial"));
+    assert!(
+        rec.sender_may_release(),
+        "the trial rule must not block release"
+    );
+    assert_eq!(
+        q.flush_outbox().unwrap().sent,
+        1,
+        "the sender's notice only"
+    );
+    let got = sink.wait_for(1);
+    let m = mail_parser::MessageParser::default()
+        .parse(&got[0].data)
+        .unwrap();
+    let text = m.body_text(0).unwrap();
+    assert!(
+        text.contains("Policy clause for exposed-recipients."),
+        "{text}"
+    );
+    assert!(!text.contains("Policy clause for nino-trial."), "{text}");
+}
+
+#[test]
 fn admin_templates_take_effect() {
     let sink = support::Sink::start();
     let dir = tempfile::tempdir().unwrap();

@@ -171,7 +171,13 @@ pub fn decide(
         .map(|m| m.action)
         .max()
         .unwrap_or(Action::Accept);
-    let mut severity = matched.iter().map(|m| m.severity).max();
+    // The severity of what is done: a rule in monitor mode acts on nothing,
+    // so it cannot raise a DPO alert.
+    let mut severity = matched
+        .iter()
+        .filter(|m| m.monitor.is_none())
+        .map(|m| m.severity)
+        .max();
     if let Some(r) = policy.unscanned_rule() {
         if not_scanned.iter().any(|n| n.document) && !allowed(r, policy, sender, recipients) {
             unscanned_rules.push(r.id.clone());
@@ -585,6 +591,7 @@ policy = "Encrypt files."
         assert_eq!(d.findings.len(), 1);
         assert_eq!(d.findings[0].rule, "body-id");
         assert_eq!(d.findings[0].monitor, Some(Action::Hold));
+        assert_eq!(d.severity, None, "a monitored rule raises no alert");
         assert_eq!(
             d.actions,
             vec![PlannedAction::AddHeaders {

@@ -253,7 +253,10 @@ impl Quarantine {
                 count: m.finding.count,
                 severity: severity_str(m.severity).to_string(),
                 fix: m.fix.clone(),
-                sender_may_release: m.sender_may_release,
+                // A rule in monitor mode restricts nothing, so its finding
+                // never stands in the way of the sender releasing a hold
+                // that another rule made.
+                sender_may_release: m.sender_may_release || m.monitor.is_some(),
             })
             .collect();
         let hold = action == Action::Hold;
@@ -331,12 +334,13 @@ impl Quarantine {
         }
     }
 
-    fn hold_notices(&self, rec: &Record) -> Vec<NewNotice> {
+    fn hold_notices(&self, rec: &Record, decision: &Decision) -> Vec<NewNotice> {
         let mut out = Vec::new();
         if !self.notice.enabled {
             return out;
         }
-        let rules = notice::rule_views(&rec.findings, &rec.rule_ids);
+        let (findings, rule_ids) = acted_on(rec, decision);
+        let rules = notice::rule_views(&findings, &rule_ids);
         let expires_on = rec.expires_at.map(notice::human_date).unwrap_or_default();
         if self.notice.notify_on_hold && !rec.sender.is_empty() {
             let ctx = notice::HoldContext {
@@ -375,26 +379,7 @@ impl Quarantine {
         if !self.notice.enabled || !self.notice.notify_on_rewrite || rec.sender.is_empty() {
             return Vec::new();
         }
-        // A rule in monitor mode is being tried out: the sender hears only
-        // about the rules that changed the message.
-        let monitored: Vec<&str> = decision
-            .findings
-            .iter()
-            .filter(|m| m.monitor.is_some())
-            .map(|m| m.rule.as_str())
-            .collect();
-        let findings: Vec<StoredFinding> = rec
-            .findings
-            .iter()
-            .filter(|f| !monitored.contains(&f.rule.as_str()))
-            .cloned()
-            .collect();
-        let rule_ids: Vec<String> = rec
-            .rule_ids
-            .iter()
-            .filter(|r| !monitored.contains(&r.as_str()))
-            .cloned()
-            .collect();
+        let (findings, rule_ids) = acted_on(rec, decision);
         let changes: Vec<String> = decision
             .actions
             .iter()
@@ -969,7 +954,7 @@ impl HoldStore for Quarantine {
             tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
             return Ok(HoldReceipt { id });
         }
-        let notices = self.hold_notices(&rec);
+        let notices = self.hold_notices(&rec, &req.report.decision);
         let entry = NewEntry::new(
             at,
             Event::Held,
@@ -1050,6 +1035,31 @@ fn action_name(a: &PlannedAction) -> Option<&'static str> {
         PlannedAction::Hold { .. } => "hold",
         PlannedAction::Reject { .. } => "reject",
     })
+}
+
+/// The record's findings and rule ids without those of rules in monitor
+/// mode: a rule being tried out is not named to the sender or in an alert,
+/// only kept in the record for the DPO's review of the trial.
+fn acted_on(rec: &Record, decision: &Decision) -> (Vec<StoredFinding>, Vec<String>) {
+    let monitored: Vec<&str> = decision
+        .findings
+        .iter()
+        .filter(|m| m.monitor.is_some())
+        .map(|m| m.rule.as_str())
+        .collect();
+    let findings = rec
+        .findings
+        .iter()
+        .filter(|f| !monitored.contains(&f.rule.as_str()))
+        .cloned()
+        .collect();
+    let rule_ids = rec
+        .rule_ids
+        .iter()
+        .filter(|r| !monitored.contains(&r.as_str()))
+        .cloned()
+        .collect();
+    (findings, rule_ids)
 }
 
 #[cfg(test)]
