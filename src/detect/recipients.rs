@@ -65,15 +65,6 @@ pub enum CountUnit {
     Organisations,
 }
 
-impl CountUnit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CountUnit::Addresses => "addresses",
-            CountUnit::Organisations => "organisations",
-        }
-    }
-}
-
 /// The organisation an external address belongs to: its registrable
 /// domain, or the address itself at a consumer mail provider.
 fn organisation(address: &str) -> String {
