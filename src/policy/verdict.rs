@@ -330,6 +330,7 @@ pub fn tag_headers(verdict: Action, matched: &[Matched]) -> Vec<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::recipients::CountUnit;
     use crate::detect::Confidence;
     use crate::policy::parse_rules;
 
@@ -566,6 +567,25 @@ policy = "Encrypt files."
         assert_eq!(d.verdict, Action::Rewrite);
         let d = decide(&p, vec![recipients_of(5, 5)], &[], None, &[]);
         assert_eq!(d.verdict, Action::Accept);
+    }
+
+    #[test]
+    fn the_detector_is_told_the_unit_of_the_lowest_threshold_rule() {
+        let mut p = policy();
+        let (er, det) = (Category::ExposedRecipients, "recipient_count");
+        assert_eq!(p.count_unit_for(er, det), CountUnit::Organisations);
+        let src = format!(
+            "{RULES}\n[[rule]]\nid = \"bcc-strict\"\ncategory = \"exposed_recipients\"\nmin_count = 10\ncount = \"addresses\"\nseverity = \"low\"\naction = \"tag\"\npolicy = \"p\"\n"
+        );
+        let (_, rules) =
+            parse_rules("t.toml", &src, &["uk_nino", "recipient_count", "password"]).unwrap();
+        p.rules = rules;
+        assert_eq!(p.min_count_for(er, det), Some(6));
+        assert_eq!(p.count_unit_for(er, det), CountUnit::Organisations);
+        // 12 addresses of one organisation: only the address-counting rule fires.
+        let d = decide(&p, vec![recipients_of(12, 1)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Tag);
+        assert_eq!(d.findings[0].rule, "bcc-strict");
     }
 
     /// The policy with `body-id` (hold) in monitor mode.
