@@ -262,11 +262,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             match Engine::from_config(&cfg) {
                 Ok(engine) => {
                     let p = &engine.policy;
+                    let monitored: Vec<&str> = p
+                        .rules
+                        .iter()
+                        .filter(|r| r.enabled && r.monitor())
+                        .map(|r| r.id.as_str())
+                        .collect();
                     println!(
-                        "ok: {} rules ({} enabled), mode {:?}, from {}",
+                        "ok: {} rules ({} enabled), mode {:?}{}, from {}",
                         p.rules.len(),
                         p.rules.iter().filter(|r| r.enabled).count(),
                         p.mode,
+                        if monitored.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (monitor only: {})", monitored.join(", "))
+                        },
                         cfg.rules
                             .dir
                             .as_ref()

@@ -63,7 +63,11 @@ pub fn text(path: &str, r: &ScanReport) -> String {
                 String::new()
             }
         );
-        let _ = writeln!(s, "      rule {}: {}", m.rule, m.policy);
+        let monitor = m
+            .monitor
+            .map(|a| format!(" [monitor only: would {}]", a.as_str()))
+            .unwrap_or_default();
+        let _ = writeln!(s, "      rule {}{monitor}: {}", m.rule, m.policy);
     }
     for n in &r.not_scanned {
         let _ = writeln!(s, "  not scanned: {}: {}", n.location, n.reason);

@@ -31,7 +31,9 @@ pub struct Engine {
     internal: recipients::Internal,
     parse_limits: message::ParseLimits,
     extract_limits: extract::Limits,
-    recipient_threshold: Option<usize>,
+    /// The lowest `min_count` of the exposed-recipients rules, and the unit
+    /// that rule counts in.
+    recipient_threshold: Option<(usize, recipients::CountUnit)>,
 }
 
 /// Everything the engine learnt about one message.
@@ -76,8 +78,13 @@ impl Engine {
     }
 
     pub fn new(policy: Policy, config: &Config) -> Engine {
-        let recipient_threshold =
-            policy.min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID);
+        let recipient_threshold = policy
+            .min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID)
+            .map(|t| {
+                let unit =
+                    policy.count_unit_for(Category::ExposedRecipients, recipients::DETECTOR_ID);
+                (t, unit)
+            });
         Engine {
             policy,
             detectors: detect::default_detectors(),
@@ -135,8 +142,8 @@ impl Engine {
             })
             .collect();
 
-        if let Some(t) = self.recipient_threshold {
-            findings.extend(recipients::detect(&msg, envelope, &self.internal, t));
+        if let Some((t, unit)) = self.recipient_threshold {
+            findings.extend(recipients::detect(&msg, envelope, &self.internal, t, unit));
         }
 
         // Attachments first: whether one is encrypted matters to the password detector.

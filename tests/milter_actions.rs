@@ -29,9 +29,16 @@ struct Harness {
     task: JoinHandle<std::io::Result<()>>,
 }
 
+/// A rules folder with the one exposed-recipients rule. `mode` is the
+/// `[policy]` mode, or "rule-monitor" for an enforcing policy whose rule is
+/// in monitor mode on its own.
 fn rules(dir: &Path, mode: &str, action: &str) -> PathBuf {
     let r = dir.join("rules");
     std::fs::create_dir_all(&r).unwrap();
+    let (mode, rule_mode) = match mode {
+        "rule-monitor" => ("enforce", "monitor"),
+        m => (m, "enforce"),
+    };
     std::fs::write(
         r.join("00.toml"),
         format!(
@@ -46,6 +53,7 @@ detectors = ["recipient_count"]
 min_count = 6
 severity = "high"
 action = "{action}"
+mode = "{rule_mode}"
 policy = "Put external recipients in BCC."
 fix = "Use BCC."
 "#
@@ -361,6 +369,35 @@ async fn monitor_mode_only_logs() {
     assert!(actions.is_empty(), "{actions:?}");
     c.close().await.unwrap();
     assert!(h.held().is_empty());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_rule_in_monitor_mode_tags_instead_of_holding() {
+    let h = start_mode("rule-monitor", "hold", "").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &exposed(), "Q11").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions {
+        actions: actions.clone(),
+    };
+    assert!(eom.has_add_header("X-DLP-Verdict", "tag"));
+    assert!(eom.has_add_header(
+        "X-DLP-Findings",
+        "exposed-recipients exposed_recipients/recipient_count in header:To (monitor: would hold)"
+    ));
+    // Nothing else changed: recipients and headers as sent, nothing held.
+    assert!(!actions.iter().any(|a| matches!(
+        a,
+        EomAction::ChangeHeader { .. }
+            | EomAction::DeleteRecipient { .. }
+            | EomAction::AddRecipient { .. }
+    )));
+    c.close().await.unwrap();
+    assert!(h.held().is_empty());
+    let log = std::fs::read_to_string(h.spool().join("decisions.jsonl")).unwrap();
+    assert!(log.contains("\"verdict\":\"tag\""), "{log}");
+    assert!(log.contains("\"monitor\":\"hold\""), "{log}");
     h.stop().await;
 }
 

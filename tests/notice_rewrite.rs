@@ -6,7 +6,8 @@
 mod support;
 
 use dlp_milter::config::Config;
-use dlp_milter::policy::{Action, PlannedAction};
+use dlp_milter::detect::{Category, Location};
+use dlp_milter::policy::{Action, PlannedAction, Severity};
 use dlp_milter::quarantine::{self, HoldRequest, HoldStore, Quarantine};
 
 fn cfg(relay: &str, notice_extra: &str) -> Config {
@@ -70,6 +71,115 @@ fn rewrite_notice_only_when_configured() {
     assert_eq!(list[0].state, quarantine::State::Delivered);
     assert!(!list[0].has_content);
     assert!(q.store().raw(&list[0].id).unwrap().is_none());
+}
+
+#[test]
+fn a_rule_in_monitor_mode_is_not_named_in_the_rewrite_notice() {
+    let sink = support::Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&cfg(&sink.addr, "notify_on_rewrite = true\n"), dir.path()).unwrap();
+    let raw = support::held_message(1);
+    let env = support::envelope(1);
+    let mut rep = support::releasable_report("Newsletter");
+    // The NINO rule is being tried out in monitor mode: found, not acted on.
+    let mut tried = support::matched(
+        Category::PersonalData,
+        "uk_nino",
+        Location::Body,
+        "AB ** ** ** C",
+        "nino-trial",
+        Severity::High,
+        false,
+    );
+    tried.monitor = Some(Action::Hold);
+    tried.action = Action::Tag;
+    rep.decision.findings.push(tried);
+    rep.decision.verdict = Action::Rewrite;
+    rep.decision.actions = vec![PlannedAction::RewriteRecipients {
+        rule: "exposed-recipients".into(),
+        external_hidden: 2,
+    }];
+    q.record_decision(
+        &HoldRequest {
+            raw: &raw,
+            envelope: &env,
+            report: &rep,
+        },
+        Action::Rewrite,
+    )
+    .unwrap();
+    assert_eq!(q.flush_outbox().unwrap().sent, 1);
+    let got = sink.wait_for(1);
+    let m = mail_parser::MessageParser::default()
+        .parse(&got[0].data)
+        .unwrap();
+    let text = m.body_text(0).unwrap();
+    assert!(
+        text.contains("Policy clause for exposed-recipients."),
+        "{text}"
+    );
+    assert!(!text.contains("Policy clause for nino-trial."), "{text}");
+    // The record keeps both, for the DPO's review of the trial.
+    let list = q
+        .list(&quarantine::Filter {
+            holds_only: false,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(list[0].findings.iter().any(|f| f.rule == "nino-trial"));
+}
+
+#[test]
+fn a_rule_in_monitor_mode_neither_blocks_self_release_nor_appears_in_the_hold_notice() {
+    let sink = support::Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&cfg(&sink.addr, ""), dir.path()).unwrap();
+    let raw = support::held_message(2);
+    let env = support::envelope(2);
+    // Held by a rule the sender may release; a high-severity rule on trial
+    // (monitor mode, not releasable) also fired.
+    let mut rep = support::releasable_report("Newsletter");
+    let mut tried = support::matched(
+        Category::PersonalData,
+        "uk_nino",
+        Location::Body,
+        "AB ** ** ** C",
+        "nino-trial",
+        Severity::High,
+        false,
+    );
+    tried.monitor = Some(Action::Hold);
+    tried.action = Action::Tag;
+    rep.decision.findings.push(tried);
+    let id = q
+        .hold(&HoldRequest {
+            raw: &raw,
+            envelope: &env,
+            report: &rep,
+        })
+        .unwrap()
+        .id;
+    let rec = q.get(&id).unwrap();
+    assert!(rec.findings.iter().any(|f| f.rule == "nino-trial"));
+    assert!(
+        rec.sender_may_release(),
+        "the trial rule must not block release"
+    );
+    assert_eq!(
+        q.flush_outbox().unwrap().sent,
+        1,
+        "the sender's notice only"
+    );
+    let got = sink.wait_for(1);
+    let m = mail_parser::MessageParser::default()
+        .parse(&got[0].data)
+        .unwrap();
+    let text = m.body_text(0).unwrap();
+    assert!(
+        text.contains("Policy clause for exposed-recipients."),
+        "{text}"
+    );
+    assert!(!text.contains("Policy clause for nino-trial."), "{text}");
 }
 
 #[test]

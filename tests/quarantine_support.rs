@@ -61,7 +61,8 @@ pub fn envelope(n: usize) -> Envelope {
     }
 }
 
-fn matched(
+/// One finding under `rule` (its policy clause is "Policy clause for {rule}.").
+pub fn matched(
     category: Category,
     detector: &'static str,
     location: Location,
@@ -74,6 +75,7 @@ fn matched(
         finding: Finding::new(category, detector, location, Confidence::High, evidence),
         rule: rule.into(),
         policy: format!("Policy clause for {rule}."),
+        monitor: None,
         action: Action::Hold,
         severity,
         fix: format!("Fix text for {rule}."),

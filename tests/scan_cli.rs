@@ -52,10 +52,13 @@ fn json_is_one_object_per_message_with_the_contract_fields() {
     assert_eq!(f["detector"], "recipient_count");
     assert_eq!(f["location"], "header:To");
     assert!(["low", "medium", "high"].contains(&f["confidence"].as_str().unwrap()));
-    assert!(f["evidence"]
-        .as_str()
-        .unwrap()
-        .starts_with("40 external addresses"));
+    // The explanation leads with the unit the rule counts (organisations:
+    // every webmail parent is one), then the addresses.
+    let evidence = f["evidence"].as_str().unwrap();
+    assert!(
+        evidence.starts_with("40 external organisations visible in To/Cc (40 addresses"),
+        "{evidence}"
+    );
     assert!(f["policy"].as_str().unwrap().contains("BCC"));
     assert!(first["actions"]
         .as_array()
@@ -203,6 +206,76 @@ fn monitor_mode_reports_but_does_not_enforce() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "rewrite");
     assert_eq!(v["enforced"], false);
+}
+
+/// The shipped rules with `mode = "monitor"` added to the rule `id`.
+fn rules_with_monitored(dir: &Path, id: &str) -> std::path::PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let marker = format!("id = \"{id}\"\n");
+    for e in std::fs::read_dir(shipped).unwrap().flatten() {
+        let src = std::fs::read_to_string(e.path()).unwrap();
+        let src = src.replace(&marker, &format!("{marker}mode = \"monitor\"\n"));
+        std::fs::write(rules.join(e.file_name()), src).unwrap();
+    }
+    rules
+}
+
+#[test]
+fn one_rule_in_monitor_mode_reports_while_the_others_enforce() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_with_monitored(dir.path(), "exposed-recipients");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("[rules]\ndir = {:?}\n", rules)).unwrap();
+    let check = bin()
+        .args(["rules", "check", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    let said = String::from_utf8(check.stdout).unwrap();
+    assert!(said.contains("monitor only: exposed-recipients"), "{said}");
+    let out = bin()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--config",
+            cfg.to_str().unwrap(),
+            &fixture("newsletter-40-parents-to.eml"),
+            &fixture("payroll-nino.eml"),
+        ])
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The monitored rule: reported with what it would do, only tagged.
+    assert_eq!(lines[0]["verdict"], "tag");
+    assert_eq!(lines[0]["enforced"], true);
+    assert_eq!(lines[0]["findings"][0]["rule"], "exposed-recipients");
+    assert_eq!(lines[0]["findings"][0]["monitor"], "rewrite");
+    // The others still enforce.
+    assert_eq!(lines[1]["verdict"], "hold");
+    assert!(lines[1]["findings"][0].get("monitor").is_none());
+
+    // A misspelt mode is refused by `rules check`, naming file and line.
+    std::fs::write(
+        rules.join("recipients.toml"),
+        std::fs::read_to_string(rules.join("recipients.toml"))
+            .unwrap()
+            .replace("mode = \"monitor\"", "mode = \"monitoring\""),
+    )
+    .unwrap();
+    let check = bin()
+        .args(["rules", "check", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!check.status.success());
+    let err = String::from_utf8(check.stderr).unwrap();
+    assert!(err.contains("recipients.toml:"), "{err}");
 }
 
 #[test]

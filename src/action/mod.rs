@@ -382,6 +382,7 @@ mod tests {
             finding: f,
             rule: "r1".into(),
             policy: "p".into(),
+            monitor: None,
             action,
             severity: Severity::High,
             fix: String::new(),

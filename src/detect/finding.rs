@@ -102,6 +102,11 @@ pub struct Finding {
     pub evidence: String,
     /// How many occurrences this finding stands for (e.g. 2 UPNs in one CSV, 31 visible recipients).
     pub count: usize,
+    /// For exposed recipients: how many distinct organisations the `count`
+    /// addresses belong to (a rule with `count = "organisations"` compares
+    /// its `min_count` with this). Absent for every other finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisations: Option<usize>,
     /// For inline passwords: the literal text to redact in a rewrite. Never serialised or logged.
     #[serde(skip)]
     pub redact: Option<String>,
@@ -122,6 +127,7 @@ impl Finding {
             confidence,
             evidence: evidence.into(),
             count: 1,
+            organisations: None,
             redact: None,
         }
     }

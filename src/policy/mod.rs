@@ -13,6 +13,7 @@ pub use rules::{
 };
 pub use verdict::{decide, Decision, Matched, PlannedAction};
 
+use crate::detect::recipients::CountUnit;
 use crate::detect::Category;
 
 /// A compiled, validated policy. Immutable once built; a reload builds a new one.
@@ -39,6 +40,17 @@ impl Policy {
             .filter(|r| r.enabled && r.category == category && r.applies_to_detector(detector))
             .map(|r| r.min_count)
             .min()
+    }
+
+    /// The unit the exposed-recipients rule with the lowest `min_count`
+    /// counts in (what the finding's explanation leads with).
+    pub fn count_unit_for(&self, category: Category, detector: &str) -> CountUnit {
+        self.rules
+            .iter()
+            .filter(|r| r.enabled && r.category == category && r.applies_to_detector(detector))
+            .min_by_key(|r| r.min_count)
+            .map(|r| r.count)
+            .unwrap_or_default()
     }
 
     /// The rule for unreadable document attachments, if any.

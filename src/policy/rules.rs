@@ -1,6 +1,7 @@
 //! The rules format (TOML under rules/) and its validation. Errors name the
 //! file, the line and what is wrong, because admins edit these by hand.
 
+use crate::detect::recipients::CountUnit;
 use crate::detect::{Category, Confidence, Location};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -113,6 +114,12 @@ pub struct RuleSpec {
     /// Threshold: the finding's count must be at least this (e.g. 6 visible recipients).
     #[serde(default = "default_one")]
     pub min_count: usize,
+    /// Exposed recipients only: what `min_count` counts (`addresses` or
+    /// `organisations`, the default).
+    pub count: Option<toml::Spanned<CountUnit>>,
+    /// `monitor`: this rule's decisions are reported (findings, scan JSON,
+    /// logs, a tag header) but not carried out, while the others enforce.
+    pub mode: Option<toml::Spanned<PolicyMode>>,
     pub severity: Severity,
     pub action: toml::Spanned<Action>,
     /// The clause of the acceptable-use policy this rule enforces, in staff's words.
@@ -165,6 +172,10 @@ pub struct Rule {
     pub locations: Vec<String>,
     pub min_confidence: Confidence,
     pub min_count: usize,
+    /// What `min_count` counts, for exposed recipients.
+    pub count: CountUnit,
+    /// `Monitor`: report what the rule would do, do not do it.
+    pub mode: PolicyMode,
     pub severity: Severity,
     pub action: Action,
     pub policy: String,
@@ -184,6 +195,23 @@ impl Rule {
 
     pub fn applies_to_location(&self, location: &Location) -> bool {
         self.locations.is_empty() || self.locations.iter().any(|l| l == location.kind())
+    }
+
+    /// The number this rule compares with `min_count`: for exposed
+    /// recipients counted by organisation, the organisations the visible
+    /// addresses belong to; otherwise the finding's count.
+    pub fn counted(&self, f: &crate::detect::Finding) -> usize {
+        match self.count {
+            CountUnit::Organisations if f.category == Category::ExposedRecipients => {
+                f.organisations.unwrap_or(f.count)
+            }
+            _ => f.count,
+        }
+    }
+
+    /// True when the rule only reports (`mode = "monitor"` on the rule).
+    pub fn monitor(&self) -> bool {
+        self.mode == PolicyMode::Monitor
     }
 }
 
@@ -326,6 +354,17 @@ pub fn parse_rules(
                 ));
             }
         }
+        if let Some(c) = &spec.count {
+            if spec.category != RuleCategory::ExposedRecipients {
+                return Err(invalid(
+                    c.span().start,
+                    format!(
+                        "rule {id}: `count` (addresses or organisations) applies to exposed_recipients rules only, not {:?}",
+                        spec.category
+                    ),
+                ));
+            }
+        }
         let on_unscanned = spec.category == RuleCategory::UnscannedAttachment;
         rules.push(Rule {
             id,
@@ -340,6 +379,8 @@ pub fn parse_rules(
             locations,
             min_confidence: spec.min_confidence,
             min_count: spec.min_count,
+            count: spec.count.map(|c| *c.get_ref()).unwrap_or_default(),
+            mode: spec.mode.map(|m| *m.get_ref()).unwrap_or_default(),
             severity: spec.severity,
             action,
             policy: spec.policy.trim().to_string(),
@@ -484,6 +525,41 @@ mod tests {
         let src = "[[rule]]\nid = \"x\"\ncategory = \"personal_data\"\nseverity = \"high\"\naction = \"rewrite\"\npolicy = \"p\"\n";
         let err = parse_rules("f.toml", src, KNOWN).unwrap_err().to_string();
         assert!(err.contains("rewrite"), "{err}");
+    }
+
+    const RECIPIENTS: &str = "[[rule]]\nid = \"er\"\ncategory = \"exposed_recipients\"\nmin_count = 6\nseverity = \"medium\"\naction = \"rewrite\"\npolicy = \"p\"\n";
+
+    #[test]
+    fn recipients_count_organisations_unless_told_addresses() {
+        let (_, r) = parse_rules("f.toml", RECIPIENTS, KNOWN).unwrap();
+        assert_eq!(r[0].count, CountUnit::Organisations);
+        let src = format!("{RECIPIENTS}count = \"addresses\"\n");
+        let (_, r) = parse_rules("f.toml", &src, KNOWN).unwrap();
+        assert_eq!(r[0].count, CountUnit::Addresses);
+    }
+
+    #[test]
+    fn bad_count_unit_names_its_line() {
+        let src = format!("{RECIPIENTS}count = \"people\"\n");
+        let err = parse_rules("f.toml", &src, KNOWN).unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:8:"), "{err}");
+        // `count` on a rule that is not about recipients.
+        let src = "[[rule]]\nid = \"x\"\ncategory = \"personal_data\"\nseverity = \"high\"\naction = \"hold\"\npolicy = \"p\"\ncount = \"organisations\"\n";
+        let err = parse_rules("f.toml", src, KNOWN).unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:7:"), "{err}");
+        assert!(err.contains("exposed_recipients"), "{err}");
+    }
+
+    #[test]
+    fn rule_mode_is_validated() {
+        let (_, r) = parse_rules("f.toml", RECIPIENTS, KNOWN).unwrap();
+        assert!(!r[0].monitor());
+        let src = format!("{RECIPIENTS}mode = \"monitor\"\n");
+        let (_, r) = parse_rules("f.toml", &src, KNOWN).unwrap();
+        assert!(r[0].monitor());
+        let src = format!("{RECIPIENTS}mode = \"watch\"\n");
+        let err = parse_rules("f.toml", &src, KNOWN).unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:8:"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,12 @@ pub struct Matched {
     pub finding: Finding,
     pub rule: String,
     pub policy: String,
+    /// The action this finding's rule would take, when the rule is in
+    /// monitor mode (`mode = "monitor"` on the rule): reported, not taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<Action>,
+    /// The action carried out: the rule's own, or at most a tag for a rule
+    /// in monitor mode.
     #[serde(skip)]
     pub action: Action,
     #[serde(skip)]
@@ -119,10 +125,21 @@ fn rule_for<'p>(
                 && r.applies_to_detector(f.detector)
                 && r.applies_to_location(&f.location)
                 && f.confidence >= r.min_confidence
-                && f.count >= r.min_count
+                && r.counted(f) >= r.min_count
                 && !allowed(r, policy, sender, recipients)
         })
-        .max_by_key(|r| (r.action, r.severity))
+        .max_by_key(|r| (effective(r), r.action, r.severity))
+}
+
+/// What a rule does when it matches: its action, or for a rule in monitor
+/// mode a tag at most (the message goes out unchanged, marked with what
+/// the rule would have done, and is recorded as tagged).
+fn effective(r: &Rule) -> Action {
+    if r.monitor() {
+        r.action.min(Action::Tag)
+    } else {
+        r.action
+    }
 }
 
 /// Applies `policy` to the findings of one message. `recipients` are the
@@ -140,7 +157,8 @@ pub fn decide(
             matched.push(Matched {
                 rule: r.id.clone(),
                 policy: r.policy.clone(),
-                action: r.action,
+                monitor: r.monitor().then_some(r.action),
+                action: effective(r),
                 severity: r.severity,
                 fix: r.fix.clone(),
                 sender_may_release: r.sender_may_release,
@@ -154,11 +172,17 @@ pub fn decide(
         .map(|m| m.action)
         .max()
         .unwrap_or(Action::Accept);
-    let mut severity = matched.iter().map(|m| m.severity).max();
+    // The severity of what is done: a rule in monitor mode acts on nothing,
+    // so it cannot raise a DPO alert.
+    let mut severity = matched
+        .iter()
+        .filter(|m| m.monitor.is_none())
+        .map(|m| m.severity)
+        .max();
     if let Some(r) = policy.unscanned_rule() {
         if not_scanned.iter().any(|n| n.document) && !allowed(r, policy, sender, recipients) {
             unscanned_rules.push(r.id.clone());
-            verdict = verdict.max(r.action);
+            verdict = verdict.max(effective(r));
             severity = severity.max(Some(r.severity));
         }
     }
@@ -285,8 +309,12 @@ pub fn tag_headers(verdict: Action, matched: &[Matched]) -> Vec<(String, String)
             Location::Attachment(_) => "attachment".to_string(),
             other => other.to_string(),
         };
+        let would = m
+            .monitor
+            .map(|a| format!(" (monitor: would {})", a.as_str()))
+            .unwrap_or_default();
         let item = format!(
-            "{} {}/{} in {}",
+            "{} {}/{} in {}{would}",
             m.rule, m.finding.category, m.finding.detector, loc
         );
         if !items.contains(&item) {
@@ -303,6 +331,7 @@ pub fn tag_headers(verdict: Action, matched: &[Matched]) -> Vec<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::recipients::CountUnit;
     use crate::detect::Confidence;
     use crate::policy::parse_rules;
 
@@ -498,6 +527,137 @@ policy = "Encrypt files."
             decide(&policy(), vec![], &[image], None, &[]).verdict,
             Action::Accept
         );
+    }
+
+    fn recipients_of(addresses: usize, organisations: usize) -> Finding {
+        let mut f = recipients(addresses);
+        f.organisations = Some(organisations);
+        f
+    }
+
+    #[test]
+    fn exposed_recipients_count_organisations_by_default() {
+        let to = ["x@gmail.com".to_string()];
+        // Eight staff of one council: one organisation, ordinary business.
+        let d = decide(&policy(), vec![recipients_of(8, 1)], &[], None, &to);
+        assert_eq!(d.verdict, Action::Accept);
+        assert!(d.findings.is_empty());
+        // Six parents on webmail: six organisations.
+        let d = decide(&policy(), vec![recipients_of(6, 6)], &[], None, &to);
+        assert_eq!(d.verdict, Action::Rewrite);
+        assert_eq!(
+            d.actions[0],
+            PlannedAction::RewriteRecipients {
+                rule: "bcc".into(),
+                external_hidden: 6
+            }
+        );
+        // Five organisations among twelve addresses: under the threshold.
+        let d = decide(&policy(), vec![recipients_of(12, 5)], &[], None, &to);
+        assert_eq!(d.verdict, Action::Accept);
+    }
+
+    #[test]
+    fn a_rule_may_count_addresses() {
+        let src = RULES.replacen("min_count = 6", "min_count = 6\ncount = \"addresses\"", 1);
+        let (_, rules) =
+            parse_rules("t.toml", &src, &["uk_nino", "recipient_count", "password"]).unwrap();
+        let mut p = policy();
+        p.rules = rules;
+        let d = decide(&p, vec![recipients_of(8, 1)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Rewrite);
+        let d = decide(&p, vec![recipients_of(5, 5)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Accept);
+    }
+
+    #[test]
+    fn the_detector_is_told_the_unit_of_the_lowest_threshold_rule() {
+        let mut p = policy();
+        let (er, det) = (Category::ExposedRecipients, "recipient_count");
+        assert_eq!(p.count_unit_for(er, det), CountUnit::Organisations);
+        let src = format!(
+            "{RULES}\n[[rule]]\nid = \"bcc-strict\"\ncategory = \"exposed_recipients\"\nmin_count = 10\ncount = \"addresses\"\nseverity = \"low\"\naction = \"tag\"\npolicy = \"p\"\n"
+        );
+        let (_, rules) =
+            parse_rules("t.toml", &src, &["uk_nino", "recipient_count", "password"]).unwrap();
+        p.rules = rules;
+        assert_eq!(p.min_count_for(er, det), Some(6));
+        assert_eq!(p.count_unit_for(er, det), CountUnit::Organisations);
+        // 12 addresses of one organisation: only the address-counting rule fires.
+        let d = decide(&p, vec![recipients_of(12, 1)], &[], None, &[]);
+        assert_eq!(d.verdict, Action::Tag);
+        assert_eq!(d.findings[0].rule, "bcc-strict");
+    }
+
+    /// The policy with `body-id` (hold) in monitor mode.
+    fn body_id_monitored() -> Policy {
+        let src = RULES.replacen(
+            "action = \"hold\"",
+            "action = \"hold\"\nmode = \"monitor\"",
+            1,
+        );
+        let (_, rules) =
+            parse_rules("t.toml", &src, &["uk_nino", "recipient_count", "password"]).unwrap();
+        let mut p = policy();
+        p.rules = rules;
+        p
+    }
+
+    #[test]
+    fn a_monitored_rule_reports_what_it_would_do_and_only_tags() {
+        let p = body_id_monitored();
+        let d = decide(&p, vec![nino(Confidence::High)], &[], None, &[]);
+        assert!(d.enforced);
+        assert_eq!(d.verdict, Action::Tag);
+        assert_eq!(d.findings.len(), 1);
+        assert_eq!(d.findings[0].rule, "body-id");
+        assert_eq!(d.findings[0].monitor, Some(Action::Hold));
+        assert_eq!(d.severity, None, "a monitored rule raises no alert");
+        assert_eq!(
+            d.actions,
+            vec![PlannedAction::AddHeaders {
+                headers: vec![
+                    ("X-DLP-Verdict".into(), "tag".into()),
+                    (
+                        "X-DLP-Findings".into(),
+                        "body-id personal_data/uk_nino in body (monitor: would hold)".into()
+                    ),
+                ]
+            }]
+        );
+        // Reported in the scan JSON with the action it would have taken.
+        let json = serde_json::to_value(&d.findings[0]).unwrap();
+        assert_eq!(json["monitor"], "hold");
+        assert_eq!(json["rule"], "body-id");
+    }
+
+    #[test]
+    fn the_other_rules_still_enforce_beside_a_monitored_one() {
+        let p = body_id_monitored();
+        let d = decide(
+            &p,
+            vec![recipients(8), nino(Confidence::High)],
+            &[],
+            Some("a@school.example"),
+            &["x@gmail.com".into()],
+        );
+        assert_eq!(d.verdict, Action::Rewrite);
+        assert!(d.enforced);
+        assert!(!d
+            .actions
+            .iter()
+            .any(|a| matches!(a, PlannedAction::Hold { .. })));
+        assert!(d.actions.contains(&PlannedAction::RewriteRecipients {
+            rule: "bcc".into(),
+            external_hidden: 8
+        }));
+        let bcc = d.findings.iter().find(|m| m.rule == "bcc").unwrap();
+        assert_eq!(bcc.monitor, None);
+        // The enforced rules' JSON carries no monitor field.
+        assert!(serde_json::to_value(bcc).unwrap().get("monitor").is_none());
+        // And without the monitored rule's finding, the same enforcement.
+        let d = decide(&p, vec![recipients(8)], &[], None, &["x@gmail.com".into()]);
+        assert_eq!(d.verdict, Action::Rewrite);
     }
 
     #[test]

@@ -22,7 +22,8 @@
 //! their keyword. Phone numbers (by shape, or by a "tel"/"mobile" word just
 //! before) are never identifiers, and reference words (order, invoice, ref,
 //! tracking, ISBN, £) lower the grade by one level. In a table the cell's
-//! column header is the keyword.
+//! column header is the keyword. An unspaced NINO with no keyword among
+//! other model numbers is a part number in a price list (`product`): `Low`.
 
 mod bank;
 mod card;
@@ -32,6 +33,7 @@ mod iban;
 mod nhs;
 mod nino;
 mod passport;
+mod product;
 mod upn;
 
 use super::{
@@ -447,7 +449,16 @@ impl Scan<'_, '_> {
             let upper = c.iter().all(|b| !b.is_ascii_lowercase());
             let base = if upper { Base::Medium } else { Base::Low };
             let near = self.near(s, e);
-            if let Some(conf) = grade(base, &near, class::NINO, class::REF, false) {
+            if let Some(mut conf) = grade(base, &near, class::NINO, class::REF, false) {
+                // Unspaced, with no NI word, among other model numbers: a
+                // part number in a price list (`ST320014A`), kept only as a
+                // weak signal for review.
+                if conf == Confidence::Medium
+                    && e - s == c.len()
+                    && product::among_codes(self.text, s, e)
+                {
+                    conf = Confidence::Low;
+                }
                 self.emit(UK_NINO, conf, s, e, (2, 1));
             }
         }

@@ -76,6 +76,75 @@ fn nino_negatives() {
     silent("XJT482291B and JT482291B2"); // glued to other characters
 }
 
+#[test]
+fn nino_shaped_part_numbers_in_a_price_list_are_low() {
+    // Seagate model numbers in a hardware price list (CRLF, as Postfix hands it over).
+    let list = "Hard disks:\r\n\
+        Seagate U7 ST320014A  20.4GB/UDMA 100/2M/5400rpm/IDE/3.5\"  200\r\n\
+        U6 ST340810A  40GB/UDMA 100/2M/5400rpm/IDE/3.5\"  280\r\n\
+        Maxtor 2F020J0  20G/UDMA 133/5400rpm/2M/IDE 230\r\n";
+    let f = body(list);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(
+        f.iter().all(|(id, c, _)| *id == UK_NINO && *c == Low),
+        "{f:?}"
+    );
+    // A part-number column in a supplier's quote.
+    let quote = "Item      Part no     Qty  Price\n\
+        Drive     WD400EB     2    45.00\n\
+        Drive     AB340810C   1    42.00\n\
+        Memory    KVR400X64   4    20.00\n";
+    assert_eq!(body(quote), one(UK_NINO, Low, "AB******C"));
+}
+
+#[test]
+fn a_single_model_number_named_as_one_is_low() {
+    assert_eq!(
+        body("Hi, the replacement drive is model ST340810A, can you order it?\r\n"),
+        one(UK_NINO, Low, "ST******A")
+    );
+    assert_eq!(
+        body("Part no: AB123456C (laminator pouches)"),
+        one(UK_NINO, Low, "AB******C")
+    );
+    // "NI" nearer than the product word still wins.
+    assert_eq!(
+        body("Laptop model T480S for Priya, NI JT482291B"),
+        one(UK_NINO, High, "JT******B")
+    );
+}
+
+#[test]
+fn ninos_among_part_numbers_keep_their_grade_with_ni_context() {
+    // In a sentence with "NI number", whatever surrounds it.
+    assert_eq!(
+        body("Order WD400EB and KVR400X64 for Priya; her NI number is JT482291B."),
+        one(UK_NINO, High, "JT******B")
+    );
+    // Spaced, the way a NINO is written and a part number never is.
+    assert_eq!(
+        body("WD400EB 40GB UDMA100 drive for JT 48 22 91 B"),
+        one(UK_NINO, Medium, "JT ** ** ** B")
+    );
+    // In a table column headed NI.
+    assert_eq!(
+        scan_kind(
+            TextKind::Table,
+            "name: Priya Shah | ni: JT482291B | laptop: WD400EB KVR400X64"
+        ),
+        one(UK_NINO, High, "JT******B")
+    );
+    // Unspaced in prose with times, ordinals, a year group and a postcode: still Medium.
+    assert_eq!(
+        body("Priya (Yr10) starts on the 12th at 10am, LS12 3AB, JT482291B thanks"),
+        one(UK_NINO, Medium, "JT******B")
+    );
+    // A payroll list of NINOs with tax codes and no header.
+    let f = body("Priya Shah JT482291B 1257L\r\nAmir Khan AB123456C 1257L\r\n");
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f.iter().all(|(_, c, _)| *c == Medium), "{f:?}");
+}
+
 // ---- NHS numbers ----
 
 #[test]

@@ -6,10 +6,11 @@
 use super::Quarantine;
 use crate::audit::{Event, NewEntry};
 use crate::dates::{compact_date, now, DAY};
-use crate::policy::{Action, PlannedAction};
+use crate::policy::{Action, Decision, PlannedAction};
 use crate::quarantine::store::{Record, State, StoredFinding};
 use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// How long an identical message (same bytes, sender and recipients) still
 /// counts as a retry of a held one rather than a new send: SMTP clients
@@ -20,6 +21,28 @@ const RETRY_WINDOW_SECS: i64 = DAY;
 fn new_reference(at: i64) -> String {
     let date = compact_date(at);
     format!("Q-{date}-{}", hex::encode_upper(rand::random::<[u8; 5]>()))
+}
+
+/// The record as the sender and the DPO alert see it: without the findings
+/// and rule ids of rules in monitor mode. A rule being tried out is not named
+/// to the sender or in an alert, only kept in the stored record for the DPO's
+/// review of the trial.
+fn acted_on<'a>(rec: &'a Record, decision: &Decision) -> Cow<'a, Record> {
+    let monitored: Vec<&str> = decision
+        .findings
+        .iter()
+        .filter(|m| m.monitor.is_some())
+        .map(|m| m.rule.as_str())
+        .collect();
+    if monitored.is_empty() {
+        return Cow::Borrowed(rec);
+    }
+    let mut shown = rec.clone();
+    shown
+        .findings
+        .retain(|f| !monitored.contains(&f.rule.as_str()));
+    shown.rule_ids.retain(|r| !monitored.contains(&r.as_str()));
+    Cow::Owned(shown)
 }
 
 impl Quarantine {
@@ -40,7 +63,10 @@ impl Quarantine {
                 count: m.finding.count,
                 severity: m.severity.as_str().to_string(),
                 fix: m.fix.clone(),
-                sender_may_release: m.sender_may_release,
+                // A rule in monitor mode restricts nothing, so its finding
+                // never stands in the way of the sender releasing a hold
+                // that another rule made.
+                sender_may_release: m.sender_may_release || m.monitor.is_some(),
             })
             .collect();
         let hold = action == Action::Hold;
@@ -112,7 +138,9 @@ impl HoldStore for Quarantine {
             tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
             return Ok(HoldReceipt { id });
         }
-        let notices = self.notices.hold_notices(&rec);
+        let notices = self
+            .notices
+            .hold_notices(&acted_on(&rec, &req.report.decision));
         let entry = NewEntry::new(
             at,
             Event::Held,
@@ -153,8 +181,10 @@ impl HoldStore for Quarantine {
         let at = now();
         let rec = self.record_from(req, verdict, at);
         let notices = if verdict == Action::Rewrite {
-            self.notices
-                .rewrite_notices(&rec, &req.report.decision.actions)
+            self.notices.rewrite_notices(
+                &acted_on(&rec, &req.report.decision),
+                &req.report.decision.actions,
+            )
         } else {
             Vec::new()
         };
