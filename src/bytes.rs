@@ -10,7 +10,7 @@ pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
     let pattern = u64::from(needle) * 0x0101_0101_0101_0101;
     let mut i = 0;
     while i < 16 {
-        let Some(w) = word::<8>(hay, i) else {
+        let Some(w) = array_at::<8>(hay, i) else {
             break;
         };
         let hits = zero_bytes(u64::from_le_bytes(w) ^ pattern);
@@ -29,7 +29,7 @@ pub fn find(needle: u8, hay: &[u8]) -> Option<usize> {
 /// `N` bytes of `s` from `at` as an array (compared or tested as one
 /// word); `None` past the end.
 #[inline(always)]
-pub fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
+pub fn array_at<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
     s.get(at..at + N)?.try_into().ok()
 }
 

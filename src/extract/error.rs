@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-/// A failure inside one extractor. The dispatcher in `mod.rs` turns it into a
+/// A failure inside one extractor. The dispatcher (`dispatch.rs`) turns it into a
 /// [`super::NotScanned`] entry for the file's path.
 #[derive(Debug, Error)]
 pub enum ExtractError {

@@ -2,8 +2,8 @@
 //! extracted as the file it contains (`list.csv.gz/list.csv`); a tar inside
 //! is walked member by member.
 
-use super::bounded::{ratio_cap, read_bounded};
 use super::error::Result;
+use super::inflate::{ratio_cap, read_bounded};
 use super::{extract_into, Budget, Extraction};
 
 /// Name of the file inside: the gzip FNAME field, else the outer name less `.gz`.

@@ -5,7 +5,7 @@
 
 use super::error::{ExtractError, Result};
 use super::table::rows_to_text;
-use super::xml::{flow, FlowSpec};
+use super::xml_text::{flow, FlowSpec};
 use super::zipfile::Archive;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;

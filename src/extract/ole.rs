@@ -13,8 +13,8 @@
 //! text (piece table) are extracted; .ppt and other OLE files are reported
 //! as not scanned.
 
-use super::bounded::guard;
 use super::error::{ExtractError, Result};
+use super::inflate::guard;
 use super::pdf_rc4 as rc4;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
@@ -108,7 +108,7 @@ fn inspect(data: &[u8], budget: &mut Budget) -> Result<Found> {
         return Ok(Found::Encrypted(kind.into()));
     }
     if cf.is_stream("/WordDocument") {
-        return word(&mut cf, budget);
+        return word_document(&mut cf, budget);
     }
     for name in ["/Workbook", "/Book"] {
         if cf.is_stream(name) {
@@ -131,7 +131,7 @@ fn inspect(data: &[u8], budget: &mut Budget) -> Result<Found> {
 
 // ---------------------------------------------------------------- Word (.doc)
 
-fn word(cf: &mut Cfb<'_>, budget: &mut Budget) -> Result<Found> {
+fn word_document(cf: &mut Cfb<'_>, budget: &mut Budget) -> Result<Found> {
     let doc = read_stream(cf, "/WordDocument", budget)?;
     if u16_at(&doc, 0) != Some(0xA5EC) {
         return Ok(Found::NotScanned("Word stream without a valid FIB".into()));

@@ -13,9 +13,11 @@
 use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
 use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
-use super::xml::{flow, FlowSpec};
-use super::xmlscan::RunShape;
-use super::xmlscan::{decode_into, local, plain_attrs, text_to_lt, Attrs, Scanner, Text, Tok};
+use super::xml_text::{flow, FlowSpec};
+use super::xml_tokenizer::RunShape;
+use super::xml_tokenizer::{
+    decode_into, local, plain_attrs, text_to_lt, Attrs, Scanner, Text, Tok,
+};
 use super::zipfile::{Archive, MemberBuffer};
 use super::{push_text, Budget, Extraction};
 use crate::bytes::trimmed;
@@ -221,7 +223,7 @@ fn xlsx(
             archive.read_into(i, budget, &mut xml)?;
             shared_strings(&xml, budget)?
         }
-        None => Shared::default(),
+        None => SharedStrings::default(),
     };
     let styles = match styles_part {
         Some(i) => {
@@ -242,12 +244,12 @@ fn xlsx(
 /// Shared strings, all in one buffer: a sheet cell that shows one copies
 /// its bytes, no allocation per string or per cell.
 #[derive(Default)]
-struct Shared {
+struct SharedStrings {
     text: String,
     spans: Vec<(usize, usize)>,
 }
 
-impl Shared {
+impl SharedStrings {
     /// Ends the string that started at `start` in `text` (trimmed).
     fn push_span(&mut self, start: usize) {
         let s = self.text.get(start..).unwrap_or_default();
@@ -377,7 +379,7 @@ struct FastString {
     len: usize,
 }
 
-fn fast_si(rest: &[u8]) -> Option<FastString> {
+fn plain_shared_string(rest: &[u8]) -> Option<FastString> {
     if rest.get(..6)? != b"<si><t" {
         return None;
     }
@@ -394,7 +396,7 @@ fn fast_si(rest: &[u8]) -> Option<FastString> {
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
-fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
+fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
     let mut scan = Scanner::new(xml, "xlsx");
     let max = budget.limits.max_text_chars;
     // Sized once from the part (the text is at most the part, the strings
@@ -404,7 +406,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
     // Capacity never written costs no memory.
     let most = xml.len() / 17;
     let declared = declared_count(xml).unwrap_or(most);
-    let mut out = Shared {
+    let mut out = SharedStrings {
         text: String::with_capacity(xml.len().min(max)),
         spans: Vec::with_capacity(declared.min(most)),
     };
@@ -413,7 +415,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<Shared> {
     loop {
         // Fast path: a whole plain `<si><t>text</t></si>` between strings.
         if cur.is_none() && !in_t && in_rph == 0 {
-            if let Some(si) = fast_si(scan.rest()) {
+            if let Some(si) = plain_shared_string(scan.rest()) {
                 if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
                     return Err(ExtractError::Time);
                 }
@@ -780,7 +782,7 @@ impl Row {
         ty: CellType,
         style: usize,
         value: &str,
-        shared: &Shared,
+        shared: &SharedStrings,
         styles: &Styles,
         table: &mut TableText,
     ) {
@@ -849,7 +851,12 @@ impl Row {
 /// table text), so no cell costs an allocation. Cells and row tags in their
 /// usual form are read by [`fast_cell`] and [`Scanner::start_plain`]; the
 /// rest goes through the tokenizer.
-fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> Result<String> {
+fn sheet_text(
+    xml: &[u8],
+    shared: &SharedStrings,
+    styles: &Styles,
+    budget: &Budget,
+) -> Result<String> {
     render_sheet(xml, shared, styles, budget, true)
 }
 
@@ -857,7 +864,7 @@ fn sheet_text(xml: &[u8], shared: &Shared, styles: &Styles, budget: &Budget) -> 
 /// compare the two, without.
 fn render_sheet(
     xml: &[u8],
-    shared: &Shared,
+    shared: &SharedStrings,
     styles: &Styles,
     budget: &Budget,
     direct: bool,
@@ -1109,7 +1116,7 @@ mod tests {
                 String::from_utf8_lossy(other)
             );
         }
-        let si = fast_si(br#"<si><t xml:space="preserve"> x </t></si>"#).unwrap();
+        let si = plain_shared_string(br#"<si><t xml:space="preserve"> x </t></si>"#).unwrap();
         assert_eq!(
             si,
             FastString {
@@ -1118,7 +1125,11 @@ mod tests {
                 len: 40
             }
         );
-        assert!(!fast_si(b"<si><t>a &amp; b</t></si>").unwrap().plain);
+        assert!(
+            !plain_shared_string(b"<si><t>a &amp; b</t></si>")
+                .unwrap()
+                .plain
+        );
         for other in [
             &b"<si><t/></si>"[..],
             b"<si><r><t>x</t></r></si>",
@@ -1127,7 +1138,12 @@ mod tests {
             b"<si><tx>x</tx></si>",
             b"<si><t>x</t>",
         ] {
-            assert_eq!(fast_si(other), None, "{:?}", String::from_utf8_lossy(other));
+            assert_eq!(
+                plain_shared_string(other),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(other)
+            );
         }
     }
 

@@ -11,8 +11,8 @@
 //! encryption). The archive counts as encrypted only when every file entry is;
 //! a partly encrypted archive has its plain members scanned.
 
-use super::bounded::{checksum_error, inflate_raw_bounded, ratio_cap, Deflated, Inflaters};
 use super::error::{ExtractError, Result};
+use super::inflate::{checksum_error, inflate_raw_bounded, ratio_cap, Deflated, Inflaters};
 use super::{extract_into, Budget, Extraction, FileReport};
 
 const FORMAT: &str = "zip";
@@ -310,12 +310,12 @@ impl<'a> Archive<'a> {
                 e.size
                     .min(ratio_cap(e.compressed, budget))
                     .min(budget.remaining_bytes())
-                    .min(super::bounded::WHOLE_MAX)
+                    .min(super::inflate::WHOLE_MAX)
             })
             .max()
             .unwrap_or(0);
         // The whole-member inflate asks for slack beyond the declared size.
-        let want = usize::try_from(largest + super::bounded::WHOLE_SLACK).unwrap_or(0);
+        let want = usize::try_from(largest + super::inflate::WHOLE_SLACK).unwrap_or(0);
         if want > out.capacity() {
             // Nothing in `out` is worth copying into the new allocation.
             out.clear();
@@ -352,7 +352,7 @@ impl<'a> Archive<'a> {
         match e.method {
             8 => inflate_raw_bounded(&mut self.inflaters, raw, e.crc, cap, hint, budget, out),
             0 => {
-                super::bounded::copy_bounded(raw.declared(), cap, budget, out)?;
+                super::inflate::copy_bounded(raw.declared(), cap, budget, out)?;
                 if libdeflater::crc32(out) != e.crc {
                     return Err(checksum_error());
                 }

@@ -15,8 +15,8 @@ mod text;
 pub(crate) use crypt::rc4;
 pub(crate) use text::cp1252;
 
-use super::bounded::{guard, inflate_zlib};
 use super::error::{ExtractError, Result};
+use super::inflate::{guard, inflate_zlib};
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
 use crypt::Security;

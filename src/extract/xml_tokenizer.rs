@@ -23,7 +23,7 @@
 
 use super::error::{ExtractError, Result};
 pub use crate::bytes::find;
-use crate::bytes::{word, zero_bytes};
+use crate::bytes::{array_at, zero_bytes};
 use memchr::{memchr, memmem};
 
 /// Open elements allowed at once; deeper nesting is treated as corrupt.
@@ -51,7 +51,7 @@ pub fn local(name: &[u8]) -> &[u8] {
 /// of up to 16 bytes are compared as two overlapping words, not byte by
 /// byte: element names are compared several times per tag.
 #[inline]
-pub fn same(a: &[u8], b: &[u8]) -> bool {
+pub fn name_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -59,17 +59,23 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     match n {
         0 => true,
         1 => a.first() == b.first(),
-        2 | 3 => word::<2>(a, 0) == word::<2>(b, 0) && a.last() == b.last(),
-        4..=8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
-        9..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        2 | 3 => array_at::<2>(a, 0) == array_at::<2>(b, 0) && a.last() == b.last(),
+        4..=8 => {
+            array_at::<4>(a, 0) == array_at::<4>(b, 0)
+                && array_at::<4>(a, n - 4) == array_at::<4>(b, n - 4)
+        }
+        9..=16 => {
+            array_at::<8>(a, 0) == array_at::<8>(b, 0)
+                && array_at::<8>(a, n - 8) == array_at::<8>(b, n - 8)
+        }
         _ => a == b,
     }
 }
 
-/// `names` contains `n`, by [`same`].
+/// `names` contains `n`, by [`name_eq`].
 #[inline]
 pub fn one_of(names: &[&[u8]], n: &[u8]) -> bool {
-    names.iter().any(|m| same(m, n))
+    names.iter().any(|m| name_eq(m, n))
 }
 
 impl<'a> Tag<'a> {
@@ -397,7 +403,10 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn end_exact(&mut self, qname: &[u8]) -> bool {
         let rest = self.xml.get(self.pos..).unwrap_or_default();
-        let matches = self.open.last().is_some_and(|&(open, _)| same(open, qname))
+        let matches = self
+            .open
+            .last()
+            .is_some_and(|&(open, _)| name_eq(open, qname))
             && exact_tag(rest, b"</", qname).is_some();
         if matches {
             self.open.pop();
@@ -525,7 +534,7 @@ impl<'a> Scanner<'a> {
                     // Usually `</name>` exactly: checked against the open
                     // element's name directly, no search for the `>`.
                     let gt = if body.get(open.len()) == Some(&b'>')
-                        && same(body.get(..open.len()).unwrap_or_default(), open)
+                        && name_eq(body.get(..open.len()).unwrap_or_default(), open)
                     {
                         open.len()
                     } else {
@@ -533,7 +542,7 @@ impl<'a> Scanner<'a> {
                             return Err(self.corrupt("unterminated end tag"));
                         };
                         let name = body.get(..gt).unwrap_or_default().trim_ascii_end();
-                        if !same(open, name) {
+                        if !name_eq(open, name) {
                             return Err(self.corrupt("end tag does not match the open element"));
                         }
                         gt
@@ -591,7 +600,8 @@ impl<'a> Scanner<'a> {
 fn exact_tag<'x>(rest: &'x [u8], open: &[u8], qname: &[u8]) -> Option<&'x [u8]> {
     let (o, n) = (open.len(), qname.len());
     let name = rest.get(o..o + n)?;
-    (rest.get(..o)? == open && same(name, qname) && rest.get(o + n) == Some(&b'>')).then_some(name)
+    (rest.get(..o)? == open && name_eq(name, qname) && rest.get(o + n) == Some(&b'>'))
+        .then_some(name)
 }
 
 /// Where the element `name` whose content starts at `xml[at]` ends (just
@@ -615,7 +625,7 @@ fn element_end(
             Some(b'/') => {
                 let after = tag.get(1..).unwrap_or_default();
                 if after.len() > name.len()
-                    && same(after.get(..name.len()).unwrap_or_default(), name)
+                    && name_eq(after.get(..name.len()).unwrap_or_default(), name)
                 {
                     let tail = after.get(name.len()..).unwrap_or_default();
                     let ws = tail.iter().take_while(|b| b.is_ascii_whitespace()).count();
@@ -633,7 +643,7 @@ fn element_end(
                 if one_of(keep, tag.get(local_at..len).unwrap_or_default()) {
                     return Ok(None);
                 }
-                if same(tag.get(..len).unwrap_or_default(), name) {
+                if name_eq(tag.get(..len).unwrap_or_default(), name) {
                     let attrs = tag.get(len..).unwrap_or_default();
                     let Some(gt) = tag_end(attrs) else {
                         return Err("unterminated tag");
@@ -677,7 +687,7 @@ pub fn fast_run(
         rest.get(at) == Some(&b'<')
             && rest
                 .get(at + 1..at + 1 + name.len())
-                .is_some_and(|n| same(n, name))
+                .is_some_and(|n| name_eq(n, name))
             && matches!(rest.get(at + 1 + name.len()), Some(b' ' | b'>' | b'/'))
     };
     if !tag_at(0, shape.run) {
@@ -702,9 +712,9 @@ pub fn fast_run(
     let t = shape.text.len();
     let r = shape.run.len();
     let ok = close.get(..2)? == b"</"
-        && same(close.get(2..2 + t)?, shape.text)
+        && name_eq(close.get(2..2 + t)?, shape.text)
         && close.get(2 + t..5 + t)? == b"></"
-        && same(close.get(5 + t..5 + t + r)?, shape.run)
+        && name_eq(close.get(5 + t..5 + t + r)?, shape.run)
         && close.get(5 + t + r)? == &b'>';
     ok.then_some(((start, end), !amp, end + 6 + t + r))
 }
@@ -907,13 +917,13 @@ mod tests {
     fn same_compares_every_byte_of_every_length() {
         for n in 0..40usize {
             let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
-            assert!(same(&a, &a.clone()));
+            assert!(name_eq(&a, &a.clone()));
             for k in 0..n {
                 let mut b = a.clone();
                 b[k] ^= 0x20;
-                assert!(!same(&a, &b), "len {n}, byte {k}");
+                assert!(!name_eq(&a, &b), "len {n}, byte {k}");
             }
-            assert!(!same(&a, &a[..n.saturating_sub(1)]) || n == 0);
+            assert!(!name_eq(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
     }
 

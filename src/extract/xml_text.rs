@@ -1,9 +1,11 @@
 //! XML document text, shared by the OOXML and OpenDocument extractors: a
-//! single pass with the tokenizer in `xmlscan.rs` that collects running text (paragraphs, tabs,
+//! single pass with the tokenizer in `xml_tokenizer.rs` that collects running text (paragraphs, tabs,
 //! breaks) and tables (rows of cells, rendered later with their headers).
 
 use super::error::{ExtractError, Result};
-use super::xmlscan::{decode_into, fast_run, one_of, same, RunShape, Scanner, Tag, Text, Tok};
+use super::xml_tokenizer::{
+    decode_into, fast_run, name_eq, one_of, RunShape, Scanner, Tag, Text, Tok,
+};
 use super::Budget;
 
 /// Which elements mean what, by local name.
@@ -205,9 +207,9 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     skipping = 1;
                 } else if one_of(spec.text_in, n) {
                     text_depth += 1;
-                } else if same(n, spec.table) {
+                } else if name_eq(n, spec.table) {
                     tables.push(TableState::new());
-                } else if same(n, spec.row) {
+                } else if name_eq(n, spec.row) {
                     if let Some(t) = tables.last_mut() {
                         t.row_repeat = repeat_attr(&scan.tag(), b"number-rows-repeated");
                     }
@@ -248,7 +250,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                 let n = scan.local();
                 if one_of(spec.text_in, n) {
                     text_depth = text_depth.saturating_sub(1);
-                } else if same(n, spec.table) {
+                } else if name_eq(n, spec.table) {
                     if let Some(mut t) = tables.pop() {
                         t.end_row();
                         if let Some(outer) = tables.last_mut() {
@@ -263,7 +265,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                         }
                     }
                     push_limited(&mut out.text, "\n", max_chars);
-                } else if same(n, spec.row) {
+                } else if name_eq(n, spec.row) {
                     if let Some(t) = tables.last_mut() {
                         t.end_row();
                     }
@@ -445,13 +447,13 @@ mod tests {
     /// paragraph and one of its opaque elements.
     #[test]
     fn paragraph_shapes_match_their_specs() {
-        use crate::extract::xmlscan::local;
+        use crate::extract::xml_tokenizer::local;
         for spec in [&DOCX, &crate::extract::ooxml::PPTX] {
             let shape = spec.run.unwrap();
             assert!(one_of(spec.para, local(shape.para)));
             assert!(one_of(spec.opaque, local(shape.para_props)));
             for n in [spec.text_in, spec.cells, spec.skip].concat() {
-                assert!(!same(n, local(shape.para)));
+                assert!(!name_eq(n, local(shape.para)));
             }
         }
     }
