@@ -16,6 +16,8 @@
 //!   `table` (CSV and the table rendering every format shares).
 
 mod budget;
+mod codec;
+mod dates;
 mod decode;
 mod dispatch;
 mod error;
@@ -45,6 +47,3 @@ pub use error::ExtractError;
 pub(crate) use report::push_text;
 pub use report::{ExtractedText, Extraction, FileReport, NotScanned, MAX_REPORTED};
 pub use sniff::{sniff, FileKind};
-
-// Shared by the OLE reader (legacy Office RC4, Windows-1252 text).
-pub(crate) use pdf::{cp1252 as pdf_cp1252, rc4 as pdf_rc4};

@@ -13,9 +13,10 @@
 //! text (piece table) are extracted; .ppt and other OLE files are reported
 //! as not scanned.
 
+use super::codec::{cp1252_char, rc4, utf16le_lossy};
+use super::dates::{excel_serial_to_date, is_excel_date_format};
 use super::error::{ExtractError, Result};
 use super::inflate::guard;
-use super::pdf_rc4 as rc4;
 use super::{push_text, Budget, Extraction};
 use crate::detect::TextKind;
 use md5::{Digest, Md5};
@@ -200,17 +201,14 @@ fn doc_text(doc: &[u8], tbl: &[u8], max: usize) -> Option<String> {
         if fc & 0x4000_0000 != 0 {
             let start = usize::try_from((fc & 0x3FFF_FFFF) / 2).ok()?;
             for &b in doc.get(start..start.checked_add(chars)?)? {
-                push_doc_char(&mut text, super::pdf_cp1252(b).unwrap_or(' '));
+                push_doc_char(&mut text, cp1252_char(b).unwrap_or(' '));
             }
         } else {
             let start = usize::try_from(fc).ok()?;
             let raw = doc.get(start..start.checked_add(chars.checked_mul(2)?)?)?;
-            let units: Vec<u16> = raw
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            for c in char::decode_utf16(units).map(|r| r.unwrap_or(' ')) {
-                push_doc_char(&mut text, c);
+            // Unpaired surrogates read as spaces, as other unreadable characters.
+            for c in utf16le_lossy(raw).chars() {
+                push_doc_char(&mut text, if c == '\u{FFFD}' { ' ' } else { c });
             }
         }
         if text.len() >= max {
@@ -298,8 +296,8 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
     let mut cells = 0usize;
     let number = |xf: u16, n: f64, custom: &HashMap<u32, String>, xf_fmt: &[u32]| -> String {
         let fmt = xf_fmt.get(usize::from(xf)).copied().unwrap_or(0);
-        if super::ooxml::is_date_format(fmt, custom.get(&fmt).map(String::as_str)) {
-            if let Some(d) = super::ooxml::serial_to_date(n) {
+        if is_excel_date_format(fmt, custom.get(&fmt).map(String::as_str)) {
+            if let Some(d) = excel_serial_to_date(n) {
                 return d;
             }
         }
@@ -345,12 +343,9 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
                 let high = d.get(4).is_some_and(|f| f & 1 != 0);
                 let body = d.get(5..).unwrap_or_default();
                 let code: String = if high {
-                    let units: Vec<u16> = body
-                        .chunks_exact(2)
-                        .take(cch)
-                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                        .collect();
-                    String::from_utf16_lossy(&units)
+                    let units = body.get(..cch.saturating_mul(2)).unwrap_or(body);
+                    let units = &units[..units.len() & !1];
+                    utf16le_lossy(units).into_owned()
                 } else {
                     body.iter().take(cch).map(|&b| char::from(b)).collect()
                 };

@@ -10,6 +10,7 @@
 //! A password-protected OOXML file is not a ZIP at all but an OLE compound
 //! file (see `ole.rs`).
 
+use super::dates::{excel_serial_to_date, is_excel_date_format};
 use super::error::{ExtractError, Result};
 use super::sniff::FileKind;
 use super::table::{rows_to_text, TableText, MAX_TABLE_TEXT};
@@ -545,7 +546,7 @@ impl Styles {
         Styles {
             date_xf: xf_fmt
                 .iter()
-                .map(|id| is_date_format(*id, custom.get(id).map(String::as_str)))
+                .map(|id| is_excel_date_format(*id, custom.get(id).map(String::as_str)))
                 .collect(),
         }
     }
@@ -553,50 +554,6 @@ impl Styles {
     fn is_date(&self, xf: usize) -> bool {
         self.date_xf.get(xf).copied().unwrap_or(false)
     }
-}
-
-pub(super) fn is_date_format(id: u32, code: Option<&str>) -> bool {
-    if matches!(id, 14..=22 | 27..=36 | 45..=47 | 50..=58) {
-        return true;
-    }
-    let Some(code) = code else {
-        return false;
-    };
-    // Drop quoted literals and [colour]/[locale] sections before looking for d/m/y.
-    let mut plain = String::new();
-    let (mut quoted, mut bracket) = (false, false);
-    for c in code.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '[' if !quoted => bracket = true,
-            ']' if !quoted => bracket = false,
-            _ if !quoted && !bracket => plain.push(c.to_ascii_lowercase()),
-            _ => {}
-        }
-    }
-    plain.contains('d') || plain.contains('y') || (plain.contains('m') && !plain.contains('h'))
-}
-
-/// Excel serial day number → `dd/mm/yyyy` (1900 date system).
-pub(super) fn serial_to_date(serial: f64) -> Option<String> {
-    if !(1.0..2_958_466.0).contains(&serial) {
-        return None;
-    }
-    let mut days = serial.floor() as i64;
-    if days < 60 {
-        days += 1; // Excel's phantom 29/02/1900
-    }
-    // Days since 1899-12-30 → days since 1970-01-01.
-    let z = days - 25_569 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Some(format!("{d:02}/{m:02}/{y:04}"))
 }
 
 /// Cell type from the `t` attribute.
@@ -798,7 +755,7 @@ impl Row {
                 table,
             ),
             CellType::Number if styles.is_date(style) => match value.trim().parse::<f64>() {
-                Ok(n) => match serial_to_date(n) {
+                Ok(n) => match excel_serial_to_date(n) {
                     Some(d) => self.push(col, &d, table),
                     None => self.push(col, value, table),
                 },
@@ -1322,15 +1279,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn excel_dates() {
-        assert_eq!(serial_to_date(40213.0).as_deref(), Some("04/02/2010"));
-        assert_eq!(serial_to_date(1.0).as_deref(), Some("01/01/1900"));
-        assert_eq!(serial_to_date(61.0).as_deref(), Some("01/03/1900"));
-        assert!(is_date_format(164, Some("dd/mm/yyyy")));
-        assert!(!is_date_format(164, Some("0.00")));
-        assert!(!is_date_format(164, Some("[Red]0.00")));
     }
 }

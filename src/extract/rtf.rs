@@ -3,6 +3,7 @@
 //! Unicode (its fallback characters skipped per `\ucN`), table cells are
 //! separated with ` | ` and rows end lines.
 
+use super::codec::cp1252_char;
 use super::error::Result;
 use super::{push_text, Extraction};
 use crate::detect::TextKind;
@@ -151,7 +152,7 @@ pub fn rtf_text(data: &[u8], max: usize) -> String {
                                     .ok()
                                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                                 {
-                                    if let Some(ch) = super::pdf_cp1252(v) {
+                                    if let Some(ch) = cp1252_char(v) {
                                         out.push(ch);
                                     }
                                 }
@@ -171,7 +172,7 @@ pub fn rtf_text(data: &[u8], max: usize) -> String {
                 if pending_skip > 0 {
                     pending_skip -= 1;
                 } else if !cur.skip {
-                    out.push(super::pdf_cp1252(b).unwrap_or(' '));
+                    out.push(cp1252_char(b).unwrap_or(' '));
                 }
             }
         }

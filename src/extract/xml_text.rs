@@ -2,6 +2,7 @@
 //! single pass with the tokenizer in `xml_tokenizer.rs` that collects running text (paragraphs, tabs,
 //! breaks) and tables (rows of cells, rendered later with their headers).
 
+use super::dates::iso_to_uk_date;
 use super::error::{ExtractError, Result};
 use super::xml_tokenizer::{
     decode_into, fast_run, name_eq, one_of, RunShape, Scanner, Tag, Text, Tok,
@@ -117,20 +118,6 @@ impl TableState {
     }
 }
 
-/// ISO `2010-02-04[T...]` → `04/02/2010`, the form UK staff write and detectors expect.
-fn uk_date(iso: &str) -> Option<String> {
-    let d = iso.get(..10)?;
-    let (y, m, day) = (d.get(..4)?, d.get(5..7)?, d.get(8..10)?);
-    if [y, m, day]
-        .iter()
-        .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        Some(format!("{day}/{m}/{y}"))
-    } else {
-        None
-    }
-}
-
 fn push_limited(s: &mut String, t: &str, max: usize) {
     if s.len() < max {
         s.push_str(t);
@@ -219,7 +206,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                         t.end_cell();
                         t.cell = Some(String::new());
                         t.cell_repeat = repeat_attr(&e, b"number-columns-repeated");
-                        t.cell_date = e.attr(b"date-value").and_then(|v| uk_date(&v));
+                        t.cell_date = e.attr(b"date-value").and_then(|v| iso_to_uk_date(&v));
                     }
                 }
             }

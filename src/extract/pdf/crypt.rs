@@ -5,6 +5,7 @@
 //! it is not protected: it is decrypted here and scanned like any other PDF.
 
 use super::object::{get, Dict, Obj};
+use crate::extract::codec::rc4;
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use md5::{Digest, Md5};
 use sha2::{Sha256, Sha384, Sha512};
@@ -31,31 +32,6 @@ pub struct Security {
     pub method: Method,
     /// Set when the empty user password opens the file.
     pub key: Option<Vec<u8>>,
-}
-
-pub fn rc4(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut s: [u8; 256] = [0; 256];
-    for (i, v) in s.iter_mut().enumerate() {
-        *v = i as u8;
-    }
-    if key.is_empty() {
-        return data.to_vec();
-    }
-    let mut j: u8 = 0;
-    for i in 0..256 {
-        j = j.wrapping_add(s[i]).wrapping_add(key[i % key.len()]);
-        s.swap(i, usize::from(j));
-    }
-    let (mut i, mut j) = (0u8, 0u8);
-    data.iter()
-        .map(|&b| {
-            i = i.wrapping_add(1);
-            j = j.wrapping_add(s[usize::from(i)]);
-            s.swap(usize::from(i), usize::from(j));
-            let k = s[usize::from(s[usize::from(i)].wrapping_add(s[usize::from(j)]))];
-            b ^ k
-        })
-        .collect()
 }
 
 fn aes_cbc_decrypt(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
@@ -268,16 +244,5 @@ impl Security {
                 Some(plain)
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rc4_known_answer() {
-        // RFC 6229 style check: key "Key", plaintext "Plaintext".
-        assert_eq!(hex::encode(rc4(b"Key", b"Plaintext")), "bbf316e8d940af0ad3");
     }
 }

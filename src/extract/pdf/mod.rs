@@ -12,9 +12,6 @@ mod crypt;
 mod object;
 mod text;
 
-pub(crate) use crypt::rc4;
-pub(crate) use text::cp1252;
-
 use super::error::{ExtractError, Result};
 use super::inflate::{guard, inflate_zlib};
 use super::{push_text, Budget, Extraction};

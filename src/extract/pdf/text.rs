@@ -5,6 +5,7 @@
 
 use super::object::{get, Dict, Lexer, Obj, Token};
 use super::Doc;
+use crate::extract::codec::{cp1252_char, utf16be_lossy};
 use crate::extract::error::{ExtractError, Result};
 use crate::extract::Budget;
 use std::collections::HashMap;
@@ -49,25 +50,6 @@ pub struct Font {
 #[derive(Default)]
 pub struct FontCache {
     by_ref: HashMap<u32, Rc<Font>>,
-}
-
-/// Windows-1252 (PDF's WinAnsiEncoding is close enough to it for text).
-pub fn cp1252(b: u8) -> Option<char> {
-    const HIGH: [u16; 32] = [
-        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-        0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
-        0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-    ];
-    match b {
-        0x20..=0x7E | 0xA0..=0xFF => Some(char::from(b)),
-        0x80..=0x9F => HIGH
-            .get(usize::from(b - 0x80))
-            .copied()
-            .filter(|&c| c != 0)
-            .and_then(|c| char::from_u32(u32::from(c))),
-        b'\t' | b'\n' | b'\r' => Some(' '),
-        _ => None,
-    }
 }
 
 /// Common glyph names → characters (for /Differences).
@@ -119,16 +101,7 @@ fn glyph(name: &[u8]) -> Option<char> {
 }
 
 fn utf16be(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks(2)
-        .map(|c| {
-            u16::from_be_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .collect();
-    String::from_utf16_lossy(&units)
+    utf16be_lossy(b).into_owned()
 }
 
 fn code_of(b: &[u8]) -> u32 {
@@ -222,7 +195,7 @@ fn load_font(doc: &Doc<'_>, d: &Dict, budget: &mut Budget) -> Font {
     let mut f = Font {
         two_byte: get(d, b"Subtype").and_then(Obj::as_name) == Some(b"Type0"),
         to_unicode: CodeMap::default(),
-        simple: (0..=255u8).map(cp1252).collect(),
+        simple: (0..=255u8).map(cp1252_char).collect(),
         ascii_identity: false,
     };
     if let Some(r @ Obj::Ref(n, _)) = get(d, b"ToUnicode") {
@@ -257,7 +230,7 @@ impl Font {
     /// read with before any `Tf`.
     fn win_ansi() -> Self {
         Font {
-            simple: (0..=255u8).map(cp1252).collect(),
+            simple: (0..=255u8).map(cp1252_char).collect(),
             ..Font::default()
         }
         .with_ascii_check()
