@@ -264,62 +264,102 @@ fn push_text(out: &mut String, text: &str) {
             }
         } else {
             i += c.len_utf8();
-            c
+            Decoded::Char(c)
         };
         if c.is_whitespace() {
             if !(out.is_empty() || out.ends_with(' ') || out.ends_with('\n')) {
                 out.push(' ');
             }
         } else {
-            out.push(c);
+            c.push_to(out);
         }
     }
 }
 
-/// Decodes the entity at the start of `s` (which begins with `&`): the
-/// character and the bytes used.
-fn decode_entity(s: &str) -> Option<(char, usize)> {
+/// What an entity stands for: one character (numeric references and
+/// almost all named ones), or several (about 90 named entities, such as
+/// `&NotEqualTilde;`, expand to a character and a combining mark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoded {
+    Char(char),
+    Text(&'static str),
+}
+
+impl Decoded {
+    fn is_whitespace(self) -> bool {
+        match self {
+            Decoded::Char(c) => c.is_whitespace(),
+            Decoded::Text(t) => t.chars().all(char::is_whitespace),
+        }
+    }
+
+    fn push_to(self, out: &mut String) {
+        match self {
+            Decoded::Char(c) => out.push(c),
+            Decoded::Text(t) => out.push_str(t),
+        }
+    }
+}
+
+/// Longest entity name in the WHATWG table
+/// (`CounterClockwiseContourIntegral`), and so the longest run of name
+/// characters worth looking up.
+const MAX_ENTITY_NAME: usize = 31;
+
+/// Decodes the entity at the start of `s` (which begins with `&`): what it
+/// stands for and the bytes used. Numeric references and the named
+/// entities of the WHATWG table (htmlize's `ENTITIES`, generated from
+/// html.spec.whatwg.org/entities.json) are read; without its `;` a name is
+/// read only where the table allows it (the legacy entities such as
+/// `&amp`, `&nbsp`, `&pound`, and `&apos`, `&euro`, `&hellip`, `&bull`,
+/// which were read so before). Punctuation the detectors compare as ASCII
+/// keeps its plain form: `&nbsp;` is a space, dashes are `-`, curly quotes
+/// are straight, so `JT&nbsp;48&ndash;22` reads as a number would typed.
+fn decode_entity(s: &str) -> Option<(Decoded, usize)> {
     let end = s[1..]
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
         .map(|p| p + 1)
         .unwrap_or(s.len());
-    if end <= 1 || end > 12 {
+    if end <= 1 || end > MAX_ENTITY_NAME + 1 {
         return None;
     }
     let name = &s[1..end];
-    let used = if s[end..].starts_with(';') {
-        end + 1
-    } else {
-        end
-    };
-    let c = if let Some(num) = name.strip_prefix('#') {
+    let semicolon = s[end..].starts_with(';');
+    let used = if semicolon { end + 1 } else { end };
+    if let Some(num) = name.strip_prefix('#') {
         let n = match num.strip_prefix(['x', 'X']) {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse::<u32>().ok()?,
         };
-        char::from_u32(n)?
-    } else {
-        match name {
-            "nbsp" => ' ',
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            "pound" => '£',
-            "euro" => '€',
-            "ndash" => '-',
-            "mdash" => '-',
-            "hellip" => '…',
-            "rsquo" | "lsquo" => '\'',
-            "rdquo" | "ldquo" => '"',
-            "copy" => '©',
-            "middot" => '·',
-            "bull" => '•',
-            _ => return None,
-        }
+        return Some((Decoded::Char(char::from_u32(n)?), used));
+    }
+    let plain = match name {
+        "nbsp" => Some(' '),
+        "ndash" | "mdash" => Some('-'),
+        "rsquo" | "lsquo" => Some('\''),
+        "rdquo" | "ldquo" => Some('"'),
+        _ => None,
     };
-    Some((c, used))
+    if let Some(c) = plain {
+        return Some((Decoded::Char(c), used));
+    }
+    let expansion = match htmlize::ENTITIES.get(s.get(..used)?.as_bytes()) {
+        Some(e) => e,
+        // Read without `;` before the full table came in; kept so such text
+        // reads as it did.
+        None if !semicolon && ["apos", "euro", "hellip", "bull"].contains(&name) => {
+            htmlize::ENTITIES.get(format!("&{name};").as_bytes())?
+        }
+        None => return None,
+    };
+    let text = std::str::from_utf8(expansion).ok()?;
+    let mut chars = text.chars();
+    let decoded = match (chars.next(), chars.next()) {
+        (Some(c), None) => Decoded::Char(c),
+        (Some(_), Some(_)) => Decoded::Text(text),
+        (None, _) => return None,
+    };
+    Some((decoded, used))
 }
 
 #[cfg(test)]
@@ -408,7 +448,7 @@ mod tests {
                         if c.is_whitespace() {
                             push_collapsed_ref(out, " ");
                         } else {
-                            out.push(c);
+                            c.push_to(out);
                         }
                         rest = &rest[used..];
                     }
@@ -541,6 +581,63 @@ mod tests {
             html_to_text("<p>JT&nbsp;48&#160;22 &#x39;1&nbsp;B &amp; co\n\n  x</p>"),
             "JT 48 22 91 B & co x\n"
         );
+    }
+
+    #[test]
+    fn the_full_entity_table_is_read() {
+        // Names beyond the old 17, accented names from every culture, and a
+        // two-character expansion.
+        assert_eq!(
+            html_to_text(
+                "<p>Zo&euml; Nj&ouml;rd &Aacute;ngel &ccedil;a &szlig; &eacute;&egrave;&ecirc;</p>"
+            ),
+            "Zoë Njörd Ángel ça ß éèê\n"
+        );
+        assert_eq!(
+            html_to_text("<p>&frac12; &times; &deg;C &sect;3 &trade;</p>"),
+            "½ × °C §3 ™\n"
+        );
+        assert_eq!(
+            html_to_text("<p>a&NotEqualTilde;b</p>"),
+            "a\u{2242}\u{338}b\n"
+        );
+        assert_eq!(
+            html_to_text("<p>x&CounterClockwiseContourIntegral;y</p>"),
+            "x\u{2233}y\n"
+        );
+        // Whitespace entities collapse like spaces.
+        assert_eq!(
+            html_to_text("<p>JT&ensp;48&emsp;&thinsp;22</p>"),
+            "JT 48 22\n"
+        );
+        // The detection-friendly forms are kept: ASCII dashes and quotes.
+        assert_eq!(
+            html_to_text("<p>&ldquo;a&rdquo; &lsquo;b&rsquo; 1&ndash;2&mdash;3 &hellip; &euro;5 &pound;5</p>"),
+            "\"a\" 'b' 1-2-3 … €5 £5\n"
+        );
+    }
+
+    #[test]
+    fn unknown_or_unterminated_names_stay_as_written() {
+        // Not entities: ampersands in ordinary text.
+        assert_eq!(
+            html_to_text("<p>R&D, Q&A, AT&T, P&amp;O</p>"),
+            "R&D, Q&A, AT&T, P&O\n"
+        );
+        assert_eq!(
+            html_to_text("<p>&bogus; &copy2024 &notit;</p>"),
+            "&bogus; &copy2024 &notit;\n"
+        );
+        // Without `;` only the legacy names (and the four read so before);
+        // a name runs to the first character that is not a letter or digit.
+        assert_eq!(
+            html_to_text("<p>&eacute &amp &pound5 &euro &frac12</p>"),
+            "é & &pound5 € ½\n"
+        );
+        assert_eq!(html_to_text("<p>&in &pi &and</p>"), "&in &pi &and\n");
+        // Longer than any name in the table.
+        let long = format!("<p>&{};</p>", "a".repeat(40));
+        assert_eq!(html_to_text(&long), format!("&{};\n", "a".repeat(40)));
     }
 
     #[test]
