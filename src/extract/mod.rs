@@ -34,6 +34,7 @@ mod rtf;
 mod sevenz;
 mod sniff;
 mod table;
+pub mod table_line;
 mod xml_text;
 mod xml_tokenizer;
 mod zipfile;

@@ -1,5 +1,6 @@
 //! Tables (CSV/TSV, and spreadsheets once extracted) → text in which every
-//! cell carries its column header: `name: Amira Khan | dob: 04/02/2016`.
+//! cell carries its column header: `name: Amira Khan | dob: 04/02/2016`
+//! (the separators and their reader are in `table_line`).
 //! Detectors then see "dob" next to a date and "upn" next to a UPN, the
 //! context a table gives by its layout.
 
@@ -10,6 +11,7 @@ pub const MAX_ROWS: usize = 200_000;
 /// multiply the size of a wide table, so the rendering stops here.
 pub const MAX_TABLE_TEXT: usize = 16 * 1024 * 1024;
 
+use super::table_line::{CELL_SEPARATOR, HEADER_SEPARATOR};
 use crate::bytes::trimmed;
 use std::cell::RefCell;
 
@@ -62,9 +64,9 @@ impl TableText {
                         } else {
                             // By hand: `format!` costs more than the rest
                             // of a small table's first row.
-                            let mut p = String::with_capacity(h.len() + 2);
+                            let mut p = String::with_capacity(h.len() + HEADER_SEPARATOR.len());
                             p.push_str(h);
-                            p.push_str(": ");
+                            p.push_str(HEADER_SEPARATOR);
                             p
                         }
                     })
@@ -117,7 +119,7 @@ impl TableText {
             return (self.out.len(), self.out.len());
         }
         if !first {
-            self.out.push_str(" | ");
+            self.out.push_str(CELL_SEPARATOR);
         }
         if let Some(p) = self.prefixes.get(col) {
             self.out.push_str(p);
@@ -317,7 +319,7 @@ fn render_row<'a, S: AsRef<str>>(
             continue;
         }
         if !first_cell {
-            out.push_str(" | ");
+            out.push_str(CELL_SEPARATOR);
         }
         first_cell = false;
         if let Some(h) = header
@@ -326,7 +328,7 @@ fn render_row<'a, S: AsRef<str>>(
             .filter(|h| !h.is_empty())
         {
             out.push_str(h);
-            out.push_str(": ");
+            out.push_str(HEADER_SEPARATOR);
         }
         out.push_str(cell);
     }
