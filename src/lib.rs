@@ -17,7 +17,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod action;
 pub mod audit;
-pub mod bytes;
+pub use dlp_extract::bytes;
 pub mod config;
 pub mod detect;
 pub mod extract;

@@ -152,7 +152,7 @@ pub fn extract(data: &[u8], out: &mut Extraction, file_index: usize) -> Result<(
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::{extract, Budget, Limits};
+    use crate::{extract, Budget, Limits};
 
     /// A RAR 5 block: CRC (unchecked), size, type, flags, [extra size], body.
     fn block5(kind: u8, extra: &[u8]) -> Vec<u8> {
@@ -178,7 +178,7 @@ mod tests {
         r
     }
 
-    fn run(data: &[u8]) -> crate::extract::Extraction {
+    fn run(data: &[u8]) -> crate::Extraction {
         let mut b = Budget::new(Limits::default());
         extract("a.rar", "", data, &mut b)
     }

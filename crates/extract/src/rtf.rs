@@ -6,7 +6,7 @@
 use super::codec::cp1252_char;
 use super::error::Result;
 use super::{push_text, Extraction};
-use crate::detect::TextKind;
+use crate::TextKind;
 
 /// Groups nested deeper than this are skipped (their text is dropped).
 const MAX_GROUP_DEPTH: usize = 256;

@@ -318,9 +318,9 @@ fn sink_raw(out: &mut Flow, tables: &mut [TableState], raw: Text<'_>, max: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::Limits;
+    use crate::Limits;
 
-    use crate::extract::ooxml::DOCX;
+    use crate::ooxml::DOCX;
 
     #[test]
     fn paragraphs_and_tables() {
@@ -434,8 +434,8 @@ mod tests {
     /// paragraph and one of its opaque elements.
     #[test]
     fn paragraph_shapes_match_their_specs() {
-        use crate::extract::xml_tokenizer::local;
-        for spec in [&DOCX, &crate::extract::ooxml::PPTX] {
+        use crate::xml_tokenizer::local;
+        for spec in [&DOCX, &crate::ooxml::PPTX] {
             let shape = spec.run.unwrap();
             assert!(one_of(spec.para, local(shape.para)));
             assert!(one_of(spec.opaque, local(shape.para_props)));

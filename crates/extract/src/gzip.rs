@@ -123,7 +123,7 @@ fn tar(path: &str, data: &[u8], budget: &mut Budget, depth: usize, out: &mut Ext
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::{extract, Budget, Limits};
+    use crate::{extract, Budget, Limits};
     use std::io::Write;
 
     #[test]

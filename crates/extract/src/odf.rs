@@ -8,7 +8,7 @@ use super::table::rows_to_text;
 use super::xml_text::{flow, FlowSpec};
 use super::zipfile::Archive;
 use super::{push_text, Budget, Extraction};
-use crate::detect::TextKind;
+use crate::TextKind;
 
 const ODF: FlowSpec = FlowSpec {
     text_in: &[],
@@ -80,8 +80,8 @@ pub fn extract(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::zipfile::tests::build;
-    use crate::extract::{extract as run, Limits};
+    use crate::zipfile::tests::build;
+    use crate::{extract as run, Limits};
 
     const MIME: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
 

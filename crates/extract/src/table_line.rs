@@ -39,7 +39,7 @@ pub fn has_headers(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::table::{csv_to_text, rows_to_text};
+    use crate::table::{csv_to_text, rows_to_text};
 
     /// What the writer renders, the reader gives back: every non-empty
     /// cell with its header, in column order.

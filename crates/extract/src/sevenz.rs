@@ -347,8 +347,8 @@ mod tests {
 
     #[test]
     fn truncated_archive_is_reported() {
-        let mut b = Budget::new(crate::extract::Limits::default());
-        let ex = crate::extract::extract("x.7z", "", b"7z\xBC\xAF\x27\x1C\x00\x04\x00\x00", &mut b);
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("x.7z", "", b"7z\xBC\xAF\x27\x1C\x00\x04\x00\x00", &mut b);
         assert_eq!(ex.not_scanned.len(), 1);
         assert!(ex.not_scanned[0].document);
     }

@@ -18,7 +18,7 @@ use super::dates::{excel_serial_to_date, is_excel_date_format};
 use super::error::{ExtractError, Result};
 use super::inflate::guard;
 use super::{push_text, Budget, Extraction};
-use crate::detect::TextKind;
+use crate::TextKind;
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use std::io::{Cursor, Read};
@@ -649,8 +649,8 @@ mod tests {
     fn garbage_ole_is_reported() {
         let mut data = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
         data.extend(vec![0xFFu8; 600]);
-        let mut b = Budget::new(crate::extract::Limits::default());
-        let ex = crate::extract::extract("x.doc", "", &data, &mut b);
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("x.doc", "", &data, &mut b);
         assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
     }
 }

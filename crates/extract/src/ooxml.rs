@@ -22,7 +22,7 @@ use super::xml_tokenizer::{
 use super::zipfile::{Archive, MemberBuffer};
 use super::{push_text, Budget, Extraction};
 use crate::bytes::trimmed;
-use crate::detect::TextKind;
+use crate::TextKind;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::HashMap;
@@ -915,8 +915,8 @@ fn render_sheet(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::zipfile::tests::build;
-    use crate::extract::{extract as run, Limits};
+    use crate::zipfile::tests::build;
+    use crate::{extract as run, Limits};
 
     #[test]
     fn xlsx_shared_inline_and_dates() {

@@ -2,8 +2,22 @@
 //! (with their sniffed type and encryption), and what could not be read and
 //! why. Capped so a bomb of many small files cannot bloat the report.
 
-use crate::detect::TextKind;
 use serde::Serialize;
+
+/// What kind of text a unit is; detectors use it to adjust context rules
+/// (a subject is short, a table row carries its column headers). Extraction
+/// owns it because it decides which kind each extracted text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Subject,
+    Body,
+    /// Text extracted from an attachment (documents, PDFs, forwarded mail).
+    Attachment,
+    /// Tabular text extracted from CSV/TSV or a spreadsheet: one record per
+    /// line, each cell written `header: value` and cells separated by ` | `
+    /// (the contract in `table_line`).
+    Table,
+}
 
 /// Files and not-scanned entries listed per attachment; beyond this they
 /// are counted in one summary entry (a bomb must not bloat the report).

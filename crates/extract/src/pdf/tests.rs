@@ -2,7 +2,7 @@
 //! tools are exercised in tests/attachments.rs).
 
 use super::*;
-use crate::extract::{extract as run, Limits};
+use crate::{extract as run, Limits};
 use std::io::Write;
 
 /// A one-page PDF with `content` as its (optionally compressed) content stream.

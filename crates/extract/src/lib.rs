@@ -1,4 +1,4 @@
-//! Attachments: bytes → text the detectors can read, and whether the file is
+//! dlp-extract: attachments, bytes → text the detectors can read, and whether the file is
 //! encrypted, decided from the bytes (never from the name or the sender's word).
 //!
 //! Stage 2b of the flow. Every extractor works within a shared [`Budget`]
@@ -13,15 +13,25 @@
 //! - `decode`: plain text of unknown encoding; `mail`: forwarded messages;
 //! - format modules: `zipfile` (+ `inflate`), `gzip`, `sevenz`, `rar`,
 //!   `ooxml`/`odf` (+ `xml_text` over `xml_tokenizer`), `ole`, `pdf`, `rtf`,
-//!   `table` (CSV and the table rendering every format shares).
+//!   `table` (CSV and the table rendering every format shares);
+//! - `html`: HTML to text (HTML attachments, and the application's HTML bodies).
+//!
+//! The crate depends on nothing else in dlp-milter, so the compiler keeps
+//! the arrows honest and fuzz targets link only the parsers they test. The
+//! one thing it does not parse itself is a forwarded message's MIME: the
+//! application hands a [`MailReader`] in through the [`Budget`].
+
+#![forbid(unsafe_code)]
 
 mod budget;
+pub mod bytes;
 mod codec;
 mod dates;
 mod decode;
 mod dispatch;
 mod error;
 mod gzip;
+pub mod html;
 mod inflate;
 mod mail;
 mod odf;
@@ -39,12 +49,13 @@ mod xml_text;
 mod xml_tokenizer;
 mod zipfile;
 
-pub use budget::{Budget, Limits, MESSAGE_FILES_FACTOR};
+pub use budget::{Budget, Limits, MailReader, NestedAttachment, NestedMail, MESSAGE_FILES_FACTOR};
 pub use decode::decode_text;
 pub(crate) use decode::decode_text_cow;
 pub(crate) use dispatch::inner_path;
 pub use dispatch::{extract, extract_into};
 pub use error::ExtractError;
+pub use html::html_to_text;
 pub(crate) use report::push_text;
-pub use report::{ExtractedText, Extraction, FileReport, NotScanned, MAX_REPORTED};
+pub use report::{ExtractedText, Extraction, FileReport, NotScanned, TextKind, MAX_REPORTED};
 pub use sniff::{sniff, FileKind};

@@ -15,7 +15,7 @@ mod text;
 use super::error::{ExtractError, Result};
 use super::inflate::{guard, inflate_zlib};
 use super::{push_text, Budget, Extraction};
-use crate::detect::TextKind;
+use crate::TextKind;
 use crypt::Security;
 use object::{get, Dict, Lexer, Obj};
 use std::collections::{HashMap, HashSet};

@@ -5,7 +5,7 @@
 //! it is not protected: it is decrypted here and scanned like any other PDF.
 
 use super::object::{get, Dict, Obj};
-use crate::extract::codec::rc4;
+use crate::codec::rc4;
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use md5::{Digest, Md5};
 use sha2::{Sha256, Sha384, Sha512};

@@ -9,7 +9,7 @@ use super::error::ExtractError;
 use super::report::{push_text, Extraction, FileReport, NotScanned, MAX_REPORTED};
 use super::sniff::{self, sniff, FileKind};
 use super::{gzip, mail, odf, ole, ooxml, pdf, rar, rtf, sevenz, table, zipfile};
-use crate::detect::TextKind;
+use crate::TextKind;
 
 /// Extracts text from one attachment and decides whether it is encrypted.
 pub fn extract(name: &str, declared_type: &str, data: &[u8], budget: &mut Budget) -> Extraction {
@@ -108,7 +108,7 @@ pub fn extract_into(
             out,
             path,
             TextKind::Attachment,
-            crate::message::html_to_text(&decode_text_cow(data)),
+            crate::html::html_to_text(&decode_text_cow(data)),
             max,
         ),
         FileKind::Email => mail::extract_message(path, data, budget, depth, out, file_index),

@@ -484,7 +484,7 @@ fn looks_like_document(name: &str) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::extract::{extract, Limits};
+    use crate::{extract, Limits};
     use std::io::Write;
     use zip::write::SimpleFileOptions;
 

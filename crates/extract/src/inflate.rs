@@ -380,7 +380,7 @@ pub fn guard<T>(format: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::Limits;
+    use crate::Limits;
     use std::io::Write;
 
     fn deflate(data: &[u8]) -> Vec<u8> {

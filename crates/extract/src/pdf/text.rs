@@ -5,9 +5,9 @@
 
 use super::object::{get, Dict, Lexer, Obj, Token};
 use super::Doc;
-use crate::extract::codec::{cp1252_char, utf16be_lossy};
-use crate::extract::error::{ExtractError, Result};
-use crate::extract::Budget;
+use crate::codec::{cp1252_char, utf16be_lossy};
+use crate::error::{ExtractError, Result};
+use crate::Budget;
 use std::collections::HashMap;
 use std::rc::Rc;
 

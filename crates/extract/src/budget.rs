@@ -43,7 +43,37 @@ pub struct Budget {
     pub deadline: Instant,
     /// Files (attachments and archive members) visited in this message.
     pub files: usize,
+    /// Reads a forwarded message (an .eml attachment) into its parts. MIME
+    /// parsing is the application's (dlp-milter's `message` module), so it
+    /// is handed in; without one a forwarded message is reported as not
+    /// scanned rather than silently passed.
+    pub mail_reader: Option<MailReader>,
 }
+
+/// A forwarded message as extraction needs it: its text, and its
+/// attachments to extract in turn.
+#[derive(Debug, Clone, Default)]
+pub struct NestedMail {
+    /// Whole-message encryption (`pgp`, `smime`, ...): nothing else is read.
+    pub encryption: Option<String>,
+    pub subject: Option<String>,
+    /// Text bodies (HTML already turned into text).
+    pub bodies: Vec<String>,
+    pub attachments: Vec<NestedAttachment>,
+}
+
+/// One attachment of a [`NestedMail`].
+#[derive(Debug, Clone, Default)]
+pub struct NestedAttachment {
+    pub name: String,
+    /// Content type from its MIME header (lower-cased, no parameters).
+    pub declared_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Parses a forwarded message's bytes, keeping at most `max_text_chars` of
+/// each body.
+pub type MailReader = fn(data: &[u8], max_text_chars: usize) -> NestedMail;
 
 /// Nested files visited per message, as a multiple of the per-archive entry
 /// cap: a 42.zip-style bomb of small archives stops here even when every
@@ -57,6 +87,7 @@ impl Budget {
             decompressed: 0,
             deadline: Instant::now() + limits.time_budget,
             files: 0,
+            mail_reader: None,
         }
     }
 
