@@ -6,7 +6,7 @@
 //! (detect::special: flagged columns, name cells, "None" cells, header
 //! words) splits such lines back apart with [`cells`] and [`header_value`].
 //! Both sides use the constants below, and the test at the end renders
-//! with the writer ([`super::table::TableText`]) and reads with the reader.
+//! with the writer (`table::TableText`) and reads with the reader.
 //!
 //! What the contract cannot carry: a cell whose own text contains
 //! [`CELL_SEPARATOR`] reads back as two cells, and a header containing
