@@ -33,7 +33,6 @@ LAYERS=(
 # Known arrows against the layers, each with why it is still there. Remove a
 # line when its arrow goes; an exception no longer used is reported.
 EXCEPTIONS=(
-  "extract detect    TextKind: moving to the extraction crate's own vocabulary (issue 19, extraction side)"
   "quarantine notice QuarantineError wraps NoticeError for the service's notice steps"
 )
 

@@ -20,7 +20,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod action;
 pub mod audit;
-pub mod bytes;
+pub use dlp_extract::bytes;
 pub mod config;
 pub mod dates;
 pub mod detect;

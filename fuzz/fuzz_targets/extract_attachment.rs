@@ -1,7 +1,9 @@
 //! Attachment extractors (ZIP, OOXML, ODF, PDF, OLE, RTF, ...) on any bytes,
 //! under the default limits. The first byte picks the file name hint.
+//! Links only dlp-extract: a forwarded message (.eml) inside is reported as
+//! not scanned here (MIME is the scan_message target's).
 #![no_main]
-use dlp_milter::extract::{extract, Budget, Limits};
+use dlp_extract::{extract, Budget, Limits};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: &[&str] = &["a.zip", "a.docx", "a.xlsx", "a.pdf", "a.odt", "a.doc", "a.xls", "a.rtf", "a.csv", "a.eml", "a.7z", "a.bin"];

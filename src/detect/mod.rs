@@ -18,18 +18,8 @@ pub mod special;
 
 pub use finding::{Category, Confidence, Finding, Location};
 
-/// What kind of text a unit is; detectors use it to adjust context rules
-/// (a subject is short, a table row carries its column headers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextKind {
-    Subject,
-    Body,
-    /// Text extracted from an attachment (documents, PDFs, forwarded mail).
-    Attachment,
-    /// Tabular text extracted from CSV/TSV or a spreadsheet: one record per
-    /// line, each cell written `header: value` and cells separated by ` | `.
-    Table,
-}
+/// What kind of text a unit is: owned by extraction, which decides it.
+pub use crate::extract::TextKind;
 
 /// One piece of text to scan, with where it came from.
 #[derive(Debug, Clone)]

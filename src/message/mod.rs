@@ -7,12 +7,11 @@
 //! the owned, flat model the detectors and the extractors need.
 
 mod envelope;
-mod html;
 mod parse;
 mod text;
 
+pub use dlp_extract::html_to_text;
 pub use envelope::{clean_path, Envelope};
-pub use html::html_to_text;
 pub use parse::{parse, ParseLimits};
 pub use text::normalize;
 

@@ -29,6 +29,7 @@ mod prefilter;
 mod terms;
 
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextKind, TextUnit};
+use crate::extract::table_line;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use person::{ceil_boundary, floor_boundary, Names, PersonRef};
 use prefilter::TermPrefilter;
@@ -254,12 +255,12 @@ impl SpecialCategoryDetector {
             let lo = line_start;
             let hi = lo + line.len();
             line_start = hi + 1;
-            if !line.contains(": ") {
+            if !table_line::has_headers(line) {
                 continue;
             }
             let mut flagged: Option<(Kind, &str)> = None;
-            for cell in line.split(" | ") {
-                let Some((h, v)) = cell.split_once(": ") else {
+            for cell in table_line::cells(line) {
+                let Some((h, v)) = table_line::header_value(cell) else {
                     continue;
                 };
                 let known = kinds.iter().find(|(k, _)| *k == h).map(|&(_, kind)| kind);
@@ -628,10 +629,14 @@ fn line_span(text: &str, pos: usize) -> (usize, usize) {
 fn negative_cell(text: &str, line: (usize, usize), pos: usize) -> bool {
     let before = text.get(line.0..pos).unwrap_or("");
     let after = text.get(pos..line.1).unwrap_or("");
-    let cell_start = before.rfind(" | ").map_or(0, |i| i + 3);
-    let cell_end = after.find(" | ").unwrap_or(after.len());
+    let cell_start = before
+        .rfind(table_line::CELL_SEPARATOR)
+        .map_or(0, |i| i + table_line::CELL_SEPARATOR.len());
+    let cell_end = after
+        .find(table_line::CELL_SEPARATOR)
+        .unwrap_or(after.len());
     let cell = format!("{}{}", &before[cell_start..], &after[..cell_end]);
-    let value = cell.split_once(": ").map_or(cell.as_str(), |(_, v)| v);
+    let value = table_line::header_value(&cell).map_or(cell.as_str(), |(_, v)| v);
     terms::negative_value(value)
 }
 
@@ -652,8 +657,11 @@ fn negated(text: &str, s: usize) -> bool {
 /// Is `pos` in the header part (`header: `) of its table cell?
 fn in_table_header(text: &str, line_start: usize, pos: usize) -> bool {
     let before = text.get(line_start..pos).unwrap_or("");
-    let cell = before.rsplit(" | ").next().unwrap_or(before);
-    !cell.contains(": ")
+    let cell = before
+        .rsplit(table_line::CELL_SEPARATOR)
+        .next()
+        .unwrap_or(before);
+    !table_line::has_headers(cell)
 }
 
 /// Abbreviations whose full stop does not end a sentence.

@@ -1160,10 +1160,11 @@ pub fn table_name_cells(text: &str, lo: usize, hi: usize) -> Vec<PersonRef> {
         return out;
     };
     let mut offset = lo;
-    for cell in line.split(" | ") {
+    use crate::extract::table_line::{cells, header_value, CELL_SEPARATOR};
+    for cell in cells(line) {
         let cell_start = offset;
-        offset += cell.len() + 3;
-        let Some((header, value)) = cell.split_once(": ") else {
+        offset += cell.len() + CELL_SEPARATOR.len();
+        let Some((header, value)) = header_value(cell) else {
             continue;
         };
         let h = header.trim().to_ascii_lowercase();

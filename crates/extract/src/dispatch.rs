@@ -1,0 +1,156 @@
+//! The dispatcher: sniff a file's type from its bytes, record it, apply the
+//! depth and file-count caps, and hand the bytes to the one format module
+//! that reads that type. Container formats come back here for their members
+//! through [`extract_into`].
+
+use super::budget::{Budget, MESSAGE_FILES_FACTOR};
+use super::decode::{decode_text, decode_text_cow};
+use super::error::ExtractError;
+use super::report::{push_text, Extraction, FileReport, NotScanned, MAX_REPORTED};
+use super::sniff::{self, sniff, FileKind};
+use super::{gzip, mail, odf, ole, ooxml, pdf, rar, rtf, sevenz, table, zipfile};
+use crate::TextKind;
+
+/// Extracts text from one attachment and decides whether it is encrypted.
+pub fn extract(name: &str, declared_type: &str, data: &[u8], budget: &mut Budget) -> Extraction {
+    let mut out = Extraction::default();
+    extract_into(name, declared_type, data, budget, 0, &mut out);
+    let (files, skipped, document) = out.suppressed;
+    if files + skipped > 0 {
+        out.not_scanned.push(NotScanned {
+            location: format!("attachment:{name}"),
+            reason: format!(
+                "{files} more files and {skipped} more unreadable files not listed (report capped at {MAX_REPORTED})"
+            ),
+            document: document || skipped > 0,
+        });
+    }
+    out
+}
+
+/// Extracts `data` (at `path`, `depth` levels down) into `out`. Extractors
+/// for container formats call this for their members.
+pub fn extract_into(
+    path: &str,
+    declared_type: &str,
+    data: &[u8],
+    budget: &mut Budget,
+    depth: usize,
+    out: &mut Extraction,
+) {
+    let kind = sniff(data, path);
+    budget.files = budget.files.saturating_add(1);
+    let max_files = budget
+        .limits
+        .max_entries
+        .saturating_mul(MESSAGE_FILES_FACTOR);
+    if depth > 0 && budget.files > max_files {
+        if !out.files_capped {
+            out.files_capped = true;
+            out.skip(
+                path,
+                format!("more than {max_files} files in the message: the rest were not scanned"),
+                true,
+            );
+        } else {
+            out.suppressed.1 += 1;
+        }
+        return;
+    }
+    let mismatch = sniff::mismatch(kind, declared_type, path);
+    let file_index = if out.files.len() < MAX_REPORTED {
+        out.files.push(FileReport {
+            path: path.to_string(),
+            sniffed: kind.as_str(),
+            declared: declared_type.to_string(),
+            encrypted: None,
+            type_mismatch: mismatch,
+        });
+        out.files.len() - 1
+    } else {
+        out.suppressed.0 += 1;
+        usize::MAX
+    };
+    if depth > budget.limits.max_depth {
+        out.skip(
+            path,
+            format!("nested deeper than {} levels", budget.limits.max_depth),
+            kind.is_document(),
+        );
+        return;
+    }
+    // A nested file's time is checked by its container, just before the
+    // container reads it (ZIP and tar loops, gzip's inflate, a forwarded
+    // message's attachments): checking again here read the clock twice per
+    // member, a cost the size of a small member's whole CSV parse.
+    if depth == 0 && budget.out_of_time() {
+        out.skip(path, ExtractError::Time.to_string(), kind.is_document());
+        return;
+    }
+    let max = budget.limits.max_text_chars;
+    match kind {
+        FileKind::Text => push_text(out, path, TextKind::Attachment, decode_text(data), max),
+        FileKind::Csv => push_text(
+            out,
+            path,
+            TextKind::Table,
+            table::csv_to_text(data, b','),
+            max,
+        ),
+        FileKind::Tsv => push_text(
+            out,
+            path,
+            TextKind::Table,
+            table::csv_to_text(data, b'\t'),
+            max,
+        ),
+        FileKind::Html => push_text(
+            out,
+            path,
+            TextKind::Attachment,
+            crate::html::html_to_text(&decode_text_cow(data)),
+            max,
+        ),
+        FileKind::Email => mail::extract_message(path, data, budget, depth, out, file_index),
+        FileKind::Pgp => set_encrypted(out, file_index, "pgp"),
+        FileKind::Smime => set_encrypted(out, file_index, "smime"),
+        FileKind::Image | FileKind::Binary => {}
+        other => {
+            let result = match other {
+                FileKind::Zip => zipfile::extract(path, data, budget, depth, out, file_index),
+                FileKind::Docx | FileKind::Xlsx | FileKind::Pptx => {
+                    ooxml::extract(other, path, data, budget, out)
+                }
+                FileKind::Odt | FileKind::Ods | FileKind::Odp => {
+                    odf::extract(path, data, budget, out, file_index)
+                }
+                FileKind::Ole => ole::extract(path, data, budget, out, file_index),
+                FileKind::Pdf => pdf::extract(path, data, budget, out, file_index),
+                FileKind::Rtf => rtf::extract(path, data, max, out),
+                FileKind::SevenZip => sevenz::extract(data, budget, out, file_index),
+                FileKind::Rar => rar::extract(data, out, file_index),
+                FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
+                _ => Ok(()),
+            };
+            if let Err(err) = result {
+                out.skip(path, err.to_string(), other.is_document());
+            }
+        }
+    }
+}
+
+pub(super) fn set_encrypted(out: &mut Extraction, file_index: usize, kind: &str) {
+    if let Some(f) = out.files.get_mut(file_index) {
+        f.encrypted = Some(kind.to_string());
+    }
+}
+
+/// `outer/inner`, the path of a file inside another. Built by hand: it runs
+/// for every archive member, and `format!` costs several times a copy.
+pub(crate) fn inner_path(outer: &str, inner: &str) -> String {
+    let mut p = String::with_capacity(outer.len() + 1 + inner.len());
+    p.push_str(outer);
+    p.push('/');
+    p.push_str(inner);
+    p
+}

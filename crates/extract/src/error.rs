@@ -1,0 +1,48 @@
+//! Why an attachment (or a file inside one) could not be read. Each variant
+//! becomes a `not_scanned` reason in the report; none of them is a crash.
+
+use thiserror::Error;
+
+/// A failure inside one extractor. The dispatcher (`dispatch.rs`) turns it into a
+/// [`super::NotScanned`] entry for the file's path.
+#[derive(Debug, Error)]
+pub enum ExtractError {
+    /// The bytes are not a valid file of the format they look like.
+    #[error("corrupt {format}: {detail}")]
+    Corrupt {
+        format: &'static str,
+        detail: String,
+    },
+    /// The message's decompressed-bytes budget is spent.
+    #[error("decompressed-bytes limit for the message reached ({limit} bytes)")]
+    TotalBytes { limit: u64 },
+    /// One entry or stream expands more than the ratio cap allows.
+    #[error("compression ratio over {ratio}:1 (stopped after {cap} bytes)")]
+    Ratio { ratio: u64, cap: u64 },
+    /// An archive lists more entries than allowed.
+    #[error("archive has more than {limit} entries")]
+    Entries { limit: usize },
+    /// The message's time budget is spent.
+    #[error("time budget for the message spent")]
+    Time,
+    /// A format (or a variant of one) this build does not read.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A parser panicked on hostile input (caught; see `guard`).
+    #[error("parser failed on malformed {format} input")]
+    Panicked { format: &'static str },
+    #[error("read error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ExtractError {
+    pub(crate) fn corrupt(format: &'static str, detail: impl Into<String>) -> Self {
+        ExtractError::Corrupt {
+            format,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Result of one extractor.
+pub type Result<T> = std::result::Result<T, ExtractError>;

@@ -1,0 +1,129 @@
+//! What extraction hands back: the text of each file read, the files seen
+//! (with their sniffed type and encryption), and what could not be read and
+//! why. Capped so a bomb of many small files cannot bloat the report.
+
+use serde::Serialize;
+
+/// What kind of text a unit is; detectors use it to adjust context rules
+/// (a subject is short, a table row carries its column headers). Extraction
+/// owns it because it decides which kind each extracted text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Subject,
+    Body,
+    /// Text extracted from an attachment (documents, PDFs, forwarded mail).
+    Attachment,
+    /// Tabular text extracted from CSV/TSV or a spreadsheet: one record per
+    /// line, each cell written `header: value` and cells separated by ` | `
+    /// (the contract in `table_line`).
+    Table,
+}
+
+/// Files and not-scanned entries listed per attachment; beyond this they
+/// are counted in one summary entry (a bomb must not bloat the report).
+pub const MAX_REPORTED: usize = 1000;
+
+/// Text taken out of an attachment (or a file inside one).
+#[derive(Debug, Clone)]
+pub struct ExtractedText {
+    /// `outer.zip/inner.csv`; the top-level attachment's name for itself.
+    pub path: String,
+    pub kind: TextKind,
+    pub text: String,
+}
+
+/// Something that could not be read. Reported in the JSON, never silently passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotScanned {
+    /// `attachment:<path>`, or `message` for message-level caps.
+    pub location: String,
+    pub reason: String,
+    /// True for document types (office, PDF, archives) — what the shipped
+    /// policy tags by default when unreadable.
+    pub document: bool,
+}
+
+/// One attachment (or nested file) as the engine reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    /// Type from the bytes (magic numbers).
+    pub sniffed: &'static str,
+    /// Type from the MIME header.
+    pub declared: String,
+    /// Encryption kind, when the file is encrypted (e.g. `zip-aes`, `pdf-rc4`, `ooxml-agile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<String>,
+    /// The declared type or extension does not match the bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_mismatch: Option<String>,
+}
+
+/// Everything learnt from one top-level attachment.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub files: Vec<FileReport>,
+    pub texts: Vec<ExtractedText>,
+    pub not_scanned: Vec<NotScanned>,
+    /// Entries over [`MAX_REPORTED`]: (files, not-scanned, any of them a document).
+    pub(super) suppressed: (usize, usize, bool),
+    /// The message-wide file cap has been reported.
+    pub(super) files_capped: bool,
+}
+
+impl Extraction {
+    /// True when the top-level file is encrypted (for a ZIP: every entry).
+    pub fn encrypted(&self) -> bool {
+        self.files.first().is_some_and(|f| f.encrypted.is_some())
+    }
+
+    /// True when any file in it is encrypted (e.g. the protected member of a
+    /// partly encrypted ZIP): what a "password in the same message" check
+    /// may want, where [`Extraction::encrypted`] decides the policy.
+    pub fn any_encrypted(&self) -> bool {
+        self.files.iter().any(|f| f.encrypted.is_some())
+    }
+
+    pub(crate) fn skip(&mut self, path: &str, reason: impl Into<String>, document: bool) {
+        if self.not_scanned.len() >= MAX_REPORTED {
+            self.suppressed.1 += 1;
+            self.suppressed.2 |= document;
+            return;
+        }
+        self.not_scanned.push(NotScanned {
+            location: format!("attachment:{path}"),
+            reason: reason.into(),
+            document,
+        });
+    }
+}
+
+/// Keeps `text` as the text of the file at `path`, cut to `max` bytes (at a
+/// character boundary; the cut is reported). Blank text is not kept.
+pub(crate) fn push_text(
+    out: &mut Extraction,
+    path: &str,
+    kind: TextKind,
+    mut text: String,
+    max: usize,
+) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        out.skip(
+            path,
+            format!("text longer than {max} bytes: the rest was not scanned"),
+            false,
+        );
+    }
+    if !text.trim().is_empty() {
+        out.texts.push(ExtractedText {
+            path: path.to_string(),
+            kind,
+            text,
+        });
+    }
+}
