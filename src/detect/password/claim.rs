@@ -843,6 +843,11 @@ impl Regions {
     }
 
     /// Is `pos` quoted, in the signature or quoted original, or in a disclaimer?
+    ///
+    /// A disclaimer hides only what is inside it: the marker must be in the
+    /// paragraph *up to the end of `pos`'s line*, never only below it, so a
+    /// footer ("This email and any attachments are confidential") right under
+    /// a password line, with or without a blank line between, does not hide it.
     pub fn excluded(&self, text: &str, pos: usize) -> bool {
         if self.cut.is_some_and(|c| pos >= c) {
             return true;
@@ -855,14 +860,40 @@ impl Regions {
         if line.trim_start().starts_with('>') {
             return true;
         }
-        // The paragraph around pos, capped.
+        // The paragraph around pos, capped, up to the end of pos's line.
         let lo = floor_boundary(text, pos.saturating_sub(1000));
         let hi = floor_boundary(text, pos + 1000);
         let before = text.get(lo..pos).unwrap_or("");
         let after = text.get(pos..hi).unwrap_or("");
-        let p_lo = before.rfind("\n\n").map_or(0, |i| i + 2);
-        let p_hi = after.find("\n\n").unwrap_or(after.len());
-        let para = format!("{}{}", &before[p_lo..], &after[..p_hi]).to_lowercase();
+        let p_lo = paragraph_start(before);
+        let l_hi = after.find('\n').unwrap_or(after.len());
+        let para = format!("{}{}", &before[p_lo..], &after[..l_hi]).to_lowercase();
         DISCLAIMER_MARKERS.iter().any(|m| para.contains(m))
     }
+}
+
+/// Where the paragraph ending at the end of `before` starts: just after the
+/// last blank line (a line of only spaces, tabs or a `\r`, so `\r\n\r\n`
+/// and a line holding one space break paragraphs as `\n\n` does), or 0.
+#[cfg(test)]
+pub fn paragraph_start_for_tests(before: &str) -> usize {
+    paragraph_start(before)
+}
+
+fn paragraph_start(before: &str) -> usize {
+    // `end` is where the line being looked at ends (its '\n', or the end of
+    // `before` for the partial line holding pos, which is never blank-tested).
+    let mut end = before.len();
+    let mut first = true;
+    for (i, _) in before.rmatch_indices('\n') {
+        if !first && before[i + 1..end].trim().is_empty() {
+            return end + 1;
+        }
+        first = false;
+        end = i;
+    }
+    if !first && before[..end].trim().is_empty() {
+        return end + 1;
+    }
+    0
 }

@@ -3,6 +3,7 @@
 //! about passwords that must stay silent.
 
 use super::*;
+use crate::detect::testing::{expect, Case};
 use crate::detect::{Location, TextKind};
 
 fn scan_with(text: &str, kind: TextKind, encrypted: bool) -> Vec<Finding> {
@@ -533,4 +534,104 @@ fn meeting_invitation_passcodes_are_not_secrets() {
     // Hard negative: a file's password in a message about a meeting is still one.
     let (_, _, r) = one("Agenda for Tuesday's meeting attached, the password is Tulip-77");
     assert_eq!(r, "Tulip-77");
+}
+
+// ---- Every shape: LF and CRLF, bare and under each school footer ----
+
+/// In every shape (LF/CRLF, each footer, raw and as the engine normalises):
+/// exactly one finding the rule acts on (medium or above), redacting `token`.
+fn held_everywhere(body: &str, token: &str) {
+    held_everywhere_as(Case::new(&PasswordDetector::new()).raw(), body, token);
+}
+
+fn held_everywhere_as(case: Case<'_>, body: &str, token: &str) {
+    case.each(body, |f| {
+        let acted: Vec<_> = f
+            .iter()
+            .filter(|f| f.confidence >= Confidence::Medium)
+            .collect();
+        expect(acted.len() == 1, "expected one finding of medium or above")?;
+        expect(
+            acted[0].redact.as_deref() == Some(token),
+            &format!("expected the redaction {token:?}"),
+        )
+    });
+}
+
+/// In every shape: nothing the rule acts on.
+fn silent_everywhere(body: &str) {
+    Case::new(&PasswordDetector::new()).raw().each(body, |f| {
+        expect(
+            f.iter().all(|f| f.confidence < Confidence::Medium),
+            "expected nothing of medium or above",
+        )
+    });
+}
+
+#[test]
+fn crlf_footer_does_not_hide_the_password_above_it() {
+    // Issue 18 class 1: with CRLF, "\r\n\r\n" was no paragraph break, so
+    // the footer's "this email and any attachments" marked the whole body
+    // as a disclaimer. Every wording of the claim, under every footer.
+    held_everywhere("Hi,\n\nPassword: Rb7kQz2mWx4\n\nThanks", "Rb7kQz2mWx4");
+    held_everywhere("Hi,\n\npwd: Rb7kQz2mWx4\n\nThanks", "Rb7kQz2mWx4");
+    held_everywhere(
+        "Hi Sam,\n\nThe report is attached. The password is Rb7kQz2mWx4.\n\nKind regards\nJo",
+        "Rb7kQz2mWx4",
+    );
+    held_everywhere("Password: Rb7kQz2mWx4", "Rb7kQz2mWx4");
+}
+
+#[test]
+fn footer_right_under_the_password_line_does_not_hide_it() {
+    // No blank line between the password and the disclaimer.
+    for nl in ["\n", "\r\n"] {
+        let text = format!(
+            "Password: Rb7kQz2mWx4{nl}This email and any attachments are confidential.{nl}"
+        );
+        let (_, _, r) = one(&text);
+        assert_eq!(r, "Rb7kQz2mWx4", "{text:?}");
+    }
+}
+
+#[test]
+fn disclaimer_mentions_stay_silent_in_crlf() {
+    // A password *inside* a disclaimer paragraph is still not the writer's.
+    for nl in ["\n", "\r\n"] {
+        none(&format!(
+            "See you then.{nl}{nl}This email and any attachments are confidential and intended \
+             solely for the addressee.{nl}If you are not the intended recipient, any password: \
+             Xy12abcd shown is void.{nl}"
+        ));
+        none(&format!(
+            "Thanks{nl}{nl}> Your password is Kestrel42{nl}> IT{nl}"
+        ));
+        none(&format!(
+            "Thanks{nl}-- {nl}IT Support{nl}WiFi password: GuestNet-2025{nl}"
+        ));
+        none(&format!(
+            "Thanks!{nl}{nl}On Mon, 3 Nov 2025, IT Support wrote:{nl}Password: Kestrel42{nl}"
+        ));
+    }
+}
+
+#[test]
+fn paragraph_start_treats_crlf_and_blank_space_lines_as_breaks() {
+    assert_eq!(claim::paragraph_start_for_tests("a\n\nb"), 3);
+    assert_eq!(claim::paragraph_start_for_tests("a\r\n\r\nb"), 5);
+    assert_eq!(claim::paragraph_start_for_tests("a\n \t\nb"), 5);
+    assert_eq!(claim::paragraph_start_for_tests("a\nb"), 0);
+    assert_eq!(claim::paragraph_start_for_tests("\n\nb"), 2);
+    assert_eq!(claim::paragraph_start_for_tests(""), 0);
+    // The line holding the position is never the blank line.
+    assert_eq!(claim::paragraph_start_for_tests("a\n\n"), 3);
+}
+
+#[test]
+fn talk_about_passwords_is_silent_in_every_shape() {
+    silent_everywhere("The spreadsheet is encrypted. I'll send the password in a separate email.");
+    silent_everywhere("Reminder: reset your password before Friday.");
+    silent_everywhere("Password: sent separately");
+    silent_everywhere("The password is the same as last time.");
+    silent_everywhere("Forgot your password? Visit https://reset.example.sch.uk to reset it.");
 }
