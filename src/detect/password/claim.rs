@@ -116,6 +116,15 @@ const FILLER_STOP: &[&str] = &[
     "facts",
     "skills",
     "messages",
+    "tip",
+    "tips",
+    "advice",
+    "guidance",
+    "example",
+    "examples",
+    "format",
+    "reminder",
+    "reminders",
     "worker",
     "workers",
     "stage",
@@ -425,6 +434,10 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
             ':' | '=' => {
                 return filler_ok(&window[..i]).then_some((Sep::Label, e + i + 1));
             }
+            '\'' | '’' if i == 0 && here[c.len_utf8()..].starts_with("s ") => {
+                // "the password's Rb7kQz2mWx4".
+                return Some((Sep::Verb, e + c.len_utf8() + 2));
+            }
             ' ' => {
                 for dash in [" - ", " – ", " — "] {
                     if here.starts_with(dash) {
@@ -464,12 +477,32 @@ fn shape(tok: &str) -> (TokenShape, bool, bool) {
             .any(|w| w[0].is_lowercase() && w[1] == '-' && w[2].is_uppercase());
     let s = if has_digit && !has_letter && tok.chars().all(|c| c.is_ascii_digit()) {
         TokenShape::Digits
-    } else if wordish && !camel {
+    } else if wordish && !camel && !passphrase(tok) {
         TokenShape::Word
     } else {
         TokenShape::Mixed
     };
     (s, has_letter, has_digit)
+}
+
+/// Three or more words joined by `-`, `.`, `_` or `+`, each of three
+/// letters or more ("maple-river-lantern", the NCSC's three random words):
+/// a made-up passphrase, not a hyphenated English word ("up-to-date" and
+/// "mother-in-law" have a short part, "well-known" has two).
+fn passphrase(tok: &str) -> bool {
+    let mut parts = 0;
+    for p in tok.split(['-', '.', '_', '+']) {
+        if p.chars().count() < 3 || !p.chars().all(char::is_alphabetic) {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 3
+}
+
+#[cfg(test)]
+pub fn passphrase_for_tests(tok: &str) -> bool {
+    passphrase(tok)
 }
 
 /// Reads the token starting at or after `from` (skipping blanks, and one
@@ -598,14 +631,69 @@ pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
     (c.shape != TokenShape::Word).then_some(c)
 }
 
-/// The username after a login trigger ending at `e` (separator optional).
-pub fn username_after(text: &str, e: usize) -> Option<Claim> {
+/// The username after a login trigger ending at `e`. The separator is
+/// optional ("username jsmith") unless `label_only` (a bare "user" is an
+/// everyday word: "user guide"); "log in with akhan" skips the "with".
+pub fn username_after(text: &str, e: usize, label_only: bool) -> Option<Claim> {
     let at = match separator(text, e) {
-        Some((_, at)) if at - e <= 25 => at,
+        Some((Sep::Label, at)) if at - e <= 25 => at,
+        Some((Sep::Verb, at)) if at - e <= 25 && !label_only => at,
+        _ if label_only => return None,
         _ => e,
     };
-    let c = token_user(text, at)?;
-    Some(c)
+    let rest = text.get(at..)?;
+    let trimmed = rest.trim_start_matches([' ', '\t']);
+    let mut at = at + (rest.len() - trimmed.len());
+    for w in ["with ", "as "] {
+        if trimmed
+            .get(..w.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(w))
+        {
+            at += w.len();
+        }
+    }
+    token_user(text, at)
+}
+
+/// Words that, just before a username, introduce it: "it's akhan, password
+/// ...", "username is akhan and the password ...".
+const USER_INTRO: &[&str] = &["it's", "it’s", "its", "user", "username", "login", "logon"];
+
+/// Is a username named just before a password trigger at `trigger_start`,
+/// in the same line ("it's akhan, password Rb7kQz2mWx4", "it's j.smith and
+/// the password is ...")? The username must end in `,` or be followed by
+/// "and"/"with" so a sentence running on ("it's fine password ...") is not one.
+pub fn username_before(text: &str, trigger_start: usize) -> bool {
+    let before = text.get(..trigger_start).unwrap_or("");
+    let from = floor_boundary(before, before.len().saturating_sub(80));
+    let line = before[from..].rsplit('\n').next().unwrap_or("");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mut k = words.len();
+    let mut joined = false;
+    while k > 0 {
+        let w = words[k - 1].to_lowercase();
+        if ["and", "the", "your", "his", "her", "their", "with", "&"].contains(&w.as_str()) {
+            joined |= w == "and" || w == "with" || w == "&";
+            k -= 1;
+        } else {
+            break;
+        }
+    }
+    if k < 2 {
+        return false;
+    }
+    let user = words[k - 1];
+    let bare = user.trim_end_matches([',', ';']);
+    if !(joined || bare.len() < user.len()) {
+        return false;
+    }
+    let mut intro = words[k - 2].to_lowercase();
+    if intro == "is" && k >= 3 {
+        intro = words[k - 3].to_lowercase();
+    }
+    let intro = intro.trim_end_matches(':');
+    USER_INTRO.contains(&intro)
+        && token_user(bare, 0).is_some_and(|c| c.end == bare.len() && c.len_chars >= 3)
 }
 
 /// A username token: 2–64 chars, not a word of the sentence.

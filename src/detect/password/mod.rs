@@ -45,6 +45,12 @@ enum Trigger {
     /// Login details or credentials: a username, then maybe a password
     /// ("login details: jsmith / Summer2025").
     Credentials,
+    /// "user": a username only after a label ("user: akhan"), since "user"
+    /// is an everyday word ("user guide").
+    User,
+    /// "pass": a password only right after a username ("user: akhan pass:
+    /// Rb7kQz2mWx4"); alone it is a bus pass, a hall pass or an exam pass.
+    Pass,
 }
 
 const TRIGGERS: &[(&str, Trigger)] = &[
@@ -56,6 +62,7 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("passphrase", Trigger::Password),
     ("pass phrase", Trigger::Password),
     ("pwd", Trigger::Password),
+    ("pass", Trigger::Pass),
     ("pw", Trigger::Password),
     // Abbreviations staff type: "p/w Hedgehog55", "Pword: ...".
     ("p/w", Trigger::Password),
@@ -74,9 +81,16 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("wi-fi key", Trigger::Key),
     ("encryption key", Trigger::Key),
     ("decryption key", Trigger::Key),
+    ("wifi code", Trigger::Key),
+    ("wi-fi code", Trigger::Key),
+    ("wireless key", Trigger::Key),
+    ("wpa key", Trigger::Key),
+    ("wpa2 key", Trigger::Key),
     ("login", Trigger::Login),
     ("log-in", Trigger::Login),
     ("logon", Trigger::Login),
+    ("log in", Trigger::Login),
+    ("user", Trigger::User),
     ("username", Trigger::Login),
     ("user name", Trigger::Login),
     ("user id", Trigger::Login),
@@ -90,6 +104,9 @@ const TRIGGERS: &[(&str, Trigger)] = &[
 
 /// A username within this many bytes of a password makes it a credential.
 const USERNAME_REACH: usize = 200;
+/// A "pass" is a password only this close after a username (the same or
+/// the next line).
+const PASS_REACH: usize = 80;
 
 /// Short pieces every trigger contains, in the three cases mail uses
 /// (password, Password, PASSWORD). A SIMD search for these (Teddy) runs
@@ -113,6 +130,7 @@ const ANCHORS: &[&str] = &[
     "key",
     "login",
     "log-in",
+    "log in",
     "logon",
     "user",
     "credential",
@@ -228,8 +246,9 @@ impl Detector for PasswordDetector {
                 continue;
             }
             match trigger {
-                Trigger::Login | Trigger::Credentials => {
-                    let Some(user) = claim::username_after(text, e) else {
+                Trigger::Login | Trigger::Credentials | Trigger::User => {
+                    let Some(user) = claim::username_after(text, e, trigger == Trigger::User)
+                    else {
                         continue;
                     };
                     usernames.push(user.start);
@@ -239,6 +258,25 @@ impl Detector for PasswordDetector {
                         user.end,
                         trigger == Trigger::Credentials,
                     ) {
+                        candidates.push(Candidate {
+                            trigger_start: s,
+                            claim: c,
+                            pin: false,
+                        });
+                    }
+                }
+                Trigger::Pass => {
+                    let after_user = usernames.iter().any(|&u| u < s && s - u <= PASS_REACH);
+                    if !after_user {
+                        continue;
+                    }
+                    let Some(c) = claim::claim_after(text, e) else {
+                        continue;
+                    };
+                    if c.shape == TokenShape::Mixed
+                        && c.has_letter
+                        && (c.has_digit || c.len_chars >= 8)
+                    {
                         candidates.push(Candidate {
                             trigger_start: s,
                             claim: c,
@@ -290,7 +328,8 @@ impl Detector for PasswordDetector {
             }
             let with_user = usernames
                 .iter()
-                .any(|&u| u.abs_diff(c.claim.start) <= USERNAME_REACH && u != c.claim.start);
+                .any(|&u| u.abs_diff(c.claim.start) <= USERNAME_REACH && u != c.claim.start)
+                || claim::username_before(text, c.trigger_start);
             let confidence = score(&c.claim, with_user, ctx.has_encrypted_attachment);
             let what = if c.pin { "PIN" } else { "password" };
             let mut evidence = if ctx.has_encrypted_attachment {

@@ -635,3 +635,218 @@ fn talk_about_passwords_is_silent_in_every_shape() {
     silent_everywhere("The password is the same as last time.");
     silent_everywhere("Forgot your password? Visit https://reset.example.sch.uk to reset it.");
 }
+
+// ---- Credentials in every shape staff write them (issue 18, class 4) ----
+
+#[test]
+fn labelled_user_and_password_pairs() {
+    // "user:" is a username only after a label; it makes the password high.
+    let (c, e, r) = one("user: akhan pwd: Rb7kQz2mWx4");
+    assert_eq!((c, r.as_str()), (Confidence::High, "Rb7kQz2mWx4"));
+    assert_eq!(e, "username and password in the message (R*******)");
+    for body in [
+        "user: akhan pwd: Rb7kQz2mWx4",
+        "Username: akhan\nPW: Rb7kQz2mWx4",
+        "username - akhan, pw - Rb7kQz2mWx4",
+        "Hi Sam,\n\nYour Arbor account:\nUser: akhan\nPassword: Rb7kQz2mWx4\n\nThanks",
+        "login akhan pass Rb7kQz2mWx4",
+        "user: akhan\npass: Rb7kQz2mWx4",
+    ] {
+        held_everywhere(body, "Rb7kQz2mWx4");
+    }
+    // Near misses: "user" and "pass" as everyday words, no secret.
+    for body in [
+        "User guide: see attached-document-here",
+        "User: please log in with your school email.",
+        "User: akhan",
+        "Your bus pass: valid until July-2027",
+        "Pass: Rb7kQz2mWx4",
+        "login: akhan\nPass: 12 of 15 pupils met the target",
+        "Username: akhan (the password will be texted to you)",
+    ] {
+        silent_everywhere(body);
+    }
+}
+
+#[test]
+fn portal_login_with_a_passphrase() {
+    // Missed before: the passphrase has no digit, so it read as a word.
+    let (c, _, r) = one("Portal login: akhan / maple-river-lantern");
+    assert_eq!((c, r.as_str()), (Confidence::High, "maple-river-lantern"));
+    held_everywhere(
+        "Hi,\n\nPortal login: akhan / maple-river-lantern\n\nThanks",
+        "maple-river-lantern",
+    );
+    held_everywhere("Log in with akhan / Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    // Near misses: logging in described, a URL with a user parameter.
+    silent_everywhere("Please log in with your usual details.");
+    silent_everywhere("Log in as normal and click Reports.");
+    silent_everywhere("Log in at https://portal.example.sch.uk/login?user=akhan2");
+}
+
+#[test]
+fn passphrases_of_words_joined_by_hyphens() {
+    assert!(claim::passphrase_for_tests("maple-river-lantern"));
+    assert!(claim::passphrase_for_tests("Maple.River.Lantern"));
+    assert!(claim::passphrase_for_tests("coffee_train_fish_lamp"));
+    assert!(!claim::passphrase_for_tests("up-to-date"));
+    assert!(!claim::passphrase_for_tests("mother-in-law"));
+    assert!(!claim::passphrase_for_tests("well-known"));
+    assert!(!claim::passphrase_for_tests("maple-river-42"));
+    held_everywhere(
+        "The passphrase is maple-river-lantern",
+        "maple-river-lantern",
+    );
+    held_everywhere("Password: maple-river-lantern", "maple-river-lantern");
+    held_everywhere(
+        "Your new password is: maple-river-lantern",
+        "maple-river-lantern",
+    );
+    // Advice about passphrases, and hyphenated English, stay silent.
+    silent_everywhere("A good passphrase is three random words like maple-river-lantern.");
+    silent_everywhere("Password tip: three-random-words works well.");
+    silent_everywhere("Password format: first-name-surname");
+    silent_everywhere("Passwords should be three random words, e.g. apple-river-lantern.");
+    silent_everywhere("The password is case-sensitive and must be up-to-date.");
+    silent_everywhere("We passed the Ofsted inspection: well-deserved-result");
+}
+
+#[test]
+fn temporary_passwords_and_pins_for_documents() {
+    held_everywhere(
+        "Your temporary password is Tq7-Lemon-Skate",
+        "Tq7-Lemon-Skate",
+    );
+    held_everywhere("Temporary password: Welcome2026!", "Welcome2026!");
+    held_everywhere(
+        "Her temporary password is now Tq7-Lemon-Skate",
+        "Tq7-Lemon-Skate",
+    );
+    held_everywhere("The PIN for the document is 4821", "4821");
+    held_everywhere("PIN for the document: 4821", "4821");
+    held_everywhere("Your passcode is 739214", "739214");
+    held_everywhere("PW: Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    held_everywhere("The password's Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    // Near misses.
+    silent_everywhere("Your temporary password will be emailed to you separately.");
+    silent_everywhere("Please change your temporary password when you first log in.");
+    silent_everywhere("The PIN for the document will be texted to you.");
+    silent_everywhere("The PIN is your date of birth.");
+    silent_everywhere("PIN reminder - 2026");
+    silent_everywhere("Password reminder - 2026");
+    silent_everywhere("The password's strength matters.");
+    silent_everywhere("The password's been reset, please check your texts.");
+}
+
+#[test]
+fn guest_wifi_keys() {
+    held_everywhere(
+        "The guest wifi password is GreenLane-Guest-26",
+        "GreenLane-Guest-26",
+    );
+    held_everywhere("Guest WiFi key: bluebell-orchard-42", "bluebell-orchard-42");
+    held_everywhere("The guest Wi-Fi code is Sunflower2026", "Sunflower2026");
+    held_everywhere("WPA2 key: Sunflower2026", "Sunflower2026");
+    silent_everywhere("The guest wifi password is on the noticeboard in reception.");
+    silent_everywhere("The wifi code is on the board.");
+    silent_everywhere("Can you send me the wifi password?");
+}
+
+#[test]
+fn its_username_comma_password_secret() {
+    let (c, e, r) = one("It's akhan, password Rb7kQz2mWx4");
+    assert_eq!((c, r.as_str()), (Confidence::High, "Rb7kQz2mWx4"));
+    assert_eq!(e, "username and password in the message (R*******)");
+    let (c, _, r) = one("it's j.smith and the password is Lantern-Maple-9");
+    assert_eq!((c, r.as_str()), (Confidence::High, "Lantern-Maple-9"));
+    held_everywhere(
+        "Hi,\n\nIt's akhan, password Rb7kQz2mWx4\n\nJo",
+        "Rb7kQz2mWx4",
+    );
+    // A sentence running on is no username: the password stays medium.
+    let (c, _, _) = one("It's fine password Rb7kQz2mWx4");
+    assert_eq!(c, Confidence::Medium);
+    silent_everywhere("It's akhan, and I'll text the password.");
+    silent_everywhere("It's fine, password to follow.");
+}
+
+#[test]
+fn a_username_or_encrypted_file_raises_confidence() {
+    let (c, _, _) = one("Password: Rb7kQz2mWx4");
+    assert_eq!(c, Confidence::Medium);
+    held_everywhere_as(
+        Case::new(&PasswordDetector::new()).raw().encrypted(),
+        "Report attached. Password: Rb7kQz2mWx4",
+        "Rb7kQz2mWx4",
+    );
+    let f = scan_with(
+        "Report attached. Password: Rb7kQz2mWx4",
+        TextKind::Body,
+        true,
+    );
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].confidence, Confidence::High);
+}
+
+#[test]
+fn talk_about_credentials_is_silent_in_every_shape() {
+    for body in [
+        "Reminder: please reset your password before the end of term.",
+        "I'll send the password by text.",
+        "The password must be 8 characters or more.",
+        "To reset your password go to https://portal.example.sch.uk/reset",
+        "Reset link: https://portal.example.sch.uk/reset?token=Ab12Cd34",
+        "> Passwords must be changed every 90 days and must not be shared.",
+        "The password is the same as before.",
+        "Password sent separately.",
+        "Your username is your email address.",
+        "Your username and password are the same as for Google Classroom.",
+        "Please use your usual login and password.",
+        "The username is akhan; I'll text the password.",
+    ] {
+        silent_everywhere(body);
+    }
+}
+
+// ---- Passwords in the subject line ----
+
+fn subject(text: &str) -> Vec<Finding> {
+    scan_with(text, TextKind::Subject, false)
+}
+
+#[test]
+fn subject_line_passwords_and_their_negatives() {
+    for (s, token) in [
+        ("Password: Rb7kQz2mWx4", "Rb7kQz2mWx4"),
+        ("Y6 reports - password is Rb7kQz2mWx4", "Rb7kQz2mWx4"),
+        (
+            "Portal login: akhan / maple-river-lantern",
+            "maple-river-lantern",
+        ),
+        ("Guest wifi password: Sunflower2026", "Sunflower2026"),
+        ("RE: report, pwd Rb7kQz2mWx4", "Rb7kQz2mWx4"),
+    ] {
+        let f = subject(s);
+        assert_eq!(f.len(), 1, "{s:?}: {f:?}");
+        assert_eq!(f[0].location, Location::Subject);
+        assert!(f[0].confidence >= Confidence::Medium, "{s:?}: {f:?}");
+        assert_eq!(f[0].redact.as_deref(), Some(token), "{s:?}");
+    }
+    for s in [
+        "Password reset reminder",
+        "Password reminder - 2026",
+        "Re: wifi password",
+        "Password for the Y6 reports to follow by text",
+        "Your new password",
+        "Password protected: Year 6 reports",
+        "Password must be 8 characters",
+        "FW: Password sent separately",
+        "Reset your password: https://portal.example.sch.uk/reset",
+    ] {
+        let f: Vec<_> = subject(s)
+            .into_iter()
+            .filter(|f| f.confidence >= Confidence::Medium)
+            .collect();
+        assert!(f.is_empty(), "{s:?}: {f:?}");
+    }
+}
