@@ -605,8 +605,12 @@ pub fn legend_follows(text: &str, end: usize) -> bool {
 
 /// The claim after a password/PIN/key trigger `s..e`, if any.
 pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
-    if let Some((sep, at)) = separator(text, e) {
-        let c = token(text, at, sep == Sep::Label)?;
+    // A separator whose token is no token ("password Rb7kQz2mWx4 - let me
+    // know": the dash belongs to the sentence after the password) falls
+    // through to the token right after the trigger.
+    let claimed =
+        separator(text, e).and_then(|(sep, at)| Some((sep, token(text, at, sep == Sep::Label)?)));
+    if let Some((sep, c)) = claimed {
         // After "is"/"will be" a bare word is usually the sentence going on
         // ("is case sensitive", "will be texted"): only quoted, capitalised
         // or clearly made-up words count.

@@ -850,3 +850,14 @@ fn subject_line_passwords_and_their_negatives() {
         assert!(f.is_empty(), "{s:?}: {f:?}");
     }
 }
+
+#[test]
+fn a_dash_after_the_password_does_not_hide_it() {
+    // The separator search used to stop at the sentence's " - " and give up.
+    let (c, _, r) = one("It's akhan, password Rb7kQz2mWx4 - let me know if it works.");
+    assert_eq!((c, r.as_str()), (Confidence::High, "Rb7kQz2mWx4"));
+    held_everywhere("PIN 4821 - the door by the hall", "4821");
+    // Near misses: the word after the trigger is talk, not a token.
+    silent_everywhere("Password sent - see below");
+    silent_everywhere("Password reset - see the link below");
+}
