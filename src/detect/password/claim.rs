@@ -477,7 +477,7 @@ fn shape(tok: &str) -> (TokenShape, bool, bool) {
             .any(|w| w[0].is_lowercase() && w[1] == '-' && w[2].is_uppercase());
     let s = if has_digit && !has_letter && tok.chars().all(|c| c.is_ascii_digit()) {
         TokenShape::Digits
-    } else if wordish && !camel && !passphrase(tok) {
+    } else if wordish && !camel && !passphrase(tok) && !irregular_case(tok) {
         TokenShape::Word
     } else {
         TokenShape::Mixed
@@ -485,11 +485,29 @@ fn shape(tok: &str) -> (TokenShape, bool, bool) {
     (s, has_letter, has_digit)
 }
 
+/// Letters in a case no word is written in ("PSGUBXBNYna", "kQzRbWx"):
+/// not lower, not UPPER, not Capitalised, not an acronym's plural ("GCSEs").
+fn irregular_case(tok: &str) -> bool {
+    let letters: Vec<char> = tok.chars().filter(|c| c.is_alphabetic()).collect();
+    let Some((first, rest)) = letters.split_first() else {
+        return false;
+    };
+    let lower = |c: &char| c.is_lowercase();
+    let upper = |c: &char| c.is_uppercase();
+    let word_case = letters.iter().all(lower)
+        || letters.iter().all(upper)
+        || (upper(first) && rest.iter().all(lower));
+    let acronym_plural = letters.len() >= 3
+        && letters.last() == Some(&'s')
+        && letters[..letters.len() - 1].iter().all(upper);
+    !(word_case || acronym_plural)
+}
+
 /// Three or more words joined by `-`, `.`, `_` or `+`, each of three
 /// letters or more ("maple-river-lantern", the NCSC's three random words):
 /// a made-up passphrase, not a hyphenated English word ("up-to-date" and
 /// "mother-in-law" have a short part, "well-known" has two).
-fn passphrase(tok: &str) -> bool {
+pub fn passphrase(tok: &str) -> bool {
     let mut parts = 0;
     for p in tok.split(['-', '.', '_', '+']) {
         if p.chars().count() < 3 || !p.chars().all(char::is_alphabetic) {
@@ -498,11 +516,6 @@ fn passphrase(tok: &str) -> bool {
         parts += 1;
     }
     parts >= 3
-}
-
-#[cfg(test)]
-pub fn passphrase_for_tests(tok: &str) -> bool {
-    passphrase(tok)
 }
 
 /// Reads the token starting at or after `from` (skipping blanks, and one

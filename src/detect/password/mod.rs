@@ -291,9 +291,13 @@ impl Detector for PasswordDetector {
                     let ok = match trigger {
                         Trigger::Pin => pin_like(text.get(c.start..c.end).unwrap_or("")),
                         Trigger::Key => {
+                            // A bare "key" needs digits too ("Key: KS2");
+                            // a Wi-Fi or network key may be a passphrase.
+                            let tok = text.get(c.start..c.end).unwrap_or("");
+                            let compound = e - s > "key".len();
                             c.shape == TokenShape::Mixed
                                 && c.has_letter
-                                && c.has_digit
+                                && (c.has_digit || (compound && claim::passphrase(tok)))
                                 && c.len_chars >= 6
                                 && !claim::legend_follows(text, c.end)
                         }

@@ -686,13 +686,13 @@ fn portal_login_with_a_passphrase() {
 
 #[test]
 fn passphrases_of_words_joined_by_hyphens() {
-    assert!(claim::passphrase_for_tests("maple-river-lantern"));
-    assert!(claim::passphrase_for_tests("Maple.River.Lantern"));
-    assert!(claim::passphrase_for_tests("coffee_train_fish_lamp"));
-    assert!(!claim::passphrase_for_tests("up-to-date"));
-    assert!(!claim::passphrase_for_tests("mother-in-law"));
-    assert!(!claim::passphrase_for_tests("well-known"));
-    assert!(!claim::passphrase_for_tests("maple-river-42"));
+    assert!(claim::passphrase("maple-river-lantern"));
+    assert!(claim::passphrase("Maple.River.Lantern"));
+    assert!(claim::passphrase("coffee_train_fish_lamp"));
+    assert!(!claim::passphrase("up-to-date"));
+    assert!(!claim::passphrase("mother-in-law"));
+    assert!(!claim::passphrase("well-known"));
+    assert!(!claim::passphrase("maple-river-42"));
     held_everywhere(
         "The passphrase is maple-river-lantern",
         "maple-river-lantern",
@@ -860,4 +860,30 @@ fn a_dash_after_the_password_does_not_hide_it() {
     // Near misses: the word after the trigger is talk, not a token.
     silent_everywhere("Password sent - see below");
     silent_everywhere("Password reset - see the link below");
+}
+
+#[test]
+fn letters_in_no_word_case_are_password_shaped() {
+    // "PSGUBXBNYna" has no digit, but no word is written that way.
+    let (c, _, r) = one("Portal login: jack.ali / PSGUBXBNYna");
+    assert_eq!((c, r.as_str()), (Confidence::High, "PSGUBXBNYna"));
+    held_everywhere("Password: kQzRbWxTm", "kQzRbWxTm");
+    // Words in the cases words are written in stay words (low at most).
+    silent_everywhere("Password: GCSEs");
+    silent_everywhere("Password: Lighthouse");
+    silent_everywhere("Password: LIGHTHOUSE");
+}
+
+#[test]
+fn a_wifi_key_may_be_a_passphrase_but_a_bare_key_may_not() {
+    held_everywhere(
+        "Guest WiFi key: river-meadow-copper-pepper",
+        "river-meadow-copper-pepper",
+    );
+    held_everywhere(
+        "Network key: pebble-copper-saffron",
+        "pebble-copper-saffron",
+    );
+    silent_everywhere("Key: first-aid-trained staff are marked in green.");
+    silent_everywhere("Key: well-being-team");
 }
