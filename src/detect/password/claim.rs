@@ -439,7 +439,9 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
                 return Some((Sep::Verb, e + c.len_utf8() + 2));
             }
             ' ' => {
-                for dash in [" - ", " – ", " — "] {
+                // A dash, or the cell bar of an HTML table row turned into
+                // text ("Password | Rb7kQz2mWx4").
+                for dash in [" - ", " – ", " — ", " | "] {
                     if here.starts_with(dash) {
                         return filler_ok(&window[..i]).then_some((Sep::Label, e + i + dash.len()));
                     }
@@ -520,7 +522,7 @@ pub fn passphrase(tok: &str) -> bool {
 
 /// Reads the token starting at or after `from` (skipping blanks, and one
 /// line break when `newline_ok`).
-fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
+pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
     let rest = text.get(from..)?;
     let mut skip = 0;
     let mut newlines = 0;
@@ -714,7 +716,7 @@ pub fn username_before(text: &str, trigger_start: usize) -> bool {
 }
 
 /// A username token: 2–64 chars, not a word of the sentence.
-fn token_user(text: &str, from: usize) -> Option<Claim> {
+pub(super) fn token_user(text: &str, from: usize) -> Option<Claim> {
     let rest = text.get(from..)?;
     let skip = rest.len() - rest.trim_start_matches([' ', '\t']).len();
     let start = from + skip;

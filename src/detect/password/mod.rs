@@ -20,6 +20,7 @@
 //! automaton scans the whole text instead.
 
 mod claim;
+mod columns;
 
 use super::mask::mask_secret;
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextUnit};
@@ -285,6 +286,19 @@ impl Detector for PasswordDetector {
                     }
                 }
                 Trigger::Password | Trigger::Pin | Trigger::Key => {
+                    // A header cell: the passwords are in the column below.
+                    let column = columns::column_below(text, s);
+                    if !column.is_empty() {
+                        for cc in column {
+                            usernames.extend(cc.user);
+                            candidates.push(Candidate {
+                                trigger_start: s,
+                                claim: cc.claim,
+                                pin: cc.pin,
+                            });
+                        }
+                        continue;
+                    }
                     let Some(c) = claim::claim_after(text, e) else {
                         continue;
                     };

@@ -887,3 +887,48 @@ fn a_wifi_key_may_be_a_passphrase_but_a_bare_key_may_not() {
     silent_everywhere("Key: first-aid-trained staff are marked in green.");
     silent_everywhere("Key: well-being-team");
 }
+
+// ---- Credentials pasted as a table ----
+
+#[test]
+fn a_password_column_pasted_from_a_spreadsheet() {
+    let body = "Hi,\n\nName\tUsername\tPassword\nAmira Khan\takhan\tmaple-river-lantern\n\
+                Wei Zhang\twzhang\tRb7kQz2mWx4\n\nThanks";
+    Case::new(&PasswordDetector::new()).raw().each(body, |f| {
+        let r: Vec<_> = f.iter().filter_map(|f| f.redact.as_deref()).collect();
+        expect(
+            r == ["maple-river-lantern", "Rb7kQz2mWx4"],
+            "expected both passwords of the column",
+        )?;
+        expect(
+            f.iter().all(|f| f.confidence == Confidence::High),
+            "a username column makes them high",
+        )
+    });
+    // Aligned with spaces, and an HTML table turned into text (" | ").
+    let f = scan("Name          Username   Password\nAmira Khan    akhan      Tulip-77x\n");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].redact.as_deref(), Some("Tulip-77x"));
+    assert_eq!(f[0].confidence, Confidence::High);
+    held_everywhere(
+        "Name | Password | Notes\nAmira | Rb7kQz2mWx4 | new",
+        "Rb7kQz2mWx4",
+    );
+    held_everywhere("Username | akhan\nPassword | Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    let f = scan("Device\tPIN\niPad 3\t4821\niPad 4\t9134\n");
+    assert_eq!(f.len(), 2);
+    assert!(f.iter().all(|f| f.evidence.starts_with("PIN")));
+}
+
+#[test]
+fn a_table_that_only_mentions_passwords_is_silent() {
+    silent_everywhere("Name\tPassword\nAmira\tsent separately\nWei\tsent separately");
+    silent_everywhere("Name\tPIN\nAmira\tYes\nWei\tNo");
+    silent_everywhere("Pupil\tPassword reset\tDate\nAmira\tYes\t04/12/2026");
+    silent_everywhere("Name | Password | Notes\nAmira | sent by text | new");
+    silent_everywhere("Name\tPassword\nAmira\tLighthouse\nWei\tSunflower");
+    // A password word inside another cell is no header.
+    silent_everywhere("Task\tOwner\nReset the password on 4821\tIT");
+    // The column stops at the first blank line.
+    silent_everywhere("Name\tPassword\n\nRoom 12\tKestrel42");
+}
