@@ -49,6 +49,10 @@ enum Trigger {
     /// "user": a username only after a label ("user: akhan"), since "user"
     /// is an everyday word ("user guide").
     User,
+    /// "code": a PIN only when the words between it and the code name what
+    /// it opens ("the code to open the file is 4821"); alone it is a dress
+    /// code, a course code or a QR code.
+    Code,
     /// "pass": a password only right after a username ("user: akhan pass:
     /// Rb7kQz2mWx4"); alone it is a bus pass, a hall pass or an exam pass.
     Pass,
@@ -76,6 +80,12 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("door code", Trigger::Pin),
     ("security code", Trigger::Pin),
     ("unlock code", Trigger::Pin),
+    ("alarm code", Trigger::Pin),
+    ("gate code", Trigger::Pin),
+    ("key safe code", Trigger::Pin),
+    ("keysafe code", Trigger::Pin),
+    ("padlock code", Trigger::Pin),
+    ("code", Trigger::Code),
     ("key", Trigger::Key),
     ("network key", Trigger::Key),
     ("wifi key", Trigger::Key),
@@ -101,6 +111,21 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("login credentials", Trigger::Credentials),
     ("credentials", Trigger::Credentials),
     ("sign-in details", Trigger::Credentials),
+];
+
+/// Words after "code" that name what it opens: then it is a PIN.
+const CODE_OPENS: &[&str] = &[
+    "to open",
+    "to unlock",
+    "to access",
+    "to get into",
+    "file",
+    "document",
+    "attachment",
+    "spreadsheet",
+    "pdf",
+    "zip",
+    "folder",
 ];
 
 /// A username within this many bytes of a password makes it a credential.
@@ -282,6 +307,23 @@ impl Detector for PasswordDetector {
                             trigger_start: s,
                             claim: c,
                             pin: false,
+                        });
+                    }
+                }
+                Trigger::Code => {
+                    let Some(c) = claim::claim_after(text, e) else {
+                        continue;
+                    };
+                    let between = text.get(e..c.start).unwrap_or("").to_ascii_lowercase();
+                    let tok = text.get(c.start..c.end).unwrap_or("");
+                    let shaped = pin_like(tok)
+                        || (c.shape == TokenShape::Mixed && c.has_letter && c.has_digit);
+                    if shaped && CODE_OPENS.iter().any(|w| between.contains(w)) {
+                        let pin = c.shape == TokenShape::Digits;
+                        candidates.push(Candidate {
+                            trigger_start: s,
+                            claim: c,
+                            pin,
                         });
                     }
                 }

@@ -403,9 +403,11 @@ fn prefilter_finds_what_the_automaton_finds() {
                 PIN 1 pin number 2 Pin code 3 access code 4 Door Code 5 security code 6 unlock code \
                 7 key 8 Network Key 9 wifi key wi-fi key encryption key DECRYPTION KEY login Log-in \
                 LOGON username User Name user id userid login details log-in details login \
-                credentials credentials sign-in details passwords passwd é password ü login";
+                credentials credentials sign-in details passwords passwd é password ü login \
+                Alarm Code gate code Key Safe Code keysafe code padlock code code Pass pass \
+                USER user Log in log in wifi code Wi-Fi Code wireless key WPA key wpa2 key";
     assert_eq!(with.triggers(text), without.triggers(text));
-    assert!(with.triggers(text).len() > 30);
+    assert!(with.triggers(text).len() > 50);
 }
 
 #[test]
@@ -931,4 +933,26 @@ fn a_table_that_only_mentions_passwords_is_silent() {
     silent_everywhere("Task\tOwner\nReset the password on 4821\tIT");
     // The column stops at the first blank line.
     silent_everywhere("Name\tPassword\n\nRoom 12\tKestrel42");
+}
+
+#[test]
+fn codes_that_open_a_file_or_a_door() {
+    held_everywhere("The code to open the file is 4821", "4821");
+    held_everywhere("Code for the attachment: 739214", "739214");
+    held_everywhere("the code for the zip is Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    held_everywhere("The alarm code is 4821#", "4821#");
+    held_everywhere("Key safe code: 2580", "2580");
+    for body in [
+        "The course code for the trip is ABC123",
+        "Dress code: smart casual",
+        "QR code: scan at reception 2026",
+        "Please use discount code SCHOOL2026 for the uniform shop",
+        "Course code: 4821",
+        "Our school code is 4821",
+        "DfE code: 9254821",
+        "The code for the report template is in the shared drive",
+        "The code to open the file will be texted to you.",
+    ] {
+        silent_everywhere(body);
+    }
 }
