@@ -520,8 +520,9 @@ pub fn passphrase(tok: &str) -> bool {
     parts >= 3
 }
 
-/// Reads the token starting at or after `from` (skipping blanks, and one
-/// line break when `newline_ok`).
+/// Reads the token starting at or after `from` (skipping blanks and, when
+/// `newline_ok`, the line break after a label and one blank line:
+/// "Password:\n\nRb7kQz2mWx4").
 pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
     let rest = text.get(from..)?;
     let mut skip = 0;
@@ -529,7 +530,7 @@ pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> 
     for c in rest.chars() {
         match c {
             ' ' | '\t' | '\r' => skip += c.len_utf8(),
-            '\n' if newline_ok && newlines == 0 => {
+            '\n' if newline_ok && newlines < 2 => {
                 newlines += 1;
                 skip += 1;
             }
@@ -592,6 +593,11 @@ pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> 
         return None;
     }
     let (shape, has_letter, has_digit) = shape(tok);
+    // After a blank line a word is the next paragraph ("Password:\n\nThanks"),
+    // not a secret.
+    if newlines == 2 && shape == TokenShape::Word {
+        return None;
+    }
     if !quoted && tok.contains(' ') {
         return None;
     }
@@ -661,7 +667,13 @@ pub fn username_after(text: &str, e: usize, label_only: bool) -> Option<Claim> {
         _ => e,
     };
     let rest = text.get(at..)?;
-    let trimmed = rest.trim_start_matches([' ', '\t']);
+    let mut trimmed = rest.trim_start_matches([' ', '\t', '\r']);
+    // "Login details:\nakhan": the value on the line under its label.
+    if at > e && text[e..at].trim_end().ends_with(':') {
+        if let Some(r) = trimmed.strip_prefix('\n') {
+            trimmed = r.trim_start_matches([' ', '\t']);
+        }
+    }
     let mut at = at + (rest.len() - trimmed.len());
     for w in ["with ", "as "] {
         if trimmed
@@ -757,7 +769,13 @@ pub(super) fn token_user(text: &str, from: usize) -> Option<Claim> {
 /// login details and credentials, just " Summer2025".
 pub fn password_after_username(text: &str, user_end: usize, credentials: bool) -> Option<Claim> {
     let rest = text.get(user_end..)?;
-    let trimmed = rest.trim_start_matches([' ', '\t']);
+    let mut trimmed = rest.trim_start_matches([' ', '\t', '\r']);
+    // "Login details:\nakhan\nRb7kQz2mWx4": one value a line.
+    if credentials {
+        if let Some(r) = trimmed.strip_prefix('\n') {
+            trimmed = r.trim_start_matches([' ', '\t']);
+        }
+    }
     let after_blank = user_end + (rest.len() - trimmed.len());
     let from = if let Some(r) = trimmed.strip_prefix(['/', '|', ',']) {
         after_blank + (trimmed.len() - r.len())

@@ -956,3 +956,28 @@ fn codes_that_open_a_file_or_a_door() {
         silent_everywhere(body);
     }
 }
+
+#[test]
+fn the_value_on_the_line_below_its_label() {
+    held_everywhere("The password is:\n\nRb7kQz2mWx4\n\nThanks", "Rb7kQz2mWx4");
+    held_everywhere("Password:\n\nRb7kQz2mWx4", "Rb7kQz2mWx4");
+    let (c, _, r) = one("Login details:\nakhan\nRb7kQz2mWx4");
+    assert_eq!((c, r.as_str()), (Confidence::High, "Rb7kQz2mWx4"));
+    held_everywhere(
+        "Here are your login details:\nakhan\nmaple-river-lantern\n\nThanks",
+        "maple-river-lantern",
+    );
+    // Near misses: the next paragraph is not the value.
+    silent_everywhere("Password:\n\nPlease ask IT for it.");
+    silent_everywhere("Password reminder:\n\nAll staff must change passwords.");
+    silent_everywhere("Login details:\nPlease use your email address.");
+    silent_everywhere("Password:\n\n\nRb7kQz2mWx4");
+    silent_everywhere("Password:\n\nThe report is attached.\n\nRb7kQz2mWx4");
+    // Even with an encrypted file, a word after a blank line is no password.
+    let f = scan_with(
+        "The file is encrypted. Password:\n\nThanks",
+        TextKind::Body,
+        true,
+    );
+    assert!(f.is_empty(), "{f:?}");
+}
