@@ -55,12 +55,25 @@ const VERB_SEPS: &[&str] = &[
     " reset to ",
     " set to ",
     " will be ",
+    " is now: ",
     " is now ",
     " is: ",
     " is ",
     " are: ",
     " are ",
     " was ",
+];
+
+/// Right after the trigger, what names the secret a file was locked with:
+/// "I've password protected it with Ashfield2026".
+const PROTECTED_WITH: &[&str] = &[
+    " protected with ",
+    "-protected with ",
+    " protected it with ",
+    "-protected it with ",
+    " protected using ",
+    "-protected using ",
+    " protected it using ",
 ];
 
 /// Words that, between the trigger and the separator, make the sentence
@@ -421,6 +434,14 @@ fn filler_ok(filler: &str) -> bool {
 fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
     let rest = text.get(e..)?;
     let window = &rest[..floor_boundary(rest, MAX_FILLER + 20)];
+    for p in PROTECTED_WITH {
+        if window
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        {
+            return Some((Sep::Verb, e + p.len()));
+        }
+    }
     for (i, c) in window.char_indices() {
         if i > MAX_FILLER {
             return None;

@@ -126,6 +126,14 @@ const CODE_OPENS: &[&str] = &[
     "pdf",
     "zip",
     "folder",
+    "door",
+    "gate",
+    "alarm",
+    "safe",
+    "padlock",
+    "cupboard",
+    "cabinet",
+    "locker",
 ];
 
 /// A username within this many bytes of a password makes it a credential.

@@ -981,3 +981,23 @@ fn the_value_on_the_line_below_its_label() {
     );
     assert!(f.is_empty(), "{f:?}");
 }
+
+#[test]
+fn a_file_protected_with_a_password_and_a_door_code() {
+    held_everywhere(
+        "I've password protected it with Ashfield2026",
+        "Ashfield2026",
+    );
+    held_everywhere(
+        "The spreadsheet is password-protected with Ashfield2026",
+        "Ashfield2026",
+    );
+    held_everywhere("Your password is now: Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    held_everywhere("FYI the new code for the staffroom door is 4417", "4417");
+    // Near misses: what it is protected with is not written.
+    silent_everywhere("The file is password protected with your date of birth.");
+    silent_everywhere("I've password protected it with a strong password.");
+    silent_everywhere("Password-protected with the usual one.");
+    silent_everywhere("The code for the door will be texted to you.");
+    silent_everywhere("The code for the door is on the board.");
+}
