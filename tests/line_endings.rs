@@ -120,3 +120,45 @@ fn crlf_and_footers_change_nothing_for_any_detector() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every committed message fixture (the golden corpus and both halves of
+/// fixtures/eval) gives the same verdict and findings with its line endings
+/// flipped: CRLF files read as LF, LF files as CRLF.
+#[test]
+fn every_fixture_gives_the_same_result_in_lf_and_crlf() {
+    let engine = Engine::from_config(&Config::default()).expect("shipped rules load");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files = Vec::new();
+    for dir in ["messages", "eval/positives", "eval/negatives"] {
+        let entries = std::fs::read_dir(root.join(dir)).expect("fixture folder exists");
+        files.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "eml")),
+        );
+    }
+    files.sort();
+    assert!(files.len() >= 300, "found only {} fixtures", files.len());
+    let mut crlf_files = 0;
+    let mut failures = Vec::new();
+    for path in &files {
+        let raw = std::fs::read(path).expect("readable fixture");
+        // Raw 8-bit bytes: flipping through a lossy string would change them.
+        let Ok(text) = String::from_utf8(raw) else {
+            continue;
+        };
+        let flipped = if text.contains("\r\n") {
+            crlf_files += 1;
+            text.replace("\r\n", "\n")
+        } else {
+            text.replace('\n', "\r\n")
+        };
+        let a = outcome(&engine, &text);
+        let b = outcome(&engine, &flipped);
+        if a != b {
+            failures.push(format!("{}: {a:?} vs flipped {b:?}", path.display()));
+        }
+    }
+    assert!(crlf_files >= 12, "only {crlf_files} CRLF fixtures");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
