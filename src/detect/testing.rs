@@ -245,3 +245,59 @@ mod tests {
         assert_eq!(shapes("Subject x", TextKind::Subject).len(), 1);
     }
 }
+
+/// Every detector, through this helper: the footers alone add nothing any
+/// rule acts on, and a case of each detector is found the same in every
+/// shape (the helper works for the identifier, special-category and
+/// password detectors alike).
+mod all_detectors {
+    use super::*;
+    use crate::detect::{default_detectors, Confidence};
+
+    #[test]
+    fn footers_alone_add_no_finding() {
+        for d in default_detectors() {
+            Case::new(d.as_ref()).each("Thanks,\nJo", |f| {
+                expect(
+                    f.iter().all(|f| f.confidence < Confidence::Medium),
+                    "a footer gave a finding",
+                )
+            });
+        }
+    }
+
+    #[test]
+    fn each_detector_finds_its_case_in_every_shape() {
+        let cases = [
+            (
+                "Hi,\n\nNew starter, NI number JT 48 22 91 B.\n\nThanks",
+                "uk_nino",
+            ),
+            (
+                "Hi,\n\nAmira Khan, DOB: 04/02/2016.\n\nThanks",
+                "date_of_birth",
+            ),
+            ("Hi,\n\nAmelia Jones in Year 4 has an EHCP.\n\nThanks", ""),
+            ("Hi,\n\nPassword: Rb7kQz2mWx4\n\nThanks", "password"),
+        ];
+        for (body, id) in cases {
+            let mut found_by = Vec::new();
+            for d in default_detectors() {
+                let base = Case::new(d.as_ref()).scan(body, true);
+                if base.iter().any(|f| f.confidence >= Confidence::Medium) {
+                    found_by.push(d.ids().join(","));
+                }
+                let want: Vec<_> = base.iter().map(|f| (f.detector, f.confidence)).collect();
+                Case::new(d.as_ref()).each(body, |f| {
+                    let got: Vec<_> = f.iter().map(|f| (f.detector, f.confidence)).collect();
+                    expect(got == want, &format!("expected {want:?} as in the LF body"))
+                });
+            }
+            assert!(
+                found_by.iter().any(|ids| id.is_empty() || ids.contains(id)),
+                "{body:?} found by {found_by:?}"
+            );
+            assert!(!found_by.is_empty(), "{body:?} found by nothing");
+        }
+    }
+}
