@@ -319,6 +319,13 @@ impl Detector for PasswordDetector {
                     }
                 }
                 Trigger::Code => {
+                    // Most codes in prose open nothing: look for what it
+                    // opens before reading a claim.
+                    let hi = claim::floor_boundary(text, e + 64);
+                    let near = text.get(e..hi).unwrap_or("").to_ascii_lowercase();
+                    if !CODE_OPENS.iter().any(|w| near.contains(w)) {
+                        continue;
+                    }
                     let Some(c) = claim::claim_after(text, e) else {
                         continue;
                     };
