@@ -10,6 +10,10 @@
 //! separately", "reset your password", "password-protected"), quoted reply
 //! text, signatures and disclaimers are not passwords.
 //!
+//! Credentials also come as tables (a header row naming a password column,
+//! see `columns`), as a "code" that names what it opens ("the code to open
+//! the file is 4821"), and as passphrases of words joined by hyphens.
+//!
 //! The finding carries the exact token in `redact`, so a rewrite rule can
 //! blank it out; the evidence only ever shows it masked.
 //!
@@ -323,7 +327,7 @@ impl Detector for PasswordDetector {
                     // opens before reading a claim.
                     let hi = claim::floor_boundary(text, e + 64);
                     let near = text.get(e..hi).unwrap_or("").to_ascii_lowercase();
-                    if !CODE_OPENS.iter().any(|w| near.contains(w)) {
+                    if !CODE_OPENS.iter().any(|w| has_word(&near, w)) {
                         continue;
                     }
                     let Some(c) = claim::claim_after(text, e) else {
@@ -333,7 +337,7 @@ impl Detector for PasswordDetector {
                     let tok = text.get(c.start..c.end).unwrap_or("");
                     let shaped = pin_like(tok)
                         || (c.shape == TokenShape::Mixed && c.has_letter && c.has_digit);
-                    if shaped && CODE_OPENS.iter().any(|w| between.contains(w)) {
+                    if shaped && CODE_OPENS.iter().any(|w| has_word(&between, w)) {
                         let pin = c.shape == TokenShape::Digits;
                         candidates.push(Candidate {
                             trigger_start: s,
@@ -434,6 +438,13 @@ impl Detector for PasswordDetector {
             out.push(f);
         }
     }
+}
+
+/// Is `w` in `hay` as whole words ("safe", not the start of "safeguarding";
+/// "gate", not the end of "delegate")?
+fn has_word(hay: &str, w: &str) -> bool {
+    hay.match_indices(w)
+        .any(|(i, m)| claim::whole_word(hay, i, i + m.len()))
 }
 
 /// A PIN or door code: 4–8 digits, with a `#` or `*` key allowed ("2580#").

@@ -952,6 +952,10 @@ fn codes_that_open_a_file_or_a_door() {
         "DfE code: 9254821",
         "The code for the report template is in the shared drive",
         "The code to open the file will be texted to you.",
+        // What it opens must be a whole word.
+        "The code for safeguarding training is SG2026",
+        "Use the code to navigate to module B12: NAV2026",
+        "The code for your profile is AB12CD",
     ] {
         silent_everywhere(body);
     }
