@@ -4,7 +4,10 @@
 //! replies, signatures, disclaimers, "reset your password", "sent
 //! separately").
 //!
-//! Everything here slices only at char boundaries: input is any UTF-8.
+//! Everything here slices only at char boundaries: input is any UTF-8. The
+//! word lists are data: see `words.txt`.
+
+use super::words::words;
 
 /// The shape of a token, which decides how much it looks like a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,362 +47,6 @@ const MAX_FILLER: usize = 40;
 const MIN_TOKEN: usize = 4;
 const MAX_TOKEN: usize = 64;
 
-/// Verb separators, each with its leading space; longest first.
-const VERB_SEPS: &[&str] = &[
-    " has been reset to ",
-    " has been set to ",
-    " has been changed to ",
-    " will be set to ",
-    " is set to ",
-    " changed to ",
-    " reset to ",
-    " set to ",
-    " will be ",
-    " is now: ",
-    " is now ",
-    " is: ",
-    " is ",
-    " are: ",
-    " are ",
-    " was ",
-];
-
-/// Right after the trigger, what names the secret a file was locked with:
-/// "I've password protected it with Ashfield2026".
-const PROTECTED_WITH: &[&str] = &[
-    " protected with ",
-    "-protected with ",
-    " protected it with ",
-    "-protected it with ",
-    " protected using ",
-    "-protected using ",
-    " protected it using ",
-];
-
-/// Words that, between the trigger and the separator, make the sentence
-/// talk about passwords ("password *reset* link: ...", "password *policy*:").
-const FILLER_STOP: &[&str] = &[
-    "reset",
-    "forgot",
-    "forgotten",
-    "change",
-    "changes",
-    "expire",
-    "expires",
-    "expired",
-    "expiry",
-    "policy",
-    "policies",
-    "manager",
-    "rules",
-    "requirements",
-    "must",
-    "should",
-    "needs",
-    "need",
-    "cannot",
-    "can't",
-    "never",
-    "not",
-    "don't",
-    "sent",
-    "send",
-    "by",
-    "via",
-    "separately",
-    "protected",
-    "protection",
-    "hint",
-    "length",
-    "strength",
-    "field",
-    "box",
-    "prompt",
-    "page",
-    "screen",
-    "portal",
-    "link",
-    "problems",
-    "issues",
-    "stage",
-    "dates",
-    "points",
-    "questions",
-    "features",
-    "facts",
-    "skills",
-    "messages",
-    "tip",
-    "tips",
-    "advice",
-    "guidance",
-    "example",
-    "examples",
-    "format",
-    "reminder",
-    "reminders",
-    "worker",
-    "workers",
-    "stage",
-];
-
-/// Tokens that are words of a sentence, not secrets.
-const STOPWORDS: &[&str] = &[
-    "sent",
-    "send",
-    "sending",
-    "separately",
-    "separate",
-    "below",
-    "above",
-    "same",
-    "attached",
-    "attachment",
-    "required",
-    "require",
-    "protected",
-    "protect",
-    "the",
-    "your",
-    "you",
-    "my",
-    "our",
-    "their",
-    "his",
-    "her",
-    "its",
-    "it's",
-    "this",
-    "that",
-    "these",
-    "those",
-    "been",
-    "being",
-    "not",
-    "correct",
-    "incorrect",
-    "wrong",
-    "changed",
-    "change",
-    "changing",
-    "reset",
-    "expired",
-    "expiring",
-    "expires",
-    "needed",
-    "needs",
-    "case",
-    "case-sensitive",
-    "different",
-    "unknown",
-    "strong",
-    "weak",
-    "secure",
-    "enclosed",
-    "following",
-    "follow",
-    "follows",
-    "here",
-    "there",
-    "with",
-    "please",
-    "available",
-    "coming",
-    "shared",
-    "blank",
-    "empty",
-    "what",
-    "which",
-    "when",
-    "where",
-    "also",
-    "still",
-    "then",
-    "just",
-    "only",
-    "from",
-    "were",
-    "will",
-    "would",
-    "should",
-    "must",
-    "could",
-    "might",
-    "does",
-    "have",
-    "very",
-    "call",
-    "phone",
-    "text",
-    "email",
-    "emailed",
-    "texted",
-    "ring",
-    "contact",
-    "check",
-    "used",
-    "using",
-    "enter",
-    "type",
-    "click",
-    "visit",
-    "login",
-    "username",
-    "password",
-    "passwords",
-    "passcode",
-    "none",
-    "n/a",
-    "tbc",
-    "tba",
-    "unchanged",
-    "default",
-    "usual",
-    "normal",
-    "standard",
-    "previous",
-    "temporary",
-    "secret",
-    "confidential",
-    "private",
-    "hidden",
-    "stored",
-    "saved",
-    "kept",
-    "known",
-    "provided",
-    "given",
-    "supplied",
-    "issued",
-    "included",
-    "written",
-    "listed",
-    "shown",
-    "displayed",
-    "as-above",
-    "e.g",
-    "i.e",
-    "etc",
-    "something",
-    "anything",
-    "nothing",
-    "everything",
-    "easy",
-    "hard",
-    "simple",
-    "long",
-    "short",
-    "characters",
-    "letters",
-    "numbers",
-    "digits",
-    "sensitive",
-    "invalid",
-    "valid",
-    "working",
-    "locked",
-    "disabled",
-    "active",
-    "inactive",
-    "mandatory",
-    "optional",
-    "compulsory",
-    "important",
-    "essential",
-    "don't",
-    "dont",
-    "won't",
-    "can't",
-    "isn't",
-    "i'll",
-    "we'll",
-    "you'll",
-    "i've",
-    "self-service",
-    "page",
-    "screen",
-    "portal",
-    "link",
-    "button",
-    "problems",
-    "issues",
-    "details",
-    "information",
-    "needed",
-    "incorrectly",
-    "expiry",
-    "updated",
-    "update",
-    "later",
-    "soon",
-    "tomorrow",
-    "today",
-    "yesterday",
-    "separately.",
-    "requested",
-    "pending",
-    "unavailable",
-    "disabled",
-    "there's",
-    "that's",
-    "what's",
-    "they're",
-    "you're",
-    "we're",
-    "about",
-    "into",
-    "onto",
-    "like",
-    "such",
-    "each",
-    "every",
-    "some",
-    "many",
-    "more",
-    "most",
-    "less",
-    "least",
-    "again",
-    "once",
-    "twice",
-    "both",
-    "either",
-    "neither",
-    "because",
-    "since",
-    "until",
-    "while",
-    "whilst",
-    "after",
-    "before",
-    "over",
-    "under",
-    "your's",
-    "yours",
-    "mine",
-    "ours",
-    "theirs",
-    "remember",
-    "forgotten",
-    "forgot",
-    "accepted",
-    "rejected",
-    "wrongly",
-    "never",
-    "always",
-    "often",
-    "sometimes",
-    "usually",
-    "probably",
-    "definitely",
-    "possibly",
-    "currently",
-    "already",
-    "attached.",
-    "sharing",
-    "share",
-];
-
 /// Byte-level word boundary around an ASCII match.
 pub fn whole_word(text: &str, s: usize, e: usize) -> bool {
     let before = text
@@ -417,7 +64,8 @@ pub use crate::detect::bounds::{ceil_boundary, floor_boundary};
 
 fn is_stopword(tok: &str) -> bool {
     let t = tok.to_lowercase();
-    STOPWORDS.contains(&t.as_str()) || STOPWORDS.contains(&t.trim_end_matches('.'))
+    let w = words();
+    w.stopwords.contains(&t.as_str()) || w.stopwords.contains(&t.trim_end_matches('.'))
 }
 
 /// Is the filler between trigger and separator an ordinary description
@@ -426,7 +74,7 @@ fn filler_ok(filler: &str) -> bool {
     filler
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
         .filter(|w| !w.is_empty())
-        .all(|w| !FILLER_STOP.contains(&w.to_lowercase().as_str()))
+        .all(|w| !words().filler_stop.contains(&w.to_lowercase().as_str()))
 }
 
 /// Finds the separator after a trigger ending at `e`: its kind and where
@@ -434,7 +82,7 @@ fn filler_ok(filler: &str) -> bool {
 fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
     let rest = text.get(e..)?;
     let window = &rest[..floor_boundary(rest, MAX_FILLER + 20)];
-    for p in PROTECTED_WITH {
+    for p in &words().protected_with {
         if window
             .get(..p.len())
             .is_some_and(|h| h.eq_ignore_ascii_case(p))
@@ -467,7 +115,7 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
                         return filler_ok(&window[..i]).then_some((Sep::Label, e + i + dash.len()));
                     }
                 }
-                for v in VERB_SEPS {
+                for v in &words().verb_separators {
                     let matches = here
                         .get(..v.len())
                         .is_some_and(|h| h.eq_ignore_ascii_case(v));
@@ -707,10 +355,6 @@ pub fn username_after(text: &str, e: usize, label_only: bool) -> Option<Claim> {
     token_user(text, at)
 }
 
-/// Words that, just before a username, introduce it: "it's akhan, password
-/// ...", "username is akhan and the password ...".
-const USER_INTRO: &[&str] = &["it's", "it’s", "its", "user", "username", "login", "logon"];
-
 /// Is a username named just before a password trigger at `trigger_start`,
 /// in the same line ("it's akhan, password Rb7kQz2mWx4", "it's j.smith and
 /// the password is ...")? The username must end in `,` or be followed by
@@ -719,11 +363,11 @@ pub fn username_before(text: &str, trigger_start: usize) -> bool {
     let before = text.get(..trigger_start).unwrap_or("");
     let from = floor_boundary(before, before.len().saturating_sub(80));
     let line = before[from..].rsplit('\n').next().unwrap_or("");
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let mut k = words.len();
+    let ws: Vec<&str> = line.split_whitespace().collect();
+    let mut k = ws.len();
     let mut joined = false;
     while k > 0 {
-        let w = words[k - 1].to_lowercase();
+        let w = ws[k - 1].to_lowercase();
         if ["and", "the", "your", "his", "her", "their", "with", "&"].contains(&w.as_str()) {
             joined |= w == "and" || w == "with" || w == "&";
             k -= 1;
@@ -734,17 +378,17 @@ pub fn username_before(text: &str, trigger_start: usize) -> bool {
     if k < 2 {
         return false;
     }
-    let user = words[k - 1];
+    let user = ws[k - 1];
     let bare = user.trim_end_matches([',', ';']);
     if !(joined || bare.len() < user.len()) {
         return false;
     }
-    let mut intro = words[k - 2].to_lowercase();
+    let mut intro = ws[k - 2].to_lowercase();
     if intro == "is" && k >= 3 {
-        intro = words[k - 3].to_lowercase();
+        intro = ws[k - 3].to_lowercase();
     }
     let intro = intro.trim_end_matches(':');
-    USER_INTRO.contains(&intro)
+    words().user_intro.contains(&intro)
         && token_user(bare, 0).is_some_and(|c| c.end == bare.len() && c.len_chars >= 3)
 }
 
@@ -809,55 +453,6 @@ pub fn password_after_username(text: &str, user_end: usize, credentials: bool) -
     (c.shape == TokenShape::Mixed && c.has_letter && (c.has_digit || c.len_chars >= 8)).then_some(c)
 }
 
-/// Words before a trigger that make the sentence advice about passwords:
-/// "*reset* your password: ...", "*never share* your PIN".
-const PREFIX_TALK: &[&str] = &[
-    "forgot",
-    "forget",
-    "forgotten",
-    "forgetting",
-    "reset",
-    "resetting",
-    "change",
-    "changing",
-    "choose",
-    "choosing",
-    "create",
-    "creating",
-    "example",
-    "strong",
-    "weak",
-    "good",
-    "bad",
-    "never",
-    "share",
-    "sharing",
-    "don't",
-    "not",
-    "without",
-    "no",
-    "wrong",
-    "incorrect",
-    "expired",
-    "remember",
-];
-
-/// Prefix words that also announce a new password ("I've *reset* your
-/// password: ..."): they suppress only a token that is not password-shaped.
-const ANNOUNCING: &[&str] = &["reset", "resetting", "change", "changing"];
-
-/// Phrases that mark a meeting invitation, whose passcode is meant to travel
-/// with it (every Teams and Zoom invitation carries one).
-const MEETING_MARKERS: &[&str] = &[
-    "meeting id",
-    "conference id",
-    "webinar id",
-    "teams.microsoft.com/l/meetup-join",
-    "zoom.us/j/",
-    "join zoom meeting",
-    "join microsoft teams meeting",
-];
-
 /// How far (bytes) before a passcode a meeting marker is looked for, and
 /// after it.
 const MEETING_BEFORE: usize = 300;
@@ -874,30 +469,8 @@ pub fn meeting_invitation(text: &str, trigger_start: usize) -> bool {
         return false;
     };
     let window = window.to_ascii_lowercase();
-    MEETING_MARKERS.iter().any(|m| window.contains(m))
+    words().meeting_markers.iter().any(|m| window.contains(m))
 }
-
-/// Phrases near a bare-word claim that say the password is not in the
-/// message: "sent separately", "I'll text you the password".
-const ELSEWHERE: &[&str] = &[
-    "separately",
-    "separate email",
-    "separate message",
-    "another email",
-    "by text",
-    "by sms",
-    "via text",
-    "via sms",
-    "by phone",
-    "over the phone",
-    "text you",
-    "text it",
-    "phone you",
-    "call you",
-    "ring you",
-    "will follow",
-    "to follow",
-];
 
 /// Is this claim talk about a password rather than one?
 pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
@@ -928,7 +501,8 @@ pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
         .take(4)
         .any(|w| {
             let w = w.to_lowercase();
-            PREFIX_TALK.contains(&w.as_str()) && !(strong_token && ANNOUNCING.contains(&w.as_str()))
+            words().prefix_talk.contains(&w.as_str())
+                && !(strong_token && words().announcing.contains(&w.as_str()))
         });
     if prefix_talk {
         return true;
@@ -937,7 +511,7 @@ pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
         let lo = floor_boundary(text, trigger_start.saturating_sub(80));
         let hi = floor_boundary(text, c.end + 80);
         let near = text.get(lo..hi).unwrap_or("").to_lowercase();
-        if ELSEWHERE.iter().any(|p| near.contains(p)) {
+        if words().elsewhere.iter().any(|p| near.contains(p)) {
             return true;
         }
     }
@@ -951,20 +525,6 @@ pub struct Regions {
     /// Start of the signature or quoted original, if any.
     cut: Option<usize>,
 }
-
-const DISCLAIMER_MARKERS: &[&str] = &[
-    "intended recipient",
-    "intended solely",
-    "received this email in error",
-    "received this e-mail in error",
-    "received this message in error",
-    "this email and any attachments",
-    "this e-mail and any",
-    "this email and any files",
-    "confidential and may be privileged",
-    "views expressed",
-    "is strictly prohibited",
-];
 
 impl Regions {
     /// Finds the cut once per unit (only when a candidate exists).
@@ -1014,7 +574,7 @@ impl Regions {
         let p_lo = paragraph_start(before);
         let l_hi = after.find('\n').unwrap_or(after.len());
         let para = format!("{}{}", &before[p_lo..], &after[..l_hi]).to_lowercase();
-        DISCLAIMER_MARKERS.iter().any(|m| para.contains(m))
+        words().disclaimer_markers.iter().any(|m| para.contains(m))
     }
 }
 

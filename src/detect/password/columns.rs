@@ -13,36 +13,7 @@
 //! a column of passwords.
 
 use super::claim::{self, Claim, TokenShape};
-
-/// Header cells that name a password column (lower case).
-const PASSWORD_HEADERS: &[&str] = &[
-    "password",
-    "passwords",
-    "pwd",
-    "pw",
-    "passcode",
-    "pin",
-    "initial password",
-    "temporary password",
-    "temp password",
-    "new password",
-    "default password",
-    "starting password",
-];
-
-/// Header cells that name a username column (lower case).
-const USER_HEADERS: &[&str] = &[
-    "username",
-    "user name",
-    "user",
-    "login",
-    "log in",
-    "user id",
-    "userid",
-    "login id",
-    "email",
-    "email address",
-];
+use super::words::words;
 
 /// At most this many rows under a header are read.
 const MAX_ROWS: usize = 200;
@@ -122,7 +93,7 @@ pub fn column_below(text: &str, trigger_start: usize) -> Vec<ColumnClaim> {
     let Some(hcells) = cells(header) else {
         return out;
     };
-    let Some(pw_col) = header_index(header, &hcells, PASSWORD_HEADERS) else {
+    let Some(pw_col) = header_index(header, &hcells, &words().password_headers) else {
         return out;
     };
     // The trigger must be the header cell itself, not a word in another cell.
@@ -134,7 +105,7 @@ pub fn column_below(text: &str, trigger_start: usize) -> Vec<ColumnClaim> {
         header[hs..he].trim_end_matches(':').to_lowercase().as_str(),
         "pin"
     );
-    let user_col = header_index(header, &hcells, USER_HEADERS);
+    let user_col = header_index(header, &hcells, &words().user_headers);
     let mut offset = line_end + 1;
     for line in text
         .get(offset.min(text.len())..)

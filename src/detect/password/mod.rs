@@ -25,11 +25,14 @@
 
 mod claim;
 mod columns;
+mod words;
 
 use super::mask::mask_secret;
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextUnit};
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use claim::{Claim, TokenShape};
+use std::sync::LazyLock;
+use words::words;
 
 /// The detector id rules refer to.
 pub const DETECTOR_ID: &str = "password";
@@ -62,83 +65,35 @@ enum Trigger {
     Pass,
 }
 
-const TRIGGERS: &[(&str, Trigger)] = &[
-    ("password", Trigger::Password),
-    ("passwords", Trigger::Password),
-    ("passwd", Trigger::Password),
-    ("passcode", Trigger::Password),
-    ("pass code", Trigger::Password),
-    ("passphrase", Trigger::Password),
-    ("pass phrase", Trigger::Password),
-    ("pwd", Trigger::Password),
-    ("pass", Trigger::Pass),
-    ("pw", Trigger::Password),
-    // Abbreviations staff type: "p/w Hedgehog55", "Pword: ...".
-    ("p/w", Trigger::Password),
-    ("pword", Trigger::Password),
-    ("p'word", Trigger::Password),
-    ("pin", Trigger::Pin),
-    ("pin number", Trigger::Pin),
-    ("pin code", Trigger::Pin),
-    ("access code", Trigger::Pin),
-    ("door code", Trigger::Pin),
-    ("security code", Trigger::Pin),
-    ("unlock code", Trigger::Pin),
-    ("alarm code", Trigger::Pin),
-    ("gate code", Trigger::Pin),
-    ("key safe code", Trigger::Pin),
-    ("keysafe code", Trigger::Pin),
-    ("padlock code", Trigger::Pin),
-    ("code", Trigger::Code),
-    ("key", Trigger::Key),
-    ("network key", Trigger::Key),
-    ("wifi key", Trigger::Key),
-    ("wi-fi key", Trigger::Key),
-    ("encryption key", Trigger::Key),
-    ("decryption key", Trigger::Key),
-    ("wifi code", Trigger::Key),
-    ("wi-fi code", Trigger::Key),
-    ("wireless key", Trigger::Key),
-    ("wpa key", Trigger::Key),
-    ("wpa2 key", Trigger::Key),
-    ("login", Trigger::Login),
-    ("log-in", Trigger::Login),
-    ("logon", Trigger::Login),
-    ("log in", Trigger::Login),
-    ("user", Trigger::User),
-    ("username", Trigger::Login),
-    ("user name", Trigger::Login),
-    ("user id", Trigger::Login),
-    ("userid", Trigger::Login),
-    ("login details", Trigger::Credentials),
-    ("log-in details", Trigger::Credentials),
-    ("login credentials", Trigger::Credentials),
-    ("credentials", Trigger::Credentials),
-    ("sign-in details", Trigger::Credentials),
-];
+impl Trigger {
+    /// The kind named in `words.txt`.
+    fn from_name(name: &str) -> Option<Trigger> {
+        Some(match name {
+            "password" => Trigger::Password,
+            "pin" => Trigger::Pin,
+            "key" => Trigger::Key,
+            "login" => Trigger::Login,
+            "credentials" => Trigger::Credentials,
+            "user" => Trigger::User,
+            "code" => Trigger::Code,
+            "pass" => Trigger::Pass,
+            _ => return None,
+        })
+    }
+}
 
-/// Words after "code" that name what it opens: then it is a PIN.
-const CODE_OPENS: &[&str] = &[
-    "to open",
-    "to unlock",
-    "to access",
-    "to get into",
-    "file",
-    "document",
-    "attachment",
-    "spreadsheet",
-    "pdf",
-    "zip",
-    "folder",
-    "door",
-    "gate",
-    "alarm",
-    "safe",
-    "padlock",
-    "cupboard",
-    "cabinet",
-    "locker",
-];
+/// The trigger phrases of `words.txt` with their kinds, in file order (the
+/// automaton's pattern index is the index here).
+fn triggers() -> &'static [(&'static str, Trigger)] {
+    static T: LazyLock<Vec<(&'static str, Trigger)>> = LazyLock::new(|| {
+        words()
+            .triggers
+            .iter()
+            .filter_map(|&(kind, phrase)| Some((phrase, Trigger::from_name(kind)?)))
+            .collect()
+    });
+    &T
+}
 
 /// A username within this many bytes of a password makes it a credential.
 const USERNAME_REACH: usize = 200;
@@ -191,14 +146,14 @@ pub struct PasswordDetector {
 impl PasswordDetector {
     /// Compiles the trigger automaton (once per engine).
     pub fn new() -> Self {
-        // The patterns are the static TRIGGERS (tested), not input: building
+        // The patterns are the committed trigger list (tested), not input: building
         // cannot fail short of a bug, which the unit tests would catch.
         #[allow(clippy::expect_used)]
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(TRIGGERS.iter().map(|t| t.0))
+            .build(triggers().iter().map(|t| t.0))
             .expect("the static trigger list compiles");
         let mut anchors: Vec<String> = Vec::new();
         for a in ANCHORS {
@@ -277,7 +232,7 @@ impl Detector for PasswordDetector {
         let mut usernames: Vec<usize> = Vec::new();
         let mut candidates: Vec<Candidate> = Vec::new();
         for (s, e, pattern) in self.triggers(text) {
-            let Some(&(_, trigger)) = TRIGGERS.get(pattern) else {
+            let Some(&(_, trigger)) = triggers().get(pattern) else {
                 continue;
             };
             if !claim::whole_word(text, s, e) {
@@ -327,7 +282,7 @@ impl Detector for PasswordDetector {
                     // opens before reading a claim.
                     let hi = claim::floor_boundary(text, e + 64);
                     let near = text.get(e..hi).unwrap_or("").to_ascii_lowercase();
-                    if !CODE_OPENS.iter().any(|w| has_word(&near, w)) {
+                    if !words().code_opens.iter().any(|w| has_word(&near, w)) {
                         continue;
                     }
                     let Some(c) = claim::claim_after(text, e) else {
@@ -337,7 +292,7 @@ impl Detector for PasswordDetector {
                     let tok = text.get(c.start..c.end).unwrap_or("");
                     let shaped = pin_like(tok)
                         || (c.shape == TokenShape::Mixed && c.has_letter && c.has_digit);
-                    if shaped && CODE_OPENS.iter().any(|w| has_word(&between, w)) {
+                    if shaped && words().code_opens.iter().any(|w| has_word(&between, w)) {
                         let pin = c.shape == TokenShape::Digits;
                         candidates.push(Candidate {
                             trigger_start: s,

@@ -1005,3 +1005,11 @@ fn a_file_protected_with_a_password_and_a_door_code() {
     silent_everywhere("The code for the door will be texted to you.");
     silent_everywhere("The code for the door is on the board.");
 }
+
+#[test]
+fn every_trigger_of_the_word_list_has_a_known_kind() {
+    assert_eq!(triggers().len(), words().triggers.len());
+    assert!(triggers().len() >= 50);
+    assert!(triggers().contains(&("code", Trigger::Code)));
+    assert!(triggers().contains(&("user", Trigger::User)));
+}
