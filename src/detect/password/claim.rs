@@ -174,14 +174,42 @@ fn irregular_case(tok: &str) -> bool {
     !(word_case || acronym_plural)
 }
 
+/// Is every part of the token (split at `-`, `.`, `_`, `+`, spaces) a
+/// placeholder word or a joining word ("Surname", "first-name-and-dob",
+/// "child's initials + DOB")?
+fn describes_a_password(tok: &str) -> bool {
+    let mut any = false;
+    for p in tok.split(['-', '.', '_', '+', ' ', '/']) {
+        if p.is_empty() {
+            continue;
+        }
+        let p = p.to_lowercase();
+        let p = p.trim_end_matches("'s").trim_end_matches("’s");
+        let joining = ["and", "of", "the", "their", "your", "in", "then"].contains(&p);
+        if !(joining || words().placeholder_parts.contains(&p)) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Three or more words joined by `-`, `.`, `_` or `+`, each of three
 /// letters or more ("maple-river-lantern", the NCSC's three random words):
 /// a made-up passphrase, not a hyphenated English word ("up-to-date" and
-/// "mother-in-law" have a short part, "well-known" has two).
+/// "mother-in-law" have a short part, "well-known" has two) nor a
+/// description of one ("first-name-surname": see `placeholder_parts`).
 pub fn passphrase(tok: &str) -> bool {
     let mut parts = 0;
     for p in tok.split(['-', '.', '_', '+']) {
         if p.chars().count() < 3 || !p.chars().all(char::is_alphabetic) {
+            return false;
+        }
+        // "first-name-surname" describes a password, it is not one.
+        if words()
+            .placeholder_parts
+            .contains(&p.to_lowercase().as_str())
+        {
             return false;
         }
         parts += 1;
@@ -259,6 +287,10 @@ pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> 
         .chars()
         .all(|c| matches!(c, '*' | 'x' | 'X' | '•' | '#' | '.' | '-' | '_'))
     {
+        return None;
+    }
+    // "surname", "first-name-and-dob": a description of the password.
+    if describes_a_password(tok) {
         return None;
     }
     let (shape, has_letter, has_digit) = shape(tok);

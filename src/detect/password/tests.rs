@@ -695,6 +695,15 @@ fn passphrases_of_words_joined_by_hyphens() {
     assert!(!claim::passphrase("mother-in-law"));
     assert!(!claim::passphrase("well-known"));
     assert!(!claim::passphrase("maple-river-42"));
+    assert!(!claim::passphrase("first-name-surname"));
+    assert!(!claim::passphrase("Pupil-First-Name"));
+    silent_everywhere("Password: first-name-surname");
+    silent_everywhere("Username: akhan\nPassword: pupil-first-name-dob");
+    silent_everywhere("Username: akhan\nPassword: Surname");
+    silent_everywhere("Username: akhan\nPassword: \"child's initials + DOB\"");
+    silent_everywhere("User: akhan\nPassword: first-name-and-dob");
+    // A real word password with a username is still one.
+    held_everywhere("Username: akhan\nPassword: Lighthouse", "Lighthouse");
     held_everywhere(
         "The passphrase is maple-river-lantern",
         "maple-river-lantern",

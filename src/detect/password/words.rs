@@ -25,6 +25,7 @@ pub struct Words {
     pub code_opens: Vec<&'static str>,
     pub password_headers: Vec<&'static str>,
     pub user_headers: Vec<&'static str>,
+    pub placeholder_parts: Vec<&'static str>,
 }
 
 /// The lists, parsed on first use.
@@ -49,6 +50,7 @@ fn parse(src: &'static str) -> Words {
         code_opens: Vec::new(),
         password_headers: Vec::new(),
         user_headers: Vec::new(),
+        placeholder_parts: Vec::new(),
     };
     let mut section = "";
     for line in src.lines() {
@@ -87,6 +89,7 @@ fn parse(src: &'static str) -> Words {
             "code_opens" => &mut w.code_opens,
             "password_headers" => &mut w.password_headers,
             "user_headers" => &mut w.user_headers,
+            "placeholder_parts" => &mut w.placeholder_parts,
             _ => continue,
         };
         list.push(line);
@@ -125,6 +128,7 @@ mod tests {
             &w.code_opens,
             &w.password_headers,
             &w.user_headers,
+            &w.placeholder_parts,
         ] {
             assert!(!list.is_empty());
             assert!(list.iter().all(|x| !x.is_empty() && *x == x.trim()));
