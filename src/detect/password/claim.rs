@@ -176,7 +176,7 @@ fn irregular_case(tok: &str) -> bool {
 
 /// Is every part of the token (split at `-`, `.`, `_`, `+`, spaces) a
 /// placeholder word or a joining word ("Surname", "first-name-and-dob",
-/// "child's initials + DOB")?
+/// "child's initials + DOB", the username "firstname.surname")?
 fn describes_a_password(tok: &str) -> bool {
     let mut any = false;
     for p in tok.split(['-', '.', '_', '+', ' ', '/']) {
@@ -289,8 +289,12 @@ pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> 
     {
         return None;
     }
-    // "surname", "first-name-and-dob": a description of the password.
-    if describes_a_password(tok) {
+    // "surname", "first-name-and-dob": a description of the password; and
+    // "Welcome + your start year": the first term of a recipe for one.
+    let formula = text
+        .get(tend..)
+        .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('+'));
+    if describes_a_password(tok) || (formula && !quoted) {
         return None;
     }
     let (shape, has_letter, has_digit) = shape(tok);
@@ -436,7 +440,8 @@ pub(super) fn token_user(text: &str, from: usize) -> Option<Claim> {
         .map_or(rest.len(), |(i, _)| i);
     let raw = rest[..len].trim_end_matches(['.', ',', ';', ':', ')', '"', '\'', '?', '!']);
     let n = raw.chars().count();
-    if !(2..=MAX_TOKEN).contains(&n) || is_stopword(raw) {
+    // "firstname.surname" describes the usernames, it is not one.
+    if !(2..=MAX_TOKEN).contains(&n) || is_stopword(raw) || describes_a_password(raw) {
         return None;
     }
     let lower = raw.to_lowercase();

@@ -702,6 +702,10 @@ fn passphrases_of_words_joined_by_hyphens() {
     silent_everywhere("Username: akhan\nPassword: Surname");
     silent_everywhere("Username: akhan\nPassword: \"child's initials + DOB\"");
     silent_everywhere("User: akhan\nPassword: first-name-and-dob");
+    silent_everywhere(
+        "New starters: username is firstname.surname, password is Welcome + your start year.",
+    );
+    silent_everywhere("Password: Surname + DOB");
     // A real word password with a username is still one.
     held_everywhere("Username: akhan\nPassword: Lighthouse", "Lighthouse");
     held_everywhere(
