@@ -15,6 +15,8 @@ pub mod mask;
 pub mod password;
 pub mod recipients;
 pub mod special;
+#[cfg(test)]
+pub mod testing;
 
 pub use finding::{Category, Confidence, Finding, Location};
 

@@ -4,7 +4,10 @@
 //! replies, signatures, disclaimers, "reset your password", "sent
 //! separately").
 //!
-//! Everything here slices only at char boundaries: input is any UTF-8.
+//! Everything here slices only at char boundaries: input is any UTF-8. The
+//! word lists are data: see `words.txt`.
+
+use super::words::words;
 
 /// The shape of a token, which decides how much it looks like a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,340 +47,6 @@ const MAX_FILLER: usize = 40;
 const MIN_TOKEN: usize = 4;
 const MAX_TOKEN: usize = 64;
 
-/// Verb separators, each with its leading space; longest first.
-const VERB_SEPS: &[&str] = &[
-    " has been reset to ",
-    " has been set to ",
-    " has been changed to ",
-    " will be set to ",
-    " is set to ",
-    " changed to ",
-    " reset to ",
-    " set to ",
-    " will be ",
-    " is now ",
-    " is: ",
-    " is ",
-    " are: ",
-    " are ",
-    " was ",
-];
-
-/// Words that, between the trigger and the separator, make the sentence
-/// talk about passwords ("password *reset* link: ...", "password *policy*:").
-const FILLER_STOP: &[&str] = &[
-    "reset",
-    "forgot",
-    "forgotten",
-    "change",
-    "changes",
-    "expire",
-    "expires",
-    "expired",
-    "expiry",
-    "policy",
-    "policies",
-    "manager",
-    "rules",
-    "requirements",
-    "must",
-    "should",
-    "needs",
-    "need",
-    "cannot",
-    "can't",
-    "never",
-    "not",
-    "don't",
-    "sent",
-    "send",
-    "by",
-    "via",
-    "separately",
-    "protected",
-    "protection",
-    "hint",
-    "length",
-    "strength",
-    "field",
-    "box",
-    "prompt",
-    "page",
-    "screen",
-    "portal",
-    "link",
-    "problems",
-    "issues",
-    "stage",
-    "dates",
-    "points",
-    "questions",
-    "features",
-    "facts",
-    "skills",
-    "messages",
-    "worker",
-    "workers",
-    "stage",
-];
-
-/// Tokens that are words of a sentence, not secrets.
-const STOPWORDS: &[&str] = &[
-    "sent",
-    "send",
-    "sending",
-    "separately",
-    "separate",
-    "below",
-    "above",
-    "same",
-    "attached",
-    "attachment",
-    "required",
-    "require",
-    "protected",
-    "protect",
-    "the",
-    "your",
-    "you",
-    "my",
-    "our",
-    "their",
-    "his",
-    "her",
-    "its",
-    "it's",
-    "this",
-    "that",
-    "these",
-    "those",
-    "been",
-    "being",
-    "not",
-    "correct",
-    "incorrect",
-    "wrong",
-    "changed",
-    "change",
-    "changing",
-    "reset",
-    "expired",
-    "expiring",
-    "expires",
-    "needed",
-    "needs",
-    "case",
-    "case-sensitive",
-    "different",
-    "unknown",
-    "strong",
-    "weak",
-    "secure",
-    "enclosed",
-    "following",
-    "follow",
-    "follows",
-    "here",
-    "there",
-    "with",
-    "please",
-    "available",
-    "coming",
-    "shared",
-    "blank",
-    "empty",
-    "what",
-    "which",
-    "when",
-    "where",
-    "also",
-    "still",
-    "then",
-    "just",
-    "only",
-    "from",
-    "were",
-    "will",
-    "would",
-    "should",
-    "must",
-    "could",
-    "might",
-    "does",
-    "have",
-    "very",
-    "call",
-    "phone",
-    "text",
-    "email",
-    "emailed",
-    "texted",
-    "ring",
-    "contact",
-    "check",
-    "used",
-    "using",
-    "enter",
-    "type",
-    "click",
-    "visit",
-    "login",
-    "username",
-    "password",
-    "passwords",
-    "passcode",
-    "none",
-    "n/a",
-    "tbc",
-    "tba",
-    "unchanged",
-    "default",
-    "usual",
-    "normal",
-    "standard",
-    "previous",
-    "temporary",
-    "secret",
-    "confidential",
-    "private",
-    "hidden",
-    "stored",
-    "saved",
-    "kept",
-    "known",
-    "provided",
-    "given",
-    "supplied",
-    "issued",
-    "included",
-    "written",
-    "listed",
-    "shown",
-    "displayed",
-    "as-above",
-    "e.g",
-    "i.e",
-    "etc",
-    "something",
-    "anything",
-    "nothing",
-    "everything",
-    "easy",
-    "hard",
-    "simple",
-    "long",
-    "short",
-    "characters",
-    "letters",
-    "numbers",
-    "digits",
-    "sensitive",
-    "invalid",
-    "valid",
-    "working",
-    "locked",
-    "disabled",
-    "active",
-    "inactive",
-    "mandatory",
-    "optional",
-    "compulsory",
-    "important",
-    "essential",
-    "don't",
-    "dont",
-    "won't",
-    "can't",
-    "isn't",
-    "i'll",
-    "we'll",
-    "you'll",
-    "i've",
-    "self-service",
-    "page",
-    "screen",
-    "portal",
-    "link",
-    "button",
-    "problems",
-    "issues",
-    "details",
-    "information",
-    "needed",
-    "incorrectly",
-    "expiry",
-    "updated",
-    "update",
-    "later",
-    "soon",
-    "tomorrow",
-    "today",
-    "yesterday",
-    "separately.",
-    "requested",
-    "pending",
-    "unavailable",
-    "disabled",
-    "there's",
-    "that's",
-    "what's",
-    "they're",
-    "you're",
-    "we're",
-    "about",
-    "into",
-    "onto",
-    "like",
-    "such",
-    "each",
-    "every",
-    "some",
-    "many",
-    "more",
-    "most",
-    "less",
-    "least",
-    "again",
-    "once",
-    "twice",
-    "both",
-    "either",
-    "neither",
-    "because",
-    "since",
-    "until",
-    "while",
-    "whilst",
-    "after",
-    "before",
-    "over",
-    "under",
-    "your's",
-    "yours",
-    "mine",
-    "ours",
-    "theirs",
-    "remember",
-    "forgotten",
-    "forgot",
-    "accepted",
-    "rejected",
-    "wrongly",
-    "never",
-    "always",
-    "often",
-    "sometimes",
-    "usually",
-    "probably",
-    "definitely",
-    "possibly",
-    "currently",
-    "already",
-    "attached.",
-    "sharing",
-    "share",
-];
-
 /// Byte-level word boundary around an ASCII match.
 pub fn whole_word(text: &str, s: usize, e: usize) -> bool {
     let before = text
@@ -395,7 +64,8 @@ pub use crate::detect::bounds::{ceil_boundary, floor_boundary};
 
 fn is_stopword(tok: &str) -> bool {
     let t = tok.to_lowercase();
-    STOPWORDS.contains(&t.as_str()) || STOPWORDS.contains(&t.trim_end_matches('.'))
+    let w = words();
+    w.stopwords.contains(&t.as_str()) || w.stopwords.contains(&t.trim_end_matches('.'))
 }
 
 /// Is the filler between trigger and separator an ordinary description
@@ -404,7 +74,7 @@ fn filler_ok(filler: &str) -> bool {
     filler
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
         .filter(|w| !w.is_empty())
-        .all(|w| !FILLER_STOP.contains(&w.to_lowercase().as_str()))
+        .all(|w| !words().filler_stop.contains(&w.to_lowercase().as_str()))
 }
 
 /// Finds the separator after a trigger ending at `e`: its kind and where
@@ -412,6 +82,14 @@ fn filler_ok(filler: &str) -> bool {
 fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
     let rest = text.get(e..)?;
     let window = &rest[..floor_boundary(rest, MAX_FILLER + 20)];
+    for p in &words().protected_with {
+        if window
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        {
+            return Some((Sep::Verb, e + p.len()));
+        }
+    }
     for (i, c) in window.char_indices() {
         if i > MAX_FILLER {
             return None;
@@ -425,13 +103,19 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
             ':' | '=' => {
                 return filler_ok(&window[..i]).then_some((Sep::Label, e + i + 1));
             }
+            '\'' | '’' if i == 0 && here[c.len_utf8()..].starts_with("s ") => {
+                // "the password's Rb7kQz2mWx4".
+                return Some((Sep::Verb, e + c.len_utf8() + 2));
+            }
             ' ' => {
-                for dash in [" - ", " – ", " — "] {
+                // A dash, or the cell bar of an HTML table row turned into
+                // text ("Password | Rb7kQz2mWx4").
+                for dash in [" - ", " – ", " — ", " | "] {
                     if here.starts_with(dash) {
                         return filler_ok(&window[..i]).then_some((Sep::Label, e + i + dash.len()));
                     }
                 }
-                for v in VERB_SEPS {
+                for v in &words().verb_separators {
                     let matches = here
                         .get(..v.len())
                         .is_some_and(|h| h.eq_ignore_ascii_case(v));
@@ -464,7 +148,7 @@ fn shape(tok: &str) -> (TokenShape, bool, bool) {
             .any(|w| w[0].is_lowercase() && w[1] == '-' && w[2].is_uppercase());
     let s = if has_digit && !has_letter && tok.chars().all(|c| c.is_ascii_digit()) {
         TokenShape::Digits
-    } else if wordish && !camel {
+    } else if wordish && !camel && !passphrase(tok) && !irregular_case(tok) {
         TokenShape::Word
     } else {
         TokenShape::Mixed
@@ -472,16 +156,78 @@ fn shape(tok: &str) -> (TokenShape, bool, bool) {
     (s, has_letter, has_digit)
 }
 
-/// Reads the token starting at or after `from` (skipping blanks, and one
-/// line break when `newline_ok`).
-fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
+/// Letters in a case no word is written in ("PSGUBXBNYna", "kQzRbWx"):
+/// not lower, not UPPER, not Capitalised, not an acronym's plural ("GCSEs").
+fn irregular_case(tok: &str) -> bool {
+    let letters: Vec<char> = tok.chars().filter(|c| c.is_alphabetic()).collect();
+    let Some((first, rest)) = letters.split_first() else {
+        return false;
+    };
+    let lower = |c: &char| c.is_lowercase();
+    let upper = |c: &char| c.is_uppercase();
+    let word_case = letters.iter().all(lower)
+        || letters.iter().all(upper)
+        || (upper(first) && rest.iter().all(lower));
+    let acronym_plural = letters.len() >= 3
+        && letters.last() == Some(&'s')
+        && letters[..letters.len() - 1].iter().all(upper);
+    !(word_case || acronym_plural)
+}
+
+/// Is every part of the token (split at `-`, `.`, `_`, `+`, spaces) a
+/// placeholder word or a joining word ("Surname", "first-name-and-dob",
+/// "child's initials + DOB", the username "firstname.surname")?
+fn describes_a_password(tok: &str) -> bool {
+    let mut any = false;
+    for p in tok.split(['-', '.', '_', '+', ' ', '/']) {
+        if p.is_empty() {
+            continue;
+        }
+        let p = p.to_lowercase();
+        let p = p.trim_end_matches("'s").trim_end_matches("’s");
+        let joining = ["and", "of", "the", "their", "your", "in", "then"].contains(&p);
+        if !(joining || words().placeholder_parts.contains(&p)) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+/// Three or more words joined by `-`, `.`, `_` or `+`, each of three
+/// letters or more ("maple-river-lantern", the NCSC's three random words):
+/// a made-up passphrase, not a hyphenated English word ("up-to-date" and
+/// "mother-in-law" have a short part, "well-known" has two) nor a
+/// description of one ("first-name-surname": see `placeholder_parts`).
+pub fn passphrase(tok: &str) -> bool {
+    let mut parts = 0;
+    for p in tok.split(['-', '.', '_', '+']) {
+        if p.chars().count() < 3 || !p.chars().all(char::is_alphabetic) {
+            return false;
+        }
+        // "first-name-surname" describes a password, it is not one.
+        if words()
+            .placeholder_parts
+            .contains(&p.to_lowercase().as_str())
+        {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 3
+}
+
+/// Reads the token starting at or after `from` (skipping blanks and, when
+/// `newline_ok`, the line break after a label and one blank line:
+/// "Password:\n\nRb7kQz2mWx4").
+pub(super) fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
     let rest = text.get(from..)?;
     let mut skip = 0;
     let mut newlines = 0;
     for c in rest.chars() {
         match c {
             ' ' | '\t' | '\r' => skip += c.len_utf8(),
-            '\n' if newline_ok && newlines == 0 => {
+            '\n' if newline_ok && newlines < 2 => {
                 newlines += 1;
                 skip += 1;
             }
@@ -543,7 +289,20 @@ fn token(text: &str, from: usize, newline_ok: bool) -> Option<Claim> {
     {
         return None;
     }
+    // "surname", "first-name-and-dob": a description of the password; and
+    // "Welcome + your start year": the first term of a recipe for one.
+    let formula = text
+        .get(tend..)
+        .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('+'));
+    if describes_a_password(tok) || (formula && !quoted) {
+        return None;
+    }
     let (shape, has_letter, has_digit) = shape(tok);
+    // After a blank line a word is the next paragraph ("Password:\n\nThanks"),
+    // not a secret.
+    if newlines == 2 && shape == TokenShape::Word {
+        return None;
+    }
     if !quoted && tok.contains(' ') {
         return None;
     }
@@ -572,8 +331,12 @@ pub fn legend_follows(text: &str, end: usize) -> bool {
 
 /// The claim after a password/PIN/key trigger `s..e`, if any.
 pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
-    if let Some((sep, at)) = separator(text, e) {
-        let c = token(text, at, sep == Sep::Label)?;
+    // A separator whose token is no token ("password Rb7kQz2mWx4 - let me
+    // know": the dash belongs to the sentence after the password) falls
+    // through to the token right after the trigger.
+    let claimed =
+        separator(text, e).and_then(|(sep, at)| Some((sep, token(text, at, sep == Sep::Label)?)));
+    if let Some((sep, c)) = claimed {
         // After "is"/"will be" a bare word is usually the sentence going on
         // ("is case sensitive", "will be texted"): only quoted, capitalised
         // or clearly made-up words count.
@@ -598,18 +361,75 @@ pub fn claim_after(text: &str, e: usize) -> Option<Claim> {
     (c.shape != TokenShape::Word).then_some(c)
 }
 
-/// The username after a login trigger ending at `e` (separator optional).
-pub fn username_after(text: &str, e: usize) -> Option<Claim> {
+/// The username after a login trigger ending at `e`. The separator is
+/// optional ("username jsmith") unless `label_only` (a bare "user" is an
+/// everyday word: "user guide"); "log in with akhan" skips the "with".
+pub fn username_after(text: &str, e: usize, label_only: bool) -> Option<Claim> {
     let at = match separator(text, e) {
-        Some((_, at)) if at - e <= 25 => at,
+        Some((Sep::Label, at)) if at - e <= 25 => at,
+        Some((Sep::Verb, at)) if at - e <= 25 && !label_only => at,
+        _ if label_only => return None,
         _ => e,
     };
-    let c = token_user(text, at)?;
-    Some(c)
+    let rest = text.get(at..)?;
+    let mut trimmed = rest.trim_start_matches([' ', '\t', '\r']);
+    // "Login details:\nakhan": the value on the line under its label.
+    if at > e && text[e..at].trim_end().ends_with(':') {
+        if let Some(r) = trimmed.strip_prefix('\n') {
+            trimmed = r.trim_start_matches([' ', '\t']);
+        }
+    }
+    let mut at = at + (rest.len() - trimmed.len());
+    for w in ["with ", "as "] {
+        if trimmed
+            .get(..w.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(w))
+        {
+            at += w.len();
+        }
+    }
+    token_user(text, at)
+}
+
+/// Is a username named just before a password trigger at `trigger_start`,
+/// in the same line ("it's akhan, password Rb7kQz2mWx4", "it's j.smith and
+/// the password is ...")? The username must end in `,` or be followed by
+/// "and"/"with" so a sentence running on ("it's fine password ...") is not one.
+pub fn username_before(text: &str, trigger_start: usize) -> bool {
+    let before = text.get(..trigger_start).unwrap_or("");
+    let from = floor_boundary(before, before.len().saturating_sub(80));
+    let line = before[from..].rsplit('\n').next().unwrap_or("");
+    let ws: Vec<&str> = line.split_whitespace().collect();
+    let mut k = ws.len();
+    let mut joined = false;
+    while k > 0 {
+        let w = ws[k - 1].to_lowercase();
+        if ["and", "the", "your", "his", "her", "their", "with", "&"].contains(&w.as_str()) {
+            joined |= w == "and" || w == "with" || w == "&";
+            k -= 1;
+        } else {
+            break;
+        }
+    }
+    if k < 2 {
+        return false;
+    }
+    let user = ws[k - 1];
+    let bare = user.trim_end_matches([',', ';']);
+    if !(joined || bare.len() < user.len()) {
+        return false;
+    }
+    let mut intro = ws[k - 2].to_lowercase();
+    if intro == "is" && k >= 3 {
+        intro = ws[k - 3].to_lowercase();
+    }
+    let intro = intro.trim_end_matches(':');
+    words().user_intro.contains(&intro)
+        && token_user(bare, 0).is_some_and(|c| c.end == bare.len() && c.len_chars >= 3)
 }
 
 /// A username token: 2–64 chars, not a word of the sentence.
-fn token_user(text: &str, from: usize) -> Option<Claim> {
+pub(super) fn token_user(text: &str, from: usize) -> Option<Claim> {
     let rest = text.get(from..)?;
     let skip = rest.len() - rest.trim_start_matches([' ', '\t']).len();
     let start = from + skip;
@@ -620,7 +440,8 @@ fn token_user(text: &str, from: usize) -> Option<Claim> {
         .map_or(rest.len(), |(i, _)| i);
     let raw = rest[..len].trim_end_matches(['.', ',', ';', ':', ')', '"', '\'', '?', '!']);
     let n = raw.chars().count();
-    if !(2..=MAX_TOKEN).contains(&n) || is_stopword(raw) {
+    // "firstname.surname" describes the usernames, it is not one.
+    if !(2..=MAX_TOKEN).contains(&n) || is_stopword(raw) || describes_a_password(raw) {
         return None;
     }
     let lower = raw.to_lowercase();
@@ -650,7 +471,13 @@ fn token_user(text: &str, from: usize) -> Option<Claim> {
 /// login details and credentials, just " Summer2025".
 pub fn password_after_username(text: &str, user_end: usize, credentials: bool) -> Option<Claim> {
     let rest = text.get(user_end..)?;
-    let trimmed = rest.trim_start_matches([' ', '\t']);
+    let mut trimmed = rest.trim_start_matches([' ', '\t', '\r']);
+    // "Login details:\nakhan\nRb7kQz2mWx4": one value a line.
+    if credentials {
+        if let Some(r) = trimmed.strip_prefix('\n') {
+            trimmed = r.trim_start_matches([' ', '\t']);
+        }
+    }
     let after_blank = user_end + (rest.len() - trimmed.len());
     let from = if let Some(r) = trimmed.strip_prefix(['/', '|', ',']) {
         after_blank + (trimmed.len() - r.len())
@@ -662,55 +489,6 @@ pub fn password_after_username(text: &str, user_end: usize, credentials: bool) -
     let c = token(text, from, false)?;
     (c.shape == TokenShape::Mixed && c.has_letter && (c.has_digit || c.len_chars >= 8)).then_some(c)
 }
-
-/// Words before a trigger that make the sentence advice about passwords:
-/// "*reset* your password: ...", "*never share* your PIN".
-const PREFIX_TALK: &[&str] = &[
-    "forgot",
-    "forget",
-    "forgotten",
-    "forgetting",
-    "reset",
-    "resetting",
-    "change",
-    "changing",
-    "choose",
-    "choosing",
-    "create",
-    "creating",
-    "example",
-    "strong",
-    "weak",
-    "good",
-    "bad",
-    "never",
-    "share",
-    "sharing",
-    "don't",
-    "not",
-    "without",
-    "no",
-    "wrong",
-    "incorrect",
-    "expired",
-    "remember",
-];
-
-/// Prefix words that also announce a new password ("I've *reset* your
-/// password: ..."): they suppress only a token that is not password-shaped.
-const ANNOUNCING: &[&str] = &["reset", "resetting", "change", "changing"];
-
-/// Phrases that mark a meeting invitation, whose passcode is meant to travel
-/// with it (every Teams and Zoom invitation carries one).
-const MEETING_MARKERS: &[&str] = &[
-    "meeting id",
-    "conference id",
-    "webinar id",
-    "teams.microsoft.com/l/meetup-join",
-    "zoom.us/j/",
-    "join zoom meeting",
-    "join microsoft teams meeting",
-];
 
 /// How far (bytes) before a passcode a meeting marker is looked for, and
 /// after it.
@@ -728,30 +506,8 @@ pub fn meeting_invitation(text: &str, trigger_start: usize) -> bool {
         return false;
     };
     let window = window.to_ascii_lowercase();
-    MEETING_MARKERS.iter().any(|m| window.contains(m))
+    words().meeting_markers.iter().any(|m| window.contains(m))
 }
-
-/// Phrases near a bare-word claim that say the password is not in the
-/// message: "sent separately", "I'll text you the password".
-const ELSEWHERE: &[&str] = &[
-    "separately",
-    "separate email",
-    "separate message",
-    "another email",
-    "by text",
-    "by sms",
-    "via text",
-    "via sms",
-    "by phone",
-    "over the phone",
-    "text you",
-    "text it",
-    "phone you",
-    "call you",
-    "ring you",
-    "will follow",
-    "to follow",
-];
 
 /// Is this claim talk about a password rather than one?
 pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
@@ -782,7 +538,8 @@ pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
         .take(4)
         .any(|w| {
             let w = w.to_lowercase();
-            PREFIX_TALK.contains(&w.as_str()) && !(strong_token && ANNOUNCING.contains(&w.as_str()))
+            words().prefix_talk.contains(&w.as_str())
+                && !(strong_token && words().announcing.contains(&w.as_str()))
         });
     if prefix_talk {
         return true;
@@ -791,7 +548,7 @@ pub fn talk_about(text: &str, trigger_start: usize, c: &Claim) -> bool {
         let lo = floor_boundary(text, trigger_start.saturating_sub(80));
         let hi = floor_boundary(text, c.end + 80);
         let near = text.get(lo..hi).unwrap_or("").to_lowercase();
-        if ELSEWHERE.iter().any(|p| near.contains(p)) {
+        if words().elsewhere.iter().any(|p| near.contains(p)) {
             return true;
         }
     }
@@ -805,20 +562,6 @@ pub struct Regions {
     /// Start of the signature or quoted original, if any.
     cut: Option<usize>,
 }
-
-const DISCLAIMER_MARKERS: &[&str] = &[
-    "intended recipient",
-    "intended solely",
-    "received this email in error",
-    "received this e-mail in error",
-    "received this message in error",
-    "this email and any attachments",
-    "this e-mail and any",
-    "this email and any files",
-    "confidential and may be privileged",
-    "views expressed",
-    "is strictly prohibited",
-];
 
 impl Regions {
     /// Finds the cut once per unit (only when a candidate exists).
@@ -843,6 +586,11 @@ impl Regions {
     }
 
     /// Is `pos` quoted, in the signature or quoted original, or in a disclaimer?
+    ///
+    /// A disclaimer hides only what is inside it: the marker must be in the
+    /// paragraph *up to the end of `pos`'s line*, never only below it, so a
+    /// footer ("This email and any attachments are confidential") right under
+    /// a password line, with or without a blank line between, does not hide it.
     pub fn excluded(&self, text: &str, pos: usize) -> bool {
         if self.cut.is_some_and(|c| pos >= c) {
             return true;
@@ -855,14 +603,40 @@ impl Regions {
         if line.trim_start().starts_with('>') {
             return true;
         }
-        // The paragraph around pos, capped.
+        // The paragraph around pos, capped, up to the end of pos's line.
         let lo = floor_boundary(text, pos.saturating_sub(1000));
         let hi = floor_boundary(text, pos + 1000);
         let before = text.get(lo..pos).unwrap_or("");
         let after = text.get(pos..hi).unwrap_or("");
-        let p_lo = before.rfind("\n\n").map_or(0, |i| i + 2);
-        let p_hi = after.find("\n\n").unwrap_or(after.len());
-        let para = format!("{}{}", &before[p_lo..], &after[..p_hi]).to_lowercase();
-        DISCLAIMER_MARKERS.iter().any(|m| para.contains(m))
+        let p_lo = paragraph_start(before);
+        let l_hi = after.find('\n').unwrap_or(after.len());
+        let para = format!("{}{}", &before[p_lo..], &after[..l_hi]).to_lowercase();
+        words().disclaimer_markers.iter().any(|m| para.contains(m))
     }
+}
+
+/// Where the paragraph ending at the end of `before` starts: just after the
+/// last blank line (a line of only spaces, tabs or a `\r`, so `\r\n\r\n`
+/// and a line holding one space break paragraphs as `\n\n` does), or 0.
+#[cfg(test)]
+pub fn paragraph_start_for_tests(before: &str) -> usize {
+    paragraph_start(before)
+}
+
+fn paragraph_start(before: &str) -> usize {
+    // `end` is where the line being looked at ends (its '\n', or the end of
+    // `before` for the partial line holding pos, which is never blank-tested).
+    let mut end = before.len();
+    let mut first = true;
+    for (i, _) in before.rmatch_indices('\n') {
+        if !first && before[i + 1..end].trim().is_empty() {
+            return end + 1;
+        }
+        first = false;
+        end = i;
+    }
+    if !first && before[..end].trim().is_empty() {
+        return end + 1;
+    }
+    0
 }

@@ -10,6 +10,10 @@
 //! separately", "reset your password", "password-protected"), quoted reply
 //! text, signatures and disclaimers are not passwords.
 //!
+//! Credentials also come as tables (a header row naming a password column,
+//! see `columns`), as a "code" that names what it opens ("the code to open
+//! the file is 4821"), and as passphrases of words joined by hyphens.
+//!
 //! The finding carries the exact token in `redact`, so a rewrite rule can
 //! blank it out; the evidence only ever shows it masked.
 //!
@@ -20,11 +24,15 @@
 //! automaton scans the whole text instead.
 
 mod claim;
+mod columns;
+mod words;
 
 use super::mask::mask_secret;
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextUnit};
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use claim::{Claim, TokenShape};
+use std::sync::LazyLock;
+use words::words;
 
 /// The detector id rules refer to.
 pub const DETECTOR_ID: &str = "password";
@@ -45,51 +53,53 @@ enum Trigger {
     /// Login details or credentials: a username, then maybe a password
     /// ("login details: jsmith / Summer2025").
     Credentials,
+    /// "user": a username only after a label ("user: akhan"), since "user"
+    /// is an everyday word ("user guide").
+    User,
+    /// "code": a PIN only when the words between it and the code name what
+    /// it opens ("the code to open the file is 4821"); alone it is a dress
+    /// code, a course code or a QR code.
+    Code,
+    /// "pass": a password only right after a username ("user: akhan pass:
+    /// Rb7kQz2mWx4"); alone it is a bus pass, a hall pass or an exam pass.
+    Pass,
 }
 
-const TRIGGERS: &[(&str, Trigger)] = &[
-    ("password", Trigger::Password),
-    ("passwords", Trigger::Password),
-    ("passwd", Trigger::Password),
-    ("passcode", Trigger::Password),
-    ("pass code", Trigger::Password),
-    ("passphrase", Trigger::Password),
-    ("pass phrase", Trigger::Password),
-    ("pwd", Trigger::Password),
-    ("pw", Trigger::Password),
-    // Abbreviations staff type: "p/w Hedgehog55", "Pword: ...".
-    ("p/w", Trigger::Password),
-    ("pword", Trigger::Password),
-    ("p'word", Trigger::Password),
-    ("pin", Trigger::Pin),
-    ("pin number", Trigger::Pin),
-    ("pin code", Trigger::Pin),
-    ("access code", Trigger::Pin),
-    ("door code", Trigger::Pin),
-    ("security code", Trigger::Pin),
-    ("unlock code", Trigger::Pin),
-    ("key", Trigger::Key),
-    ("network key", Trigger::Key),
-    ("wifi key", Trigger::Key),
-    ("wi-fi key", Trigger::Key),
-    ("encryption key", Trigger::Key),
-    ("decryption key", Trigger::Key),
-    ("login", Trigger::Login),
-    ("log-in", Trigger::Login),
-    ("logon", Trigger::Login),
-    ("username", Trigger::Login),
-    ("user name", Trigger::Login),
-    ("user id", Trigger::Login),
-    ("userid", Trigger::Login),
-    ("login details", Trigger::Credentials),
-    ("log-in details", Trigger::Credentials),
-    ("login credentials", Trigger::Credentials),
-    ("credentials", Trigger::Credentials),
-    ("sign-in details", Trigger::Credentials),
-];
+impl Trigger {
+    /// The kind named in `words.txt`.
+    fn from_name(name: &str) -> Option<Trigger> {
+        Some(match name {
+            "password" => Trigger::Password,
+            "pin" => Trigger::Pin,
+            "key" => Trigger::Key,
+            "login" => Trigger::Login,
+            "credentials" => Trigger::Credentials,
+            "user" => Trigger::User,
+            "code" => Trigger::Code,
+            "pass" => Trigger::Pass,
+            _ => return None,
+        })
+    }
+}
+
+/// The trigger phrases of `words.txt` with their kinds, in file order (the
+/// automaton's pattern index is the index here).
+fn triggers() -> &'static [(&'static str, Trigger)] {
+    static T: LazyLock<Vec<(&'static str, Trigger)>> = LazyLock::new(|| {
+        words()
+            .triggers
+            .iter()
+            .filter_map(|&(kind, phrase)| Some((phrase, Trigger::from_name(kind)?)))
+            .collect()
+    });
+    &T
+}
 
 /// A username within this many bytes of a password makes it a credential.
 const USERNAME_REACH: usize = 200;
+/// A "pass" is a password only this close after a username (the same or
+/// the next line).
+const PASS_REACH: usize = 80;
 
 /// Short pieces every trigger contains, in the three cases mail uses
 /// (password, Password, PASSWORD). A SIMD search for these (Teddy) runs
@@ -113,6 +123,7 @@ const ANCHORS: &[&str] = &[
     "key",
     "login",
     "log-in",
+    "log in",
     "logon",
     "user",
     "credential",
@@ -135,14 +146,14 @@ pub struct PasswordDetector {
 impl PasswordDetector {
     /// Compiles the trigger automaton (once per engine).
     pub fn new() -> Self {
-        // The patterns are the static TRIGGERS (tested), not input: building
+        // The patterns are the committed trigger list (tested), not input: building
         // cannot fail short of a bug, which the unit tests would catch.
         #[allow(clippy::expect_used)]
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(TRIGGERS.iter().map(|t| t.0))
+            .build(triggers().iter().map(|t| t.0))
             .expect("the static trigger list compiles");
         let mut anchors: Vec<String> = Vec::new();
         for a in ANCHORS {
@@ -221,15 +232,16 @@ impl Detector for PasswordDetector {
         let mut usernames: Vec<usize> = Vec::new();
         let mut candidates: Vec<Candidate> = Vec::new();
         for (s, e, pattern) in self.triggers(text) {
-            let Some(&(_, trigger)) = TRIGGERS.get(pattern) else {
+            let Some(&(_, trigger)) = triggers().get(pattern) else {
                 continue;
             };
             if !claim::whole_word(text, s, e) {
                 continue;
             }
             match trigger {
-                Trigger::Login | Trigger::Credentials => {
-                    let Some(user) = claim::username_after(text, e) else {
+                Trigger::Login | Trigger::Credentials | Trigger::User => {
+                    let Some(user) = claim::username_after(text, e, trigger == Trigger::User)
+                    else {
                         continue;
                     };
                     usernames.push(user.start);
@@ -246,16 +258,76 @@ impl Detector for PasswordDetector {
                         });
                     }
                 }
+                Trigger::Pass => {
+                    let after_user = usernames.iter().any(|&u| u < s && s - u <= PASS_REACH);
+                    if !after_user {
+                        continue;
+                    }
+                    let Some(c) = claim::claim_after(text, e) else {
+                        continue;
+                    };
+                    if c.shape == TokenShape::Mixed
+                        && c.has_letter
+                        && (c.has_digit || c.len_chars >= 8)
+                    {
+                        candidates.push(Candidate {
+                            trigger_start: s,
+                            claim: c,
+                            pin: false,
+                        });
+                    }
+                }
+                Trigger::Code => {
+                    // Most codes in prose open nothing: look for what it
+                    // opens before reading a claim.
+                    let hi = claim::floor_boundary(text, e + 64);
+                    let near = text.get(e..hi).unwrap_or("").to_ascii_lowercase();
+                    if !words().code_opens.iter().any(|w| has_word(&near, w)) {
+                        continue;
+                    }
+                    let Some(c) = claim::claim_after(text, e) else {
+                        continue;
+                    };
+                    let between = text.get(e..c.start).unwrap_or("").to_ascii_lowercase();
+                    let tok = text.get(c.start..c.end).unwrap_or("");
+                    let shaped = pin_like(tok)
+                        || (c.shape == TokenShape::Mixed && c.has_letter && c.has_digit);
+                    if shaped && words().code_opens.iter().any(|w| has_word(&between, w)) {
+                        let pin = c.shape == TokenShape::Digits;
+                        candidates.push(Candidate {
+                            trigger_start: s,
+                            claim: c,
+                            pin,
+                        });
+                    }
+                }
                 Trigger::Password | Trigger::Pin | Trigger::Key => {
+                    // A header cell: the passwords are in the column below.
+                    let column = columns::column_below(text, s);
+                    if !column.is_empty() {
+                        for cc in column {
+                            usernames.extend(cc.user);
+                            candidates.push(Candidate {
+                                trigger_start: s,
+                                claim: cc.claim,
+                                pin: cc.pin,
+                            });
+                        }
+                        continue;
+                    }
                     let Some(c) = claim::claim_after(text, e) else {
                         continue;
                     };
                     let ok = match trigger {
                         Trigger::Pin => pin_like(text.get(c.start..c.end).unwrap_or("")),
                         Trigger::Key => {
+                            // A bare "key" needs digits too ("Key: KS2");
+                            // a Wi-Fi or network key may be a passphrase.
+                            let tok = text.get(c.start..c.end).unwrap_or("");
+                            let compound = e - s > "key".len();
                             c.shape == TokenShape::Mixed
                                 && c.has_letter
-                                && c.has_digit
+                                && (c.has_digit || (compound && claim::passphrase(tok)))
                                 && c.len_chars >= 6
                                 && !claim::legend_follows(text, c.end)
                         }
@@ -290,7 +362,8 @@ impl Detector for PasswordDetector {
             }
             let with_user = usernames
                 .iter()
-                .any(|&u| u.abs_diff(c.claim.start) <= USERNAME_REACH && u != c.claim.start);
+                .any(|&u| u.abs_diff(c.claim.start) <= USERNAME_REACH && u != c.claim.start)
+                || claim::username_before(text, c.trigger_start);
             let confidence = score(&c.claim, with_user, ctx.has_encrypted_attachment);
             let what = if c.pin { "PIN" } else { "password" };
             let mut evidence = if ctx.has_encrypted_attachment {
@@ -320,6 +393,13 @@ impl Detector for PasswordDetector {
             out.push(f);
         }
     }
+}
+
+/// Is `w` in `hay` as whole words ("safe", not the start of "safeguarding";
+/// "gate", not the end of "delegate")?
+fn has_word(hay: &str, w: &str) -> bool {
+    hay.match_indices(w)
+        .any(|(i, m)| claim::whole_word(hay, i, i + m.len()))
 }
 
 /// A PIN or door code: 4–8 digits, with a `#` or `*` key allowed ("2580#").
