@@ -450,12 +450,13 @@ impl Scan<'_, '_> {
             let base = if upper { Base::Medium } else { Base::Low };
             let near = self.near(s, e);
             if let Some(mut conf) = grade(base, &near, class::NINO, class::REF, false) {
-                // Unspaced, with no NI word, among other model numbers: a
-                // part number in a price list (`ST320014A`), kept only as a
-                // weak signal for review.
+                // Unspaced, with no NI word, among other model numbers or
+                // heading a priced line of a price list: a part number
+                // (`ST320014A`), kept only as a weak signal for review.
                 if conf == Confidence::Medium
                     && e - s == c.len()
-                    && product::among_codes(self.text, s, e)
+                    && (product::among_codes(self.text, s, e)
+                        || product::in_price_list(self.text, s, e))
                 {
                     conf = Confidence::Low;
                 }

@@ -10,6 +10,114 @@
 //! never written `JT 48 22 91 B`, and a NINO next to "NI" is a NINO whatever
 //! surrounds it.
 
+/// Bytes read on either side of a priced candidate for the words of a price
+/// list or of a payroll (a letter's paragraph or two).
+const VOCAB_WINDOW: usize = 1500;
+
+/// The `[price]` and `[payroll]` lists of `price_list_words.txt`.
+struct Vocab {
+    price: Vec<&'static str>,
+    payroll: Vec<&'static str>,
+}
+
+fn vocab() -> &'static Vocab {
+    static VOCAB: std::sync::OnceLock<Vocab> = std::sync::OnceLock::new();
+    VOCAB.get_or_init(|| {
+        let mut v = Vocab {
+            price: Vec::new(),
+            payroll: Vec::new(),
+        };
+        let mut section = "";
+        for line in include_str!("price_list_words.txt").lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name;
+                continue;
+            }
+            match section {
+                "price" => v.price.push(line),
+                "payroll" => v.payroll.push(line),
+                _ => {}
+            }
+        }
+        v
+    })
+}
+
+/// True when the NINO-shaped token at `start..end` heads a line of a price
+/// list: its own line and a neighbouring line each carry a NINO-shaped code
+/// and a price, and the text around talks of prices or orders and nowhere of
+/// pay, staff or tax. The codes of such a list all have the NINO's shape, so
+/// [`among_codes`] (which does not count other NINO shapes) cannot tell it;
+/// the prices and the words can. A payroll, the one list of NI numbers with
+/// amounts, always names itself (pay, salary, tax code, NI) and stays as it is.
+pub fn in_price_list(text: &[u8], start: usize, end: usize) -> bool {
+    let (lo, hi) = lines_around(text, start, end);
+    let own = line_at(text, start);
+    if !priced(text.get(own.0..own.1).unwrap_or_default()) {
+        return false;
+    }
+    let neighbours = text
+        .get(lo..hi)
+        .unwrap_or_default()
+        .split(|&b| b == b'\n')
+        .filter(|line| {
+            let l = line.trim_ascii();
+            l.get(..9).is_some_and(|head| {
+                <[u8; 9]>::try_from(head).is_ok_and(|h| super::nino::is_shape(&h))
+            }) && l != text.get(own.0..own.1).unwrap_or_default().trim_ascii()
+                && priced(l)
+        })
+        .count();
+    if neighbours == 0 {
+        return false;
+    }
+    let wlo = start.saturating_sub(VOCAB_WINDOW);
+    let whi = end.saturating_add(VOCAB_WINDOW).min(text.len());
+    let window = text.get(wlo..whi).unwrap_or_default().to_ascii_lowercase();
+    let v = vocab();
+    v.price.iter().any(|w| has_word(&window, w)) && !v.payroll.iter().any(|w| has_word(&window, w))
+}
+
+/// The line holding `pos`, without its line break.
+fn line_at(text: &[u8], pos: usize) -> (usize, usize) {
+    let before = text.get(..pos).unwrap_or_default();
+    let lo = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    let after = text.get(pos..).unwrap_or_default();
+    let hi = memchr::memchr(b'\n', after).map_or(text.len(), |p| pos + p);
+    (lo, hi)
+}
+
+/// A price on the line: a currency sign (`£`, `$`, `€`) before a digit, or a
+/// currency code (`GBP`, `EUR`, `USD`) beside a number.
+fn priced(line: &[u8]) -> bool {
+    let sign_then_digit = |sign: &[u8]| {
+        memchr::memmem::find_iter(line, sign).any(|i| {
+            let rest = line.get(i + sign.len()..).unwrap_or_default();
+            let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+            rest.first().is_some_and(u8::is_ascii_digit)
+        })
+    };
+    let lower = line.to_ascii_lowercase();
+    sign_then_digit("£".as_bytes())
+        || sign_then_digit(b"$")
+        || sign_then_digit("€".as_bytes())
+        || ["gbp", "eur", "usd"].iter().any(|c| has_word(&lower, c))
+}
+
+/// `word` in `hay` (both lower case) with no letter or digit on either side.
+fn has_word(hay: &[u8], word: &str) -> bool {
+    memchr::memmem::find_iter(hay, word.as_bytes()).any(|i| {
+        let left = i.checked_sub(1).and_then(|j| hay.get(j));
+        let right = hay.get(i + word.len());
+        left.is_none_or(|b| !b.is_ascii_alphanumeric())
+            && right.is_none_or(|b| !b.is_ascii_alphanumeric())
+    })
+}
+
 /// Bytes looked at on either side of the candidate, within the line before,
 /// its own line and the line after (a price list is one product per line).
 const WINDOW: usize = 200;
@@ -180,6 +288,51 @@ mod tests {
             "Mrs A Khan, 4 Mill Lane, Leeds LS12 3AB. JT482291B. Reply to a.khan22@mail.com or see www.site22.org/page10",
             "JT482291B"
         ));
+    }
+
+    fn priced_listed(text: &str, code: &str) -> bool {
+        let s = text.find(code).unwrap();
+        in_price_list(text.as_bytes(), s, s + code.len())
+    }
+
+    #[test]
+    fn a_price_list_of_nino_shaped_codes() {
+        for eol in ["\n", "\r\n"] {
+            let t = format!(
+                "Please find our updated price list below (ex VAT):{eol}{eol}\
+                 MK981385D  HDMI cable 3m  £63.30{eol}\
+                 NH747187D  Chromebook charger 45W  £117.40{eol}\
+                 NR958707A  Toner cartridge black  £100.54{eol}{eol}\
+                 Order online or reply to this email.{eol}"
+            );
+            for code in ["MK981385D", "NH747187D", "NR958707A"] {
+                assert!(priced_listed(&t, code), "{code} {eol:?}");
+            }
+        }
+        // Dollar prices and a quotation.
+        let t =
+            "Quotation 2291\nAB123456C  Label printer  $129.00\nCE654321D  Labels x500  $18.50\n";
+        assert!(priced_listed(t, "AB123456C"));
+    }
+
+    #[test]
+    fn payrolls_and_lone_ninos_with_amounts_are_not_price_lists() {
+        // A payroll names itself: pay, salary, tax code, NI, staff.
+        let t = "Payroll for March (order of payment below):\n\
+                 MK981385D  Amelia Jones  £1,063.30\n\
+                 NH747187D  Wei Zhang  £1,117.40\n";
+        assert!(!priced_listed(t, "MK981385D"));
+        let t = "Staff list with prices of the trip:\nMK981385D  Amelia Jones  £63.30\nNH747187D  Wei Zhang  £63.30\n";
+        assert!(!priced_listed(t, "MK981385D"));
+        // No neighbouring priced code: one NINO next to a price is not a list.
+        let t = "Price of the trip £20. Amelia's number is MK981385D  £20 paid\n\nThanks\n";
+        assert!(!priced_listed(t, "MK981385D"));
+        // Codes with prices, but nothing says price list or order.
+        let t = "MK981385D  Amelia Jones  £63.30\nNH747187D  Wei Zhang  £117.40\n";
+        assert!(!priced_listed(t, "MK981385D"));
+        // A list without prices.
+        let t = "Price list to follow.\nMK981385D  Amelia Jones\nNH747187D  Wei Zhang\n";
+        assert!(!priced_listed(t, "MK981385D"));
     }
 
     #[test]
