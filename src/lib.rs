@@ -19,6 +19,7 @@ pub mod action;
 pub mod audit;
 pub mod bytes;
 pub mod config;
+pub mod datadir;
 pub mod detect;
 pub mod extract;
 pub mod message;

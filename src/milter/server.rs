@@ -39,6 +39,8 @@ pub enum ServeError {
     Quarantine(#[from] QuarantineError),
     #[error("data directory {dir}: {source}")]
     DataDir { dir: String, source: std::io::Error },
+    #[error(transparent)]
+    Private(#[from] crate::datadir::DataDirError),
     #[error("milter stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -189,13 +191,24 @@ impl Milter {
     }
 }
 
-/// The data directory, created if missing.
+/// The data directory, created 0700 if missing and refused if group or
+/// others can read it (see [`crate::datadir`]). Without a configured one,
+/// the fallback in the working directory is announced: held mail would
+/// otherwise land wherever the daemon happened to be started.
 fn data_dir(config: &Config) -> Result<PathBuf, ServeError> {
     let dir = config.data_dir();
-    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
-        dir: dir.display().to_string(),
-        source,
-    })?;
+    crate::datadir::prepare(&dir)?;
+    let origin = crate::datadir::origin(config.data_dir.is_some(), &dir);
+    if config.data_dir.is_none() && !dir.is_absolute() {
+        tracing::warn!(
+            data_dir = %crate::datadir::shown(&dir).display(),
+            "no data_dir configured and /var/lib/dlp-milter is not writable: \
+             held mail and keys go to ./dlp-data in the working directory; \
+             set data_dir in the config for a real deployment"
+        );
+    } else {
+        tracing::info!(data_dir = %crate::datadir::shown(&dir).display(), origin, "data directory");
+    }
     Ok(dir)
 }
 

@@ -17,6 +17,7 @@ use crate::policy::Action;
 use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -62,7 +63,11 @@ impl SpoolStore {
     fn write_durably(&self, name: &str, bytes: &[u8]) -> Result<(), QuarantineError> {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let result = (|| {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, self.dir.join(name))
@@ -143,6 +148,7 @@ impl HoldStore for SpoolStore {
         let mut f = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(self.dir.join("decisions.jsonl"))?;
         f.write_all(&line)?;
         f.sync_data()?;

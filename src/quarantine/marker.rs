@@ -279,7 +279,7 @@ pub fn parse_headers(raw: &[u8]) -> Vec<(String, String)> {
 /// Loads the HMAC key from the data directory, creating it (mode 0600) if missing.
 pub fn load_or_create_key(data_dir: &Path) -> std::io::Result<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(data_dir)?;
+    crate::datadir::create(data_dir).map_err(std::io::Error::other)?;
     let path = data_dir.join(KEY_FILE);
     match std::fs::OpenOptions::new()
         .write(true)
