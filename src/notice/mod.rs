@@ -19,6 +19,7 @@
 //! subject, the text, an attachment — never an attachment's name), the
 //! recipient count, and the subject only when no finding was in it.
 
+pub mod gate;
 pub mod outbox;
 
 use crate::detect::Category;
@@ -147,6 +148,14 @@ const SHIPPED: &[(&str, &str)] = &[
     ),
     ("digest.txt", include_str!("../../templates/digest.txt")),
     ("digest.html", include_str!("../../templates/digest.html")),
+    (
+        "hold_summary.txt",
+        include_str!("../../templates/hold_summary.txt"),
+    ),
+    (
+        "hold_summary.html",
+        include_str!("../../templates/hold_summary.html"),
+    ),
 ];
 
 /// The notice templates in effect: the admin's files where present and
@@ -235,6 +244,7 @@ impl Templates {
             "rewrite" => ("rewrite.txt", "rewrite.html"),
             "dpo_alert" => ("dpo_alert.txt", "dpo_alert.html"),
             "digest" => ("digest.txt", "digest.html"),
+            "hold_summary" => ("hold_summary.txt", "hold_summary.html"),
             other => {
                 return Err(NoticeError::Template {
                     name: other.into(),

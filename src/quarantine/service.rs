@@ -9,6 +9,7 @@ use super::store::{Change, Filter, NewNotice, Record, State, Store, StoredFindin
 use super::{HoldReceipt, HoldRequest, HoldStore, QuarantineConfig, QuarantineError};
 use crate::audit::{self, Event, NewEntry};
 use crate::config::Config;
+use crate::notice::gate::{gate_sender, SenderNotice};
 use crate::notice::{self, outbox, NoticeConfig, Templates};
 use crate::policy::{Action, PlannedAction, Severity};
 use sha2::{Digest, Sha256};
@@ -86,6 +87,8 @@ pub struct Quarantine {
     org: String,
     key: Arc<Vec<u8>>,
     templates: Templates,
+    /// Which senders may be told about their own messages, and how often.
+    gate: notice::gate::NoticeGate,
     /// Nudges the notice thread, once started.
     wake: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -170,6 +173,7 @@ impl Quarantine {
             },
             key: Arc::new(key),
             templates,
+            gate: notice::gate::NoticeGate::new(config.organisation.domains.clone()),
             wake: Mutex::new(None),
         })
     }
@@ -331,14 +335,59 @@ impl Quarantine {
         }
     }
 
-    fn hold_notices(&self, rec: &Record) -> Vec<NewNotice> {
+    /// What the sender of this hold gets ([`notice::gate`]): counts come
+    /// from the outbox, so the limit holds across restarts.
+    fn sender_hold_notice(&self, rec: &Record, at: i64) -> Result<SenderNotice, QuarantineError> {
+        use notice::gate::{HOLD_KIND, SUMMARY_KIND, WINDOW_SECS};
+        if !self.notice.enabled || !self.notice.notify_on_hold {
+            return Ok(SenderNotice::Withheld(notice::gate::Withheld::Disabled));
+        }
+        let sender = gate_sender(rec);
+        if let Err(w) = self.gate.may_notify(&sender) {
+            tracing::info!(reference = %rec.id, reason = w.as_str(), "no hold notice to the sender");
+            return Ok(SenderNotice::Withheld(w));
+        }
+        let since = at.saturating_sub(WINDOW_SECS);
+        let holds = self.store.notices_to_since(&rec.sender, HOLD_KIND, since)?;
+        let summaries = self
+            .store
+            .notices_to_since(&rec.sender, SUMMARY_KIND, since)?;
+        let decision = self.gate.hold_notice(&sender, holds, summaries);
+        if decision != SenderNotice::Notice {
+            tracing::info!(reference = %rec.id, decision = decision.as_str(), "sender hold notices over the hourly limit");
+        }
+        Ok(decision)
+    }
+
+    fn summary_notice(&self, rec: &Record) -> Option<NewNotice> {
+        let ctx = notice::gate::SummaryContext {
+            org: self.org.clone(),
+            reference: rec.id.clone(),
+            held_at: notice::human_time(rec.created_at),
+            limit: notice::gate::HOLD_NOTICES_PER_WINDOW,
+            window_minutes: notice::gate::WINDOW_SECS / 60,
+            dpo: self.notice.dpo.clone(),
+        };
+        self.notice_for(
+            notice::gate::SUMMARY_KIND,
+            "hold_summary",
+            Some(&rec.id),
+            &rec.sender,
+            &ctx,
+        )
+    }
+
+    fn hold_notices(&self, rec: &Record, to_sender: SenderNotice) -> Vec<NewNotice> {
         let mut out = Vec::new();
         if !self.notice.enabled {
             return out;
         }
         let rules = notice::rule_views(&rec.findings, &rec.rule_ids);
         let expires_on = rec.expires_at.map(notice::human_date).unwrap_or_default();
-        if self.notice.notify_on_hold && !rec.sender.is_empty() {
+        if to_sender == SenderNotice::Summary {
+            out.extend(self.summary_notice(rec));
+        }
+        if to_sender == SenderNotice::Notice {
             let ctx = notice::HoldContext {
                 org: self.org.clone(),
                 reference: rec.id.clone(),
@@ -372,7 +421,10 @@ impl Quarantine {
     }
 
     fn rewrite_notices(&self, rec: &Record, actions: &[PlannedAction]) -> Vec<NewNotice> {
-        if !self.notice.enabled || !self.notice.notify_on_rewrite || rec.sender.is_empty() {
+        if !self.notice.enabled
+            || !self.notice.notify_on_rewrite
+            || self.gate.may_notify(&gate_sender(rec)).is_err()
+        {
             return Vec::new();
         }
         let changes: Vec<String> = actions
@@ -948,7 +1000,8 @@ impl HoldStore for Quarantine {
             tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
             return Ok(HoldReceipt { id });
         }
-        let notices = self.hold_notices(&rec);
+        let to_sender = self.sender_hold_notice(&rec, at)?;
+        let notices = self.hold_notices(&rec, to_sender);
         let entry = NewEntry::new(
             at,
             Event::Held,
@@ -961,6 +1014,7 @@ impl HoldStore for Quarantine {
                 "recipients": rec.recipient_count,
                 "sha256": rec.raw_sha256,
                 "notices": notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+                "sender_notice": to_sender.as_str(),
             }),
         );
         self.store.insert(&rec, Some(req.raw), &entry, &notices)?;

@@ -579,6 +579,24 @@ impl Store for SqliteStore {
         })
     }
 
+    fn notices_to_since(
+        &self,
+        recipient: &str,
+        kind: &str,
+        since: i64,
+    ) -> Result<usize, QuarantineError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT count(*) FROM outbox
+                 WHERE kind = ?1 AND lower(recipient) = lower(?2) AND created_at >= ?3",
+                params![kind, recipient, since],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as usize)
+            .map_err(db)
+        })
+    }
+
     fn notice_sent(&self, id: i64, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
         self.write(|tx| {
             tx.execute(

@@ -234,6 +234,16 @@ pub trait Store: Send + Sync {
     /// The time the next queued notice is due, if any.
     fn next_notice_due(&self) -> Result<Option<i64>, QuarantineError>;
 
+    /// Notices of `kind` queued for `recipient` (case-insensitive) at or
+    /// after `since`, whatever became of them: the per-sender rate limit
+    /// ([`crate::notice::gate`]).
+    fn notices_to_since(
+        &self,
+        recipient: &str,
+        kind: &str,
+        since: i64,
+    ) -> Result<usize, QuarantineError>;
+
     /// Marks a notice sent and audits it.
     fn notice_sent(&self, id: i64, audit: &audit::NewEntry) -> Result<(), QuarantineError>;
 
