@@ -69,9 +69,9 @@ impl Loaded {
 pub struct Shared {
     loaded: RwLock<Arc<Loaded>>,
     pub(crate) store: Arc<dyn HoldStore>,
-    pub(crate) release_key: Vec<u8>,
-    /// Marker ids already let through: a release passes exactly once.
-    pub(crate) seen_markers: marker::SeenMarkers,
+    /// Marker master keys: the current one, then the one before the last
+    /// rotation (if any).
+    pub(crate) marker_keys: Vec<Vec<u8>>,
     pub(crate) scan_permits: Arc<Semaphore>,
     /// Messages between MAIL and their end.
     pub(crate) in_flight: Arc<AtomicUsize>,
@@ -101,14 +101,22 @@ impl Milter {
         store: Arc<dyn HoldStore>,
         release_key: Vec<u8>,
     ) -> Result<Milter, ServeError> {
+        Milter::with_keys(config, store, vec![release_key])
+    }
+
+    /// [`Milter::new`] with the marker keys after a rotation (current first).
+    pub fn with_keys(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        marker_keys: Vec<Vec<u8>>,
+    ) -> Result<Milter, ServeError> {
         let loaded = Loaded::build(config)?;
         let threads = loaded.milter.scan_threads();
         Ok(Milter {
             shared: Arc::new(Shared {
                 loaded: RwLock::new(Arc::new(loaded)),
                 store,
-                release_key,
-                seen_markers: marker::SeenMarkers::default(),
+                marker_keys,
                 scan_permits: Arc::new(Semaphore::new(threads)),
                 in_flight: Arc::new(AtomicUsize::new(0)),
             }),
@@ -242,7 +250,14 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         dir: dir.display().to_string(),
         source,
     })?;
-    let milter = Milter::new(&config, store, key)?;
+    let mut keys = vec![key];
+    keys.extend(
+        marker::load_previous_key(&dir).map_err(|source| ServeError::DataDir {
+            dir: dir.display().to_string(),
+            source,
+        })?,
+    );
+    let milter = Milter::with_keys(&config, store, keys)?;
     let spec = SocketSpec::parse(&config.milter.listen)?;
     let unix = UnixOptions {
         mode: Some(config.milter.unix_mode().map_err(ServeError::Invalid)?),

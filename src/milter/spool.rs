@@ -126,6 +126,39 @@ fn record(req: &HoldRequest<'_>, id: Option<&str>, verdict: Action) -> serde_jso
 }
 
 impl HoldStore for SpoolStore {
+    /// One file per honoured marker under `DIR/used-markers/`, named by a
+    /// hash of its key, holding the time it may be forgotten.
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
+        use sha2::Digest;
+        let dir = self.dir.join("used-markers");
+        crate::datadir::create(&dir).map_err(|e| QuarantineError::Other(e.to_string()))?;
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            let expired = std::fs::read_to_string(e.path())
+                .ok()
+                .and_then(|t| t.trim().parse::<i64>().ok())
+                .is_some_and(|t| t < now);
+            if expired {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let name = hex::encode(sha2::Sha256::digest(used_key.as_bytes()));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.join(name))
+        {
+            Ok(mut f) => {
+                f.write_all(until.to_string().as_bytes())?;
+                f.sync_all()?;
+                File::open(&dir)?.sync_all()?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
         let id = new_id();
         self.write_durably(&format!("{id}.eml"), req.raw)?;

@@ -120,13 +120,15 @@ pub enum NoticeError {
     Config(String),
 }
 
-/// True when `headers` carry a valid notice marker: the milter accepts such a
-/// message without scanning it (and strips the header).
-pub fn is_notice(headers: &[(String, String)], key: &[u8]) -> bool {
+/// True when the raw message carries a valid notice marker for its body and
+/// this envelope: the milter accepts such a message without scanning it
+/// (and strips the header).
+pub fn is_notice(raw: &[u8], envelope_from: &str, recipients: &[String], key: &[u8]) -> bool {
     marker::verify(
-        headers,
+        &marker::parse_headers(raw),
         key,
         marker::Kind::Notice,
+        &marker::Binding::of_message(raw, envelope_from, recipients),
         time::OffsetDateTime::now_utc().unix_timestamp(),
     )
     .is_ok()

@@ -125,6 +125,10 @@ pub trait HoldStore: Send + Sync {
         req: &HoldRequest<'_>,
         verdict: Action,
     ) -> Result<(), QuarantineError>;
+    /// Records that the marker `used_key` was honoured and keeps it until
+    /// `until` (unix time); false when it was already recorded. Durable, so
+    /// a release or notice marker passes once, also across restarts.
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError>;
 }
 
 /// Arguments every `dlp-milter quarantine ...` / `audit ...` command takes.

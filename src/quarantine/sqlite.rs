@@ -78,6 +78,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued';",
     // 2: finding the held copy of a retried message by its digest.
     "CREATE INDEX records_digest ON records(raw_sha256) WHERE raw_sha256 IS NOT NULL;",
+    // 3: release and notice markers already honoured, until they expire.
+    "CREATE TABLE used_markers (
+        key TEXT PRIMARY KEY,
+        until INTEGER NOT NULL
+    );",
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -576,6 +581,20 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(db)
+        })
+    }
+
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM used_markers WHERE until < ?1", params![now])
+                .map_err(db)?;
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO used_markers (key, until) VALUES (?1, ?2)",
+                    params![used_key, until],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
         })
     }
 

@@ -234,6 +234,9 @@ pub trait Store: Send + Sync {
     /// The time the next queued notice is due, if any.
     fn next_notice_due(&self) -> Result<Option<i64>, QuarantineError>;
 
+    /// See [`crate::quarantine::HoldStore::claim_marker`]; expired ids are forgotten.
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError>;
+
     /// Notices of `kind` queued for `recipient` (case-insensitive) at or
     /// after `since`, whatever became of them: the per-sender rate limit
     /// ([`crate::notice::gate`]).
