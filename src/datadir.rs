@@ -20,8 +20,8 @@ pub enum DataDirError {
     #[error("data directory {dir}: {source}")]
     Io { dir: String, source: std::io::Error },
     #[error(
-        "data directory {path} is mode {mode:04o}: group/others may read held mail or keys; \
-         run `chmod 700 {path}` (and 600 for files in it) and start again"
+        "{path} is mode {mode:04o}: group/others may read held mail or keys; \
+         run `chmod 700 {path}` (600 for files in the data directory) and start again"
     )]
     Open { path: String, mode: u32 },
     #[error(
@@ -63,7 +63,9 @@ pub fn check(dir: &Path) -> Result<(), DataDirError> {
         path: path.display().to_string(),
         mode: mode & 0o7777,
     };
-    if meta.mode() & 0o077 != 0 {
+    // Group search (x) alone is allowed: it lets Postfix reach the milter
+    // socket by name, and lists or reads nothing (the files are 0600).
+    if meta.mode() & 0o067 != 0 {
         return Err(open(dir, meta.mode()));
     }
     // root may run a site's milter on a directory it handed to another

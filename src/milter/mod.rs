@@ -14,6 +14,7 @@
 //! - [`spool`]: a durable spool-directory [`crate::quarantine::HoldStore`].
 //! - [`systemd`]: `Type=notify` readiness, reload, stop and watchdog.
 
+pub mod guard;
 pub mod server;
 pub mod session;
 pub mod socket;
@@ -27,15 +28,26 @@ use crate::action::RecipientRewrite;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// The default listen address (documented in the README and the man page).
-pub const DEFAULT_LISTEN: &str = "inet:127.0.0.1:7357";
+/// The default listen address: empty = a unix socket in the data directory
+/// ([`DEFAULT_SOCKET`]), so no other local user can talk to the milter
+/// unless given the socket's group (`postfix`, when it exists).
+pub const DEFAULT_LISTEN: &str = "";
+/// File name of the default socket under the data directory.
+pub const DEFAULT_SOCKET: &str = "milter.sock";
+/// Postfix's `smtpd_timeout` default: a milter connection is legitimately
+/// idle that long during a slow upload, so the idle timeout stays above it.
+pub const POSTFIX_SMTPD_TIMEOUT_S: u64 = 300;
 
 /// `[milter]` section of the config. Every field has a default that works.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MilterConfig {
-    /// Postfix notation: `inet:127.0.0.1:7357` or `unix:/run/dlp-milter/milter.sock`.
+    /// Postfix notation: `unix:/run/dlp-milter/milter.sock` or
+    /// `inet:127.0.0.1:7357`. Empty (the default): `unix:<data_dir>/milter.sock`.
     pub listen: String,
+    /// Client addresses or networks an `inet:` listener serves (default
+    /// loopback); other clients are closed at accept.
+    pub allow_clients: Vec<String>,
     /// Permission bits of a unix socket, octal (`"0660"`): Postfix must be
     /// able to connect, which a umask of 077 silently prevents.
     pub socket_mode: String,
@@ -82,6 +94,7 @@ impl Default for MilterConfig {
     fn default() -> Self {
         MilterConfig {
             listen: DEFAULT_LISTEN.into(),
+            allow_clients: guard::DEFAULT_ALLOW.iter().map(|s| s.to_string()).collect(),
             socket_mode: "0660".into(),
             socket_group: None,
             hold_mode: HoldMode::Quarantine,
@@ -104,7 +117,10 @@ impl Default for MilterConfig {
 impl MilterConfig {
     /// Checks what serde cannot; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        SocketSpec::parse(&self.listen).map_err(|e| format!("milter.listen: {e}"))?;
+        if !self.listen.trim().is_empty() {
+            SocketSpec::parse(&self.listen).map_err(|e| format!("milter.listen: {e}"))?;
+        }
+        guard::AllowList::parse(&self.allow_clients)?;
         self.unix_mode()?;
         if self.io_threads == 0 {
             return Err("milter.io_threads must be positive".into());
@@ -116,6 +132,11 @@ impl MilterConfig {
             return Err(
                 "milter.scan_timeout_ms and milter.connection_timeout_s must be positive".into(),
             );
+        }
+        if self.connection_timeout_s <= POSTFIX_SMTPD_TIMEOUT_S {
+            return Err(format!(
+                "milter.connection_timeout_s must be above Postfix's smtpd_timeout ({POSTFIX_SMTPD_TIMEOUT_S} s): a milter connection is idle while a slow client uploads"
+            ));
         }
         if self.max_message_bytes < 1024 {
             return Err("milter.max_message_bytes must be at least 1024".into());
@@ -230,7 +251,10 @@ mod tests {
         let c = MilterConfig::default();
         c.validate().unwrap();
         assert_eq!(c.unix_mode().unwrap(), 0o660);
-        assert_eq!(c.listen, "inet:127.0.0.1:7357");
+        // A unix socket in the data directory, not a TCP port any local user
+        // can reach (issue 21).
+        assert_eq!(c.listen, "");
+        assert_eq!(c.allow_clients, ["127.0.0.0/8", "::1/128"]);
     }
 
     #[test]

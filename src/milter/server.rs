@@ -45,6 +45,10 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// Connections indymilter may hold beyond `max_sessions` while the
+/// longest-idle ones close to make room.
+const SESSION_HEADROOM: usize = 8;
+
 /// One consistent generation of config + engine.
 pub struct Loaded {
     pub engine: Engine,
@@ -162,8 +166,12 @@ impl Milter {
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
         let loaded = self.current();
+        // The listener enforces max_sessions by closing the longest-idle
+        // session; indymilter's own cap only stops accepting, which would
+        // let idle connections lock everyone out, so it gets headroom.
+        let listener = listener.limit_sessions(loaded.milter.max_sessions);
         let config = indymilter::Config {
-            max_connections: loaded.milter.max_sessions,
+            max_connections: loaded.milter.max_sessions.saturating_add(SESSION_HEADROOM),
             actions: Default::default(),
             connection_timeout: Duration::from_secs(loaded.milter.connection_timeout_s),
         };
@@ -220,6 +228,67 @@ fn data_dir(config: &Config) -> Result<PathBuf, ServeError> {
     Ok(dir)
 }
 
+/// Where to listen and with which socket permissions. The default is a
+/// unix socket in the data directory: group `postfix` and mode 0660 when
+/// that group exists (and the data directory becomes 0710 group `postfix`,
+/// so Postfix can reach the socket but list or read nothing), else 0600 for
+/// the milter's user alone.
+fn listen_on(
+    config: &Config,
+    dir: &std::path::Path,
+) -> Result<(SocketSpec, UnixOptions), ServeError> {
+    let mode = config.milter.unix_mode().map_err(ServeError::Invalid)?;
+    if !config.milter.listen.trim().is_empty() {
+        return Ok((
+            SocketSpec::parse(&config.milter.listen)?,
+            UnixOptions {
+                mode: Some(mode),
+                group: config.milter.socket_group.clone(),
+            },
+        ));
+    }
+    let spec = SocketSpec::Unix(dir.join(super::DEFAULT_SOCKET));
+    let group = config
+        .milter
+        .socket_group
+        .clone()
+        .or_else(|| super::socket::lookup_group("postfix").map(|_| "postfix".to_string()));
+    let Some(group) = group else {
+        tracing::info!("no postfix group: the milter socket is for this user only (0600)");
+        return Ok((
+            spec,
+            UnixOptions {
+                mode: Some(0o600),
+                group: None,
+            },
+        ));
+    };
+    let gid = super::socket::lookup_group(&group).ok_or_else(|| {
+        ServeError::Invalid(format!("milter.socket_group: unknown group {group:?}"))
+    })?;
+    let opened = std::os::unix::fs::chown(dir, None, Some(gid)).and_then(|()| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o710))
+    });
+    if let Err(e) = opened {
+        tracing::warn!(group, error = %e, "cannot let the group reach the socket in the data directory; the socket is for this user only");
+        return Ok((
+            spec,
+            UnixOptions {
+                mode: Some(0o600),
+                group: None,
+            },
+        ));
+    }
+    Ok((
+        spec,
+        UnixOptions {
+            mode: Some(mode),
+            group: Some(group),
+        },
+    ))
+}
+
 /// Loads the config file named in `args` (or the defaults) with the
 /// command-line overrides applied.
 pub fn load(args: &ServeArgs) -> Result<Config, ServeError> {
@@ -258,12 +327,13 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         })?,
     );
     let milter = Milter::with_keys(&config, store, keys)?;
-    let spec = SocketSpec::parse(&config.milter.listen)?;
-    let unix = UnixOptions {
-        mode: Some(config.milter.unix_mode().map_err(ServeError::Invalid)?),
-        group: config.milter.socket_group.clone(),
-    };
-    let listener = MilterListener::bind(&spec, &unix, config.milter.tcp_quickack).await?;
+    let (spec, unix) = listen_on(&config, &dir)?;
+    let mut listener = MilterListener::bind(&spec, &unix, config.milter.tcp_quickack).await?;
+    if matches!(spec, SocketSpec::Inet { .. }) {
+        let allow = super::guard::AllowList::parse(&config.milter.allow_clients)
+            .map_err(ServeError::Invalid)?;
+        listener = listener.allow_clients(allow);
+    }
     if args.relay.is_some() {
         tracing::info!(
             "--relay is used by notices and releases; the milter itself does not send mail"
