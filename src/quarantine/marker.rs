@@ -378,9 +378,15 @@ pub fn parse_headers(raw: &[u8]) -> Vec<(String, String)> {
 
 /// Loads the HMAC key from the data directory, creating it (mode 0600) if missing.
 pub fn load_or_create_key(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    load_or_create_key_file(data_dir, KEY_FILE)
+}
+
+/// Loads the secret `name` in `data_dir` (32 random bytes, mode 0600,
+/// created if missing): the marker key and the audit key.
+pub fn load_or_create_key_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
     crate::datadir::create(data_dir).map_err(std::io::Error::other)?;
-    let path = data_dir.join(KEY_FILE);
+    let path = data_dir.join(name);
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -405,10 +411,7 @@ pub fn load_or_create_key(data_dir: &Path) -> std::io::Result<Vec<u8>> {
             if key.len() < KEY_LEN {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!(
-                        "{}: marker key is shorter than {KEY_LEN} bytes",
-                        path.display()
-                    ),
+                    format!("{}: key is shorter than {KEY_LEN} bytes", path.display()),
                 ));
             }
             Ok(key)

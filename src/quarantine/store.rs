@@ -220,6 +220,9 @@ pub trait Store: Send + Sync {
     /// The whole audit log, in order.
     fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError>;
 
+    /// The key the audit chain is MAC'd with (None: an unkeyed store).
+    fn audit_key(&self) -> Option<Vec<u8>>;
+
     /// The audit entries about one record.
     fn audit_for(&self, id: &str) -> Result<Vec<audit::Entry>, QuarantineError>;
 
