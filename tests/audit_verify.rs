@@ -360,3 +360,43 @@ fn rewrite_unkeyed_intact(dir: &Path) {
         prev = h;
     }
 }
+
+#[test]
+fn a_record_state_changed_in_the_database_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&support::config(&support::dead_relay()), d.path()).unwrap();
+    let id = support::hold_with(&q, 1, &support::report("s"));
+    q.delete(&id, "dpo", "sent in error").unwrap();
+    drop(q);
+    let (ok, out, err) = verify(d.path());
+    assert!(ok, "{out}{err}");
+    // Someone with database access makes the deleted message look released.
+    db(d.path())
+        .execute(
+            "UPDATE records SET state = 'released', state_reason = 'approved' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let (ok, _, err) = verify(d.path());
+    assert!(!ok);
+    assert!(
+        err.contains(&id) && err.contains("recorded it as deleted"),
+        "{err}"
+    );
+    assert!(err.contains("broken at entry 2"), "{err}");
+}
+
+#[test]
+fn every_digest_carries_the_audit_head() {
+    let d = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&support::config(&support::dead_relay()), d.path()).unwrap();
+    support::hold_with(&q, 1, &support::report("s"));
+    let head = q.audit_head().unwrap();
+    let out = q.digest(0, i64::MAX / 2, true).unwrap();
+    assert!(out.rendered.text.contains(&head), "{}", out.rendered.text);
+    assert!(out.rendered.html.contains(&head));
+    // And it is a head `audit verify --anchor` understands.
+    let a = dlp_milter::audit::parse_anchors(&out.rendered.text);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].seq, 1);
+}

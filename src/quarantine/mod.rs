@@ -9,6 +9,7 @@
 
 pub mod export;
 pub mod marker;
+pub mod record_state;
 pub mod relay;
 mod service;
 pub mod sqlite;

@@ -892,12 +892,24 @@ impl Quarantine {
             Ok(n) => n,
             Err(b) => return Ok(Err(b)),
         };
-        Ok(audit::verify(entries, key.as_deref()).map(|v| (v, checked)))
+        let v = match audit::verify(entries.clone(), key.as_deref()) {
+            Ok(v) => v,
+            Err(b) => return Ok(Err(b)),
+        };
+        let records = self.store.list(&Filter::default())?;
+        Ok(super::record_state::check(&entries, &records).map(|_| (v, checked)))
     }
 
     pub fn verify_audit(&self) -> Result<Result<audit::Verified, audit::Broken>, QuarantineError> {
         let key = self.store.audit_key();
-        Ok(audit::verify(self.store.audit_entries()?, key.as_deref()))
+        let entries = self.store.audit_entries()?;
+        let v = match audit::verify(entries.clone(), key.as_deref()) {
+            Ok(v) => v,
+            Err(b) => return Ok(Err(b)),
+        };
+        // The chain is sound; now the records it covers.
+        let records = self.store.list(&Filter::default())?;
+        Ok(super::record_state::check(&entries, &records).map(|_| v))
     }
 }
 

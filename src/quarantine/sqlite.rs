@@ -444,7 +444,12 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(db)?;
-            append_in(tx, &self.audit_key, entry)?;
+            // The entry's MAC covers the record's first state.
+            let stored =
+                get_in(tx, &rec.id)?.ok_or_else(|| QuarantineError::NotFound(rec.id.clone()))?;
+            let mut covered = entry.clone();
+            covered.detail = super::record_state::with_snapshot(&entry.detail, &stored);
+            append_in(tx, &self.audit_key, &covered)?;
             for n in notices {
                 insert_notice(tx, n, entry.at)?;
             }
@@ -574,7 +579,11 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             }
-            append_in(tx, &self.audit_key, entry)?;
+            // The entry's MAC covers the record's new state.
+            let after = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
+            let mut covered = entry.clone();
+            covered.detail = super::record_state::with_snapshot(&entry.detail, &after);
+            append_in(tx, &self.audit_key, &covered)?;
             let updated = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
             Ok(updated)
         })
