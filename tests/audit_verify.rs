@@ -400,3 +400,37 @@ fn every_digest_carries_the_audit_head() {
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].seq, 1);
 }
+
+#[path = "milter_support.rs"]
+mod milter_support;
+
+#[test]
+fn serve_logs_the_audit_head_and_the_log_anchors_the_trail() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    populate(&data);
+    let port = milter_support::free_port();
+    let cfg = d.path().join("dlp.toml");
+    std::fs::write(
+        &cfg,
+        format!("data_dir = {data:?}\n[milter]\nlisten = \"inet:127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let log = d.path().join("milter.log");
+    let l = log.clone();
+    // The head is logged when serve starts and every hour after.
+    let daemon = milter_support::start_daemon(
+        &cfg,
+        Some(std::fs::File::create(&log).unwrap()),
+        move || {
+            std::fs::read_to_string(&l)
+                .unwrap_or_default()
+                .contains("dlp-milter audit head: entry 8 mac")
+        },
+    );
+    drop(daemon);
+    let a = log.to_str().unwrap();
+    let (ok, out, err) = cli(&data, &["audit", "verify", "--anchor", a], None);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("agrees with 1 recorded head(s)"), "{out}");
+}
