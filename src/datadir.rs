@@ -88,6 +88,18 @@ pub fn check(dir: &Path) -> Result<(), DataDirError> {
     Ok(())
 }
 
+/// Refuses a key file kept elsewhere (`quarantine.audit_key`) that group or
+/// others can access. A missing file is fine: it is created 0600.
+pub fn check_key(path: &Path) -> Result<(), DataDirError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.mode() & 0o077 != 0 => Err(DataDirError::Open {
+            path: path.display().to_string(),
+            mode: m.mode() & 0o7777,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// [`create`] then [`check`]: what `serve` runs before opening anything.
 pub fn prepare(dir: &Path) -> Result<(), DataDirError> {
     create(dir)?;

@@ -434,3 +434,41 @@ fn serve_logs_the_audit_head_and_the_log_anchors_the_trail() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("agrees with 1 recorded head(s)"), "{out}");
 }
+
+#[test]
+fn the_audit_key_may_live_outside_the_data_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let key = d.path().join("keys/audit.key");
+    let mut cfg = support::config(&support::dead_relay());
+    cfg.quarantine.audit_key = Some(key.clone());
+    let q = Quarantine::open(&cfg, &data).unwrap();
+    support::hold_with(&q, 1, &support::report("s"));
+    drop(q);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        !data.join("audit.key").exists(),
+        "no second key in the data directory"
+    );
+    // The chain is MAC'd under that key: verified with it, not without.
+    let q = Quarantine::open(&cfg, &data).unwrap();
+    assert!(q.verify_audit().unwrap().is_ok());
+    let stored: String = db(&data)
+        .query_row("SELECT hash FROM audit WHERE seq = 1", [], |r| r.get(0))
+        .unwrap();
+    let e = &q.store().audit_entries().unwrap()[0];
+    let k = std::fs::read(&key).unwrap();
+    let mac = dlp_milter::audit::entry_mac(
+        &k,
+        &e.prev_hash,
+        e.seq,
+        e.at,
+        &e.event,
+        e.message_id.as_deref(),
+        &e.actor,
+        &e.detail,
+    );
+    assert_eq!(mac, stored);
+}

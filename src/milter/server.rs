@@ -214,6 +214,9 @@ impl Milter {
 fn data_dir(config: &Config) -> Result<PathBuf, ServeError> {
     let dir = config.data_dir();
     crate::datadir::prepare(&dir)?;
+    if let Some(k) = &config.quarantine.audit_key {
+        crate::datadir::check_key(&dir.join(k))?;
+    }
     let origin = crate::datadir::origin(config.data_dir.is_some(), &dir);
     if config.data_dir.is_none() && !dir.is_absolute() {
         tracing::warn!(

@@ -142,7 +142,10 @@ impl Quarantine {
     /// Opens (creating, migrating) the SQLite store and the marker key under
     /// `data_dir`. No thread is started: see [`Quarantine::start_notifier`].
     pub fn open(config: &Config, data_dir: &Path) -> Result<Quarantine, QuarantineError> {
-        let store = Arc::new(super::sqlite::SqliteStore::open(data_dir)?);
+        let store = Arc::new(super::sqlite::SqliteStore::open_with_audit_key(
+            data_dir,
+            config.quarantine.audit_key.as_deref(),
+        )?);
         let key = marker::load_or_create_key(data_dir)?;
         Quarantine::with_store(store, config, key)
     }

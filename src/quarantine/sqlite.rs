@@ -246,6 +246,15 @@ fn read_entry(r: &Row<'_>) -> rusqlite::Result<audit::Entry> {
 impl SqliteStore {
     /// Opens (creating and migrating) `data_dir/quarantine.db`.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, QuarantineError> {
+        Self::open_with_audit_key(data_dir, None)
+    }
+
+    /// [`SqliteStore::open`] with the audit key at `audit_key` (relative:
+    /// in `data_dir`) instead of `data_dir/audit.key`.
+    pub fn open_with_audit_key(
+        data_dir: &Path,
+        audit_key: Option<&Path>,
+    ) -> Result<SqliteStore, QuarantineError> {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         // Held mail is personal data: the folder and the database are for
         // the milter's user only (SQLite gives -wal/-shm the same mode).
@@ -260,7 +269,24 @@ impl SqliteStore {
             .truncate(false)
             .mode(0o600)
             .open(&path)?;
-        Self::open_file(&path)
+        match audit_key {
+            None => Self::open_file(&path),
+            Some(k) => {
+                let k = data_dir.join(k);
+                let (dir, name) = match (k.parent(), k.file_name()) {
+                    (Some(d), Some(n)) => (d, n.to_string_lossy().into_owned()),
+                    _ => {
+                        return Err(QuarantineError::Config(format!(
+                            "quarantine.audit_key {} is not a file path",
+                            k.display()
+                        )))
+                    }
+                };
+                let new_key = !k.exists();
+                let key = super::marker::load_or_create_key_file(dir, &name)?;
+                Self::open_file_with_key(&path, key, new_key)
+            }
+        }
     }
 
     /// Opens (creating and migrating) the database at `path`, with the
