@@ -222,9 +222,9 @@ impl Quarantine {
                 }
                 // Hourly, the audit head into the system log: an anchor
                 // outside the database for `audit verify --anchor`.
-                match store.audit_entries() {
-                    Ok(entries) => {
-                        let line = match entries.last() {
+                match store.audit_last() {
+                    Ok(last) => {
+                        let line = match last {
                             Some(e) => audit::head_line(e.seq as u64, &e.hash),
                             None => audit::head_line(0, audit::GENESIS),
                         };
@@ -873,8 +873,7 @@ impl Quarantine {
     /// The audit chain's head as written outside the database
     /// ([`audit::head_line`]: entry number and MAC).
     pub fn audit_head(&self) -> Result<String, QuarantineError> {
-        let entries = self.store.audit_entries()?;
-        Ok(match entries.last() {
+        Ok(match self.store.audit_last()? {
             Some(e) => audit::head_line(e.seq as u64, &e.hash),
             None => audit::head_line(0, audit::GENESIS),
         })

@@ -622,6 +622,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn audit_last(&self) -> Result<Option<audit::Entry>, QuarantineError> {
+        self.with(|conn| Ok(entries(conn, "WHERE seq = (SELECT max(seq) FROM audit)", None)?.pop()))
+    }
+
     fn audit_key(&self) -> Option<Vec<u8>> {
         Some(self.audit_key.clone())
     }

@@ -220,6 +220,9 @@ pub trait Store: Send + Sync {
     /// The whole audit log, in order.
     fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError>;
 
+    /// The last audit entry (the chain's head), if any, without reading the rest.
+    fn audit_last(&self) -> Result<Option<audit::Entry>, QuarantineError>;
+
     /// The key the audit chain is MAC'd with (None: an unkeyed store).
     fn audit_key(&self) -> Option<Vec<u8>>;
 
