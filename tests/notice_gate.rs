@@ -147,3 +147,37 @@ fn a_flood_of_holds_gives_the_limit_then_one_summary() {
         .count();
     assert_eq!(held, flood + 1);
 }
+
+#[test]
+fn concurrent_holds_from_one_sender_respect_the_limit() {
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let q = std::sync::Arc::new(
+        Quarantine::open(
+            &config_with(&sink.addr, "domains = [\"school.sch.uk\"]"),
+            dir.path(),
+        )
+        .unwrap(),
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                for n in 0..6 {
+                    hold_from(
+                        &q,
+                        t * 100 + n,
+                        "teacher@school.sch.uk",
+                        Some("teacher"),
+                        "127.0.0.1",
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let pass = q.flush_outbox().unwrap();
+    assert_eq!(pass.sent, HOLD_NOTICES_PER_WINDOW + 1, "{pass:?}");
+}

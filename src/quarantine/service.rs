@@ -89,6 +89,9 @@ pub struct Quarantine {
     templates: Templates,
     /// Which senders may be told about their own messages, and how often.
     gate: notice::gate::NoticeGate,
+    /// Held from counting a sender's recent notices to storing the hold, so
+    /// concurrent holds from one sender cannot all see room under the limit.
+    notice_count: Mutex<()>,
     /// Nudges the notice thread, once started.
     wake: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -177,6 +180,7 @@ impl Quarantine {
             key: Arc::new(key),
             templates,
             gate: notice::gate::NoticeGate::new(config.organisation.domains.clone()),
+            notice_count: Mutex::new(()),
             wake: Mutex::new(None),
         })
     }
@@ -1077,6 +1081,7 @@ impl HoldStore for Quarantine {
             tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
             return Ok(HoldReceipt { id });
         }
+        let counting = self.notice_count.lock().unwrap_or_else(|p| p.into_inner());
         let to_sender = self.sender_hold_notice(&rec, at)?;
         let notices = self.hold_notices(&rec, to_sender);
         let entry = NewEntry::new(
@@ -1095,6 +1100,7 @@ impl HoldStore for Quarantine {
             }),
         );
         self.store.insert(&rec, Some(req.raw), &entry, &notices)?;
+        drop(counting);
         tracing::info!(reference = %rec.id, queue_id = ?rec.queue_id, rules = ?rec.rule_ids, "held");
         if !notices.is_empty() {
             self.nudge();
