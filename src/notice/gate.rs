@@ -118,7 +118,8 @@ pub struct NoticeGate {
 fn domain_of(address: &str) -> Option<String> {
     let a = address.trim().trim_start_matches('<').trim_end_matches('>');
     let (_, d) = a.rsplit_once('@')?;
-    let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+    // Unicode lower-casing: internationalised domains compare case-blind too.
+    let d = d.trim().trim_end_matches('.').to_lowercase();
     (!d.is_empty()).then_some(d)
 }
 
@@ -136,7 +137,7 @@ impl NoticeGate {
         NoticeGate {
             domains: domains
                 .into_iter()
-                .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+                .map(|d| d.trim().trim_end_matches('.').to_lowercase())
                 .filter(|d| !d.is_empty())
                 .collect(),
         }
@@ -213,6 +214,12 @@ mod tests {
             Ok(())
         );
         assert_eq!(g.may_notify(&s("<T@SCHOOL.EXAMPLE>", None, None)), Ok(()));
+        assert_eq!(g.may_notify(&s("t@school.example.", None, None)), Ok(()));
+        let idn = NoticeGate::new(vec!["Grundschule-Müller.de".into()]);
+        assert_eq!(
+            idn.may_notify(&s("frau.öztürk@GRUNDSCHULE-MÜLLER.DE", None, None)),
+            Ok(())
+        );
         // Look-alikes and outsiders, even authenticated or local.
         for bad in [
             "t@evilschool.example",
