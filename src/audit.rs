@@ -383,14 +383,66 @@ pub fn parse_anchors(text: &str) -> Vec<Anchor> {
                     m.trim_matches(|c: char| !c.is_ascii_hexdigit())
                         .to_ascii_lowercase()
                 });
+            // A whole SHA-256-sized MAC only: a line cut by mail encoding
+            // (quoted-printable soft breaks) is not a head.
             if let (Some(seq), Some(mac)) = (seq, mac) {
-                if !mac.is_empty() {
+                if mac.len() == 64 {
                     out.push(Anchor { seq, mac });
                 }
             }
         }
     }
     out
+}
+
+/// Every head in collected material: log lines as they are, and e-mail
+/// (one message, or an mbox of many) decoded first, since a digest's text
+/// part may travel quoted-printable (long lines soft-broken) or base64.
+pub fn collect_anchors(input: &[u8]) -> Vec<Anchor> {
+    let mut out = parse_anchors(&String::from_utf8_lossy(input));
+    for chunk in mbox_messages(input) {
+        let Some(m) = mail_parser::MessageParser::default().parse(chunk) else {
+            continue;
+        };
+        for i in 0..m.text_body_count() {
+            if let Some(t) = m.body_text(i) {
+                out.extend(parse_anchors(&t));
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|a| seen.insert((a.seq, a.mac.clone())));
+    out
+}
+
+/// The messages of an mbox (split at `From ` lines that follow a blank
+/// line or start the input); a single message is one chunk.
+fn mbox_messages(input: &[u8]) -> Vec<&[u8]> {
+    let mut starts = vec![0usize];
+    let mut at = 0usize;
+    let mut prev_blank = true;
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        if prev_blank && line.starts_with(b"From ") && at > 0 {
+            starts.push(at);
+        }
+        prev_blank = line == b"\n" || line == b"\r\n";
+        at += line.len();
+    }
+    starts.push(input.len());
+    starts
+        .windows(2)
+        .map(|w| {
+            let chunk = &input[w[0]..w[1]];
+            // The mbox separator line itself is not a header.
+            match chunk.strip_prefix(b"From ") {
+                Some(rest) => rest
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(chunk, |i| &rest[i + 1..]),
+                None => chunk,
+            }
+        })
+        .collect()
 }
 
 /// Checks `entries` (in order) against heads recorded outside the database.
@@ -449,6 +501,77 @@ mod tests {
             out.push(Entry::seal(&e, i, &prev, None));
         }
         out
+    }
+
+    #[test]
+    fn anchors_are_found_in_noise_and_cut_ones_ignored() {
+        let mac = "ab".repeat(32);
+        let text = format!(
+            "Dec  7 host dlp-milter[1]: INFO {}\nsomething else\n> quoted {}\ncut: dlp-milter audit head: entry 9 mac abab=\n",
+            head_line(4, &mac),
+            head_line(5, &mac.to_uppercase())
+        );
+        let a = parse_anchors(&text);
+        assert_eq!(
+            a,
+            vec![
+                Anchor {
+                    seq: 4,
+                    mac: mac.clone()
+                },
+                Anchor {
+                    seq: 5,
+                    mac: mac.clone()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn anchors_name_the_first_disagreeing_entry() {
+        let c = chain(5);
+        let good = |i: usize| Anchor {
+            seq: c[i].seq,
+            mac: c[i].hash.clone(),
+        };
+        assert_eq!(check_anchors(&c, &[good(1), good(4)]), Ok(2));
+        let bad = Anchor {
+            seq: 3,
+            mac: "00".repeat(32),
+        };
+        assert_eq!(
+            check_anchors(&c, &[good(4), bad, good(1)]).unwrap_err().seq,
+            3
+        );
+        let beyond = Anchor {
+            seq: 7,
+            mac: "00".repeat(32),
+        };
+        let e = check_anchors(&c, &[beyond]).unwrap_err();
+        assert_eq!(e.seq, 7);
+        assert!(e.reason.contains("missing"));
+    }
+
+    #[test]
+    fn keyed_chain_needs_the_key_and_stays_keyed() {
+        let key = [9u8; 32];
+        let mut c: Vec<Entry> = Vec::new();
+        for i in 1..=3 {
+            let prev = c.last().map(|e| e.hash.clone()).unwrap_or(GENESIS.into());
+            let e = NewEntry::new(i, Event::Held, None, "milter", serde_json::json!({}));
+            c.push(Entry::seal(&e, i, &prev, Some(&key)));
+        }
+        assert!(verify(c.clone(), Some(&key)).is_ok());
+        assert!(verify(c.clone(), Some(&[1u8; 32])).is_err());
+        assert!(
+            verify(c.clone(), None).is_err(),
+            "a keyed entry needs the key"
+        );
+        // An unkeyed entry after keyed ones is refused even if its hash is right.
+        let prev = c[2].hash.clone();
+        let e = NewEntry::new(4, Event::Held, None, "x", serde_json::json!({}));
+        c.push(Entry::seal(&e, 4, &prev, None));
+        assert_eq!(verify(c, Some(&key)).unwrap_err().seq, 4);
     }
 
     #[test]

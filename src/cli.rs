@@ -713,16 +713,13 @@ fn audit_head(common: &QuarantineArgs) -> Result<ExitCode> {
 fn audit_verify(common: &QuarantineArgs, anchor: Option<&Path>) -> Result<ExitCode> {
     let q = open_quarantine(common)?;
     if let Some(a) = anchor {
+        // Mail or logs, as bytes: mail may not be UTF-8 (the head lines are ASCII).
         let text = if a == Path::new("-") {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+            let mut s = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)?;
             s
         } else {
-            // Mail may not be UTF-8: the head lines are ASCII.
-            String::from_utf8_lossy(
-                &std::fs::read(a).with_context(|| format!("cannot read {}", a.display()))?,
-            )
-            .into_owned()
+            std::fs::read(a).with_context(|| format!("cannot read {}", a.display()))?
         };
         return match lib(q.verify_audit_anchored(&text))? {
             Ok((_, 0)) => {

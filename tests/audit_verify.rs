@@ -472,3 +472,36 @@ fn the_audit_key_may_live_outside_the_data_directory() {
     );
     assert_eq!(mac, stored);
 }
+
+#[test]
+fn digest_mails_as_received_anchor_the_trail() {
+    // The digest as the DPO's mailbox receives it (MIME-encoded), two of
+    // them in an mbox: the heads are found after decoding.
+    let sink = support::Sink::start();
+    let d = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&support::config(&sink.addr), d.path()).unwrap();
+    support::hold_with(&q, 1, &support::report("s"));
+    q.digest(0, i64::MAX / 2, false).unwrap();
+    support::hold_with(&q, 2, &support::report("s"));
+    q.digest(0, i64::MAX / 2, false).unwrap();
+    q.flush_outbox().unwrap();
+    let got = sink.wait_for(6);
+    let mut mbox = Vec::new();
+    for m in got.iter().filter(|m| m.rcpt_to == ["dpo@school.sch.uk"]) {
+        mbox.extend_from_slice(b"From MAILER-DAEMON Mon Dec  7 10:00:00 2026\n");
+        mbox.extend_from_slice(&m.data);
+        mbox.extend_from_slice(b"\n");
+    }
+    let anchors = dlp_milter::audit::collect_anchors(&mbox);
+    assert!(anchors.len() >= 2, "{anchors:?}");
+    let file = d.path().join("digests.mbox");
+    std::fs::write(&file, &mbox).unwrap();
+    drop(q);
+    let (ok, out, err) = cli(
+        d.path(),
+        &["audit", "verify", "--anchor", file.to_str().unwrap()],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("agrees with"), "{out}");
+}

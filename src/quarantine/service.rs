@@ -887,11 +887,11 @@ impl Quarantine {
     /// (`text` from digests or logs): the first entry that disagrees.
     pub fn verify_audit_anchored(
         &self,
-        text: &str,
+        collected: &[u8],
     ) -> Result<Result<(audit::Verified, usize), audit::Broken>, QuarantineError> {
         let key = self.store.audit_key();
         let entries = self.store.audit_entries()?;
-        let anchors = audit::parse_anchors(text);
+        let anchors = audit::collect_anchors(collected);
         // The anchors first: they name the entry that was changed even
         // when the whole chain was recomputed (with a stolen key).
         let checked = match audit::check_anchors(&entries, &anchors) {
