@@ -164,6 +164,30 @@ mod tests {
     }
 
     #[test]
+    fn a_key_kept_elsewhere_must_be_private() {
+        let t = tempfile::tempdir().unwrap();
+        let k = t.path().join("audit.key");
+        check_key(&k).unwrap(); // missing: created 0600 later
+        std::fs::write(&k, [0u8; 32]).unwrap();
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(check_key(&k).unwrap_err().to_string().contains("0640"));
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o600)).unwrap();
+        check_key(&k).unwrap();
+    }
+
+    #[test]
+    fn group_search_alone_is_allowed() {
+        // 0710: Postfix's group may reach the socket by name, list nothing.
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("data");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o710)).unwrap();
+        check(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o711)).unwrap();
+        assert!(check(&d).is_err(), "others may not even search");
+    }
+
+    #[test]
     fn origin_names_the_fallback() {
         assert_eq!(
             origin(false, Path::new("dlp-data")),

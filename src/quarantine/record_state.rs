@@ -82,3 +82,74 @@ pub fn check(entries: &[Entry], records: &[Record]) -> Result<usize, Broken> {
     }
     Ok(checked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quarantine::store::State;
+
+    fn record(state: State, by: &str) -> Record {
+        serde_json::from_value(serde_json::json!({
+            "id": "Q-1", "action": "hold", "state": state.as_str(), "created_at": 0,
+            "expires_at": null, "queue_id": null, "sender": "a@b", "recipients": [],
+            "recipient_count": 1, "auth_user": null, "client_addr": null, "message_id": null,
+            "subject": null, "severity": null, "rule_ids": [], "findings": [],
+            "raw_sha256": null, "raw_size": 0, "has_content": true, "content_erased_at": null,
+            "state_changed_at": 5, "state_changed_by": by, "state_reason": "r",
+            "release_id": null, "release_started_at": null
+        }))
+        .unwrap()
+    }
+
+    fn entry(seq: i64, detail: serde_json::Value) -> Entry {
+        Entry {
+            seq,
+            at: seq,
+            event: "deleted".into(),
+            message_id: Some("Q-1".into()),
+            actor: "dpo".into(),
+            detail: detail.to_string(),
+            prev_hash: String::new(),
+            keyed: true,
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_last_recorded_state_must_match() {
+        let held = record(State::Held, "milter");
+        let deleted = record(State::Deleted, "dpo");
+        let entries = vec![
+            entry(1, with_snapshot(&serde_json::json!({}), &held)),
+            entry(
+                2,
+                with_snapshot(&serde_json::json!({"reason": "x"}), &deleted),
+            ),
+            // Entries without a state (viewed, notice sent) do not count.
+            entry(3, serde_json::json!({"viewed": true})),
+        ];
+        assert_eq!(check(&entries, std::slice::from_ref(&deleted)), Ok(1));
+        let e = check(&entries, &[record(State::Released, "dpo")]).unwrap_err();
+        assert_eq!(e.seq, 2);
+        assert!(e.reason.contains("recorded it as deleted"), "{}", e.reason);
+        // Same state, other reviewer: caught too.
+        assert_eq!(
+            check(&entries, &[record(State::Deleted, "someone")])
+                .unwrap_err()
+                .seq,
+            2
+        );
+        // A record with no recorded state (older trail) is skipped.
+        assert_eq!(check(&[], &[deleted]), Ok(0));
+    }
+
+    #[test]
+    fn snapshot_keeps_the_other_detail() {
+        let d = with_snapshot(
+            &serde_json::json!({"rules": ["r1"]}),
+            &record(State::Held, "m"),
+        );
+        assert_eq!(d["rules"][0], "r1");
+        assert_eq!(d[KEY]["state"], "held");
+    }
+}
