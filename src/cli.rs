@@ -94,7 +94,7 @@ pub enum QuarantineCommand {
         /// Also print the original message (audited as revealed).
         #[arg(long)]
         reveal: bool,
-        /// Who is looking (default: the Unix user).
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
@@ -108,7 +108,7 @@ pub enum QuarantineCommand {
         /// Why it is safe to send (recorded in the audit trail).
         #[arg(long, required = true)]
         reason: String,
-        /// Who releases (default: the Unix user).
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
         /// SMTP relay, HOST:PORT (overrides the config; default 127.0.0.1:25).
@@ -128,6 +128,7 @@ pub enum QuarantineCommand {
         id: String,
         #[arg(long, required = true)]
         reason: String,
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
     },
@@ -154,6 +155,7 @@ pub enum QuarantineCommand {
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
     },
