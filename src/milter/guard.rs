@@ -7,9 +7,10 @@
 //!   loopback); others are closed at accept, before a byte is read;
 //! - the session limit cannot be exhausted by connections that sit idle:
 //!   at the limit, the longest-idle session is closed to make room
-//!   ([`SessionTable`]). "Idle" is time since the last byte read or
-//!   written, so a session waiting for the MTA's next command goes first
-//!   and one mid-message (Postfix streams the body) last.
+//!   ([`SessionTable`]). A session is idle when it last wrote (answered)
+//!   and waits for the MTA; one that last read (a message streaming in, or
+//!   being scanned before its answer) is busy and closed only when no idle
+//!   one is left. Among equals, the least recent activity goes first.
 
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -57,14 +58,32 @@ impl AllowList {
 pub struct Slot {
     /// Milliseconds since the table's epoch at the last read or write.
     last_active: AtomicU64,
+    /// Whether the last activity was a read: the milter owes an answer or
+    /// more of the message is coming, so the session is not idle.
+    busy: AtomicBool,
     evicted: AtomicBool,
     waker: Mutex<Option<Waker>>,
 }
 
 impl Slot {
-    /// Notes activity (a read or write that moved bytes).
-    pub fn touch(&self, now_ms: u64) {
+    /// Notes a read that moved bytes: the session is busy.
+    pub fn read(&self, now_ms: u64) {
         self.last_active.store(now_ms, Ordering::Relaxed);
+        self.busy.store(true, Ordering::Relaxed);
+    }
+
+    /// Notes a write that moved bytes (an answer): idle until the next read.
+    pub fn wrote(&self, now_ms: u64) {
+        self.last_active.store(now_ms, Ordering::Relaxed);
+        self.busy.store(false, Ordering::Relaxed);
+    }
+
+    /// Eviction order: idle before busy, then least recent activity.
+    fn eviction_key(&self) -> (bool, u64) {
+        (
+            self.busy.load(Ordering::Relaxed),
+            self.last_active.load(Ordering::Relaxed),
+        )
     }
 
     /// True once the table closed this session to make room.
@@ -106,7 +125,7 @@ impl SessionTable {
         }
     }
 
-    /// Milliseconds since the table was made (the clock of [`Slot::touch`]).
+    /// Milliseconds since the table was made (the clock of [`Slot::read`] and [`Slot::wrote`]).
     pub fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
@@ -118,6 +137,7 @@ impl SessionTable {
         let now = self.now_ms();
         let slot = Arc::new(Slot {
             last_active: AtomicU64::new(now),
+            busy: AtomicBool::new(false),
             evicted: AtomicBool::new(false),
             waker: Mutex::new(None),
         });
@@ -130,7 +150,7 @@ impl SessionTable {
             let Some((i, _)) = live
                 .iter()
                 .enumerate()
-                .min_by_key(|(_, s)| s.last_active.load(Ordering::Relaxed))
+                .min_by_key(|(_, s)| s.eviction_key())
             else {
                 break;
             };
@@ -169,8 +189,9 @@ mod tests {
         assert_eq!(n, 0);
         let (b, n) = t.admit();
         assert_eq!(n, 0);
-        // a was active after b: b is the longest idle.
-        a.touch(t.now_ms() + 10);
+        // a answered after b did: b is the longest idle.
+        b.wrote(t.now_ms());
+        a.wrote(t.now_ms() + 10);
         let (c, n) = t.admit();
         assert_eq!(n, 1);
         assert!(b.evicted() && !a.evicted() && !c.evicted());
@@ -179,5 +200,19 @@ mod tests {
         let (_d, n) = t.admit();
         assert_eq!(n, 0);
         assert!(!a.evicted());
+    }
+
+    #[test]
+    fn a_session_mid_message_outlasts_idle_ones() {
+        let t = SessionTable::new(2);
+        let (scanning, _) = t.admit();
+        let (idle, _) = t.admit();
+        // The scanning session read its message long ago (the scan runs);
+        // the idle one answered more recently. Still the idle one goes.
+        scanning.read(1);
+        idle.wrote(t.now_ms() + 1000);
+        let (_new, n) = t.admit();
+        assert_eq!(n, 1);
+        assert!(idle.evicted() && !scanning.evicted());
     }
 }

@@ -373,9 +373,15 @@ pub struct MilterStream {
 }
 
 impl MilterStream {
-    fn touch(&self) {
+    fn read_some(&self) {
         if let Some((t, s)) = &self.session {
-            s.touch(t.now_ms());
+            s.read(t.now_ms());
+        }
+    }
+
+    fn wrote_some(&self) {
+        if let Some((t, s)) = &self.session {
+            s.wrote(t.now_ms());
         }
     }
 }
@@ -413,7 +419,7 @@ impl AsyncRead for MilterStream {
             Kind::Unix(s) => Pin::new(s).poll_read(cx, buf),
         };
         match &r {
-            Poll::Ready(Ok(())) if buf.filled().len() > before => this.touch(),
+            Poll::Ready(Ok(())) if buf.filled().len() > before => this.read_some(),
             Poll::Pending => {
                 if let Some((_, slot)) = &this.session {
                     slot.park(cx.waker());
@@ -441,7 +447,7 @@ impl AsyncWrite for MilterStream {
             Kind::Unix(s) => Pin::new(s).poll_write(cx, buf),
         };
         if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            this.touch();
+            this.wrote_some();
         }
         r
     }
@@ -457,7 +463,7 @@ impl AsyncWrite for MilterStream {
             Kind::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         };
         if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            this.touch();
+            this.wrote_some();
         }
         r
     }
