@@ -89,6 +89,42 @@ pub struct SummaryContext {
     pub dpo: Option<String>,
 }
 
+impl SummaryContext {
+    pub fn new(org: &str, rec: &crate::quarantine::store::Record, dpo: Option<String>) -> Self {
+        SummaryContext {
+            org: org.to_string(),
+            reference: rec.id.clone(),
+            held_at: super::human_time(rec.created_at),
+            limit: HOLD_NOTICES_PER_WINDOW,
+            window_minutes: WINDOW_SECS / 60,
+            dpo,
+        }
+    }
+}
+
+/// What the sender of the hold `rec` gets at `at`: the gate, then the
+/// per-sender counts from the outbox (so the limit holds across restarts).
+pub fn decide_hold_notice(
+    gate: &NoticeGate,
+    store: &dyn crate::quarantine::store::Store,
+    rec: &crate::quarantine::store::Record,
+    at: i64,
+) -> Result<SenderNotice, crate::quarantine::QuarantineError> {
+    let sender = gate_sender(rec);
+    if let Err(w) = gate.may_notify(&sender) {
+        tracing::info!(reference = %rec.id, reason = w.as_str(), "no hold notice to the sender");
+        return Ok(SenderNotice::Withheld(w));
+    }
+    let since = at.saturating_sub(WINDOW_SECS);
+    let holds = store.notices_to_since(&rec.sender, HOLD_KIND, since)?;
+    let summaries = store.notices_to_since(&rec.sender, SUMMARY_KIND, since)?;
+    let decision = gate.hold_notice(&sender, holds, summaries);
+    if decision != SenderNotice::Notice {
+        tracing::info!(reference = %rec.id, decision = decision.as_str(), "sender hold notices over the hourly limit");
+    }
+    Ok(decision)
+}
+
 /// What the gate knows about a message's sender (from its record).
 #[derive(Debug, Clone, Copy)]
 pub struct Sender<'a> {

@@ -7,6 +7,7 @@
 //! transaction, queues notices ([`crate::notice`]) and re-injects released
 //! mail over SMTP ([`relay`]) with a [`marker`] the milter honours once.
 
+pub mod audit_check;
 pub mod export;
 pub mod marker;
 pub mod record_state;

@@ -226,14 +226,8 @@ impl Quarantine {
                 }
                 // Hourly, the audit head into the system log: an anchor
                 // outside the database for `audit verify --anchor`.
-                match store.audit_last() {
-                    Ok(last) => {
-                        let line = match last {
-                            Some(e) => audit::head_line(e.seq as u64, &e.hash),
-                            None => audit::head_line(0, audit::GENESIS),
-                        };
-                        tracing::info!("{line}");
-                    }
+                match super::audit_check::head(store.as_ref()) {
+                    Ok(line) => tracing::info!("{line}"),
                     Err(e) => tracing::error!(error = %e, "cannot read the audit head"),
                 }
             });
@@ -356,39 +350,16 @@ impl Quarantine {
         }
     }
 
-    /// What the sender of this hold gets ([`notice::gate`]): counts come
-    /// from the outbox, so the limit holds across restarts.
+    /// What the sender of this hold gets ([`notice::gate`]).
     fn sender_hold_notice(&self, rec: &Record, at: i64) -> Result<SenderNotice, QuarantineError> {
-        use notice::gate::{HOLD_KIND, SUMMARY_KIND, WINDOW_SECS};
         if !self.notice.enabled || !self.notice.notify_on_hold {
             return Ok(SenderNotice::Withheld(notice::gate::Withheld::Disabled));
         }
-        let sender = gate_sender(rec);
-        if let Err(w) = self.gate.may_notify(&sender) {
-            tracing::info!(reference = %rec.id, reason = w.as_str(), "no hold notice to the sender");
-            return Ok(SenderNotice::Withheld(w));
-        }
-        let since = at.saturating_sub(WINDOW_SECS);
-        let holds = self.store.notices_to_since(&rec.sender, HOLD_KIND, since)?;
-        let summaries = self
-            .store
-            .notices_to_since(&rec.sender, SUMMARY_KIND, since)?;
-        let decision = self.gate.hold_notice(&sender, holds, summaries);
-        if decision != SenderNotice::Notice {
-            tracing::info!(reference = %rec.id, decision = decision.as_str(), "sender hold notices over the hourly limit");
-        }
-        Ok(decision)
+        notice::gate::decide_hold_notice(&self.gate, self.store.as_ref(), rec, at)
     }
 
     fn summary_notice(&self, rec: &Record) -> Option<NewNotice> {
-        let ctx = notice::gate::SummaryContext {
-            org: self.org.clone(),
-            reference: rec.id.clone(),
-            held_at: notice::human_time(rec.created_at),
-            limit: notice::gate::HOLD_NOTICES_PER_WINDOW,
-            window_minutes: notice::gate::WINDOW_SECS / 60,
-            dpo: self.notice.dpo.clone(),
-        };
+        let ctx = notice::gate::SummaryContext::new(&self.org, rec, self.notice.dpo.clone());
         self.notice_for(
             notice::gate::SUMMARY_KIND,
             "hold_summary",
@@ -873,49 +844,24 @@ impl Quarantine {
         })
     }
 
-    /// Checks the audit chain.
     /// The audit chain's head as written outside the database
     /// ([`audit::head_line`]: entry number and MAC).
     pub fn audit_head(&self) -> Result<String, QuarantineError> {
-        Ok(match self.store.audit_last()? {
-            Some(e) => audit::head_line(e.seq as u64, &e.hash),
-            None => audit::head_line(0, audit::GENESIS),
-        })
+        super::audit_check::head(self.store.as_ref())
     }
 
     /// The chain checked against heads recorded outside the database
-    /// (`text` from digests or logs): the first entry that disagrees.
+    /// (digests, logs): the first entry that disagrees.
     pub fn verify_audit_anchored(
         &self,
         collected: &[u8],
     ) -> Result<Result<(audit::Verified, usize), audit::Broken>, QuarantineError> {
-        let key = self.store.audit_key();
-        let entries = self.store.audit_entries()?;
-        let anchors = audit::collect_anchors(collected);
-        // The anchors first: they name the entry that was changed even
-        // when the whole chain was recomputed (with a stolen key).
-        let checked = match audit::check_anchors(&entries, &anchors) {
-            Ok(n) => n,
-            Err(b) => return Ok(Err(b)),
-        };
-        let v = match audit::verify(entries.clone(), key.as_deref()) {
-            Ok(v) => v,
-            Err(b) => return Ok(Err(b)),
-        };
-        let records = self.store.list(&Filter::default())?;
-        Ok(super::record_state::check(&entries, &records).map(|_| (v, checked)))
+        super::audit_check::verify_anchored(self.store.as_ref(), collected)
     }
 
+    /// Checks the audit chain and the records it covers.
     pub fn verify_audit(&self) -> Result<Result<audit::Verified, audit::Broken>, QuarantineError> {
-        let key = self.store.audit_key();
-        let entries = self.store.audit_entries()?;
-        let v = match audit::verify(entries.clone(), key.as_deref()) {
-            Ok(v) => v,
-            Err(b) => return Ok(Err(b)),
-        };
-        // The chain is sound; now the records it covers.
-        let records = self.store.list(&Filter::default())?;
-        Ok(super::record_state::check(&entries, &records).map(|_| v))
+        super::audit_check::verify(self.store.as_ref())
     }
 }
 
