@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 # Earliest first. One line per layer.
 LAYERS=(
-  "vocab bytes dates config"
+  "vocab bytes dates config datadir"
   "message"
   "extract"
   "detect"

@@ -10,9 +10,20 @@
 //! its audit entry); this module is the pure part: what an entry is, how it
 //! is hashed and how a chain is checked.
 //!
-//! A chain alone cannot show that its *last* entries were cut off: `audit
-//! verify` prints the head hash and count so a DPO can note them elsewhere
-//! (e.g. in the monthly report) and compare later.
+//! Keyed: since issue 21 each entry's hash is an HMAC-SHA256 under the audit
+//! key (`audit.key` in the data directory, 0600, never in the database), so
+//! someone who can write the database but not read the key cannot rewrite
+//! entries and recompute the chain. Entries written before the key existed
+//! keep their unkeyed SHA-256 hashes; the first keyed entry after them is an
+//! [`Event::AuditKeyed`] migration entry that seals the old chain (its
+//! detail names the old head), and no unkeyed entry may follow a keyed one.
+//!
+//! Anchored: a chain alone cannot show that its *last* entries were cut off,
+//! nor a rewrite by someone who also stole the key. The head ([`head_line`]:
+//! entry number + MAC) goes out of the database: into every DPO digest, and
+//! into the system log hourly from `serve`; [`check_anchors`] compares the
+//! chain with heads collected from there and names the first entry that
+//! disagrees.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -55,6 +66,8 @@ pub enum Event {
     Revealed,
     /// An incident report was exported.
     Exported,
+    /// The chain became keyed: the unkeyed entries before it are sealed.
+    AuditKeyed,
 }
 
 impl Event {
@@ -75,6 +88,7 @@ impl Event {
             Event::Viewed => "viewed",
             Event::Revealed => "revealed",
             Event::Exported => "exported",
+            Event::AuditKeyed => "audit_keyed",
         }
     }
 }
@@ -122,7 +136,48 @@ pub struct Entry {
     /// JSON text, hashed exactly as stored.
     pub detail: String,
     pub prev_hash: String,
+    /// HMAC under the audit key (true) or a bare SHA-256 (entries written
+    /// before the trail was keyed).
+    pub keyed: bool,
     pub hash: String,
+}
+
+/// The MAC of an entry: HMAC-SHA256 under the audit key over the same
+/// length-prefixed fields as [`entry_hash`], with its own label.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_mac(
+    key: &[u8],
+    prev_hash: &str,
+    seq: i64,
+    at: i64,
+    event: &str,
+    message_id: Option<&str>,
+    actor: &str,
+    detail: &str,
+) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut h) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    let mut field = |s: &[u8]| {
+        h.update(&(s.len() as u64).to_be_bytes());
+        h.update(s);
+    };
+    field(b"dlp-milter audit v2 keyed");
+    field(prev_hash.as_bytes());
+    field(seq.to_string().as_bytes());
+    field(at.to_string().as_bytes());
+    field(event.as_bytes());
+    match message_id {
+        Some(m) => {
+            field(b"1");
+            field(m.as_bytes());
+        }
+        None => field(b"0"),
+    }
+    field(actor.as_bytes());
+    field(detail.as_bytes());
+    hex::encode(h.finalize().into_bytes())
 }
 
 /// The hash of an entry: SHA-256 over its fields, each length-prefixed so no
@@ -160,19 +215,12 @@ pub fn entry_hash(
 }
 
 impl Entry {
-    /// Builds the stored form of `e`, following the entry whose hash is `prev_hash`.
-    pub fn seal(e: &NewEntry, seq: i64, prev_hash: &str) -> Entry {
+    /// Builds the stored form of `e`, following the entry whose hash is
+    /// `prev_hash`: keyed under `key` when given (always, since the trail
+    /// was keyed), unkeyed otherwise (tests of old trails).
+    pub fn seal(e: &NewEntry, seq: i64, prev_hash: &str, key: Option<&[u8]>) -> Entry {
         let detail = e.detail.to_string();
-        let hash = entry_hash(
-            prev_hash,
-            seq,
-            e.at,
-            e.event.as_str(),
-            e.message_id.as_deref(),
-            &e.actor,
-            &detail,
-        );
-        Entry {
+        let mut out = Entry {
             seq,
             at: e.at,
             event: e.event.as_str().to_string(),
@@ -180,20 +228,37 @@ impl Entry {
             actor: e.actor.clone(),
             detail,
             prev_hash: prev_hash.to_string(),
-            hash,
-        }
+            keyed: key.is_some(),
+            hash: String::new(),
+        };
+        out.hash = out.recomputed(key).unwrap_or_default();
+        out
     }
 
-    fn recomputed(&self) -> String {
-        entry_hash(
-            &self.prev_hash,
-            self.seq,
-            self.at,
-            &self.event,
-            self.message_id.as_deref(),
-            &self.actor,
-            &self.detail,
-        )
+    /// The hash this entry should have; None when it is keyed and no key is given.
+    fn recomputed(&self, key: Option<&[u8]>) -> Option<String> {
+        if self.keyed {
+            Some(entry_mac(
+                key?,
+                &self.prev_hash,
+                self.seq,
+                self.at,
+                &self.event,
+                self.message_id.as_deref(),
+                &self.actor,
+                &self.detail,
+            ))
+        } else {
+            Some(entry_hash(
+                &self.prev_hash,
+                self.seq,
+                self.at,
+                &self.event,
+                self.message_id.as_deref(),
+                &self.actor,
+                &self.detail,
+            ))
+        }
     }
 }
 
@@ -211,13 +276,28 @@ pub struct Verified {
     pub entries: u64,
     /// Hash of the last entry (GENESIS for an empty log): note it to detect truncation later.
     pub head: String,
+    /// Entries written before the trail was keyed (sealed by the migration entry).
+    pub unkeyed: u64,
 }
 
 /// Checks a chain given in `seq` order: numbering without gaps from 1, each
-/// `prev_hash` equal to the previous entry's hash, each hash recomputed.
-pub fn verify<I: IntoIterator<Item = Entry>>(entries: I) -> Result<Verified, Broken> {
+/// `prev_hash` equal to the previous entry's hash, each hash recomputed
+/// (keyed entries under `key`). With a key, the trail must be keyed: its
+/// first keyed entry is entry 1 or an `audit_keyed` migration entry, and no
+/// unkeyed entry follows a keyed one, so a rewrite as an unkeyed chain
+/// (what someone without the key could compute) fails.
+pub fn verify<I: IntoIterator<Item = Entry>>(
+    entries: I,
+    key: Option<&[u8]>,
+) -> Result<Verified, Broken> {
     let mut prev = GENESIS.to_string();
     let mut count = 0u64;
+    let mut unkeyed = 0u64;
+    let mut seen_keyed = false;
+    let broken = |seq: i64, reason: &str| Broken {
+        seq,
+        reason: reason.to_string(),
+    };
     for (expected_seq, e) in (1i64..).zip(entries) {
         if e.seq != expected_seq {
             return Err(Broken {
@@ -226,24 +306,181 @@ pub fn verify<I: IntoIterator<Item = Entry>>(entries: I) -> Result<Verified, Bro
             });
         }
         if e.prev_hash != prev {
-            return Err(Broken {
-                seq: e.seq,
-                reason: "it does not follow the entry before it (previous hash differs)".into(),
-            });
+            return Err(broken(
+                e.seq,
+                "it does not follow the entry before it (previous hash differs)",
+            ));
         }
-        if e.recomputed() != e.hash {
-            return Err(Broken {
-                seq: e.seq,
-                reason: "its content was changed after it was written (hash differs)".into(),
-            });
+        if key.is_some() {
+            if e.keyed && !seen_keyed && e.seq > 1 && e.event != Event::AuditKeyed.as_str() {
+                return Err(broken(
+                    e.seq,
+                    "the first keyed entry after unkeyed ones must be the audit_keyed migration entry",
+                ));
+            }
+            if !e.keyed && seen_keyed {
+                return Err(broken(e.seq, "an unkeyed entry after the trail was keyed"));
+            }
+        }
+        let expected = match e.recomputed(key) {
+            Some(h) => h,
+            None => return Err(broken(e.seq, "it is keyed and no audit key was given")),
+        };
+        if expected != e.hash {
+            return Err(broken(
+                e.seq,
+                "its content was changed after it was written (hash differs)",
+            ));
+        }
+        seen_keyed |= e.keyed;
+        if !e.keyed {
+            unkeyed += 1;
         }
         prev = e.hash;
         count += 1;
     }
+    if key.is_some() && count > 0 && !seen_keyed {
+        return Err(broken(
+            1,
+            "the trail has no keyed entry although an audit key exists (rewritten without the key?)",
+        ));
+    }
     Ok(Verified {
         entries: count,
         head: prev,
+        unkeyed,
     })
+}
+
+/// The head of a chain as it is written outside the database (digest
+/// e-mail, system log); [`check_anchors`] finds these lines again.
+pub fn head_line(entries: u64, head: &str) -> String {
+    format!("dlp-milter audit head: entry {entries} mac {head}")
+}
+
+/// One head found in collected text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub mac: String,
+}
+
+/// Every head line in `text` (mail, logs: anything, the format is searched
+/// for on each line).
+pub fn parse_anchors(text: &str) -> Vec<Anchor> {
+    const MARK: &str = "dlp-milter audit head: entry ";
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(i) = rest.find(MARK) {
+            rest = &rest[i + MARK.len()..];
+            let mut words = rest.split_whitespace();
+            let seq = words.next().and_then(|n| n.parse::<i64>().ok());
+            let mac = (words.next() == Some("mac"))
+                .then(|| words.next())
+                .flatten()
+                .map(|m| {
+                    m.trim_matches(|c: char| !c.is_ascii_hexdigit())
+                        .to_ascii_lowercase()
+                });
+            // A whole SHA-256-sized MAC only: a line cut by mail encoding
+            // (quoted-printable soft breaks) is not a head.
+            if let (Some(seq), Some(mac)) = (seq, mac) {
+                if mac.len() == 64 {
+                    out.push(Anchor { seq, mac });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every head in collected material: log lines as they are, and e-mail
+/// (one message, or an mbox of many) decoded first, since a digest's text
+/// part may travel quoted-printable (long lines soft-broken) or base64.
+pub fn collect_anchors(input: &[u8]) -> Vec<Anchor> {
+    let mut out = parse_anchors(&String::from_utf8_lossy(input));
+    for chunk in mbox_messages(input) {
+        let Some(m) = mail_parser::MessageParser::default().parse(chunk) else {
+            continue;
+        };
+        for i in 0..m.text_body_count() {
+            if let Some(t) = m.body_text(i) {
+                out.extend(parse_anchors(&t));
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|a| seen.insert((a.seq, a.mac.clone())));
+    out
+}
+
+/// The messages of an mbox (split at `From ` lines that follow a blank
+/// line or start the input); a single message is one chunk.
+fn mbox_messages(input: &[u8]) -> Vec<&[u8]> {
+    let mut starts = vec![0usize];
+    let mut at = 0usize;
+    let mut prev_blank = true;
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        if prev_blank && line.starts_with(b"From ") && at > 0 {
+            starts.push(at);
+        }
+        prev_blank = line == b"\n" || line == b"\r\n";
+        at += line.len();
+    }
+    starts.push(input.len());
+    starts
+        .windows(2)
+        .map(|w| {
+            let chunk = &input[w[0]..w[1]];
+            // The mbox separator line itself is not a header.
+            match chunk.strip_prefix(b"From ") {
+                Some(rest) => rest
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(chunk, |i| &rest[i + 1..]),
+                None => chunk,
+            }
+        })
+        .collect()
+}
+
+/// Checks `entries` (in order) against heads recorded outside the database.
+/// Returns how many anchors were checked, or the first entry (lowest number)
+/// that disagrees with one: changed, or missing (the trail was cut).
+pub fn check_anchors(entries: &[Entry], anchors: &[Anchor]) -> Result<usize, Broken> {
+    let mut sorted: Vec<&Anchor> = anchors.iter().collect();
+    sorted.sort_by_key(|a| a.seq);
+    for a in &sorted {
+        if a.seq == 0 {
+            continue;
+        }
+        let found = usize::try_from(a.seq - 1)
+            .ok()
+            .and_then(|i| entries.get(i))
+            .filter(|e| e.seq == a.seq);
+        match found {
+            None => {
+                return Err(Broken {
+                    seq: a.seq,
+                    reason:
+                        "it was recorded outside the database but is missing (the trail was cut)"
+                            .into(),
+                })
+            }
+            Some(e) if e.hash != a.mac => {
+                return Err(Broken {
+                    seq: a.seq,
+                    reason: format!(
+                        "it differs from the head recorded outside the database (mac {}…)",
+                        &a.mac.get(..12).unwrap_or(&a.mac)
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(sorted.iter().filter(|a| a.seq > 0).count())
 }
 
 #[cfg(test)]
@@ -261,38 +498,109 @@ mod tests {
                 "milter",
                 serde_json::json!({ "i": i }),
             );
-            out.push(Entry::seal(&e, i, &prev));
+            out.push(Entry::seal(&e, i, &prev, None));
         }
         out
     }
 
     #[test]
+    fn anchors_are_found_in_noise_and_cut_ones_ignored() {
+        let mac = "ab".repeat(32);
+        let text = format!(
+            "Dec  7 host dlp-milter[1]: INFO {}\nsomething else\n> quoted {}\ncut: dlp-milter audit head: entry 9 mac abab=\n",
+            head_line(4, &mac),
+            head_line(5, &mac.to_uppercase())
+        );
+        let a = parse_anchors(&text);
+        assert_eq!(
+            a,
+            vec![
+                Anchor {
+                    seq: 4,
+                    mac: mac.clone()
+                },
+                Anchor {
+                    seq: 5,
+                    mac: mac.clone()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn anchors_name_the_first_disagreeing_entry() {
+        let c = chain(5);
+        let good = |i: usize| Anchor {
+            seq: c[i].seq,
+            mac: c[i].hash.clone(),
+        };
+        assert_eq!(check_anchors(&c, &[good(1), good(4)]), Ok(2));
+        let bad = Anchor {
+            seq: 3,
+            mac: "00".repeat(32),
+        };
+        assert_eq!(
+            check_anchors(&c, &[good(4), bad, good(1)]).unwrap_err().seq,
+            3
+        );
+        let beyond = Anchor {
+            seq: 7,
+            mac: "00".repeat(32),
+        };
+        let e = check_anchors(&c, &[beyond]).unwrap_err();
+        assert_eq!(e.seq, 7);
+        assert!(e.reason.contains("missing"));
+    }
+
+    #[test]
+    fn keyed_chain_needs_the_key_and_stays_keyed() {
+        let key = [9u8; 32];
+        let mut c: Vec<Entry> = Vec::new();
+        for i in 1..=3 {
+            let prev = c.last().map(|e| e.hash.clone()).unwrap_or(GENESIS.into());
+            let e = NewEntry::new(i, Event::Held, None, "milter", serde_json::json!({}));
+            c.push(Entry::seal(&e, i, &prev, Some(&key)));
+        }
+        assert!(verify(c.clone(), Some(&key)).is_ok());
+        assert!(verify(c.clone(), Some(&[1u8; 32])).is_err());
+        assert!(
+            verify(c.clone(), None).is_err(),
+            "a keyed entry needs the key"
+        );
+        // An unkeyed entry after keyed ones is refused even if its hash is right.
+        let prev = c[2].hash.clone();
+        let e = NewEntry::new(4, Event::Held, None, "x", serde_json::json!({}));
+        c.push(Entry::seal(&e, 4, &prev, None));
+        assert_eq!(verify(c, Some(&key)).unwrap_err().seq, 4);
+    }
+
+    #[test]
     fn intact_chain_verifies() {
-        let v = verify(chain(5)).unwrap();
+        let v = verify(chain(5), None).unwrap();
         assert_eq!(v.entries, 5);
-        assert_eq!(verify(Vec::new()).unwrap().head, GENESIS);
+        assert_eq!(verify(Vec::new(), None).unwrap().head, GENESIS);
     }
 
     #[test]
     fn edited_entry_is_named() {
         let mut c = chain(5);
         c[2].actor = "someone else".into();
-        assert_eq!(verify(c).unwrap_err().seq, 3);
+        assert_eq!(verify(c, None).unwrap_err().seq, 3);
     }
 
     #[test]
     fn removed_entry_is_named() {
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify(c).unwrap_err().seq, 3);
+        assert_eq!(verify(c, None).unwrap_err().seq, 3);
     }
 
     #[test]
     fn rehashed_entry_breaks_the_next_link() {
         let mut c = chain(5);
         c[1].actor = "x".into();
-        c[1].hash = c[1].recomputed();
-        let b = verify(c).unwrap_err();
+        c[1].hash = c[1].recomputed(None).unwrap();
+        let b = verify(c, None).unwrap_err();
         assert_eq!(b.seq, 3);
     }
 }

@@ -94,7 +94,7 @@ pub enum QuarantineCommand {
         /// Also print the original message (audited as revealed).
         #[arg(long)]
         reveal: bool,
-        /// Who is looking (default: the Unix user).
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
@@ -108,7 +108,7 @@ pub enum QuarantineCommand {
         /// Why it is safe to send (recorded in the audit trail).
         #[arg(long, required = true)]
         reason: String,
-        /// Who releases (default: the Unix user).
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
         /// SMTP relay, HOST:PORT (overrides the config; default 127.0.0.1:25).
@@ -128,6 +128,7 @@ pub enum QuarantineCommand {
         id: String,
         #[arg(long, required = true)]
         reason: String,
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
     },
@@ -154,6 +155,7 @@ pub enum QuarantineCommand {
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// A name recorded beside your Unix user (the one behind sudo), as a claim.
         #[arg(long)]
         by: Option<String>,
     },
@@ -176,6 +178,16 @@ pub enum QuarantineCommand {
 pub enum AuditCommand {
     /// Check the audit chain; exit 1 naming the first broken entry.
     Verify {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        /// Also check the chain against heads recorded outside the database:
+        /// a file (or `-` for stdin) of digest e-mails or log lines; every
+        /// line containing `dlp-milter audit head: entry N mac HEX` counts.
+        #[arg(long, value_name = "FILE|-")]
+        anchor: Option<PathBuf>,
+    },
+    /// Print the chain head (entry number + MAC) to record outside the database.
+    Head {
         #[command(flatten)]
         common: QuarantineArgs,
     },
@@ -225,8 +237,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Quarantine { command } => finish(quarantine_command(command)),
         Command::Audit {
-            command: AuditCommand::Verify { common },
-        } => finish(audit_verify(&common)),
+            command: AuditCommand::Verify { common, anchor },
+        } => finish(audit_verify(&common, anchor.as_deref())),
+        Command::Audit {
+            command: AuditCommand::Head { common },
+        } => finish(audit_head(&common)),
         Command::Scan(args) => scan(args),
         Command::Serve(args) => serve(args),
         Command::Rules {
@@ -428,13 +443,42 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     })
 }
 
-/// The acting person: `--by`, else the Unix user (the one behind sudo, if any).
+/// The acting person as recorded: the OS user who ran the command (the
+/// real one behind sudo), with `--by` beside it as a claim, never instead
+/// of it: `anna`, or `root (as dpo-anna)`. `--by` alone proves nothing;
+/// the OS user is what the machine knows.
 fn actor(by: Option<String>) -> String {
-    by.filter(|b| !b.trim().is_empty())
-        .or_else(|| std::env::var("SUDO_USER").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::env::var("LOGNAME").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
+    let os = os_user();
+    match by.map(|b| b.trim().to_string()).filter(|b| !b.is_empty()) {
+        Some(b) if b != os => format!("{os} (as {b})"),
+        _ => os,
+    }
+}
+
+/// The real user: `SUDO_USER` when running as root through sudo (only
+/// root's environment is trusted with it), else the name of the real uid
+/// from /etc/passwd, else `uid N`.
+fn os_user() -> String {
+    let uid = rustix::process::getuid().as_raw();
+    if rustix::process::geteuid().is_root() {
+        if let Some(u) = std::env::var("SUDO_USER")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+        {
+            return u;
+        }
+    }
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2).and_then(|n| n.parse::<u32>().ok()) == Some(uid))
+                    .then(|| f.first().map(|n| n.to_string()))
+                    .flatten()
+            })
+        })
+        .unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// A library error as one message: its Display already carries the cause,
@@ -673,13 +717,52 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn audit_verify(common: &QuarantineArgs) -> Result<ExitCode> {
+fn audit_head(common: &QuarantineArgs) -> Result<ExitCode> {
     let q = open_quarantine(common)?;
+    println!("{}", one_message(q.audit_head())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit_verify(common: &QuarantineArgs, anchor: Option<&Path>) -> Result<ExitCode> {
+    let q = open_quarantine(common)?;
+    if let Some(a) = anchor {
+        // Mail or logs, as bytes: mail may not be UTF-8 (the head lines are ASCII).
+        let text = if a == Path::new("-") {
+            let mut s = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)?;
+            s
+        } else {
+            std::fs::read(a).with_context(|| format!("cannot read {}", a.display()))?
+        };
+        return match one_message(q.verify_audit_anchored(&text))? {
+            Ok((_, 0)) => {
+                eprintln!("no audit head lines found in {}", a.display());
+                Ok(ExitCode::FAILURE)
+            }
+            Ok((v, n)) => {
+                println!(
+                    "ok: {} entries, chain intact and agrees with {n} recorded head(s); head {}",
+                    v.entries, v.head
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(b) => {
+                eprintln!("{b}");
+                Ok(ExitCode::FAILURE)
+            }
+        };
+    }
     match one_message(q.verify_audit())? {
         Ok(v) => {
+            let sealed = if v.unkeyed > 0 {
+                format!(" ({} entries from before the audit key, sealed)", v.unkeyed)
+            } else {
+                String::new()
+            };
             println!(
-                "ok: {} entries, chain intact; head {} (note it to detect truncation later)",
-                v.entries, v.head
+                "ok: {} entries, chain intact{sealed}; {} (note it outside this machine to detect rewriting and truncation later)",
+                v.entries,
+                dlp_milter::audit::head_line(v.entries, &v.head)
             );
             Ok(ExitCode::SUCCESS)
         }

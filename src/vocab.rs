@@ -8,6 +8,10 @@
 //! markers under the last two. (The extraction ↔ detection words, text
 //! kinds and not-scanned reasons, belong to the extraction side.)
 
+/// The prefix of every header the milter writes or trusts: every incoming
+/// header in it is stripped on every path that lets mail out.
+pub const OWN_PREFIX: &str = "X-DLP-";
+
 /// The verdict (`accept`, `tag`, `rewrite`, `hold`, `reject`, `unscanned`).
 pub const VERDICT_HEADER: &str = "X-DLP-Verdict";
 
@@ -35,7 +39,7 @@ mod tests {
     fn every_name_is_ours_and_distinct() {
         let all = [OWN_HEADERS.as_slice(), &[RELEASE_HEADER, NOTICE_HEADER]].concat();
         for (i, a) in all.iter().enumerate() {
-            assert!(a.starts_with("X-DLP-"), "{a}");
+            assert!(a.starts_with(OWN_PREFIX), "{a}");
             for b in &all[i + 1..] {
                 assert!(!a.eq_ignore_ascii_case(b), "{a} twice");
             }

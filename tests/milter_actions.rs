@@ -578,21 +578,27 @@ async fn many_concurrent_sessions() {
     h.stop().await;
 }
 
-#[tokio::test]
-async fn released_mail_passes_once_unscanned_and_loses_its_marker() {
-    use dlp_milter::quarantine::marker;
-    let h = start("hold", "").await;
-    let mut m = exposed();
-    m.headers
-        .push(("Message-ID".into(), "<released-1@school.example>".into()));
-    m.headers
-        .push(("Date".into(), "Mon, 23 Nov 2026 08:00:00 +0000".into()));
-    let now = std::time::SystemTime::now()
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
-    let value = marker::sign(KEY, marker::Kind::Release, "rel-1", now, &m.headers).unwrap();
+        .as_secs() as i64
+}
+
+/// `m` with a release marker over its body, `office@` as sender and its
+/// recipients, as the quarantine's release would send it.
+fn released(mut m: Msg, id: &str) -> Msg {
+    use dlp_milter::quarantine::marker;
+    let b = marker::Binding::new(&m.body, "office@school.example", &m.rcpts);
+    let value = marker::sign(KEY, marker::Kind::Release, id, unix_now(), &b).unwrap();
     m.headers.push((marker::RELEASE_HEADER.into(), value));
+    m
+}
+
+#[tokio::test]
+async fn released_mail_passes_once_unscanned_and_loses_its_marker() {
+    let h = start("hold", "").await;
+    let m = released(exposed(), "rel-1");
     let mut c = open(h.addr).await;
     let (actions, status) = send(&mut c, &m, "REL1").await;
     assert_eq!(status, Status::Accept, "a valid release is not held again");
@@ -601,13 +607,108 @@ async fn released_mail_passes_once_unscanned_and_loses_its_marker() {
     // The same marker again (a replay, or the MTA resending): scanned, held.
     let (_, status) = send(&mut c, &m, "REL2").await;
     assert_eq!(status, Status::Discard);
-    // A forged marker: scanned, held.
+    // A forged marker: scanned, held, header removed.
     let mut forged = exposed();
-    forged
-        .headers
-        .push(("X-DLP-Release".into(), format!("v1; id=x; t={now}; mac=00")));
-    let (_, status) = send(&mut c, &forged, "REL3").await;
+    forged.headers.push((
+        "X-DLP-Release".into(),
+        format!("v2; k=00000000; id=x; t={}; mac=00", unix_now()),
+    ));
+    let (actions, status) = send(&mut c, &forged, "REL3").await;
     assert_eq!(status, Status::Discard);
+    let _ = actions;
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_marker_rebound_to_another_body_or_recipients_is_scanned_and_removed() {
+    // Tag mode: the message goes out, so the header removal is visible.
+    let h = start("tag", "").await;
+    let mut c = open(h.addr).await;
+    // Other body: the marker of the released message on new content.
+    let mut other_body = released(exposed(), "rel-body");
+    other_body.body = b"Dear parents,\r\nhere is the pupil list.\r\n".to_vec();
+    let (actions, status) = send(&mut c, &other_body, "RB1").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_delete_header("X-DLP-Release", 1), "marker removed");
+    assert!(
+        eom.has_add_header("X-DLP-Verdict", any()),
+        "scanned like any other message: {eom:?}"
+    );
+    // Same body, one more (external) recipient.
+    let mut other_rcpts = released(exposed(), "rel-rcpt");
+    other_rcpts.rcpts.push("<outsider@evil.example>".into());
+    let (actions, _) = send(&mut c, &other_rcpts, "RB2").await;
+    let eom = indymilter_test::EomActions { actions };
+    assert!(eom.has_delete_header("X-DLP-Release", 1));
+    assert!(eom.has_add_header("X-DLP-Verdict", any()), "{eom:?}");
+    // The untouched message with its own marker passes unscanned: no verdict.
+    let ok = released(exposed(), "rel-ok");
+    let (actions, status) = send(&mut c, &ok, "RB3").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions { actions };
+    assert!(!eom.has_add_header("X-DLP-Verdict", any()), "{eom:?}");
+    c.close().await.unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_replayed_marker_is_caught_after_a_restart() {
+    let h = start("hold", "").await;
+    let m = released(exposed(), "rel-restart");
+    let mut c = open(h.addr).await;
+    let (_, status) = send(&mut c, &m, "RR1").await;
+    assert_eq!(status, Status::Accept);
+    c.close().await.unwrap();
+    // A new milter process over the same store (the spool directory).
+    let spool = h.spool();
+    let cfg = config(h.dir.path(), "enforce", "hold", "");
+    let store: Arc<dyn HoldStore> = Arc::new(SpoolStore::open(&spool).unwrap());
+    let milter = Milter::new(&cfg, store, KEY.to_vec()).unwrap();
+    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
+    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        milter
+            .run(listener, async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    let mut c = open(addr).await;
+    let (_, status) = send(&mut c, &m, "RR2").await;
+    assert_eq!(status, Status::Discard, "the replay is scanned and held");
+    c.close().await.unwrap();
+    let _ = tx.send(());
+    task.await.unwrap().unwrap();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn fail_open_strips_every_dlp_header() {
+    let h = start("hold", "max_message_bytes = 2048\non_failure = \"open\"").await;
+    let mut c = open(h.addr).await;
+    let mut m = released(exposed(), "rel-big");
+    m.body = vec![b'a'; 4096];
+    m.headers.push(("X-DLP-Verdict".into(), "accept".into()));
+    m.headers.push(("x-dlp-anything".into(), "1".into()));
+    m.headers.push(("X-DLP-Notice".into(), "v2; forged".into()));
+    let (actions, status) = send(&mut c, &m, "FO1").await;
+    assert_eq!(status, Status::Accept);
+    let eom = indymilter_test::EomActions { actions };
+    for name in [
+        "X-DLP-Release",
+        "X-DLP-Verdict",
+        "x-dlp-anything",
+        "X-DLP-Notice",
+    ] {
+        assert!(eom.has_delete_header(name, 1), "{name} kept: {eom:?}");
+    }
+    assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"));
     c.close().await.unwrap();
     h.stop().await;
 }

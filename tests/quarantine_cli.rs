@@ -13,9 +13,16 @@ use std::process::{Command, Output};
 fn run(config: &Path, args: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dlp-milter"));
     c.args(args).arg("--config").arg(config);
+    // $USER is not trusted for the actor (issue 21): the OS user is recorded.
     c.env("USER", "cli-tester");
     c.env_remove("SUDO_USER");
     c.output().unwrap()
+}
+
+/// The OS user the tests run as: what the audit trail records as the actor.
+fn me() -> String {
+    let o = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
 fn stdout(o: &Output) -> String {
@@ -162,7 +169,11 @@ fn show_is_masked_and_reveal_is_audited() {
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("AB123456C") && s.contains("parent1@gmail.com"));
-    assert!(s.contains("revealed by dpo-anna"), "{s}");
+    // --by is a claim recorded beside the OS user, never instead of it.
+    assert!(
+        s.contains(&format!("revealed by {} (as dpo-anna)", me())),
+        "{s}"
+    );
     let o = run(c, &["quarantine", "show", id, "--format", "json"]);
     assert!(!stdout(&o).contains("jane-doe-sen.pdf"));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
@@ -178,12 +189,14 @@ fn show_is_masked_and_reveal_is_audited() {
             )
         })
         .collect();
+    assert!(actors.contains(&format!("viewed {}", me())), "{actors:?}");
     assert!(
-        actors.contains(&"viewed cli-tester".to_string()),
+        actors.contains(&format!("revealed {} (as dpo-anna)", me())),
         "{actors:?}"
     );
+    // $USER=cli-tester is not what is recorded.
     assert!(
-        actors.contains(&"revealed dpo-anna".to_string()),
+        !actors.iter().any(|a| a.contains("cli-tester")),
         "{actors:?}"
     );
     let o = run(c, &["quarantine", "show", "Q-NOPE"]);
@@ -229,7 +242,7 @@ fn release_then_release_again_fails_and_changes_nothing() {
     let o = run(c, &["quarantine", "release", id, "--reason", "again"]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("already released by cli-tester"),
+        stderr(&o).contains(&format!("already released by {}", me())),
         "{}",
         stderr(&o)
     );
@@ -273,7 +286,7 @@ fn delete_twice_and_purge_and_expired() {
     let o = run(c, &["quarantine", "delete", &f.ids[1], "--reason", "again"]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("already deleted by dpo"),
+        stderr(&o).contains(&format!("already deleted by {} (as dpo)", me())),
         "{}",
         stderr(&o)
     );
@@ -375,7 +388,7 @@ fn export_carries_breach_log_fields() {
     assert!(deleted["measures_taken"]
         .as_str()
         .unwrap()
-        .contains("deleted by dpo"));
+        .contains(&format!("deleted by {} (as dpo)", me())));
     assert_eq!(deleted["delivered"], false);
     let rewritten = v.iter().find(|i| i["decision"] == "rewritten").unwrap();
     assert_eq!(rewritten["delivered"], true);

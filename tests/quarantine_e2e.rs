@@ -53,9 +53,16 @@ fn hold_notice_arrives_as_valid_mime_without_identifiers() {
         }
     }
     // Marked so the milter lets it through unscanned.
-    let headers = marker::parse_headers(&to_sender.data);
-    assert!(notice::is_notice(&headers, &key));
-    assert!(!marker::verify_released(&headers, &key));
+    let me = ["teacher@school.sch.uk".to_string()];
+    assert!(notice::is_notice(&to_sender.data, "", &me, &key));
+    assert!(!marker::verify_released(&to_sender.data, "", &me, &key));
+    // Bound to its envelope: the same bytes to someone else do not verify.
+    assert!(!notice::is_notice(
+        &to_sender.data,
+        "",
+        &["x@gmail.com".to_string()],
+        &key
+    ));
     assert!(whole.contains("Auto-Submitted: auto-generated"));
 
     let to_dpo = got
@@ -109,23 +116,22 @@ fn release_reinjects_original_with_envelope_and_marker_once() {
     let headers = marker::parse_headers(&m.data);
     assert_eq!(headers[0].0, marker::RELEASE_HEADER);
     let key = marker::load_or_create_key(dir.path()).unwrap();
+    let rcpts = m.rcpt_to.clone();
     let v = marker::verify(
         &headers,
         &key,
         marker::Kind::Release,
+        &marker::Binding::of_message(&m.data, &m.mail_from, &rcpts),
         time::OffsetDateTime::now_utc().unix_timestamp(),
     )
     .unwrap();
     assert_eq!(v.id, r.release_id);
-    assert!(marker::verify_released(&headers, &key));
-    // Copied onto another message, the marker does not verify.
-    let mut other = headers.clone();
-    for h in other.iter_mut() {
-        if h.0.eq_ignore_ascii_case("message-id") {
-            h.1 = "<other@school.sch.uk>".into();
-        }
-    }
-    assert!(!marker::verify_released(&other, &key));
+    assert!(marker::verify_released(&m.data, &m.mail_from, &rcpts, &key));
+    // Copied onto another body, the marker does not verify.
+    let mut other = m.data.clone();
+    let at = other.len() - 10;
+    other[at] ^= 1;
+    assert!(!marker::verify_released(&other, &m.mail_from, &rcpts, &key));
 
     // Twice: a clear error, nothing changed, nothing sent.
     let before = q.store().audit_entries().unwrap().len();

@@ -18,7 +18,7 @@ use crate::policy::{Action, Decision, PlannedAction};
 
 /// The headers this milter owns (stripped when they arrive from outside) and
 /// those released mail and our notices carry; named in [`crate::vocab`].
-pub use crate::vocab::{NOTICE_HEADER, OWN_HEADERS, RELEASE_HEADER};
+pub use crate::vocab::{NOTICE_HEADER, OWN_HEADERS, OWN_PREFIX, RELEASE_HEADER};
 
 /// How exposed To/Cc lists are rewritten (a `[milter]` setting).
 pub use crate::config::RecipientRewrite;
@@ -167,15 +167,24 @@ pub fn plan(decision: &Decision, input: &Input<'_>) -> Plan {
     p
 }
 
-/// Edits that remove incoming copies of [`OWN_HEADERS`] and the markers.
+/// Edits that remove every incoming `X-DLP-*` header: our verdicts and
+/// markers ([`OWN_HEADERS`], [`RELEASE_HEADER`], [`NOTICE_HEADER`]) and any
+/// other name in our prefix, so nothing that looks like ours leaves
+/// unless the milter itself wrote it, on every path that lets mail out.
 pub fn strip_own_headers(headers: &[(String, String)]) -> Vec<Edit> {
+    let mut names: Vec<String> = Vec::new();
+    for (n, _) in headers {
+        let n = n.trim();
+        let ours = n
+            .get(..OWN_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(OWN_PREFIX));
+        if ours && !names.iter().any(|m| m.eq_ignore_ascii_case(n)) {
+            names.push(n.to_string());
+        }
+    }
     let mut out = Vec::new();
-    for name in OWN_HEADERS
-        .iter()
-        .copied()
-        .chain([RELEASE_HEADER, NOTICE_HEADER])
-    {
-        out.extend(delete_all(headers, name));
+    for name in names {
+        out.extend(delete_all(headers, &name));
     }
     out
 }

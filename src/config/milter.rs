@@ -6,15 +6,28 @@
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// The default listen address (documented in the README and the man page).
-pub const DEFAULT_LISTEN: &str = "inet:127.0.0.1:7357";
+/// The default listen address: empty = a unix socket in the data directory
+/// ([`DEFAULT_SOCKET`]), so no other local user can talk to the milter
+/// unless given the socket's group (`postfix`, when it exists).
+pub const DEFAULT_LISTEN: &str = "";
+/// File name of the default socket under the data directory.
+pub const DEFAULT_SOCKET: &str = "milter.sock";
+/// Postfix's `smtpd_timeout` default: a milter connection is legitimately
+/// idle that long during a slow upload, so the idle timeout stays above it.
+pub const POSTFIX_SMTPD_TIMEOUT_S: u64 = 300;
+/// The default `allow_clients`: loopback only.
+pub const DEFAULT_ALLOW: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
 /// `[milter]` section of the config. Every field has a default that works.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MilterConfig {
-    /// Postfix notation: `inet:127.0.0.1:7357` or `unix:/run/dlp-milter/milter.sock`.
+    /// Postfix notation: `unix:/run/dlp-milter/milter.sock` or
+    /// `inet:127.0.0.1:7357`. Empty (the default): `unix:<data_dir>/milter.sock`.
     pub listen: String,
+    /// Client addresses or networks an `inet:` listener serves (default
+    /// loopback); other clients are closed at accept.
+    pub allow_clients: Vec<String>,
     /// Permission bits of a unix socket, octal (`"0660"`): Postfix must be
     /// able to connect, which a umask of 077 silently prevents.
     pub socket_mode: String,
@@ -61,6 +74,7 @@ impl Default for MilterConfig {
     fn default() -> Self {
         MilterConfig {
             listen: DEFAULT_LISTEN.into(),
+            allow_clients: DEFAULT_ALLOW.iter().map(|s| s.to_string()).collect(),
             socket_mode: "0660".into(),
             socket_group: None,
             hold_mode: HoldMode::Quarantine,

@@ -7,7 +7,8 @@ mod notice;
 mod quarantine;
 
 pub use milter::{
-    FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_LISTEN,
+    FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_ALLOW,
+    DEFAULT_LISTEN, DEFAULT_SOCKET, POSTFIX_SMTPD_TIMEOUT_S,
 };
 pub use notice::NoticeConfig;
 pub use quarantine::{QuarantineConfig, DEFAULT_RELAY};

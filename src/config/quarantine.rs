@@ -17,6 +17,10 @@ pub struct QuarantineConfig {
     pub relay: String,
     /// Seconds to wait for the relay at each SMTP step.
     pub relay_timeout_secs: u64,
+    /// The audit chain's HMAC key file (created 0600 if missing). Default
+    /// `audit.key` in the data directory; a relative path is taken in the
+    /// data directory. Keep it out of database backups' reach if you can.
+    pub audit_key: Option<std::path::PathBuf>,
 }
 
 impl Default for QuarantineConfig {
@@ -25,6 +29,7 @@ impl Default for QuarantineConfig {
             retention_days: 30,
             relay: DEFAULT_RELAY.into(),
             relay_timeout_secs: 30,
+            audit_key: None,
         }
     }
 }

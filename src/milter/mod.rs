@@ -13,6 +13,7 @@
 //! - [`server`]: the daemon: shared state, reload, graceful shutdown.
 //! - [`systemd`]: `Type=notify` readiness, reload, stop and watchdog.
 
+pub mod guard;
 pub mod server;
 pub mod session;
 pub mod socket;
@@ -21,12 +22,18 @@ pub mod systemd;
 pub use server::{serve, Milter, ServeError};
 pub use socket::{MilterListener, SocketSpec, UnixOptions};
 
-pub use crate::config::{FailurePolicy, HoldMode, MilterConfig, StoreKind, DEFAULT_LISTEN};
+pub use crate::config::{
+    FailurePolicy, HoldMode, MilterConfig, StoreKind, DEFAULT_LISTEN, DEFAULT_SOCKET,
+    POSTFIX_SMTPD_TIMEOUT_S,
+};
 
 impl MilterConfig {
     /// Checks what serde cannot; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        SocketSpec::parse(&self.listen).map_err(|e| format!("milter.listen: {e}"))?;
+        if !self.listen.trim().is_empty() {
+            SocketSpec::parse(&self.listen).map_err(|e| format!("milter.listen: {e}"))?;
+        }
+        guard::AllowList::parse(&self.allow_clients)?;
         self.unix_mode()?;
         if self.io_threads == 0 {
             return Err("milter.io_threads must be positive".into());
@@ -38,6 +45,11 @@ impl MilterConfig {
             return Err(
                 "milter.scan_timeout_ms and milter.connection_timeout_s must be positive".into(),
             );
+        }
+        if self.connection_timeout_s <= POSTFIX_SMTPD_TIMEOUT_S {
+            return Err(format!(
+                "milter.connection_timeout_s must be above Postfix's smtpd_timeout ({POSTFIX_SMTPD_TIMEOUT_S} s): a milter connection is idle while a slow client uploads"
+            ));
         }
         if self.max_message_bytes < 1024 {
             return Err("milter.max_message_bytes must be at least 1024".into());
@@ -113,7 +125,10 @@ mod tests {
         let c = MilterConfig::default();
         c.validate().unwrap();
         assert_eq!(c.unix_mode().unwrap(), 0o660);
-        assert_eq!(c.listen, "inet:127.0.0.1:7357");
+        // A unix socket in the data directory, not a TCP port any local user
+        // can reach (issue 21).
+        assert_eq!(c.listen, "");
+        assert_eq!(c.allow_clients, ["127.0.0.0/8", "::1/128"]);
     }
 
     #[test]

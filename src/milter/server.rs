@@ -39,9 +39,15 @@ pub enum ServeError {
     Quarantine(#[from] QuarantineError),
     #[error("data directory {dir}: {source}")]
     DataDir { dir: String, source: std::io::Error },
+    #[error(transparent)]
+    Private(#[from] crate::datadir::DataDirError),
     #[error("milter stopped: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// Connections indymilter may hold beyond `max_sessions` while the
+/// longest-idle ones close to make room.
+const SESSION_HEADROOM: usize = 8;
 
 /// One consistent generation of config + engine.
 pub struct Loaded {
@@ -68,9 +74,9 @@ impl Loaded {
 pub struct DaemonState {
     loaded: RwLock<Arc<Loaded>>,
     pub(crate) store: Arc<dyn HoldStore>,
-    pub(crate) release_key: Vec<u8>,
-    /// Marker ids already let through: a release passes exactly once.
-    pub(crate) seen_markers: marker::SeenMarkers,
+    /// Marker master keys: the current one, then the one before the last
+    /// rotation (if any).
+    pub(crate) marker_keys: Vec<Vec<u8>>,
     pub(crate) scan_permits: Arc<Semaphore>,
     /// Messages between MAIL and their end.
     pub(crate) in_flight: Arc<AtomicUsize>,
@@ -100,14 +106,22 @@ impl Milter {
         store: Arc<dyn HoldStore>,
         release_key: Vec<u8>,
     ) -> Result<Milter, ServeError> {
+        Milter::with_keys(config, store, vec![release_key])
+    }
+
+    /// [`Milter::new`] with the marker keys after a rotation (current first).
+    pub fn with_keys(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        marker_keys: Vec<Vec<u8>>,
+    ) -> Result<Milter, ServeError> {
         let loaded = Loaded::build(config)?;
         let threads = loaded.milter.scan_threads();
         Ok(Milter {
             shared: Arc::new(DaemonState {
                 loaded: RwLock::new(Arc::new(loaded)),
                 store,
-                release_key,
-                seen_markers: marker::SeenMarkers::default(),
+                marker_keys,
                 scan_permits: Arc::new(Semaphore::new(threads)),
                 in_flight: Arc::new(AtomicUsize::new(0)),
             }),
@@ -153,8 +167,12 @@ impl Milter {
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
         let loaded = self.current();
+        // The listener enforces max_sessions by closing the longest-idle
+        // session; indymilter's own cap only stops accepting, which would
+        // let idle connections lock everyone out, so it gets headroom.
+        let listener = listener.limit_sessions(loaded.milter.max_sessions);
         let config = indymilter::Config {
-            max_connections: loaded.milter.max_sessions,
+            max_connections: loaded.milter.max_sessions.saturating_add(SESSION_HEADROOM),
             actions: Default::default(),
             connection_timeout: Duration::from_secs(loaded.milter.connection_timeout_s),
         };
@@ -190,14 +208,89 @@ impl Milter {
     }
 }
 
-/// The data directory, created if missing.
+/// The data directory, created 0700 if missing and refused if group or
+/// others can read it (see [`crate::datadir`]). Without a configured one,
+/// the fallback in the working directory is announced: held mail would
+/// otherwise land wherever the daemon happened to be started.
 fn data_dir(config: &Config) -> Result<PathBuf, ServeError> {
     let dir = config.data_dir();
-    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
-        dir: dir.display().to_string(),
-        source,
-    })?;
+    crate::datadir::prepare(&dir)?;
+    if let Some(k) = &config.quarantine.audit_key {
+        crate::datadir::check_key(&dir.join(k))?;
+    }
+    let origin = crate::datadir::origin(config.data_dir.is_some(), &dir);
+    if config.data_dir.is_none() && !dir.is_absolute() {
+        tracing::warn!(
+            data_dir = %crate::datadir::shown(&dir).display(),
+            "no data_dir configured and /var/lib/dlp-milter is not writable: \
+             held mail and keys go to ./dlp-data in the working directory; \
+             set data_dir in the config for a real deployment"
+        );
+    } else {
+        tracing::info!(data_dir = %crate::datadir::shown(&dir).display(), origin, "data directory");
+    }
     Ok(dir)
+}
+
+/// Where to listen and with which socket permissions. The default is a
+/// unix socket in the data directory: group `postfix` and mode 0660 when
+/// that group exists (and the data directory becomes 0710 group `postfix`,
+/// so Postfix can reach the socket but list or read nothing), else 0600 for
+/// the milter's user alone.
+fn listen_on(
+    config: &Config,
+    dir: &std::path::Path,
+) -> Result<(SocketSpec, UnixOptions), ServeError> {
+    let mode = config.milter.unix_mode().map_err(ServeError::Invalid)?;
+    if !config.milter.listen.trim().is_empty() {
+        return Ok((
+            SocketSpec::parse(&config.milter.listen)?,
+            UnixOptions {
+                mode: Some(mode),
+                group: config.milter.socket_group.clone(),
+            },
+        ));
+    }
+    let spec = SocketSpec::Unix(dir.join(super::DEFAULT_SOCKET));
+    let group = config
+        .milter
+        .socket_group
+        .clone()
+        .or_else(|| super::socket::lookup_group("postfix").map(|_| "postfix".to_string()));
+    let Some(group) = group else {
+        tracing::info!("no postfix group: the milter socket is for this user only (0600)");
+        return Ok((
+            spec,
+            UnixOptions {
+                mode: Some(0o600),
+                group: None,
+            },
+        ));
+    };
+    let gid = super::socket::lookup_group(&group).ok_or_else(|| {
+        ServeError::Invalid(format!("milter.socket_group: unknown group {group:?}"))
+    })?;
+    let opened = std::os::unix::fs::chown(dir, None, Some(gid)).and_then(|()| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o710))
+    });
+    if let Err(e) = opened {
+        tracing::warn!(group, error = %e, "cannot let the group reach the socket in the data directory; the socket is for this user only");
+        return Ok((
+            spec,
+            UnixOptions {
+                mode: Some(0o600),
+                group: None,
+            },
+        ));
+    }
+    Ok((
+        spec,
+        UnixOptions {
+            mode: Some(mode),
+            group: Some(group),
+        },
+    ))
 }
 
 /// Loads the config file named in `args` (or the defaults) with the
@@ -230,13 +323,21 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         dir: dir.display().to_string(),
         source,
     })?;
-    let milter = Milter::new(&config, store, key)?;
-    let spec = SocketSpec::parse(&config.milter.listen)?;
-    let unix = UnixOptions {
-        mode: Some(config.milter.unix_mode().map_err(ServeError::Invalid)?),
-        group: config.milter.socket_group.clone(),
-    };
-    let listener = MilterListener::bind(&spec, &unix, config.milter.tcp_quickack).await?;
+    let mut keys = vec![key];
+    keys.extend(
+        marker::load_previous_key(&dir).map_err(|source| ServeError::DataDir {
+            dir: dir.display().to_string(),
+            source,
+        })?,
+    );
+    let milter = Milter::with_keys(&config, store, keys)?;
+    let (spec, unix) = listen_on(&config, &dir)?;
+    let mut listener = MilterListener::bind(&spec, &unix, config.milter.tcp_quickack).await?;
+    if matches!(spec, SocketSpec::Inet { .. }) {
+        let allow = super::guard::AllowList::parse(&config.milter.allow_clients)
+            .map_err(ServeError::Invalid)?;
+        listener = listener.allow_clients(allow);
+    }
     if args.relay.is_some() {
         tracing::info!(
             "--relay is used by notices and releases; the milter itself does not send mail"

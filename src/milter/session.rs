@@ -261,8 +261,10 @@ fn add_header(txn: &mut Txn, name: &CStr, value: &CStr, leading_space: bool) {
     ));
 }
 
-/// The kind of a valid, first-seen marker the message carries, if any.
-/// Only messages that have a marker header pay for the check.
+/// The kind of a valid, first-used marker the message carries, if any.
+/// Only messages that have a marker header pay for the check. The marker
+/// must bind this body, sender and recipient set, and its id is claimed in
+/// the store (durably) so it passes once, also across restarts.
 fn trusted_marker(shared: &DaemonState, txn: &Txn) -> Option<marker::Kind> {
     let has = |name: &str| {
         txn.headers
@@ -270,20 +272,34 @@ fn trusted_marker(shared: &DaemonState, txn: &Txn) -> Option<marker::Kind> {
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
     let now = crate::dates::now();
-    // The signer's view of the headers (unfolded, trimmed), from the same bytes.
     let mut parsed = None;
+    let keys: Vec<&[u8]> = shared.marker_keys.iter().map(Vec::as_slice).collect();
     for kind in [marker::Kind::Release, marker::Kind::Notice] {
         if !has(kind.header()) {
             continue;
         }
-        let headers = parsed.get_or_insert_with(|| marker::parse_headers(&txn.raw));
-        match marker::accept_once(
-            headers,
-            &shared.release_key,
-            kind,
-            &shared.seen_markers,
-            now,
-        ) {
+        let (headers, binding) = parsed.get_or_insert_with(|| {
+            let body = txn.raw.get(txn.body_start..).unwrap_or_default();
+            (
+                marker::parse_headers(&txn.raw),
+                marker::Binding::new(body, &txn.envelope.sender, &txn.envelope.recipients),
+            )
+        });
+        let outcome = marker::verify_with(headers, &keys, kind, binding, now).and_then(|v| {
+            match shared
+                .store
+                .claim_marker(&v.used_key(), v.remember_until(), now)
+            {
+                Ok(true) => Ok(v),
+                Ok(false) => Err(marker::MarkerError::Replayed),
+                Err(e) => {
+                    // Cannot remember it: do not honour it (scanning is safe).
+                    tracing::warn!(error = %e, "cannot record a used marker");
+                    Err(marker::MarkerError::Replayed)
+                }
+            }
+        });
+        match outcome {
             Ok(_) => return Some(kind),
             Err(e) => tracing::warn!(
                 queue_id = txn.envelope.queue_id.as_deref().unwrap_or("-"),
@@ -406,11 +422,14 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
     }
 
     let (out, report) = if txn.oversize {
-        (failed(cx, &loaded, Failure::Oversize).await, None)
+        (
+            failed(cx, &loaded, &txn.headers, Failure::Oversize).await,
+            None,
+        )
     } else {
         let raw = std::mem::take(&mut txn.raw);
         match scan(shared, &loaded, raw, txn.envelope.clone()).await {
-            Err(f) => (failed(cx, &loaded, f).await, None),
+            Err(f) => (failed(cx, &loaded, &txn.headers, f).await, None),
             Ok((report, raw)) => {
                 txn.raw = raw;
                 let out = decided(cx, shared, &loaded, &txn, &report).await;
@@ -533,7 +552,12 @@ async fn decided(
 }
 
 /// Applies the failure policy.
-async fn failed(cx: &mut EomContext<Session>, loaded: &Loaded, f: Failure) -> Outcome {
+async fn failed(
+    cx: &mut EomContext<Session>,
+    loaded: &Loaded,
+    headers: &[(String, String)],
+    f: Failure,
+) -> Outcome {
     let closed = match loaded.milter.on_failure {
         FailurePolicy::Closed => true,
         FailurePolicy::Open => false,
@@ -545,10 +569,13 @@ async fn failed(cx: &mut EomContext<Session>, loaded: &Loaded, f: Failure) -> Ou
         o.disposition = "fail-closed";
         return o;
     }
-    let edits = vec![Edit::AddHeader {
+    // Incoming X-DLP-* headers (a forged marker or verdict) go, as on
+    // every path that lets mail out.
+    let mut edits = action::strip_own_headers(headers);
+    edits.push(Edit::AddHeader {
         name: VERDICT_HEADER.into(),
         value: "unscanned".into(),
-    }];
+    });
     match apply(cx, &edits).await {
         Ok(()) => {
             let mut o = Outcome::new(Status::Accept, "fail-open");

@@ -131,6 +131,10 @@ pub struct MilterListener {
     inner: Option<Inner>,
     quickack: bool,
     control: Arc<ListenerControl>,
+    /// TCP clients served (None: any; `serve` always sets one for inet).
+    allow: Option<super::guard::AllowList>,
+    /// Live sessions, for evicting the longest-idle one at the limit.
+    sessions: Option<Arc<super::guard::SessionTable>>,
     /// Pause after a failed accept (see [`MilterListener::poll_accept`]).
     backoff: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -170,8 +174,24 @@ impl MilterListener {
             inner: Some(inner),
             quickack,
             control: Arc::new(ListenerControl::default()),
+            allow: None,
+            sessions: None,
             backoff: None,
         })
+    }
+
+    /// Serves only TCP clients whose address `allow` allows; others are
+    /// closed at accept (see [`super::guard`]).
+    pub fn allow_clients(mut self, allow: super::guard::AllowList) -> MilterListener {
+        self.allow = Some(allow);
+        self
+    }
+
+    /// Keeps at most `max` sessions, closing the longest-idle one to make
+    /// room for a new connection (see [`super::guard::SessionTable`]).
+    pub fn limit_sessions(mut self, max: usize) -> MilterListener {
+        self.sessions = Some(Arc::new(super::guard::SessionTable::new(max)));
+        self
     }
 
     /// The handle used to drain this listener.
@@ -241,7 +261,7 @@ fn set_socket_permissions(path: &Path, o: &UnixOptions) -> Result<(), SocketErro
 }
 
 /// A group's id from its name (via /etc/group) or number.
-fn lookup_group(group: &str) -> Option<u32> {
+pub(crate) fn lookup_group(group: &str) -> Option<u32> {
     if let Ok(n) = group.parse() {
         return Some(n);
     }
@@ -291,27 +311,49 @@ impl indymilter::Listener for MilterListener {
             self.backoff = None;
         }
         let live = self.control.live.clone();
-        let stream = match &mut self.inner {
-            None => return Poll::Pending,
-            Some(Inner::Tcp(l)) => match TcpListener::poll_accept(l, cx) {
-                Poll::Ready(Ok((s, _))) => {
-                    let _ = s.set_nodelay(true);
-                    Kind::Tcp(s)
-                }
-                Poll::Ready(Err(e)) => return self.accept_failed(e, cx),
-                Poll::Pending => return Poll::Pending,
-            },
-            Some(Inner::Unix(l, _)) => match UnixListener::poll_accept(l, cx) {
-                Poll::Ready(Ok((s, _))) => Kind::Unix(s),
-                Poll::Ready(Err(e)) => return self.accept_failed(e, cx),
-                Poll::Pending => return Poll::Pending,
-            },
+        let stream = loop {
+            match &mut self.inner {
+                None => return Poll::Pending,
+                Some(Inner::Tcp(l)) => match TcpListener::poll_accept(l, cx) {
+                    Poll::Ready(Ok((s, peer))) => {
+                        if let Some(allow) = &self.allow {
+                            if !allow.allows(peer.ip()) {
+                                // Closed before a byte is read: only listed
+                                // clients may submit mail for judging.
+                                tracing::warn!(client = %peer, "milter connection refused: client not in milter.allow_clients");
+                                drop(s);
+                                continue;
+                            }
+                        }
+                        let _ = s.set_nodelay(true);
+                        break Kind::Tcp(s);
+                    }
+                    Poll::Ready(Err(e)) => return self.accept_failed(e, cx),
+                    Poll::Pending => return Poll::Pending,
+                },
+                Some(Inner::Unix(l, _)) => match UnixListener::poll_accept(l, cx) {
+                    Poll::Ready(Ok((s, _))) => break Kind::Unix(s),
+                    Poll::Ready(Err(e)) => return self.accept_failed(e, cx),
+                    Poll::Pending => return Poll::Pending,
+                },
+            }
         };
+        let session = self.sessions.as_ref().map(|t| {
+            let (slot, evicted) = t.admit();
+            if evicted > 0 {
+                tracing::warn!(
+                    evicted,
+                    "milter session limit reached: closed the longest-idle session(s)"
+                );
+            }
+            (t.clone(), slot)
+        });
         live.fetch_add(1, Ordering::SeqCst);
         Poll::Ready(Ok(MilterStream {
             kind: stream,
             quickack: self.quickack,
             live,
+            session,
         }))
     }
 }
@@ -326,6 +368,22 @@ pub struct MilterStream {
     kind: Kind,
     quickack: bool,
     live: Arc<AtomicUsize>,
+    /// Its place in the session table, when the listener limits sessions.
+    session: Option<(Arc<super::guard::SessionTable>, Arc<super::guard::Slot>)>,
+}
+
+impl MilterStream {
+    fn read_some(&self) {
+        if let Some((t, s)) = &self.session {
+            s.read(t.now_ms());
+        }
+    }
+
+    fn wrote_some(&self) {
+        if let Some((t, s)) = &self.session {
+            s.wrote(t.now_ms());
+        }
+    }
 }
 
 impl Drop for MilterStream {
@@ -341,7 +399,14 @@ impl AsyncRead for MilterStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match &mut this.kind {
+        if let Some((_, slot)) = &this.session {
+            if slot.evicted() {
+                // End of stream: indymilter closes the session.
+                return Poll::Ready(Ok(()));
+            }
+        }
+        let before = buf.filled().len();
+        let r = match &mut this.kind {
             Kind::Tcp(s) => {
                 let r = Pin::new(&mut *s).poll_read(cx, buf);
                 if this.quickack && matches!(r, Poll::Ready(Ok(()))) {
@@ -352,7 +417,21 @@ impl AsyncRead for MilterStream {
                 r
             }
             Kind::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        };
+        match &r {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => this.read_some(),
+            Poll::Pending => {
+                if let Some((_, slot)) = &this.session {
+                    slot.park(cx.waker());
+                    // Evicted between the check above and parking.
+                    if slot.evicted() {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+            }
+            _ => {}
         }
+        r
     }
 }
 
@@ -362,10 +441,15 @@ impl AsyncWrite for MilterStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().kind {
+        let this = self.get_mut();
+        let r = match &mut this.kind {
             Kind::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Kind::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        };
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.wrote_some();
         }
+        r
     }
 
     fn poll_write_vectored(
@@ -373,10 +457,15 @@ impl AsyncWrite for MilterStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().kind {
+        let this = self.get_mut();
+        let r = match &mut this.kind {
             Kind::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Kind::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        };
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.wrote_some();
         }
+        r
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -3,6 +3,7 @@
 //! here in the same transaction as the record it is about; [`super::outbox`]
 //! sends it.
 
+use super::gate::SenderNotice;
 use super::{
     build_mime, human_date, human_time, rule_views, safe_subject, AlertContext, DigestContext,
     DigestItem, HoldContext, NoticeConfig, RewriteContext, Templates,
@@ -89,15 +90,33 @@ impl Composer {
         }
     }
 
-    /// The sender's hold notice and the DPO's alert a new hold produces.
-    pub fn hold_notices(&self, rec: &Record) -> Vec<NewNotice> {
+    /// The one notice that stands for a sender's holds past the rate limit
+    /// ([`super::gate`]).
+    fn summary_notice(&self, rec: &Record) -> Option<NewNotice> {
+        let ctx = super::gate::SummaryContext::new(&self.org, rec, self.notice.dpo.clone());
+        self.notice_for(
+            super::gate::SUMMARY_KIND,
+            "hold_summary",
+            Some(&rec.id),
+            &rec.sender,
+            &ctx,
+        )
+    }
+
+    /// The sender's hold notice (as [`super::gate`] decided: the notice, the
+    /// summary past the rate limit, or none) and the DPO's alert a new hold
+    /// produces.
+    pub fn hold_notices(&self, rec: &Record, to_sender: SenderNotice) -> Vec<NewNotice> {
         let mut out = Vec::new();
         if !self.notice.enabled {
             return out;
         }
         let rules = rule_views(&rec.findings, &rec.rule_ids);
         let expires_on = rec.expires_at.map(human_date).unwrap_or_default();
-        if self.notice.notify_on_hold && !rec.sender.is_empty() {
+        if to_sender == SenderNotice::Summary && !rec.sender.is_empty() {
+            out.extend(self.summary_notice(rec));
+        }
+        if to_sender == SenderNotice::Notice && !rec.sender.is_empty() {
             let ctx = HoldContext {
                 org: self.org.clone(),
                 reference: rec.id.clone(),
@@ -258,9 +277,13 @@ mod tests {
             ("high", vec!["sender_hold", "dpo_alert"]),
         ] {
             r.severity = Some(severity.into());
-            assert_eq!(kinds(&c.hold_notices(&r)), want, "{severity}");
+            assert_eq!(
+                kinds(&c.hold_notices(&r, SenderNotice::Notice)),
+                want,
+                "{severity}"
+            );
         }
-        let alert = c.hold_notices(&r).pop().unwrap();
+        let alert = c.hold_notices(&r, SenderNotice::Notice).pop().unwrap();
         assert_eq!(alert.recipient, "dpo@school.org.uk");
         assert_eq!(alert.reference.as_deref(), Some("Q-1"));
     }
@@ -270,7 +293,24 @@ mod tests {
         let c = composer("high");
         let mut r = record("Q-2", "hold", "held", 0);
         r.sender.clear();
-        assert_eq!(kinds(&c.hold_notices(&r)), ["dpo_alert"]);
+        assert_eq!(
+            kinds(&c.hold_notices(&r, SenderNotice::Notice)),
+            ["dpo_alert"]
+        );
+        // Past the sender's rate limit: the summary instead of the notice;
+        // withheld: none, and the DPO alert either way.
+        let r = record("Q-2b", "hold", "held", 0);
+        assert_eq!(
+            kinds(&c.hold_notices(&r, SenderNotice::Summary)),
+            [super::super::gate::SUMMARY_KIND, "dpo_alert"]
+        );
+        assert_eq!(
+            kinds(&c.hold_notices(
+                &r,
+                SenderNotice::Withheld(super::super::gate::Withheld::Disabled)
+            )),
+            ["dpo_alert"]
+        );
         let off = Composer::new(
             &NoticeConfig {
                 enabled: false,
@@ -279,7 +319,7 @@ mod tests {
             "",
         );
         assert!(off
-            .hold_notices(&record("Q-3", "hold", "held", 0))
+            .hold_notices(&record("Q-3", "hold", "held", 0), SenderNotice::Notice)
             .is_empty());
         assert_eq!(off.org, "your organisation");
     }

@@ -20,6 +20,7 @@
 //! recipient count, and the subject only when no finding was in it.
 
 pub mod compose;
+pub mod gate;
 pub mod outbox;
 
 pub use crate::config::NoticeConfig;
@@ -76,10 +77,18 @@ pub enum NoticeError {
     Config(String),
 }
 
-/// True when `headers` carry a valid notice marker: the milter accepts such a
-/// message without scanning it (and strips the header).
-pub fn is_notice(headers: &[(String, String)], key: &[u8]) -> bool {
-    marker::verify(headers, key, marker::Kind::Notice, crate::dates::now()).is_ok()
+/// True when the raw message carries a valid notice marker for its body and
+/// this envelope: the milter accepts such a message without scanning it
+/// (and strips the header).
+pub fn is_notice(raw: &[u8], envelope_from: &str, recipients: &[String], key: &[u8]) -> bool {
+    marker::verify(
+        &marker::parse_headers(raw),
+        key,
+        marker::Kind::Notice,
+        &marker::Binding::of_message(raw, envelope_from, recipients),
+        crate::dates::now(),
+    )
+    .is_ok()
 }
 
 /// The shipped templates, compiled in.
@@ -98,6 +107,14 @@ const SHIPPED: &[(&str, &str)] = &[
     ),
     ("digest.txt", include_str!("../../templates/digest.txt")),
     ("digest.html", include_str!("../../templates/digest.html")),
+    (
+        "hold_summary.txt",
+        include_str!("../../templates/hold_summary.txt"),
+    ),
+    (
+        "hold_summary.html",
+        include_str!("../../templates/hold_summary.html"),
+    ),
 ];
 
 /// The notice templates in effect: the admin's files where present and
@@ -186,6 +203,7 @@ impl Templates {
             "rewrite" => ("rewrite.txt", "rewrite.html"),
             "dpo_alert" => ("dpo_alert.txt", "dpo_alert.html"),
             "digest" => ("digest.txt", "digest.html"),
+            "hold_summary" => ("hold_summary.txt", "hold_summary.html"),
             other => {
                 return Err(NoticeError::Template {
                     name: other.into(),

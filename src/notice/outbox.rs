@@ -58,7 +58,13 @@ impl Outbox {
             for q in due {
                 let n = &q.notice;
                 let notice_id = format!("N{}-{}", q.id, hex::encode(rand::random::<[u8; 4]>()));
-                let headers = marker::parse_headers(&n.bytes);
+                // Bound to the notice's body and envelope: the marker
+                // cannot be reused for anything else or anyone else.
+                let binding = marker::Binding::of_message(
+                    &n.bytes,
+                    &n.envelope_from,
+                    std::slice::from_ref(&n.recipient),
+                );
                 let signed_at = crate::dates::now();
                 let mut bytes = Vec::with_capacity(n.bytes.len() + 160);
                 match marker::sign(
@@ -66,17 +72,14 @@ impl Outbox {
                     marker::Kind::Notice,
                     &notice_id,
                     signed_at,
-                    &headers,
+                    &binding,
                 ) {
                     Some(v) => {
                         bytes.extend_from_slice(
                             format!("{}: {v}\r\n", marker::NOTICE_HEADER).as_bytes(),
                         );
                     }
-                    None => tracing::warn!(
-                        notice = q.id,
-                        "notice sent without a marker (no key or Message-ID)"
-                    ),
+                    None => tracing::warn!(notice = q.id, "notice sent without a marker (no key)"),
                 }
                 bytes.extend_from_slice(&n.bytes);
                 let result = relay::send(

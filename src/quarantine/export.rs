@@ -161,11 +161,58 @@ pub fn incident(r: &Record) -> Incident {
     }
 }
 
-/// The incidents as CSV (a header row, then one row each).
+/// Characters that make a spreadsheet treat a cell as a formula (or, for
+/// tab and CR, let a cell smuggle one in after a separator), per the OWASP
+/// CSV-injection guidance.
+const FORMULA_LEADS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet will show as text: a cell that starts with a formula
+/// character gets a leading `'`, the OWASP CSV-injection remedy. Sender
+/// addresses and reasons come from mail senders and reviewers, and the DPO
+/// opens this file in Excel, so `=HYPERLINK(...)` in a sender must stay text.
+pub fn neutralise_cell(cell: &str) -> String {
+    match cell.chars().next() {
+        Some(c) if FORMULA_LEADS.contains(&c) => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+impl Incident {
+    /// The same incident with every text cell neutralised for spreadsheets.
+    fn neutralised(&self) -> Incident {
+        let n = |s: &String| neutralise_cell(s);
+        Incident {
+            reference: n(&self.reference),
+            detected_at: n(&self.detected_at),
+            decision: n(&self.decision),
+            state: n(&self.state),
+            severity: n(&self.severity),
+            nature: n(&self.nature),
+            categories: n(&self.categories),
+            rule_ids: n(&self.rule_ids),
+            policy_clauses: n(&self.policy_clauses),
+            people_affected: self.people_affected,
+            records_affected: self.records_affected,
+            recipients: self.recipients,
+            sender: n(&self.sender),
+            delivered: self.delivered,
+            likely_consequences: n(&self.likely_consequences),
+            measures_taken: n(&self.measures_taken),
+            decided_by: n(&self.decided_by),
+            decided_at: n(&self.decided_at),
+            reason: n(&self.reason),
+            content_erased_at: n(&self.content_erased_at),
+            queue_id: n(&self.queue_id),
+        }
+    }
+}
+
+/// The incidents as CSV (a header row, then one row each), every text cell
+/// neutralised against formula injection ([`neutralise_cell`]).
 pub fn to_csv(incidents: &[Incident]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for i in incidents {
-        w.serialize(i)?;
+        w.serialize(i.neutralised())?;
     }
     if incidents.is_empty() {
         // serde-driven headers come with the first row; write them anyway.
@@ -194,4 +241,83 @@ pub fn to_csv(incidents: &[Incident]) -> Result<Vec<u8>, csv::Error> {
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_leads_are_neutralised() {
+        for bad in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            let out = neutralise_cell(bad);
+            assert_eq!(out, format!("'{bad}"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_cells_are_unchanged() {
+        for ok in [
+            "alice@school.example",
+            "held",
+            "a-b=c",
+            "",
+            "2026-12-07T10:00:00Z",
+        ] {
+            assert_eq!(neutralise_cell(ok), ok);
+        }
+    }
+
+    #[test]
+    fn csv_rows_carry_neutralised_sender_and_reason() {
+        let r = Record {
+            id: "Q-20261207-00000001".into(),
+            action: "hold".into(),
+            state: State::Deleted,
+            created_at: 1_800_000_000,
+            expires_at: None,
+            queue_id: Some("-queue".into()),
+            sender: "=HYPERLINK(\"http://x.example\",\"click\")@evil.example".into(),
+            recipients: vec!["a@b.example".into()],
+            recipient_count: 1,
+            auth_user: None,
+            client_addr: None,
+            message_id: None,
+            subject: Some("@subject".into()),
+            severity: Some("high".into()),
+            rule_ids: vec![],
+            findings: vec![],
+            raw_sha256: None,
+            raw_size: 0,
+            has_content: false,
+            content_erased_at: None,
+            state_changed_at: Some(1_800_000_100),
+            state_changed_by: Some("-dpo".into()),
+            state_reason: Some("+SUM(1,2)".into()),
+            release_id: None,
+            release_started_at: None,
+        };
+        let csv = to_csv(&[incident(&r)]).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let mut rd = csv::Reader::from_reader(text.as_bytes());
+        let headers = rd.headers().unwrap().clone();
+        let row = rd.records().next().unwrap().unwrap();
+        let col = |name: &str| {
+            let i = headers.iter().position(|h| h == name).unwrap();
+            row.get(i).unwrap().to_string()
+        };
+        assert!(
+            col("sender").starts_with("'=HYPERLINK"),
+            "{}",
+            col("sender")
+        );
+        assert_eq!(col("reason"), "'+SUM(1,2)");
+        // No cell in the row may start with a formula character.
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "unneutralised cell {cell:?}"
+            );
+        }
+    }
 }

@@ -9,8 +9,10 @@
 //! [`spool::SpoolStore`] is the other [`HoldStore`]: durable holding with no
 //! review workflow (`[milter] store = "spool"`).
 
+pub mod audit_check;
 pub mod export;
 pub mod marker;
+pub mod record_state;
 pub mod relay;
 mod service;
 pub mod spool;
@@ -109,6 +111,10 @@ pub trait HoldStore: Send + Sync {
         req: &HoldRequest<'_>,
         verdict: Action,
     ) -> Result<(), QuarantineError>;
+    /// Records that the marker `used_key` was honoured and keeps it until
+    /// `until` (unix time); false when it was already recorded. Durable, so
+    /// a release or notice marker passes once, also across restarts.
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError>;
 }
 
 /// Arguments every `dlp-milter quarantine ...` / `audit ...` command takes.

@@ -22,6 +22,7 @@ use crate::policy::Action;
 use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -67,7 +68,11 @@ impl SpoolStore {
     fn write_durably(&self, name: &str, bytes: &[u8]) -> Result<(), QuarantineError> {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let result = (|| {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, self.dir.join(name))
@@ -126,6 +131,39 @@ fn record(req: &HoldRequest<'_>, id: Option<&str>, verdict: Action) -> serde_jso
 }
 
 impl HoldStore for SpoolStore {
+    /// One file per honoured marker under `DIR/used-markers/`, named by a
+    /// hash of its key, holding the time it may be forgotten.
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
+        use sha2::Digest;
+        let dir = self.dir.join("used-markers");
+        crate::datadir::create(&dir).map_err(|e| QuarantineError::Other(e.to_string()))?;
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            let expired = std::fs::read_to_string(e.path())
+                .ok()
+                .and_then(|t| t.trim().parse::<i64>().ok())
+                .is_some_and(|t| t < now);
+            if expired {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let name = hex::encode(sha2::Sha256::digest(used_key.as_bytes()));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.join(name))
+        {
+            Ok(mut f) => {
+                f.write_all(until.to_string().as_bytes())?;
+                f.sync_all()?;
+                File::open(&dir)?.sync_all()?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
         let id = new_id();
         self.write_durably(&format!("{id}.eml"), req.raw)?;
@@ -148,6 +186,7 @@ impl HoldStore for SpoolStore {
         let mut f = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(self.dir.join("decisions.jsonl"))?;
         f.write_all(&line)?;
         f.sync_data()?;

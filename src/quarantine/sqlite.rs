@@ -78,11 +78,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued';",
     // 2: finding the held copy of a retried message by its digest.
     "CREATE INDEX records_digest ON records(raw_sha256) WHERE raw_sha256 IS NOT NULL;",
+    // 4 (below) keys the audit chain.
+    // 3: release and notice markers already honoured, until they expire.
+    "CREATE TABLE used_markers (
+        key TEXT PRIMARY KEY,
+        until INTEGER NOT NULL
+    );",
+    // 4: keyed audit entries (HMAC under audit.key); older ones stay unkeyed.
+    "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// The audit chain's HMAC key (`audit.key` beside the database).
+    audit_key: Vec<u8>,
 }
 
 fn db(e: rusqlite::Error) -> QuarantineError {
@@ -167,7 +177,7 @@ fn get_in(conn: &Connection, id: &str) -> Result<Option<Record>, QuarantineError
 }
 
 /// Appends `e` to the chain inside `tx`.
-fn append_in(tx: &Transaction<'_>, e: &audit::NewEntry) -> Result<(), QuarantineError> {
+fn append_in(tx: &Transaction<'_>, key: &[u8], e: &audit::NewEntry) -> Result<(), QuarantineError> {
     let last: Option<(i64, String)> = tx
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -180,10 +190,10 @@ fn append_in(tx: &Transaction<'_>, e: &audit::NewEntry) -> Result<(), Quarantine
         Some((s, h)) => (s + 1, h),
         None => (1, audit::GENESIS.to_string()),
     };
-    let entry = audit::Entry::seal(e, seq, &prev);
+    let entry = audit::Entry::seal(e, seq, &prev, Some(key));
     tx.execute(
-        "INSERT INTO audit (seq, at, event, message_id, actor, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO audit (seq, at, event, message_id, actor, detail, prev_hash, hash, keyed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
         params![
             entry.seq,
             entry.at,
@@ -207,7 +217,7 @@ fn entries(
 ) -> Result<Vec<audit::Entry>, QuarantineError> {
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT seq, at, event, message_id, actor, detail, prev_hash, hash
+            "SELECT seq, at, event, message_id, actor, detail, prev_hash, hash, keyed
              FROM audit {filter} ORDER BY seq"
         ))
         .map_err(db)?;
@@ -229,12 +239,22 @@ fn read_entry(r: &Row<'_>) -> rusqlite::Result<audit::Entry> {
         detail: r.get(5)?,
         prev_hash: r.get(6)?,
         hash: r.get(7)?,
+        keyed: r.get::<_, i64>(8)? != 0,
     })
 }
 
 impl SqliteStore {
     /// Opens (creating and migrating) `data_dir/quarantine.db`.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, QuarantineError> {
+        Self::open_with_audit_key(data_dir, None)
+    }
+
+    /// [`SqliteStore::open`] with the audit key at `audit_key` (relative:
+    /// in `data_dir`) instead of `data_dir/audit.key`.
+    pub fn open_with_audit_key(
+        data_dir: &Path,
+        audit_key: Option<&Path>,
+    ) -> Result<SqliteStore, QuarantineError> {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         // Held mail is personal data: the folder and the database are for
         // the milter's user only (SQLite gives -wal/-shm the same mode).
@@ -249,11 +269,44 @@ impl SqliteStore {
             .truncate(false)
             .mode(0o600)
             .open(&path)?;
-        Self::open_file(&path)
+        match audit_key {
+            None => Self::open_file(&path),
+            Some(k) => {
+                let k = data_dir.join(k);
+                let (dir, name) = match (k.parent(), k.file_name()) {
+                    (Some(d), Some(n)) => (d, n.to_string_lossy().into_owned()),
+                    _ => {
+                        return Err(QuarantineError::Config(format!(
+                            "quarantine.audit_key {} is not a file path",
+                            k.display()
+                        )))
+                    }
+                };
+                let new_key = !k.exists();
+                let key = super::marker::load_or_create_key_file(dir, &name)?;
+                Self::open_file_with_key(&path, key, new_key)
+            }
+        }
     }
 
-    /// Opens (creating and migrating) the database at `path`.
+    /// Opens (creating and migrating) the database at `path`, with the
+    /// audit key `audit.key` beside it (created, 0600, if missing).
     pub fn open_file(path: &Path) -> Result<SqliteStore, QuarantineError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let new_key = !dir.join(AUDIT_KEY_FILE).exists();
+        let audit_key = super::marker::load_or_create_key_file(dir, AUDIT_KEY_FILE)?;
+        Self::open_file_with_key(path, audit_key, new_key)
+    }
+
+    /// [`SqliteStore::open_file`] with the audit key given (a configured
+    /// path). `new_key`: the key was created just now, so an unkeyed trail
+    /// is an old one to migrate; with an existing key, an unkeyed trail is
+    /// a rewritten one and is left for `audit verify` to refuse.
+    pub fn open_file_with_key(
+        path: &Path,
+        audit_key: Vec<u8>,
+        new_key: bool,
+    ) -> Result<SqliteStore, QuarantineError> {
         let mut conn = Connection::open(path).map_err(db)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
         // WAL: readers (the DPO's `list`) never block the milter's writes.
@@ -271,8 +324,12 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .map_err(db)?;
         migrate(&mut conn)?;
+        if new_key {
+            seal_unkeyed(&mut conn, &audit_key)?;
+        }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            audit_key,
         })
     }
 
@@ -301,6 +358,54 @@ impl SqliteStore {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
+}
+
+/// File name of the audit key beside the database.
+pub const AUDIT_KEY_FILE: &str = "audit.key";
+
+/// Migration of a trail written before the audit key existed: the unkeyed
+/// chain is verified, then sealed and continued by one keyed
+/// `audit_keyed` entry naming its head and what its check found. From then
+/// on every entry is keyed. Nothing happens to an empty or keyed trail.
+fn seal_unkeyed(conn: &mut Connection, key: &[u8]) -> Result<(), QuarantineError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let (total, keyed): (i64, i64) = tx
+        .query_row(
+            "SELECT count(*), coalesce(sum(keyed), 0) FROM audit",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db)?;
+    if total == 0 || keyed > 0 {
+        return tx.commit().map_err(db);
+    }
+    let old = entries(&tx, "", None)?;
+    let (state, head) = match audit::verify(old.clone(), None) {
+        Ok(v) => ("intact".to_string(), v.head),
+        Err(b) => (
+            b.to_string(),
+            old.last().map(|e| e.hash.clone()).unwrap_or_default(),
+        ),
+    };
+    if state != "intact" {
+        tracing::error!(problem = %state, "the unkeyed audit trail did not verify before it was sealed");
+    }
+    let at = time::OffsetDateTime::now_utc().unix_timestamp();
+    let e = audit::NewEntry::new(
+        at,
+        audit::Event::AuditKeyed,
+        None,
+        "migration",
+        serde_json::json!({
+            "sealed_entries": total,
+            "sealed_head": head,
+            "old_chain": state,
+        }),
+    );
+    append_in(&tx, key, &e)?;
+    tx.commit().map_err(db)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), QuarantineError> {
@@ -365,7 +470,12 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(db)?;
-            append_in(tx, entry)?;
+            // The entry's MAC covers the record's first state.
+            let stored =
+                get_in(tx, &rec.id)?.ok_or_else(|| QuarantineError::NotFound(rec.id.clone()))?;
+            let mut covered = entry.clone();
+            covered.detail = super::record_state::with_snapshot(&entry.detail, &stored);
+            append_in(tx, &self.audit_key, &covered)?;
             for n in notices {
                 insert_notice(tx, n, entry.at)?;
             }
@@ -495,7 +605,11 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             }
-            append_in(tx, entry)?;
+            // The entry's MAC covers the record's new state.
+            let after = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
+            let mut covered = entry.clone();
+            covered.detail = super::record_state::with_snapshot(&entry.detail, &after);
+            append_in(tx, &self.audit_key, &covered)?;
             let updated = get_in(tx, id)?.ok_or_else(|| QuarantineError::NotFound(id.into()))?;
             Ok(updated)
         })
@@ -503,9 +617,17 @@ impl Store for SqliteStore {
 
     fn append_audit(&self, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
         self.write(|tx| {
-            append_in(tx, entry)?;
+            append_in(tx, &self.audit_key, entry)?;
             Ok(())
         })
+    }
+
+    fn audit_last(&self) -> Result<Option<audit::Entry>, QuarantineError> {
+        self.with(|conn| Ok(entries(conn, "WHERE seq = (SELECT max(seq) FROM audit)", None)?.pop()))
+    }
+
+    fn audit_key(&self) -> Option<Vec<u8>> {
+        Some(self.audit_key.clone())
     }
 
     fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError> {
@@ -579,6 +701,38 @@ impl Store for SqliteStore {
         })
     }
 
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM used_markers WHERE until < ?1", params![now])
+                .map_err(db)?;
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO used_markers (key, until) VALUES (?1, ?2)",
+                    params![used_key, until],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn notices_to_since(
+        &self,
+        recipient: &str,
+        kind: &str,
+        since: i64,
+    ) -> Result<usize, QuarantineError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT count(*) FROM outbox
+                 WHERE kind = ?1 AND lower(recipient) = lower(?2) AND created_at >= ?3",
+                params![kind, recipient, since],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as usize)
+            .map_err(db)
+        })
+    }
+
     fn notice_sent(&self, id: i64, entry: &audit::NewEntry) -> Result<(), QuarantineError> {
         self.write(|tx| {
             tx.execute(
@@ -587,7 +741,7 @@ impl Store for SqliteStore {
                 [id],
             )
             .map_err(db)?;
-            append_in(tx, entry)?;
+            append_in(tx, &self.audit_key, entry)?;
             Ok(())
         })
     }
@@ -614,7 +768,7 @@ impl Store for SqliteStore {
             }
             .map_err(db)?;
             if let Some(e) = entry {
-                append_in(tx, e)?;
+                append_in(tx, &self.audit_key, e)?;
             }
             Ok(())
         })

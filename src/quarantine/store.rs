@@ -220,6 +220,12 @@ pub trait Store: Send + Sync {
     /// The whole audit log, in order.
     fn audit_entries(&self) -> Result<Vec<audit::Entry>, QuarantineError>;
 
+    /// The last audit entry (the chain's head), if any, without reading the rest.
+    fn audit_last(&self) -> Result<Option<audit::Entry>, QuarantineError>;
+
+    /// The key the audit chain is MAC'd with (None: an unkeyed store).
+    fn audit_key(&self) -> Option<Vec<u8>>;
+
     /// The audit entries about one record.
     fn audit_for(&self, id: &str) -> Result<Vec<audit::Entry>, QuarantineError>;
 
@@ -233,6 +239,19 @@ pub trait Store: Send + Sync {
 
     /// The time the next queued notice is due, if any.
     fn next_notice_due(&self) -> Result<Option<i64>, QuarantineError>;
+
+    /// See [`crate::quarantine::HoldStore::claim_marker`]; expired ids are forgotten.
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError>;
+
+    /// Notices of `kind` queued for `recipient` (case-insensitive) at or
+    /// after `since`, whatever became of them: the per-sender rate limit
+    /// ([`crate::notice::gate`]).
+    fn notices_to_since(
+        &self,
+        recipient: &str,
+        kind: &str,
+        since: i64,
+    ) -> Result<usize, QuarantineError>;
 
     /// Marks a notice sent and audits it.
     fn notice_sent(&self, id: i64, audit: &audit::NewEntry) -> Result<(), QuarantineError>;

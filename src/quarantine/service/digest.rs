@@ -35,7 +35,20 @@ impl Quarantine {
             ..Filter::default()
         })?;
         let ctx = self.notices.digest_context(&records, since, until);
-        let rendered = self.notices.templates().render("digest", &ctx)?;
+        let mut rendered = self.notices.templates().render("digest", &ctx)?;
+        // The audit head goes into every digest, whatever the template
+        // says: the DPO's mailbox is one of the places outside the database
+        // that `audit verify --anchor` checks the trail against.
+        let head = self.audit_head()?;
+        rendered.text.push_str(&format!("\n\n{head}\n"));
+        rendered.html = match rendered.html.rfind("</body>") {
+            Some(i) => format!(
+                "{}<p style=\"color: #666; font-size: 12px;\">{head}</p>\n{}",
+                &rendered.html[..i],
+                &rendered.html[i..]
+            ),
+            None => format!("{}<p>{head}</p>", rendered.html),
+        };
         let n_items = ctx.items.len();
         if print_only {
             return Ok(DigestOutcome {

@@ -6,6 +6,7 @@
 use super::Quarantine;
 use crate::audit::{Event, NewEntry};
 use crate::dates::{compact_date, now, DAY};
+use crate::notice::gate::{self, gate_sender, SenderNotice};
 use crate::policy::{Action, Decision, PlannedAction};
 use crate::quarantine::store::{Record, State, StoredFinding};
 use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
@@ -46,6 +47,15 @@ fn acted_on<'a>(rec: &'a Record, decision: &Decision) -> Cow<'a, Record> {
 }
 
 impl Quarantine {
+    /// What the sender of this hold gets ([`crate::notice::gate`]).
+    fn sender_hold_notice(&self, rec: &Record, at: i64) -> Result<SenderNotice, QuarantineError> {
+        let n = self.notices.config();
+        if !n.enabled || !n.notify_on_hold {
+            return Ok(SenderNotice::Withheld(gate::Withheld::Disabled));
+        }
+        gate::decide_hold_notice(&self.gate, self.store.as_ref(), rec, at)
+    }
+
     fn record_from(&self, req: &HoldRequest<'_>, action: Action, at: i64) -> Record {
         let d = &req.report.decision;
         let env = req.envelope;
@@ -117,6 +127,10 @@ impl Quarantine {
 }
 
 impl HoldStore for Quarantine {
+    fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
+        self.store.claim_marker(used_key, until, now)
+    }
+
     fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
         let at = now();
         let rec = self.record_from(req, Action::Hold, at);
@@ -138,9 +152,11 @@ impl HoldStore for Quarantine {
             tracing::info!(reference = %id, queue_id = ?rec.queue_id, "held again: same message as an existing hold");
             return Ok(HoldReceipt { id });
         }
+        let counting = self.notice_count.lock().unwrap_or_else(|p| p.into_inner());
+        let to_sender = self.sender_hold_notice(&rec, at)?;
         let notices = self
             .notices
-            .hold_notices(&acted_on(&rec, &req.report.decision));
+            .hold_notices(&acted_on(&rec, &req.report.decision), to_sender);
         let entry = NewEntry::new(
             at,
             Event::Held,
@@ -153,9 +169,11 @@ impl HoldStore for Quarantine {
                 "recipients": rec.recipient_count,
                 "sha256": rec.raw_sha256,
                 "notices": notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+                "sender_notice": to_sender.as_str(),
             }),
         );
         self.store.insert(&rec, Some(req.raw), &entry, &notices)?;
+        drop(counting);
         tracing::info!(reference = %rec.id, queue_id = ?rec.queue_id, rules = ?rec.rule_ids, "held");
         if !notices.is_empty() {
             self.nudge();
@@ -180,14 +198,15 @@ impl HoldStore for Quarantine {
         }
         let at = now();
         let rec = self.record_from(req, verdict, at);
-        let notices = if verdict == Action::Rewrite {
-            self.notices.rewrite_notices(
-                &acted_on(&rec, &req.report.decision),
-                &req.report.decision.actions,
-            )
-        } else {
-            Vec::new()
-        };
+        let notices =
+            if verdict == Action::Rewrite && self.gate.may_notify(&gate_sender(&rec)).is_ok() {
+                self.notices.rewrite_notices(
+                    &acted_on(&rec, &req.report.decision),
+                    &req.report.decision.actions,
+                )
+            } else {
+                Vec::new()
+            };
         let event = match verdict {
             Action::Rewrite => Event::Rewritten,
             Action::Reject => Event::Rejected,

@@ -213,9 +213,10 @@ impl Quarantine {
 /// The bytes to re-inject: the release marker, then any of Message-ID, Date
 /// and From the original lacked, then the original bytes unchanged.
 ///
-/// Why add headers: the marker is bound to them, and Postfix's cleanup adds
-/// the missing ones for mail from localhost before the milter sees the
-/// headers; added here, the milter sees exactly what was signed.
+/// Why add headers: Postfix's cleanup would add the missing ones for mail
+/// from localhost anyway; added here, the released copy carries the same
+/// ones the audit trail and the recipients see. (The marker binds the body
+/// and envelope, not the headers.)
 fn release_bytes(
     raw: &[u8],
     key: &[u8],
@@ -247,7 +248,9 @@ fn release_bytes(
         prefix.push_str(&format!("{n}: {v}\r\n"));
         headers.insert(i, (n, v));
     }
-    let value = marker::sign(key, marker::Kind::Release, release_id, at, &headers)
+    // Bound to the body as released and the exact envelope it goes out on.
+    let binding = marker::Binding::of_message(raw, &rec.sender, &rec.recipients);
+    let value = marker::sign(key, marker::Kind::Release, release_id, at, &binding)
         .ok_or_else(|| QuarantineError::Other("cannot sign the release marker (no key)".into()))?;
     let mut out = format!("{}: {value}\r\n{prefix}", marker::RELEASE_HEADER).into_bytes();
     out.extend_from_slice(raw);
@@ -283,6 +286,10 @@ mod tests {
         );
         // From was present: the original one follows, none added.
         assert_eq!(h[3], ("From".into(), "a@b".into()));
-        assert!(marker::verify(&h, &key, marker::Kind::Release, 110).is_ok());
+        let sent = marker::Binding::of_message(&out, "a@b", &["c@d".to_string()]);
+        assert!(marker::verify(&h, &key, marker::Kind::Release, &sent, 110).is_ok());
+        // The same marker for an added recipient does not verify.
+        let more = marker::Binding::of_message(&out, "a@b", &["c@d".into(), "e@f".into()]);
+        assert!(marker::verify(&h, &key, marker::Kind::Release, &more, 110).is_err());
     }
 }
