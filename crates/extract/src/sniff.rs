@@ -136,6 +136,26 @@ fn starts_with_ci(text: &[u8], prefix: &[u8]) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
+/// HTML without its `<html>` wrapper, as mailers and broken MIME hand it
+/// over (`<body bgcolor=…>`, `<div>`, `<table>`): the text starts with one
+/// of the elements a message body starts with, and a closing tag follows.
+/// Read as text, its markup would be scanned as prose (a `<b>PASSWORD
+/// QUESTIONS?<br>` heading read as a password).
+fn is_html_fragment(text: &[u8]) -> bool {
+    const OPENERS: [&[u8]; 14] = [
+        b"<body", b"<head", b"<meta", b"<table", b"<div", b"<p", b"<font", b"<span", b"<center",
+        b"<style", b"<title", b"<br", b"<!--", b"<base",
+    ];
+    let opens = OPENERS.iter().any(|o| {
+        starts_with_ci(text, o)
+            && (o.starts_with(b"<!--")
+                || text
+                    .get(o.len())
+                    .is_some_and(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace()))
+    });
+    opens && memchr::memmem::find(text, b"</").is_some()
+}
+
 /// Searchers built once: building a `memmem` searcher costs more than
 /// searching the few KiB looked at per attachment.
 static PDF_MAGIC: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%PDF-"));
@@ -225,6 +245,7 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
         || starts_with_ci(trimmed, b"<html")
         || e == "html"
         || e == "htm"
+        || is_html_fragment(trimmed)
     {
         return FileKind::Html;
     }
@@ -476,6 +497,25 @@ mod tests {
         assert_eq!(
             sniff(b"<html><body>x</body></html>", "a.bin"),
             FileKind::Html
+        );
+        // HTML without its <html> wrapper, under a text name.
+        assert_eq!(
+            sniff(
+                b"\n\n<body bgcolor=\"#FFFFFF\">\n<p><b>Hi</b></p></body>",
+                "part-1.txt"
+            ),
+            FileKind::Html
+        );
+        assert_eq!(sniff(b"<div class=x>a</div>", "notes.txt"), FileKind::Html);
+        // Prose that starts with a bracket, or a tag with no closing tag, is text.
+        assert_eq!(
+            sniff(b"<p> is the paragraph tag", "notes.txt"),
+            FileKind::Text
+        );
+        assert_eq!(sniff(b"<pupil list attached>", "notes.txt"), FileKind::Text);
+        assert_eq!(
+            sniff(b"<big news> at </ the end", "notes.txt"),
+            FileKind::Text
         );
         assert_eq!(
             sniff(b"From: a@b.c\nSubject: x\n\nbody", "fwd"),
