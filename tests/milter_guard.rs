@@ -7,8 +7,8 @@ mod milter_support;
 
 use dlp_milter::config::Config;
 use dlp_milter::milter::guard::AllowList;
-use dlp_milter::quarantine::spool::SpoolStore;
 use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
+use dlp_milter::quarantine::spool::SpoolStore;
 use dlp_milter::quarantine::HoldStore;
 use indymilter_test::{MacroStage, Status, TestConnection};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -325,7 +325,15 @@ impl Detector for PasswordDetector {
                             // a Wi-Fi or network key may be a passphrase.
                             let tok = text.get(c.start..c.end).unwrap_or("");
                             let compound = e - s > "key".len();
-                            c.shape == TokenShape::Mixed
+                            // A bare "key" is also an adjective ("key
+                            // Oracle9i features", "key KS2 dates"): it gives
+                            // a key only through a separator (`key: …`,
+                            // `key = …`, `key is …`).
+                            let between = text.get(e..c.start).unwrap_or("");
+                            let separated = between.contains([':', '='])
+                                || between.to_ascii_lowercase().contains(" is ");
+                            (compound || separated)
+                                && c.shape == TokenShape::Mixed
                                 && c.has_letter
                                 && (c.has_digit || (compound && claim::passphrase(tok)))
                                 && c.len_chars >= 6

@@ -765,6 +765,11 @@ fn guest_wifi_keys() {
     silent_everywhere("The guest wifi password is on the noticeboard in reception.");
     silent_everywhere("The wifi code is on the board.");
     silent_everywhere("Can you send me the wifi password?");
+    // "key" the adjective, before a word with digits.
+    silent_everywhere("Readers will find coverage of the key Oracle9i new features.");
+    silent_everywhere("Please note the key Year6 dates below.");
+    held_everywhere("Key: Sunflower2026", "Sunflower2026");
+    held_everywhere("The key is Sunflower2026", "Sunflower2026");
 }
 
 #[test]
