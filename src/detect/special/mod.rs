@@ -119,9 +119,21 @@ impl Detector for SpecialCategoryDetector {
             let Some(e) = whole_word_end(text, s, e) else {
                 continue;
             };
-            if term.exact_case
-                && (text.get(s..s + term.text.len()) != Some(term.text) || shouting(text, s, e))
-            {
+            // Case-exact terms that differ only in case ("CIN", "CiN") are
+            // one pattern to the case-blind automaton: take the one written.
+            let term = if term.exact_case && text.get(s..s + term.text.len()) != Some(term.text) {
+                match TERMS.iter().find(|t| {
+                    t.exact_case
+                        && t.text.len() == term.text.len()
+                        && text.get(s..s + t.text.len()) == Some(t.text)
+                }) {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                term
+            };
+            if term.exact_case && shouting(text, s, e) {
                 continue;
             }
             if negated(text, s) {
@@ -185,10 +197,41 @@ impl Detector for SpecialCategoryDetector {
             } else {
                 sentence_span(text, s, e)
             };
-            if term.kind == Kind::Exclusion && !term.strong && !exclusion_context(text, sent) {
-                // "excluded from the team photo", "the trip is suspended".
-                continue;
-            }
+            // Weak exclusion and behaviour words ("excluded", "incident") are
+            // about a pupil only with more: in a subject, a full reference is
+            // enough (subjects are terse: "Amelia Jones - incident report");
+            // in a body, a pupil reference at the person ("Bogdan Popescu in
+            // 9R was excluded"), or for exclusions a school context ("excluded
+            // for two days"). Not "excluded from the team photo", "the trip
+            // is suspended", "an incident at the gate".
+            let pupils: Vec<PersonRef>;
+            let refs: &[PersonRef] =
+                if matches!(term.kind, Kind::Exclusion | Kind::Behaviour) && !term.strong {
+                    pupils = refs
+                        .iter()
+                        .filter(|r| {
+                            if unit.kind == TextKind::Subject || table {
+                                r.kind.strong()
+                            } else {
+                                r.start >= sent.0
+                                    && r.end <= sent.1
+                                    && person::pupil_reference(text, r.start, r.end)
+                            }
+                        })
+                        .cloned()
+                        .collect();
+                    let school = term.kind == Kind::Exclusion && exclusion_context(text, sent);
+                    if pupils.is_empty() && !school {
+                        continue;
+                    }
+                    if pupils.is_empty() {
+                        refs
+                    } else {
+                        &pupils
+                    }
+                } else {
+                    refs
+                };
             for (r, conf) in about_refs(text, refs, term, s, sent, table) {
                 record(&mut about, text, r, term.kind, term.text, conf, s);
             }
@@ -343,7 +386,11 @@ fn about_refs<'r>(
             if r.kind == person::RefKind::Title
                 && matches!(
                     term.kind,
-                    Kind::Sen | Kind::FreeSchoolMeals | Kind::LookedAfter | Kind::Exclusion
+                    Kind::Sen
+                        | Kind::FreeSchoolMeals
+                        | Kind::LookedAfter
+                        | Kind::Exclusion
+                        | Kind::Behaviour
                 )
             {
                 level -= 1;

@@ -10,9 +10,54 @@
 //! name doing something generic ("Mrs Patel will lead ...", "contact Mrs
 //! Evans") is not the person the data is about.
 
-/// The given-name dictionary: `given_names.txt`, one name a line; a trailing
-/// `*` marks a name that is also an ordinary word (Will, May, Grace).
-const GIVEN_NAMES: &str = include_str!("given_names.txt");
+/// The given-name dictionary: `data/given_names.txt`, one name a line; a
+/// trailing `*` marks a name that is also an ordinary word (Will, May, Grace).
+/// These common names are people even alone ("Amira's EpiPen").
+const GIVEN_NAMES: &str = include_str!("data/given_names.txt");
+
+/// Given names of every culture (ONS baby names, census and locale lists):
+/// tens of thousands, so never a person alone, only with a surname or a
+/// pupil reference ("Oluwaseun Adeyemi", "Wei (Y5)"). Same format.
+const GIVEN_NAMES_EXTENDED: &str = include_str!("data/given_names_extended.txt");
+
+/// Surnames of every culture, same format: they let a capitalised pair
+/// whose given name is unknown be a person when a pupil reference or a role
+/// says so, and an ambiguous given name ("Hope") pair with a real surname.
+const SURNAMES: &str = include_str!("data/surnames.txt");
+
+/// Ordinary English words in lower case: a capitalised word that is one
+/// ("Phonics", "Screening") is no name unless a name list has it.
+const ENGLISH_WORDS: &str = include_str!("data/english_words.txt");
+
+/// Parses a name file into two sorted key lists: unambiguous names, and
+/// names that are also words (a trailing `*`).
+fn load_names(src: &str) -> (Vec<u128>, Vec<u128>) {
+    let (mut plain, mut ambiguous) = (Vec::new(), Vec::new());
+    for l in src.lines().map(str::trim) {
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        match l.strip_suffix('*') {
+            Some(n) => ambiguous.extend(pack(n)),
+            None => plain.extend(pack(l)),
+        }
+    }
+    for v in [&mut plain, &mut ambiguous] {
+        v.sort_unstable();
+        v.dedup();
+        v.shrink_to_fit();
+    }
+    (plain, ambiguous)
+}
+
+/// How a word stands in a name list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Only a name ("Oluwaseun", "Zhang").
+    Name,
+    /// A name that is also an ordinary word ("Hope", "Hall").
+    Ambiguous,
+}
 
 /// How a person is referred to; the kinds differ in how sure we are that a
 /// real individual is meant.
@@ -67,6 +112,12 @@ pub struct Names {
     given: Vec<(u128, bool)>,
     /// [`NOT_SURNAMES`], packed and sorted the same way.
     not_surnames: Vec<u128>,
+    /// [`GIVEN_NAMES_EXTENDED`]: unambiguous, and also words.
+    extended: (Vec<u128>, Vec<u128>),
+    /// [`SURNAMES`]: unambiguous, and also words.
+    surnames: (Vec<u128>, Vec<u128>),
+    /// [`ENGLISH_WORDS`], lower case.
+    english: Vec<u128>,
 }
 
 /// Packs an ASCII word of at most 16 bytes into an integer that orders and
@@ -97,10 +148,47 @@ impl Names {
         given.dedup_by(|a, b| a.0 == b.0);
         let mut not_surnames: Vec<u128> = NOT_SURNAMES.iter().filter_map(|w| pack(w)).collect();
         not_surnames.sort_unstable();
+        let mut english: Vec<u128> = ENGLISH_WORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(pack)
+            .collect();
+        english.sort_unstable();
+        english.dedup();
+        english.shrink_to_fit();
         Names {
             given,
             not_surnames,
+            extended: load_names(GIVEN_NAMES_EXTENDED),
+            surnames: load_names(SURNAMES),
+            english,
         }
+    }
+
+    /// A given name from either dictionary.
+    pub fn given_any(&self, w: &str) -> Option<Listed> {
+        match self.lookup(w) {
+            Some(true) => return Some(Listed::Name),
+            Some(false) => return Some(Listed::Ambiguous),
+            None => {}
+        }
+        listed(&self.extended, w)
+    }
+
+    /// A surname from the surname list.
+    pub fn surname(&self, w: &str) -> Option<Listed> {
+        listed(&self.surnames, w)
+    }
+
+    /// Is the capitalised word `w` an ordinary English word ("Screening")?
+    /// Words that are not ASCII are not in the list.
+    pub fn is_word(&self, w: &str) -> bool {
+        if w.len() > 16 || !w.is_ascii() {
+            return false;
+        }
+        let lower = w.to_ascii_lowercase();
+        pack(&lower).is_some_and(|k| self.english.binary_search(&k).is_ok())
     }
 
     /// `Some(true)` for an unambiguous given name, `Some(false)` for one that
@@ -114,13 +202,24 @@ impl Names {
             .map(|&(_, unambiguous)| unambiguous)
     }
 
-    fn not_surname(&self, w: &str) -> bool {
+    pub fn not_surname(&self, w: &str) -> bool {
         pack(w).is_some_and(|k| self.not_surnames.binary_search(&k).is_ok())
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.given.len()
+    }
+}
+
+fn listed(lists: &(Vec<u128>, Vec<u128>), w: &str) -> Option<Listed> {
+    let k = pack(w)?;
+    if lists.0.binary_search(&k).is_ok() {
+        Some(Listed::Name)
+    } else if lists.1.binary_search(&k).is_ok() {
+        Some(Listed::Ambiguous)
+    } else {
+        None
     }
 }
 
@@ -1146,10 +1245,147 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                     kind: RefKind::Given,
                 });
             }
+        } else if let Some((r, next)) = other_name(names, text, &ws, i, table) {
+            out.push(r);
+            i = next;
+            continue;
         }
         i += 1;
     }
     out
+}
+
+/// A name the short dictionary lacks, at word `i`: "Oluwaseun Adeyemi",
+/// "Wei Zhang in Year 5", "for Chidi Okonkwo (Y3)", "Glenys's EHCP".
+/// Returns the reference and the next word to look at.
+///
+/// A pair of capitalised words is a person when the first is a given name
+/// of the large list (unambiguous, or with a listed surname), or when
+/// evidence says so: a pupil reference after it, a role or "about"/"for"
+/// before it ([`person_context`]). Either way, each word must be a listed
+/// name or no ordinary English word, so "Phonics Screening (Year 1)" and
+/// "Young Minds" stay out. A single word is a person only with a pupil
+/// reference ("Chidera (Y3)"), or as a possessive of an unambiguous given
+/// name that is no surname ("Glenys's"; "Kent's" is a county).
+fn other_name(
+    names: &Names,
+    text: &str,
+    ws: &[Word],
+    i: usize,
+    table: bool,
+) -> Option<(PersonRef, usize)> {
+    let at = ws.get(i)?;
+    let raw = text.get(at.start..at.end)?;
+    let w = strip_possessive(raw);
+    if w.chars().count() < 2 || names.not_surname(w) {
+        return None;
+    }
+    let given = names.given_any(w);
+    let name_like = |x: &str, listed: bool| listed || !names.is_word(x);
+    if !name_like(w, given.is_some() || names.surname(w).is_some()) {
+        return None;
+    }
+    let possessive = raw.len() != w.len();
+    let start = at.start;
+    if let Some(next) = ws.get(i + 1) {
+        let gap = text.get(at.end..next.start).unwrap_or("");
+        let w2raw = text.get(next.start..next.end).unwrap_or("");
+        let w2 = strip_possessive(w2raw);
+        if !possessive
+            && tight_gap(gap)
+            && !gap.contains('\n')
+            && is_surname(names, w2raw, table)
+            && !names.not_surname(w2)
+        {
+            let surname = names.surname(w2);
+            if name_like(w2, surname.is_some() || names.given_any(w2).is_some()) {
+                let end = next.start + w2.len();
+                let listed = given == Some(Listed::Name)
+                    || (given.is_some() && surname == Some(Listed::Name));
+                if listed || person_context(text, start, end) {
+                    let r = PersonRef {
+                        start,
+                        end,
+                        kind: RefKind::FullName,
+                    };
+                    return Some((r, i + 2));
+                }
+            }
+        }
+    }
+    let end = start + w.len();
+    if given.is_some() && class_ref_after(text, at.end).is_some() {
+        let r = PersonRef {
+            start,
+            end,
+            kind: RefKind::GivenWithClass,
+        };
+        return Some((r, i + 1));
+    }
+    if possessive && given == Some(Listed::Name) && names.surname(w).is_none() {
+        let r = PersonRef {
+            start,
+            end,
+            kind: RefKind::Given,
+        };
+        return Some((r, i + 1));
+    }
+    None
+}
+
+/// Words before a name that make it a pupil or a child: "our pupil", "her
+/// son", "Year 4 student". One per line in `data/pupil_roles.txt`.
+const PUPIL_ROLES: &str = include_str!("data/pupil_roles.txt");
+
+/// Words before a name that make the message about that person: "about",
+/// "regarding", "for". One per line in `data/about_words.txt`.
+const ABOUT_WORDS: &str = include_str!("data/about_words.txt");
+
+fn data_words(src: &'static str) -> impl Iterator<Item = &'static str> {
+    src.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Is there evidence around `text[start..end]` that it names a pupil: a
+/// class or year after it ("(Y3)", "in 9R", "Reception"), a date of birth
+/// or UPN after it, or a pupil role word just before it ("pupil", "son")?
+pub fn pupil_reference(text: &str, start: usize, end: usize) -> bool {
+    if class_ref_after(text, end).is_some() {
+        return true;
+    }
+    let after = text.get(end..).unwrap_or("");
+    let after = after[..floor_boundary(after, 24)]
+        .trim_start_matches([' ', ',', '(', '[', '-', '\u{2013}'])
+        .to_ascii_lowercase();
+    if ["dob", "d.o.b", "born", "upn", "date of birth"]
+        .iter()
+        .any(|p| after.starts_with(p))
+    {
+        return true;
+    }
+    word_before(text, start).is_some_and(|w| data_words(PUPIL_ROLES).any(|r| r == w))
+}
+
+/// [`pupil_reference`], or "about"/"regarding"/"for" just before the name.
+fn person_context(text: &str, start: usize, end: usize) -> bool {
+    pupil_reference(text, start, end)
+        || word_before(text, start).is_some_and(|w| data_words(ABOUT_WORDS).any(|r| r == w))
+}
+
+/// The word just before `pos` on its line, lower-cased ("re:" reads "re").
+fn word_before(text: &str, pos: usize) -> Option<String> {
+    let before = text.get(..pos)?;
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(30))..];
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    let trimmed = line.trim_end_matches([' ', ':', '\t']);
+    if trimmed.len() == line.len() && !line.is_empty() {
+        return None; // the name is glued to the word before it
+    }
+    let w = trimmed
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .next()?;
+    (!w.is_empty()).then(|| w.to_lowercase())
 }
 
 /// Finds names in the name cells of one table row (`name: Amira Khan |

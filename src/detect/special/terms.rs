@@ -17,6 +17,9 @@ pub enum Kind {
     LookedAfter,
     FreeSchoolMeals,
     Exclusion,
+    /// Incidents and behaviour records: about a pupil only with a pupil
+    /// reference, or in a subject line.
+    Behaviour,
 }
 
 impl Kind {
@@ -29,6 +32,7 @@ impl Kind {
             Kind::LookedAfter => "looked-after",
             Kind::FreeSchoolMeals => "free-school-meals",
             Kind::Exclusion => "exclusion",
+            Kind::Behaviour => "behaviour",
         }
     }
 }
@@ -171,6 +175,13 @@ pub const TERMS: &[Term] = &[
     x("CPP", Safeguarding, true),
     t("child in need", Safeguarding, true),
     x("CIN", Safeguarding, true),
+    x("CiN", Safeguarding, true),
+    // "CP concern", "CP referral": alone it can be other things, so weak.
+    x("CP", Safeguarding, false),
+    x("TAC", Safeguarding, false),
+    t("team around the child", Safeguarding, true),
+    t("team around the family", Safeguarding, true),
+    x("EHA", Safeguarding, true),
     t("section 47", Safeguarding, true),
     x("S47", Safeguarding, true),
     t("strategy meeting", Safeguarding, true),
@@ -234,6 +245,20 @@ pub const TERMS: &[Term] = &[
     t("suspension", Exclusion, false),
     t("suspended", Exclusion, false),
     t("managed move", Exclusion, true),
+    t("exclusion letter", Exclusion, true),
+    t("suspension letter", Exclusion, true),
+    t("exclusion meeting", Exclusion, true),
+    t("reintegration meeting", Exclusion, true),
+    // Behaviour and incidents: weak, so a pupil reference or a subject line
+    // is needed ("Bogdan Popescu in 9R ... incident", "Amelia Jones -
+    // incident report"); "the incident at the gate" names no one.
+    t("incident report", Behaviour, false),
+    t("incident form", Behaviour, false),
+    t("incident", Behaviour, false),
+    t("behaviour log", Behaviour, false),
+    t("behaviour report", Behaviour, false),
+    t("behaviour plan", Behaviour, false),
+    t("behaviour incident", Behaviour, false),
 ];
 
 /// Words that, right after a term, make it a topic rather than a fact about
