@@ -168,6 +168,13 @@ impl Names {
 
     /// A given name from either dictionary.
     pub fn given_any(&self, w: &str) -> Option<Listed> {
+        let folded;
+        let w = if w.is_ascii() {
+            w
+        } else {
+            folded = deunicode::deunicode(w);
+            folded.as_str()
+        };
         match self.lookup(w) {
             Some(true) => return Some(Listed::Name),
             Some(false) => return Some(Listed::Ambiguous),
@@ -213,7 +220,12 @@ impl Names {
 }
 
 fn listed(lists: &(Vec<u128>, Vec<u128>), w: &str) -> Option<Listed> {
-    let k = pack(w)?;
+    // The lists are ASCII-folded: "Zoë", "Łukasz", "Wiśniewski" fold too.
+    let k = if w.is_ascii() {
+        pack(w)?
+    } else {
+        pack(&deunicode::deunicode(w))?
+    };
     if lists.0.binary_search(&k).is_ok() {
         Some(Listed::Name)
     } else if lists.1.binary_search(&k).is_ok() {
@@ -1265,8 +1277,9 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
 /// before it ([`person_context`]). Either way, each word must be a listed
 /// name or no ordinary English word, so "Phonics Screening (Year 1)" and
 /// "Young Minds" stay out. A single word is a person only with a pupil
-/// reference ("Chidera (Y3)"), or as a possessive of an unambiguous given
-/// name that is no surname ("Glenys's"; "Kent's" is a county).
+/// reference ("Chidera (Y3)"), or, when it is an unambiguous given name
+/// that is no surname ("Kent" is a county), as a possessive ("Glenys's
+/// EHCP") or the subject of a verb ("Oluwaseun has ...").
 fn other_name(
     names: &Names,
     text: &str,
@@ -1322,7 +1335,18 @@ fn other_name(
         };
         return Some((r, i + 1));
     }
-    if possessive && given == Some(Listed::Name) && names.surname(w).is_none() {
+    // "Oluwaseun has an EHCP": an unambiguous given name that is no surname
+    // (so no place: "Kent", "London"), as the subject of a verb.
+    let subject_of_verb = || {
+        text.get(at.end..)
+            .and_then(|a| a.strip_prefix(' '))
+            .and_then(|a| a.split(|c: char| !c.is_ascii_alphabetic()).next())
+            .is_some_and(|v| LOWER_NAME_VERBS.contains(&v))
+    };
+    if given == Some(Listed::Name)
+        && names.surname(w).is_none()
+        && (possessive || subject_of_verb())
+    {
         let r = PersonRef {
             start,
             end,

@@ -1058,10 +1058,31 @@ fn context_makes_an_unlisted_name_a_person() {
     ] {
         held_in_every_shape(body, Confidence::Medium, about);
     }
-    // A possessive of a listed given name before a strong term.
+    // A possessive of a listed given name before a strong term, or the
+    // name as the subject of a verb.
     let (c, e) = one("Glenys's EHCP review is on Friday.");
     assert!(c >= Confidence::Medium);
     assert_eq!(e, "SEN term \"ehcp\" about G****");
+    let (c, e) = one("Oluwaseun has been diagnosed with epilepsy.");
+    assert!(c >= Confidence::Medium);
+    assert_eq!(e, "health term \"diagnosed\" about O****");
+    // Places and surnames are not given names alone.
+    silent("Kent's foster care placements are full this term.");
+    silent("London has a shortage of foster carers.");
+}
+
+#[test]
+fn names_with_diacritics_fold_to_the_lists() {
+    for (body, about) in [
+        ("Łukasz Wiśniewski has an EHCP.", "about Ł**** W****"),
+        ("Zoë Müller has a nut allergy.", "about Z**** M****"),
+        (
+            "Siân Prichard was diagnosed with diabetes in May.",
+            "about S**** P****",
+        ),
+    ] {
+        held_in_every_shape(body, Confidence::Medium, about);
+    }
 }
 
 #[test]
