@@ -169,7 +169,13 @@ impl Detector for SpecialCategoryDetector {
             let refs = match &cache {
                 Some((a, b, r)) if *a == para.0 && *b == para.1 => r,
                 _ => {
-                    let r = self.refs_in(text, para, table);
+                    let mut r = self.refs_in(text, para, table);
+                    if r.is_empty() && unit.kind == TextKind::Subject {
+                        // Subjects are terse: a name-shaped pair with a
+                        // sensitive term is enough ("CiN meeting - Tsegaye
+                        // Kazlauskas").
+                        r = person::subject_pairs(&self.names, text);
+                    }
                     &cache.insert((para.0, para.1, r)).2
                 }
             };
@@ -569,14 +575,20 @@ fn shouting(text: &str, s: usize, e: usize) -> bool {
     };
     let before = text.get(..s).unwrap_or("");
     let before = &before[ceil_boundary(before, before.len().saturating_sub(40))..];
+    // Only a neighbour in the same phrase (spaces between) shouts with it:
+    // "URGENT - IHP update", "FW: EHCP draft" keep their acronym.
     let prev = before
-        .split(|c: char| !c.is_alphabetic())
-        .rfind(|w| !w.is_empty());
+        .trim_end_matches(' ')
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .filter(|w| !w.is_empty() && before.ends_with(' '));
     let after = text.get(e..).unwrap_or("");
     let after = &after[..floor_boundary(after, 40)];
     let next = after
+        .trim_start_matches(' ')
         .split(|c: char| !c.is_alphabetic())
-        .find(|w| !w.is_empty());
+        .next()
+        .filter(|w| !w.is_empty() && after.starts_with(' '));
     prev.is_some_and(caps_word) || next.is_some_and(caps_word)
 }
 

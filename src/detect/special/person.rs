@@ -1357,6 +1357,52 @@ fn other_name(
     None
 }
 
+/// In a subject line with a sensitive term, the capitalised pairs that could
+/// only be a name: each word a listed name or no ordinary English word, and
+/// not both ordinary-word names ("Young Hall"). Subjects carry no sentence
+/// to judge by, so the pair is taken as the person the term is about.
+pub fn subject_pairs(names: &Names, text: &str) -> Vec<PersonRef> {
+    let ws = words(text, 0, text.len());
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < ws.len() {
+        let (a, b) = (ws[i], ws[i + 1]);
+        let w1 = text.get(a.start..a.end).unwrap_or("");
+        let w2raw = text.get(b.start..b.end).unwrap_or("");
+        let w2 = strip_possessive(w2raw);
+        let gap = text.get(a.end..b.start).unwrap_or("");
+        let shaped = |w: &str| is_surname(names, w, false) && !names.not_surname(w);
+        let plain = |w: &str| {
+            let listed = names.given_any(w).or(names.surname(w));
+            match listed {
+                Some(Listed::Name) => Some(true),
+                Some(Listed::Ambiguous) => Some(false),
+                None => (!names.is_word(w)).then_some(true),
+            }
+        };
+        let ok = tight_gap(gap)
+            && !gap.contains('\n')
+            && shaped(w1)
+            && shaped(w2raw)
+            && !TITLES.contains(&w1)
+            && match (plain(w1), plain(w2)) {
+                (Some(x), Some(y)) => x || y,
+                _ => false,
+            };
+        if ok {
+            out.push(PersonRef {
+                start: a.start,
+                end: b.start + w2.len(),
+                kind: RefKind::FullName,
+            });
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Words before a name that make it a pupil or a child: "our pupil", "her
 /// son", "Year 4 student". One per line in `data/pupil_roles.txt`.
 const PUPIL_ROLES: &str = include_str!("data/pupil_roles.txt");

@@ -107,6 +107,7 @@ pub const TERMS: &[Term] = &[
     x("IHCP", Health, true),
     x("IHP", Health, true),
     t("medical condition", Health, true),
+    t("medical needs", Health, false),
     t("medication", Health, true),
     t("diagnosed", Health, true),
     t("diagnosis", Health, true),

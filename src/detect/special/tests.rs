@@ -1159,6 +1159,13 @@ fn subject_person_and_school_term() {
         ),
         ("Managed move - Ioana Dumitrescu", "about I**** D****"),
         ("Re: Leo Smith excluded", "about L**** S****"),
+        ("CiN meeting - Tsegaye Kazlauskas", "about T**** K****"),
+        (
+            "URGENT - MASH referral - Hodan Warsame",
+            "about H**** W****",
+        ),
+        ("FW: EHCP draft: Ewa Mensah", "about E**** M****"),
+        ("Nusrat Hussain - medical needs", "about N**** H****"),
     ] {
         let f = subject(s);
         assert_eq!(f.len(), 1, "{s:?}: {f:#?}");
@@ -1182,6 +1189,10 @@ fn subject_without_a_person_or_without_a_term_is_silent() {
         "TAC meeting room change",
         "Diabetes UK fundraiser",
         "Mental Health Awareness Week",
+        "CP concern - Northshire Council referral form",
+        "EHCP Annual Review Paperwork",
+        "SEN Support: Young Hall Primary",
+        "MASH Referral Form (Blank)",
     ] {
         let f = subject(s);
         assert!(f.is_empty(), "{s:?}: {f:#?}");
