@@ -27,11 +27,13 @@
 mod person;
 mod prefilter;
 mod terms;
+mod wordlists;
 
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextKind, TextUnit};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use person::{ceil_boundary, floor_boundary, Names, PersonRef};
 use prefilter::TermPrefilter;
+use std::sync::LazyLock;
 use terms::{Kind, Term, TERMS};
 
 /// The detector id rules refer to.
@@ -445,9 +447,8 @@ fn written_in_lower_case(text: &str, para: (usize, usize), term: (usize, usize))
 }
 
 /// Third-person singular pronouns, which refer back to a named person.
-const PRONOUNS: &[&str] = &[
-    "he", "she", "his", "her", "him", "hers", "himself", "herself",
-];
+static PRONOUNS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "pronouns"));
 
 /// Is there a pronoun in the term's sentence `sent` or between it and the
 /// reference `r` (bounded by the paragraph, so at most a few hundred bytes)?
@@ -462,7 +463,7 @@ fn pronoun_between(text: &str, r: &PersonRef, sent: (usize, usize)) -> bool {
             // Every pronoun starts with h or s: most words stop here.
             (2..=7).contains(&w.len())
                 && matches!(w.as_bytes()[0], b'h' | b'H' | b's' | b'S')
-                && in_list(PRONOUNS, w)
+                && in_list(&PRONOUNS, w)
         })
     })
 }
@@ -615,10 +616,10 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
     for _ in 0..2 {
         match next_words.next() {
             Some(w) => {
-                if in_list(terms::TOPIC_SUFFIXES, w) {
+                if in_list(&terms::TOPIC_SUFFIXES, w) {
                     return Use::Topic;
                 }
-                if in_list(terms::SOFT_TOPIC_SUFFIXES, w) {
+                if in_list(&terms::SOFT_TOPIC_SUFFIXES, w) {
                     return Use::General;
                 }
                 if !in_list(&["and", "inclusion", "awareness", "information"], w) {
@@ -633,7 +634,7 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
     let topic_prefix = before
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .rfind(|w| !w.is_empty())
-        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w));
+        .is_some_and(|w| in_list(&terms::TOPIC_PREFIXES, w));
     if topic_prefix {
         Use::Topic
     } else {
@@ -643,22 +644,8 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
 
 /// Words that make a weak exclusion term ("excluded", "suspended") a
 /// school exclusion: "excluded *for two days*", "suspended *from school*".
-const EXCLUSION_CONTEXT: &[&str] = &[
-    "day",
-    "school",
-    "behaviour",
-    "incident",
-    "fixed",
-    "internal",
-    "isolation",
-    "reintegration",
-    "governor",
-    "head",
-    "return",
-    "readmission",
-    "week",
-    "lesson",
-];
+static EXCLUSION_CONTEXT: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "exclusion_context"));
 
 fn exclusion_context(text: &str, sent: (usize, usize)) -> bool {
     let s = text.get(sent.0..sent.1).unwrap_or("").to_ascii_lowercase();
@@ -716,10 +703,8 @@ fn in_table_header(text: &str, line_start: usize, pos: usize) -> bool {
 }
 
 /// Abbreviations whose full stop does not end a sentence.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "mx", "dr", "st", "prof", "eg", "ie", "etc", "approx", "no", "vs", "e.g",
-    "i.e",
-];
+static ABBREVIATIONS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "abbreviations"));
 
 /// Does the `.`/`!`/`?` at byte `i` end a sentence?
 fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
@@ -736,7 +721,7 @@ fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
         .next()
         .unwrap_or("");
     // An initial ("J. Smith") or an abbreviation does not end it.
-    !(in_list(ABBREVIATIONS, word)
+    !(in_list(&ABBREVIATIONS, word)
         || (word.len() == 1 && word.bytes().all(|b| b.is_ascii_uppercase())))
 }
 

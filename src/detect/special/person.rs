@@ -59,6 +59,9 @@ pub enum Listed {
     Ambiguous,
 }
 
+use super::wordlists;
+use std::sync::LazyLock;
+
 /// How a person is referred to; the kinds differ in how sure we are that a
 /// real individual is meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,246 +238,17 @@ fn listed(lists: &(Vec<u128>, Vec<u128>), w: &str) -> Option<Listed> {
     }
 }
 
-const TITLES: &[&str] = &["Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Master"];
+static TITLES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "titles"));
 
 /// Capitalised words that follow a given name without being a surname
 /// ("Summer Term", "Grace Academy", "Jack Straw Lane" aside).
-const NOT_SURNAMES: &[&str] = &[
-    "Term",
-    "Academy",
-    "School",
-    "Primary",
-    "Secondary",
-    "College",
-    "Trust",
-    "Road",
-    "Street",
-    "Lane",
-    "Avenue",
-    "Close",
-    "Drive",
-    "House",
-    "Hall",
-    "Centre",
-    "Center",
-    "Station",
-    "Park",
-    "Ward",
-    "Hospital",
-    "Church",
-    "Class",
-    "Group",
-    "Team",
-    "Week",
-    "Day",
-    "Year",
-    "Fair",
-    "Festival",
-    "Holiday",
-    "Holidays",
-    "Camp",
-    "Club",
-    "Room",
-    "Building",
-    "Block",
-    "Campus",
-    "Nursery",
-    "Infants",
-    "Juniors",
-    "Council",
-    "Court",
-    "Unit",
-    "Surgery",
-    "Clinic",
-    "Practice",
-    "Policy",
-    "Plan",
-    "Report",
-    "Trip",
-    "Concert",
-    "Show",
-    "Assembly",
-    "Service",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "The",
-    "And",
-    "But",
-    "Or",
-    "If",
-    "When",
-    "Then",
-    "This",
-    "That",
-    "Thanks",
-    "Thank",
-    "Please",
-    "Hi",
-    "Hello",
-    "Dear",
-    "Regards",
-    "Best",
-    "Kind",
-    "Many",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Miss",
-    "Dr",
-    "Reception",
-    "Early",
-    "Help",
-    "Virtual",
-    "Pupil",
-    "Premium",
-    "Free",
-    "Meals",
-    "Child",
-    "Protection",
-    "Looked",
-    "After",
-    "Mental",
-    "Health",
-    "Awareness",
-    "Support",
-    "Epipen",
-    "EpiPen",
-    "MyConcern",
-    "Diabetes",
-    "Epilepsy",
-    "Asthma",
-    "Autism",
-    "Down",
-    "Key",
-    "Stage",
-    "Sports",
-    "Sport",
-    "Library",
-    "Office",
-    "Kitchen",
-    "Lunch",
-    "Breakfast",
-    "After",
-    "Maths",
-    "English",
-    "Science",
-    "History",
-    "Geography",
-    "Music",
-    "Art",
-    "French",
-    "Spanish",
-    "Has",
-    "Had",
-    "Is",
-    "Was",
-    "Will",
-    "Would",
-    "Can",
-    "Could",
-    "Should",
-    "Did",
-    "Does",
-    "Do",
-    "Are",
-    "Were",
-    "Who",
-    "What",
-    "Why",
-    "How",
-    "Where",
-    "It",
-    "He",
-    "She",
-    "They",
-    "We",
-    "You",
-    "I",
-    "Sent",
-    "Subject",
-    "Date",
-    "His",
-    "Her",
-    "Their",
-    "Our",
-    "Your",
-    "My",
-    "Its",
-    "Logged",
-    "Following",
-    "Update",
-];
+static NOT_SURNAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "not_surnames"));
 
 /// A staff role in apposition with a name: "Mrs Patel, our DSL".
-const ROLE_WORDS: &[&str] = &[
-    "dsl",
-    "ddsl",
-    "senco",
-    "sendco",
-    "headteacher",
-    "headmaster",
-    "headmistress",
-    "head",
-    "principal",
-    "teacher",
-    "ta",
-    "hlta",
-    "nurse",
-    "governor",
-    "chair",
-    "clerk",
-    "trainer",
-    "officer",
-    "lead",
-    "leader",
-    "coordinator",
-    "co-ordinator",
-    "manager",
-    "worker",
-    "psychologist",
-    "therapist",
-    "mentor",
-    "counsellor",
-    "lado",
-    "administrator",
-    "secretary",
-    "receptionist",
-    "caretaker",
-    "slt",
-    "bursar",
-    "ceo",
-    "director",
-    "inspector",
-    "advisor",
-    "adviser",
-    "consultant",
-    "practitioner",
-    "paediatrician",
-    "doctor",
-    "gp",
-    "senior",
-    "speaker",
-    "presenter",
-    "facilitator",
-    "deputy",
-];
+static ROLE_WORDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "role_words"));
 
 /// A role word, singular or plural: "our *deputies* (Mrs Denholm and Miss
 /// Shah)", "the *DSLs*", "*governors*".
@@ -491,318 +265,46 @@ fn is_role(w: &str) -> bool {
 
 /// Words allowed between a name and its role: "Mrs Patel, *our new* DSL",
 /// "*the school's designated safeguarding* lead".
-const ROLE_CONNECTIVES: &[&str] = &[
-    "is",
-    "was",
-    "as",
-    "our",
-    "the",
-    "a",
-    "an",
-    "school",
-    "school's",
-    "schools",
-    "new",
-    "acting",
-    "assistant",
-    "interim",
-    "temporary",
-    "and",
-    "who",
-    "trust",
-    "trust's",
-    "designated",
-    "safeguarding",
-    "named",
-    "link",
-    "lead",
-    "pastoral",
-    "inclusion",
-    "attendance",
-    "family",
-    "support",
-    "social",
-    "class",
-    "year",
-    "send",
-    "sen",
-    "mental",
-    "health",
-    "wellbeing",
-    "office",
-    "business",
-    "of",
-    "for",
-    "in",
-    "cp",
-    "child",
-    "protection",
-    "virtual",
-    "school",
-    "teaching",
-    "educational",
-    "speech",
-    "language",
-    "executive",
-    "local",
-    "authority",
-    "la",
-    "county",
-    "council",
-    "be",
-    "will",
-    "remains",
-    "remain",
-    "continues",
-    "to",
-    "are",
-    "also",
-    "is",
-    "now",
-    "currently",
-    // "Mr Pryce *joins as* Attendance Officer", "Ms Norris *becomes* DSL".
-    "join",
-    "joins",
-    "joined",
-    "joining",
-    "becomes",
-    "became",
-];
+static ROLE_CONNECTIVES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "role_connectives"));
 
 /// Verbs of a staff member doing something generic about a topic:
 /// "Mrs Patel *will lead* child protection training".
-const STAFF_ACTIONS: &[&str] = &[
-    "lead",
-    "leads",
-    "leading",
-    "led",
-    "deliver",
-    "delivers",
-    "delivering",
-    "delivered",
-    "run",
-    "runs",
-    "running",
-    "present",
-    "presents",
-    "presenting",
-    "presented",
-    "chair",
-    "chairs",
-    "chairing",
-    "chaired",
-    "host",
-    "hosts",
-    "hosting",
-    "hosted",
-    "organise",
-    "organises",
-    "organising",
-    "organised",
-    "coordinate",
-    "coordinates",
-    "coordinating",
-    "oversee",
-    "oversees",
-    "overseeing",
-    "manage",
-    "manages",
-    "managing",
-    "train",
-    "trains",
-    "teach",
-    "teaches",
-    "administer",
-    "administers",
-    "explain",
-    "explains",
-    "share",
-    "shares",
-    "circulate",
-    "circulates",
-    "answer",
-    "answers",
-    "contact",
-    "responsible",
-    "available",
-    "attending",
-    "attends",
-    "recommended",
-    "recommends",
-    "completed",
-    "wrote",
-    "written",
-    "updated",
-    "attend",
-    "attending",
-    "out",
-    "away",
-    "cover",
-    "covering",
-    "meet",
-    "meeting",
-    "visit",
-    "visiting",
-    "supporting",
-];
+static STAFF_ACTIONS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "staff_actions"));
 
 /// Routine tasks of staff, in every form: "Miss Shah has *checked* every
 /// EpiPen", "Mr Osei *to complete* SEN support plans", "Mr Lowe *reminded*
 /// everyone". Unlike [`STAFF_ACTIONS`] a pupil can do these to their own
 /// things ("Tyler checked his blood sugar"), so a possessive right after the
 /// verb keeps the person the subject.
-const STAFF_ROUTINE: &[&str] = &[
-    "check",
-    "checks",
-    "checking",
-    "checked",
-    "remind",
-    "reminds",
-    "reminding",
-    "reminded",
-    "review",
-    "reviews",
-    "reviewing",
-    "reviewed",
-    "audit",
-    "audits",
-    "auditing",
-    "audited",
-    "collect",
-    "collects",
-    "collecting",
-    "collected",
-    "order",
-    "orders",
-    "ordering",
-    "ordered",
-    "complete",
-    "completes",
-    "completing",
-    "update",
-    "updates",
-    "updating",
-    "write",
-    "writes",
-    "writing",
-    "coordinated",
-    "managed",
-    "trained",
-    "taught",
-    "administered",
-    "explained",
-    "shared",
-    "circulated",
-    "answered",
-    "contacted",
-    "attended",
-    "visited",
-    "supported",
-    "support",
-    "supports",
-    "chase",
-    "chases",
-    "chased",
-    "email",
-    "emails",
-    "emailed",
-    "book",
-    "books",
-    "booked",
-    "arrange",
-    "arranges",
-    "arranged",
-    "prepare",
-    "prepares",
-    "prepared",
-    "log",
-    "logs",
-    "logged",
-    "record",
-    "records",
-    "recorded",
-    "monitor",
-    "monitors",
-    "monitored",
-    "replace",
-    "replaced",
-    "restock",
-    "restocked",
-];
+static STAFF_ROUTINE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "staff_routine"));
 
 /// Auxiliaries skipped between a name and a staff action.
-const AUXILIARIES: &[&str] = &[
-    "will", "is", "be", "has", "have", "had", "was", "would", "can", "could", "to", "also",
-    "kindly", "again", "then", "now", "'ll", "happily", "please", "who", "and", "very",
-];
+static AUXILIARIES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "auxiliaries"));
 
 /// Words just before a name that make it the person to contact or thank,
 /// not the subject: "please *contact* Mrs Evans", "*thanks* Sarah".
-const CONTACT_BEFORE: &[&str] = &[
-    "contact",
-    "contacting",
-    "email",
-    "e-mail",
-    "ask",
-    "call",
-    "phone",
-    "ring",
-    "thank",
-    "thanks",
-    "welcome",
-    "cc",
-    "cc'd",
-    "see",
-    "congratulations",
-];
+static CONTACT_BEFORE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "contact_before"));
 
 /// Verbs before "to"/"with": "*speak to* Mrs Evans", "*liaise with* Mr Shah".
-const TALK_VERBS: &[&str] = &[
-    "speak", "speaking", "talk", "talking", "chat", "liaise", "liaising", "thanks", "meet",
-];
+static TALK_VERBS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "talk_verbs"));
 
 /// A line starting with one of these (case-insensitive) names its reader.
-const GREETINGS: &[&str] = &[
-    "dear",
-    "hi",
-    "hello",
-    "hey",
-    "morning",
-    "afternoon",
-    "evening",
-    "good morning",
-    "good afternoon",
-    "good evening",
-    "to",
-    "attn",
-    "fao",
-    "f.a.o.",
-];
+static GREETINGS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "greetings"));
 
 /// A line of these (case-insensitive, optional comma) starts a sign-off.
-const SIGN_OFFS: &[&str] = &[
-    "thanks",
-    "thank you",
-    "many thanks",
-    "regards",
-    "kind regards",
-    "best regards",
-    "warm regards",
-    "warmest regards",
-    "best wishes",
-    "best",
-    "cheers",
-    "yours sincerely",
-    "yours faithfully",
-    "sincerely",
-    "with thanks",
-    "all the best",
-    "speak soon",
-    "--",
-];
+static SIGN_OFFS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "sign_offs"));
 
 /// Header labels of forwarded or quoted mail: names there are senders.
-const HEADER_LABELS: &[&str] = &["from:", "to:", "cc:", "bcc:", "sent:", "reply-to:", "date:"];
+static HEADER_LABELS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "header_labels"));
 
 /// A word: a run of letters (with inner `'`, `’` or `-`) and its byte span.
 #[derive(Debug, Clone, Copy)]
@@ -998,24 +500,17 @@ fn class_ref_after(text: &str, pos: usize) -> Option<usize> {
 /// Surnames that are also words for places ("Callum Ward", "Amy Hall",
 /// "Ben Park"): refused as surnames in [`NOT_SURNAMES`] ("Ward 5",
 /// "Elizabeth House") unless a person is plainly meant.
-const PLACE_SURNAMES: &[&str] = &[
-    "Ward", "Hall", "Park", "House", "Church", "Lane", "Court", "Close",
-];
+static PLACE_SURNAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "place_surnames"));
 
 /// Words that, right after a given name, make it a place's name.
-const PLACE_NOUNS: &[&str] = &[
-    "Academy", "School", "Primary", "College", "Trust", "Road", "Street", "Lane", "Avenue",
-    "Close", "Drive", "House", "Hall", "Centre", "Center", "Station", "Park", "Ward", "Hospital",
-    "Church", "Court", "Unit", "Surgery", "Clinic", "Practice", "Building", "Block", "Campus",
-    "Nursery", "Infants", "Juniors", "Council", "Gardens", "Square", "Place", "Way", "Crescent",
-];
+static PLACE_NOUNS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "place_nouns"));
 
 /// Words before a name that make "Given Place" a place: "*at* Elizabeth
 /// House", "*on* Ward 5", "*the* Victoria Hall".
-const PLACE_BEFORE: &[&str] = &[
-    "at", "in", "on", "to", "from", "the", "near", "via", "into", "of", "st", "saint", "outside",
-    "opposite", "behind",
-];
+static PLACE_BEFORE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "place_before"));
 
 /// Is `w` (right after the given name at `given_start`) a place word used as
 /// a surname? Only when a lower-case word follows it, as a verb does
@@ -1051,16 +546,12 @@ fn place_word_as_surname(text: &str, given_start: usize, w: &str, at: Option<&Wo
 
 /// Verbs that, after a lower-case name, make it the subject of the
 /// sentence: "freya moss *has* asthma".
-const LOWER_NAME_VERBS: &[&str] = &[
-    "has", "is", "was", "had", "needs", "takes", "uses", "carries", "gets", "suffers", "needed",
-];
+static LOWER_NAME_VERBS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "lower_name_verbs"));
 
 /// Lower-case words that are never a surname after a given name.
-const LOWER_NOT_SURNAMES: &[&str] = &[
-    "and", "or", "but", "the", "a", "an", "to", "in", "on", "at", "of", "for", "with", "is", "has",
-    "was", "who", "he", "she", "it", "they", "we", "you", "i", "his", "her", "their", "our", "my",
-    "your", "too", "also", "now", "still", "not", "will", "can", "may", "might",
-];
+static LOWER_NOT_SURNAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "lower_not_surnames"));
 
 /// Names written in lower case ("freya moss has asthma"), which only quick
 /// notes do: a given name from the dictionary (unambiguous, so not "will"
@@ -1404,18 +895,14 @@ pub fn subject_pairs(names: &Names, text: &str) -> Vec<PersonRef> {
 }
 
 /// Words before a name that make it a pupil or a child: "our pupil", "her
-/// son", "Year 4 student". One per line in `data/pupil_roles.txt`.
-const PUPIL_ROLES: &str = include_str!("data/pupil_roles.txt");
+/// son", "Year 4 student".
+static PUPIL_ROLES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "pupil_roles"));
 
 /// Words before a name that make the message about that person: "about",
-/// "regarding", "for". One per line in `data/about_words.txt`.
-const ABOUT_WORDS: &str = include_str!("data/about_words.txt");
-
-fn data_words(src: &'static str) -> impl Iterator<Item = &'static str> {
-    src.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-}
+/// "regarding", "for".
+static ABOUT_WORDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "about_words"));
 
 /// Is there evidence around `text[start..end]` that it names a pupil: a
 /// class or year after it ("(Y3)", "in 9R", "Reception"), a date of birth
@@ -1434,13 +921,13 @@ pub fn pupil_reference(text: &str, start: usize, end: usize) -> bool {
     {
         return true;
     }
-    word_before(text, start).is_some_and(|w| data_words(PUPIL_ROLES).any(|r| r == w))
+    word_before(text, start).is_some_and(|w| PUPIL_ROLES.contains(&w.as_str()))
 }
 
 /// [`pupil_reference`], or "about"/"regarding"/"for" just before the name.
 fn person_context(text: &str, start: usize, end: usize) -> bool {
     pupil_reference(text, start, end)
-        || word_before(text, start).is_some_and(|w| data_words(ABOUT_WORDS).any(|r| r == w))
+        || word_before(text, start).is_some_and(|w| ABOUT_WORDS.contains(&w.as_str()))
 }
 
 /// The word just before `pos` on its line, lower-cased ("re:" reads "re").
@@ -1644,7 +1131,8 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
 }
 
 /// Possessives that make a routine verb's object the person's own.
-const OWN: &[&str] = &["his", "her", "their", "my", "own"];
+static OWN: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "own"));
 
 pub use crate::detect::bounds::{ceil_boundary, floor_boundary};
 
