@@ -755,7 +755,25 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
         }
         i += 1;
     }
+    out.retain(|r| r.kind != RefKind::FullName || !named_after(text, r.end));
     out
+}
+
+/// Words after a full name that make it a place's or an event's name.
+static NAMED_AFTER: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "named_after"));
+
+/// Is the full name ending at `end` the name of a place, an event or an
+/// institution: "Florence Nightingale Hospital", "Harry Potter Day"?
+fn named_after(text: &str, end: usize) -> bool {
+    let Some(rest) = text.get(end..).and_then(|r| r.strip_prefix(' ')) else {
+        return false;
+    };
+    let w = rest
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    !w.is_empty() && (NAMED_AFTER.contains(&w) || PLACE_NOUNS.contains(&w))
 }
 
 /// A name the short dictionary lacks, at word `i`: "Oluwaseun Adeyemi",

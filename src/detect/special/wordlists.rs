@@ -66,6 +66,7 @@ mod tests {
                     "own",
                     "pupil_roles",
                     "about_words",
+                    "named_after",
                 ][..],
             ),
             (
