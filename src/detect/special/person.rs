@@ -771,6 +771,10 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
     out
 }
 
+/// How the attribution line of a quoted reply ends.
+static ATTRIBUTION_ENDINGS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "attribution_endings"));
+
 /// Words after a full name that make it a place's or an event's name.
 static NAMED_AFTER: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| wordlists::section(wordlists::PERSON, "named_after"));
@@ -1051,6 +1055,11 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
         || SIGN_OFFS.contains(&lead)
         || HEADER_LABELS.iter().any(|h| before_lower.starts_with(h))
     {
+        return true;
+    }
+    // The writer of a quoted message: "On Mon, ..., Wei Zhang <wz@...> wrote:".
+    let rest = text.get(r.end..line_end).unwrap_or("").trim_end();
+    if ATTRIBUTION_ENDINGS.iter().any(|e| rest.ends_with(e)) {
         return true;
     }
     // The reader addressed by name to open the message: "Rachel, the first

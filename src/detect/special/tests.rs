@@ -1103,6 +1103,9 @@ fn capitalised_words_that_are_not_people_stay_silent() {
         // Staff named with their role.
         "Mrs Adeyemi, our SENCo, will run the EHCP training for Year 4 staff.",
         "Please contact Siobhan Gallagher, our DSL, with any safeguarding concern.",
+        // The writer of a quoted message.
+        "Thanks, I'll update the tracker.\n\nOn Mon, 7 Dec 2026 at 09:12, Oluwaseun Adeyemi \
+         <oa@northshire.gov.uk> wrote:\n> The EHCP annual review paperwork template is attached.",
         // Visitors, and names of places, events and institutions.
         "Our visitor Kwame Mensah from Young Minds will talk to Year 9 about anxiety and self-harm.",
         "Author Malorie Blackman visits Year 6 on Friday; children with allergies have a separate snack.",
@@ -1220,4 +1223,17 @@ fn name_resources_are_large_but_bounded() {
     assert!(n.is_word("Screening"));
     assert!(!n.is_word("Oluwaseun"));
     assert!(n.given_any("Screening").is_none());
+}
+
+#[test]
+fn the_writer_of_a_quoted_reply_is_not_the_subject() {
+    let body = "Thanks, I'll update the tracker.\n\nOn Mon, 7 Dec 2026 at 09:12, Oluwaseun Adeyemi \
+                <oa@northshire.gov.uk> wrote:\n> The EHCP annual review paperwork template is attached.";
+    for (t, f) in shapes(body) {
+        assert!(f.is_empty(), "expected nothing for {t:?}, got {f:#?}");
+    }
+    // Near miss: a pupil named in the quoted text itself still counts.
+    let body = "Noted.\n\nOn Mon, 7 Dec 2026 at 09:12, Mrs Hughes wrote:\n> Oluwaseun Adeyemi in \
+                Year 4 has an EHCP.";
+    held_in_every_shape(body, Confidence::Medium, "about O**** A****");
 }

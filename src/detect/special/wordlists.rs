@@ -67,6 +67,7 @@ mod tests {
                     "pupil_roles",
                     "about_words",
                     "named_after",
+                    "attribution_endings",
                 ][..],
             ),
             (
