@@ -852,7 +852,10 @@ fn other_name(
         }
     }
     let end = start + w.len();
-    if given.is_some() && class_ref_after(text, at.end).is_some() {
+    // A given name with a class, listed or not: "Chidera (Y3)", "Tsegaye in
+    // Year 4" (name-shaped, no English word: not "Phonics (Y1)").
+    let unlisted_name = given.is_none() && !names.is_word(w) && is_surname(names, raw, false);
+    if (given.is_some() || unlisted_name) && class_ref_after(text, at.end).is_some() {
         let r = PersonRef {
             start,
             end,
@@ -969,7 +972,7 @@ fn word_before(text: &str, pos: usize) -> Option<String> {
     let before = text.get(..pos)?;
     let before = &before[ceil_boundary(before, before.len().saturating_sub(30))..];
     let line = before.rsplit('\n').next().unwrap_or(before);
-    let trimmed = line.trim_end_matches([' ', ':', '\t']);
+    let trimmed = line.trim_end_matches([' ', ':', '\t', ',']);
     if trimmed.len() == line.len() && !line.is_empty() {
         return None; // the name is glued to the word before it
     }

@@ -1055,6 +1055,11 @@ fn context_makes_an_unlisted_name_a_person() {
             "Tsegaye Wolde (DOB 04/05/2016) has a nut allergy.",
             "about T**** W****",
         ),
+        (
+            "Our pupil, Zorawar Thandi-Okpara, has a CP plan.",
+            "about Z**** T****",
+        ),
+        ("Tsegaye (Y4) has been referred to CAMHS.", "about T****"),
     ] {
         held_in_every_shape(body, Confidence::Medium, about);
     }
@@ -1090,6 +1095,8 @@ fn capitalised_words_that_are_not_people_stay_silent() {
     for body in [
         // Ordinary words, programmes and organisations before a pupil reference.
         "Phonics Screening in Year 1 will include pupils with SEN support.",
+        "Phonics (Y1) and Maths (Y2) groups include pupils on the SEN register.",
+        "Dear parents, Zorawar Thandi-Okpara from the council will explain the CP procedures.",
         "Reading Recovery in Year 2 is offered to children on the SEN register.",
         "Young Minds for Year 9: a talk on anxiety and mental health.",
         "We raised £400 for Diabetes UK and Young Minds this term.",
