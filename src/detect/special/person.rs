@@ -1,9 +1,13 @@
 //! Person references near a special-category term: who a sentence is about.
 //!
-//! A reference is a capitalised given name from the embedded dictionary
+//! A reference is a capitalised given name from the short dictionary
 //! followed by a capitalised surname ("Tyler Evans"), a title and surname
 //! ("Mrs Evans"), a given name with a pupil reference ("Amira (Year 3)",
-//! "Leo in 4B") or, weakest, a given name alone ("Amira's EpiPen").
+//! "Leo in 4B") or, weakest, a given name alone ("Amira's EpiPen"). Names the
+//! short dictionary lacks come from the large lists of every culture
+//! (`data/given_names_extended.txt`, `data/surnames.txt`) or from context: a
+//! class, DOB or UPN after a capitalised pair, a pupil role or "about"/"for"
+//! before it ([`other_name`]); see docs/special-category-names.md.
 //!
 //! Then the heuristics that keep staff out: a name in a greeting or a
 //! sign-off, a name in apposition with a role ("Mrs Patel, our DSL"), or a
