@@ -27,12 +27,14 @@
 mod person;
 mod prefilter;
 mod terms;
+mod wordlists;
 
 use super::{Category, Confidence, Detector, Finding, MessageContext, TextKind, TextUnit};
 use crate::extract::table_line;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use person::{ceil_boundary, floor_boundary, Names, PersonRef};
 use prefilter::TermPrefilter;
+use std::sync::LazyLock;
 use terms::{Kind, Term, TERMS};
 
 /// The detector id rules refer to.
@@ -120,9 +122,21 @@ impl Detector for SpecialCategoryDetector {
             let Some(e) = whole_word_end(text, s, e) else {
                 continue;
             };
-            if term.exact_case
-                && (text.get(s..s + term.text.len()) != Some(term.text) || shouting(text, s, e))
-            {
+            // Case-exact terms that differ only in case ("CIN", "CiN") are
+            // one pattern to the case-blind automaton: take the one written.
+            let term = if term.exact_case && text.get(s..s + term.text.len()) != Some(term.text) {
+                match TERMS.iter().find(|t| {
+                    t.exact_case
+                        && t.text.len() == term.text.len()
+                        && text.get(s..s + t.text.len()) == Some(t.text)
+                }) {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                term
+            };
+            if term.exact_case && shouting(text, s, e) {
                 continue;
             }
             if negated(text, s) {
@@ -158,7 +172,13 @@ impl Detector for SpecialCategoryDetector {
             let refs = match &cache {
                 Some((a, b, r)) if *a == para.0 && *b == para.1 => r,
                 _ => {
-                    let r = self.refs_in(text, para, table);
+                    let mut r = self.refs_in(text, para, table);
+                    if r.is_empty() && unit.kind == TextKind::Subject {
+                        // Subjects are terse: a name-shaped pair with a
+                        // sensitive term is enough ("CiN meeting - Tsegaye
+                        // Kazlauskas").
+                        r = person::subject_pairs(&self.names, text);
+                    }
                     &cache.insert((para.0, para.1, r)).2
                 }
             };
@@ -186,10 +206,41 @@ impl Detector for SpecialCategoryDetector {
             } else {
                 sentence_span(text, s, e)
             };
-            if term.kind == Kind::Exclusion && !term.strong && !exclusion_context(text, sent) {
-                // "excluded from the team photo", "the trip is suspended".
-                continue;
-            }
+            // Weak exclusion and behaviour words ("excluded", "incident") are
+            // about a pupil only with more: in a subject, a full reference is
+            // enough (subjects are terse: "Amelia Jones - incident report");
+            // in a body, a pupil reference at the person ("Bogdan Popescu in
+            // 9R was excluded"), or for exclusions a school context ("excluded
+            // for two days"). Not "excluded from the team photo", "the trip
+            // is suspended", "an incident at the gate".
+            let pupils: Vec<PersonRef>;
+            let refs: &[PersonRef] =
+                if matches!(term.kind, Kind::Exclusion | Kind::Behaviour) && !term.strong {
+                    pupils = refs
+                        .iter()
+                        .filter(|r| {
+                            if unit.kind == TextKind::Subject || table {
+                                r.kind.strong()
+                            } else {
+                                r.start >= sent.0
+                                    && r.end <= sent.1
+                                    && person::pupil_reference(text, r.start, r.end)
+                            }
+                        })
+                        .cloned()
+                        .collect();
+                    let school = term.kind == Kind::Exclusion && exclusion_context(text, sent);
+                    if pupils.is_empty() && !school {
+                        continue;
+                    }
+                    if pupils.is_empty() {
+                        refs
+                    } else {
+                        &pupils
+                    }
+                } else {
+                    refs
+                };
             for (r, conf) in about_refs(text, refs, term, s, sent, table) {
                 record(&mut about, text, r, term.kind, term.text, conf, s);
             }
@@ -344,7 +395,11 @@ fn about_refs<'r>(
             if r.kind == person::RefKind::Title
                 && matches!(
                     term.kind,
-                    Kind::Sen | Kind::FreeSchoolMeals | Kind::LookedAfter | Kind::Exclusion
+                    Kind::Sen
+                        | Kind::FreeSchoolMeals
+                        | Kind::LookedAfter
+                        | Kind::Exclusion
+                        | Kind::Behaviour
                 )
             {
                 level -= 1;
@@ -393,9 +448,8 @@ fn written_in_lower_case(text: &str, para: (usize, usize), term: (usize, usize))
 }
 
 /// Third-person singular pronouns, which refer back to a named person.
-const PRONOUNS: &[&str] = &[
-    "he", "she", "his", "her", "him", "hers", "himself", "herself",
-];
+static PRONOUNS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "pronouns"));
 
 /// Is there a pronoun in the term's sentence `sent` or between it and the
 /// reference `r` (bounded by the paragraph, so at most a few hundred bytes)?
@@ -410,7 +464,7 @@ fn pronoun_between(text: &str, r: &PersonRef, sent: (usize, usize)) -> bool {
             // Every pronoun starts with h or s: most words stop here.
             (2..=7).contains(&w.len())
                 && matches!(w.as_bytes()[0], b'h' | b'H' | b's' | b'S')
-                && in_list(PRONOUNS, w)
+                && in_list(&PRONOUNS, w)
         })
     })
 }
@@ -523,14 +577,20 @@ fn shouting(text: &str, s: usize, e: usize) -> bool {
     };
     let before = text.get(..s).unwrap_or("");
     let before = &before[ceil_boundary(before, before.len().saturating_sub(40))..];
+    // Only a neighbour in the same phrase (spaces between) shouts with it:
+    // "URGENT - IHP update", "FW: EHCP draft" keep their acronym.
     let prev = before
-        .split(|c: char| !c.is_alphabetic())
-        .rfind(|w| !w.is_empty());
+        .trim_end_matches(' ')
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .filter(|w| !w.is_empty() && before.ends_with(' '));
     let after = text.get(e..).unwrap_or("");
     let after = &after[..floor_boundary(after, 40)];
     let next = after
+        .trim_start_matches(' ')
         .split(|c: char| !c.is_alphabetic())
-        .find(|w| !w.is_empty());
+        .next()
+        .filter(|w| !w.is_empty() && after.starts_with(' '));
     prev.is_some_and(caps_word) || next.is_some_and(caps_word)
 }
 
@@ -557,10 +617,10 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
     for _ in 0..2 {
         match next_words.next() {
             Some(w) => {
-                if in_list(terms::TOPIC_SUFFIXES, w) {
+                if in_list(&terms::TOPIC_SUFFIXES, w) {
                     return Use::Topic;
                 }
-                if in_list(terms::SOFT_TOPIC_SUFFIXES, w) {
+                if in_list(&terms::SOFT_TOPIC_SUFFIXES, w) {
                     return Use::General;
                 }
                 if !in_list(&["and", "inclusion", "awareness", "information"], w) {
@@ -575,7 +635,7 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
     let topic_prefix = before
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .rfind(|w| !w.is_empty())
-        .is_some_and(|w| in_list(terms::TOPIC_PREFIXES, w));
+        .is_some_and(|w| in_list(&terms::TOPIC_PREFIXES, w));
     if topic_prefix {
         Use::Topic
     } else {
@@ -585,22 +645,8 @@ fn term_use(text: &str, s: usize, e: usize) -> Use {
 
 /// Words that make a weak exclusion term ("excluded", "suspended") a
 /// school exclusion: "excluded *for two days*", "suspended *from school*".
-const EXCLUSION_CONTEXT: &[&str] = &[
-    "day",
-    "school",
-    "behaviour",
-    "incident",
-    "fixed",
-    "internal",
-    "isolation",
-    "reintegration",
-    "governor",
-    "head",
-    "return",
-    "readmission",
-    "week",
-    "lesson",
-];
+static EXCLUSION_CONTEXT: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "exclusion_context"));
 
 fn exclusion_context(text: &str, sent: (usize, usize)) -> bool {
     let s = text.get(sent.0..sent.1).unwrap_or("").to_ascii_lowercase();
@@ -665,10 +711,8 @@ fn in_table_header(text: &str, line_start: usize, pos: usize) -> bool {
 }
 
 /// Abbreviations whose full stop does not end a sentence.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "mx", "dr", "st", "prof", "eg", "ie", "etc", "approx", "no", "vs", "e.g",
-    "i.e",
-];
+static ABBREVIATIONS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "abbreviations"));
 
 /// Does the `.`/`!`/`?` at byte `i` end a sentence?
 fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
@@ -685,7 +729,7 @@ fn ends_sentence(bytes: &[u8], text: &str, i: usize) -> bool {
         .next()
         .unwrap_or("");
     // An initial ("J. Smith") or an abbreviation does not end it.
-    !(in_list(ABBREVIATIONS, word)
+    !(in_list(&ABBREVIATIONS, word)
         || (word.len() == 1 && word.bytes().all(|b| b.is_ascii_uppercase())))
 }
 

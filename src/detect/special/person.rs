@@ -1,18 +1,86 @@
 //! Person references near a special-category term: who a sentence is about.
 //!
-//! A reference is a capitalised given name from the embedded dictionary
+//! A reference is a capitalised given name from the short dictionary
 //! followed by a capitalised surname ("Tyler Evans"), a title and surname
 //! ("Mrs Evans"), a given name with a pupil reference ("Amira (Year 3)",
-//! "Leo in 4B") or, weakest, a given name alone ("Amira's EpiPen").
+//! "Leo in 4B") or, weakest, a given name alone ("Amira's EpiPen"). Names the
+//! short dictionary lacks come from the large lists of every culture
+//! (`data/given_names_extended.txt`, `data/surnames.txt`) or from context: a
+//! class, DOB or UPN after a capitalised pair, a pupil role or "about"/"for"
+//! before it ([`other_name`]); see docs/special-category-names.md.
 //!
 //! Then the heuristics that keep staff out: a name in a greeting or a
 //! sign-off, a name in apposition with a role ("Mrs Patel, our DSL"), or a
 //! name doing something generic ("Mrs Patel will lead ...", "contact Mrs
 //! Evans") is not the person the data is about.
 
-/// The given-name dictionary: `given_names.txt`, one name a line; a trailing
-/// `*` marks a name that is also an ordinary word (Will, May, Grace).
-const GIVEN_NAMES: &str = include_str!("given_names.txt");
+/// The given-name dictionary: `data/given_names.txt`, one name a line; a
+/// trailing `*` marks a name that is also an ordinary word (Will, May, Grace).
+/// These common names are people even alone ("Amira's EpiPen").
+const GIVEN_NAMES: &str = include_str!("data/given_names.txt");
+
+/// Given names of every culture (ONS baby names, census and locale lists):
+/// tens of thousands, so never a person alone, only with a surname or a
+/// pupil reference ("Oluwaseun Adeyemi", "Wei (Y5)"). Same format.
+const GIVEN_NAMES_EXTENDED: &str = include_str!("data/given_names_extended.txt");
+
+/// Surnames of every culture, same format: they let a capitalised pair
+/// whose given name is unknown be a person when a pupil reference or a role
+/// says so, and an ambiguous given name ("Hope") pair with a real surname.
+const SURNAMES: &str = include_str!("data/surnames.txt");
+
+/// Ordinary English words in lower case: a capitalised word that is one
+/// ("Phonics", "Screening") is no name unless a name list has it.
+const ENGLISH_WORDS: &str = include_str!("data/english_words.txt");
+
+/// The entry lines of a name or word file (not empty, not `#` comments).
+/// Split by a plain byte loop: `str::lines` calls `memchr` once per line,
+/// which over 100,000 short lines cost more than the whole parse (tens of
+/// milliseconds of start-up).
+fn entries(src: &str) -> impl Iterator<Item = &str> {
+    src.as_bytes()
+        .split(|&b| b == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Parses a name file into two sorted key lists: unambiguous names, and
+/// names that are also words (a trailing `*`).
+fn load_names(src: &str) -> (Vec<u128>, Vec<u128>) {
+    // Sized once from a count, so no vector grows by doubling (each step a
+    // new allocation the process keeps as resident memory).
+    let bytes = src.as_bytes();
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let starred = bytes.windows(2).filter(|w| w == b"*\n").count() + 1;
+    let (mut plain, mut ambiguous) = (
+        Vec::with_capacity(lines.saturating_sub(starred)),
+        Vec::with_capacity(starred),
+    );
+    for l in entries(src) {
+        match l.strip_suffix('*') {
+            Some(n) => ambiguous.extend(pack(n)),
+            None => plain.extend(pack(l)),
+        }
+    }
+    for v in [&mut plain, &mut ambiguous] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    (plain, ambiguous)
+}
+
+/// How a word stands in a name list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Only a name ("Oluwaseun", "Zhang").
+    Name,
+    /// A name that is also an ordinary word ("Hope", "Hall").
+    Ambiguous,
+}
+
+use super::wordlists;
+use std::sync::LazyLock;
 
 /// How a person is referred to; the kinds differ in how sure we are that a
 /// real individual is meant.
@@ -67,6 +135,12 @@ pub struct Names {
     given: Vec<(u128, bool)>,
     /// [`NOT_SURNAMES`], packed and sorted the same way.
     not_surnames: Vec<u128>,
+    /// [`GIVEN_NAMES_EXTENDED`]: unambiguous, and also words.
+    extended: (Vec<u128>, Vec<u128>),
+    /// [`SURNAMES`]: unambiguous, and also words.
+    surnames: (Vec<u128>, Vec<u128>),
+    /// [`ENGLISH_WORDS`], lower case.
+    english: Vec<u128>,
 }
 
 /// Packs an ASCII word of at most 16 bytes into an integer that orders and
@@ -97,10 +171,50 @@ impl Names {
         given.dedup_by(|a, b| a.0 == b.0);
         let mut not_surnames: Vec<u128> = NOT_SURNAMES.iter().filter_map(|w| pack(w)).collect();
         not_surnames.sort_unstable();
+        let lines = ENGLISH_WORDS.bytes().filter(|&b| b == b'\n').count() + 1;
+        let mut english: Vec<u128> = Vec::with_capacity(lines);
+        english.extend(entries(ENGLISH_WORDS).filter_map(pack));
+        english.sort_unstable();
+        english.dedup();
         Names {
             given,
             not_surnames,
+            extended: load_names(GIVEN_NAMES_EXTENDED),
+            surnames: load_names(SURNAMES),
+            english,
         }
+    }
+
+    /// A given name from either dictionary.
+    pub fn given_any(&self, w: &str) -> Option<Listed> {
+        let folded;
+        let w = if w.is_ascii() {
+            w
+        } else {
+            folded = deunicode::deunicode(w);
+            folded.as_str()
+        };
+        match self.lookup(w) {
+            Some(true) => return Some(Listed::Name),
+            Some(false) => return Some(Listed::Ambiguous),
+            None => {}
+        }
+        listed(&self.extended, w)
+    }
+
+    /// A surname from the surname list.
+    pub fn surname(&self, w: &str) -> Option<Listed> {
+        listed(&self.surnames, w)
+    }
+
+    /// Is the capitalised word `w` an ordinary English word ("Screening")?
+    /// Words that are not ASCII are not in the list.
+    pub fn is_word(&self, w: &str) -> bool {
+        if w.len() > 16 || !w.is_ascii() {
+            return false;
+        }
+        let lower = w.to_ascii_lowercase();
+        pack(&lower).is_some_and(|k| self.english.binary_search(&k).is_ok())
     }
 
     /// `Some(true)` for an unambiguous given name, `Some(false)` for one that
@@ -114,7 +228,7 @@ impl Names {
             .map(|&(_, unambiguous)| unambiguous)
     }
 
-    fn not_surname(&self, w: &str) -> bool {
+    pub fn not_surname(&self, w: &str) -> bool {
         pack(w).is_some_and(|k| self.not_surnames.binary_search(&k).is_ok())
     }
 
@@ -124,246 +238,33 @@ impl Names {
     }
 }
 
-const TITLES: &[&str] = &["Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Master"];
+fn listed(lists: &(Vec<u128>, Vec<u128>), w: &str) -> Option<Listed> {
+    // The lists are ASCII-folded: "Zoë", "Łukasz", "Wiśniewski" fold too.
+    let k = if w.is_ascii() {
+        pack(w)?
+    } else {
+        pack(&deunicode::deunicode(w))?
+    };
+    if lists.0.binary_search(&k).is_ok() {
+        Some(Listed::Name)
+    } else if lists.1.binary_search(&k).is_ok() {
+        Some(Listed::Ambiguous)
+    } else {
+        None
+    }
+}
+
+static TITLES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "titles"));
 
 /// Capitalised words that follow a given name without being a surname
 /// ("Summer Term", "Grace Academy", "Jack Straw Lane" aside).
-const NOT_SURNAMES: &[&str] = &[
-    "Term",
-    "Academy",
-    "School",
-    "Primary",
-    "Secondary",
-    "College",
-    "Trust",
-    "Road",
-    "Street",
-    "Lane",
-    "Avenue",
-    "Close",
-    "Drive",
-    "House",
-    "Hall",
-    "Centre",
-    "Center",
-    "Station",
-    "Park",
-    "Ward",
-    "Hospital",
-    "Church",
-    "Class",
-    "Group",
-    "Team",
-    "Week",
-    "Day",
-    "Year",
-    "Fair",
-    "Festival",
-    "Holiday",
-    "Holidays",
-    "Camp",
-    "Club",
-    "Room",
-    "Building",
-    "Block",
-    "Campus",
-    "Nursery",
-    "Infants",
-    "Juniors",
-    "Council",
-    "Court",
-    "Unit",
-    "Surgery",
-    "Clinic",
-    "Practice",
-    "Policy",
-    "Plan",
-    "Report",
-    "Trip",
-    "Concert",
-    "Show",
-    "Assembly",
-    "Service",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "The",
-    "And",
-    "But",
-    "Or",
-    "If",
-    "When",
-    "Then",
-    "This",
-    "That",
-    "Thanks",
-    "Thank",
-    "Please",
-    "Hi",
-    "Hello",
-    "Dear",
-    "Regards",
-    "Best",
-    "Kind",
-    "Many",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Miss",
-    "Dr",
-    "Reception",
-    "Early",
-    "Help",
-    "Virtual",
-    "Pupil",
-    "Premium",
-    "Free",
-    "Meals",
-    "Child",
-    "Protection",
-    "Looked",
-    "After",
-    "Mental",
-    "Health",
-    "Awareness",
-    "Support",
-    "Epipen",
-    "EpiPen",
-    "MyConcern",
-    "Diabetes",
-    "Epilepsy",
-    "Asthma",
-    "Autism",
-    "Down",
-    "Key",
-    "Stage",
-    "Sports",
-    "Sport",
-    "Library",
-    "Office",
-    "Kitchen",
-    "Lunch",
-    "Breakfast",
-    "After",
-    "Maths",
-    "English",
-    "Science",
-    "History",
-    "Geography",
-    "Music",
-    "Art",
-    "French",
-    "Spanish",
-    "Has",
-    "Had",
-    "Is",
-    "Was",
-    "Will",
-    "Would",
-    "Can",
-    "Could",
-    "Should",
-    "Did",
-    "Does",
-    "Do",
-    "Are",
-    "Were",
-    "Who",
-    "What",
-    "Why",
-    "How",
-    "Where",
-    "It",
-    "He",
-    "She",
-    "They",
-    "We",
-    "You",
-    "I",
-    "Sent",
-    "Subject",
-    "Date",
-    "His",
-    "Her",
-    "Their",
-    "Our",
-    "Your",
-    "My",
-    "Its",
-    "Logged",
-    "Following",
-    "Update",
-];
+static NOT_SURNAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "not_surnames"));
 
 /// A staff role in apposition with a name: "Mrs Patel, our DSL".
-const ROLE_WORDS: &[&str] = &[
-    "dsl",
-    "ddsl",
-    "senco",
-    "sendco",
-    "headteacher",
-    "headmaster",
-    "headmistress",
-    "head",
-    "principal",
-    "teacher",
-    "ta",
-    "hlta",
-    "nurse",
-    "governor",
-    "chair",
-    "clerk",
-    "trainer",
-    "officer",
-    "lead",
-    "leader",
-    "coordinator",
-    "co-ordinator",
-    "manager",
-    "worker",
-    "psychologist",
-    "therapist",
-    "mentor",
-    "counsellor",
-    "lado",
-    "administrator",
-    "secretary",
-    "receptionist",
-    "caretaker",
-    "slt",
-    "bursar",
-    "ceo",
-    "director",
-    "inspector",
-    "advisor",
-    "adviser",
-    "consultant",
-    "practitioner",
-    "paediatrician",
-    "doctor",
-    "gp",
-    "senior",
-    "speaker",
-    "presenter",
-    "facilitator",
-    "deputy",
-];
+static ROLE_WORDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "role_words"));
 
 /// A role word, singular or plural: "our *deputies* (Mrs Denholm and Miss
 /// Shah)", "the *DSLs*", "*governors*".
@@ -380,318 +281,46 @@ fn is_role(w: &str) -> bool {
 
 /// Words allowed between a name and its role: "Mrs Patel, *our new* DSL",
 /// "*the school's designated safeguarding* lead".
-const ROLE_CONNECTIVES: &[&str] = &[
-    "is",
-    "was",
-    "as",
-    "our",
-    "the",
-    "a",
-    "an",
-    "school",
-    "school's",
-    "schools",
-    "new",
-    "acting",
-    "assistant",
-    "interim",
-    "temporary",
-    "and",
-    "who",
-    "trust",
-    "trust's",
-    "designated",
-    "safeguarding",
-    "named",
-    "link",
-    "lead",
-    "pastoral",
-    "inclusion",
-    "attendance",
-    "family",
-    "support",
-    "social",
-    "class",
-    "year",
-    "send",
-    "sen",
-    "mental",
-    "health",
-    "wellbeing",
-    "office",
-    "business",
-    "of",
-    "for",
-    "in",
-    "cp",
-    "child",
-    "protection",
-    "virtual",
-    "school",
-    "teaching",
-    "educational",
-    "speech",
-    "language",
-    "executive",
-    "local",
-    "authority",
-    "la",
-    "county",
-    "council",
-    "be",
-    "will",
-    "remains",
-    "remain",
-    "continues",
-    "to",
-    "are",
-    "also",
-    "is",
-    "now",
-    "currently",
-    // "Mr Pryce *joins as* Attendance Officer", "Ms Norris *becomes* DSL".
-    "join",
-    "joins",
-    "joined",
-    "joining",
-    "becomes",
-    "became",
-];
+static ROLE_CONNECTIVES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "role_connectives"));
 
 /// Verbs of a staff member doing something generic about a topic:
 /// "Mrs Patel *will lead* child protection training".
-const STAFF_ACTIONS: &[&str] = &[
-    "lead",
-    "leads",
-    "leading",
-    "led",
-    "deliver",
-    "delivers",
-    "delivering",
-    "delivered",
-    "run",
-    "runs",
-    "running",
-    "present",
-    "presents",
-    "presenting",
-    "presented",
-    "chair",
-    "chairs",
-    "chairing",
-    "chaired",
-    "host",
-    "hosts",
-    "hosting",
-    "hosted",
-    "organise",
-    "organises",
-    "organising",
-    "organised",
-    "coordinate",
-    "coordinates",
-    "coordinating",
-    "oversee",
-    "oversees",
-    "overseeing",
-    "manage",
-    "manages",
-    "managing",
-    "train",
-    "trains",
-    "teach",
-    "teaches",
-    "administer",
-    "administers",
-    "explain",
-    "explains",
-    "share",
-    "shares",
-    "circulate",
-    "circulates",
-    "answer",
-    "answers",
-    "contact",
-    "responsible",
-    "available",
-    "attending",
-    "attends",
-    "recommended",
-    "recommends",
-    "completed",
-    "wrote",
-    "written",
-    "updated",
-    "attend",
-    "attending",
-    "out",
-    "away",
-    "cover",
-    "covering",
-    "meet",
-    "meeting",
-    "visit",
-    "visiting",
-    "supporting",
-];
+static STAFF_ACTIONS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "staff_actions"));
 
 /// Routine tasks of staff, in every form: "Miss Shah has *checked* every
 /// EpiPen", "Mr Osei *to complete* SEN support plans", "Mr Lowe *reminded*
 /// everyone". Unlike [`STAFF_ACTIONS`] a pupil can do these to their own
 /// things ("Tyler checked his blood sugar"), so a possessive right after the
 /// verb keeps the person the subject.
-const STAFF_ROUTINE: &[&str] = &[
-    "check",
-    "checks",
-    "checking",
-    "checked",
-    "remind",
-    "reminds",
-    "reminding",
-    "reminded",
-    "review",
-    "reviews",
-    "reviewing",
-    "reviewed",
-    "audit",
-    "audits",
-    "auditing",
-    "audited",
-    "collect",
-    "collects",
-    "collecting",
-    "collected",
-    "order",
-    "orders",
-    "ordering",
-    "ordered",
-    "complete",
-    "completes",
-    "completing",
-    "update",
-    "updates",
-    "updating",
-    "write",
-    "writes",
-    "writing",
-    "coordinated",
-    "managed",
-    "trained",
-    "taught",
-    "administered",
-    "explained",
-    "shared",
-    "circulated",
-    "answered",
-    "contacted",
-    "attended",
-    "visited",
-    "supported",
-    "support",
-    "supports",
-    "chase",
-    "chases",
-    "chased",
-    "email",
-    "emails",
-    "emailed",
-    "book",
-    "books",
-    "booked",
-    "arrange",
-    "arranges",
-    "arranged",
-    "prepare",
-    "prepares",
-    "prepared",
-    "log",
-    "logs",
-    "logged",
-    "record",
-    "records",
-    "recorded",
-    "monitor",
-    "monitors",
-    "monitored",
-    "replace",
-    "replaced",
-    "restock",
-    "restocked",
-];
+static STAFF_ROUTINE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "staff_routine"));
 
 /// Auxiliaries skipped between a name and a staff action.
-const AUXILIARIES: &[&str] = &[
-    "will", "is", "be", "has", "have", "had", "was", "would", "can", "could", "to", "also",
-    "kindly", "again", "then", "now", "'ll", "happily", "please", "who", "and", "very",
-];
+static AUXILIARIES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "auxiliaries"));
 
 /// Words just before a name that make it the person to contact or thank,
 /// not the subject: "please *contact* Mrs Evans", "*thanks* Sarah".
-const CONTACT_BEFORE: &[&str] = &[
-    "contact",
-    "contacting",
-    "email",
-    "e-mail",
-    "ask",
-    "call",
-    "phone",
-    "ring",
-    "thank",
-    "thanks",
-    "welcome",
-    "cc",
-    "cc'd",
-    "see",
-    "congratulations",
-];
+static CONTACT_BEFORE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "contact_before"));
 
 /// Verbs before "to"/"with": "*speak to* Mrs Evans", "*liaise with* Mr Shah".
-const TALK_VERBS: &[&str] = &[
-    "speak", "speaking", "talk", "talking", "chat", "liaise", "liaising", "thanks", "meet",
-];
+static TALK_VERBS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "talk_verbs"));
 
 /// A line starting with one of these (case-insensitive) names its reader.
-const GREETINGS: &[&str] = &[
-    "dear",
-    "hi",
-    "hello",
-    "hey",
-    "morning",
-    "afternoon",
-    "evening",
-    "good morning",
-    "good afternoon",
-    "good evening",
-    "to",
-    "attn",
-    "fao",
-    "f.a.o.",
-];
+static GREETINGS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "greetings"));
 
 /// A line of these (case-insensitive, optional comma) starts a sign-off.
-const SIGN_OFFS: &[&str] = &[
-    "thanks",
-    "thank you",
-    "many thanks",
-    "regards",
-    "kind regards",
-    "best regards",
-    "warm regards",
-    "warmest regards",
-    "best wishes",
-    "best",
-    "cheers",
-    "yours sincerely",
-    "yours faithfully",
-    "sincerely",
-    "with thanks",
-    "all the best",
-    "speak soon",
-    "--",
-];
+static SIGN_OFFS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "sign_offs"));
 
 /// Header labels of forwarded or quoted mail: names there are senders.
-const HEADER_LABELS: &[&str] = &["from:", "to:", "cc:", "bcc:", "sent:", "reply-to:", "date:"];
+static HEADER_LABELS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "header_labels"));
 
 /// A word: a run of letters (with inner `'`, `’` or `-`) and its byte span.
 #[derive(Debug, Clone, Copy)]
@@ -887,24 +516,17 @@ fn class_ref_after(text: &str, pos: usize) -> Option<usize> {
 /// Surnames that are also words for places ("Callum Ward", "Amy Hall",
 /// "Ben Park"): refused as surnames in [`NOT_SURNAMES`] ("Ward 5",
 /// "Elizabeth House") unless a person is plainly meant.
-const PLACE_SURNAMES: &[&str] = &[
-    "Ward", "Hall", "Park", "House", "Church", "Lane", "Court", "Close",
-];
+static PLACE_SURNAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "place_surnames"));
 
 /// Words that, right after a given name, make it a place's name.
-const PLACE_NOUNS: &[&str] = &[
-    "Academy", "School", "Primary", "College", "Trust", "Road", "Street", "Lane", "Avenue",
-    "Close", "Drive", "House", "Hall", "Centre", "Center", "Station", "Park", "Ward", "Hospital",
-    "Church", "Court", "Unit", "Surgery", "Clinic", "Practice", "Building", "Block", "Campus",
-    "Nursery", "Infants", "Juniors", "Council", "Gardens", "Square", "Place", "Way", "Crescent",
-];
+static PLACE_NOUNS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "place_nouns"));
 
 /// Words before a name that make "Given Place" a place: "*at* Elizabeth
 /// House", "*on* Ward 5", "*the* Victoria Hall".
-const PLACE_BEFORE: &[&str] = &[
-    "at", "in", "on", "to", "from", "the", "near", "via", "into", "of", "st", "saint", "outside",
-    "opposite", "behind",
-];
+static PLACE_BEFORE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "place_before"));
 
 /// Is `w` (right after the given name at `given_start`) a place word used as
 /// a surname? Only when a lower-case word follows it, as a verb does
@@ -940,16 +562,12 @@ fn place_word_as_surname(text: &str, given_start: usize, w: &str, at: Option<&Wo
 
 /// Verbs that, after a lower-case name, make it the subject of the
 /// sentence: "freya moss *has* asthma".
-const LOWER_NAME_VERBS: &[&str] = &[
-    "has", "is", "was", "had", "needs", "takes", "uses", "carries", "gets", "suffers", "needed",
-];
+static LOWER_NAME_VERBS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "lower_name_verbs"));
 
 /// Lower-case words that are never a surname after a given name.
-const LOWER_NOT_SURNAMES: &[&str] = &[
-    "and", "or", "but", "the", "a", "an", "to", "in", "on", "at", "of", "for", "with", "is", "has",
-    "was", "who", "he", "she", "it", "they", "we", "you", "i", "his", "her", "their", "our", "my",
-    "your", "too", "also", "now", "still", "not", "will", "can", "may", "might",
-];
+static LOWER_NOT_SURNAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "lower_not_surnames"));
 
 /// Names written in lower case ("freya moss has asthma"), which only quick
 /// notes do: a given name from the dictionary (unambiguous, so not "will"
@@ -1146,10 +764,226 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
                     kind: RefKind::Given,
                 });
             }
+        } else if let Some((r, next)) = other_name(names, text, &ws, i, table) {
+            out.push(r);
+            i = next;
+            continue;
         }
         i += 1;
     }
+    out.retain(|r| r.kind != RefKind::FullName || !named_after(text, r.end));
     out
+}
+
+/// How the attribution line of a quoted reply ends.
+static ATTRIBUTION_ENDINGS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "attribution_endings"));
+
+/// Words after a full name that make it a place's or an event's name.
+static NAMED_AFTER: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "named_after"));
+
+/// Is the full name ending at `end` the name of a place, an event or an
+/// institution: "Florence Nightingale Hospital", "Harry Potter Day"?
+fn named_after(text: &str, end: usize) -> bool {
+    let Some(rest) = text.get(end..).and_then(|r| r.strip_prefix(' ')) else {
+        return false;
+    };
+    let w = rest
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    !w.is_empty() && (NAMED_AFTER.contains(&w) || PLACE_NOUNS.contains(&w))
+}
+
+/// A name the short dictionary lacks, at word `i`: "Oluwaseun Adeyemi",
+/// "Wei Zhang in Year 5", "for Chidi Okonkwo (Y3)", "Glenys's EHCP".
+/// Returns the reference and the next word to look at.
+///
+/// A pair of capitalised words is a person when the first is a given name
+/// of the large list (unambiguous, or with a listed surname), or when
+/// evidence says so: a pupil reference after it, a role or "about"/"for"
+/// before it ([`person_context`]). Either way, each word must be a listed
+/// name or no ordinary English word, so "Phonics Screening (Year 1)" and
+/// "Young Minds" stay out. A single word is a person only with a pupil
+/// reference ("Chidera (Y3)"), or, when it is an unambiguous given name
+/// that is no surname ("Kent" is a county), as a possessive ("Glenys's
+/// EHCP") or the subject of a verb ("Oluwaseun has ...").
+fn other_name(
+    names: &Names,
+    text: &str,
+    ws: &[Word],
+    i: usize,
+    table: bool,
+) -> Option<(PersonRef, usize)> {
+    let at = ws.get(i)?;
+    let raw = text.get(at.start..at.end)?;
+    let w = strip_possessive(raw);
+    if w.chars().count() < 2 || names.not_surname(w) {
+        return None;
+    }
+    let given = names.given_any(w);
+    let name_like = |x: &str, listed: bool| listed || !names.is_word(x);
+    if !name_like(w, given.is_some() || names.surname(w).is_some()) {
+        return None;
+    }
+    let possessive = raw.len() != w.len();
+    let start = at.start;
+    if let Some(next) = ws.get(i + 1) {
+        let gap = text.get(at.end..next.start).unwrap_or("");
+        let w2raw = text.get(next.start..next.end).unwrap_or("");
+        let w2 = strip_possessive(w2raw);
+        if !possessive
+            && tight_gap(gap)
+            && !gap.contains('\n')
+            && is_surname(names, w2raw, table)
+            && !names.not_surname(w2)
+        {
+            let surname = names.surname(w2);
+            if name_like(w2, surname.is_some() || names.given_any(w2).is_some()) {
+                let end = next.start + w2.len();
+                let listed = given == Some(Listed::Name)
+                    || (given.is_some() && surname == Some(Listed::Name));
+                if listed || person_context(text, start, end) {
+                    let r = PersonRef {
+                        start,
+                        end,
+                        kind: RefKind::FullName,
+                    };
+                    return Some((r, i + 2));
+                }
+            }
+        }
+    }
+    let end = start + w.len();
+    // A given name with a class, listed or not: "Chidera (Y3)", "Tsegaye in
+    // Year 4" (name-shaped, no English word: not "Phonics (Y1)").
+    let unlisted_name = given.is_none() && !names.is_word(w) && is_surname(names, raw, false);
+    if (given.is_some() || unlisted_name) && class_ref_after(text, at.end).is_some() {
+        let r = PersonRef {
+            start,
+            end,
+            kind: RefKind::GivenWithClass,
+        };
+        return Some((r, i + 1));
+    }
+    // "Oluwaseun has an EHCP": an unambiguous given name that is no surname
+    // (so no place: "Kent", "London"), as the subject of a verb.
+    let subject_of_verb = || {
+        text.get(at.end..)
+            .and_then(|a| a.strip_prefix(' '))
+            .and_then(|a| a.split(|c: char| !c.is_ascii_alphabetic()).next())
+            .is_some_and(|v| LOWER_NAME_VERBS.contains(&v))
+    };
+    if given == Some(Listed::Name)
+        && names.surname(w).is_none()
+        && (possessive || subject_of_verb())
+    {
+        let r = PersonRef {
+            start,
+            end,
+            kind: RefKind::Given,
+        };
+        return Some((r, i + 1));
+    }
+    None
+}
+
+/// In a subject line with a sensitive term, the capitalised pairs that could
+/// only be a name: each word a listed name or no ordinary English word, and
+/// not both ordinary-word names ("Young Hall"). Subjects carry no sentence
+/// to judge by, so the pair is taken as the person the term is about.
+pub fn subject_pairs(names: &Names, text: &str) -> Vec<PersonRef> {
+    let ws = words(text, 0, text.len());
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < ws.len() {
+        let (a, b) = (ws[i], ws[i + 1]);
+        let w1 = text.get(a.start..a.end).unwrap_or("");
+        let w2raw = text.get(b.start..b.end).unwrap_or("");
+        let w2 = strip_possessive(w2raw);
+        let gap = text.get(a.end..b.start).unwrap_or("");
+        let shaped = |w: &str| is_surname(names, w, false) && !names.not_surname(w);
+        let plain = |w: &str| {
+            let listed = names.given_any(w).or(names.surname(w));
+            match listed {
+                Some(Listed::Name) => Some(true),
+                Some(Listed::Ambiguous) => Some(false),
+                None => (!names.is_word(w)).then_some(true),
+            }
+        };
+        let ok = tight_gap(gap)
+            && !gap.contains('\n')
+            && shaped(w1)
+            && shaped(w2raw)
+            && !TITLES.contains(&w1)
+            && match (plain(w1), plain(w2)) {
+                (Some(x), Some(y)) => x || y,
+                _ => false,
+            };
+        if ok {
+            out.push(PersonRef {
+                start: a.start,
+                end: b.start + w2.len(),
+                kind: RefKind::FullName,
+            });
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Words before a name that make it a pupil or a child: "our pupil", "her
+/// son", "Year 4 student".
+static PUPIL_ROLES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "pupil_roles"));
+
+/// Words before a name that make the message about that person: "about",
+/// "regarding", "for".
+static ABOUT_WORDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "about_words"));
+
+/// Is there evidence around `text[start..end]` that it names a pupil: a
+/// class or year after it ("(Y3)", "in 9R", "Reception"), a date of birth
+/// or UPN after it, or a pupil role word just before it ("pupil", "son")?
+pub fn pupil_reference(text: &str, start: usize, end: usize) -> bool {
+    if class_ref_after(text, end).is_some() {
+        return true;
+    }
+    let after = text.get(end..).unwrap_or("");
+    let after = after[..floor_boundary(after, 24)]
+        .trim_start_matches([' ', ',', '(', '[', '-', '\u{2013}'])
+        .to_ascii_lowercase();
+    if ["dob", "d.o.b", "born", "upn", "date of birth"]
+        .iter()
+        .any(|p| after.starts_with(p))
+    {
+        return true;
+    }
+    word_before(text, start).is_some_and(|w| PUPIL_ROLES.contains(&w.as_str()))
+}
+
+/// [`pupil_reference`], or "about"/"regarding"/"for" just before the name.
+fn person_context(text: &str, start: usize, end: usize) -> bool {
+    pupil_reference(text, start, end)
+        || word_before(text, start).is_some_and(|w| ABOUT_WORDS.contains(&w.as_str()))
+}
+
+/// The word just before `pos` on its line, lower-cased ("re:" reads "re").
+fn word_before(text: &str, pos: usize) -> Option<String> {
+    let before = text.get(..pos)?;
+    let before = &before[ceil_boundary(before, before.len().saturating_sub(30))..];
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    let trimmed = line.trim_end_matches([' ', ':', '\t', ',']);
+    if trimmed.len() == line.len() && !line.is_empty() {
+        return None; // the name is glued to the word before it
+    }
+    let w = trimmed
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .next()?;
+    (!w.is_empty()).then(|| w.to_lowercase())
 }
 
 /// Finds names in the name cells of one table row (`name: Amira Khan |
@@ -1229,6 +1063,11 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
         || SIGN_OFFS.contains(&lead)
         || HEADER_LABELS.iter().any(|h| before_lower.starts_with(h))
     {
+        return true;
+    }
+    // The writer of a quoted message: "On Mon, ..., Wei Zhang <wz@...> wrote:".
+    let rest = text.get(r.end..line_end).unwrap_or("").trim_end();
+    if ATTRIBUTION_ENDINGS.iter().any(|e| rest.ends_with(e)) {
         return true;
     }
     // The reader addressed by name to open the message: "Rachel, the first
@@ -1339,7 +1178,8 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
 }
 
 /// Possessives that make a routine verb's object the person's own.
-const OWN: &[&str] = &["his", "her", "their", "my", "own"];
+static OWN: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::PERSON, "own"));
 
 pub use crate::detect::bounds::{ceil_boundary, floor_boundary};
 

@@ -908,3 +908,339 @@ fn flag_headers_in_snake_and_kebab_case() {
     );
     assert!(f.is_empty(), "{f:#?}");
 }
+
+// ---- Issue 18, class 2: people of every name; class 3: the subject ----
+
+/// Typical school footers appended to a body (safeguarding contact block,
+/// confidentiality disclaimer, address and phone numbers).
+const FOOTERS: &[&str] = &[
+    "\n\nKind regards,\nSarah Jones\nSENCo | Greenlane Primary School\n\nThis email and any \
+     attachments are confidential. If you are not the intended recipient please delete it.\n\
+     Please consider the environment before printing this email.\n",
+    "\n\n--\nMr D. Okafor\nDesignated Safeguarding Lead\nOakfield Academy, 12 Mill Lane, \
+     Leeds LS6 2QT | Tel: 0113 496 0000\nIf you have a safeguarding concern about a child, \
+     contact our DSL, Mrs Patel, on 0113 496 0001.\n",
+];
+
+/// The four shapes every special-category body test runs in: LF, CRLF, and
+/// each with a school footer appended. Returns the findings of each shape.
+fn shapes(body: &str) -> Vec<(String, Vec<Finding>)> {
+    let mut out = Vec::new();
+    for footer in std::iter::once("").chain(FOOTERS.iter().copied()) {
+        let lf = format!("{body}{footer}");
+        let crlf = lf.replace('\n', "\r\n");
+        for t in [lf, crlf] {
+            let f = scan(&t);
+            out.push((t, f));
+        }
+    }
+    out
+}
+
+/// In every shape: exactly one finding at `min` or above, whose evidence
+/// ends with `about`.
+fn held_in_every_shape(body: &str, min: Confidence, about: &str) {
+    for (t, f) in shapes(body) {
+        let f: Vec<_> = f.into_iter().filter(|x| x.confidence >= min).collect();
+        assert_eq!(f.len(), 1, "expected one finding in {t:?}, got {f:#?}");
+        assert!(
+            f[0].evidence.ends_with(about),
+            "{t:?}: evidence {:?} not about {about}",
+            f[0].evidence
+        );
+    }
+}
+
+/// In every shape: nothing a rule would hold on.
+fn silent_in_every_shape(body: &str) {
+    for (t, f) in shapes(body) {
+        let f: Vec<_> = f
+            .into_iter()
+            .filter(|x| x.confidence >= Confidence::Medium)
+            .collect();
+        assert!(f.is_empty(), "expected silence for {t:?}, got {f:#?}");
+    }
+}
+
+#[test]
+fn names_of_every_culture_with_a_pupil_reference() {
+    for (body, about) in [
+        (
+            "Lesley-Ann Mensah in Year 4 has an EHCP.",
+            "about L**** M****",
+        ),
+        (
+            "Glenys Pritchard in Year 4 has an EHCP.",
+            "about G**** P****",
+        ),
+        (
+            "Oluwaseun Adeyemi in Year 4 has an EHCP.",
+            "about O**** A****",
+        ),
+        (
+            "Wei Zhang in Year 5 has been referred to CAMHS.",
+            "about W**** Z****",
+        ),
+        (
+            "Just to let you know Chidi Okonkwo (Y3) has a nut allergy.",
+            "about C**** O****",
+        ),
+        (
+            "Abdirahman Warsame (Yr 10) is on the child protection register.",
+            "about A**** W****",
+        ),
+        (
+            "Nusrat Begum in 4B uses an inhaler at lunch.",
+            "about N**** B****",
+        ),
+        (
+            "Wojciech Kowalczyk in Reception has epilepsy.",
+            "about W**** K****",
+        ),
+        (
+            "Ioana Dumitrescu, Year 2, has type 1 diabetes.",
+            "about I**** D****",
+        ),
+        (
+            "Aoife Ní Bhriain (Y6) has a social worker.",
+            "about A**** N**** B****",
+        ),
+    ] {
+        held_in_every_shape(body, Confidence::Medium, about);
+    }
+}
+
+#[test]
+fn names_of_every_culture_from_the_larger_lists() {
+    // No pupil reference: the given-name and surname lists carry it.
+    for (body, about) in [
+        (
+            "Oluwaseun Adeyemi has been diagnosed with epilepsy.",
+            "about O**** A****",
+        ),
+        (
+            "Bogdan Popescu has an EHCP and 1:1 support.",
+            "about B**** P****",
+        ),
+        (
+            "We are worried that Siobhan Gallagher may be self-harming.",
+            "about S**** G****",
+        ),
+        (
+            "Mohamud Farah has been prescribed an EpiPen.",
+            "about M**** F****",
+        ),
+    ] {
+        held_in_every_shape(body, Confidence::Medium, about);
+    }
+}
+
+#[test]
+fn context_makes_an_unlisted_name_a_person() {
+    // Unlisted given names and surnames: the evidence is the context.
+    for (body, about) in [
+        (
+            "Our pupil Zorawar Thandi-Okpara has a CP plan.",
+            "about Z**** T****",
+        ),
+        (
+            "Her son Ilkay Vrbanic was diagnosed with autism in May.",
+            "about I**** V****",
+        ),
+        (
+            "A note about Tsegaye Wolde: he has been self-harming again.",
+            "about T**** W****",
+        ),
+        (
+            "Tsegaye Wolde (DOB 04/05/2016) has a nut allergy.",
+            "about T**** W****",
+        ),
+        (
+            "Our pupil, Zorawar Thandi-Okpara, has a CP plan.",
+            "about Z**** T****",
+        ),
+        ("Tsegaye (Y4) has been referred to CAMHS.", "about T****"),
+    ] {
+        held_in_every_shape(body, Confidence::Medium, about);
+    }
+    // A possessive of a listed given name before a strong term, or the
+    // name as the subject of a verb.
+    let (c, e) = one("Glenys's EHCP review is on Friday.");
+    assert!(c >= Confidence::Medium);
+    assert_eq!(e, "SEN term \"ehcp\" about G****");
+    let (c, e) = one("Oluwaseun has been diagnosed with epilepsy.");
+    assert!(c >= Confidence::Medium);
+    assert_eq!(e, "health term \"diagnosed\" about O****");
+    // Places and surnames are not given names alone.
+    silent("Kent's foster care placements are full this term.");
+    silent("London has a shortage of foster carers.");
+}
+
+#[test]
+fn names_with_diacritics_fold_to_the_lists() {
+    for (body, about) in [
+        ("Łukasz Wiśniewski has an EHCP.", "about Ł**** W****"),
+        ("Zoë Müller has a nut allergy.", "about Z**** M****"),
+        (
+            "Siân Prichard was diagnosed with diabetes in May.",
+            "about S**** P****",
+        ),
+    ] {
+        held_in_every_shape(body, Confidence::Medium, about);
+    }
+}
+
+#[test]
+fn capitalised_words_that_are_not_people_stay_silent() {
+    for body in [
+        // Ordinary words, programmes and organisations before a pupil reference.
+        "Phonics Screening in Year 1 will include pupils with SEN support.",
+        "Phonics (Y1) and Maths (Y2) groups include pupils on the SEN register.",
+        "Dear parents, Zorawar Thandi-Okpara from the council will explain the CP procedures.",
+        "Reading Recovery in Year 2 is offered to children on the SEN register.",
+        "Young Minds for Year 9: a talk on anxiety and mental health.",
+        "We raised £400 for Diabetes UK and Young Minds this term.",
+        "Forest School in Reception: children with asthma must bring their inhaler.",
+        "The Ward 5 team at St Mary's cares for children with diabetes.",
+        "Kent's foster care service will run a session for carers.",
+        "Please read the SEND policy for Year 7 and the EHCP guidance for governors.",
+        // A salutation and a signature are not the person the data is about.
+        "Dear Oluwaseun Adeyemi,\nThe EHCP annual review paperwork is attached for your records.",
+        "Hi Wei,\nCould you send the medication consent forms for the trip?\n\nThanks,\nBogdan Popescu",
+        // Staff named with their role.
+        "Mrs Adeyemi, our SENCo, will run the EHCP training for Year 4 staff.",
+        "Please contact Siobhan Gallagher, our DSL, with any safeguarding concern.",
+        // The writer of a quoted message.
+        "Thanks, I'll update the tracker.\n\nOn Mon, 7 Dec 2026 at 09:12, Oluwaseun Adeyemi \
+         <oa@northshire.gov.uk> wrote:\n> The EHCP annual review paperwork template is attached.",
+        // Visitors, and names of places, events and institutions.
+        "Our visitor Kwame Mensah from Young Minds will talk to Year 9 about anxiety and self-harm.",
+        "Author Malorie Blackman visits Year 6 on Friday; children with allergies have a separate snack.",
+        "Lincoln Castle trip: pupils with medication hand it to the trip leader.",
+        "Harry Potter Day for Year 3: children with nut allergies will have their own snacks.",
+        "Florence Nightingale Hospital has a new CAMHS unit for Year 11 leavers.",
+        "Priya Sharma (parent governor) chairs the SEND committee; the EHCP data for Year 4 is on the agenda.",
+    ] {
+        silent_in_every_shape(body);
+    }
+}
+
+#[test]
+fn weak_discipline_words_need_a_person_and_a_pupil_reference() {
+    held_in_every_shape(
+        "Bogdan Popescu in 9R was excluded yesterday after the fight.",
+        Confidence::Medium,
+        "about B**** P****",
+    );
+    held_in_every_shape(
+        "There was an incident at lunch involving Kacper Nowak (Y8) and two others.",
+        Confidence::Medium,
+        "about K**** N****",
+    );
+    // Near misses: no pupil reference, or no person.
+    silent_in_every_shape("There was an incident at the gate this morning; parents were informed.");
+    silent_in_every_shape("Bogdan Popescu reported an incident with the photocopier.");
+    silent_in_every_shape("Year 9 were excluded from the hall while the floor dried.");
+    silent_in_every_shape("The behaviour log template for Year 8 is on the shared drive.");
+}
+
+fn subject(s: &str) -> Vec<Finding> {
+    scan_kind(s, TextKind::Subject)
+        .into_iter()
+        .filter(|f| f.confidence >= Confidence::Medium)
+        .collect()
+}
+
+#[test]
+fn subject_person_and_school_term() {
+    for (s, about) in [
+        ("CP concern - Chidi Okonkwo (Y3)", "about C**** O****"),
+        ("Suspension letter for Wei Zhang", "about W**** Z****"),
+        ("Amelia Jones - incident report", "about A**** J****"),
+        ("CiN meeting: Oluwaseun Adeyemi", "about O**** A****"),
+        ("CLA review - Lesley-Ann Mensah Y4", "about L**** M****"),
+        ("LAC PEP for Bogdan Popescu", "about B**** P****"),
+        ("EHCP draft - Glenys Pritchard", "about G**** P****"),
+        ("SEN support plan: Nusrat Begum 4B", "about N**** B****"),
+        (
+            "IHP update - Wojciech Kowalczyk (Reception)",
+            "about W**** K****",
+        ),
+        ("MASH referral re Tsegaye Wolde", "about T**** W****"),
+        ("TAC meeting Thursday - Kacper Nowak", "about K**** N****"),
+        ("EHA for Abdirahman Warsame", "about A**** W****"),
+        ("Exclusion letter - Reece Hanson", "about R**** H****"),
+        (
+            "Behaviour log: Siobhan Gallagher (Yr 9)",
+            "about S**** G****",
+        ),
+        ("Managed move - Ioana Dumitrescu", "about I**** D****"),
+        ("Re: Leo Smith excluded", "about L**** S****"),
+        ("CiN meeting - Tsegaye Kazlauskas", "about T**** K****"),
+        (
+            "URGENT - MASH referral - Hodan Warsame",
+            "about H**** W****",
+        ),
+        ("FW: EHCP draft: Ewa Mensah", "about E**** M****"),
+        ("Nusrat Hussain - medical needs", "about N**** H****"),
+    ] {
+        let f = subject(s);
+        assert_eq!(f.len(), 1, "{s:?}: {f:#?}");
+        assert!(f[0].evidence.ends_with(about), "{s:?}: {:?}", f[0].evidence);
+        assert_eq!(f[0].location, Location::Subject);
+    }
+}
+
+#[test]
+fn subject_without_a_person_or_without_a_term_is_silent() {
+    for s in [
+        "CP training - Tuesday 4pm",
+        "SEN register deadline",
+        "Incident report template",
+        "Exclusion letter template (updated)",
+        "Chidi Okonkwo - parents evening",
+        "Wei Zhang - trip permission",
+        "Re: Year 4 EHCP reviews",
+        "Young Minds webinar on anxiety",
+        "Managed move protocol - draft for governors",
+        "TAC meeting room change",
+        "Diabetes UK fundraiser",
+        "Mental Health Awareness Week",
+        "CP concern - Northshire Council referral form",
+        "EHCP Annual Review Paperwork",
+        "SEN Support: Young Hall Primary",
+        "MASH Referral Form (Blank)",
+        "CP Ltd invoice 4471 - Hodan Warsame",
+        "Incident report forms - Lincoln Castle trip",
+        "EHCP panel dates for Leeds Beckett",
+    ] {
+        let f = subject(s);
+        assert!(f.is_empty(), "{s:?}: {f:#?}");
+    }
+}
+
+#[test]
+fn name_resources_are_large_but_bounded() {
+    let n = person::Names::new();
+    assert!(n.given_any("Oluwaseun").is_some());
+    assert!(n.given_any("Wei").is_some());
+    assert!(n.surname("Okonkwo").is_some());
+    assert!(n.surname("Zhang").is_some());
+    assert_eq!(n.surname("Hall"), Some(person::Listed::Ambiguous));
+    assert!(n.is_word("Screening"));
+    assert!(!n.is_word("Oluwaseun"));
+    assert!(n.given_any("Screening").is_none());
+}
+
+#[test]
+fn the_writer_of_a_quoted_reply_is_not_the_subject() {
+    let body = "Thanks, I'll update the tracker.\n\nOn Mon, 7 Dec 2026 at 09:12, Oluwaseun Adeyemi \
+                <oa@northshire.gov.uk> wrote:\n> The EHCP annual review paperwork template is attached.";
+    for (t, f) in shapes(body) {
+        assert!(f.is_empty(), "expected nothing for {t:?}, got {f:#?}");
+    }
+    // Near miss: a pupil named in the quoted text itself still counts.
+    let body = "Noted.\n\nOn Mon, 7 Dec 2026 at 09:12, Mrs Hughes wrote:\n> Oluwaseun Adeyemi in \
+                Year 4 has an EHCP.";
+    held_in_every_shape(body, Confidence::Medium, "about O**** A****");
+}
