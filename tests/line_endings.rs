@@ -67,7 +67,8 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "Admissions",
         "Hi,\n\nAmira Khan, DOB: 04/02/2016, starts on Monday.\n\nThanks",
-        "tag",
+        // A named person's date of birth is held (date-of-birth-named-body).
+        "hold",
     ),
     (
         "Update",

@@ -509,6 +509,16 @@ impl Scan<'_, '_> {
         let neg = class::NOT_DOB | class::REF;
         match grade(Base::Keyword, &near, class::DOB, neg, false) {
             Some(conf) => {
+                // Whose date it is decides how much it matters: a date of
+                // birth beside a named person ("Gemma Pickles (DOB 28 Jul
+                // 2011)") is that person's personal data and High; a lone
+                // one ("DOB: 04/02/2016" on a form, a date in a table
+                // without names) is at most Medium.
+                let conf = if super::special::person_on_line(self.src, s, e) {
+                    Confidence::High
+                } else {
+                    conf.min(Confidence::Medium)
+                };
                 if let Some(v) = self.src.get(s..e) {
                     self.sink.emit(DATE_OF_BIRTH, conf, || dob::mask(v));
                 }

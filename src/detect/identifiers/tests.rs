@@ -446,30 +446,45 @@ fn passports() {
 
 #[test]
 fn dates_of_birth() {
+    // Beside a named person: that person's personal data, High.
     assert_eq!(
         body("Amira Khan, DOB: 04/02/2016"),
         one(DATE_OF_BIRTH, High, "**/**/2016")
     );
     assert_eq!(
+        body("Gemma Pickles (DOB 28 Jul 2011) joined us in Yr 9."),
+        one(DATE_OF_BIRTH, High, "** *** 2011")
+    );
+    assert_eq!(
+        body("Oluwaseun Adeyemi was born on 19.07.2016 in Leeds"),
+        one(DATE_OF_BIRTH, High, "**.**.2016")
+    );
+    // Whose it is not said on its line: a date of birth still, Medium.
+    assert_eq!(
         body("date of birth 4th February 2016"),
-        one(DATE_OF_BIRTH, High, "*** ******** 2016")
+        one(DATE_OF_BIRTH, Medium, "*** ******** 2016")
     );
     assert_eq!(
         body("He was born on 19.07.2016 in Leeds"),
-        one(DATE_OF_BIRTH, High, "**.**.2016")
+        one(DATE_OF_BIRTH, Medium, "**.**.2016")
     );
     assert_eq!(
         body("d.o.b. 2016-02-04"),
-        one(DATE_OF_BIRTH, High, "2016-**-**")
+        one(DATE_OF_BIRTH, Medium, "2016-**-**")
     );
     // Eleven digits from 0, but not written as a phone number.
     assert_eq!(
         body("DOB 01/02/2016 401"),
-        one(DATE_OF_BIRTH, High, "**/**/2016")
+        one(DATE_OF_BIRTH, Medium, "**/**/2016")
     );
     assert_eq!(
         body("Born February 4, 2016"),
-        one(DATE_OF_BIRTH, High, "******** *, 2016")
+        one(DATE_OF_BIRTH, Medium, "******** *, 2016")
+    );
+    // The person greeted is the reader, not whose date it is.
+    assert_eq!(
+        body("Dear Amira Khan,\nDOB: 04/02/2016 is what we have on file."),
+        one(DATE_OF_BIRTH, Medium, "**/**/2016")
     );
 }
 
@@ -556,7 +571,7 @@ fn many_values_are_capped_and_counted() {
 fn prefix_letters_are_read_back() {
     assert_eq!(
         body("DOB Feb. 4, 2016"),
-        one(DATE_OF_BIRTH, High, "***. *, 2016")
+        one(DATE_OF_BIRTH, Medium, "***. *, 2016")
     );
     assert_eq!(
         body("NI: jt 48 22 91 b"),

@@ -569,15 +569,39 @@ impl Regions {
         let mut cut = None;
         let mut offset = 0;
         let mut prev_from = false;
+        // Below a forward marker the header block (From:, Date:) opens the
+        // message being sent on, not a quoted original: what it says goes to
+        // new recipients, so its passwords are this message's passwords.
+        let mut forwarding = false;
         for line in text.split('\n') {
             let l = line.trim_end_matches('\r');
+            let t = l.trim();
+            if is_forward_marker(t) {
+                forwarding = true;
+                prev_from = false;
+                offset += line.len() + 1;
+                continue;
+            }
+            let header_block = prev_from && (l.starts_with("Sent:") || l.starts_with("Date:"));
             let quoted_original = l.trim_end() == "--"
                 || (l.contains("Original Message") && l.starts_with("-----"))
                 || (l.starts_with("On ") && l.trim_end().ends_with("wrote:"))
-                || (prev_from && (l.starts_with("Sent:") || l.starts_with("Date:")));
+                || (header_block && !forwarding);
             if quoted_original {
                 cut = Some(offset);
                 break;
+            }
+            if !(l.starts_with("From:")
+                || l.starts_with("Date:")
+                || l.starts_with("Sent:")
+                || l.starts_with("To:")
+                || l.starts_with("Cc:")
+                || l.starts_with("Subject:"))
+                && !t.is_empty()
+            {
+                // The forwarded header block is over: a later header block
+                // is a quoted original again.
+                forwarding = false;
             }
             prev_from = l.starts_with("From:");
             offset += line.len() + 1;
@@ -613,6 +637,15 @@ impl Regions {
         let para = format!("{}{}", &before[p_lo..], &after[..l_hi]).to_lowercase();
         words().disclaimer_markers.iter().any(|m| para.contains(m))
     }
+}
+
+/// A line that introduces a forwarded message (Gmail's `---------- Forwarded
+/// message ---------`, Apple Mail's `Begin forwarded message:`, Outlook's
+/// `-----Forwarded Message-----` or `________ Forwarded message`).
+fn is_forward_marker(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    (l.contains("forwarded message") && (l.starts_with('-') || l.starts_with('_')))
+        || l.starts_with("begin forwarded message")
 }
 
 /// Where the paragraph ending at the end of `before` starts: just after the

@@ -1031,3 +1031,26 @@ fn every_trigger_of_the_word_list_has_a_known_kind() {
     assert!(triggers().contains(&("code", Trigger::Code)));
     assert!(triggers().contains(&("user", Trigger::User)));
 }
+
+#[test]
+fn a_forwarded_message_is_sent_on_with_its_password() {
+    for marker in [
+        "---------- Forwarded message ---------",
+        "Begin forwarded message:",
+        "-----Forwarded Message-----",
+    ] {
+        let body = format!(
+            "Forwarding as discussed\n\n{marker}\nFrom: Ann Lee <ann@school.sch.uk>\nDate: Wed, 23 Nov 2026 at 14:27\nSubject: Welcome\nTo: Bo Kay <bo@school.sch.uk>\n\nHi Nigel,\n\nThe password is velvet-cobalt-maple\n\nThanks"
+        );
+        held_everywhere(&body, "velvet-cobalt-maple");
+    }
+    // A quoted original (a reply's header block, no forward marker) stays
+    // the thread's history, as before; so does a reply quoted below a
+    // forwarded message's own header block.
+    silent_everywhere(
+        "Thanks, that worked.\n\nFrom: Ann Lee <ann@school.sch.uk>\nSent: Wednesday, 23 November 2026 14:27\nTo: Bo Kay\nSubject: Welcome\n\nThe password is velvet-cobalt-maple",
+    );
+    silent_everywhere(
+        "FYI\n\n---------- Forwarded message ---------\nFrom: Ann Lee <ann@school.sch.uk>\nDate: Wed, 23 Nov 2026\nSubject: Re: Welcome\n\nAll sorted now.\n\nFrom: Bo Kay <bo@school.sch.uk>\nSent: Tuesday, 22 November 2026 09:00\n\nThe password is velvet-cobalt-maple",
+    );
+}

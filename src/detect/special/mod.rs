@@ -53,7 +53,7 @@ pub struct SpecialCategoryDetector {
     /// Says when a text holds no term the detector could accept: most
     /// texts do not, and are then walked only by this faster pass.
     first: Option<TermPrefilter>,
-    names: Names,
+    names: &'static Names,
 }
 
 impl SpecialCategoryDetector {
@@ -71,7 +71,7 @@ impl SpecialCategoryDetector {
         SpecialCategoryDetector {
             ac,
             first: TermPrefilter::new(TERMS.iter().map(|t| (t.text, t.exact_case))),
-            names: Names::new(),
+            names: Names::shared(),
         }
     }
 }
@@ -434,6 +434,29 @@ fn about_refs<'r>(
 }
 
 /// Is `text[para]` written without capitals (a lone "I" aside), outside the
+/// A person named on the line of `text` around `start..end` (within 200
+/// bytes each side), other than a greeting, a signature or a forwarded
+/// header's correspondent: the identifier or date there is that person's.
+/// For other detectors (a date of birth is personal data when it is
+/// somebody's); uses the same dictionaries and context as the terms.
+pub fn person_on_line(text: &str, start: usize, end: usize) -> bool {
+    let lo = text
+        .get(..start)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1)
+        .max(floor_boundary(text, start.saturating_sub(200)));
+    let hi = text
+        .get(end..)
+        .and_then(|a| a.find('\n'))
+        .map_or(text.len(), |i| end + i)
+        .min(ceil_boundary(text, end.saturating_add(200)));
+    let lo = floor_boundary(text, lo);
+    let hi = ceil_boundary(text, hi);
+    person::find_refs(Names::shared(), text, lo, hi, false)
+        .iter()
+        .any(|r| !person::is_staff_or_correspondent(text, r, lo, hi))
+}
+
 /// term at `term`? Only such a paragraph is read for lower-case names: a
 /// writer who capitalises anything capitalises names too. One byte pass
 /// over the paragraph, which stops at the first capitalised word.

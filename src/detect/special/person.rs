@@ -157,6 +157,13 @@ fn pack(w: &str) -> Option<u128> {
 }
 
 impl Names {
+    /// The dictionaries, parsed once per process and shared by every
+    /// detector that needs them (special category, dates of birth).
+    pub fn shared() -> &'static Names {
+        static SHARED: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Names::new)
+    }
+
     pub fn new() -> Self {
         let mut given: Vec<(u128, bool)> = GIVEN_NAMES
             .lines()
