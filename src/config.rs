@@ -98,6 +98,7 @@ impl LimitsConfig {
             max_message_bytes: self.max_message_bytes,
             max_parts: self.max_parts,
             max_text_chars: self.max_text_bytes,
+            ..crate::extract::Limits::default()
         }
     }
 
@@ -109,6 +110,7 @@ impl LimitsConfig {
             max_entries: self.max_archive_entries,
             time_budget: Duration::from_millis(self.time_per_message_ms),
             max_text_chars: self.max_text_bytes,
+            ..crate::extract::Limits::default()
         }
     }
 }

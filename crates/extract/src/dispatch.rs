@@ -87,29 +87,28 @@ pub fn extract_into(
         out.skip(path, ExtractError::Time.to_string(), kind.is_document());
         return;
     }
-    let max = budget.limits.max_text_chars;
     match kind {
-        FileKind::Text => push_text(out, path, TextKind::Attachment, decode_text(data), max),
+        FileKind::Text => push_text(out, path, TextKind::Attachment, decode_text(data), budget),
         FileKind::Csv => push_text(
             out,
             path,
             TextKind::Table,
             table::csv_to_text(data, b','),
-            max,
+            budget,
         ),
         FileKind::Tsv => push_text(
             out,
             path,
             TextKind::Table,
             table::csv_to_text(data, b'\t'),
-            max,
+            budget,
         ),
         FileKind::Html => push_text(
             out,
             path,
             TextKind::Attachment,
             crate::html::html_to_text(&decode_text_cow(data)),
-            max,
+            budget,
         ),
         FileKind::Email => mail::extract_message(path, data, budget, depth, out, file_index),
         FileKind::Pgp => set_encrypted(out, file_index, "pgp"),
@@ -126,7 +125,7 @@ pub fn extract_into(
                 }
                 FileKind::Ole => ole::extract(path, data, budget, out, file_index),
                 FileKind::Pdf => pdf::extract(path, data, budget, out, file_index),
-                FileKind::Rtf => rtf::extract(path, data, max, out),
+                FileKind::Rtf => rtf::extract(path, data, budget, out),
                 FileKind::SevenZip => sevenz::extract(data, budget, out, file_index),
                 FileKind::Rar => rar::extract(data, out, file_index),
                 FileKind::Gzip => gzip::extract(path, data, budget, depth, out),

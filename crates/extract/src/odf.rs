@@ -71,9 +71,9 @@ pub fn extract(
     let max = budget.limits.max_text_chars;
     let f = flow(&xml, &ODF, budget, max)?;
     for t in &f.tables {
-        push_text(out, path, TextKind::Table, rows_to_text(t), max);
+        push_text(out, path, TextKind::Table, rows_to_text(t), budget);
     }
-    push_text(out, path, TextKind::Attachment, f.text, max);
+    push_text(out, path, TextKind::Attachment, f.text, budget);
     Ok(())
 }
 

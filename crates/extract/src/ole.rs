@@ -76,18 +76,12 @@ pub fn extract(
             Ok(())
         }
         Found::Text(t) => {
-            push_text(
-                out,
-                path,
-                TextKind::Attachment,
-                t,
-                budget.limits.max_text_chars,
-            );
+            push_text(out, path, TextKind::Attachment, t, budget);
             Ok(())
         }
         Found::Tables(sheets) => {
             for t in sheets {
-                push_text(out, path, TextKind::Table, t, budget.limits.max_text_chars);
+                push_text(out, path, TextKind::Table, t, budget);
             }
             Ok(())
         }

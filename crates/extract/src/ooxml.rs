@@ -191,10 +191,10 @@ fn parts(
             text.push('\n');
         }
         for t in f.tables {
-            push_text(out, path, TextKind::Table, rows_to_text(&t), max);
+            push_text(out, path, TextKind::Table, rows_to_text(&t), budget);
         }
     }
-    push_text(out, path, TextKind::Attachment, text, max);
+    push_text(out, path, TextKind::Attachment, text, budget);
     Ok(())
 }
 
@@ -233,11 +233,10 @@ fn xlsx(
         }
         None => Styles::default(),
     };
-    let max = budget.limits.max_text_chars;
     for i in sheets {
         archive.read_into(i, budget, &mut xml)?;
         let text = sheet_text(&xml, &shared, &styles, budget)?;
-        push_text(out, path, TextKind::Table, text, max);
+        push_text(out, path, TextKind::Table, text, budget);
     }
     Ok(())
 }

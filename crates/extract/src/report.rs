@@ -2,6 +2,8 @@
 //! (with their sniffed type and encryption), and what could not be read and
 //! why. Capped so a bomb of many small files cannot bloat the report.
 
+use crate::error::ExtractError;
+use crate::Budget;
 use serde::Serialize;
 
 /// What kind of text a unit is; detectors use it to adjust context rules
@@ -98,27 +100,44 @@ impl Extraction {
     }
 }
 
-/// Keeps `text` as the text of the file at `path`, cut to `max` bytes (at a
-/// character boundary; the cut is reported). Blank text is not kept.
+/// Keeps `text` as the text of the file at `path`, cut to the per-file
+/// `max_text_chars` and to what is left of the message's produced-bytes
+/// allowance (at a character boundary; any cut is reported, never silent).
+/// Blank text is not kept.
 pub(crate) fn push_text(
     out: &mut Extraction,
     path: &str,
     kind: TextKind,
     mut text: String,
-    max: usize,
+    budget: &mut Budget,
 ) {
-    if text.len() > max {
-        let mut end = max;
+    let max = budget.limits.max_text_chars;
+    let left = usize::try_from(
+        budget
+            .limits
+            .max_produced_bytes
+            .saturating_sub(budget.produced),
+    )
+    .unwrap_or(usize::MAX);
+    if text.len() > max.min(left) {
+        let mut end = max.min(left);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
         text.truncate(end);
-        out.skip(
-            path,
-            format!("text longer than {max} bytes: the rest was not scanned"),
-            false,
-        );
+        let reason = if max <= left {
+            format!("text longer than {max} bytes: the rest was not scanned")
+        } else {
+            ExtractError::Produced {
+                limit: budget.limits.max_produced_bytes,
+            }
+            .to_string()
+        };
+        out.skip(path, reason, false);
     }
+    // Within the allowance by the cut above; a spent cost budget still
+    // keeps what was already read.
+    let _ = budget.produce(text.len());
     if !text.trim().is_empty() {
         out.texts.push(ExtractedText {
             path: path.to_string(),

@@ -1,14 +1,18 @@
 //! Content streams → text: the text operators (Tj, TJ, ', ") decoded through
 //! each font's ToUnicode CMap when it has one, else its simple encoding
 //! (WinAnsi with /Differences). Line breaks come from the text positioning
-//! operators; Form XObjects are followed a few levels deep.
+//! operators; Form XObjects are followed a few levels deep, each at most
+//! once per page (a form that draws itself, or a thousand `Do`s of one
+//! form, would otherwise multiply its work by the fan-out at every level).
+//! Every token is charged to the message's [`Budget::charge`], so the work
+//! is bounded by the cost cap and the clock is read across nested runs.
 
 use super::object::{get, Dict, Lexer, Obj, Token};
 use super::Doc;
 use crate::codec::{cp1252_char, utf16be_lossy};
-use crate::error::{ExtractError, Result};
+use crate::error::Result;
 use crate::Budget;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// Mappings kept from one ToUnicode CMap.
@@ -292,11 +296,7 @@ pub fn page_content(doc: &Doc<'_>, page: &Dict, budget: &mut Budget) -> Result<V
                 out.extend_from_slice(&d);
                 out.push(b'\n');
             }
-            Err(
-                e @ (ExtractError::TotalBytes { .. }
-                | ExtractError::Time
-                | ExtractError::Ratio { .. }),
-            ) => return Err(e),
+            Err(e) if e.is_budget() => return Err(e),
             Err(_) => {}
         }
     }
@@ -337,13 +337,19 @@ fn space(out: &mut String) {
     }
 }
 
+/// Form XObjects already run on the current page (object numbers). A form
+/// on the stack is in it too, so a form that draws itself stops at once.
+pub type FormsSeen = HashSet<u32>;
+
 /// Runs one content stream, appending its text to `out`.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     doc: &Doc<'_>,
     content: &[u8],
     res: &Dict,
     cache: &mut FontCache,
     out: &mut String,
+    forms: &mut FormsSeen,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<()> {
@@ -352,9 +358,9 @@ pub fn run(
     let mut stack: Vec<Obj> = Vec::new();
     let mut font: Option<Rc<Font>> = None;
     let mut line_y = 0.0f64;
-    let mut ops = 0u32;
     let default_font = Font::win_ansi();
     while let Some(t) = l.token() {
+        budget.charge(1)?;
         let op = match t {
             Token::Op(op) => op,
             Token::Operand(o) => {
@@ -364,10 +370,6 @@ pub fn run(
                 continue;
             }
         };
-        ops = ops.wrapping_add(1);
-        if ops.is_multiple_of(8192) && budget.out_of_time() {
-            return Err(ExtractError::Time);
-        }
         if out.len() >= max {
             break;
         }
@@ -426,7 +428,7 @@ pub fn run(
             b"ET" => space(out),
             b"Do" if depth < MAX_FORM_DEPTH => {
                 if let Some(Obj::Name(n)) = stack.first() {
-                    form(doc, res, n, cache, out, budget, depth)?;
+                    form(doc, res, n, cache, out, forms, budget, depth)?;
                 }
             }
             b"BI" => {
@@ -451,12 +453,14 @@ pub fn run(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn form(
     doc: &Doc<'_>,
     res: &Dict,
     name: &[u8],
     cache: &mut FontCache,
     out: &mut String,
+    forms: &mut FormsSeen,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<()> {
@@ -466,6 +470,9 @@ fn form(
     let Some(r @ Obj::Ref(n, _)) = get(&xobjects, name) else {
         return Ok(());
     };
+    if !forms.insert(*n) {
+        return Ok(());
+    }
     let s = doc.resolve(r);
     let Some(d) = s.as_dict() else { return Ok(()) };
     if get(d, b"Subtype").and_then(Obj::as_name) != Some(b"Form") {
@@ -475,10 +482,8 @@ fn form(
         .resolve_dict(get(d, b"Resources"))
         .unwrap_or_else(|| res.clone());
     match doc.stream_data(*n, &s, budget) {
-        Ok(data) => run(doc, &data, &inner_res, cache, out, budget, depth + 1),
-        Err(
-            e @ (ExtractError::TotalBytes { .. } | ExtractError::Time | ExtractError::Ratio { .. }),
-        ) => Err(e),
+        Ok(data) => run(doc, &data, &inner_res, cache, out, forms, budget, depth + 1),
+        Err(e) if e.is_budget() => Err(e),
         Err(_) => Ok(()),
     }
 }
