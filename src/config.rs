@@ -98,7 +98,6 @@ impl LimitsConfig {
             max_message_bytes: self.max_message_bytes,
             max_parts: self.max_parts,
             max_text_chars: self.max_text_bytes,
-            ..crate::extract::Limits::default()
         }
     }
 
