@@ -108,7 +108,7 @@ fn inspect(data: &[u8], budget: &mut Budget) -> Result<Found> {
     for name in ["/Workbook", "/Book"] {
         if cf.is_stream(name) {
             let wb = read_stream(&mut cf, name, budget)?;
-            return Ok(excel(&wb));
+            return excel(&wb, budget);
         }
     }
     if cf.is_stream("/PowerPoint Document") {
@@ -235,30 +235,31 @@ fn records(wb: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
-fn excel(wb: &[u8]) -> Found {
+fn excel(wb: &[u8], budget: &mut Budget) -> Result<Found> {
     for (t, data) in records(wb) {
+        budget.charge(1)?;
         match t {
             0x002F => {
-                return match filepass(data) {
+                return Ok(match filepass(data) {
                     (_, true) => Found::NotScanned(
                         "xls encrypted only with Excel's default password (VelvetSweatshop): not protected, but its content was not decrypted".into(),
                     ),
                     (kind, false) => Found::Encrypted(kind.into()),
-                }
+                })
             }
             0x000A => break, // EOF of the globals substream
             _ => {}
         }
     }
-    let strings = sst_strings(wb);
-    let sheets = sheets(wb, &strings);
+    let strings = sst_strings(wb, budget)?;
+    let sheets = sheets(wb, &strings, budget)?;
     if !sheets.is_empty() {
-        return Found::Tables(sheets);
+        return Ok(Found::Tables(sheets));
     }
     if strings.is_empty() {
-        return Found::NotScanned("xls has no text cells to read".into());
+        return Ok(Found::NotScanned("xls has no text cells to read".into()));
     }
-    Found::Text(strings.join("\n"))
+    Ok(Found::Text(strings.join("\n")))
 }
 
 /// Columns kept per row (BIFF8 has 256).
@@ -280,7 +281,11 @@ fn rk(v: u32) -> f64 {
 
 /// Each worksheet's cells (shared strings, numbers; numbers in date formats as
 /// `dd/mm/yyyy`) rendered as a table, so column headers give context.
-fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
+///
+/// A LABELSST cell is an index into the shared strings, so a small file can
+/// name one 65,535-character string from every cell: each copy is charged
+/// to [`Budget::produce`] before it is made.
+fn sheets(wb: &[u8], strings: &[String], budget: &mut Budget) -> Result<Vec<String>> {
     use std::collections::{BTreeMap, HashMap};
     let mut custom: HashMap<u32, String> = HashMap::new();
     let mut xf_fmt: Vec<u32> = Vec::new();
@@ -316,6 +321,7 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
         }
     };
     for (t, d) in records(wb) {
+        budget.charge(1)?;
         let u16_at = |at: usize| u16_at(d, at).unwrap_or(0);
         match t {
             0x0809 => {
@@ -347,11 +353,10 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
             }
             0x00E0 if !in_sheet => xf_fmt.push(u32::from(u16_at(2))),
             0x00FD if in_sheet => {
-                let s = u32_at(d, 6)
-                    .and_then(|i| strings.get(usize::try_from(i).ok()?))
-                    .cloned()
-                    .unwrap_or_default();
-                put(&mut rows, u16_at(0), u16_at(2), s);
+                if let Some(s) = u32_at(d, 6).and_then(|i| strings.get(usize::try_from(i).ok()?)) {
+                    budget.produce(s.len())?;
+                    put(&mut rows, u16_at(0), u16_at(2), s.clone());
+                }
             }
             0x0203 if in_sheet => {
                 if let Some(b) = d.get(6..14) {
@@ -369,6 +374,7 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
                 let (r, first) = (u16_at(0), u16_at(2));
                 let n = d.len().saturating_sub(6) / 6;
                 for k in 0..n {
+                    budget.charge(1)?;
                     let xf = u16_at(4 + k * 6);
                     let v = number(xf, rk(u32_at(d, 6 + k * 6).unwrap_or(0)), &custom, &xf_fmt);
                     put(&mut rows, r, first.saturating_add(k as u16), v);
@@ -377,7 +383,7 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
             _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
 const VELVET: &str = "VelvetSweatshop";
@@ -491,8 +497,9 @@ fn cryptoapi_opens(
     }
 }
 
-/// Strings of the shared string table (SST + CONTINUE records).
-fn sst_strings(wb: &[u8]) -> Vec<String> {
+/// Strings of the shared string table (SST + CONTINUE records), each
+/// charged as produced (UTF-16 units widen to up to three UTF-8 bytes).
+fn sst_strings(wb: &[u8], budget: &mut Budget) -> Result<Vec<String>> {
     let mut segments: Vec<&[u8]> = Vec::new();
     let mut in_sst = false;
     for (t, data) in records(wb) {
@@ -513,12 +520,15 @@ fn sst_strings(wb: &[u8]) -> Vec<String> {
     };
     let mut out = Vec::new();
     let _total = r.u32();
-    let Some(unique) = r.u32() else { return out };
+    let Some(unique) = r.u32() else {
+        return Ok(out);
+    };
     for _ in 0..unique.min(1_000_000) {
         let Some(s) = r.string() else { break };
+        budget.produce(s.len())?;
         out.push(s);
     }
-    out
+    Ok(out)
 }
 
 /// Reads across CONTINUE boundaries; a string's characters resume after a
@@ -628,7 +638,125 @@ mod tests {
             wb.extend_from_slice(&(d.len() as u16).to_le_bytes());
             wb.extend_from_slice(&d);
         }
-        assert_eq!(sst_strings(&wb), vec!["Amira", "Khan"]);
+        let mut b = Budget::new(crate::Limits::default());
+        assert_eq!(sst_strings(&wb, &mut b).unwrap(), vec!["Amira", "Khan"]);
+    }
+
+    /// BIFF records `(type, data)` as a workbook stream.
+    fn biff(records: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut wb = vec![];
+        for (t, d) in records {
+            wb.extend_from_slice(&t.to_le_bytes());
+            wb.extend_from_slice(&(d.len() as u16).to_le_bytes());
+            wb.extend_from_slice(d);
+        }
+        wb
+    }
+
+    /// An OLE compound file holding `wb` as its /Workbook stream.
+    fn xls_file(wb: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cf.create_stream("/Workbook")
+            .unwrap()
+            .write_all(wb)
+            .unwrap();
+        cf.flush().unwrap();
+        cf.into_inner().into_inner()
+    }
+
+    /// A shared string table of one string: `cch` copies of `unit`
+    /// (compressed), split into CONTINUE records as Excel does.
+    fn sst_of_one(cch: u16, unit: u8) -> Vec<(u16, Vec<u8>)> {
+        let mut sst = vec![];
+        sst.extend_from_slice(&1u32.to_le_bytes());
+        sst.extend_from_slice(&1u32.to_le_bytes());
+        sst.extend_from_slice(&cch.to_le_bytes());
+        sst.push(0);
+        let mut left = usize::from(cch);
+        let first = left.min(8000);
+        sst.extend(std::iter::repeat_n(unit, first));
+        left -= first;
+        let mut out = vec![(0x00FCu16, sst)];
+        while left > 0 {
+            let n = left.min(8000);
+            let mut cont = vec![0u8];
+            cont.extend(std::iter::repeat_n(unit, n));
+            out.push((0x003C, cont));
+            left -= n;
+        }
+        out
+    }
+
+    fn labelsst(row: u16, col: u16, isst: u32) -> (u16, Vec<u8>) {
+        let mut d = vec![];
+        d.extend_from_slice(&row.to_le_bytes());
+        d.extend_from_slice(&col.to_le_bytes());
+        d.extend_from_slice(&0u16.to_le_bytes());
+        d.extend_from_slice(&isst.to_le_bytes());
+        (0x00FD, d)
+    }
+
+    /// Row 3 of issue 20: every LABELSST cell of a small .xls names one
+    /// 65,535-character shared string. Each copy is charged before it is
+    /// made, so the produced-bytes cap stops it and the file is reported.
+    #[test]
+    fn repeated_shared_string_is_charged_before_it_is_copied() {
+        let mut records = vec![(0x0809u16, vec![0, 6, 5, 0])];
+        records.extend(sst_of_one(u16::MAX, b'A'));
+        records.push((0x000A, vec![]));
+        records.push((0x0809, vec![0, 6, 0x10, 0]));
+        for r in 0..20_000u16 {
+            records.push(labelsst(r, 0, 0));
+        }
+        records.push((0x000A, vec![]));
+        let data = xls_file(&biff(&records));
+        assert!(data.len() < 1024 * 1024, "{}", data.len());
+        let mut b = Budget::new(crate::Limits {
+            max_produced_bytes: 64 * 1024 * 1024,
+            ..crate::Limits::default()
+        });
+        let start = std::time::Instant::now();
+        let ex = crate::extract("bomb.xls", "", &data, &mut b);
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        assert!(b.produced <= 64 * 1024 * 1024, "{}", b.produced);
+        assert!(
+            ex.not_scanned
+                .iter()
+                .any(|n| n.reason.contains("extracted-text limit") && n.document),
+            "{:?}",
+            ex.not_scanned
+        );
+    }
+
+    /// The hard negative: an ordinary sheet whose cells share strings reads
+    /// as before.
+    #[test]
+    fn shared_strings_in_an_ordinary_sheet_are_read() {
+        let mut sst = vec![];
+        sst.extend_from_slice(&2u32.to_le_bytes());
+        sst.extend_from_slice(&2u32.to_le_bytes());
+        for s in [&b"NI number"[..], b"QQ123456C"] {
+            sst.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            sst.push(0);
+            sst.extend_from_slice(s);
+        }
+        let records = vec![
+            (0x0809u16, vec![0, 6, 5, 0]),
+            (0x00FC, sst),
+            (0x000A, vec![]),
+            (0x0809, vec![0, 6, 0x10, 0]),
+            labelsst(0, 0, 0),
+            labelsst(1, 0, 1),
+            labelsst(2, 0, 1),
+            (0x000A, vec![]),
+        ];
+        let data = xls_file(&biff(&records));
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("ok.xls", "", &data, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(text.matches("NI number: QQ123456C").count(), 2, "{text:?}");
     }
 
     #[test]
