@@ -396,7 +396,7 @@ fn plain_shared_string(rest: &[u8]) -> Option<FastString> {
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
-fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
+fn shared_strings(xml: &[u8], budget: &mut Budget) -> Result<SharedStrings> {
     let mut scan = Scanner::new(xml, "xlsx");
     let max = budget.limits.max_text_chars;
     // Sized once from the part (the text is at most the part, the strings
@@ -416,9 +416,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
         // Fast path: a whole plain `<si><t>text</t></si>` between strings.
         if cur.is_none() && !in_t && in_rph == 0 {
             if let Some(si) = plain_shared_string(scan.rest()) {
-                if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
-                    return Err(ExtractError::Time);
-                }
+                budget.charge(1)?;
                 let start = out.text.len();
                 match scan.text_at(si.text.0, si.text.1) {
                     Text::Str(t) if si.plain => {
@@ -437,6 +435,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
                 continue;
             }
         }
+        budget.charge(1)?;
         let Some(tok) = scan.next()? else {
             break;
         };
@@ -450,9 +449,6 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
             Tok::End => match scan.local() {
                 b"si" => {
                     if let Some(start) = cur.take() {
-                        if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
-                            return Err(ExtractError::Time);
-                        }
                         out.push_span(start);
                     }
                 }
@@ -811,7 +807,7 @@ fn sheet_text(
     xml: &[u8],
     shared: &SharedStrings,
     styles: &Styles,
-    budget: &Budget,
+    budget: &mut Budget,
 ) -> Result<String> {
     render_sheet(xml, shared, styles, budget, true)
 }
@@ -822,7 +818,7 @@ fn render_sheet(
     xml: &[u8],
     shared: &SharedStrings,
     styles: &Styles,
-    budget: &Budget,
+    budget: &mut Budget,
     direct: bool,
 ) -> Result<String> {
     let mut scan = Scanner::new(xml, "xlsx");
@@ -836,12 +832,8 @@ fn render_sheet(
     let mut cell_style = 0usize;
     let mut value = String::new();
     let (mut in_v, mut in_t) = (false, false);
-    let mut events = 0u32;
     loop {
-        events = events.wrapping_add(1);
-        if events.is_multiple_of(4096) && budget.out_of_time() {
-            return Err(ExtractError::Time);
-        }
+        budget.charge(1)?;
         if !in_v && !in_t {
             if let Some(c) = fast_cell(scan.rest()) {
                 let col = c.col.unwrap_or(row.width());
@@ -953,9 +945,9 @@ mod tests {
         assert_eq!(declared_count(b"<sst><si><t>a</t></si></sst>"), None);
         assert_eq!(declared_count(br#"<sst uniqueCount="x">"#), None);
         // A huge claim only sizes up to what the part can hold.
-        let b = Budget::new(Limits::default());
+        let mut b = Budget::new(Limits::default());
         let lie = br#"<sst uniqueCount="999999999999"><si><t>Amira</t></si></sst>"#;
-        let s = shared_strings(lie, &b).unwrap();
+        let s = shared_strings(lie, &mut b).unwrap();
         assert_eq!(s.get(0), "Amira");
         assert!(s.spans.capacity() <= lie.len() / 17 + 1);
     }
@@ -974,6 +966,67 @@ mod tests {
         let ex = run("r.xlsx", "", &z, &mut b);
         // 20,000 x 30 KB would be 600 MB of row buffer; one cell is shown.
         assert_eq!(ex.texts[0].text.len(), 30_001, "{:?}", ex.not_scanned);
+    }
+
+    /// Row 5 of issue 20: thousands of nested property elements with the
+    /// text at the bottom. Each level's skip used to rescan to the end of
+    /// the nesting (quadratic: a 362 KB part took 14.5 s); now a failed
+    /// scan is not repeated from inside it, and the text is still read.
+    #[test]
+    fn deeply_nested_properties_are_linear() {
+        let depth = 9_000;
+        for (open, close) in [("<w:rPr>", "</w:rPr>"), ("<w:pPr>", "</w:pPr>")] {
+            let mut doc = String::from(r#"<w:document xmlns:w="w"><w:body><w:p>"#);
+            doc.push_str(&open.repeat(depth));
+            doc.push_str("<w:r><w:t>NI QQ 12 34 56 C</w:t></w:r>");
+            doc.push_str(&close.repeat(depth));
+            doc.push_str("</w:p></w:body></w:document>");
+            let z = build(&[("word/document.xml", doc.as_bytes())]);
+            let mut b = Budget::new(Limits::default());
+            let start = std::time::Instant::now();
+            let ex = run("nested.docx", "", &z, &mut b);
+            let took = start.elapsed();
+            assert!(
+                took < std::time::Duration::from_millis(1000),
+                "{open}: {took:?}"
+            );
+            assert!(ex.not_scanned.is_empty(), "{open}: {:?}", ex.not_scanned);
+            let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+            assert!(text.contains("QQ 12 34 56 C"), "{open}: {text:?}");
+        }
+    }
+
+    /// The same nesting never closed: the text before the cut is read (a
+    /// truncated part reads what is there), at once; each level used to
+    /// rescan to the end of the part before giving up on its skip.
+    #[test]
+    fn unterminated_nested_properties_are_read_quickly() {
+        let depth = 9_000;
+        for open in ["<w:rPr>", "<w:pPr>", "<w:r><w:rPr>"] {
+            let mut doc = String::from(r#"<w:document xmlns:w="w"><w:body><w:p>"#);
+            doc.push_str(&open.repeat(depth));
+            doc.push_str("<w:t>QQ 12 34 56 C</w:t>");
+            let z = build(&[("word/document.xml", doc.as_bytes())]);
+            let mut b = Budget::new(Limits::default());
+            let start = std::time::Instant::now();
+            let ex = run("broken.docx", "", &z, &mut b);
+            let took = start.elapsed();
+            assert!(
+                took < std::time::Duration::from_millis(1000),
+                "{open}: {took:?}"
+            );
+            let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+            assert!(
+                text.contains("QQ 12 34 56 C") || !ex.not_scanned.is_empty(),
+                "{open}: neither read nor reported: {:?}",
+                ex.not_scanned
+            );
+            assert!(
+                ex.not_scanned.iter().all(|n| !n.reason.contains("time")),
+                "{:?}",
+                ex.not_scanned
+            );
+        }
     }
 
     #[test]
@@ -1124,17 +1177,17 @@ mod tests {
         let styles = Styles::parse(
             br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
         );
-        let b = Budget::new(Limits::default());
-        let fast_shared = shared_strings(shared.as_bytes(), &b).unwrap();
-        let slow_shared = shared_strings(slow(shared).as_bytes(), &b).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let fast_shared = shared_strings(shared.as_bytes(), &mut b).unwrap();
+        let slow_shared = shared_strings(slow(shared).as_bytes(), &mut b).unwrap();
         assert_eq!(fast_shared.spans.len(), 5);
         for i in 0..6 {
             assert_eq!(fast_shared.get(i), slow_shared.get(i), "string {i}");
         }
         assert_eq!(fast_shared.get(2), "Flag");
         assert_eq!(fast_shared.get(4), "rich text");
-        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &b).unwrap();
-        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &b).unwrap();
+        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &mut b).unwrap();
+        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &mut b).unwrap();
         assert_eq!(fast, slow);
         assert!(
             fast.contains("Name: Amira & Leo | DOB: 04/02/2010 | Flag: TRUE | Note: a & b A"),
@@ -1143,9 +1196,9 @@ mod tests {
         // A fast-path cell never hides a broken document around it.
         let broken =
             r#"<worksheet><sheetData><row><c r="A1"><v>1</v></c></rows></sheetData></worksheet>"#;
-        assert!(sheet_text(broken.as_bytes(), &fast_shared, &styles, &b).is_err());
+        assert!(sheet_text(broken.as_bytes(), &fast_shared, &styles, &mut b).is_err());
         let broken = r#"<sst><si><t>x</t></si></ss>"#;
-        assert!(shared_strings(broken.as_bytes(), &b).is_err());
+        assert!(shared_strings(broken.as_bytes(), &mut b).is_err());
     }
 
     /// Direct rows (cells written straight into the table) render every
@@ -1158,8 +1211,8 @@ mod tests {
         use rand::rngs::StdRng;
         use rand::{Rng, SeedableRng};
         let shared = r#"<sst><si><t>Name</t></si><si><t>DOB</t></si><si><t/></si><si><t>Amira Khan</t></si><si><t>P801200216001</t></si><si><t>SEN</t></si></sst>"#;
-        let b = Budget::new(Limits::default());
-        let shared = shared_strings(shared.as_bytes(), &b).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let shared = shared_strings(shared.as_bytes(), &mut b).unwrap();
         let styles = Styles::parse(
             br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
         );
@@ -1214,8 +1267,8 @@ mod tests {
                 xml.push_str("</row>");
             }
             xml.push_str("</sheetData></worksheet>");
-            let direct = render_sheet(xml.as_bytes(), &shared, &styles, &b, true).unwrap();
-            let collected = render_sheet(xml.as_bytes(), &shared, &styles, &b, false).unwrap();
+            let direct = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, true).unwrap();
+            let collected = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, false).unwrap();
             assert_eq!(direct, collected, "{xml}");
             direct_rows += direct.lines().count().saturating_sub(2);
         }
@@ -1260,8 +1313,8 @@ mod tests {
         let styles = Styles::parse(
             br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
         );
-        let b = Budget::new(Limits::default());
-        let shared = shared_strings(sst, &b).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let shared = shared_strings(sst, &mut b).unwrap();
         for (doc, is_sheet) in [(&sheet[..], true), (&sst[..], false)] {
             for n in 0..doc.len() {
                 for flip in [b'<', b'>', b'/', b'"', b'&', b' ', b'c', 0xFF] {
@@ -1269,9 +1322,9 @@ mod tests {
                     d[n] = flip;
                     for x in [&d[..], &doc[..n]] {
                         if is_sheet {
-                            let _ = sheet_text(x, &shared, &styles, &b);
+                            let _ = sheet_text(x, &shared, &styles, &mut b);
                         } else {
-                            let _ = shared_strings(x, &b)
+                            let _ = shared_strings(x, &mut b)
                                 .map(|s| (0..3).map(|i| s.get(i).len()).sum::<usize>());
                         }
                     }
