@@ -396,7 +396,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Pages in document order, each with its inherited resources.
-    fn pages(&self, budget: &Budget) -> Result<Vec<(Dict, Dict)>> {
+    fn pages(&self, budget: &mut Budget) -> Result<Vec<(Dict, Dict)>> {
         let mut out = Vec::new();
         let root = self.resolve_dict(get(&self.trailer, b"Root"));
         let pages = root.as_ref().and_then(|r| get(r, b"Pages")).cloned();
@@ -408,13 +408,11 @@ impl<'a> Doc<'a> {
             // Broken page tree: every object that says it is a page.
             let mut nums: Vec<u32> = self.offsets.keys().copied().collect();
             nums.sort_unstable();
-            for (i, n) in nums.into_iter().enumerate() {
+            for n in nums {
                 if out.len() >= MAX_PAGES {
                     break;
                 }
-                if i % 16 == 0 && budget.out_of_time() {
-                    return Err(ExtractError::Time);
-                }
+                budget.charge(1)?;
                 if let Some(Obj::Dict(d)) = self.get(n) {
                     if get(&d, b"Type").and_then(Obj::as_name) == Some(b"Page") {
                         let res = self.resolve_dict(get(&d, b"Resources")).unwrap_or_default();

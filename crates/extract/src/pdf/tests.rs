@@ -386,3 +386,76 @@ fn keyword_stuffing_costs_little() {
     );
     assert!(!ex.not_scanned.is_empty());
 }
+
+/// A font given as a direct dictionary is loaded at every `Tf`: its
+/// ToUnicode CMap is parsed once (shared by stream number), so 20,000 `Tf`s
+/// cost one parse; and the parse is charged, so a small work cap stops it.
+#[test]
+fn cmap_of_a_direct_font_is_parsed_once_and_charged() {
+    let cmap = b"begincmap 1 beginbfrange <0000> <FFFF> <0041> endbfrange endcmap";
+    let mut content = b"BT ".to_vec();
+    for _ in 0..20_000 {
+        content.extend_from_slice(b"/F1 12 Tf (a) Tj ");
+    }
+    content.extend_from_slice(b"ET");
+    let pdf = build_pdf(&content, false, "");
+    let pdf = String::from_utf8_lossy(&pdf)
+        .replace(
+            "/F1 5 0 R",
+            "/F1 << /Type /Font /Subtype /Type0 /ToUnicode 6 0 R >>",
+        )
+        .into_bytes();
+    let mut stream = format!("6 0 obj << /Length {} >> stream\n", cmap.len()).into_bytes();
+    stream.extend_from_slice(cmap);
+    stream.extend_from_slice(b"\nendstream endobj\n");
+    let pdf = with_trailer(pdf, stream, "trailer << /Root 1 0 R /Size 7 >>");
+    let mut b = Budget::new(Limits::default());
+    let start = std::time::Instant::now();
+    let ex = run("fonts.pdf", "", &pdf, &mut b);
+    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    // Code 0x61 through the range <0000>..<FFFF> -> U+0041 + 0x61 = '¢'.
+    let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(text.matches('\u{a2}').count(), 20_000, "{}", text.len());
+    // One parse: 65,536 range entries, plus the page's tokens.
+    assert!(b.cost < 65_536 + 200_000, "cost {}", b.cost);
+    let mut b = Budget::new(Limits {
+        max_cost: 10_000,
+        ..Limits::default()
+    });
+    let ex = run("fonts.pdf", "", &pdf, &mut b);
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("work limit")),
+        "{:?}",
+        ex.not_scanned
+    );
+}
+
+/// One uncompressed stream listed 20,000 times as the page's content: each
+/// copy is charged as produced before it is appended.
+#[test]
+fn content_array_repeating_one_stream_is_charged() {
+    let mut content = b"BT (".to_vec();
+    content.extend(std::iter::repeat_n(b'x', 64 * 1024));
+    content.extend_from_slice(b") Tj ET");
+    let pdf = build_pdf(&content, false, "");
+    let refs = "4 0 R ".repeat(20_000);
+    let pdf = String::from_utf8_lossy(&pdf)
+        .replace("/Contents 4 0 R", &format!("/Contents [{refs}]"))
+        .into_bytes();
+    let mut b = Budget::new(Limits {
+        max_produced_bytes: 8 * 1024 * 1024,
+        ..Limits::default()
+    });
+    let ex = run("contents.pdf", "", &pdf, &mut b);
+    assert!(b.produced <= 8 * 1024 * 1024);
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("extracted-text limit")),
+        "{:?}",
+        ex.not_scanned
+    );
+}
