@@ -115,13 +115,73 @@ fn inspect(data: &[u8], budget: &mut Budget) -> Result<Found> {
         if cf.is_stream("/EncryptedSummary") {
             return Ok(Found::Encrypted("ppt-rc4-cryptoapi".into()));
         }
-        return Ok(Found::NotScanned(
-            "legacy PowerPoint (.ppt) text is not extracted".into(),
-        ));
+        let stream = read_stream(&mut cf, "/PowerPoint Document", budget)?;
+        let text = ppt_text(&stream, budget)?;
+        if text.trim().is_empty() {
+            return Ok(Found::NotScanned(
+                "legacy PowerPoint (.ppt) has no text atoms to read".into(),
+            ));
+        }
+        return Ok(Found::Text(text));
     }
     Ok(Found::NotScanned(
         "OLE compound file of an unrecognised kind (not Word, Excel or PowerPoint)".into(),
     ))
+}
+
+// ---------------------------------------------------------- PowerPoint (.ppt)
+
+/// Record types of the text atoms in a PowerPoint binary stream
+/// ([MS-PPT] 2.13.24): TextCharsAtom (UTF-16LE), TextBytesAtom (the low
+/// bytes of UTF-16 units, so Latin-1), CString (UTF-16LE: titles, names).
+const PPT_TEXT_CHARS: u16 = 0x0FA0;
+const PPT_TEXT_BYTES: u16 = 0x0FA8;
+const PPT_CSTRING: u16 = 0x0FBA;
+
+/// The text of every text atom in a "PowerPoint Document" stream, one
+/// line each (`\r`, PowerPoint's paragraph mark, becomes a line break).
+/// Records are walked in order: a container (version 0xF) is entered by
+/// stepping over its 8-byte header, an atom is passed over whole, so each
+/// record is visited once, every step moves forward at least 8 bytes, and
+/// each is charged to the budget.
+fn ppt_text(stream: &[u8], budget: &mut Budget) -> Result<String> {
+    let mut out = String::new();
+    let mut at = 0usize;
+    while let (Some(ver_inst), Some(kind), Some(len)) = (
+        u16_at(stream, at),
+        u16_at(stream, at + 2),
+        u32_at(stream, at + 4),
+    ) {
+        budget.charge(1)?;
+        let body = at + 8;
+        if ver_inst & 0x000F == 0x000F {
+            at = body;
+            continue;
+        }
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let end = body.saturating_add(len).min(stream.len());
+        let data = stream.get(body..end).unwrap_or_default();
+        let text = match kind {
+            PPT_TEXT_CHARS | PPT_CSTRING => {
+                let even = data.get(..data.len() & !1).unwrap_or_default();
+                Some(utf16le_lossy(even).into_owned())
+            }
+            PPT_TEXT_BYTES => Some(data.iter().map(|&b| char::from(b)).collect()),
+            _ => None,
+        };
+        if let Some(t) = text {
+            budget.produce(t.len() + 1)?;
+            for line in t.split(['\r', '\u{b}']) {
+                let line = line.trim();
+                if !line.is_empty() {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        at = body.saturating_add(len);
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- Word (.doc)
@@ -757,6 +817,67 @@ mod tests {
         assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
         let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(text.matches("NI number: QQ123456C").count(), 2, "{text:?}");
+    }
+
+    /// A PowerPoint record: header (version/instance, type, length), body.
+    fn ppt_record(ver: u16, kind: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![];
+        r.extend_from_slice(&ver.to_le_bytes());
+        r.extend_from_slice(&kind.to_le_bytes());
+        r.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn ppt_file(stream: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cf.create_stream("/PowerPoint Document")
+            .unwrap()
+            .write_all(stream)
+            .unwrap();
+        cf.flush().unwrap();
+        cf.into_inner().into_inner()
+    }
+
+    /// Issue 20: .ppt text was not read at all. Text atoms inside
+    /// containers (UTF-16 and 8-bit) are, with other records passed over.
+    #[test]
+    fn ppt_text_atoms_are_read() {
+        let mut inner = ppt_record(0, 0x0F9F, &[0, 0, 0, 0]); // TextHeaderAtom
+        inner.extend(ppt_record(
+            0,
+            PPT_TEXT_CHARS,
+            &utf16le("Pupil: Zoë Njoku\rNI number JT 48 22 91 B"),
+        ));
+        inner.extend(ppt_record(0, 0x0FA1, &[1, 2, 3, 4, 5, 6])); // StyleTextPropAtom
+        inner.extend(ppt_record(0, PPT_TEXT_BYTES, b"UPN A801200216001"));
+        let mut stream = ppt_record(0x000F, 0x03E8, &ppt_record(0x000F, 0x0FF0, &inner));
+        stream.extend(ppt_record(0, 0x0FF5, &[0; 12])); // UserEditAtom
+        let data = ppt_file(&stream);
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("slides.ppt", "", &data, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        assert_eq!(
+            ex.texts[0].text,
+            "Pupil: Zoë Njoku\nNI number JT 48 22 91 B\nUPN A801200216001\n"
+        );
+    }
+
+    /// A .ppt with no text atoms is reported; an atom claiming more bytes
+    /// than the stream holds gives what is there, and ends the walk.
+    #[test]
+    fn ppt_without_text_or_with_lying_lengths() {
+        let mut b = Budget::new(crate::Limits::default());
+        let empty = ppt_record(0x000F, 0x03E8, &ppt_record(0, 0x0FF5, &[0; 12]));
+        let ex = crate::extract("empty.ppt", "", &ppt_file(&empty), &mut b);
+        assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+        assert!(ex.texts.is_empty());
+        let mut lying = ppt_record(0, PPT_TEXT_BYTES, b"Hello");
+        lying[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        let ex = crate::extract("lying.ppt", "", &ppt_file(&lying), &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        assert_eq!(ex.texts[0].text, "Hello\n");
     }
 
     #[test]
