@@ -50,6 +50,23 @@ pub(super) const DOCX: FlowSpec = FlowSpec {
     }),
 };
 
+/// Spreadsheet cell comments (`xl/comments*.xml`: notes, each a run of
+/// `t`; `xl/threadedComments/*.xml`: replies, each a `text`), one line
+/// each. Author lists are left out: names alone are not what is checked.
+const XLSX_COMMENTS: FlowSpec = FlowSpec {
+    text_in: &[b"t", b"text"],
+    para: &[b"comment", b"threadedComment"],
+    tab: &[],
+    brk: &[],
+    space: &[],
+    table: b"",
+    row: b"",
+    cells: &[],
+    skip: &[b"authors", b"rPh"],
+    opaque: &[b"rPr"],
+    run: None,
+};
+
 pub(super) const PPTX: FlowSpec = FlowSpec {
     text_in: &[b"t"],
     para: &[b"p"],
@@ -238,6 +255,16 @@ fn xlsx(
         let text = sheet_text(&xml, &shared, &styles, budget)?;
         push_text(out, path, TextKind::Table, text, budget);
     }
+    // Cell comments (notes and threaded replies) travel with the file.
+    let max = budget.limits.max_text_chars;
+    let mut comments = String::new();
+    for i in select(archive, &["xl/comments", "xl/threadedComments/"]) {
+        archive.read_into(i, budget, &mut xml)?;
+        let f = flow(&xml, &XLSX_COMMENTS, budget, max)?;
+        comments.push_str(&f.text);
+        comments.push('\n');
+    }
+    push_text(out, path, TextKind::Attachment, comments, budget);
     Ok(())
 }
 
@@ -1027,6 +1054,35 @@ mod tests {
                 ex.not_scanned
             );
         }
+    }
+
+    /// Issue 20 item 3: cell comments (legacy notes and threaded replies)
+    /// are read; their author list is not.
+    #[test]
+    fn xlsx_cell_comments_are_read() {
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Pupil</t></is></c></row></sheetData></worksheet>"#;
+        let notes = br#"<comments xmlns="x"><authors><author>Mr Okafor</author></authors><commentList><comment ref="A1" authorId="0"><text><r><rPr><b/></rPr><t>Mr Okafor:</t></r><r><t xml:space="preserve"> NI number JT 48 22 91 B</t></r></text></comment></commentList></comments>"#;
+        let threaded = br#"<ThreadedComments xmlns="y"><threadedComment ref="A1" id="{1}"><text>DOB 04/02/2010 per mum</text></threadedComment></ThreadedComments>"#;
+        let z = build(&[
+            ("xl/worksheets/sheet1.xml", &sheet[..]),
+            ("xl/comments1.xml", &notes[..]),
+            ("xl/threadedComments/threadedComment1.xml", &threaded[..]),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("marks.xlsx", "", &z, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let comments = ex
+            .texts
+            .iter()
+            .find(|t| t.kind == TextKind::Attachment)
+            .map(|t| t.text.as_str())
+            .unwrap_or_default();
+        assert!(
+            comments.contains("Mr Okafor: NI number JT 48 22 91 B\n"),
+            "{comments:?}"
+        );
+        assert!(comments.contains("DOB 04/02/2010 per mum"), "{comments:?}");
+        assert_eq!(comments.matches("Okafor").count(), 1, "{comments:?}");
     }
 
     #[test]
