@@ -153,3 +153,42 @@ pub(crate) fn inner_path(outer: &str, inner: &str) -> String {
     p.push_str(inner);
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{extract, Budget, Limits, TextKind};
+
+    fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+        let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        v
+    }
+
+    /// Issue 20 item 3: UTF-16 text files with a byte-order mark (Notepad's
+    /// "Unicode", Excel's "Unicode Text" export) are read as text, tables
+    /// included, never passed over as binary for their NUL bytes.
+    #[test]
+    fn utf16_text_files_with_a_bom_are_read() {
+        let mut b = Budget::new(Limits::default());
+        let note = utf16le("Pupil: Zoë Njoku\r\nNI number JT 48 22 91 B\r\n", true);
+        let ex = extract("note.txt", "text/plain", &note, &mut b);
+        assert_eq!(ex.files[0].sniffed, "text", "{:?}", ex.files);
+        assert!(ex.texts[0]
+            .text
+            .contains("Zoë Njoku\r\nNI number JT 48 22 91 B"));
+        let export = utf16le("Name\tNI number\r\nZoë Njoku\tJT 48 22 91 B\r\n", true);
+        let ex = extract("export.txt", "text/plain", &export, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let t = &ex.texts[0];
+        assert!(t.text.contains("JT 48 22 91 B"), "{:?}", t.text);
+        // Big-endian too.
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("NI JT 48 22 91 B".encode_utf16().flat_map(u16::to_be_bytes));
+        let ex = extract("be.txt", "", &be, &mut b);
+        assert_eq!(ex.texts[0].text, "NI JT 48 22 91 B");
+        assert!(matches!(
+            ex.texts[0].kind,
+            TextKind::Attachment | TextKind::Table
+        ));
+    }
+}
