@@ -89,20 +89,14 @@ pub fn extract_into(
     }
     match kind {
         FileKind::Text => push_text(out, path, TextKind::Attachment, decode_text(data), budget),
-        FileKind::Csv => push_text(
-            out,
-            path,
-            TextKind::Table,
-            table::csv_to_text(data, b','),
-            budget,
-        ),
-        FileKind::Tsv => push_text(
-            out,
-            path,
-            TextKind::Table,
-            table::csv_to_text(data, b'\t'),
-            budget,
-        ),
+        FileKind::Csv | FileKind::Tsv => {
+            let delimiter = if kind == FileKind::Csv { b',' } else { b'\t' };
+            let (text, cut) = table::csv_to_table(data, delimiter);
+            if cut {
+                out.skip(path, table::CUT_REASON, false);
+            }
+            push_text(out, path, TextKind::Table, text, budget);
+        }
         FileKind::Html => push_text(
             out,
             path,
@@ -162,6 +156,32 @@ mod tests {
         let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
         v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
         v
+    }
+
+    /// A CSV longer than the table caps is reported, not silently cut (with
+    /// quotes and without: the two parsing paths stop differently); one
+    /// just within them is not.
+    #[test]
+    fn a_csv_past_the_table_caps_is_reported() {
+        for quoted in [false, true] {
+            for rows in [crate::table::MAX_ROWS, crate::table::MAX_ROWS + 10] {
+                let mut csv = String::from("name,upn\n");
+                for i in 1..rows {
+                    if quoted {
+                        csv.push_str(&format!("\"Pupil, {i}\",A80120021{i:04}\n"));
+                    } else {
+                        csv.push_str(&format!("Pupil {i},A80120021{i:04}\n"));
+                    }
+                }
+                let mut b = Budget::new(Limits::default());
+                let ex = extract("mis.csv", "text/csv", csv.as_bytes(), &mut b);
+                let cut = ex
+                    .not_scanned
+                    .iter()
+                    .any(|n| n.reason == crate::table::CUT_REASON);
+                assert_eq!(cut, rows > crate::table::MAX_ROWS, "{quoted} {rows}");
+            }
+        }
     }
 
     /// Issue 20 item 3: UTF-16 text files with a byte-order mark (Notepad's

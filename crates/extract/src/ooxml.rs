@@ -252,7 +252,10 @@ fn xlsx(
     };
     for i in sheets {
         archive.read_into(i, budget, &mut xml)?;
-        let text = sheet_text(&xml, &shared, &styles, budget)?;
+        let (text, cut) = sheet_text(&xml, &shared, &styles, budget)?;
+        if cut {
+            out.skip(path, super::table::CUT_REASON, false);
+        }
         push_text(out, path, TextKind::Table, text, budget);
     }
     // Cell comments (notes and threaded replies) travel with the file.
@@ -835,7 +838,7 @@ fn sheet_text(
     shared: &SharedStrings,
     styles: &Styles,
     budget: &mut Budget,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     render_sheet(xml, shared, styles, budget, true)
 }
 
@@ -847,7 +850,7 @@ fn render_sheet(
     styles: &Styles,
     budget: &mut Budget,
     direct: bool,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let mut scan = Scanner::new(xml, "xlsx");
     // The rendering repeats each header in every cell, so a sheet of shared
     // strings renders to about its own size (a quarter, as before, made it
@@ -927,7 +930,8 @@ fn render_sheet(
     }
     // A row left open at the end is not shown.
     row.clear(&mut table);
-    Ok(table.finish())
+    let cut = table.cut();
+    Ok((table.finish(), cut))
 }
 
 #[cfg(test)]
@@ -1242,8 +1246,12 @@ mod tests {
         }
         assert_eq!(fast_shared.get(2), "Flag");
         assert_eq!(fast_shared.get(4), "rich text");
-        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &mut b).unwrap();
-        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &mut b).unwrap();
+        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &mut b)
+            .unwrap()
+            .0;
+        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &mut b)
+            .unwrap()
+            .0;
         assert_eq!(fast, slow);
         assert!(
             fast.contains("Name: Amira & Leo | DOB: 04/02/2010 | Flag: TRUE | Note: a & b A"),
@@ -1323,8 +1331,12 @@ mod tests {
                 xml.push_str("</row>");
             }
             xml.push_str("</sheetData></worksheet>");
-            let direct = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, true).unwrap();
-            let collected = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, false).unwrap();
+            let direct = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, true)
+                .unwrap()
+                .0;
+            let collected = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, false)
+                .unwrap()
+                .0;
             assert_eq!(direct, collected, "{xml}");
             direct_rows += direct.lines().count().saturating_sub(2);
         }
