@@ -167,6 +167,23 @@ mod tests {
         assert!(b.produced < 1024, "{}", b.produced);
     }
 
+    /// Cell comments (office:annotation) travel with the sheet and are read
+    /// with their cell; the comment's author and date are not.
+    #[test]
+    fn ods_cell_comments_are_read() {
+        let content = br#"<office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x" xmlns:dc="d"><office:body><office:spreadsheet>
+<table:table table:name="Sheet1">
+<table:table-row><table:table-cell><text:p>Name</text:p></table:table-cell><table:table-cell><text:p>Note</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell><text:p>Grace Oduya</text:p></table:table-cell><table:table-cell><office:annotation><dc:creator>Mr Okafor</dc:creator><dc:date>2026-01-05T10:00:00</dc:date><text:p>NI number JT 48 22 91 B</text:p></office:annotation><text:p>see comment</text:p></table:table-cell></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"#;
+        let z = build(&[("mimetype", MIME), ("content.xml", content)]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("list.ods", "", &z, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let all: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+        assert!(all.contains("JT 48 22 91 B"), "{all:?}");
+    }
+
     #[test]
     fn manifest_encryption_data_means_encrypted() {
         let manifest = br#"<manifest:manifest><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data manifest:checksum-type="SHA1/1K"><manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/></manifest:encryption-data></manifest:file-entry></manifest:manifest>"#;
