@@ -216,7 +216,7 @@ fn word_document(cf: &mut Cfb<'_>, budget: &mut Budget) -> Result<Found> {
         return Ok(Found::NotScanned("Word table stream missing".into()));
     }
     let tbl = read_stream(cf, table, budget)?;
-    match doc_text(&doc, &tbl, budget.limits.max_text_chars) {
+    match doc_text(&doc, &tbl, budget)? {
         Some(t) => Ok(Found::Text(t)),
         None => Ok(Found::NotScanned(
             "Word document text could not be read (piece table)".into(),
@@ -224,8 +224,60 @@ fn word_document(cf: &mut Cfb<'_>, budget: &mut Budget) -> Result<Found> {
     }
 }
 
-/// Text of a .doc through its piece table (FibRgFcLcb97.fcClx/lcbClx → Pcdt).
-fn doc_text(doc: &[u8], tbl: &[u8], max: usize) -> Option<String> {
+/// Text of a .doc through its piece table (FibRgFcLcb97.fcClx/lcbClx → Pcdt);
+/// `Ok(None)` when the piece table cannot be read. Each piece is charged to
+/// the budget (its characters as produced) before it is copied: a piece
+/// table may name the same stretch of the stream again and again.
+fn doc_text(doc: &[u8], tbl: &[u8], budget: &mut Budget) -> Result<Option<String>> {
+    let Some((plc, n)) = piece_table(doc, tbl) else {
+        return Ok(None);
+    };
+    let max = budget.limits.max_text_chars;
+    let mut text = String::new();
+    for i in 0..n {
+        let Some((cp0, cp1, fc)) = (|| {
+            let cp0 = usize::try_from(u32_at(plc, i * 4)?).ok()?;
+            let cp1 = usize::try_from(u32_at(plc, (i + 1) * 4)?).ok()?;
+            Some((cp0, cp1, u32_at(plc, (n + 1) * 4 + i * 8 + 2)?))
+        })() else {
+            return Ok(None);
+        };
+        let Some(chars) = cp1.checked_sub(cp0) else {
+            return Ok(None);
+        };
+        budget.charge(1)?;
+        budget.produce(chars)?;
+        if fc & 0x4000_0000 != 0 {
+            let start = usize::try_from((fc & 0x3FFF_FFFF) / 2).unwrap_or(usize::MAX);
+            let Some(raw) = start.checked_add(chars).and_then(|end| doc.get(start..end)) else {
+                return Ok(None);
+            };
+            for &b in raw {
+                push_doc_char(&mut text, cp1252_char(b).unwrap_or(' '));
+            }
+        } else {
+            let start = usize::try_from(fc).unwrap_or(usize::MAX);
+            let Some(raw) = chars
+                .checked_mul(2)
+                .and_then(|len| start.checked_add(len))
+                .and_then(|end| doc.get(start..end))
+            else {
+                return Ok(None);
+            };
+            // Unpaired surrogates read as spaces, as other unreadable characters.
+            for c in utf16le_lossy(raw).chars() {
+                push_doc_char(&mut text, if c == '\u{FFFD}' { ' ' } else { c });
+            }
+        }
+        if text.len() >= max {
+            break;
+        }
+    }
+    Ok(Some(text))
+}
+
+/// The PlcPcd of a .doc's piece table and its number of pieces.
+fn piece_table<'t>(doc: &[u8], tbl: &'t [u8]) -> Option<(&'t [u8], usize)> {
     // FibBase (32) + csw + fibRgW + cslw + fibRgLw + cbRgFcLcb, then fcClx at pair 33.
     let csw = usize::from(u16_at(doc, 32)?);
     let p = 34 + csw * 2;
@@ -245,31 +297,7 @@ fn doc_text(doc: &[u8], tbl: &[u8], max: usize) -> Option<String> {
     let lcb = usize::try_from(u32_at(clx, q + 1)?).ok()?;
     let plc = clx.get(q + 5..q + 5 + lcb)?;
     let n = lcb.checked_sub(4)? / 12;
-    let mut text = String::new();
-    for i in 0..n {
-        let cp0 = usize::try_from(u32_at(plc, i * 4)?).ok()?;
-        let cp1 = usize::try_from(u32_at(plc, (i + 1) * 4)?).ok()?;
-        let chars = cp1.checked_sub(cp0)?;
-        let pcd = (n + 1) * 4 + i * 8;
-        let fc = u32_at(plc, pcd + 2)?;
-        if fc & 0x4000_0000 != 0 {
-            let start = usize::try_from((fc & 0x3FFF_FFFF) / 2).ok()?;
-            for &b in doc.get(start..start.checked_add(chars)?)? {
-                push_doc_char(&mut text, cp1252_char(b).unwrap_or(' '));
-            }
-        } else {
-            let start = usize::try_from(fc).ok()?;
-            let raw = doc.get(start..start.checked_add(chars.checked_mul(2)?)?)?;
-            // Unpaired surrogates read as spaces, as other unreadable characters.
-            for c in utf16le_lossy(raw).chars() {
-                push_doc_char(&mut text, if c == '\u{FFFD}' { ' ' } else { c });
-            }
-        }
-        if text.len() >= max {
-            break;
-        }
-    }
-    Some(text)
+    Some((plc, n))
 }
 
 fn push_doc_char(text: &mut String, c: char) {
