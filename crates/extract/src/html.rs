@@ -186,23 +186,31 @@ pub fn unshown_text(html: &str, out: &mut String) {
             .iter()
             .position(|c| !c.is_ascii_alphanumeric())
             .unwrap_or(tag.len());
-        let name = tag.get(..name_len).unwrap_or_default().to_ascii_lowercase();
+        // Compared in place (no lower-cased copy per tag: this pass runs
+        // over every HTML body).
+        let name = tag.get(..name_len).unwrap_or_default();
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
         attribute_words(
             html.get(lt + 1 + name_len..gt).unwrap_or_default(),
             &mut piece,
         );
         emit(out, &mut piece);
-        let raw = matches!(name.as_slice(), b"title" | b"style" | b"script");
-        if raw && !tag.ends_with(b"/") {
-            // Raw text to its end tag; script is passed over, unread.
-            let end = find_close(b, i, &name).unwrap_or(b.len());
-            if name != b"script" {
+        if tag.ends_with(b"/") {
+            continue;
+        }
+        if is(b"title") || is(b"style") || is(b"script") {
+            // Raw text to its end tag. Script is code and passed over,
+            // unless nothing closes it: then the rest of the message hides
+            // behind it, and it is read.
+            let close = find_close(b, i, name);
+            let end = close.unwrap_or(b.len());
+            if !is(b"script") || close.is_none() {
                 push_text(&mut piece, html.get(i..end).unwrap_or_default());
                 emit(out, &mut piece);
             }
             i = end;
-        } else if matches!(name.as_slice(), b"template" | b"noscript") {
-            let end = find_close(b, i, &name).unwrap_or(b.len());
+        } else if is(b"template") || is(b"noscript") {
+            let end = find_close(b, i, name).unwrap_or(b.len());
             piece.push_str(&visible_text(html.get(i..end).unwrap_or_default()));
             emit(out, &mut piece);
         }
@@ -876,6 +884,10 @@ mod tests {
             (
                 "<!--[if mso]><p>NI &amp; QQ123456C</p><![endif]--><p>x</p>",
                 "NI & QQ123456C",
+            ),
+            (
+                "<p>Hi</p><script>NI QQ123456C for the form",
+                "NI QQ123456C for the form",
             ),
         ] {
             let t = html_to_text(html);
