@@ -72,10 +72,13 @@ pub fn extract_into(
         usize::MAX
     };
     if depth > budget.limits.max_depth {
+        // Not read at all: a forwarded message or a CSV as much as a
+        // document could not be checked (issue 20: seven forwards deep was
+        // reported as a non-document, and accepted).
         out.skip(
             path,
             format!("nested deeper than {} levels", budget.limits.max_depth),
-            kind.is_document(),
+            kind.carries_text(),
         );
         return;
     }
@@ -84,7 +87,7 @@ pub fn extract_into(
     // message's attachments): checking again here read the clock twice per
     // member, a cost the size of a small member's whole CSV parse.
     if depth == 0 && budget.out_of_time() {
-        out.skip(path, ExtractError::Time.to_string(), kind.is_document());
+        out.skip(path, ExtractError::Time.to_string(), kind.carries_text());
         return;
     }
     match kind {
@@ -181,6 +184,31 @@ mod tests {
                     .any(|n| n.reason == crate::table::CUT_REASON);
                 assert_eq!(cut, rows > crate::table::MAX_ROWS, "{quoted} {rows}");
             }
+        }
+    }
+
+    /// A forwarded message (or any text) past the depth cap is reported as
+    /// could-not-be-checked, like a document; an image there is not.
+    #[test]
+    fn depth_capped_text_is_reported_as_unchecked() {
+        let limits = Limits {
+            max_depth: 0,
+            ..Limits::default()
+        };
+        for (name, data, unchecked) in [
+            (
+                "fwd.eml",
+                &b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n"[..],
+                true,
+            ),
+            ("list.csv", b"name,upn\nA,B\n", true),
+            ("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", false),
+        ] {
+            let mut out = crate::Extraction::default();
+            let mut b = Budget::new(limits);
+            super::extract_into(name, "", data, &mut b, 1, &mut out);
+            assert_eq!(out.not_scanned.len(), 1, "{name}");
+            assert_eq!(out.not_scanned[0].document, unchecked, "{name}");
         }
     }
 
