@@ -125,15 +125,20 @@ pub(crate) fn push_text(
             end -= 1;
         }
         text.truncate(end);
-        let reason = if max <= left {
-            format!("text longer than {max} bytes: the rest was not scanned")
+        // The per-file text cap cuts ordinary large files (reported, as
+        // before, not as a document); the message's produced-bytes cap is
+        // for pathological input, and what it leaves out could not be
+        // checked.
+        if max <= left {
+            out.skip(
+                path,
+                format!("text longer than {max} bytes: the rest was not scanned"),
+                false,
+            );
         } else {
-            ExtractError::Produced {
-                limit: budget.limits.max_produced_bytes,
-            }
-            .to_string()
-        };
-        out.skip(path, reason, false);
+            let limit = budget.limits.max_produced_bytes;
+            out.skip(path, ExtractError::Produced { limit }.to_string(), true);
+        }
     }
     // Within the allowance by the cut above; a spent cost budget still
     // keeps what was already read.
@@ -144,5 +149,50 @@ pub(crate) fn push_text(
             kind,
             text,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    /// Text past the message's produced-bytes allowance is cut at a
+    /// character boundary and reported as could-not-be-checked; the
+    /// per-file text cap is reported as before.
+    #[test]
+    fn cuts_are_reported_never_silent() {
+        let mut b = Budget::new(Limits {
+            max_produced_bytes: 10,
+            ..Limits::default()
+        });
+        let mut out = Extraction::default();
+        push_text(
+            &mut out,
+            "a.txt",
+            TextKind::Attachment,
+            "ééééééé".into(),
+            &mut b,
+        );
+        assert_eq!(out.texts[0].text, "ééééé");
+        assert!(out.not_scanned[0].reason.contains("extracted-text limit"));
+        assert!(out.not_scanned[0].document);
+        assert_eq!(b.produced, 10);
+
+        let mut b = Budget::new(Limits {
+            max_text_chars: 4,
+            ..Limits::default()
+        });
+        let mut out = Extraction::default();
+        push_text(
+            &mut out,
+            "b.txt",
+            TextKind::Attachment,
+            "abcdef".into(),
+            &mut b,
+        );
+        assert_eq!(out.texts[0].text, "abcd");
+        assert!(out.not_scanned[0].reason.contains("longer than 4 bytes"));
+        assert!(!out.not_scanned[0].document);
     }
 }
