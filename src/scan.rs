@@ -315,6 +315,7 @@ impl LimitsConfig {
             max_entries: self.max_archive_entries,
             time_budget: Duration::from_millis(self.time_per_message_ms),
             max_text_chars: self.max_text_bytes,
+            ..extract::Limits::default()
         }
     }
 }

@@ -3,6 +3,7 @@
 //! shared by all attachments of a message, so a zip bomb or a pathological
 //! document costs a bounded amount however it is nested.
 
+use crate::error::ExtractError;
 use std::time::{Duration, Instant};
 
 /// Hard caps on attachment work, per message. Configurable (`[limits]`).
@@ -20,6 +21,16 @@ pub struct Limits {
     pub time_budget: Duration,
     /// Characters of text kept from one extracted file.
     pub max_text_chars: usize,
+    /// Bytes of text (and of expanded intermediate values: shared strings,
+    /// repeated cells, parsed PDF objects) extraction may *produce* for one
+    /// message. The decompressed-bytes cap counts only inflation; a 1.5 MB
+    /// .xls that points 100,000 cells at one 64 K string inflates nothing
+    /// and still asks for gigabytes. Charged before a value is materialised.
+    pub max_produced_bytes: u64,
+    /// Units of parsing work per message (one per PDF operator, XML event,
+    /// spreadsheet cell, ...; see [`Budget::charge`]). Bounds the work by
+    /// construction, so a loop that never reads the clock still ends.
+    pub max_cost: u64,
 }
 
 impl Default for Limits {
@@ -31,6 +42,8 @@ impl Default for Limits {
             max_entries: 10_000,
             time_budget: Duration::from_secs(2),
             max_text_chars: 4 * 1024 * 1024,
+            max_produced_bytes: 256 * 1024 * 1024,
+            max_cost: 400_000_000,
         }
     }
 }
@@ -48,7 +61,20 @@ pub struct Budget {
     /// is handed in; without one a forwarded message is reported as not
     /// scanned rather than silently passed.
     pub mail_reader: Option<MailReader>,
+    /// Work units spent (see [`Budget::charge`]).
+    pub cost: u64,
+    /// Bytes produced (see [`Budget::produce`]).
+    pub produced: u64,
+    /// `cost` at which the clock is next read.
+    next_clock: u64,
 }
+
+/// Work units between two reads of the clock. The stride is over the whole
+/// message's cost, not per loop or per run, so no nesting of runs (a PDF
+/// form drawing forms) can keep the clock from being read: a unit is at most
+/// a few hundred nanoseconds of work, so the deadline is overrun by well
+/// under a millisecond.
+const CLOCK_STRIDE: u64 = 1024;
 
 /// A forwarded message as extraction needs it: its text, and its
 /// attachments to extract in turn.
@@ -88,7 +114,48 @@ impl Budget {
             deadline: Instant::now() + limits.time_budget,
             files: 0,
             mail_reader: None,
+            cost: 0,
+            produced: 0,
+            next_clock: CLOCK_STRIDE,
         }
+    }
+
+    /// Spends `units` of work. Every loop over hostile input charges here
+    /// (one unit per operator, element, cell, record, ...): the cost cap is
+    /// checked on every charge, the clock every [`CLOCK_STRIDE`] units of
+    /// the message's cost. An error means: stop reading this file, report it.
+    #[inline]
+    pub fn charge(&mut self, units: u64) -> Result<(), ExtractError> {
+        self.cost = self.cost.saturating_add(units);
+        if self.cost > self.limits.max_cost {
+            return Err(ExtractError::Cost {
+                limit: self.limits.max_cost,
+            });
+        }
+        if self.cost >= self.next_clock {
+            self.next_clock = self.cost.saturating_add(CLOCK_STRIDE);
+            if self.out_of_time() {
+                return Err(ExtractError::Time);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `bytes` of text or expanded value about to be produced,
+    /// *before* it is materialised; fails once the message's
+    /// [`Limits::max_produced_bytes`] would be passed. Also charges the work
+    /// of writing them (a unit per 64 bytes).
+    #[inline]
+    pub fn produce(&mut self, bytes: usize) -> Result<(), ExtractError> {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        let produced = self.produced.saturating_add(bytes);
+        if produced > self.limits.max_produced_bytes {
+            return Err(ExtractError::Produced {
+                limit: self.limits.max_produced_bytes,
+            });
+        }
+        self.produced = produced;
+        self.charge(bytes / 64)
     }
 
     /// True once the message's time budget is spent.
@@ -101,5 +168,58 @@ impl Budget {
         self.limits
             .max_decompressed_bytes
             .saturating_sub(self.decompressed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_cap_is_checked_on_every_charge() {
+        let mut b = Budget::new(Limits {
+            max_cost: 10,
+            ..Limits::default()
+        });
+        for _ in 0..10 {
+            assert!(b.charge(1).is_ok());
+        }
+        assert!(matches!(b.charge(1), Err(ExtractError::Cost { limit: 10 })));
+    }
+
+    #[test]
+    fn the_clock_is_read_across_runs_not_per_run() {
+        // Many short "runs" of a few units each: a per-run counter that
+        // reads the clock every N operators of one run never reads it.
+        let mut b = Budget::new(Limits {
+            time_budget: Duration::ZERO,
+            ..Limits::default()
+        });
+        let mut failed = None;
+        for run in 0..10_000u64 {
+            if let Err(e) = (0..3).try_for_each(|_| b.charge(1)) {
+                failed = Some((run, e));
+                break;
+            }
+        }
+        let (run, e) = failed.expect("a spent deadline must stop short runs too");
+        assert!(matches!(e, ExtractError::Time));
+        assert!(run * 3 <= CLOCK_STRIDE, "clock read late: after {run} runs");
+    }
+
+    #[test]
+    fn produced_bytes_are_refused_before_they_pass_the_cap() {
+        let mut b = Budget::new(Limits {
+            max_produced_bytes: 100,
+            ..Limits::default()
+        });
+        assert!(b.produce(60).is_ok());
+        assert!(matches!(
+            b.produce(41),
+            Err(ExtractError::Produced { limit: 100 })
+        ));
+        // The refused bytes were not counted: a smaller piece still fits.
+        assert!(b.produce(40).is_ok());
+        assert_eq!(b.produced, 100);
     }
 }

@@ -72,10 +72,13 @@ pub fn extract_into(
         usize::MAX
     };
     if depth > budget.limits.max_depth {
+        // Not read at all: a forwarded message or a CSV as much as a
+        // document could not be checked (issue 20: seven forwards deep was
+        // reported as a non-document, and accepted).
         out.skip(
             path,
             format!("nested deeper than {} levels", budget.limits.max_depth),
-            kind.is_document(),
+            kind.carries_text(),
         );
         return;
     }
@@ -84,32 +87,25 @@ pub fn extract_into(
     // message's attachments): checking again here read the clock twice per
     // member, a cost the size of a small member's whole CSV parse.
     if depth == 0 && budget.out_of_time() {
-        out.skip(path, ExtractError::Time.to_string(), kind.is_document());
+        out.skip(path, ExtractError::Time.to_string(), kind.carries_text());
         return;
     }
-    let max = budget.limits.max_text_chars;
     match kind {
-        FileKind::Text => push_text(out, path, TextKind::Attachment, decode_text(data), max),
-        FileKind::Csv => push_text(
-            out,
-            path,
-            TextKind::Table,
-            table::csv_to_text(data, b','),
-            max,
-        ),
-        FileKind::Tsv => push_text(
-            out,
-            path,
-            TextKind::Table,
-            table::csv_to_text(data, b'\t'),
-            max,
-        ),
+        FileKind::Text => push_text(out, path, TextKind::Attachment, decode_text(data), budget),
+        FileKind::Csv | FileKind::Tsv => {
+            let delimiter = if kind == FileKind::Csv { b',' } else { b'\t' };
+            let (text, cut) = table::csv_to_table(data, delimiter);
+            if cut {
+                out.skip(path, table::CUT_REASON, false);
+            }
+            push_text(out, path, TextKind::Table, text, budget);
+        }
         FileKind::Html => push_text(
             out,
             path,
             TextKind::Attachment,
             crate::html::html_to_text(&decode_text_cow(data)),
-            max,
+            budget,
         ),
         FileKind::Email => mail::extract_message(path, data, budget, depth, out, file_index),
         FileKind::Pgp => set_encrypted(out, file_index, "pgp"),
@@ -126,7 +122,7 @@ pub fn extract_into(
                 }
                 FileKind::Ole => ole::extract(path, data, budget, out, file_index),
                 FileKind::Pdf => pdf::extract(path, data, budget, out, file_index),
-                FileKind::Rtf => rtf::extract(path, data, max, out),
+                FileKind::Rtf => rtf::extract(path, data, budget, out),
                 FileKind::SevenZip => sevenz::extract(data, budget, out, file_index),
                 FileKind::Rar => rar::extract(data, out, file_index),
                 FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
@@ -153,4 +149,94 @@ pub(crate) fn inner_path(outer: &str, inner: &str) -> String {
     p.push('/');
     p.push_str(inner);
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{extract, Budget, Limits, TextKind};
+
+    fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+        let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        v
+    }
+
+    /// A CSV longer than the table caps is reported, not silently cut (with
+    /// quotes and without: the two parsing paths stop differently); one
+    /// just within them is not.
+    #[test]
+    fn a_csv_past_the_table_caps_is_reported() {
+        for quoted in [false, true] {
+            for rows in [crate::table::MAX_ROWS, crate::table::MAX_ROWS + 10] {
+                let mut csv = String::from("name,upn\n");
+                for i in 1..rows {
+                    if quoted {
+                        csv.push_str(&format!("\"Pupil, {i}\",A80120021{i:04}\n"));
+                    } else {
+                        csv.push_str(&format!("Pupil {i},A80120021{i:04}\n"));
+                    }
+                }
+                let mut b = Budget::new(Limits::default());
+                let ex = extract("mis.csv", "text/csv", csv.as_bytes(), &mut b);
+                let cut = ex
+                    .not_scanned
+                    .iter()
+                    .any(|n| n.reason == crate::table::CUT_REASON);
+                assert_eq!(cut, rows > crate::table::MAX_ROWS, "{quoted} {rows}");
+            }
+        }
+    }
+
+    /// A forwarded message (or any text) past the depth cap is reported as
+    /// could-not-be-checked, like a document; an image there is not.
+    #[test]
+    fn depth_capped_text_is_reported_as_unchecked() {
+        let limits = Limits {
+            max_depth: 0,
+            ..Limits::default()
+        };
+        for (name, data, unchecked) in [
+            (
+                "fwd.eml",
+                &b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n"[..],
+                true,
+            ),
+            ("list.csv", b"name,upn\nA,B\n", true),
+            ("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", false),
+        ] {
+            let mut out = crate::Extraction::default();
+            let mut b = Budget::new(limits);
+            super::extract_into(name, "", data, &mut b, 1, &mut out);
+            assert_eq!(out.not_scanned.len(), 1, "{name}");
+            assert_eq!(out.not_scanned[0].document, unchecked, "{name}");
+        }
+    }
+
+    /// Issue 20 item 3: UTF-16 text files with a byte-order mark (Notepad's
+    /// "Unicode", Excel's "Unicode Text" export) are read as text, tables
+    /// included, never passed over as binary for their NUL bytes.
+    #[test]
+    fn utf16_text_files_with_a_bom_are_read() {
+        let mut b = Budget::new(Limits::default());
+        let note = utf16le("Pupil: Zoë Njoku\r\nNI number JT 48 22 91 B\r\n", true);
+        let ex = extract("note.txt", "text/plain", &note, &mut b);
+        assert_eq!(ex.files[0].sniffed, "text", "{:?}", ex.files);
+        assert!(ex.texts[0]
+            .text
+            .contains("Zoë Njoku\r\nNI number JT 48 22 91 B"));
+        let export = utf16le("Name\tNI number\r\nZoë Njoku\tJT 48 22 91 B\r\n", true);
+        let ex = extract("export.txt", "text/plain", &export, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let t = &ex.texts[0];
+        assert!(t.text.contains("JT 48 22 91 B"), "{:?}", t.text);
+        // Big-endian too.
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("NI JT 48 22 91 B".encode_utf16().flat_map(u16::to_be_bytes));
+        let ex = extract("be.txt", "", &be, &mut b);
+        assert_eq!(ex.texts[0].text, "NI JT 48 22 91 B");
+        assert!(matches!(
+            ex.texts[0].kind,
+            TextKind::Attachment | TextKind::Table
+        ));
+    }
 }

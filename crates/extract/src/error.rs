@@ -22,6 +22,14 @@ pub enum ExtractError {
     /// An archive lists more entries than allowed.
     #[error("archive has more than {limit} entries")]
     Entries { limit: usize },
+    /// The message's work-unit budget ([`crate::Limits::max_cost`]) is spent.
+    #[error("work limit for the message reached ({limit} units): the rest was not scanned")]
+    Cost { limit: u64 },
+    /// The message's produced-bytes budget ([`crate::Limits::max_produced_bytes`]) is spent.
+    #[error(
+        "extracted-text limit for the message reached ({limit} bytes): the rest was not scanned"
+    )]
+    Produced { limit: u64 },
     /// The message's time budget is spent.
     #[error("time budget for the message spent")]
     Time,
@@ -36,6 +44,20 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
+    /// True for a spent message-wide budget (bytes, ratio, time, cost,
+    /// produced): an extractor that skips a broken sub-part must still pass
+    /// these up, or the file would be silently truncated.
+    pub fn is_budget(&self) -> bool {
+        matches!(
+            self,
+            ExtractError::TotalBytes { .. }
+                | ExtractError::Ratio { .. }
+                | ExtractError::Time
+                | ExtractError::Cost { .. }
+                | ExtractError::Produced { .. }
+        )
+    }
+
     pub(crate) fn corrupt(format: &'static str, detail: impl Into<String>) -> Self {
         ExtractError::Corrupt {
             format,

@@ -3,8 +3,17 @@
 //! `<td>NHS number</td><td>629 140 7736</td>` became `NHS number629 140 7736`,
 //! which hides identifiers from word-bounded detectors and merges table cells
 //! into one another. This one ends blocks with a newline, separates table
-//! cells with ` | ` (the same separator as extracted spreadsheets), drops
-//! script/style/head content and comments, and decodes entities.
+//! cells with ` | ` (the same separator as extracted spreadsheets), keeps
+//! script/style/head content and comments out of the visible text, and
+//! decodes entities.
+//!
+//! What is not shown is still sent: text in comments, `<title>`, `<style>`,
+//! `<template>`/`<noscript>`, in the attributes that carry words (`alt`,
+//! `title`, `value`, ...) and after a `<` that no `>` closes reaches the
+//! recipient's mailbox as surely as the body does. It follows the visible
+//! text, one line per piece (see [`unshown_text`]), so detectors see it
+//! without it running into the visible lines. Only script is left out:
+//! it is code, not prose.
 
 /// Tags whose content is never shown (matched by [`tag_kind`]; this list
 /// is what the tests check it against).
@@ -96,8 +105,201 @@ fn tag_kind(n: &[u8]) -> Tag {
     }
 }
 
-/// Converts HTML to text: one pass, linear in the input.
+/// Converts HTML to text: the visible text, then the text that is sent but
+/// not shown ([`unshown_text`]). Linear in the input.
 pub fn html_to_text(html: &str) -> String {
+    let mut out = visible_text(html);
+    unshown_text(html, &mut out);
+    out
+}
+
+/// Attributes whose values are words meant for people (alternative text,
+/// tooltips, form values and labels), and so scanned.
+const WORD_ATTRS: &[&[u8]] = &[
+    b"alt",
+    b"title",
+    b"value",
+    b"placeholder",
+    b"aria-label",
+    b"label",
+    b"summary",
+    b"abbr",
+];
+
+/// Whitespace-free runs at least this long in unshown text are dropped:
+/// base64 images in `style` and long encoded tokens are not prose, and a
+/// detector finding a pattern inside one would be a false hold.
+const MAX_WORD: usize = 200;
+
+/// Appends the text of `html` that is sent but not shown, one line per
+/// piece, after what is in `out`: comments, the content of `title`,
+/// `style`, `template` and `noscript`, word-carrying attributes
+/// ([`WORD_ATTRS`]), and what follows a `<` that no `>` closes. A second
+/// pass over the tags only (the text between them is passed over with
+/// `memchr`), so the visible text stays exactly as it was.
+pub fn unshown_text(html: &str, out: &mut String) {
+    let b = html.as_bytes();
+    let mut i = 0;
+    let mut piece = String::new();
+    let emit = |out: &mut String, piece: &mut String| {
+        let kept = drop_long_words(piece);
+        if !kept.trim().is_empty() {
+            newline(out);
+            out.push_str(kept.trim());
+            out.push('\n');
+        }
+        piece.clear();
+    };
+    while let Some(lt) = crate::bytes::find(b'<', b.get(i..).unwrap_or_default()).map(|p| i + p) {
+        if b[lt..].starts_with(b"<!--") {
+            let end = find(b, lt + 4, b"-->");
+            let inner = html.get(lt + 4..end.unwrap_or(b.len())).unwrap_or_default();
+            // Conditional comments (`<!--[if mso]>...<![endif]-->`) hold
+            // markup: their text is what they would show.
+            piece.push_str(&visible_text(inner));
+            emit(out, &mut piece);
+            i = end.map_or(b.len(), |p| p + 3);
+            continue;
+        }
+        let Some(gt) = crate::bytes::find(b'>', &b[lt..]).map(|p| lt + p) else {
+            // No `>` to the end: a browser hides the rest as a broken tag,
+            // but it is in the message.
+            push_text(&mut piece, html.get(lt + 1..).unwrap_or_default());
+            emit(out, &mut piece);
+            break;
+        };
+        let tag = b.get(lt + 1..gt).unwrap_or_default();
+        i = gt + 1;
+        if !tag.first().is_some_and(u8::is_ascii_alphabetic) {
+            // `</p>`, `<!DOCTYPE>`, `<?xml?>`; and `< 5 ... >`, which the
+            // visible pass takes for a tag: its words are text.
+            if tag
+                .first()
+                .is_some_and(|c| !matches!(c, b'/' | b'!' | b'?'))
+            {
+                push_text(&mut piece, html.get(lt + 1..gt).unwrap_or_default());
+                emit(out, &mut piece);
+            }
+            continue;
+        }
+        let name_len = tag
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        // Compared in place (no lower-cased copy per tag: this pass runs
+        // over every HTML body).
+        let name = tag.get(..name_len).unwrap_or_default();
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        attribute_words(
+            html.get(lt + 1 + name_len..gt).unwrap_or_default(),
+            &mut piece,
+        );
+        emit(out, &mut piece);
+        if tag.ends_with(b"/") {
+            continue;
+        }
+        if is(b"title") || is(b"style") || is(b"script") {
+            // Raw text to its end tag. Script is code and passed over,
+            // unless nothing closes it: then the rest of the message hides
+            // behind it, and it is read.
+            let close = find_close(b, i, name);
+            let end = close.unwrap_or(b.len());
+            if !is(b"script") || close.is_none() {
+                push_text(&mut piece, html.get(i..end).unwrap_or_default());
+                emit(out, &mut piece);
+            }
+            i = end;
+        } else if is(b"template") || is(b"noscript") {
+            let end = find_close(b, i, name).unwrap_or(b.len());
+            piece.push_str(&visible_text(html.get(i..end).unwrap_or_default()));
+            emit(out, &mut piece);
+        }
+    }
+}
+
+/// Where `</name` (any case) next starts at or after `from`.
+fn find_close(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let p = find(b, at, b"</")?;
+        let cand = b.get(p + 2..p + 2 + name.len())?;
+        if cand.eq_ignore_ascii_case(name) {
+            return Some(p);
+        }
+        at = p + 2;
+    }
+}
+
+/// The values of [`WORD_ATTRS`] in a tag's attribute text, each followed
+/// by a space.
+fn attribute_words(attrs: &str, out: &mut String) {
+    let b = attrs.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == b'/')
+        {
+            i += 1;
+        }
+        let start = i;
+        while b
+            .get(i)
+            .is_some_and(|c| !c.is_ascii_whitespace() && !matches!(c, b'=' | b'/'))
+        {
+            i += 1;
+        }
+        let name = b.get(start..i).unwrap_or_default();
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            if i == start {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        let (vs, ve) = match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let end = crate::bytes::find(q, b.get(i + 1..).unwrap_or_default())
+                    .map_or(b.len(), |p| i + 1 + p);
+                let r = (i + 1, end);
+                i = end + 1;
+                r
+            }
+            _ => {
+                let s = i;
+                while b.get(i).is_some_and(|c| !c.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                (s, i)
+            }
+        };
+        if WORD_ATTRS.iter().any(|w| name.eq_ignore_ascii_case(w)) {
+            push_text(out, attrs.get(vs..ve).unwrap_or_default());
+            out.push(' ');
+        }
+    }
+}
+
+/// `text` without its whitespace-free runs of [`MAX_WORD`] bytes or more.
+fn drop_long_words(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.split_whitespace().any(|w| w.len() >= MAX_WORD) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let kept: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| w.len() < MAX_WORD)
+        .collect();
+    std::borrow::Cow::Owned(kept.join(" "))
+}
+
+/// The text a browser shows: one pass, linear in the input.
+fn visible_text(html: &str) -> String {
     let b = html.as_bytes();
     let mut out = String::with_capacity(html.len() / 2);
     let mut i = 0;
@@ -490,7 +692,7 @@ mod tests {
         ];
         for html in inputs {
             assert_eq!(
-                html_to_text(html),
+                visible_text(html),
                 reference::html_to_text(html),
                 "{html:?}"
             );
@@ -550,7 +752,7 @@ mod tests {
                 html.push_str(pieces[(seed % pieces.len() as u64) as usize]);
             }
             assert_eq!(
-                html_to_text(&html),
+                visible_text(&html),
                 reference::html_to_text(&html),
                 "{html:?}"
             );
@@ -640,10 +842,71 @@ mod tests {
         assert_eq!(html_to_text(&long), format!("&{};\n", "a".repeat(40)));
     }
 
+    /// Issue 20: what is not shown is still sent, so it is read, after
+    /// the visible text and one line per piece (this test asserted the
+    /// opposite before). Script stays out: it is code.
     #[test]
-    fn hidden_content_and_comments_are_dropped() {
-        let t = html_to_text("<html><head><style>p{color:#123456}</style><title>t 4010232137</title></head><body><!-- 4857773457 --><p>Hi</p><script>var x=1;</script></body></html>");
-        assert_eq!(t, "Hi\n");
+    fn unshown_content_follows_the_visible_text() {
+        let t = html_to_text("<html><head><style>p{color:#123456}</style><title>t 4010232137</title></head><body><!-- 4857773457 --><p>Hi</p><script>var x='QQ123456C';</script></body></html>");
+        assert_eq!(t, "Hi\np{color:#123456}\nt 4010232137\n4857773457\n");
+    }
+
+    #[test]
+    fn ni_numbers_where_they_are_sent_but_not_shown_are_read() {
+        for (html, want) in [
+            ("<p>Hi</p><!-- NI QQ 12 34 56 C -->", "NI QQ 12 34 56 C"),
+            (
+                "<html><head><title>NI QQ123456C</title></head><body>x</body></html>",
+                "NI QQ123456C",
+            ),
+            (
+                "<style>/* NI QQ123456C */ p{}</style><p>x</p>",
+                "/* NI QQ123456C */ p{}",
+            ),
+            (
+                r#"<p><img src="a.png" alt="NI QQ 12 34 56 C">x</p>"#,
+                "NI QQ 12 34 56 C",
+            ),
+            (r#"<p title='NI: QQ123456C'>x</p>"#, "NI: QQ123456C"),
+            (r#"<input type=text value=QQ123456C>"#, "QQ123456C"),
+            (
+                "<p>Dear Sam,</p><p NI QQ 12 34 56 C for the form",
+                "p NI QQ 12 34 56 C for the form",
+            ),
+            (
+                "<p>if a < 5 then NI QQ123456C and b > 2</p>",
+                "5 then NI QQ123456C and b",
+            ),
+            (
+                "<template><p>NI QQ123456C</p></template><p>x</p>",
+                "NI QQ123456C",
+            ),
+            (
+                "<!--[if mso]><p>NI &amp; QQ123456C</p><![endif]--><p>x</p>",
+                "NI & QQ123456C",
+            ),
+            (
+                "<p>Hi</p><script>NI QQ123456C for the form",
+                "NI QQ123456C for the form",
+            ),
+        ] {
+            let t = html_to_text(html);
+            assert!(t.lines().any(|l| l.contains(want)), "{html:?} -> {t:?}");
+        }
+    }
+
+    /// Hard negatives: markup that carries no words adds nothing, and the
+    /// visible text of an ordinary message is unchanged.
+    #[test]
+    fn ordinary_markup_adds_no_unshown_text() {
+        let html = r#"<html><head><meta charset="utf-8"><link rel=stylesheet href="a.css"></head><body><div class="x" id="y" style="margin:0"><a href="https://example.org/?q=QQ123456C">link</a><img src="data:image/png;base64,iVBORw0KGgo"></div><table border=0><tr><td>a</td></tr></table></body></html>"#;
+        assert_eq!(html_to_text(html), visible_text(html));
+        // A base64 blob in a style is not prose.
+        let blob = "A1".repeat(300);
+        let t = html_to_text(&format!(
+            "<style>b{{background:url(data:image/png;base64,{blob})}}</style><p>x</p>"
+        ));
+        assert!(!t.contains(&blob), "{t:?}");
     }
 
     #[test]

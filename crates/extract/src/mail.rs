@@ -39,13 +39,7 @@ pub(super) fn extract_message(
         text.push_str(b);
         text.push('\n');
     }
-    push_text(
-        out,
-        path,
-        TextKind::Attachment,
-        text,
-        budget.limits.max_text_chars,
-    );
+    push_text(out, path, TextKind::Attachment, text, budget);
     for a in &msg.attachments {
         let inner = inner_path(path, &a.name);
         if budget.out_of_time() {

@@ -76,18 +76,12 @@ pub fn extract(
             Ok(())
         }
         Found::Text(t) => {
-            push_text(
-                out,
-                path,
-                TextKind::Attachment,
-                t,
-                budget.limits.max_text_chars,
-            );
+            push_text(out, path, TextKind::Attachment, t, budget);
             Ok(())
         }
         Found::Tables(sheets) => {
             for t in sheets {
-                push_text(out, path, TextKind::Table, t, budget.limits.max_text_chars);
+                push_text(out, path, TextKind::Table, t, budget);
             }
             Ok(())
         }
@@ -114,20 +108,80 @@ fn inspect(data: &[u8], budget: &mut Budget) -> Result<Found> {
     for name in ["/Workbook", "/Book"] {
         if cf.is_stream(name) {
             let wb = read_stream(&mut cf, name, budget)?;
-            return Ok(excel(&wb));
+            return excel(&wb, budget);
         }
     }
     if cf.is_stream("/PowerPoint Document") {
         if cf.is_stream("/EncryptedSummary") {
             return Ok(Found::Encrypted("ppt-rc4-cryptoapi".into()));
         }
-        return Ok(Found::NotScanned(
-            "legacy PowerPoint (.ppt) text is not extracted".into(),
-        ));
+        let stream = read_stream(&mut cf, "/PowerPoint Document", budget)?;
+        let text = ppt_text(&stream, budget)?;
+        if text.trim().is_empty() {
+            return Ok(Found::NotScanned(
+                "legacy PowerPoint (.ppt) has no text atoms to read".into(),
+            ));
+        }
+        return Ok(Found::Text(text));
     }
     Ok(Found::NotScanned(
         "OLE compound file of an unrecognised kind (not Word, Excel or PowerPoint)".into(),
     ))
+}
+
+// ---------------------------------------------------------- PowerPoint (.ppt)
+
+/// Record types of the text atoms in a PowerPoint binary stream
+/// ([MS-PPT] 2.13.24): TextCharsAtom (UTF-16LE), TextBytesAtom (the low
+/// bytes of UTF-16 units, so Latin-1), CString (UTF-16LE: titles, names).
+const PPT_TEXT_CHARS: u16 = 0x0FA0;
+const PPT_TEXT_BYTES: u16 = 0x0FA8;
+const PPT_CSTRING: u16 = 0x0FBA;
+
+/// The text of every text atom in a "PowerPoint Document" stream, one
+/// line each (`\r`, PowerPoint's paragraph mark, becomes a line break).
+/// Records are walked in order: a container (version 0xF) is entered by
+/// stepping over its 8-byte header, an atom is passed over whole, so each
+/// record is visited once, every step moves forward at least 8 bytes, and
+/// each is charged to the budget.
+fn ppt_text(stream: &[u8], budget: &mut Budget) -> Result<String> {
+    let mut out = String::new();
+    let mut at = 0usize;
+    while let (Some(ver_inst), Some(kind), Some(len)) = (
+        u16_at(stream, at),
+        u16_at(stream, at + 2),
+        u32_at(stream, at + 4),
+    ) {
+        budget.charge(1)?;
+        let body = at + 8;
+        if ver_inst & 0x000F == 0x000F {
+            at = body;
+            continue;
+        }
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let end = body.saturating_add(len).min(stream.len());
+        let data = stream.get(body..end).unwrap_or_default();
+        let text = match kind {
+            PPT_TEXT_CHARS | PPT_CSTRING => {
+                let even = data.get(..data.len() & !1).unwrap_or_default();
+                Some(utf16le_lossy(even).into_owned())
+            }
+            PPT_TEXT_BYTES => Some(data.iter().map(|&b| char::from(b)).collect()),
+            _ => None,
+        };
+        if let Some(t) = text {
+            budget.produce(t.len() + 1)?;
+            for line in t.split(['\r', '\u{b}']) {
+                let line = line.trim();
+                if !line.is_empty() {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        at = body.saturating_add(len);
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- Word (.doc)
@@ -162,7 +216,7 @@ fn word_document(cf: &mut Cfb<'_>, budget: &mut Budget) -> Result<Found> {
         return Ok(Found::NotScanned("Word table stream missing".into()));
     }
     let tbl = read_stream(cf, table, budget)?;
-    match doc_text(&doc, &tbl, budget.limits.max_text_chars) {
+    match doc_text(&doc, &tbl, budget)? {
         Some(t) => Ok(Found::Text(t)),
         None => Ok(Found::NotScanned(
             "Word document text could not be read (piece table)".into(),
@@ -170,8 +224,60 @@ fn word_document(cf: &mut Cfb<'_>, budget: &mut Budget) -> Result<Found> {
     }
 }
 
-/// Text of a .doc through its piece table (FibRgFcLcb97.fcClx/lcbClx → Pcdt).
-fn doc_text(doc: &[u8], tbl: &[u8], max: usize) -> Option<String> {
+/// Text of a .doc through its piece table (FibRgFcLcb97.fcClx/lcbClx → Pcdt);
+/// `Ok(None)` when the piece table cannot be read. Each piece is charged to
+/// the budget (its characters as produced) before it is copied: a piece
+/// table may name the same stretch of the stream again and again.
+fn doc_text(doc: &[u8], tbl: &[u8], budget: &mut Budget) -> Result<Option<String>> {
+    let Some((plc, n)) = piece_table(doc, tbl) else {
+        return Ok(None);
+    };
+    let max = budget.limits.max_text_chars;
+    let mut text = String::new();
+    for i in 0..n {
+        let Some((cp0, cp1, fc)) = (|| {
+            let cp0 = usize::try_from(u32_at(plc, i * 4)?).ok()?;
+            let cp1 = usize::try_from(u32_at(plc, (i + 1) * 4)?).ok()?;
+            Some((cp0, cp1, u32_at(plc, (n + 1) * 4 + i * 8 + 2)?))
+        })() else {
+            return Ok(None);
+        };
+        let Some(chars) = cp1.checked_sub(cp0) else {
+            return Ok(None);
+        };
+        budget.charge(1)?;
+        budget.produce(chars)?;
+        if fc & 0x4000_0000 != 0 {
+            let start = usize::try_from((fc & 0x3FFF_FFFF) / 2).unwrap_or(usize::MAX);
+            let Some(raw) = start.checked_add(chars).and_then(|end| doc.get(start..end)) else {
+                return Ok(None);
+            };
+            for &b in raw {
+                push_doc_char(&mut text, cp1252_char(b).unwrap_or(' '));
+            }
+        } else {
+            let start = usize::try_from(fc).unwrap_or(usize::MAX);
+            let Some(raw) = chars
+                .checked_mul(2)
+                .and_then(|len| start.checked_add(len))
+                .and_then(|end| doc.get(start..end))
+            else {
+                return Ok(None);
+            };
+            // Unpaired surrogates read as spaces, as other unreadable characters.
+            for c in utf16le_lossy(raw).chars() {
+                push_doc_char(&mut text, if c == '\u{FFFD}' { ' ' } else { c });
+            }
+        }
+        if text.len() >= max {
+            break;
+        }
+    }
+    Ok(Some(text))
+}
+
+/// The PlcPcd of a .doc's piece table and its number of pieces.
+fn piece_table<'t>(doc: &[u8], tbl: &'t [u8]) -> Option<(&'t [u8], usize)> {
     // FibBase (32) + csw + fibRgW + cslw + fibRgLw + cbRgFcLcb, then fcClx at pair 33.
     let csw = usize::from(u16_at(doc, 32)?);
     let p = 34 + csw * 2;
@@ -191,31 +297,7 @@ fn doc_text(doc: &[u8], tbl: &[u8], max: usize) -> Option<String> {
     let lcb = usize::try_from(u32_at(clx, q + 1)?).ok()?;
     let plc = clx.get(q + 5..q + 5 + lcb)?;
     let n = lcb.checked_sub(4)? / 12;
-    let mut text = String::new();
-    for i in 0..n {
-        let cp0 = usize::try_from(u32_at(plc, i * 4)?).ok()?;
-        let cp1 = usize::try_from(u32_at(plc, (i + 1) * 4)?).ok()?;
-        let chars = cp1.checked_sub(cp0)?;
-        let pcd = (n + 1) * 4 + i * 8;
-        let fc = u32_at(plc, pcd + 2)?;
-        if fc & 0x4000_0000 != 0 {
-            let start = usize::try_from((fc & 0x3FFF_FFFF) / 2).ok()?;
-            for &b in doc.get(start..start.checked_add(chars)?)? {
-                push_doc_char(&mut text, cp1252_char(b).unwrap_or(' '));
-            }
-        } else {
-            let start = usize::try_from(fc).ok()?;
-            let raw = doc.get(start..start.checked_add(chars.checked_mul(2)?)?)?;
-            // Unpaired surrogates read as spaces, as other unreadable characters.
-            for c in utf16le_lossy(raw).chars() {
-                push_doc_char(&mut text, if c == '\u{FFFD}' { ' ' } else { c });
-            }
-        }
-        if text.len() >= max {
-            break;
-        }
-    }
-    Some(text)
+    Some((plc, n))
 }
 
 fn push_doc_char(text: &mut String, c: char) {
@@ -241,30 +323,31 @@ fn records(wb: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
-fn excel(wb: &[u8]) -> Found {
+fn excel(wb: &[u8], budget: &mut Budget) -> Result<Found> {
     for (t, data) in records(wb) {
+        budget.charge(1)?;
         match t {
             0x002F => {
-                return match filepass(data) {
+                return Ok(match filepass(data) {
                     (_, true) => Found::NotScanned(
                         "xls encrypted only with Excel's default password (VelvetSweatshop): not protected, but its content was not decrypted".into(),
                     ),
                     (kind, false) => Found::Encrypted(kind.into()),
-                }
+                })
             }
             0x000A => break, // EOF of the globals substream
             _ => {}
         }
     }
-    let strings = sst_strings(wb);
-    let sheets = sheets(wb, &strings);
+    let strings = sst_strings(wb, budget)?;
+    let sheets = sheets(wb, &strings, budget)?;
     if !sheets.is_empty() {
-        return Found::Tables(sheets);
+        return Ok(Found::Tables(sheets));
     }
     if strings.is_empty() {
-        return Found::NotScanned("xls has no text cells to read".into());
+        return Ok(Found::NotScanned("xls has no text cells to read".into()));
     }
-    Found::Text(strings.join("\n"))
+    Ok(Found::Text(strings.join("\n")))
 }
 
 /// Columns kept per row (BIFF8 has 256).
@@ -286,7 +369,11 @@ fn rk(v: u32) -> f64 {
 
 /// Each worksheet's cells (shared strings, numbers; numbers in date formats as
 /// `dd/mm/yyyy`) rendered as a table, so column headers give context.
-fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
+///
+/// A LABELSST cell is an index into the shared strings, so a small file can
+/// name one 65,535-character string from every cell: each copy is charged
+/// to [`Budget::produce`] before it is made.
+fn sheets(wb: &[u8], strings: &[String], budget: &mut Budget) -> Result<Vec<String>> {
     use std::collections::{BTreeMap, HashMap};
     let mut custom: HashMap<u32, String> = HashMap::new();
     let mut xf_fmt: Vec<u32> = Vec::new();
@@ -322,6 +409,7 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
         }
     };
     for (t, d) in records(wb) {
+        budget.charge(1)?;
         let u16_at = |at: usize| u16_at(d, at).unwrap_or(0);
         match t {
             0x0809 => {
@@ -353,11 +441,10 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
             }
             0x00E0 if !in_sheet => xf_fmt.push(u32::from(u16_at(2))),
             0x00FD if in_sheet => {
-                let s = u32_at(d, 6)
-                    .and_then(|i| strings.get(usize::try_from(i).ok()?))
-                    .cloned()
-                    .unwrap_or_default();
-                put(&mut rows, u16_at(0), u16_at(2), s);
+                if let Some(s) = u32_at(d, 6).and_then(|i| strings.get(usize::try_from(i).ok()?)) {
+                    budget.produce(s.len())?;
+                    put(&mut rows, u16_at(0), u16_at(2), s.clone());
+                }
             }
             0x0203 if in_sheet => {
                 if let Some(b) = d.get(6..14) {
@@ -375,6 +462,7 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
                 let (r, first) = (u16_at(0), u16_at(2));
                 let n = d.len().saturating_sub(6) / 6;
                 for k in 0..n {
+                    budget.charge(1)?;
                     let xf = u16_at(4 + k * 6);
                     let v = number(xf, rk(u32_at(d, 6 + k * 6).unwrap_or(0)), &custom, &xf_fmt);
                     put(&mut rows, r, first.saturating_add(k as u16), v);
@@ -383,7 +471,7 @@ fn sheets(wb: &[u8], strings: &[String]) -> Vec<String> {
             _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
 const VELVET: &str = "VelvetSweatshop";
@@ -497,8 +585,9 @@ fn cryptoapi_opens(
     }
 }
 
-/// Strings of the shared string table (SST + CONTINUE records).
-fn sst_strings(wb: &[u8]) -> Vec<String> {
+/// Strings of the shared string table (SST + CONTINUE records), each
+/// charged as produced (UTF-16 units widen to up to three UTF-8 bytes).
+fn sst_strings(wb: &[u8], budget: &mut Budget) -> Result<Vec<String>> {
     let mut segments: Vec<&[u8]> = Vec::new();
     let mut in_sst = false;
     for (t, data) in records(wb) {
@@ -519,12 +608,15 @@ fn sst_strings(wb: &[u8]) -> Vec<String> {
     };
     let mut out = Vec::new();
     let _total = r.u32();
-    let Some(unique) = r.u32() else { return out };
+    let Some(unique) = r.u32() else {
+        return Ok(out);
+    };
     for _ in 0..unique.min(1_000_000) {
         let Some(s) = r.string() else { break };
+        budget.produce(s.len())?;
         out.push(s);
     }
-    out
+    Ok(out)
 }
 
 /// Reads across CONTINUE boundaries; a string's characters resume after a
@@ -634,7 +726,186 @@ mod tests {
             wb.extend_from_slice(&(d.len() as u16).to_le_bytes());
             wb.extend_from_slice(&d);
         }
-        assert_eq!(sst_strings(&wb), vec!["Amira", "Khan"]);
+        let mut b = Budget::new(crate::Limits::default());
+        assert_eq!(sst_strings(&wb, &mut b).unwrap(), vec!["Amira", "Khan"]);
+    }
+
+    /// BIFF records `(type, data)` as a workbook stream.
+    fn biff(records: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut wb = vec![];
+        for (t, d) in records {
+            wb.extend_from_slice(&t.to_le_bytes());
+            wb.extend_from_slice(&(d.len() as u16).to_le_bytes());
+            wb.extend_from_slice(d);
+        }
+        wb
+    }
+
+    /// An OLE compound file holding `wb` as its /Workbook stream.
+    fn xls_file(wb: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cf.create_stream("/Workbook")
+            .unwrap()
+            .write_all(wb)
+            .unwrap();
+        cf.flush().unwrap();
+        cf.into_inner().into_inner()
+    }
+
+    /// A shared string table of one string: `cch` copies of `unit`
+    /// (compressed), split into CONTINUE records as Excel does.
+    fn sst_of_one(cch: u16, unit: u8) -> Vec<(u16, Vec<u8>)> {
+        let mut sst = vec![];
+        sst.extend_from_slice(&1u32.to_le_bytes());
+        sst.extend_from_slice(&1u32.to_le_bytes());
+        sst.extend_from_slice(&cch.to_le_bytes());
+        sst.push(0);
+        let mut left = usize::from(cch);
+        let first = left.min(8000);
+        sst.extend(std::iter::repeat_n(unit, first));
+        left -= first;
+        let mut out = vec![(0x00FCu16, sst)];
+        while left > 0 {
+            let n = left.min(8000);
+            let mut cont = vec![0u8];
+            cont.extend(std::iter::repeat_n(unit, n));
+            out.push((0x003C, cont));
+            left -= n;
+        }
+        out
+    }
+
+    fn labelsst(row: u16, col: u16, isst: u32) -> (u16, Vec<u8>) {
+        let mut d = vec![];
+        d.extend_from_slice(&row.to_le_bytes());
+        d.extend_from_slice(&col.to_le_bytes());
+        d.extend_from_slice(&0u16.to_le_bytes());
+        d.extend_from_slice(&isst.to_le_bytes());
+        (0x00FD, d)
+    }
+
+    /// Row 3 of issue 20: every LABELSST cell of a small .xls names one
+    /// 65,535-character shared string. Each copy is charged before it is
+    /// made, so the produced-bytes cap stops it and the file is reported.
+    #[test]
+    fn repeated_shared_string_is_charged_before_it_is_copied() {
+        let mut records = vec![(0x0809u16, vec![0, 6, 5, 0])];
+        records.extend(sst_of_one(u16::MAX, b'A'));
+        records.push((0x000A, vec![]));
+        records.push((0x0809, vec![0, 6, 0x10, 0]));
+        for r in 0..20_000u16 {
+            records.push(labelsst(r, 0, 0));
+        }
+        records.push((0x000A, vec![]));
+        let data = xls_file(&biff(&records));
+        assert!(data.len() < 1024 * 1024, "{}", data.len());
+        let mut b = Budget::new(crate::Limits {
+            max_produced_bytes: 64 * 1024 * 1024,
+            ..crate::Limits::default()
+        });
+        let start = std::time::Instant::now();
+        let ex = crate::extract("bomb.xls", "", &data, &mut b);
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        assert!(b.produced <= 64 * 1024 * 1024, "{}", b.produced);
+        assert!(
+            ex.not_scanned
+                .iter()
+                .any(|n| n.reason.contains("extracted-text limit") && n.document),
+            "{:?}",
+            ex.not_scanned
+        );
+    }
+
+    /// The hard negative: an ordinary sheet whose cells share strings reads
+    /// as before.
+    #[test]
+    fn shared_strings_in_an_ordinary_sheet_are_read() {
+        let mut sst = vec![];
+        sst.extend_from_slice(&2u32.to_le_bytes());
+        sst.extend_from_slice(&2u32.to_le_bytes());
+        for s in [&b"NI number"[..], b"QQ123456C"] {
+            sst.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            sst.push(0);
+            sst.extend_from_slice(s);
+        }
+        let records = vec![
+            (0x0809u16, vec![0, 6, 5, 0]),
+            (0x00FC, sst),
+            (0x000A, vec![]),
+            (0x0809, vec![0, 6, 0x10, 0]),
+            labelsst(0, 0, 0),
+            labelsst(1, 0, 1),
+            labelsst(2, 0, 1),
+            (0x000A, vec![]),
+        ];
+        let data = xls_file(&biff(&records));
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("ok.xls", "", &data, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(text.matches("NI number: QQ123456C").count(), 2, "{text:?}");
+    }
+
+    /// A PowerPoint record: header (version/instance, type, length), body.
+    fn ppt_record(ver: u16, kind: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![];
+        r.extend_from_slice(&ver.to_le_bytes());
+        r.extend_from_slice(&kind.to_le_bytes());
+        r.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn ppt_file(stream: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cf.create_stream("/PowerPoint Document")
+            .unwrap()
+            .write_all(stream)
+            .unwrap();
+        cf.flush().unwrap();
+        cf.into_inner().into_inner()
+    }
+
+    /// Issue 20: .ppt text was not read at all. Text atoms inside
+    /// containers (UTF-16 and 8-bit) are, with other records passed over.
+    #[test]
+    fn ppt_text_atoms_are_read() {
+        let mut inner = ppt_record(0, 0x0F9F, &[0, 0, 0, 0]); // TextHeaderAtom
+        inner.extend(ppt_record(
+            0,
+            PPT_TEXT_CHARS,
+            &utf16le("Pupil: Zoë Njoku\rNI number JT 48 22 91 B"),
+        ));
+        inner.extend(ppt_record(0, 0x0FA1, &[1, 2, 3, 4, 5, 6])); // StyleTextPropAtom
+        inner.extend(ppt_record(0, PPT_TEXT_BYTES, b"UPN A801200216001"));
+        let mut stream = ppt_record(0x000F, 0x03E8, &ppt_record(0x000F, 0x0FF0, &inner));
+        stream.extend(ppt_record(0, 0x0FF5, &[0; 12])); // UserEditAtom
+        let data = ppt_file(&stream);
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("slides.ppt", "", &data, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        assert_eq!(
+            ex.texts[0].text,
+            "Pupil: Zoë Njoku\nNI number JT 48 22 91 B\nUPN A801200216001\n"
+        );
+    }
+
+    /// A .ppt with no text atoms is reported; an atom claiming more bytes
+    /// than the stream holds gives what is there, and ends the walk.
+    #[test]
+    fn ppt_without_text_or_with_lying_lengths() {
+        let mut b = Budget::new(crate::Limits::default());
+        let empty = ppt_record(0x000F, 0x03E8, &ppt_record(0, 0x0FF5, &[0; 12]));
+        let ex = crate::extract("empty.ppt", "", &ppt_file(&empty), &mut b);
+        assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+        assert!(ex.texts.is_empty());
+        let mut lying = ppt_record(0, PPT_TEXT_BYTES, b"Hello");
+        lying[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        let ex = crate::extract("lying.ppt", "", &ppt_file(&lying), &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        assert_eq!(ex.texts[0].text, "Hello\n");
     }
 
     #[test]

@@ -50,6 +50,23 @@ pub(super) const DOCX: FlowSpec = FlowSpec {
     }),
 };
 
+/// Spreadsheet cell comments (`xl/comments*.xml`: notes, each a run of
+/// `t`; `xl/threadedComments/*.xml`: replies, each a `text`), one line
+/// each. Author lists are left out: names alone are not what is checked.
+const XLSX_COMMENTS: FlowSpec = FlowSpec {
+    text_in: &[b"t", b"text"],
+    para: &[b"comment", b"threadedComment"],
+    tab: &[],
+    brk: &[],
+    space: &[],
+    table: b"",
+    row: b"",
+    cells: &[],
+    skip: &[b"authors", b"rPh"],
+    opaque: &[b"rPr"],
+    run: None,
+};
+
 pub(super) const PPTX: FlowSpec = FlowSpec {
     text_in: &[b"t"],
     para: &[b"p"],
@@ -191,10 +208,10 @@ fn parts(
             text.push('\n');
         }
         for t in f.tables {
-            push_text(out, path, TextKind::Table, rows_to_text(&t), max);
+            push_text(out, path, TextKind::Table, rows_to_text(&t), budget);
         }
     }
-    push_text(out, path, TextKind::Attachment, text, max);
+    push_text(out, path, TextKind::Attachment, text, budget);
     Ok(())
 }
 
@@ -233,12 +250,24 @@ fn xlsx(
         }
         None => Styles::default(),
     };
-    let max = budget.limits.max_text_chars;
     for i in sheets {
         archive.read_into(i, budget, &mut xml)?;
-        let text = sheet_text(&xml, &shared, &styles, budget)?;
-        push_text(out, path, TextKind::Table, text, max);
+        let (text, cut) = sheet_text(&xml, &shared, &styles, budget)?;
+        if cut {
+            out.skip(path, super::table::CUT_REASON, false);
+        }
+        push_text(out, path, TextKind::Table, text, budget);
     }
+    // Cell comments (notes and threaded replies) travel with the file.
+    let max = budget.limits.max_text_chars;
+    let mut comments = String::new();
+    for i in select(archive, &["xl/comments", "xl/threadedComments/"]) {
+        archive.read_into(i, budget, &mut xml)?;
+        let f = flow(&xml, &XLSX_COMMENTS, budget, max)?;
+        comments.push_str(&f.text);
+        comments.push('\n');
+    }
+    push_text(out, path, TextKind::Attachment, comments, budget);
     Ok(())
 }
 
@@ -397,7 +426,7 @@ fn plain_shared_string(rest: &[u8]) -> Option<FastString> {
 }
 
 /// `xl/sharedStrings.xml`: one string per `<si>`, runs joined, phonetic hints skipped.
-fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
+fn shared_strings(xml: &[u8], budget: &mut Budget) -> Result<SharedStrings> {
     let mut scan = Scanner::new(xml, "xlsx");
     let max = budget.limits.max_text_chars;
     // Sized once from the part (the text is at most the part, the strings
@@ -417,9 +446,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
         // Fast path: a whole plain `<si><t>text</t></si>` between strings.
         if cur.is_none() && !in_t && in_rph == 0 {
             if let Some(si) = plain_shared_string(scan.rest()) {
-                if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
-                    return Err(ExtractError::Time);
-                }
+                budget.charge(1)?;
                 let start = out.text.len();
                 match scan.text_at(si.text.0, si.text.1) {
                     Text::Str(t) if si.plain => {
@@ -438,6 +465,7 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
                 continue;
             }
         }
+        budget.charge(1)?;
         let Some(tok) = scan.next()? else {
             break;
         };
@@ -451,9 +479,6 @@ fn shared_strings(xml: &[u8], budget: &Budget) -> Result<SharedStrings> {
             Tok::End => match scan.local() {
                 b"si" => {
                     if let Some(start) = cur.take() {
-                        if out.spans.len().is_multiple_of(4096) && budget.out_of_time() {
-                            return Err(ExtractError::Time);
-                        }
                         out.push_span(start);
                     }
                 }
@@ -812,8 +837,8 @@ fn sheet_text(
     xml: &[u8],
     shared: &SharedStrings,
     styles: &Styles,
-    budget: &Budget,
-) -> Result<String> {
+    budget: &mut Budget,
+) -> Result<(String, bool)> {
     render_sheet(xml, shared, styles, budget, true)
 }
 
@@ -823,9 +848,9 @@ fn render_sheet(
     xml: &[u8],
     shared: &SharedStrings,
     styles: &Styles,
-    budget: &Budget,
+    budget: &mut Budget,
     direct: bool,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let mut scan = Scanner::new(xml, "xlsx");
     // The rendering repeats each header in every cell, so a sheet of shared
     // strings renders to about its own size (a quarter, as before, made it
@@ -837,12 +862,8 @@ fn render_sheet(
     let mut cell_style = 0usize;
     let mut value = String::new();
     let (mut in_v, mut in_t) = (false, false);
-    let mut events = 0u32;
     loop {
-        events = events.wrapping_add(1);
-        if events.is_multiple_of(4096) && budget.out_of_time() {
-            return Err(ExtractError::Time);
-        }
+        budget.charge(1)?;
         if !in_v && !in_t {
             if let Some(c) = fast_cell(scan.rest()) {
                 let col = c.col.unwrap_or(row.width());
@@ -909,7 +930,8 @@ fn render_sheet(
     }
     // A row left open at the end is not shown.
     row.clear(&mut table);
-    Ok(table.finish())
+    let cut = table.cut();
+    Ok((table.finish(), cut))
 }
 
 #[cfg(test)]
@@ -954,9 +976,9 @@ mod tests {
         assert_eq!(declared_count(b"<sst><si><t>a</t></si></sst>"), None);
         assert_eq!(declared_count(br#"<sst uniqueCount="x">"#), None);
         // A huge claim only sizes up to what the part can hold.
-        let b = Budget::new(Limits::default());
+        let mut b = Budget::new(Limits::default());
         let lie = br#"<sst uniqueCount="999999999999"><si><t>Amira</t></si></sst>"#;
-        let s = shared_strings(lie, &b).unwrap();
+        let s = shared_strings(lie, &mut b).unwrap();
         assert_eq!(s.get(0), "Amira");
         assert!(s.spans.capacity() <= lie.len() / 17 + 1);
     }
@@ -975,6 +997,96 @@ mod tests {
         let ex = run("r.xlsx", "", &z, &mut b);
         // 20,000 x 30 KB would be 600 MB of row buffer; one cell is shown.
         assert_eq!(ex.texts[0].text.len(), 30_001, "{:?}", ex.not_scanned);
+    }
+
+    /// Row 5 of issue 20: thousands of nested property elements with the
+    /// text at the bottom. Each level's skip used to rescan to the end of
+    /// the nesting (quadratic: a 362 KB part took 14.5 s); now a failed
+    /// scan is not repeated from inside it, and the text is still read.
+    #[test]
+    fn deeply_nested_properties_are_linear() {
+        let depth = 9_000;
+        for (open, close) in [("<w:rPr>", "</w:rPr>"), ("<w:pPr>", "</w:pPr>")] {
+            let mut doc = String::from(r#"<w:document xmlns:w="w"><w:body><w:p>"#);
+            doc.push_str(&open.repeat(depth));
+            doc.push_str("<w:r><w:t>NI QQ 12 34 56 C</w:t></w:r>");
+            doc.push_str(&close.repeat(depth));
+            doc.push_str("</w:p></w:body></w:document>");
+            let z = build(&[("word/document.xml", doc.as_bytes())]);
+            let mut b = Budget::new(Limits::default());
+            let start = std::time::Instant::now();
+            let ex = run("nested.docx", "", &z, &mut b);
+            let took = start.elapsed();
+            assert!(
+                took < std::time::Duration::from_millis(1000),
+                "{open}: {took:?}"
+            );
+            assert!(ex.not_scanned.is_empty(), "{open}: {:?}", ex.not_scanned);
+            let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+            assert!(text.contains("QQ 12 34 56 C"), "{open}: {text:?}");
+        }
+    }
+
+    /// The same nesting never closed: the text before the cut is read (a
+    /// truncated part reads what is there), at once; each level used to
+    /// rescan to the end of the part before giving up on its skip.
+    #[test]
+    fn unterminated_nested_properties_are_read_quickly() {
+        let depth = 9_000;
+        for open in ["<w:rPr>", "<w:pPr>", "<w:r><w:rPr>"] {
+            let mut doc = String::from(r#"<w:document xmlns:w="w"><w:body><w:p>"#);
+            doc.push_str(&open.repeat(depth));
+            doc.push_str("<w:t>QQ 12 34 56 C</w:t>");
+            let z = build(&[("word/document.xml", doc.as_bytes())]);
+            let mut b = Budget::new(Limits::default());
+            let start = std::time::Instant::now();
+            let ex = run("broken.docx", "", &z, &mut b);
+            let took = start.elapsed();
+            assert!(
+                took < std::time::Duration::from_millis(1000),
+                "{open}: {took:?}"
+            );
+            let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+            assert!(
+                text.contains("QQ 12 34 56 C") || !ex.not_scanned.is_empty(),
+                "{open}: neither read nor reported: {:?}",
+                ex.not_scanned
+            );
+            assert!(
+                ex.not_scanned.iter().all(|n| !n.reason.contains("time")),
+                "{:?}",
+                ex.not_scanned
+            );
+        }
+    }
+
+    /// Issue 20 item 3: cell comments (legacy notes and threaded replies)
+    /// are read; their author list is not.
+    #[test]
+    fn xlsx_cell_comments_are_read() {
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Pupil</t></is></c></row></sheetData></worksheet>"#;
+        let notes = br#"<comments xmlns="x"><authors><author>Mr Okafor</author></authors><commentList><comment ref="A1" authorId="0"><text><r><rPr><b/></rPr><t>Mr Okafor:</t></r><r><t xml:space="preserve"> NI number JT 48 22 91 B</t></r></text></comment></commentList></comments>"#;
+        let threaded = br#"<ThreadedComments xmlns="y"><threadedComment ref="A1" id="{1}"><text>DOB 04/02/2010 per mum</text></threadedComment></ThreadedComments>"#;
+        let z = build(&[
+            ("xl/worksheets/sheet1.xml", &sheet[..]),
+            ("xl/comments1.xml", &notes[..]),
+            ("xl/threadedComments/threadedComment1.xml", &threaded[..]),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = run("marks.xlsx", "", &z, &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let comments = ex
+            .texts
+            .iter()
+            .find(|t| t.kind == TextKind::Attachment)
+            .map(|t| t.text.as_str())
+            .unwrap_or_default();
+        assert!(
+            comments.contains("Mr Okafor: NI number JT 48 22 91 B\n"),
+            "{comments:?}"
+        );
+        assert!(comments.contains("DOB 04/02/2010 per mum"), "{comments:?}");
+        assert_eq!(comments.matches("Okafor").count(), 1, "{comments:?}");
     }
 
     #[test]
@@ -1125,17 +1237,21 @@ mod tests {
         let styles = Styles::parse(
             br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
         );
-        let b = Budget::new(Limits::default());
-        let fast_shared = shared_strings(shared.as_bytes(), &b).unwrap();
-        let slow_shared = shared_strings(slow(shared).as_bytes(), &b).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let fast_shared = shared_strings(shared.as_bytes(), &mut b).unwrap();
+        let slow_shared = shared_strings(slow(shared).as_bytes(), &mut b).unwrap();
         assert_eq!(fast_shared.spans.len(), 5);
         for i in 0..6 {
             assert_eq!(fast_shared.get(i), slow_shared.get(i), "string {i}");
         }
         assert_eq!(fast_shared.get(2), "Flag");
         assert_eq!(fast_shared.get(4), "rich text");
-        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &b).unwrap();
-        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &b).unwrap();
+        let fast = sheet_text(sheet.as_bytes(), &fast_shared, &styles, &mut b)
+            .unwrap()
+            .0;
+        let slow = sheet_text(slow(sheet).as_bytes(), &slow_shared, &styles, &mut b)
+            .unwrap()
+            .0;
         assert_eq!(fast, slow);
         assert!(
             fast.contains("Name: Amira & Leo | DOB: 04/02/2010 | Flag: TRUE | Note: a & b A"),
@@ -1144,9 +1260,9 @@ mod tests {
         // A fast-path cell never hides a broken document around it.
         let broken =
             r#"<worksheet><sheetData><row><c r="A1"><v>1</v></c></rows></sheetData></worksheet>"#;
-        assert!(sheet_text(broken.as_bytes(), &fast_shared, &styles, &b).is_err());
+        assert!(sheet_text(broken.as_bytes(), &fast_shared, &styles, &mut b).is_err());
         let broken = r#"<sst><si><t>x</t></si></ss>"#;
-        assert!(shared_strings(broken.as_bytes(), &b).is_err());
+        assert!(shared_strings(broken.as_bytes(), &mut b).is_err());
     }
 
     /// Direct rows (cells written straight into the table) render every
@@ -1159,8 +1275,8 @@ mod tests {
         use rand::rngs::StdRng;
         use rand::{Rng, SeedableRng};
         let shared = r#"<sst><si><t>Name</t></si><si><t>DOB</t></si><si><t/></si><si><t>Amira Khan</t></si><si><t>P801200216001</t></si><si><t>SEN</t></si></sst>"#;
-        let b = Budget::new(Limits::default());
-        let shared = shared_strings(shared.as_bytes(), &b).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let shared = shared_strings(shared.as_bytes(), &mut b).unwrap();
         let styles = Styles::parse(
             br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
         );
@@ -1215,8 +1331,12 @@ mod tests {
                 xml.push_str("</row>");
             }
             xml.push_str("</sheetData></worksheet>");
-            let direct = render_sheet(xml.as_bytes(), &shared, &styles, &b, true).unwrap();
-            let collected = render_sheet(xml.as_bytes(), &shared, &styles, &b, false).unwrap();
+            let direct = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, true)
+                .unwrap()
+                .0;
+            let collected = render_sheet(xml.as_bytes(), &shared, &styles, &mut b, false)
+                .unwrap()
+                .0;
             assert_eq!(direct, collected, "{xml}");
             direct_rows += direct.lines().count().saturating_sub(2);
         }
@@ -1261,8 +1381,8 @@ mod tests {
         let styles = Styles::parse(
             br#"<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#,
         );
-        let b = Budget::new(Limits::default());
-        let shared = shared_strings(sst, &b).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let shared = shared_strings(sst, &mut b).unwrap();
         for (doc, is_sheet) in [(&sheet[..], true), (&sst[..], false)] {
             for n in 0..doc.len() {
                 for flip in [b'<', b'>', b'/', b'"', b'&', b' ', b'c', 0xFF] {
@@ -1270,9 +1390,9 @@ mod tests {
                     d[n] = flip;
                     for x in [&d[..], &doc[..n]] {
                         if is_sheet {
-                            let _ = sheet_text(x, &shared, &styles, &b);
+                            let _ = sheet_text(x, &shared, &styles, &mut b);
                         } else {
-                            let _ = shared_strings(x, &b)
+                            let _ = shared_strings(x, &mut b)
                                 .map(|s| (0..3).map(|i| s.get(i).len()).sum::<usize>());
                         }
                     }

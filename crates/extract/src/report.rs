@@ -2,6 +2,8 @@
 //! (with their sniffed type and encryption), and what could not be read and
 //! why. Capped so a bomb of many small files cannot bloat the report.
 
+use crate::error::ExtractError;
+use crate::Budget;
 use serde::Serialize;
 
 /// What kind of text a unit is; detectors use it to adjust context rules
@@ -98,32 +100,99 @@ impl Extraction {
     }
 }
 
-/// Keeps `text` as the text of the file at `path`, cut to `max` bytes (at a
-/// character boundary; the cut is reported). Blank text is not kept.
+/// Keeps `text` as the text of the file at `path`, cut to the per-file
+/// `max_text_chars` and to what is left of the message's produced-bytes
+/// allowance (at a character boundary; any cut is reported, never silent).
+/// Blank text is not kept.
 pub(crate) fn push_text(
     out: &mut Extraction,
     path: &str,
     kind: TextKind,
     mut text: String,
-    max: usize,
+    budget: &mut Budget,
 ) {
-    if text.len() > max {
-        let mut end = max;
+    let max = budget.limits.max_text_chars;
+    let left = usize::try_from(
+        budget
+            .limits
+            .max_produced_bytes
+            .saturating_sub(budget.produced),
+    )
+    .unwrap_or(usize::MAX);
+    if text.len() > max.min(left) {
+        let mut end = max.min(left);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
         text.truncate(end);
-        out.skip(
-            path,
-            format!("text longer than {max} bytes: the rest was not scanned"),
-            false,
-        );
+        // The per-file text cap cuts ordinary large files (reported, as
+        // before, not as a document); the message's produced-bytes cap is
+        // for pathological input, and what it leaves out could not be
+        // checked.
+        if max <= left {
+            out.skip(
+                path,
+                format!("text longer than {max} bytes: the rest was not scanned"),
+                false,
+            );
+        } else {
+            let limit = budget.limits.max_produced_bytes;
+            out.skip(path, ExtractError::Produced { limit }.to_string(), true);
+        }
     }
+    // Within the allowance by the cut above; a spent cost budget still
+    // keeps what was already read.
+    let _ = budget.produce(text.len());
     if !text.trim().is_empty() {
         out.texts.push(ExtractedText {
             path: path.to_string(),
             kind,
             text,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    /// Text past the message's produced-bytes allowance is cut at a
+    /// character boundary and reported as could-not-be-checked; the
+    /// per-file text cap is reported as before.
+    #[test]
+    fn cuts_are_reported_never_silent() {
+        let mut b = Budget::new(Limits {
+            max_produced_bytes: 10,
+            ..Limits::default()
+        });
+        let mut out = Extraction::default();
+        push_text(
+            &mut out,
+            "a.txt",
+            TextKind::Attachment,
+            "ééééééé".into(),
+            &mut b,
+        );
+        assert_eq!(out.texts[0].text, "ééééé");
+        assert!(out.not_scanned[0].reason.contains("extracted-text limit"));
+        assert!(out.not_scanned[0].document);
+        assert_eq!(b.produced, 10);
+
+        let mut b = Budget::new(Limits {
+            max_text_chars: 4,
+            ..Limits::default()
+        });
+        let mut out = Extraction::default();
+        push_text(
+            &mut out,
+            "b.txt",
+            TextKind::Attachment,
+            "abcdef".into(),
+            &mut b,
+        );
+        assert_eq!(out.texts[0].text, "abcd");
+        assert!(out.not_scanned[0].reason.contains("longer than 4 bytes"));
+        assert!(!out.not_scanned[0].document);
     }
 }

@@ -5,7 +5,7 @@
 
 use super::codec::cp1252_char;
 use super::error::Result;
-use super::{push_text, Extraction};
+use super::{push_text, Budget, Extraction};
 use crate::TextKind;
 
 /// Groups nested deeper than this are skipped (their text is dropped).
@@ -53,9 +53,9 @@ struct Group {
     uc: usize,
 }
 
-pub fn extract(path: &str, data: &[u8], max: usize, out: &mut Extraction) -> Result<()> {
-    let text = rtf_text(data, max);
-    push_text(out, path, TextKind::Attachment, text, max);
+pub fn extract(path: &str, data: &[u8], budget: &mut Budget, out: &mut Extraction) -> Result<()> {
+    let text = rtf_text(data, budget.limits.max_text_chars);
+    push_text(out, path, TextKind::Attachment, text, budget);
     Ok(())
 }
 

@@ -61,6 +61,16 @@ impl FileKind {
         }
     }
 
+    /// Formats whose content is text once read: everything but images,
+    /// encrypted messages and unknown binary. One of these left unread (a
+    /// depth or time cap) could not be checked, whatever its type.
+    pub fn carries_text(self) -> bool {
+        !matches!(
+            self,
+            FileKind::Image | FileKind::Pgp | FileKind::Smime | FileKind::Binary
+        )
+    }
+
     /// Documents and archives: formats that carry personal data in practice.
     pub fn is_document(self) -> bool {
         matches!(

@@ -7,6 +7,10 @@
 /// Rows beyond this many are not read from one table.
 pub const MAX_ROWS: usize = 200_000;
 
+/// The `not_scanned` reason for a table cut at [`MAX_ROWS`] or [`MAX_TABLE_TEXT`].
+pub const CUT_REASON: &str =
+    "table longer than 200,000 rows or 16 MiB of text: the rest was not scanned";
+
 /// Rendered text kept from one table: headers repeated in every cell can
 /// multiply the size of a wide table, so the rendering stops here.
 pub const MAX_TABLE_TEXT: usize = 16 * 1024 * 1024;
@@ -25,6 +29,9 @@ pub struct TableText {
     /// row is known to be a header: one push per cell instead of three.
     prefixes: Vec<String>,
     rows: usize,
+    /// A row was refused because the table was full: the text is cut, and
+    /// the caller reports it (never a silent truncation).
+    refused: bool,
 }
 
 impl TableText {
@@ -34,6 +41,7 @@ impl TableText {
             first: None,
             prefixes: Vec::new(),
             rows: 0,
+            refused: false,
         }
     }
 
@@ -45,6 +53,7 @@ impl TableText {
     /// Adds one row; false (and nothing added) once the table is full.
     pub fn row<'c>(&mut self, cells: impl Iterator<Item = &'c str>) -> bool {
         if self.full() {
+            self.refused = true;
             return false;
         }
         self.rows += 1;
@@ -135,6 +144,11 @@ impl TableText {
         self.out.push('\n');
     }
 
+    /// True when rows were left out because the table was full.
+    pub fn cut(&self) -> bool {
+        self.refused
+    }
+
     pub fn finish(mut self) -> String {
         if let Some(f) = self.first.take() {
             // A single row: nothing to fold a header into.
@@ -154,7 +168,14 @@ thread_local! {
 /// Drives `csv_core` directly over the decoded text (one reused record
 /// buffer, a cached reader), so a large CSV costs no per-cell allocation and
 /// a small one no parser construction.
+#[cfg(test)]
 pub fn csv_to_text(data: &[u8], delimiter: u8) -> String {
+    csv_to_table(data, delimiter).0
+}
+
+/// [`csv_to_text`], and whether rows were left out ([`MAX_ROWS`],
+/// [`MAX_TABLE_TEXT`]): the caller reports that, never passes it silently.
+pub fn csv_to_table(data: &[u8], delimiter: u8) -> (String, bool) {
     let text = super::decode_text_cow(data);
     let slot = match delimiter {
         b',' => 0,
@@ -174,12 +195,12 @@ pub fn csv_to_text(data: &[u8], delimiter: u8) -> String {
                 rdr.reset();
                 csv_records(rdr, &text, delimiter)
             }
-            None => String::new(),
+            None => (String::new(), false),
         }
     })
 }
 
-fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String {
+fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> (String, bool) {
     let mut table = TableText::with_capacity(text.len() + text.len() / 2);
     let mut fields: Vec<u8> = Vec::new();
     let mut ends: Vec<usize> = Vec::new();
@@ -212,7 +233,8 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
             }
             cell_start = p + 1;
         }
-        return table.finish();
+        let cut = table.cut();
+        return (table.finish(), cut);
     }
     let mut pos = 0usize;
     while pos < bytes.len() && !table.full() {
@@ -297,7 +319,12 @@ fn csv_records(rdr: &mut csv_core::Reader, text: &str, delimiter: u8) -> String 
         });
         table.row(cells);
     }
-    table.finish()
+    let cut = table.cut()
+        || (table.full()
+            && bytes
+                .get(pos..)
+                .is_some_and(|r| r.iter().any(|b| !b.is_ascii_whitespace())));
+    (table.finish(), cut)
 }
 
 fn is_header<S: AsRef<str>>(first: &[S]) -> bool {

@@ -3,10 +3,8 @@
 //! breaks) and tables (rows of cells, rendered later with their headers).
 
 use super::dates::iso_to_uk_date;
-use super::error::{ExtractError, Result};
-use super::xml_tokenizer::{
-    decode_into, fast_run, name_eq, one_of, RunShape, Scanner, Tag, Text, Tok,
-};
+use super::error::Result;
+use super::xml_tokenizer::{decode_into, name_eq, one_of, RunShape, Scanner, Tag, Text, Tok};
 use super::Budget;
 
 /// Which elements mean what, by local name.
@@ -43,6 +41,10 @@ pub struct Flow {
 
 /// Cells materialised per row and rows per table repeat (ODF
 /// `number-columns-repeated` / `number-rows-repeated` can claim millions).
+/// Within these, every copy is charged to [`Budget::produce`] before it is
+/// made: 64 × 64 copies of a long cell in every row of a small file would
+/// otherwise still be gigabytes. Empty repeated cells produce nothing
+/// until a later cell in the row has text.
 const MAX_COLUMNS: usize = 1024;
 const MAX_REPEAT: usize = 64;
 
@@ -77,9 +79,9 @@ impl TableState {
         }
     }
 
-    fn end_cell(&mut self) {
+    fn end_cell(&mut self, budget: &mut Budget) -> Result<()> {
         let Some(cell) = self.cell.take() else {
-            return;
+            return Ok(());
         };
         let cell = match self.cell_date.take() {
             Some(d) => d,
@@ -87,8 +89,13 @@ impl TableState {
         };
         if cell.is_empty() {
             self.pending_empty = self.pending_empty.saturating_add(self.cell_repeat);
-            return;
+            return Ok(());
         }
+        let room = MAX_COLUMNS.saturating_sub(self.row.len());
+        let empties = self.pending_empty.min(room);
+        let copies = self.cell_repeat.min(MAX_REPEAT).min(room - empties);
+        budget.charge(empties as u64)?;
+        budget.produce(cell.len().saturating_mul(copies))?;
         for _ in 0..self.pending_empty {
             if self.row.len() >= MAX_COLUMNS {
                 break;
@@ -102,19 +109,25 @@ impl TableState {
             }
             self.row.push(cell.clone());
         }
+        Ok(())
     }
 
-    fn end_row(&mut self) {
-        self.end_cell();
+    fn end_row(&mut self, budget: &mut Budget) -> Result<()> {
+        self.end_cell(budget)?;
         self.pending_empty = 0;
         let row = std::mem::take(&mut self.row);
         if row.iter().all(|c| c.is_empty()) {
-            return;
+            return Ok(());
         }
-        for _ in 1..self.row_repeat.min(MAX_REPEAT) {
+        let repeats = self.row_repeat.min(MAX_REPEAT);
+        let bytes: usize = row.iter().map(String::len).sum();
+        budget.charge(row.len().saturating_mul(repeats) as u64)?;
+        budget.produce(bytes.saturating_mul(repeats - 1))?;
+        for _ in 1..repeats {
             self.rows.push(row.clone());
         }
         self.rows.push(row);
+        Ok(())
     }
 }
 
@@ -125,7 +138,7 @@ fn push_limited(s: &mut String, t: &str, max: usize) {
 }
 
 /// One pass over `xml`, at most `max_chars` bytes of text kept.
-pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> Result<Flow> {
+pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &mut Budget, max_chars: usize) -> Result<Flow> {
     let mut scan = Scanner::new(xml, "xml");
     // Document text is at most about half the markup: sized once rather
     // than regrown (and copied) a dozen times; pages never written to cost
@@ -136,18 +149,14 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
     };
     let mut text_depth = 0usize;
     let mut tables: Vec<TableState> = Vec::new();
-    let mut events = 0u32;
     let mut skipping = 0usize;
     let mut piece = String::new();
     loop {
-        events = events.wrapping_add(1);
-        if events.is_multiple_of(4096) && budget.out_of_time() {
-            return Err(ExtractError::Time);
-        }
+        budget.charge(1)?;
         // Fast path: a whole text run in its usual form, outside any text element.
         if let Some(shape) = &spec.run {
             if skipping == 0 && text_depth == 0 {
-                if let Some(((s, e), plain, len)) = fast_run(scan.rest(), shape, spec.text_in) {
+                if let Some(((s, e), plain, len)) = scan.fast_run(shape, spec.text_in) {
                     match scan.text_at(s, e) {
                         Text::Str(t) if plain => sink(&mut out, &mut tables, t, max_chars),
                         raw => sink_raw(&mut out, &mut tables, raw, max_chars),
@@ -203,7 +212,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                 } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
                         let e = scan.tag();
-                        t.end_cell();
+                        t.end_cell(budget)?;
                         t.cell = Some(String::new());
                         t.cell_repeat = repeat_attr(&e, b"number-columns-repeated");
                         t.cell_date = e.attr(b"date-value").and_then(|v| iso_to_uk_date(&v));
@@ -222,7 +231,7 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     &spaces
                 } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
-                        t.end_cell();
+                        t.end_cell(budget)?;
                         t.pending_empty = t
                             .pending_empty
                             .saturating_add(repeat_attr(&scan.tag(), b"number-columns-repeated"));
@@ -239,11 +248,12 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     text_depth = text_depth.saturating_sub(1);
                 } else if name_eq(n, spec.table) {
                     if let Some(mut t) = tables.pop() {
-                        t.end_row();
+                        t.end_row(budget)?;
                         if let Some(outer) = tables.last_mut() {
                             // A nested table's text goes into the outer cell.
                             let flat: Vec<String> = t.rows.iter().map(|r| r.join(" ")).collect();
                             if let Some(c) = outer.cell.as_mut() {
+                                budget.produce(flat.iter().map(|r| r.len() + 1).sum())?;
                                 c.push(' ');
                                 c.push_str(&flat.join(" "));
                             }
@@ -254,11 +264,11 @@ pub fn flow(xml: &[u8], spec: &FlowSpec, budget: &Budget, max_chars: usize) -> R
                     push_limited(&mut out.text, "\n", max_chars);
                 } else if name_eq(n, spec.row) {
                     if let Some(t) = tables.last_mut() {
-                        t.end_row();
+                        t.end_row(budget)?;
                     }
                 } else if one_of(spec.cells, n) {
                     if let Some(t) = tables.last_mut() {
-                        t.end_cell();
+                        t.end_cell(budget)?;
                     }
                 } else if one_of(spec.para, n) {
                     sink(&mut out, &mut tables, "\n", max_chars);
@@ -318,6 +328,7 @@ fn sink_raw(out: &mut Flow, tables: &mut [TableState], raw: Text<'_>, max: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xml_tokenizer::fast_run;
     use crate::Limits;
 
     use crate::ooxml::DOCX;
@@ -329,8 +340,8 @@ mod tests {
 <w:tbl><w:tr><w:tc><w:p><w:r><w:t>Name</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>UPN</w:t></w:r></w:p></w:tc></w:tr>
 <w:tr><w:tc><w:p><w:r><w:t>Leo</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>D801200216002</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
 </w:body></w:document>"#;
-        let b = Budget::new(Limits::default());
-        let f = flow(xml, &DOCX, &b, 1 << 20).unwrap();
+        let mut b = Budget::new(Limits::default());
+        let f = flow(xml, &DOCX, &mut b, 1 << 20).unwrap();
         assert!(f.text.contains("Pupil: Amira Khan & co\n"), "{:?}", f.text);
         assert_eq!(f.tables.len(), 1);
         assert_eq!(f.tables[0][1], vec!["Leo", "D801200216002"]);
@@ -350,14 +361,14 @@ mod tests {
 <w:p><w:pPr><w:t>para props text</w:t></w:pPr><w:r><w:t>after</w:t></w:r></w:p >
 <w:sectPr><w:pgSz w:w="11906"/></w:sectPr></w:body></w:document>"#
             .as_bytes();
-        let b = Budget::new(Limits::default());
+        let mut b = Budget::new(Limits::default());
         let slow_spec = FlowSpec {
             opaque: &[],
             run: None,
             ..DOCX
         };
-        let fast = flow(xml, &DOCX, &b, 1 << 20).unwrap();
-        let slow = flow(xml, &slow_spec, &b, 1 << 20).unwrap();
+        let fast = flow(xml, &DOCX, &mut b, 1 << 20).unwrap();
+        let slow = flow(xml, &slow_spec, &mut b, 1 << 20).unwrap();
         assert_eq!(fast.text, slow.text);
         assert_eq!(fast.tables, slow.tables);
         assert!(
@@ -372,7 +383,7 @@ mod tests {
         assert_eq!(fast.tables[0][1], vec!["Leo", "D801200216002"]);
         // The fast path never hides a broken document around a run.
         let broken = br#"<w:body><w:p><w:r><w:t>x</w:t></w:r></w:q></w:body>"#;
-        assert!(flow(broken, &DOCX, &b, 100).is_err());
+        assert!(flow(broken, &DOCX, &mut b, 100).is_err());
     }
 
     /// Every prefix and single-byte flip of a document the fast paths take:
@@ -381,16 +392,18 @@ mod tests {
     #[test]
     fn fast_paths_never_panic_on_mangled_input() {
         let doc = br#"<w:body><w:p><w:pPr><w:rPr><w:b/></w:rPr></w:pPr><w:r w:a="1"><w:rPr><w:rPrChange><w:rPr/></w:rPrChange></w:rPr><w:t xml:space="preserve">A &amp; B</w:t></w:r></w:p></w:body>"#;
-        let b = Budget::new(Limits::default());
         let slow_spec = FlowSpec {
             opaque: &[],
             run: None,
             ..DOCX
         };
+        // A fresh budget per document: one shared over thousands of runs
+        // would run out and turn the comparison into a no-op.
         let agree = |d: &[u8]| {
+            let mut b = Budget::new(Limits::default());
             if let (Ok(fast), Ok(slow)) = (
-                flow(d, &DOCX, &b, 1 << 20),
-                flow(d, &slow_spec, &b, 1 << 20),
+                flow(d, &DOCX, &mut b, 1 << 20),
+                flow(d, &slow_spec, &mut b, 1 << 20),
             ) {
                 for line in fast.text.lines().filter(|l| !l.is_empty()) {
                     assert!(
@@ -420,7 +433,8 @@ mod tests {
             agree(&d);
         }
         for n in 0..doc.len() {
-            let _ = flow(&doc[..n], &DOCX, &b, 1 << 20);
+            let mut b = Budget::new(Limits::default());
+            let _ = flow(&doc[..n], &DOCX, &mut b, 1 << 20);
             for flip in [b'<', b'>', b'/', b'"', b'&', b' ', b'w', 0xFF] {
                 let mut d = doc.to_vec();
                 d[n] = flip;
@@ -479,7 +493,7 @@ mod tests {
 
     #[test]
     fn malformed_xml_is_an_error() {
-        let b = Budget::new(Limits::default());
-        assert!(flow(b"<a><b></a>", &DOCX, &b, 100).is_err());
+        let mut b = Budget::new(Limits::default());
+        assert!(flow(b"<a><b></a>", &DOCX, &mut b, 100).is_err());
     }
 }

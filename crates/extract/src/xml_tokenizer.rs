@@ -203,6 +203,13 @@ pub struct Scanner<'a> {
     local: &'a [u8],
     attrs: &'a [u8],
     text: Text<'a>,
+    /// Skips (of properties, of whole runs) are not tried before this
+    /// offset: a scan from an earlier point ran up to it and failed (a text
+    /// element inside, or no end tag). Retrying from every nested level
+    /// would rescan the same bytes once per level, quadratic in the nesting
+    /// (issue 20: a 362 KB docx of nested properties took 14.5 s). What is
+    /// not skipped is tokenized, which reads it the same way.
+    no_skip_before: usize,
 }
 
 /// [`NAME_CLASS`] bits: the byte ends a tag name / is a namespace colon.
@@ -258,6 +265,7 @@ impl<'a> Scanner<'a> {
             local: &[],
             attrs: &[],
             text: Text::Bytes(&[]),
+            no_skip_before: 0,
         }
     }
 
@@ -342,15 +350,40 @@ impl<'a> Scanner<'a> {
         let Some(&(name, _)) = self.open.last() else {
             return Ok(false);
         };
+        if self.pos < self.no_skip_before {
+            return Ok(false);
+        }
         match element_end(self.xml, self.pos, name, keep) {
-            Ok(Some(end)) => {
+            ElementEnd::End(end) => {
                 self.open.pop();
                 self.pos = end;
                 Ok(true)
             }
-            Ok(None) => Ok(false),
-            Err(what) => Err(self.corrupt(what)),
+            ElementEnd::Keep(at) => {
+                self.no_skip_before = at;
+                Ok(false)
+            }
+            ElementEnd::Unterminated(what) => Err(self.corrupt(what)),
         }
+    }
+
+    /// [`fast_run`] here, unless an earlier skip scan already failed past
+    /// this point (see `no_skip_before`).
+    #[inline]
+    pub fn fast_run(
+        &mut self,
+        shape: &RunShape,
+        keep: &[&[u8]],
+    ) -> Option<((usize, usize), bool, usize)> {
+        if self.pos < self.no_skip_before {
+            return None;
+        }
+        let mut blocked = None;
+        let run = fast_run_noting(self.rest(), shape, keep, &mut blocked);
+        if let Some(b) = blocked {
+            self.no_skip_before = self.pos.saturating_add(b);
+        }
+        run
     }
 
     /// Consumes a start tag written exactly `<QNAME>` (no attributes, no
@@ -423,15 +456,22 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn skip_exact(&mut self, qname: &[u8], keep: &[&[u8]]) -> bool {
         let rest = self.xml.get(self.pos..).unwrap_or_default();
-        if exact_tag(rest, b"<", qname).is_none() {
+        if self.pos < self.no_skip_before || exact_tag(rest, b"<", qname).is_none() {
             return false;
         }
         match element_end(self.xml, self.pos + qname.len() + 2, qname, keep) {
-            Ok(Some(end)) => {
+            ElementEnd::End(end) => {
                 self.pos = end;
                 true
             }
-            _ => false,
+            ElementEnd::Keep(at) => {
+                self.no_skip_before = at;
+                false
+            }
+            ElementEnd::Unterminated(_) => {
+                self.no_skip_before = self.xml.len();
+                false
+            }
         }
     }
 
@@ -604,21 +644,26 @@ fn exact_tag<'x>(rest: &'x [u8], open: &[u8], qname: &[u8]) -> Option<&'x [u8]> 
         .then_some(name)
 }
 
+/// What [`element_end`] found.
+enum ElementEnd {
+    /// Just past the element's end tag.
+    End(usize),
+    /// A start tag in `keep` begins here (the element holds text).
+    Keep(usize),
+    /// The input ends first.
+    Unterminated(&'static str),
+}
+
 /// Where the element `name` whose content starts at `xml[at]` ends (just
 /// past its end tag), looking closely only at tags named `name` (nesting is
-/// counted) and at start tags' local names: `None` if one of them is in
-/// `keep`. See [`Scanner::skip_element_unless`].
-fn element_end(
-    xml: &[u8],
-    mut at: usize,
-    name: &[u8],
-    keep: &[&[u8]],
-) -> std::result::Result<Option<usize>, &'static str> {
+/// counted) and at start tags' local names: [`ElementEnd::Keep`] if one of
+/// them is in `keep`. See [`Scanner::skip_element_unless`].
+fn element_end(xml: &[u8], mut at: usize, name: &[u8], keep: &[&[u8]]) -> ElementEnd {
     let mut depth = 1usize;
     loop {
         let rest = xml.get(at..).unwrap_or_default();
         let Some(lt) = find(b'<', rest) else {
-            return Err("unterminated element");
+            return ElementEnd::Unterminated("unterminated element");
         };
         let tag = rest.get(lt + 1..).unwrap_or_default();
         match tag.first() {
@@ -632,7 +677,7 @@ fn element_end(
                     if tail.get(ws) == Some(&b'>') {
                         depth -= 1;
                         if depth == 0 {
-                            return Ok(Some(at + lt + 2 + name.len() + ws + 1));
+                            return ElementEnd::End(at + lt + 2 + name.len() + ws + 1);
                         }
                     }
                 }
@@ -641,12 +686,12 @@ fn element_end(
             Some(_) => {
                 let (len, local_at) = scan_name(tag);
                 if one_of(keep, tag.get(local_at..len).unwrap_or_default()) {
-                    return Ok(None);
+                    return ElementEnd::Keep(at + lt);
                 }
                 if name_eq(tag.get(..len).unwrap_or_default(), name) {
                     let attrs = tag.get(len..).unwrap_or_default();
                     let Some(gt) = tag_end(attrs) else {
-                        return Err("unterminated tag");
+                        return ElementEnd::Unterminated("unterminated tag");
                     };
                     if attrs.get(..gt).is_some_and(|a| !a.ends_with(b"/")) {
                         depth += 1;
@@ -678,10 +723,22 @@ pub struct RunShape {
 /// element (and are not checked: they are formatting), the props may be
 /// absent or empty. Anything else is `None`, and goes through the
 /// tokenizer, which then checks it all.
+#[cfg(test)]
 pub fn fast_run(
     rest: &[u8],
     shape: &RunShape,
     keep: &[&[u8]],
+) -> Option<((usize, usize), bool, usize)> {
+    fast_run_noting(rest, shape, keep, &mut None)
+}
+
+/// [`fast_run`], noting in `blocked` how far into `rest` a failed scan of
+/// the run's properties went (so the caller does not rescan it).
+fn fast_run_noting(
+    rest: &[u8],
+    shape: &RunShape,
+    keep: &[&[u8]],
+    blocked: &mut Option<usize>,
 ) -> Option<((usize, usize), bool, usize)> {
     let tag_at = |at: usize, name: &[u8]| {
         rest.get(at) == Some(&b'<')
@@ -700,7 +757,17 @@ pub fn fast_run(
         let gt = tag_end(attrs)?;
         at = name_end + gt + 1;
         if !attrs.get(..gt)?.ends_with(b"/") {
-            at = element_end(rest, at, shape.props, keep).ok()??;
+            at = match element_end(rest, at, shape.props, keep) {
+                ElementEnd::End(end) => end,
+                ElementEnd::Keep(k) => {
+                    *blocked = Some(k);
+                    return None;
+                }
+                ElementEnd::Unterminated(_) => {
+                    *blocked = Some(rest.len());
+                    return None;
+                }
+            };
         }
     }
     if !tag_at(at, shape.text) {

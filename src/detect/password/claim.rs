@@ -591,14 +591,10 @@ impl Regions {
                 cut = Some(offset);
                 break;
             }
-            if !(l.starts_with("From:")
-                || l.starts_with("Date:")
-                || l.starts_with("Sent:")
-                || l.starts_with("To:")
-                || l.starts_with("Cc:")
-                || l.starts_with("Subject:"))
-                && !t.is_empty()
-            {
+            let header_line = ["From:", "Date:", "Sent:", "To:", "Cc:", "Subject:"]
+                .iter()
+                .any(|h| l.starts_with(h));
+            if !header_line && !t.is_empty() {
                 // The forwarded header block is over: a later header block
                 // is a quoted original again.
                 forwarding = false;

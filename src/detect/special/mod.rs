@@ -177,7 +177,7 @@ impl Detector for SpecialCategoryDetector {
                         // Subjects are terse: a name-shaped pair with a
                         // sensitive term is enough ("CiN meeting - Tsegaye
                         // Kazlauskas").
-                        r = person::subject_pairs(&self.names, text);
+                        r = person::subject_pairs(self.names, text);
                     }
                     &cache.insert((para.0, para.1, r)).2
                 }
@@ -193,7 +193,7 @@ impl Detector for SpecialCategoryDetector {
                 } else {
                     sentence_span(text, s, e)
                 };
-                lower = person::lower_case_refs(&self.names, text, lo, hi, (s, e));
+                lower = person::lower_case_refs(self.names, text, lo, hi, (s, e));
                 if lower.is_empty() {
                     continue;
                 }
@@ -259,12 +259,12 @@ impl SpecialCategoryDetector {
         let mut refs = if table {
             let cells = person::table_name_cells(text, para.0, para.1);
             if cells.is_empty() {
-                person::find_refs(&self.names, text, para.0, para.1, true)
+                person::find_refs(self.names, text, para.0, para.1, true)
             } else {
                 cells
             }
         } else {
-            person::find_refs(&self.names, text, para.0, para.1, false)
+            person::find_refs(self.names, text, para.0, para.1, false)
         };
         if !table {
             // Judge staff within the reference's own sentence.
@@ -340,7 +340,7 @@ impl SpecialCategoryDetector {
             let header = header.trim().to_ascii_lowercase();
             let cells = person::table_name_cells(text, lo, hi);
             let refs = if cells.is_empty() {
-                person::find_refs(&self.names, text, lo, hi, true)
+                person::find_refs(self.names, text, lo, hi, true)
             } else {
                 cells
             };

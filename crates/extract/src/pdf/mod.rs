@@ -19,6 +19,7 @@ use crate::TextKind;
 use crypt::Security;
 use object::{get, Dict, Lexer, Obj};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// Indirect objects looked at in one file.
 const MAX_OBJECTS: usize = 500_000;
@@ -29,8 +30,9 @@ pub struct Doc<'a> {
     data: &'a [u8],
     /// Object number → (offset of `n g obj`, generation).
     offsets: HashMap<u32, (usize, u16)>,
-    /// Objects that live in object streams.
-    compressed: HashMap<u32, Obj>,
+    /// Objects that live in object streams. Shared: many index entries may
+    /// name one offset, and each offset is parsed (and charged) once.
+    compressed: HashMap<u32, Rc<Obj>>,
     security: Option<Security>,
     trailer: Dict,
     /// Object start offsets, sorted: bounds the search for a stream's end.
@@ -175,7 +177,7 @@ impl<'a> Doc<'a> {
                 return Some(o);
             }
         }
-        self.compressed.get(&num).cloned()
+        self.compressed.get(&num).map(|o| Obj::clone(o))
     }
 
     /// Follows references (a few levels).
@@ -312,16 +314,13 @@ impl<'a> Doc<'a> {
             let first = get(d, b"First").and_then(Obj::as_int).unwrap_or(0).max(0) as usize;
             let data = match self.stream_data(num, &stream, budget) {
                 Ok(d) => d,
-                Err(ExtractError::TotalBytes { .. } | ExtractError::Time) => {
-                    return Err(ExtractError::TotalBytes {
-                        limit: budget.limits.max_decompressed_bytes,
-                    })
-                }
+                Err(e) if e.is_budget() => return Err(e),
                 Err(_) => continue,
             };
             let mut l = Lexer::new(&data, 0);
             let mut index = Vec::with_capacity(n.min(4096));
             for _ in 0..n {
+                budget.charge(1)?;
                 match (l.object(), l.object()) {
                     (Some(Obj::Int(o)), Some(Obj::Int(p))) => {
                         if let (Ok(o), Ok(p)) = (u32::try_from(o), usize::try_from(p)) {
@@ -331,12 +330,28 @@ impl<'a> Doc<'a> {
                     _ => break,
                 }
             }
+            // Each offset is parsed once and its value shared by every
+            // entry naming it; the bytes each parse reads are charged as
+            // produced before the value is kept (nested strings at
+            // successive offsets would otherwise copy the stream n times).
+            let mut parsed: HashMap<usize, Option<Rc<Obj>>> = HashMap::new();
             for (o, p) in index {
+                budget.charge(1)?;
                 if self.offsets.contains_key(&o) || self.compressed.len() > MAX_OBJECTS {
                     continue;
                 }
-                let mut l = Lexer::new(&data, first.saturating_add(p));
-                if let Some(v) = l.object() {
+                let at = first.saturating_add(p);
+                let value = match parsed.get(&at) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let mut l = Lexer::new(&data, at);
+                        let v = l.object().map(Rc::new);
+                        budget.produce(l.pos.saturating_sub(at))?;
+                        parsed.insert(at, v.clone());
+                        v
+                    }
+                };
+                if let Some(v) = value {
                     self.compressed.insert(o, v);
                 }
             }
@@ -344,8 +359,44 @@ impl<'a> Doc<'a> {
         Ok(())
     }
 
+    /// True when the first page's content, read without decryption, is
+    /// plainly a content stream: it inflates (where compressed) and shows
+    /// text between `BT` and `ET`. Ciphertext does neither, so a real
+    /// security handler always answers false; a dictionary that only
+    /// claims one (a plain file with a made-up /Encrypt) answers true.
+    fn content_in_clear(&self, budget: &mut Budget) -> Result<bool> {
+        // A scratch allowance: the probe must not spend the message's bytes.
+        let mut scratch = Budget::new(crate::Limits {
+            max_decompressed_bytes: budget.remaining_bytes().min(16 << 20),
+            ..budget.limits
+        });
+        let Some((page, _)) = self.pages(budget)?.into_iter().next() else {
+            return Ok(false);
+        };
+        let content = match text::page_content(self, &page, &mut scratch) {
+            Ok(c) => c,
+            Err(_) => return Ok(false),
+        };
+        budget.charge(scratch.cost)?;
+        let mut l = Lexer::content(&content);
+        let (mut bt, mut shows) = (false, false);
+        for _ in 0..100_000 {
+            let Some(t) = l.token() else { break };
+            budget.charge(1)?;
+            if let object::Token::Op(op) = t {
+                match op {
+                    b"BT" => bt = true,
+                    b"Tj" | b"TJ" | b"'" | b"\"" if bt => shows = true,
+                    b"ET" if shows => return Ok(true),
+                    _ => {}
+                }
+            }
+        }
+        Ok(false)
+    }
+
     /// Pages in document order, each with its inherited resources.
-    fn pages(&self, budget: &Budget) -> Result<Vec<(Dict, Dict)>> {
+    fn pages(&self, budget: &mut Budget) -> Result<Vec<(Dict, Dict)>> {
         let mut out = Vec::new();
         let root = self.resolve_dict(get(&self.trailer, b"Root"));
         let pages = root.as_ref().and_then(|r| get(r, b"Pages")).cloned();
@@ -357,13 +408,11 @@ impl<'a> Doc<'a> {
             // Broken page tree: every object that says it is a page.
             let mut nums: Vec<u32> = self.offsets.keys().copied().collect();
             nums.sort_unstable();
-            for (i, n) in nums.into_iter().enumerate() {
+            for n in nums {
                 if out.len() >= MAX_PAGES {
                     break;
                 }
-                if i % 16 == 0 && budget.out_of_time() {
-                    return Err(ExtractError::Time);
-                }
+                budget.charge(1)?;
                 if let Some(Obj::Dict(d)) = self.get(n) {
                     if get(&d, b"Type").and_then(Obj::as_name) == Some(b"Page") {
                         let res = self.resolve_dict(get(&d, b"Resources")).unwrap_or_default();
@@ -465,13 +514,7 @@ pub fn extract(
             "pdf has no extractable text (scanned image or unsupported fonts)".into(),
         ));
     }
-    push_text(
-        out,
-        path,
-        TextKind::Attachment,
-        text,
-        budget.limits.max_text_chars,
-    );
+    push_text(out, path, TextKind::Attachment, text, budget);
     Ok(())
 }
 
@@ -493,22 +536,24 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
     doc.starts.sort_unstable();
     doc.trailer = doc.find_trailer();
     let encrypt = get(&doc.trailer, b"Encrypt").cloned();
-    if encrypt.is_some() && doc.resolve_dict(encrypt.as_ref()).is_none() {
-        // /Encrypt present but unreadable: the password cannot be checked, and a
-        // reader would refuse the file without one. Counted as encrypted.
-        return Ok((Some("pdf-encrypted".to_string()), String::new()));
-    }
+    // An /Encrypt entry that names no dictionary (`/Encrypt 99 0 R` with no
+    // object 99) describes no security handler: nothing can have been
+    // encrypted with it, so the file is read as plain. Its text decides.
     if let Some(enc) = doc.resolve_dict(encrypt.as_ref()) {
         let id0 = match get(&doc.trailer, b"ID").map(|i| doc.resolve(i)) {
             Some(Obj::Array(a)) => a.first().and_then(Obj::as_str).unwrap_or_default().to_vec(),
             _ => Vec::new(),
         };
         let sec = crypt::security(&enc, &id0);
-        if sec.key.is_none() {
+        if sec.key.is_none() && !doc.content_in_clear(budget)? {
             return Ok((Some(sec.kind), String::new()));
         }
+        // With no key, the dictionary claims a handler the content does not
+        // use (the page content reads as plain content): not protected.
         // Opens with the empty user password: permissions only, not protected.
-        doc.security = Some(sec);
+        if sec.key.is_some() {
+            doc.security = Some(sec);
+        }
     }
     doc.load_object_streams(budget)?;
     let max = budget.limits.max_text_chars;
@@ -522,7 +567,10 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
             break;
         }
         let content = text::page_content(&doc, &page, budget)?;
-        text::run(&doc, &content, &res, &mut fonts, &mut text, budget, 0)?;
+        let mut forms = text::FormsSeen::new();
+        text::run(
+            &doc, &content, &res, &mut fonts, &mut text, &mut forms, budget, 0,
+        )?;
         text.push('\n');
     }
     Ok((None, text))

@@ -103,8 +103,13 @@ fn type0_with_to_unicode() {
 
 #[test]
 fn encrypt_dictionary_with_a_user_password_means_encrypted() {
-    // /U does not match the empty password: protected.
-    let mut pdf = build_pdf(b"BT (x) Tj ET", false, "");
+    // /U does not match the empty password: protected. The content is
+    // ciphertext, as in a real protected file (a plain content stream under
+    // such a dictionary is read: see fake_encrypt_dictionaries_are_read).
+    let cipher: Vec<u8> = (0u32..64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80)
+        .collect();
+    let mut pdf = build_pdf(&cipher, false, "");
     let tail = b"trailer << /Root 1 0 R /Size 6 >>";
     let pos = pdf.windows(tail.len()).position(|w| w == tail).unwrap();
     pdf.truncate(pos);
@@ -148,14 +153,216 @@ fn garbage_does_not_panic() {
     }
 }
 
+/// Issue 20: `/Encrypt 2 0 R` naming no object describes no security
+/// handler, so it is not encryption (it used to count as `pdf-encrypted`
+/// and the file went unread). With no text either, the file is reported
+/// as not scanned, never passed as encrypted.
 #[test]
-fn unresolvable_encrypt_entry_still_means_encrypted() {
+fn unresolvable_encrypt_entry_is_not_encryption() {
     let pdf =
         b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R/Encrypt 2 0 R>>\n%%EOF\n";
     let mut b = Budget::new(Limits::default());
     let ex = run("r.pdf", "", pdf, &mut b);
-    assert_eq!(ex.files[0].encrypted.as_deref(), Some("pdf-encrypted"));
-    assert!(ex.not_scanned.is_empty());
+    assert_eq!(ex.files[0].encrypted, None);
+    assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+}
+
+/// Replaces the trailer of a [`build_pdf`] file with `trailer`, adding `objects` before it.
+fn with_trailer(mut pdf: Vec<u8>, objects: impl AsRef<[u8]>, trailer: &str) -> Vec<u8> {
+    let tail = b"trailer << /Root 1 0 R /Size 6 >>";
+    let pos = pdf.windows(tail.len()).position(|w| w == tail).unwrap();
+    pdf.truncate(pos);
+    pdf.extend_from_slice(objects.as_ref());
+    pdf.extend_from_slice(trailer.as_bytes());
+    pdf.extend_from_slice(b"\n%%EOF\n");
+    pdf
+}
+
+#[test]
+fn fake_encrypt_dictionaries_are_read() {
+    let content = b"BT /F1 12 Tf (NI number QQ 12 34 56 C) Tj ET";
+    let cases = [
+        // A reference to no object (row 6 of issue 20).
+        ("", "trailer << /Root 1 0 R /Size 6 /Encrypt 99 0 R >>"),
+        // A dictionary naming no handler's data (no /O, /U).
+        (
+            "7 0 obj << /Filter /Standard /V 2 /R 3 >> endobj\n",
+            "trailer << /Root 1 0 R /Size 8 /Encrypt 7 0 R >>",
+        ),
+        // An unknown handler over content that is plainly not encrypted.
+        (
+            "7 0 obj << /Filter /NoSuchHandler /V 1 >> endobj\n",
+            "trailer << /Root 1 0 R /Size 8 /Encrypt 7 0 R >>",
+        ),
+        // A direct dictionary that is not one at all.
+        ("", "trailer << /Root 1 0 R /Size 6 /Encrypt 42 >>"),
+    ];
+    for compress in [false, true] {
+        for (objects, trailer) in cases {
+            let pdf = with_trailer(build_pdf(content, compress, ""), objects, trailer);
+            let mut b = Budget::new(Limits::default());
+            let ex = run("fake.pdf", "", &pdf, &mut b);
+            assert_eq!(ex.files[0].encrypted, None, "{trailer}");
+            let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+            assert!(text.contains("QQ 12 34 56 C"), "{trailer}: {text:?}");
+        }
+    }
+}
+
+/// A compressed real-looking handler over compressed ciphertext: the probe
+/// does not inflate it, so the file stays encrypted.
+#[test]
+fn unknown_handler_over_ciphertext_stays_encrypted() {
+    let cipher: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let mut pdf = build_pdf(&cipher, false, "");
+    pdf = String::from_utf8_lossy(&pdf)
+        .replace(
+            "4 0 obj << /Length",
+            "4 0 obj << /Filter /FlateDecode /Length",
+        )
+        .into_bytes();
+    let pdf = with_trailer(
+        pdf,
+        "7 0 obj << /Filter /Adobe.PubSec /V 4 /SubFilter /adbe.pkcs7.s5 >> endobj\n",
+        "trailer << /Root 1 0 R /Size 8 /Encrypt 7 0 R >>",
+    );
+    let mut b = Budget::new(Limits::default());
+    let ex = run("pubsec.pdf", "", &pdf, &mut b);
+    assert_eq!(ex.files[0].encrypted.as_deref(), Some("pdf-adobe.pubsec"));
+    assert!(ex.texts.is_empty());
+}
+
+/// Row 1 of issue 20: form X draws itself 1,000 times. Each form runs once
+/// per page, so the text appears once and the scan ends at once.
+#[test]
+fn self_drawing_form_runs_once_per_page() {
+    let mut form = b"BT /F1 12 Tf (QQ 12 34 56 C) Tj ET\n".to_vec();
+    for _ in 0..1000 {
+        form.extend_from_slice(b"/X Do\n");
+    }
+    let page = b"/X Do /X Do /X Do";
+    let mut pdf = build_pdf(page, false, "");
+    pdf = String::from_utf8_lossy(&pdf)
+        .replace(
+            "/Resources << /Font << /F1 5 0 R >> >>",
+            "/Resources << /Font << /F1 5 0 R >> /XObject << /X 6 0 R >> >>",
+        )
+        .into_bytes();
+    let objects = format!(
+        "6 0 obj << /Type /XObject /Subtype /Form /Resources << /Font << /F1 5 0 R >> /XObject << /X 6 0 R >> >> /Length {} >> stream\n{}\nendstream endobj\n",
+        form.len(),
+        String::from_utf8_lossy(&form)
+    );
+    let pdf = with_trailer(pdf, &objects, "trailer << /Root 1 0 R /Size 7 >>");
+    let start = std::time::Instant::now();
+    let mut b = Budget::new(Limits::default());
+    let ex = run("form.pdf", "", &pdf, &mut b);
+    assert!(
+        start.elapsed() < std::time::Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(text.matches("QQ 12 34 56 C").count(), 1, "{text:?}");
+    // About one charge per token of the page and of the form, once.
+    assert!(b.cost < 10_000, "cost {}", b.cost);
+}
+
+/// Builds an object stream of `n` index entries, all at offset 0, whose one
+/// value is `value`, plus a page that shows text.
+fn objstm_pdf(n: usize, value: &[u8]) -> Vec<u8> {
+    let mut index = String::new();
+    for i in 0..n {
+        index.push_str(&format!("{} 0 ", 1000 + i));
+    }
+    let mut body = index.clone().into_bytes();
+    body.extend_from_slice(value);
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&body).unwrap();
+    let z = e.finish().unwrap();
+    let mut head = format!(
+        "8 0 obj << /Type /ObjStm /N {n} /First {} /Filter /FlateDecode /Length {} >> stream\n",
+        index.len(),
+        z.len()
+    )
+    .into_bytes();
+    head.extend_from_slice(&z);
+    head.extend_from_slice(b"\nendstream endobj\n");
+    let pdf = build_pdf(b"BT /F1 12 Tf (QQ 12 34 56 C) Tj ET", false, "");
+    with_trailer(pdf, &head, "trailer << /Root 1 0 R /Size 9 >>")
+}
+
+/// Row 2 of issue 20: 100,000 index entries all naming one 200 KB string.
+/// Parsed once and shared, not copied per entry.
+#[test]
+fn object_stream_entries_share_one_parse() {
+    let mut value = b"(".to_vec();
+    value.extend(std::iter::repeat_n(b'A', 200 * 1024));
+    value.push(b')');
+    let pdf = objstm_pdf(100_000, &value);
+    assert!(pdf.len() < 1024 * 1024, "{}", pdf.len());
+    let start = std::time::Instant::now();
+    let mut b = Budget::new(Limits::default());
+    let ex = run("objstm.pdf", "", &pdf, &mut b);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+    assert!(text.contains("QQ 12 34 56 C"), "{text:?}");
+    // One parse of the string, not 100,000.
+    assert!(b.produced < 2 * 1024 * 1024, "produced {}", b.produced);
+}
+
+/// Nested strings at successive offsets (`(((...)))`) make every entry a
+/// distinct parse of most of the stream: the bytes parsed are charged, and
+/// the file is reported when the cap is reached, not silently cut.
+#[test]
+fn object_stream_parses_are_charged_against_the_produced_cap() {
+    let mut value = vec![b'('; 20_000];
+    value.extend(std::iter::repeat_n(b')', 20_000));
+    let mut index = String::new();
+    for i in 0..20_000 {
+        index.push_str(&format!("{} {} ", 1000 + i, i));
+    }
+    let mut body = index.clone().into_bytes();
+    body.extend_from_slice(&value);
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&body).unwrap();
+    let z = e.finish().unwrap();
+    let mut head = format!(
+        "8 0 obj << /Type /ObjStm /N 20000 /First {} /Filter /FlateDecode /Length {} >> stream\n",
+        index.len(),
+        z.len()
+    )
+    .into_bytes();
+    head.extend_from_slice(&z);
+    head.extend_from_slice(b"\nendstream endobj\n");
+    let pdf = with_trailer(
+        build_pdf(b"BT (x) Tj ET", false, ""),
+        &head,
+        "trailer << /Root 1 0 R /Size 9 >>",
+    );
+    let mut b = Budget::new(Limits {
+        max_produced_bytes: 1024 * 1024,
+        ..Limits::default()
+    });
+    let ex = run("nested.pdf", "", &pdf, &mut b);
+    assert!(b.produced <= 1024 * 1024, "produced {}", b.produced);
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("extracted-text limit")),
+        "{:?} {:?} produced {}",
+        ex.not_scanned,
+        ex.files,
+        b.produced
+    );
 }
 
 #[test]
@@ -178,4 +385,77 @@ fn keyword_stuffing_costs_little() {
         start.elapsed()
     );
     assert!(!ex.not_scanned.is_empty());
+}
+
+/// A font given as a direct dictionary is loaded at every `Tf`: its
+/// ToUnicode CMap is parsed once (shared by stream number), so 20,000 `Tf`s
+/// cost one parse; and the parse is charged, so a small work cap stops it.
+#[test]
+fn cmap_of_a_direct_font_is_parsed_once_and_charged() {
+    let cmap = b"begincmap 1 beginbfrange <0000> <FFFF> <0041> endbfrange endcmap";
+    let mut content = b"BT ".to_vec();
+    for _ in 0..20_000 {
+        content.extend_from_slice(b"/F1 12 Tf (a) Tj ");
+    }
+    content.extend_from_slice(b"ET");
+    let pdf = build_pdf(&content, false, "");
+    let pdf = String::from_utf8_lossy(&pdf)
+        .replace(
+            "/F1 5 0 R",
+            "/F1 << /Type /Font /Subtype /Type0 /ToUnicode 6 0 R >>",
+        )
+        .into_bytes();
+    let mut stream = format!("6 0 obj << /Length {} >> stream\n", cmap.len()).into_bytes();
+    stream.extend_from_slice(cmap);
+    stream.extend_from_slice(b"\nendstream endobj\n");
+    let pdf = with_trailer(pdf, stream, "trailer << /Root 1 0 R /Size 7 >>");
+    let mut b = Budget::new(Limits::default());
+    let start = std::time::Instant::now();
+    let ex = run("fonts.pdf", "", &pdf, &mut b);
+    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    // Code 0x61 through the range <0000>..<FFFF> -> U+0041 + 0x61 = '¢'.
+    let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(text.matches('\u{a2}').count(), 20_000, "{}", text.len());
+    // One parse: 65,536 range entries, plus the page's tokens.
+    assert!(b.cost < 65_536 + 200_000, "cost {}", b.cost);
+    let mut b = Budget::new(Limits {
+        max_cost: 10_000,
+        ..Limits::default()
+    });
+    let ex = run("fonts.pdf", "", &pdf, &mut b);
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("work limit")),
+        "{:?}",
+        ex.not_scanned
+    );
+}
+
+/// One uncompressed stream listed 20,000 times as the page's content: each
+/// copy is charged as produced before it is appended.
+#[test]
+fn content_array_repeating_one_stream_is_charged() {
+    let mut content = b"BT (".to_vec();
+    content.extend(std::iter::repeat_n(b'x', 64 * 1024));
+    content.extend_from_slice(b") Tj ET");
+    let pdf = build_pdf(&content, false, "");
+    let refs = "4 0 R ".repeat(20_000);
+    let pdf = String::from_utf8_lossy(&pdf)
+        .replace("/Contents 4 0 R", &format!("/Contents [{refs}]"))
+        .into_bytes();
+    let mut b = Budget::new(Limits {
+        max_produced_bytes: 8 * 1024 * 1024,
+        ..Limits::default()
+    });
+    let ex = run("contents.pdf", "", &pdf, &mut b);
+    assert!(b.produced <= 8 * 1024 * 1024);
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("extracted-text limit")),
+        "{:?}",
+        ex.not_scanned
+    );
 }

@@ -1,14 +1,18 @@
 //! Content streams → text: the text operators (Tj, TJ, ', ") decoded through
 //! each font's ToUnicode CMap when it has one, else its simple encoding
 //! (WinAnsi with /Differences). Line breaks come from the text positioning
-//! operators; Form XObjects are followed a few levels deep.
+//! operators; Form XObjects are followed a few levels deep, each at most
+//! once per page (a form that draws itself, or a thousand `Do`s of one
+//! form, would otherwise multiply its work by the fan-out at every level).
+//! Every token is charged to the message's [`Budget::charge`], so the work
+//! is bounded by the cost cap and the clock is read across nested runs.
 
 use super::object::{get, Dict, Lexer, Obj, Token};
 use super::Doc;
 use crate::codec::{cp1252_char, utf16be_lossy};
-use crate::error::{ExtractError, Result};
+use crate::error::Result;
 use crate::Budget;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// Mappings kept from one ToUnicode CMap.
@@ -39,7 +43,8 @@ type CodeMap = HashMap<u32, String, std::hash::BuildHasherDefault<CodeHasher>>;
 #[derive(Debug, Default)]
 pub struct Font {
     two_byte: bool,
-    to_unicode: CodeMap,
+    /// Shared with every font that names the same CMap stream.
+    to_unicode: Rc<CodeMap>,
     /// Simple-font encoding (WinAnsi plus /Differences).
     simple: Vec<Option<char>>,
     /// `simple` maps every printable ASCII byte to itself (no /Differences
@@ -50,6 +55,10 @@ pub struct Font {
 #[derive(Default)]
 pub struct FontCache {
     by_ref: HashMap<u32, Rc<Font>>,
+    /// Parsed ToUnicode CMaps by stream object number (and whether their
+    /// codes are two bytes): a font given as a direct dictionary is loaded
+    /// again at every `Tf`, but its CMap is parsed once.
+    cmaps: HashMap<u32, (Rc<CodeMap>, bool)>,
 }
 
 /// Common glyph names → characters (for /Differences).
@@ -108,13 +117,17 @@ fn code_of(b: &[u8]) -> u32 {
     b.iter().take(4).fold(0u32, |a, &x| a << 8 | u32::from(x))
 }
 
-/// bfchar / bfrange entries of a ToUnicode CMap; also whether codes are 2 bytes.
-fn parse_cmap(data: &[u8], map: &mut CodeMap) -> bool {
+/// bfchar / bfrange entries of a ToUnicode CMap; also whether codes are 2
+/// bytes. Every token and every range entry is charged: a font given as a
+/// direct dictionary is loaded again at each `Tf`, so its CMap's cost is
+/// paid per use.
+fn parse_cmap(data: &[u8], map: &mut CodeMap, budget: &mut Budget) -> Result<bool> {
     let mut l = Lexer::content(data);
     let mut two_byte = false;
     let mut mode = 0u8;
     let mut ops: Vec<Obj> = Vec::new();
     while let Some(t) = l.token() {
+        budget.charge(1)?;
         match t {
             Token::Op(op) => {
                 match op {
@@ -141,6 +154,7 @@ fn parse_cmap(data: &[u8], map: &mut CodeMap) -> bool {
                             if hi_c < lo_c || hi_c - lo_c > 65_535 {
                                 continue;
                             }
+                            budget.charge(u64::from(hi_c - lo_c) + 1)?;
                             for (k, code) in (lo_c..=hi_c).enumerate() {
                                 if map.len() >= MAX_CMAP_ENTRIES {
                                     break;
@@ -188,20 +202,36 @@ fn parse_cmap(data: &[u8], map: &mut CodeMap) -> bool {
             }
         }
     }
-    two_byte
+    Ok(two_byte)
 }
 
-fn load_font(doc: &Doc<'_>, d: &Dict, budget: &mut Budget) -> Font {
+fn load_font(doc: &Doc<'_>, d: &Dict, cache: &mut FontCache, budget: &mut Budget) -> Result<Font> {
     let mut f = Font {
         two_byte: get(d, b"Subtype").and_then(Obj::as_name) == Some(b"Type0"),
-        to_unicode: CodeMap::default(),
+        to_unicode: Rc::default(),
         simple: (0..=255u8).map(cp1252_char).collect(),
         ascii_identity: false,
     };
     if let Some(r @ Obj::Ref(n, _)) = get(d, b"ToUnicode") {
-        let stream = doc.resolve(r);
-        if let Ok(data) = doc.stream_data(*n, &stream, budget) {
-            let two = parse_cmap(&data, &mut f.to_unicode);
+        let parsed = match cache.cmaps.get(n) {
+            Some(p) => Some(p.clone()),
+            None => {
+                let stream = doc.resolve(r);
+                match doc.stream_data(*n, &stream, budget) {
+                    Ok(data) => {
+                        let mut map = CodeMap::default();
+                        let two = parse_cmap(&data, &mut map, budget)?;
+                        let p = (Rc::new(map), two);
+                        cache.cmaps.insert(*n, p.clone());
+                        Some(p)
+                    }
+                    Err(e) if e.is_budget() => return Err(e),
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some((map, two)) = parsed {
+            f.to_unicode = map;
             f.two_byte |= two && get(d, b"Subtype").and_then(Obj::as_name) == Some(b"Type0");
         }
     }
@@ -222,7 +252,7 @@ fn load_font(doc: &Doc<'_>, d: &Dict, budget: &mut Budget) -> Font {
             }
         }
     }
-    f.with_ascii_check()
+    Ok(f.with_ascii_check())
 }
 
 impl Font {
@@ -289,14 +319,13 @@ pub fn page_content(doc: &Doc<'_>, page: &Dict, budget: &mut Budget) -> Result<V
         let s = doc.resolve(&r);
         match doc.stream_data(n, &s, budget) {
             Ok(d) => {
+                // One stream may be listed many times (`[4 0 R 4 0 R ...]`),
+                // and an unfiltered one is copied without inflating.
+                budget.produce(d.len())?;
                 out.extend_from_slice(&d);
                 out.push(b'\n');
             }
-            Err(
-                e @ (ExtractError::TotalBytes { .. }
-                | ExtractError::Time
-                | ExtractError::Ratio { .. }),
-            ) => return Err(e),
+            Err(e) if e.is_budget() => return Err(e),
             Err(_) => {}
         }
     }
@@ -309,20 +338,27 @@ fn font_for(
     name: &[u8],
     cache: &mut FontCache,
     budget: &mut Budget,
-) -> Option<Rc<Font>> {
-    let fonts = doc.resolve_dict(get(res, b"Font"))?;
-    let entry = get(&fonts, name)?;
+) -> Result<Option<Rc<Font>>> {
+    let Some(fonts) = doc.resolve_dict(get(res, b"Font")) else {
+        return Ok(None);
+    };
+    let Some(entry) = get(&fonts, name) else {
+        return Ok(None);
+    };
     if let Obj::Ref(n, _) = entry {
         if let Some(f) = cache.by_ref.get(n) {
-            return Some(f.clone());
+            return Ok(Some(f.clone()));
         }
-        let d = doc.resolve_dict(Some(entry))?;
-        let f = Rc::new(load_font(doc, &d, budget));
-        cache.by_ref.insert(*n, f.clone());
-        return Some(f);
     }
-    let d = doc.resolve_dict(Some(entry))?;
-    Some(Rc::new(load_font(doc, &d, budget)))
+    let Some(d) = doc.resolve_dict(Some(entry)) else {
+        return Ok(None);
+    };
+    if let Obj::Ref(n, _) = entry {
+        let f = Rc::new(load_font(doc, &d, cache, budget)?);
+        cache.by_ref.insert(*n, f.clone());
+        return Ok(Some(f));
+    }
+    Ok(Some(Rc::new(load_font(doc, &d, cache, budget)?)))
 }
 
 fn newline(out: &mut String) {
@@ -337,13 +373,19 @@ fn space(out: &mut String) {
     }
 }
 
+/// Form XObjects already run on the current page (object numbers). A form
+/// on the stack is in it too, so a form that draws itself stops at once.
+pub type FormsSeen = HashSet<u32>;
+
 /// Runs one content stream, appending its text to `out`.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     doc: &Doc<'_>,
     content: &[u8],
     res: &Dict,
     cache: &mut FontCache,
     out: &mut String,
+    forms: &mut FormsSeen,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<()> {
@@ -352,9 +394,9 @@ pub fn run(
     let mut stack: Vec<Obj> = Vec::new();
     let mut font: Option<Rc<Font>> = None;
     let mut line_y = 0.0f64;
-    let mut ops = 0u32;
     let default_font = Font::win_ansi();
     while let Some(t) = l.token() {
+        budget.charge(1)?;
         let op = match t {
             Token::Op(op) => op,
             Token::Operand(o) => {
@@ -364,10 +406,6 @@ pub fn run(
                 continue;
             }
         };
-        ops = ops.wrapping_add(1);
-        if ops.is_multiple_of(8192) && budget.out_of_time() {
-            return Err(ExtractError::Time);
-        }
         if out.len() >= max {
             break;
         }
@@ -376,7 +414,7 @@ pub fn run(
             b"BT" => line_y = 0.0,
             b"Tf" => {
                 if let Some(Obj::Name(n)) = stack.first() {
-                    font = font_for(doc, res, n, cache, budget);
+                    font = font_for(doc, res, n, cache, budget)?;
                 }
             }
             b"Td" | b"TD" => {
@@ -426,7 +464,7 @@ pub fn run(
             b"ET" => space(out),
             b"Do" if depth < MAX_FORM_DEPTH => {
                 if let Some(Obj::Name(n)) = stack.first() {
-                    form(doc, res, n, cache, out, budget, depth)?;
+                    form(doc, res, n, cache, out, forms, budget, depth)?;
                 }
             }
             b"BI" => {
@@ -451,12 +489,14 @@ pub fn run(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn form(
     doc: &Doc<'_>,
     res: &Dict,
     name: &[u8],
     cache: &mut FontCache,
     out: &mut String,
+    forms: &mut FormsSeen,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<()> {
@@ -466,6 +506,9 @@ fn form(
     let Some(r @ Obj::Ref(n, _)) = get(&xobjects, name) else {
         return Ok(());
     };
+    if !forms.insert(*n) {
+        return Ok(());
+    }
     let s = doc.resolve(r);
     let Some(d) = s.as_dict() else { return Ok(()) };
     if get(d, b"Subtype").and_then(Obj::as_name) != Some(b"Form") {
@@ -475,10 +518,8 @@ fn form(
         .resolve_dict(get(d, b"Resources"))
         .unwrap_or_else(|| res.clone());
     match doc.stream_data(*n, &s, budget) {
-        Ok(data) => run(doc, &data, &inner_res, cache, out, budget, depth + 1),
-        Err(
-            e @ (ExtractError::TotalBytes { .. } | ExtractError::Time | ExtractError::Ratio { .. }),
-        ) => Err(e),
+        Ok(data) => run(doc, &data, &inner_res, cache, out, forms, budget, depth + 1),
+        Err(e) if e.is_budget() => Err(e),
         Err(_) => Ok(()),
     }
 }

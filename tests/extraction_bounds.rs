@@ -1,0 +1,323 @@
+//! Issue 20's table, row by row, through `dlp-milter scan` as an admin runs
+//! it: each hostile file is generated here (small), mailed as an attachment
+//! with CRLF line ends, and scanned in a child process limited to 2 GiB of
+//! address space (`prlimit --as`). Every scan must answer within 5 s with a
+//! verdict: the identifier found where the text can be read, the file
+//! reported in `not_scanned` where a cap stopped it, never a silent accept.
+
+use base64::Engine;
+use std::io::{Cursor, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A valid-format NI number the shipped detector finds (fixtures use it).
+const NI: &str = "NI number JT 48 22 91 B for Priya Shah";
+/// Address space the scan may use: the issue's 2 GB.
+const AS_LIMIT: &str = "--as=2147483648";
+
+/// `data` as the one attachment of a message, CRLF throughout.
+fn message(name: &str, content_type: &str, data: &[u8]) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+    let mut m = format!(
+        "From: office@greenlane.sch.uk\r\nTo: admissions@example.org\r\nSubject: Forms\r\n\
+         Date: Mon, 7 Dec 2026 10:00:00 +0000\r\nMessage-ID: <b@greenlane.sch.uk>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain\r\n\r\nPlease see attached.\r\n\
+         --b1\r\nContent-Type: {content_type}\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n"
+    );
+    for line in b64.as_bytes().chunks(76) {
+        m.push_str(std::str::from_utf8(line).unwrap());
+        m.push_str("\r\n");
+    }
+    m.push_str("--b1--\r\n");
+    m.into_bytes()
+}
+
+/// Scans `eml` under the address-space limit; the JSON answer.
+fn scan(tag: &str, eml: &[u8]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{tag}.eml"));
+    std::fs::write(&path, eml).unwrap();
+    let start = Instant::now();
+    let out = Command::new("prlimit")
+        .arg(AS_LIMIT)
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_dlp-milter"))
+        .args(["scan", "--format", "json"])
+        .arg(&path)
+        .output()
+        .expect("prlimit runs");
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{tag}: {:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(5), "{tag}: {took:?}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{tag}: {e}"))
+}
+
+fn finds_ni(v: &serde_json::Value) -> bool {
+    v["findings"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|f| f["detector"] == "uk_nino"))
+}
+
+/// The file was stopped by a cap and said so, and the message was not
+/// simply accepted.
+fn reported(v: &serde_json::Value, reason: &str) -> bool {
+    let listed = v["not_scanned"].as_array().is_some_and(|n| {
+        n.iter()
+            .any(|n| n["reason"].as_str().is_some_and(|r| r.contains(reason)))
+    });
+    listed && v["verdict"] != "accept"
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A one-page PDF: `content` is the page's content stream, `extra` more
+/// objects (numbered from 6), `trailer_extra` more trailer entries.
+fn pdf(content: &[u8], resources: &str, extra: &[u8], trailer_extra: &str) -> Vec<u8> {
+    let mut p = b"%PDF-1.4\n".to_vec();
+    p.extend_from_slice(b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n");
+    p.extend_from_slice(b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
+    p.extend_from_slice(
+        format!("3 0 obj << /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> {resources} >> /Contents 4 0 R >> endobj\n").as_bytes(),
+    );
+    p.extend_from_slice(format!("4 0 obj << /Length {} >> stream\n", content.len()).as_bytes());
+    p.extend_from_slice(content);
+    p.extend_from_slice(b"\nendstream endobj\n");
+    p.extend_from_slice(b"5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n");
+    p.extend_from_slice(extra);
+    p.extend_from_slice(format!("trailer << /Root 1 0 R {trailer_extra} >>\n%%EOF\n").as_bytes());
+    p
+}
+
+fn shows_ni() -> String {
+    format!("BT /F1 12 Tf 72 700 Td ({NI}) Tj ET")
+}
+
+#[test]
+fn row1_pdf_form_that_draws_itself() {
+    let mut form = format!("{}\n", shows_ni()).into_bytes();
+    for _ in 0..1000 {
+        form.extend_from_slice(b"/X Do\n");
+    }
+    let mut extra = format!(
+        "6 0 obj << /Type /XObject /Subtype /Form /Resources << /Font << /F1 5 0 R >> /XObject << /X 6 0 R >> >> /Length {} >> stream\n",
+        form.len()
+    )
+    .into_bytes();
+    extra.extend_from_slice(&form);
+    extra.extend_from_slice(b"\nendstream endobj\n");
+    let file = pdf(b"/X Do /X Do", "/XObject << /X 6 0 R >>", &extra, "");
+    assert!(file.len() < 16 * 1024);
+    let v = scan("form", &message("form.pdf", "application/pdf", &file));
+    assert!(finds_ni(&v), "{v}");
+}
+
+#[test]
+fn row2_pdf_object_stream_of_one_shared_string() {
+    let mut index = String::new();
+    for i in 0..100_000 {
+        index.push_str(&format!("{} 0 ", 1000 + i));
+    }
+    let mut body = index.clone().into_bytes();
+    body.push(b'(');
+    body.extend(std::iter::repeat_n(b'A', 200 * 1024));
+    body.push(b')');
+    let z = deflate(&body);
+    let mut extra = format!(
+        "8 0 obj << /Type /ObjStm /N 100000 /First {} /Filter /FlateDecode /Length {} >> stream\n",
+        index.len(),
+        z.len()
+    )
+    .into_bytes();
+    extra.extend_from_slice(&z);
+    extra.extend_from_slice(b"\nendstream endobj\n");
+    let file = pdf(shows_ni().as_bytes(), "", &extra, "");
+    let v = scan("objstm", &message("objstm.pdf", "application/pdf", &file));
+    assert!(finds_ni(&v), "{v}");
+}
+
+/// BIFF records as a workbook stream in an OLE compound file.
+fn xls(records: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut wb = vec![];
+    for (t, d) in records {
+        wb.extend_from_slice(&t.to_le_bytes());
+        wb.extend_from_slice(&(d.len() as u16).to_le_bytes());
+        wb.extend_from_slice(d);
+    }
+    let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+    cf.create_stream("/Workbook")
+        .unwrap()
+        .write_all(&wb)
+        .unwrap();
+    cf.flush().unwrap();
+    cf.into_inner().into_inner()
+}
+
+#[test]
+fn row3_xls_cells_repeating_one_long_shared_string() {
+    let mut records = vec![(0x0809u16, vec![0, 6, 5, 0])];
+    // SST of one 65,535-character string, in CONTINUE records.
+    let mut sst = vec![];
+    sst.extend_from_slice(&1u32.to_le_bytes());
+    sst.extend_from_slice(&1u32.to_le_bytes());
+    sst.extend_from_slice(&u16::MAX.to_le_bytes());
+    sst.push(0);
+    let mut left = usize::from(u16::MAX);
+    sst.extend(std::iter::repeat_n(b'A', 8000));
+    left -= 8000;
+    records.push((0x00FC, sst));
+    while left > 0 {
+        let n = left.min(8000);
+        let mut cont = vec![0u8];
+        cont.extend(std::iter::repeat_n(b'A', n));
+        records.push((0x003C, cont));
+        left -= n;
+    }
+    records.push((0x000A, vec![]));
+    records.push((0x0809, vec![0, 6, 0x10, 0]));
+    for r in 0..60_000u16 {
+        let mut d = vec![];
+        d.extend_from_slice(&r.to_le_bytes());
+        d.extend_from_slice(&[0, 0, 0, 0]);
+        d.extend_from_slice(&0u32.to_le_bytes());
+        records.push((0x00FD, d));
+    }
+    records.push((0x000A, vec![]));
+    let file = xls(&records);
+    assert!(file.len() < 2 * 1024 * 1024, "{}", file.len());
+    let v = scan(
+        "sst",
+        &message("marks.xls", "application/vnd.ms-excel", &file),
+    );
+    assert!(reported(&v, "extracted-text limit"), "{v}");
+}
+
+fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in parts {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn row4_ods_repeated_rows_and_columns() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut rows = String::new();
+    for _ in 0..2_000 {
+        let noise: String = (0..300)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect();
+        rows.push_str(&format!(
+            r#"<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="1000"><text:p>{noise}</text:p></table:table-cell></table:table-row>"#
+        ));
+    }
+    let content = format!(
+        r#"<office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="S">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let file = zip_of(&[
+        (
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+        ),
+        ("content.xml", content.as_bytes()),
+    ]);
+    assert!(file.len() < 700 * 1024, "{}", file.len());
+    let v = scan(
+        "ods",
+        &message(
+            "list.ods",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            &file,
+        ),
+    );
+    assert!(reported(&v, "extracted-text limit"), "{v}");
+}
+
+#[test]
+fn row5_docx_of_deeply_nested_properties() {
+    let depth = 9_000;
+    let mut doc = String::from(r#"<w:document xmlns:w="w"><w:body><w:p>"#);
+    doc.push_str(&"<w:rPr>".repeat(depth));
+    doc.push_str(&format!("<w:r><w:t>{NI}</w:t></w:r>"));
+    doc.push_str(&"</w:rPr>".repeat(depth));
+    doc.push_str("</w:p></w:body></w:document>");
+    let file = zip_of(&[("word/document.xml", doc.as_bytes())]);
+    let v = scan(
+        "docx",
+        &message(
+            "report.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &file,
+        ),
+    );
+    assert!(finds_ni(&v), "{v}");
+}
+
+#[test]
+fn row6_plain_pdf_with_a_fake_encrypt_entry() {
+    for (extra, trailer) in [
+        (&b""[..], "/Encrypt 99 0 R"),
+        (
+            &b"6 0 obj << /Filter /Standard /V 2 /R 3 >> endobj\n"[..],
+            "/Encrypt 6 0 R",
+        ),
+    ] {
+        let file = pdf(shows_ni().as_bytes(), "", extra, trailer);
+        let v = scan("fake", &message("report.pdf", "application/pdf", &file));
+        assert!(finds_ni(&v), "{trailer}: {v}");
+        assert!(v["attachments"][0].get("encrypted").is_none(), "{v}");
+    }
+}
+
+#[test]
+fn row7_html_text_that_is_sent_but_not_shown() {
+    for html in [
+        format!("<html><body><p>Hello</p><!-- {NI} --></body></html>"),
+        format!("<html><head><title>{NI}</title></head><body>Hello</body></html>"),
+        format!("<html><head><style>/* {NI} */</style></head><body>Hello</body></html>"),
+        format!(r#"<html><body><img src="x.png" alt="{NI}"></body></html>"#),
+        format!(r#"<html><body><input value="{NI}"></body></html>"#),
+        format!("<html><body><p>Hello</p><p {NI}"),
+    ] {
+        let v = scan("html", &message("notes.html", "text/html", html.as_bytes()));
+        assert!(finds_ni(&v), "{html}: {v}");
+    }
+}
+
+/// The hard negative beside row 7: an ordinary styled HTML attachment with
+/// no personal data gains no finding from its unshown text.
+#[test]
+fn ordinary_html_with_styles_and_comments_stays_clean() {
+    let html = r#"<html><head><title>Spring term newsletter</title><style>
+@font-face {font-family:"Cambria Math"; panose-1:2 4 5 3 5 4 6 3 2 4;}
+p.MsoNormal {margin:0cm; font-size:11.0pt; font-family:"Calibri",sans-serif;}
+</style><!--[if gte mso 9]><xml><o:shapedefaults v:ext="edit" spidmax="1026" /></xml><![endif]--></head>
+<body><p class=MsoNormal>Dear parents, the trip is on 14/03/2026.</p><img src="logo.png" alt="Greenlane logo" title="Greenlane Primary"></body></html>"#;
+    let v = scan(
+        "clean",
+        &message("newsletter.html", "text/html", html.as_bytes()),
+    );
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "{v}");
+    assert!(Path::new(env!("CARGO_BIN_EXE_dlp-milter")).exists());
+}
