@@ -1052,6 +1052,18 @@ fn line_bounds(text: &str, pos: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// One to three capitalised words and nothing else ("Shahidul", "Mary
+/// Ann"): the start of a name whose last word was recognised.
+fn name_words_only(s: &str) -> bool {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    (1..=3).contains(&words.len())
+        && words.iter().all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+        })
+}
+
 fn is_sign_off_line(line: &str) -> bool {
     let l = line.trim().trim_end_matches([',', '.', '!']).to_lowercase();
     SIGN_OFFS.contains(&l.as_str())
@@ -1087,8 +1099,12 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     {
         return true;
     }
+    // What stands before the reference on its line is only more of the
+    // name ("Shahidul" before a recognised "Henry"): the line starts with
+    // the name, as a signature's does.
+    let line_starts_with_name = before_on_line.is_empty() || name_words_only(before_on_line);
     // A name at the start of a line right under a sign-off line.
-    if before_on_line.is_empty() {
+    if line_starts_with_name {
         let mut end = line_start;
         for _ in 0..3 {
             if end == 0 {
@@ -1112,7 +1128,7 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     // Role in apposition after the name: "Mrs Patel, our DSL", "Sarah (SENCo)",
     // or, for a name alone on its line (a signature), on the next line.
     let rest_of_line = text.get(r.end..line_end).unwrap_or("");
-    let alone = before_on_line.is_empty()
+    let alone = line_starts_with_name
         && rest_of_line
             .trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '.')
             .is_empty();

@@ -1244,3 +1244,18 @@ fn the_writer_of_a_quoted_reply_is_not_the_subject() {
                 Year 4 has an EHCP.";
     held_in_every_shape(body, Confidence::Medium, "about O**** A****");
 }
+
+#[test]
+fn a_signature_whose_given_name_is_not_listed_is_still_the_writer() {
+    // Only the surname is in the lists: the name still opens the line under
+    // the sign-off, with the writer's role below it.
+    silent(
+        "Hello,\n\nThe Yr 9 sports day will be on Friday the 23rd.\n\nBest wishes,\nShahidul Henry\n\
+         SENCo and Designated Safeguarding Lead (CP, CLA and EHCP enquiries)\nFerncliffe Academy\n",
+    );
+    // A pupil named in a sentence is still found.
+    assert_eq!(
+        one("Shahidul Henry in Yr 9 is CLA and moves placement next week.").1,
+        "looked-after term \"CLA\" about S**** H****"
+    );
+}
