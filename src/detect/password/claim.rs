@@ -82,6 +82,28 @@ fn filler_ok(filler: &str) -> bool {
 fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
     let rest = text.get(e..)?;
     let window = &rest[..floor_boundary(rest, MAX_FILLER + 20)];
+    // "I've set the password to X", "we reset your PIN to 4821": the verb
+    // stands before the trigger, so "to" after it is the separator.
+    if window
+        .get(..4)
+        .is_some_and(|h| h.eq_ignore_ascii_case(" to "))
+    {
+        let before = text.get(..e).unwrap_or("");
+        let before = &before[ceil_boundary(before, before.len().saturating_sub(48))..];
+        let lower = before.to_lowercase();
+        let mut words_before = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .rev()
+            .skip(1); // the trigger itself
+        let owner = words_before.next().unwrap_or("");
+        let verb = words_before.next().unwrap_or("");
+        if words().setter_owners.iter().any(|o| *o == owner)
+            && words().setter_verbs.iter().any(|v| *v == verb)
+        {
+            return Some((Sep::Verb, e + 4));
+        }
+    }
     for p in &words().protected_with {
         if window
             .get(..p.len())

@@ -1054,3 +1054,17 @@ fn a_forwarded_message_is_sent_on_with_its_password() {
         "FYI\n\n---------- Forwarded message ---------\nFrom: Ann Lee <ann@school.sch.uk>\nDate: Wed, 23 Nov 2026\nSubject: Re: Welcome\n\nAll sorted now.\n\nFrom: Bo Kay <bo@school.sch.uk>\nSent: Tuesday, 22 November 2026 09:00\n\nThe password is velvet-cobalt-maple",
     );
 }
+
+#[test]
+fn set_the_password_to_a_secret() {
+    held_everywhere("I've set the password to Rb7kQz2mWx4", "Rb7kQz2mWx4");
+    held_everywhere(
+        "We have set your password to maple-river-lantern.",
+        "maple-river-lantern",
+    );
+    held_everywhere("I changed the PIN to 4821 for the key safe.", "4821");
+    // "to" after a trigger with no setting verb is not a separator.
+    silent_everywhere("Please send the password to the office by text.");
+    silent_everywhere("I've set the password to expire every term.");
+    silent_everywhere("Remember to change your password to something memorable.");
+}

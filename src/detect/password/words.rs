@@ -14,6 +14,10 @@ pub struct Words {
     pub verb_separators: Vec<String>,
     /// " protected with ", "-protected with ", ...
     pub protected_with: Vec<String>,
+    /// "*set* the password to X": verbs before an owner before a trigger.
+    pub setter_verbs: Vec<&'static str>,
+    /// "set *the* password to X": the word right before the trigger.
+    pub setter_owners: Vec<&'static str>,
     pub filler_stop: Vec<&'static str>,
     pub stopwords: Vec<&'static str>,
     pub user_intro: Vec<&'static str>,
@@ -39,6 +43,8 @@ fn parse(src: &'static str) -> Words {
         triggers: Vec::new(),
         verb_separators: Vec::new(),
         protected_with: Vec::new(),
+        setter_verbs: Vec::new(),
+        setter_owners: Vec::new(),
         filler_stop: Vec::new(),
         stopwords: Vec::new(),
         user_intro: Vec::new(),
@@ -90,6 +96,8 @@ fn parse(src: &'static str) -> Words {
             "password_headers" => &mut w.password_headers,
             "user_headers" => &mut w.user_headers,
             "placeholder_parts" => &mut w.placeholder_parts,
+            "setter_verbs" => &mut w.setter_verbs,
+            "setter_owners" => &mut w.setter_owners,
             _ => continue,
         };
         list.push(line);
