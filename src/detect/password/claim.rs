@@ -98,9 +98,7 @@ fn separator(text: &str, e: usize) -> Option<(Sep, usize)> {
             .skip(1); // the trigger itself
         let owner = words_before.next().unwrap_or("");
         let verb = words_before.next().unwrap_or("");
-        if words().setter_owners.iter().any(|o| *o == owner)
-            && words().setter_verbs.iter().any(|v| *v == verb)
-        {
+        if words().setter_owners.contains(&owner) && words().setter_verbs.contains(&verb) {
             return Some((Sep::Verb, e + 4));
         }
     }
