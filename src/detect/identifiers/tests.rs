@@ -481,6 +481,20 @@ fn dates_of_birth() {
         body("Born February 4, 2016"),
         one(DATE_OF_BIRTH, Medium, "******** *, 2016")
     );
+    // A record written as a form: the name on the line above.
+    assert_eq!(
+        body("Child: Ayodele Babatunde\nDate of birth: 28.11.2016\nYear group: Yr 1"),
+        one(DATE_OF_BIRTH, High, "**.**.2016")
+    );
+    // A form with no name filled in, or prose above it, is no one's.
+    assert_eq!(
+        body("Child:\nDate of birth: 28.11.2016"),
+        one(DATE_OF_BIRTH, Medium, "**.**.2016")
+    );
+    assert_eq!(
+        body("Ayodele Babatunde will visit on Monday.\nDate of birth: 28.11.2016"),
+        one(DATE_OF_BIRTH, Medium, "**.**.2016")
+    );
     // The person greeted is the reader, not whose date it is.
     assert_eq!(
         body("Dear Amira Khan,\nDOB: 04/02/2016 is what we have on file."),

@@ -450,11 +450,68 @@ pub fn person_on_line(text: &str, start: usize, end: usize) -> bool {
         .and_then(|a| a.find('\n'))
         .map_or(text.len(), |i| end + i)
         .min(ceil_boundary(text, end.saturating_add(200)));
-    let lo = floor_boundary(text, lo);
-    let hi = ceil_boundary(text, hi);
+    let (lo, hi) = label_block(text, floor_boundary(text, lo), ceil_boundary(text, hi));
     person::find_refs(Names::shared(), text, lo, hi, false)
         .iter()
         .any(|r| !person::is_staff_or_correspondent(text, r, lo, hi))
+}
+
+/// A line written as `Label: value` ("Child: Ayodele Babatunde", "Date of
+/// birth: 28.11.2016"): up to 30 characters of words before a colon.
+fn is_label_line(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(label, value)| {
+        let label = label.trim();
+        !label.is_empty()
+            && label.len() <= 30
+            && label
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, ' ' | '/' | '-' | '\''))
+            && !value.trim().is_empty()
+    })
+}
+
+/// The line `lo..hi`, widened to the block of `Label: value` lines around it
+/// when it is one (a record written as a form: the name on one line, the
+/// date of birth on the next), at most four lines each way.
+fn label_block(text: &str, lo: usize, hi: usize) -> (usize, usize) {
+    if !text.get(lo..hi).is_some_and(is_label_line) {
+        return (lo, hi);
+    }
+    let (mut a, mut b) = (lo, hi);
+    for _ in 0..4 {
+        let Some(prev_end) = a.checked_sub(1) else {
+            break;
+        };
+        let prev_start = text
+            .get(..prev_end)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        if !text
+            .get(prev_start..prev_end)
+            .is_some_and(|l| is_label_line(l.trim_end_matches('\r')))
+        {
+            break;
+        }
+        a = prev_start;
+    }
+    for _ in 0..4 {
+        let next_start = b + 1;
+        if next_start >= text.len() {
+            break;
+        }
+        let next_end = text
+            .get(next_start..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| next_start + i);
+        if !text
+            .get(next_start..next_end)
+            .is_some_and(|l| is_label_line(l.trim_end_matches('\r')))
+        {
+            break;
+        }
+        b = next_end;
+    }
+    (a, b)
 }
 
 /// term at `term`? Only such a paragraph is read for lower-case names: a
