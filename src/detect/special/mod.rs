@@ -183,8 +183,20 @@ impl Detector for SpecialCategoryDetector {
                 }
             };
             let lower;
+            let owner;
             let refs: &[PersonRef] = if !refs.is_empty() {
                 refs
+            } else if let Some(r) = (term.strong && !table && unit.kind == TextKind::Body)
+                .then(|| person::possessive_before(self.names, text, s))
+                .flatten()
+                .filter(|r| {
+                    let (lo, hi) = sentence_span(text, r.start, r.end);
+                    !person::is_staff_or_correspondent(text, r, lo, hi)
+                })
+            {
+                // "Trung's EHCP": the possessive makes the name a person.
+                owner = [r];
+                &owner
             } else if term.strong && !table && written_in_lower_case(text, para, (s, e)) {
                 // No capitalised name in a paragraph written in lower case: a
                 // quick note may write names so ("freya moss has asthma").

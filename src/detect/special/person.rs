@@ -782,6 +782,57 @@ pub fn find_refs(names: &Names, text: &str, lo: usize, hi: usize, table: bool) -
     out
 }
 
+/// "Trung's EHCP": the name-shaped word whose possessive stands right
+/// before a sensitive term starting at `term_start`. A possessive before
+/// such a term makes any name a person, listed or not (a pupil's plan, a
+/// child's diagnosis); ordinary words ("the school's EHCP policy"), places
+/// and saints' names ("St Mary's SEN unit") stay out.
+pub fn possessive_before(names: &Names, text: &str, term_start: usize) -> Option<PersonRef> {
+    let before = text.get(..term_start)?.trim_end_matches([' ', '\t']);
+    let stem = before
+        .strip_suffix("'s")
+        .or_else(|| before.strip_suffix("’s"))?;
+    let start = stem
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphabetic() || *c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let w = stem.get(start..)?;
+    if w.chars().count() < 2 || !is_surname(names, w, false) {
+        return None;
+    }
+    let listed = names.given_any(w).is_some() || names.surname(w).is_some();
+    if (!listed && names.is_word(w)) || PLACE_NOUNS.contains(&w) || is_place(w) {
+        return None;
+    }
+    let prev = stem.get(..start)?.trim_end();
+    let prev_word = prev
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    if matches!(prev_word, "St" | "Saint" | "the" | "The") {
+        return None;
+    }
+    Some(PersonRef {
+        start,
+        end: start + w.len(),
+        kind: RefKind::Given,
+    })
+}
+
+/// Nations, counties, cities and local authorities (`places.txt`), and any
+/// word ending in -shire: an organisation when it owns a service.
+fn is_place(w: &str) -> bool {
+    static PLACES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        include_str!("data/places.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    w.to_ascii_lowercase().ends_with("shire") || PLACES.iter().any(|p| p.eq_ignore_ascii_case(w))
+}
+
 /// How the attribution line of a quoted reply ends.
 static ATTRIBUTION_ENDINGS: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| wordlists::section(wordlists::PERSON, "attribution_endings"));

@@ -1259,3 +1259,24 @@ fn a_signature_whose_given_name_is_not_listed_is_still_the_writer() {
         "looked-after term \"CLA\" about S**** H****"
     );
 }
+
+#[test]
+fn a_possessive_before_a_sensitive_term_makes_any_name_a_person() {
+    for name in ["Trung", "Tao", "Glenys", "Oluwaseun", "Bogdan"] {
+        let body = format!(
+            "Dear Mrs Nguyen,\n\nFollowing our conversation, {name}'s EHCP annual review will be on Monday.\n\nThanks"
+        );
+        let (_, evidence) = one(&body);
+        assert!(
+            evidence.contains("EHCP") || evidence.contains("ehcp"),
+            "{evidence}"
+        );
+    }
+    // Ordinary words, places and saints are no one.
+    silent("The school's EHCP policy is on the website.");
+    silent("St Mary's SEN unit has moved to the new building.");
+    silent("Northshire's EHCP panel meets on Monday.");
+    silent("Leeds's SEND team will visit in June.");
+    silent("Kent's EHCP process has changed.");
+    silent("Please read Ofsted's SEND report before the meeting.");
+}
