@@ -236,7 +236,10 @@ impl Detector for SpecialCategoryDetector {
                             } else {
                                 r.start >= sent.0
                                     && r.end <= sent.1
-                                    && person::pupil_reference(text, r.start, r.end)
+                                    && (person::pupil_reference(text, r.start, r.end)
+                                        || (term.kind == Kind::Exclusion
+                                            && undergoes(text, r.end, s)
+                                            && exclusion_context(text, sent)))
                             }
                         })
                         .cloned()
@@ -385,12 +388,19 @@ fn about_refs<'r>(
             }
         } else {
             // 2 = high, 1 = medium, 0 = low; below: nothing.
+            // A school exclusion the named person undergoes ("Hanh has been
+            // given a one-day suspension"): about that person, whether the
+            // name is a full one or a first name alone.
+            let undergone = in_sentence
+                && term.kind == Kind::Exclusion
+                && undergoes(text, r.end, pos)
+                && exclusion_context(text, sent);
             let mut level: i32 = match (in_sentence, term.strong) {
                 (true, true) => 2,
                 (true, false) | (false, true) => 1,
                 (false, false) => 0,
             };
-            if !r.kind.strong() {
+            if !r.kind.strong() && !undergone {
                 level -= 1;
             }
             // A strong term with no one in its own sentence borrows a name
@@ -744,6 +754,32 @@ fn exclusion_context(text: &str, sent: (usize, usize)) -> bool {
     let s = text.get(sent.0..sent.1).unwrap_or("").to_ascii_lowercase();
     EXCLUSION_CONTEXT.iter().any(|w| s.contains(w))
 }
+
+/// Is the person ending at `end` the subject of what happens at the term
+/// starting at `term`: "Hanh has been given a one-day suspension", "Leo
+/// was excluded", "Amir will be suspended"? A passive or perfect verb
+/// right after the name, and the term within a few words of it: the
+/// sentence reports that this person was excluded, which a policy or a
+/// timetable never does ("the trip is suspended" has no person before it).
+fn undergoes(text: &str, end: usize, term: usize) -> bool {
+    let Some(between) = text.get(end..term) else {
+        return false;
+    };
+    if between.len() > 40 || between.contains(['.', '!', '?', ';', '\n']) {
+        return false;
+    }
+    if !between.starts_with(' ') {
+        return false;
+    }
+    let lower = between.trim_start().to_ascii_lowercase();
+    UNDERGOES
+        .iter()
+        .any(|v| lower.starts_with(v) && lower[v.len()..].chars().next().is_none_or(|c| c == ' '))
+}
+
+/// The verbs of [`undergoes`] (`sentence_words.txt`).
+static UNDERGOES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| wordlists::section(wordlists::SENTENCE, "undergoes"));
 
 /// ASCII case-insensitive membership, without allocating.
 fn in_list(list: &[&str], w: &str) -> bool {

@@ -1280,3 +1280,19 @@ fn a_possessive_before_a_sensitive_term_makes_any_name_a_person() {
     silent("Kent's EHCP process has changed.");
     silent("Please read Ofsted's SEND report before the meeting.");
 }
+
+#[test]
+fn a_named_person_who_was_excluded_is_the_subject_of_the_exclusion() {
+    for body in [
+        "I'm sorry to let you know that Hanh has been given a one-day suspension for her behaviour at lunchtime today.",
+        "Leo Brown was excluded for two days after the fight.",
+        "Just to let you know Amir will be suspended from school until Monday.",
+    ] {
+        let (c, _) = one(body);
+        assert!(c >= Confidence::Medium, "{body}");
+    }
+    // No one undergoes it: a trip, a policy, a name elsewhere in the sentence.
+    silent("The trip has been suspended because of the weather.");
+    silent("Mrs Patel was asked about the suspension policy by governors.");
+    silent("Leo Brown wrote about the exclusion of women from the vote.");
+}
