@@ -240,6 +240,9 @@ impl Detector for SpecialCategoryDetector {
                                         || (term.kind == Kind::Exclusion
                                             && undergoes(text, r.end, s)
                                             && exclusion_context(text, sent)))
+                                    || (term.kind == Kind::Exclusion
+                                        && told_before(text, r, sent, s)
+                                        && person::pupil_reference(text, r.start, r.end))
                             }
                         })
                         .cloned()
@@ -391,10 +394,13 @@ fn about_refs<'r>(
             // A school exclusion the named person undergoes ("Hanh has been
             // given a one-day suspension"): about that person, whether the
             // name is a full one or a first name alone.
-            let undergone = in_sentence
-                && term.kind == Kind::Exclusion
-                && undergoes(text, r.end, pos)
-                && exclusion_context(text, sent);
+            let undergone = term.kind == Kind::Exclusion
+                && exclusion_context(text, sent)
+                && ((in_sentence && undergoes(text, r.end, pos))
+                    || told_before(text, r, sent, pos));
+            // "Akosua Addo, Yr 4. She has been suspended": the pronoun
+            // carries the person into the term's sentence.
+            let in_sentence = in_sentence || (undergone && !table);
             let mut level: i32 = match (in_sentence, term.strong) {
                 (true, true) => 2,
                 (true, false) | (false, true) => 1,
@@ -775,6 +781,27 @@ fn undergoes(text: &str, end: usize, term: usize) -> bool {
     UNDERGOES
         .iter()
         .any(|v| lower.starts_with(v) && lower[v.len()..].chars().next().is_none_or(|c| c == ' '))
+}
+
+/// "Akosua Addo, Yr 4. *She has been* suspended": the term's sentence
+/// starts with a pronoun that undergoes it, and the person `r` is in the
+/// sentence just before.
+fn told_before(text: &str, r: &PersonRef, sent: (usize, usize), term: usize) -> bool {
+    if r.end > sent.0 || sent.0 - r.end > MAX_SENTENCE {
+        return false;
+    }
+    let prev = sentence_span(text, r.start, r.end);
+    if prev.1 > sent.0 || text.get(prev.1..sent.0).is_some_and(|g| g.len() > 4) {
+        return false;
+    }
+    let lead = text.get(sent.0..term).unwrap_or("");
+    let at = sent.0 + (lead.len() - lead.trim_start().len());
+    let head = text.get(at..term).unwrap_or("");
+    ["He", "She", "They"].iter().any(|p| {
+        head.strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with(' '))
+            && undergoes(text, at + p.len(), term)
+    })
 }
 
 /// The verbs of [`undergoes`] (`sentence_words.txt`).

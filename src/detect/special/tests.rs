@@ -1291,6 +1291,17 @@ fn a_named_person_who_was_excluded_is_the_subject_of_the_exclusion() {
         let (c, _) = one(body);
         assert!(c >= Confidence::Medium, "{body}");
     }
+    // A pronoun carries the pupil named just before into the sentence.
+    for body in [
+        "A quick update on Akosua Addo, Yr 4. She has been suspended for two days after the incident on the bus.",
+        "I'm writing about Iwan Prosser in Year 11. He has been suspended for two days after the incident.",
+    ] {
+        let (c, _) = one(body);
+        assert!(c >= Confidence::Medium, "{body}");
+    }
+    // Not when the name is a member of staff, or two sentences away.
+    silent("Mrs Patel in Year 4 is away. She has been suspended from the rota for two days.");
+    silent("Akosua Addo, Yr 4, won the race. It was windy. She has been suspended for two days.");
     // No one undergoes it: a trip, a policy, a name elsewhere in the sentence.
     silent("The trip has been suspended because of the weather.");
     silent("Mrs Patel was asked about the suspension policy by governors.");
