@@ -27,11 +27,46 @@ pub enum EngineError {
 /// Compiled detectors + policy + config. Build once, share (it is `Sync`).
 pub struct Engine {
     pub policy: Policy,
+    scanner: Scanner,
+}
+
+/// The half of the engine that reads the message (parsers, extractors,
+/// detectors): everything that sees hostile bytes. The milter runs it in
+/// worker processes it can kill (`crate::scan_worker`); the policy half
+/// ([`Engine::decide`]) stays in the daemon.
+pub struct Scanner {
     detectors: Vec<Box<dyn Detector>>,
     internal: recipients::Internal,
     parse_limits: message::ParseLimits,
     extract_limits: extract::Limits,
     recipient_threshold: Option<usize>,
+    setup: ScannerSetup,
+}
+
+/// What a [`Scanner`] needs to know of the config and rules: the limits,
+/// the organisation's domains and the exposed-recipients threshold. Small
+/// and serialisable, so the daemon can hand it to a worker process.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ScannerSetup {
+    pub limits: LimitsConfig,
+    pub internal_domains: Vec<String>,
+    pub recipient_threshold: Option<usize>,
+}
+
+/// What the scanner learnt about one message, before the policy: the
+/// input of [`Engine::decide`].
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub not_scanned: Vec<NotScanned>,
+    pub attachments: Vec<FileReport>,
+    pub encryption: Option<&'static str>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    /// The sender the rules' allow-lists compare against.
+    pub sender: Option<String>,
+    /// Envelope recipients, or without an envelope the header recipients.
+    pub recipients: Vec<String>,
 }
 
 /// Everything the engine learnt about one message.
@@ -58,6 +93,40 @@ pub struct ScanReport {
     pub elapsed_us: u64,
 }
 
+impl ScanReport {
+    /// What was not read for a reason that leaves the message unchecked:
+    /// a limit hit (depth, parts, text size, decompression, entries, time),
+    /// a document or archive that could not be opened, a failed scan. Not
+    /// images, audio, video or other binary parts (there is no text to
+    /// read), not encrypted files (the compliant case), and not a message
+    /// mail-parser could not parse (it was scanned whole as text).
+    pub fn could_not_check(&self) -> Vec<&NotScanned> {
+        self.not_scanned
+            .iter()
+            .filter(|n| {
+                if n.location == "message" {
+                    return n.reason != message::UNPARSED_NOTE;
+                }
+                if n.document {
+                    return true;
+                }
+                let path = n
+                    .location
+                    .strip_prefix("attachment:")
+                    .unwrap_or(&n.location);
+                self.attachments
+                    .iter()
+                    .find(|f| f.path == path)
+                    .is_some_and(|f| f.encrypted.is_none() && !NO_TEXT_KINDS.contains(&f.sniffed))
+            })
+            .collect()
+    }
+}
+
+/// Sniffed kinds with no text to read: unreadable, they are not "could not
+/// be checked" (photos, recordings, signatures, unknown binary formats).
+const NO_TEXT_KINDS: &[&str] = &["image", "binary", "pgp", "smime", "encrypted"];
+
 impl Engine {
     /// Builds the engine from a config: its rules folder, or the shipped rules.
     pub fn from_config(config: &Config) -> Result<Engine, EngineError> {
@@ -76,53 +145,114 @@ impl Engine {
     }
 
     pub fn new(policy: Policy, config: &Config) -> Engine {
-        let recipient_threshold =
-            policy.min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID);
+        let setup = ScannerSetup {
+            limits: config.limits.clone(),
+            internal_domains: config.internal_domains(),
+            recipient_threshold: policy
+                .min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID),
+        };
         Engine {
             policy,
-            detectors: detect::default_detectors(),
-            internal: recipients::Internal {
-                domains: config.internal_domains(),
-            },
-            parse_limits: config.limits.parse_limits(),
-            extract_limits: config.limits.extract_limits(),
-            recipient_threshold,
+            scanner: Scanner::new(&setup),
         }
+    }
+
+    /// What a worker process needs to scan for this engine.
+    pub fn setup(&self) -> &ScannerSetup {
+        &self.scanner.setup
     }
 
     /// Scans one message. Never panics; never fails: a failure is an error report.
     pub fn scan(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
         let start = Instant::now();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.scan_inner(raw, envelope)
-        }));
-        let mut report = match result {
-            Ok(r) => r,
-            Err(p) => {
-                let what = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                tracing::error!(error = %what, "scan failed: a parser panicked");
-                ScanReport {
-                    decision: policy::decide(&self.policy, vec![], &[], None, &[]),
-                    not_scanned: vec![],
-                    attachments: vec![],
-                    encryption: None,
-                    message_id: None,
-                    error: Some(format!("internal error while scanning: {what}")),
-                    recipient_count: 0,
-                    subject: None,
-                    elapsed_us: 0,
-                }
-            }
+        let mut report = match self.scanner.analyse(raw, envelope) {
+            Ok(a) => self.decide(a),
+            Err(e) => self.failed(e.0),
         };
         report.elapsed_us = start.elapsed().as_micros() as u64;
         report
     }
 
-    fn scan_inner(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
+    /// Applies the policy to what a scanner found.
+    pub fn decide(&self, a: Analysis) -> ScanReport {
+        let decision = policy::decide(
+            &self.policy,
+            a.findings,
+            &a.not_scanned,
+            a.sender.as_deref(),
+            &a.recipients,
+        );
+        ScanReport {
+            decision,
+            not_scanned: a.not_scanned,
+            attachments: a.attachments,
+            encryption: a.encryption,
+            message_id: a.message_id,
+            error: None,
+            recipient_count: a.recipients.len(),
+            subject: a.subject,
+            elapsed_us: 0,
+        }
+    }
+
+    /// The report of a scan that failed (`error` says why): no findings,
+    /// and a note that the message was not scanned. The caller applies its
+    /// failure policy.
+    pub fn failed(&self, error: String) -> ScanReport {
+        ScanReport {
+            decision: policy::decide(&self.policy, vec![], &[], None, &[]),
+            not_scanned: vec![NotScanned {
+                location: "message".into(),
+                reason: error.clone(),
+                document: false,
+            }],
+            attachments: vec![],
+            encryption: None,
+            message_id: None,
+            error: Some(error),
+            recipient_count: 0,
+            subject: None,
+            elapsed_us: 0,
+        }
+    }
+}
+
+/// A scan that panicked; the text says where.
+#[derive(Debug, Clone)]
+pub struct ScanPanic(pub String);
+
+impl Scanner {
+    pub fn new(setup: &ScannerSetup) -> Scanner {
+        Scanner {
+            detectors: detect::default_detectors(),
+            internal: recipients::Internal {
+                domains: setup.internal_domains.clone(),
+            },
+            parse_limits: setup.limits.parse_limits(),
+            extract_limits: setup.limits.extract_limits(),
+            recipient_threshold: setup.recipient_threshold,
+            setup: setup.clone(),
+        }
+    }
+
+    /// Reads one message. A panic in any parser is caught and returned as
+    /// an error, so one hostile message never takes the caller down.
+    pub fn analyse(&self, raw: &[u8], envelope: Option<&Envelope>) -> Result<Analysis, ScanPanic> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.analyse_inner(raw, envelope)
+        }))
+        .map_err(|p| {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(error = %what, "scan failed: a parser panicked");
+            ScanPanic(format!("internal error while scanning: {what}"))
+        })
+    }
+
+    fn analyse_inner(&self, raw: &[u8], envelope: Option<&Envelope>) -> Analysis {
         let msg = message::parse(raw, &self.parse_limits);
         let mut findings: Vec<Finding> = Vec::new();
         let mut not_scanned: Vec<NotScanned> = msg
@@ -213,17 +343,15 @@ impl Engine {
             .map(|e| e.sender.as_str())
             .filter(|s| !s.is_empty())
             .or(msg.from.as_deref());
-        let decision = policy::decide(&self.policy, findings, &not_scanned, sender, &recipients);
-        ScanReport {
-            decision,
+        Analysis {
+            findings,
             not_scanned,
             attachments: files,
             encryption: msg.encryption.map(|e| e.as_str()),
             message_id: msg.message_id.clone(),
-            error: None,
-            recipient_count: recipients.len(),
             subject: msg.subject.clone(),
-            elapsed_us: 0,
+            sender: sender.map(str::to_string),
+            recipients,
         }
     }
 

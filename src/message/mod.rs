@@ -13,7 +13,7 @@ mod text;
 
 pub use envelope::{clean_path, Envelope};
 pub use html::html_to_text;
-pub use parse::{parse, ParseLimits};
+pub use parse::{parse, ParseLimits, UNPARSED_NOTE};
 pub use text::normalize;
 
 /// An address as it appears in To/Cc/From.

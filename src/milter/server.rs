@@ -8,6 +8,7 @@
 //! a new one. A config that fails to load or validate leaves the old one in
 //! place.
 
+use super::pool::{PoolConfig, WorkerPool};
 use super::session;
 use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
 use super::{MilterConfig, ServeArgs, StoreKind};
@@ -16,6 +17,7 @@ use crate::detect::recipients::Internal;
 use crate::quarantine::spool::SpoolStore;
 use crate::quarantine::{marker, HoldStore, QuarantineError};
 use crate::scan::{Engine, EngineError};
+use crate::scan_worker::WorkerLimits;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +41,8 @@ pub enum ServeError {
     Quarantine(#[from] QuarantineError),
     #[error("data directory {dir}: {source}")]
     DataDir { dir: String, source: std::io::Error },
+    #[error("scan workers: {0}")]
+    Workers(String),
     #[error("milter stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -74,6 +78,8 @@ pub struct DaemonState {
     pub(crate) scan_permits: Arc<Semaphore>,
     /// Messages between MAIL and their end.
     pub(crate) in_flight: Arc<AtomicUsize>,
+    /// Scan worker processes (`serve`); without, scans run in-process.
+    pub(crate) workers: Option<Arc<WorkerPool>>,
 }
 
 impl DaemonState {
@@ -100,6 +106,25 @@ impl Milter {
         store: Arc<dyn HoldStore>,
         release_key: Vec<u8>,
     ) -> Result<Milter, ServeError> {
+        Milter::build(config, store, release_key, None)
+    }
+
+    /// Like [`Milter::new`], scanning in `pool`'s worker processes.
+    pub fn with_workers(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        release_key: Vec<u8>,
+        pool: Arc<WorkerPool>,
+    ) -> Result<Milter, ServeError> {
+        Milter::build(config, store, release_key, Some(pool))
+    }
+
+    fn build(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        release_key: Vec<u8>,
+        workers: Option<Arc<WorkerPool>>,
+    ) -> Result<Milter, ServeError> {
         let loaded = Loaded::build(config)?;
         let threads = loaded.milter.scan_threads();
         Ok(Milter {
@@ -110,6 +135,7 @@ impl Milter {
                 seen_markers: marker::SeenMarkers::default(),
                 scan_permits: Arc::new(Semaphore::new(threads)),
                 in_flight: Arc::new(AtomicUsize::new(0)),
+                workers,
             }),
         })
     }
@@ -200,6 +226,20 @@ fn data_dir(config: &Config) -> Result<PathBuf, ServeError> {
     Ok(dir)
 }
 
+/// The scan worker pool `serve` runs: this binary, `milter.scan_workers`
+/// of them, each under `worker_memory_mb` and `worker_cpu_s`.
+fn worker_pool(config: &Config) -> Result<Arc<WorkerPool>, ServeError> {
+    let exe = std::env::current_exe().map_err(|e| ServeError::Workers(e.to_string()))?;
+    Ok(WorkerPool::new(PoolConfig {
+        exe,
+        workers: config.milter.scan_threads(),
+        limits: WorkerLimits {
+            memory_bytes: config.milter.worker_memory_mb.saturating_mul(1 << 20),
+            cpu_s: config.milter.worker_cpu_s,
+        },
+    }))
+}
+
 /// Loads the config file named in `args` (or the defaults) with the
 /// command-line overrides applied.
 pub fn load(args: &ServeArgs) -> Result<Config, ServeError> {
@@ -230,7 +270,11 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         dir: dir.display().to_string(),
         source,
     })?;
-    let milter = Milter::new(&config, store, key)?;
+    let pool = worker_pool(&config)?;
+    let milter = Milter::with_workers(&config, store, key, pool.clone())?;
+    pool.warm(milter.current().engine.setup())
+        .await
+        .map_err(|e| ServeError::Workers(e.to_string()))?;
     let spec = SocketSpec::parse(&config.milter.listen)?;
     let unix = UnixOptions {
         mode: Some(config.milter.unix_mode().map_err(ServeError::Invalid)?),
@@ -251,7 +295,7 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         mode = ?loaded.engine.policy.mode,
         hold_mode = ?loaded.milter.hold_mode,
         on_failure = ?loaded.milter.on_failure,
-        scan_threads = loaded.milter.scan_threads(),
+        scan_workers = loaded.milter.scan_threads(),
         "dlp-milter listening"
     );
     super::systemd::ready(&format!("listening on {spec}"));
