@@ -94,31 +94,12 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    /// What was not read for a reason that leaves the message unchecked:
-    /// a limit hit (depth, parts, text size, decompression, entries, time),
-    /// a document or archive that could not be opened, a failed scan. Not
-    /// images, audio, video or other binary parts (there is no text to
-    /// read), not encrypted files (the compliant case), and not a message
-    /// mail-parser could not parse (it was scanned whole as text).
+    /// What was not read for a reason that leaves the message unchecked
+    /// (see [`leaves_unchecked`]).
     pub fn could_not_check(&self) -> Vec<&NotScanned> {
         self.not_scanned
             .iter()
-            .filter(|n| {
-                if n.location == "message" {
-                    return n.reason != message::UNPARSED_NOTE;
-                }
-                if n.document {
-                    return true;
-                }
-                let path = n
-                    .location
-                    .strip_prefix("attachment:")
-                    .unwrap_or(&n.location);
-                self.attachments
-                    .iter()
-                    .find(|f| f.path == path)
-                    .is_some_and(|f| f.encrypted.is_none() && !NO_TEXT_KINDS.contains(&f.sniffed))
-            })
+            .filter(|n| leaves_unchecked(n, &self.attachments))
             .collect()
     }
 }
@@ -126,6 +107,37 @@ impl ScanReport {
 /// Sniffed kinds with no text to read: unreadable, they are not "could not
 /// be checked" (photos, recordings, signatures, unknown binary formats).
 const NO_TEXT_KINDS: &[&str] = &["image", "binary", "pgp", "smime", "encrypted"];
+
+/// The PDF extractor's note for a PDF with no text layer: a scanned letter
+/// or form is a picture of a page, the image case, not a document that
+/// could not be opened (holding every scan would hold a school's daily
+/// mail). tests/eval.rs's `scanned-letter-pdf-owner` negative guards the
+/// wording.
+const IMAGE_ONLY_PDF: &str = "pdf has no extractable text";
+
+/// Whether a not-scanned entry leaves the message unchecked: a limit hit
+/// (depth, parts, text size, decompression, entries, time), a document or
+/// archive that could not be opened, a failed scan. Not images, audio,
+/// video or other binary parts, not an image-only PDF (there is no text to
+/// read), not encrypted files (the compliant case), and not a message
+/// mail-parser could not parse (it was scanned whole as text).
+pub fn leaves_unchecked(n: &NotScanned, attachments: &[FileReport]) -> bool {
+    if n.location == "message" {
+        return n.reason != message::UNPARSED_NOTE;
+    }
+    if n.reason.starts_with(IMAGE_ONLY_PDF) {
+        return false;
+    }
+    let path = n
+        .location
+        .strip_prefix("attachment:")
+        .unwrap_or(&n.location);
+    let file = attachments.iter().find(|f| f.path == path);
+    if file.is_some_and(|f| f.encrypted.is_some()) {
+        return false;
+    }
+    n.document || file.is_some_and(|f| !NO_TEXT_KINDS.contains(&f.sniffed))
+}
 
 impl Engine {
     /// Builds the engine from a config: its rules folder, or the shipped rules.
@@ -175,10 +187,18 @@ impl Engine {
 
     /// Applies the policy to what a scanner found.
     pub fn decide(&self, a: Analysis) -> ScanReport {
+        // The unscanned-document rule hears only of what leaves the
+        // message unchecked (not an image-only PDF, not an encrypted file).
+        let unchecked: Vec<NotScanned> = a
+            .not_scanned
+            .iter()
+            .filter(|n| leaves_unchecked(n, &a.attachments))
+            .cloned()
+            .collect();
         let decision = policy::decide(
             &self.policy,
             a.findings,
-            &a.not_scanned,
+            &unchecked,
             a.sender.as_deref(),
             &a.recipients,
         );
@@ -437,5 +457,148 @@ impl LimitsConfig {
             time_budget: Duration::from_millis(self.time_per_message_ms),
             max_text_chars: self.max_text_bytes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(location: &str, reason: &str, document: bool) -> NotScanned {
+        NotScanned {
+            location: location.into(),
+            reason: reason.into(),
+            document,
+        }
+    }
+
+    fn file(path: &str, sniffed: &'static str, encrypted: Option<&str>) -> FileReport {
+        FileReport {
+            path: path.into(),
+            sniffed,
+            declared: String::new(),
+            encrypted: encrypted.map(str::to_string),
+            type_mismatch: None,
+        }
+    }
+
+    #[test]
+    fn limits_and_unopened_documents_leave_the_message_unchecked() {
+        let files = [
+            file("a.docx", "docx", None),
+            file("z.zip/t.txt", "text", None),
+        ];
+        for n in [
+            ns(
+                "message",
+                "more than 500 MIME parts: the rest were not scanned",
+                false,
+            ),
+            ns(
+                "message",
+                "body text longer than 10 bytes: the rest was not scanned",
+                false,
+            ),
+            ns("attachment:a.docx", "corrupt docx: bad zip", true),
+            // Text cut at the cap: the rest of a text file was never read.
+            ns(
+                "attachment:z.zip/t.txt",
+                "text longer than 10 bytes: the rest was not scanned",
+                false,
+            ),
+            // A file the report could not list (over its cap): by its flag.
+            ns(
+                "attachment:lost.xlsx",
+                "archive has more than 10 entries",
+                true,
+            ),
+        ] {
+            assert!(leaves_unchecked(&n, &files), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn pictures_encrypted_files_and_parsed_as_text_do_not() {
+        let files = [
+            file("photo.jpg", "image", None),
+            file("scan.pdf", "pdf", None),
+            file("secret.zip", "zip", Some("zip-aes")),
+            file("blob.bin", "binary", None),
+        ];
+        for n in [
+            ns("attachment:photo.jpg", "nested deeper than 3 levels", false),
+            ns(
+                "attachment:blob.bin",
+                "time budget for the message spent",
+                false,
+            ),
+            ns(
+                "attachment:scan.pdf",
+                "pdf has no extractable text (scanned image or unsupported fonts)",
+                true,
+            ),
+            ns("attachment:secret.zip", "encrypted", true),
+            ns("message", message::UNPARSED_NOTE, false),
+        ] {
+            assert!(!leaves_unchecked(&n, &files), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn an_image_only_pdf_is_not_held_but_a_corrupt_document_is() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        let report = |n: NotScanned, f: FileReport| {
+            engine.decide(Analysis {
+                not_scanned: vec![n],
+                attachments: vec![f],
+                ..Analysis::default()
+            })
+        };
+        let scan = report(
+            ns(
+                "attachment:scan.pdf",
+                "pdf has no extractable text (scanned image or unsupported fonts)",
+                true,
+            ),
+            file("scan.pdf", "pdf", None),
+        );
+        assert_eq!(scan.decision.verdict, policy::Action::Accept);
+        assert!(scan.could_not_check().is_empty());
+        let corrupt = report(
+            ns("attachment:a.docx", "corrupt docx: bad zip", true),
+            file("a.docx", "docx", None),
+        );
+        assert_eq!(corrupt.decision.verdict, policy::Action::Hold);
+        assert_eq!(corrupt.decision.unscanned_rules, ["unscanned-document"]);
+        assert_eq!(corrupt.could_not_check().len(), 1);
+    }
+
+    #[test]
+    fn a_failed_scan_reports_itself_not_scanned() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        let r = engine.failed("scan worker died: killed".into());
+        assert_eq!(r.error.as_deref(), Some("scan worker died: killed"));
+        assert_eq!(r.could_not_check().len(), 1);
+    }
+
+    #[test]
+    fn whole_message_encryption_is_compliant_not_unchecked() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        let raw = b"From: a@school.example\r\nTo: b@other.example\r\nSubject: report\r\n\
+MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\r\n";
+        let r = engine.scan(raw, None);
+        assert!(
+            r.encryption.is_some_and(|e| e.contains("S/MIME")),
+            "{:?}",
+            r.encryption
+        );
+        assert!(r.could_not_check().is_empty(), "{:?}", r.not_scanned);
+        assert_eq!(r.decision.verdict, policy::Action::Accept);
+        let pgp = b"From: a@school.example\r\nTo: b@other.example\r\nSubject: report\r\n\r\n\
+-----BEGIN PGP MESSAGE-----\r\nhQEMA1234\r\n-----END PGP MESSAGE-----\r\n";
+        let r = engine.scan(pgp, None);
+        assert!(r.encryption.is_some());
+        assert!(r.could_not_check().is_empty(), "{:?}", r.not_scanned);
     }
 }

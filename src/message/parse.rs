@@ -307,6 +307,28 @@ fn mailboxes<'a>(values: impl Iterator<Item = &'a HeaderValue<'a>>) -> Vec<Mailb
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_truncated_body_is_reported_once() {
+        let limits = ParseLimits {
+            max_text_chars: 64,
+            ..ParseLimits::default()
+        };
+        let long = "word ".repeat(100);
+        let raw = format!(
+            "Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n{long}\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>{long} more</p>\r\n--b--\r\n"
+        );
+        let m = parse(raw.as_bytes(), &limits);
+        let notes: Vec<&String> = m
+            .capped
+            .iter()
+            .filter(|c| c.contains("body text"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{:?}", m.capped);
+        assert!(m.bodies.iter().all(|b| b.text.len() <= 64));
+        let short = parse(b"Subject: x\r\n\r\nshort\r\n", &limits);
+        assert!(short.capped.is_empty(), "{:?}", short.capped);
+    }
+
     use super::*;
 
     #[test]
