@@ -334,23 +334,23 @@ async fn scan(
     let engine = loaded.clone();
     let envelope = txn.envelope.clone();
     // The in-process scan cannot be killed: a timed-out one keeps its
-    // thread and permit until it ends, and the message keeps no copy of
-    // its bytes (the failure hold then goes to Postfix's hold queue).
+    // thread and permit until it ends. It scans a shared copy, so the
+    // message keeps its bytes for a failure hold.
+    let raw = Arc::new(raw);
+    let shared_raw = raw.clone();
     let task = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let report = engine.engine.scan(&raw, Some(&envelope));
-        (report, raw)
+        engine.engine.scan(&shared_raw, Some(&envelope))
     });
-    match tokio::time::timeout(budget, task).await {
+    let result = tokio::time::timeout(budget, task).await;
+    txn.raw = Arc::try_unwrap(raw).unwrap_or_else(|r| r.as_ref().clone());
+    match result {
         Err(_) => Err(ScanFailure::Timeout),
         Ok(Err(e)) => Err(ScanFailure::Died(e.to_string())),
-        Ok(Ok((report, raw))) => {
-            txn.raw = raw;
-            match &report.error {
-                Some(e) => Err(ScanFailure::Failed(e.clone())),
-                None => Ok(report),
-            }
-        }
+        Ok(Ok(report)) => match &report.error {
+            Some(e) => Err(ScanFailure::Failed(e.clone())),
+            None => Ok(report),
+        },
     }
 }
 
@@ -480,8 +480,8 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
                     let mut report = loaded.engine.failed(reason.clone());
                     report.recipient_count = txn.envelope.recipients.len();
                     report.decision.hold_unchecked(COULD_NOT_CHECK_RULE);
-                    // Without the bytes (oversize, or an in-process scan
-                    // that timed out) only Postfix can keep the message.
+                    // Without the bytes (oversize) only Postfix can keep
+                    // the message.
                     let mode = if postfix || txn.raw.is_empty() {
                         HoldMode::PostfixHold
                     } else {
