@@ -281,12 +281,14 @@ pub struct WorkerLimits {
 /// Applies `limits` to this process, and asks the kernel to kill it when
 /// its parent (the daemon) dies, so no worker outlives the daemon.
 ///
-/// Memory is limited with RLIMIT_DATA, not RLIMIT_AS: mimalloc reserves
-/// address space in large steps (and the kernel counts thread stacks,
-/// shared libraries and file mappings in RLIMIT_AS), so an address-space
-/// limit measured reservations, not use. Since Linux 4.7 RLIMIT_DATA
-/// counts private writable mappings, i.e. the heap, whichever of brk and
-/// mmap the allocator uses; docs/milter.md has the measurement.
+/// Memory is limited with RLIMIT_DATA, not RLIMIT_AS: the kernel counts
+/// the binary, libraries and stacks in RLIMIT_AS, while RLIMIT_DATA (since
+/// Linux 4.7) counts private writable mappings, i.e. the heap, whichever of
+/// brk and mmap the allocator uses. Both count what mimalloc reserves ahead
+/// of use, which is why the daemon starts workers with
+/// `MIMALLOC_ARENA_RESERVE=64MiB` (mimalloc's default 1 GiB arena would
+/// exceed the limit before the first message); docs/milter.md has the
+/// measurements.
 pub fn apply_limits(limits: WorkerLimits) -> Result<(), WorkerError> {
     use rustix::process::{setrlimit, Resource, Rlimit};
     setrlimit(
