@@ -39,7 +39,8 @@ const CPU_RECYCLE_PERCENT: u64 = 50;
 /// Why a scan in a worker gave no analysis.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ScanFailure {
-    #[error("scan exceeded milter.scan_timeout_ms: the worker was killed")]
+    /// Over `milter.scan_timeout_ms`, waiting for a worker included.
+    #[error("scan exceeded milter.scan_timeout_ms")]
     Timeout,
     #[error("scan worker died: {0}")]
     Died(String),
@@ -153,6 +154,11 @@ impl WorkerPool {
                 Err(ScanFailure::Died(why))
             }
             Err(_) => {
+                tracing::warn!(
+                    queue_id = envelope.queue_id.as_deref().unwrap_or("-"),
+                    budget_ms = budget.as_millis() as u64,
+                    "scan over its budget: the worker was killed"
+                );
                 self.kill(worker);
                 self.replace(setup);
                 Err(ScanFailure::Timeout)

@@ -329,7 +329,11 @@ async fn scan(
                 txn.raw = raw;
                 return Err(ScanFailure::Timeout);
             }
-            Ok(p) => p.map_err(|_| ScanFailure::Spawn("scan threads closed".into()))?,
+            Ok(Err(_)) => {
+                txn.raw = raw;
+                return Err(ScanFailure::Spawn("scan threads closed".into()));
+            }
+            Ok(Ok(p)) => p,
         };
     let engine = loaded.clone();
     let envelope = txn.envelope.clone();
