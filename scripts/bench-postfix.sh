@@ -63,8 +63,14 @@ start_milter() {
     esac
 }
 
-# cpu_ms PID: user+system CPU of a process so far, in ms.
-cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$1/stat"; }
+# cpu_ms PID: user+system CPU so far, in ms, of a process and its live
+# children (dlp-milter's scan workers do the scanning in child processes).
+cpu_ms() {
+    awk -v p="$1" '{
+        i = index($0, ") "); split(substr($0, i + 2), a, " ")
+        if ($1 == p || a[2] == p) t += (a[12] + a[13]) * 10
+    } END { print t + 0 }' /proc/[0-9]*/stat 2>/dev/null || true
+}
 
 # rate N: messages/s for N messages of msg.lf over $SESSIONS sessions.
 rate() {
