@@ -66,10 +66,13 @@ start_milter() {
 # cpu_ms PID: user+system CPU so far, in ms, of a process and its live
 # children (dlp-milter's scan workers do the scanning in child processes).
 cpu_ms() {
-    awk -v p="$1" '{
-        i = index($0, ") "); split(substr($0, i + 2), a, " ")
-        if ($1 == p || a[2] == p) t += (a[12] + a[13]) * 10
-    } END { print t + 0 }' /proc/[0-9]*/stat 2>/dev/null || true
+    local kids k
+    kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+    {
+        cat "/proc/$1/stat"
+        for k in $kids; do cat "/proc/$k/stat" 2>/dev/null || true; done
+    } | awk '{ i = index($0, ") "); split(substr($0, i + 2), a, " "); t += (a[12] + a[13]) * 10 }
+             END { print t + 0 }'
 }
 
 # rate N: messages/s for N messages of msg.lf over $SESSIONS sessions.
