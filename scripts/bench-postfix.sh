@@ -63,8 +63,17 @@ start_milter() {
     esac
 }
 
-# cpu_ms PID: user+system CPU of a process so far, in ms.
-cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$1/stat"; }
+# cpu_ms PID: user+system CPU so far, in ms, of a process and its live
+# children (dlp-milter's scan workers do the scanning in child processes).
+cpu_ms() {
+    local kids k
+    kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+    {
+        cat "/proc/$1/stat"
+        for k in $kids; do cat "/proc/$k/stat" 2>/dev/null || true; done
+    } | awk '{ i = index($0, ") "); split(substr($0, i + 2), a, " "); t += (a[12] + a[13]) * 10 }
+             END { print t + 0 }'
+}
 
 # rate N: messages/s for N messages of msg.lf over $SESSIONS sessions.
 rate() {

@@ -22,7 +22,7 @@ LAYERS=(
   "detect"
   "policy"
   "scan"
-  "report action"
+  "report action scan_worker"
   "audit"
   "quarantine"
   "notice"

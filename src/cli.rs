@@ -42,6 +42,17 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Internal: one scan worker process of `serve` (requests on stdin,
+    /// answers on stdout; see src/scan_worker.rs). Not for people.
+    #[command(hide = true)]
+    ScanWorker {
+        /// Memory limit (RLIMIT_DATA), MiB.
+        #[arg(long)]
+        memory_mb: u64,
+        /// CPU-time limit (RLIMIT_CPU), seconds.
+        #[arg(long)]
+        cpu_s: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -244,6 +255,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => finish(audit_head(&common)),
         Command::Scan(args) => scan(args),
         Command::Serve(args) => serve(args),
+        Command::ScanWorker { memory_mb, cpu_s } => {
+            dlp_milter::scan_worker::run(dlp_milter::scan_worker::WorkerLimits {
+                memory_bytes: memory_mb.saturating_mul(1 << 20),
+                cpu_s,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules {
             command: RulesCommand::Check { config, rules },
         } => {

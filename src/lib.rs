@@ -33,4 +33,5 @@ pub mod policy;
 pub mod quarantine;
 pub mod report;
 pub mod scan;
+pub mod scan_worker;
 pub mod vocab;

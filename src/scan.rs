@@ -27,6 +27,14 @@ pub enum EngineError {
 /// Compiled detectors + policy + config. Build once, share (it is `Sync`).
 pub struct Engine {
     pub policy: Policy,
+    scanner: Scanner,
+}
+
+/// The half of the engine that reads the message (parsers, extractors,
+/// detectors): everything that sees hostile bytes. The milter runs it in
+/// worker processes it can kill (`crate::scan_worker`); the policy half
+/// ([`Engine::decide`]) stays in the daemon.
+pub struct Scanner {
     detectors: Vec<Box<dyn Detector>>,
     internal: recipients::Internal,
     parse_limits: message::ParseLimits,
@@ -34,6 +42,33 @@ pub struct Engine {
     /// The lowest `min_count` of the exposed-recipients rules, and the unit
     /// that rule counts in.
     recipient_threshold: Option<(usize, recipients::CountUnit)>,
+    setup: ScannerSetup,
+}
+
+/// What a [`Scanner`] needs to know of the config and rules: the limits,
+/// the organisation's domains and the exposed-recipients threshold. Small
+/// and serialisable, so the daemon can hand it to a worker process.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ScannerSetup {
+    pub limits: LimitsConfig,
+    pub internal_domains: Vec<String>,
+    pub recipient_threshold: Option<(usize, recipients::CountUnit)>,
+}
+
+/// What the scanner learnt about one message, before the policy: the
+/// input of [`Engine::decide`].
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub not_scanned: Vec<NotScanned>,
+    pub attachments: Vec<FileReport>,
+    pub encryption: Option<&'static str>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    /// The sender the rules' allow-lists compare against.
+    pub sender: Option<String>,
+    /// Envelope recipients, or without an envelope the header recipients.
+    pub recipients: Vec<String>,
 }
 
 /// Everything the engine learnt about one message.
@@ -60,6 +95,52 @@ pub struct ScanReport {
     pub elapsed_us: u64,
 }
 
+impl ScanReport {
+    /// What was not read for a reason that leaves the message unchecked
+    /// (see [`leaves_unchecked`]).
+    pub fn could_not_check(&self) -> Vec<&NotScanned> {
+        self.not_scanned
+            .iter()
+            .filter(|n| leaves_unchecked(n, &self.attachments))
+            .collect()
+    }
+}
+
+/// Sniffed kinds with no text to read: unreadable, they are not "could not
+/// be checked" (photos, recordings, signatures, unknown binary formats).
+const NO_TEXT_KINDS: &[&str] = &["image", "binary", "pgp", "smime", "encrypted"];
+
+/// The PDF extractor's note for a PDF with no text layer: a scanned letter
+/// or form is a picture of a page, the image case, not a document that
+/// could not be opened (holding every scan would hold a school's daily
+/// mail). tests/eval.rs's `scanned-letter-pdf-owner` negative guards the
+/// wording.
+const IMAGE_ONLY_PDF: &str = "pdf has no extractable text";
+
+/// Whether a not-scanned entry leaves the message unchecked: a limit hit
+/// (depth, parts, text size, decompression, entries, time), a document or
+/// archive that could not be opened, a failed scan. Not images, audio,
+/// video or other binary parts, not an image-only PDF (there is no text to
+/// read), not encrypted files (the compliant case), and not a message
+/// mail-parser could not parse (it was scanned whole as text).
+pub fn leaves_unchecked(n: &NotScanned, attachments: &[FileReport]) -> bool {
+    if n.location == "message" {
+        return n.reason != message::UNPARSED_NOTE;
+    }
+    if n.reason.starts_with(IMAGE_ONLY_PDF) {
+        return false;
+    }
+    let path = n
+        .location
+        .strip_prefix("attachment:")
+        .unwrap_or(&n.location);
+    let file = attachments.iter().find(|f| f.path == path);
+    if file.is_some_and(|f| f.encrypted.is_some()) {
+        return false;
+    }
+    n.document || file.is_some_and(|f| !NO_TEXT_KINDS.contains(&f.sniffed))
+}
+
 impl Engine {
     /// Builds the engine from a config: its rules folder, or the shipped rules.
     pub fn from_config(config: &Config) -> Result<Engine, EngineError> {
@@ -78,58 +159,127 @@ impl Engine {
     }
 
     pub fn new(policy: Policy, config: &Config) -> Engine {
-        let recipient_threshold = policy
-            .min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID)
-            .map(|t| {
-                let unit =
-                    policy.count_unit_for(Category::ExposedRecipients, recipients::DETECTOR_ID);
-                (t, unit)
-            });
+        let setup = ScannerSetup {
+            limits: config.limits.clone(),
+            internal_domains: config.internal_domains(),
+            recipient_threshold: policy
+                .min_count_for(Category::ExposedRecipients, recipients::DETECTOR_ID)
+                .map(|t| {
+                    let unit =
+                        policy.count_unit_for(Category::ExposedRecipients, recipients::DETECTOR_ID);
+                    (t, unit)
+                }),
+        };
         Engine {
             policy,
-            detectors: detect::default_detectors(),
-            internal: recipients::Internal {
-                domains: config.internal_domains(),
-            },
-            parse_limits: config.limits.parse_limits(),
-            extract_limits: config.limits.extract_limits(),
-            recipient_threshold,
+            scanner: Scanner::new(&setup),
         }
+    }
+
+    /// What a worker process needs to scan for this engine.
+    pub fn setup(&self) -> &ScannerSetup {
+        &self.scanner.setup
     }
 
     /// Scans one message. Never panics; never fails: a failure is an error report.
     pub fn scan(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
         let start = Instant::now();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.scan_inner(raw, envelope)
-        }));
-        let mut report = match result {
-            Ok(r) => r,
-            Err(p) => {
-                let what = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                tracing::error!(error = %what, "scan failed: a parser panicked");
-                ScanReport {
-                    decision: policy::decide(&self.policy, vec![], &[], None, &[]),
-                    not_scanned: vec![],
-                    attachments: vec![],
-                    encryption: None,
-                    message_id: None,
-                    error: Some(format!("internal error while scanning: {what}")),
-                    recipient_count: 0,
-                    subject: None,
-                    elapsed_us: 0,
-                }
-            }
+        let mut report = match self.scanner.analyse(raw, envelope) {
+            Ok(a) => self.decide(a),
+            Err(e) => self.failed(e.0),
         };
         report.elapsed_us = start.elapsed().as_micros() as u64;
         report
     }
 
-    fn scan_inner(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
+    /// Applies the policy to what a scanner found.
+    pub fn decide(&self, a: Analysis) -> ScanReport {
+        // The unscanned-document rule hears only of what leaves the
+        // message unchecked (not an image-only PDF, not an encrypted file).
+        let unchecked: Vec<NotScanned> = a
+            .not_scanned
+            .iter()
+            .filter(|n| leaves_unchecked(n, &a.attachments))
+            .cloned()
+            .collect();
+        let decision = policy::decide(
+            &self.policy,
+            a.findings,
+            &unchecked,
+            a.sender.as_deref(),
+            &a.recipients,
+        );
+        ScanReport {
+            decision,
+            not_scanned: a.not_scanned,
+            attachments: a.attachments,
+            encryption: a.encryption,
+            message_id: a.message_id,
+            error: None,
+            recipient_count: a.recipients.len(),
+            subject: a.subject,
+            elapsed_us: 0,
+        }
+    }
+
+    /// The report of a scan that failed (`error` says why): no findings,
+    /// and a note that the message was not scanned. The caller applies its
+    /// failure policy.
+    pub fn failed(&self, error: String) -> ScanReport {
+        ScanReport {
+            decision: policy::decide(&self.policy, vec![], &[], None, &[]),
+            not_scanned: vec![NotScanned {
+                location: "message".into(),
+                reason: error.clone(),
+                document: false,
+            }],
+            attachments: vec![],
+            encryption: None,
+            message_id: None,
+            error: Some(error),
+            recipient_count: 0,
+            subject: None,
+            elapsed_us: 0,
+        }
+    }
+}
+
+/// A scan that panicked; the text says where.
+#[derive(Debug, Clone)]
+pub struct ScanPanic(pub String);
+
+impl Scanner {
+    pub fn new(setup: &ScannerSetup) -> Scanner {
+        Scanner {
+            detectors: detect::default_detectors(),
+            internal: recipients::Internal {
+                domains: setup.internal_domains.clone(),
+            },
+            parse_limits: setup.limits.parse_limits(),
+            extract_limits: setup.limits.extract_limits(),
+            recipient_threshold: setup.recipient_threshold,
+            setup: setup.clone(),
+        }
+    }
+
+    /// Reads one message. A panic in any parser is caught and returned as
+    /// an error, so one hostile message never takes the caller down.
+    pub fn analyse(&self, raw: &[u8], envelope: Option<&Envelope>) -> Result<Analysis, ScanPanic> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.analyse_inner(raw, envelope)
+        }))
+        .map_err(|p| {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(error = %what, "scan failed: a parser panicked");
+            ScanPanic(format!("internal error while scanning: {what}"))
+        })
+    }
+
+    fn analyse_inner(&self, raw: &[u8], envelope: Option<&Envelope>) -> Analysis {
         let msg = message::parse(raw, &self.parse_limits);
         let mut findings: Vec<Finding> = Vec::new();
         let mut not_scanned: Vec<NotScanned> = msg
@@ -220,17 +370,15 @@ impl Engine {
             .map(|e| e.sender.as_str())
             .filter(|s| !s.is_empty())
             .or(msg.from.as_deref());
-        let decision = policy::decide(&self.policy, findings, &not_scanned, sender, &recipients);
-        ScanReport {
-            decision,
+        Analysis {
+            findings,
             not_scanned,
             attachments: files,
             encryption: msg.encryption.map(|e| e.as_str()),
             message_id: msg.message_id.clone(),
-            error: None,
-            recipient_count: recipients.len(),
             subject: msg.subject.clone(),
-            elapsed_us: 0,
+            sender: sender.map(str::to_string),
+            recipients,
         }
     }
 
@@ -317,5 +465,148 @@ impl LimitsConfig {
             max_text_chars: self.max_text_bytes,
             ..extract::Limits::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(location: &str, reason: &str, document: bool) -> NotScanned {
+        NotScanned {
+            location: location.into(),
+            reason: reason.into(),
+            document,
+        }
+    }
+
+    fn file(path: &str, sniffed: &'static str, encrypted: Option<&str>) -> FileReport {
+        FileReport {
+            path: path.into(),
+            sniffed,
+            declared: String::new(),
+            encrypted: encrypted.map(str::to_string),
+            type_mismatch: None,
+        }
+    }
+
+    #[test]
+    fn limits_and_unopened_documents_leave_the_message_unchecked() {
+        let files = [
+            file("a.docx", "docx", None),
+            file("z.zip/t.txt", "text", None),
+        ];
+        for n in [
+            ns(
+                "message",
+                "more than 500 MIME parts: the rest were not scanned",
+                false,
+            ),
+            ns(
+                "message",
+                "body text longer than 10 bytes: the rest was not scanned",
+                false,
+            ),
+            ns("attachment:a.docx", "corrupt docx: bad zip", true),
+            // Text cut at the cap: the rest of a text file was never read.
+            ns(
+                "attachment:z.zip/t.txt",
+                "text longer than 10 bytes: the rest was not scanned",
+                false,
+            ),
+            // A file the report could not list (over its cap): by its flag.
+            ns(
+                "attachment:lost.xlsx",
+                "archive has more than 10 entries",
+                true,
+            ),
+        ] {
+            assert!(leaves_unchecked(&n, &files), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn pictures_encrypted_files_and_parsed_as_text_do_not() {
+        let files = [
+            file("photo.jpg", "image", None),
+            file("scan.pdf", "pdf", None),
+            file("secret.zip", "zip", Some("zip-aes")),
+            file("blob.bin", "binary", None),
+        ];
+        for n in [
+            ns("attachment:photo.jpg", "nested deeper than 3 levels", false),
+            ns(
+                "attachment:blob.bin",
+                "time budget for the message spent",
+                false,
+            ),
+            ns(
+                "attachment:scan.pdf",
+                "pdf has no extractable text (scanned image or unsupported fonts)",
+                true,
+            ),
+            ns("attachment:secret.zip", "encrypted", true),
+            ns("message", message::UNPARSED_NOTE, false),
+        ] {
+            assert!(!leaves_unchecked(&n, &files), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn an_image_only_pdf_is_not_held_but_a_corrupt_document_is() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        let report = |n: NotScanned, f: FileReport| {
+            engine.decide(Analysis {
+                not_scanned: vec![n],
+                attachments: vec![f],
+                ..Analysis::default()
+            })
+        };
+        let scan = report(
+            ns(
+                "attachment:scan.pdf",
+                "pdf has no extractable text (scanned image or unsupported fonts)",
+                true,
+            ),
+            file("scan.pdf", "pdf", None),
+        );
+        assert_eq!(scan.decision.verdict, policy::Action::Accept);
+        assert!(scan.could_not_check().is_empty());
+        let corrupt = report(
+            ns("attachment:a.docx", "corrupt docx: bad zip", true),
+            file("a.docx", "docx", None),
+        );
+        assert_eq!(corrupt.decision.verdict, policy::Action::Hold);
+        assert_eq!(corrupt.decision.unscanned_rules, ["unscanned-document"]);
+        assert_eq!(corrupt.could_not_check().len(), 1);
+    }
+
+    #[test]
+    fn a_failed_scan_reports_itself_not_scanned() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        let r = engine.failed("scan worker died: killed".into());
+        assert_eq!(r.error.as_deref(), Some("scan worker died: killed"));
+        assert_eq!(r.could_not_check().len(), 1);
+    }
+
+    #[test]
+    fn whole_message_encryption_is_compliant_not_unchecked() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        let raw = b"From: a@school.example\r\nTo: b@other.example\r\nSubject: report\r\n\
+MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\r\n";
+        let r = engine.scan(raw, None);
+        assert!(
+            r.encryption.is_some_and(|e| e.contains("S/MIME")),
+            "{:?}",
+            r.encryption
+        );
+        assert!(r.could_not_check().is_empty(), "{:?}", r.not_scanned);
+        assert_eq!(r.decision.verdict, policy::Action::Accept);
+        let pgp = b"From: a@school.example\r\nTo: b@other.example\r\nSubject: report\r\n\r\n\
+-----BEGIN PGP MESSAGE-----\r\nhQEMA1234\r\n-----END PGP MESSAGE-----\r\n";
+        let r = engine.scan(pgp, None);
+        assert!(r.encryption.is_some());
+        assert!(r.could_not_check().is_empty(), "{:?}", r.not_scanned);
     }
 }

@@ -25,6 +25,11 @@ pub const HOLD_RULES_HEADER: &str = "X-DLP-Hold-Rules";
 /// sender cannot forge a verdict for the next hop to trust.
 pub const OWN_HEADERS: [&str; 3] = [VERDICT_HEADER, FINDINGS_HEADER, HOLD_RULES_HEADER];
 
+/// The rule id of a message held because it could not be checked (scan
+/// failed, timed out, hit a limit, a document could not be opened): what
+/// the quarantine, the audit trail and the notices show as its reason.
+pub const COULD_NOT_CHECK_RULE: &str = "could-not-be-checked";
+
 /// The signed marker on mail the quarantine released (honoured once).
 pub const RELEASE_HEADER: &str = "X-DLP-Release";
 

@@ -450,12 +450,34 @@ async fn oversize_follows_the_failure_policy() {
     let mut c = open(h.addr).await;
     let mut m = clean();
     m.body = vec![b'a'; 4096];
+    // The default (hold) keeps it, in Postfix's hold queue: the milter
+    // stopped collecting it, so only Postfix has the bytes. (It used to be
+    // accepted unscanned: issue 20.)
     let (actions, status) = send(&mut c, &m, "F1").await;
-    assert_eq!(status, Status::Accept, "auto fails open without findings");
+    assert_eq!(status, Status::Accept);
     let eom = indymilter_test::EomActions { actions };
-    assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"));
+    assert!(eom.has_quarantine(any()), "{:?}", eom.actions);
+    assert!(eom.has_add_header("X-DLP-Verdict", "hold"));
+    assert!(eom.has_add_header("X-DLP-Hold-Rules", "could-not-be-checked"));
+    assert!(!eom.has_add_header("X-DLP-Verdict", "unscanned"));
     c.close().await.unwrap();
     h.stop().await;
+
+    // `accept` (and its older name `open`) lets it through, tagged.
+    for name in ["accept", "open"] {
+        let h = start(
+            "hold",
+            &format!("max_message_bytes = 2048\non_failure = \"{name}\""),
+        )
+        .await;
+        let mut c = open(h.addr).await;
+        let (actions, status) = send(&mut c, &m, "F3").await;
+        assert_eq!(status, Status::Accept, "{name}");
+        let eom = indymilter_test::EomActions { actions };
+        assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"), "{name}");
+        c.close().await.unwrap();
+        h.stop().await;
+    }
 
     let h = start("hold", "max_message_bytes = 2048\non_failure = \"closed\"").await;
     let mut c = open(h.addr).await;
@@ -775,10 +797,29 @@ async fn scan_over_its_budget_follows_the_failure_policy() {
     c.close().await.unwrap();
     h.stop().await;
 
+    // The default (hold): held in the quarantine as could-not-be-checked
+    // (it used to be accepted unscanned: issue 20).
     let h = start("hold", "scan_timeout_ms = 1").await;
     let mut c = open(h.addr).await;
-    let (actions, status) = send(&mut c, &m, "T2").await;
-    assert_eq!(status, Status::Accept, "auto fails open without findings");
+    let (_, status) = send(&mut c, &m, "T2").await;
+    assert_eq!(status, Status::Discard);
+    c.close().await.unwrap();
+    let held = h.held();
+    assert_eq!(held.len(), 1);
+    let record = std::fs::read_to_string(held[0].with_extension("json")).unwrap();
+    assert!(record.contains("could-not-be-checked"), "{record}");
+    // The whole message was kept, though its scan was abandoned.
+    let kept = std::fs::read(&held[0]).unwrap();
+    assert!(
+        kept.ends_with(&m.body),
+        "held copy is not the whole message"
+    );
+    h.stop().await;
+
+    let h = start("hold", "scan_timeout_ms = 1\non_failure = \"accept\"").await;
+    let mut c = open(h.addr).await;
+    let (actions, status) = send(&mut c, &m, "T3").await;
+    assert_eq!(status, Status::Accept);
     let eom = indymilter_test::EomActions { actions };
     assert!(eom.has_add_header("X-DLP-Verdict", "unscanned"));
     c.close().await.unwrap();

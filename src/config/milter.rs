@@ -36,14 +36,34 @@ pub struct MilterConfig {
     /// What "hold" means: `quarantine` (store here, answer DISCARD) or
     /// `postfix-hold` (answer QUARANTINE: Postfix's hold queue keeps it).
     pub hold_mode: HoldMode,
-    /// Internal error or scan over its time budget: `auto`, `open`, `closed`.
+    /// A message that could not be checked (scan failed, timed out, over a
+    /// size or other limit, a document that could not be opened): `hold`
+    /// (the default), `tempfail` or `accept` (tagged). See [`FailurePolicy`].
     pub on_failure: FailurePolicy,
     /// How exposed To/Cc lists are rewritten: `undisclosed` or `keep-internal`.
     pub recipient_rewrite: RecipientRewrite,
     /// Concurrent milter connections (Postfix opens one per SMTP session).
     pub max_sessions: usize,
-    /// Messages scanned at once; 0 = one per CPU core.
+    /// Former name of `scan_workers`, still read: used when `scan_workers`
+    /// is 0.
     pub scan_threads: usize,
+    /// Scan worker processes, i.e. messages scanned at once; 0 = one per
+    /// CPU core. Each scan runs in a separate `dlp-milter scan-worker`
+    /// process the daemon kills when it overruns `scan_timeout_ms`, so a
+    /// hostile attachment costs only its own message.
+    pub scan_workers: usize,
+    /// Memory limit of one scan worker (RLIMIT_DATA, MiB). A scan that
+    /// needs more dies and its message gets `on_failure`.
+    pub worker_memory_mb: u64,
+    /// CPU-time limit of one scan worker (RLIMIT_CPU, seconds), a backstop
+    /// behind `scan_timeout_ms`. The daemon replaces a worker well before
+    /// its accumulated CPU time reaches this.
+    pub worker_cpu_s: u64,
+    /// Tests only: the header whose value (`hang`, `memory`, `panic`,
+    /// `crash`) makes a scan worker misbehave. Ignored unless the daemon
+    /// was started with `DLP_MILTER_TEST_FAULTS=1` in its environment,
+    /// which mail cannot set: a production config never has both.
+    pub test_fault_header: Option<String>,
     /// Threads serving the milter connections (reading commands, answering).
     /// The work there is light (scans run on the scan threads). With one
     /// (the default) the daemon runs a current-thread runtime: accepting,
@@ -78,10 +98,14 @@ impl Default for MilterConfig {
             socket_mode: "0660".into(),
             socket_group: None,
             hold_mode: HoldMode::Quarantine,
-            on_failure: FailurePolicy::Auto,
+            on_failure: FailurePolicy::Hold,
             recipient_rewrite: RecipientRewrite::Undisclosed,
             max_sessions: 1000,
             scan_threads: 0,
+            scan_workers: 0,
+            worker_memory_mb: 1024,
+            worker_cpu_s: 300,
+            test_fault_header: None,
             io_threads: 1,
             scan_timeout_ms: 10_000,
             max_message_bytes: 64 * 1024 * 1024,
@@ -119,19 +143,43 @@ pub enum HoldMode {
     PostfixHold,
 }
 
-/// What happens when a message cannot be judged (internal error, scan over
-/// its time budget, message over `max_message_bytes`).
+/// What happens to a message that could not be checked: the scan failed
+/// (a crash or panic), overran `scan_timeout_ms`, died on its memory limit,
+/// the message was over `max_message_bytes`, or the report says something
+/// hit a limit or could not be opened. Postfix's `milter_default_action`
+/// covers the other case, the milter itself being down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailurePolicy {
-    /// Fail closed when the scan had already made hold-worthy findings
-    /// (verdict hold or reject), open otherwise.
+    /// Hold it ("could not be checked") for review, like a policy hold: in
+    /// the quarantine, or Postfix's hold queue with `hold_mode =
+    /// "postfix-hold"` (and for a message too large to have been kept). A
+    /// hold that cannot be stored is a TEMPFAIL.
     #[default]
-    Auto,
-    /// Accept, tagged `X-DLP-Verdict: unscanned`.
-    Open,
+    Hold,
     /// Answer TEMPFAIL (451 4.7.1): the client retries later.
+    Tempfail,
+    /// Accept, tagged `X-DLP-Verdict: unscanned`: mail flows unchecked.
+    Accept,
+    /// Older name, now the same as `hold`: it used to accept unless the
+    /// failed scan had already found something hold-worthy, which a failed
+    /// scan never reported, so unscanned mail left.
+    Auto,
+    /// Older name of `accept`.
+    Open,
+    /// Older name of `tempfail`.
     Closed,
+}
+
+impl FailurePolicy {
+    /// The policy an older name stands for.
+    pub fn effective(self) -> FailurePolicy {
+        match self {
+            FailurePolicy::Auto | FailurePolicy::Hold => FailurePolicy::Hold,
+            FailurePolicy::Closed | FailurePolicy::Tempfail => FailurePolicy::Tempfail,
+            FailurePolicy::Open | FailurePolicy::Accept => FailurePolicy::Accept,
+        }
+    }
 }
 
 /// How exposed To/Cc lists are rewritten.

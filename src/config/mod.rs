@@ -76,7 +76,7 @@ pub struct RulesConfig {
 /// Hard caps on the work one message may cause. Its defaults and its
 /// conversion to the parser's and extractors' limits are in [`crate::scan`],
 /// which joins those stages, so the config imports neither.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     pub max_message_bytes: usize,

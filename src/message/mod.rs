@@ -12,7 +12,7 @@ mod text;
 
 pub use dlp_extract::html_to_text;
 pub use envelope::{clean_path, Envelope};
-pub use parse::{parse, ParseLimits};
+pub use parse::{parse, ParseLimits, UNPARSED_NOTE};
 pub use text::normalize;
 
 /// An address as it appears in To/Cc/From.

@@ -39,10 +39,13 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
         raw
     };
     let Some(msg) = MessageParser::default().parse(raw) else {
-        out.capped
-            .push("message could not be parsed as MIME: scanned as plain text".into());
+        out.capped.push(UNPARSED_NOTE.into());
         out.bodies.push(BodyText {
-            text: truncate_chars(&String::from_utf8_lossy(raw), limits.max_text_chars),
+            text: truncate_chars(
+                &String::from_utf8_lossy(raw),
+                limits.max_text_chars,
+                &mut out.capped,
+            ),
             from_html: false,
         });
         return out;
@@ -97,11 +100,15 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
         };
         match &part.body {
             PartType::Text(t) => out.bodies.push(BodyText {
-                text: truncate_chars(t, limits.max_text_chars),
+                text: truncate_chars(t, limits.max_text_chars, &mut out.capped),
                 from_html: false,
             }),
             PartType::Html(h) => out.bodies.push(BodyText {
-                text: truncate_chars(&super::html_to_text(h), limits.max_text_chars),
+                text: truncate_chars(
+                    &super::html_to_text(h),
+                    limits.max_text_chars,
+                    &mut out.capped,
+                ),
                 from_html: true,
             }),
             _ => {}
@@ -129,7 +136,11 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
             break;
         }
         if let Some(PartType::Html(h)) = msg.parts.get(id as usize).map(|p| &p.body) {
-            let text = truncate_chars(&super::html_to_text(h), limits.max_text_chars);
+            let text = truncate_chars(
+                &super::html_to_text(h),
+                limits.max_text_chars,
+                &mut out.capped,
+            );
             if says_more(&text, &plain) {
                 out.bodies.push(BodyText {
                     text,
@@ -236,9 +247,21 @@ fn sanitize_name(name: &str) -> String {
         .to_string()
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+/// The note in `capped` when mail-parser could not parse the message: the
+/// whole of it was then scanned as text, so this note alone does not make
+/// the message "could not be checked".
+pub const UNPARSED_NOTE: &str = "message could not be parsed as MIME: scanned as plain text";
+
+/// `s` cut to `max` bytes (on a character boundary). A cut is noted in
+/// `capped` (once per message): text beyond the cap was never scanned, and
+/// the failure policy must hear of it rather than pass the message silently.
+fn truncate_chars(s: &str, max: usize, capped: &mut Vec<String>) -> String {
     if s.len() <= max {
         return s.to_string();
+    }
+    let note = format!("body text longer than {max} bytes: the rest was not scanned");
+    if !capped.contains(&note) {
+        capped.push(note);
     }
     let mut end = max;
     while !s.is_char_boundary(end) {
@@ -284,6 +307,28 @@ fn mailboxes<'a>(values: impl Iterator<Item = &'a HeaderValue<'a>>) -> Vec<Mailb
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_truncated_body_is_reported_once() {
+        let limits = ParseLimits {
+            max_text_chars: 64,
+            ..ParseLimits::default()
+        };
+        let long = "word ".repeat(100);
+        let raw = format!(
+            "Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n{long}\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>{long} more</p>\r\n--b--\r\n"
+        );
+        let m = parse(raw.as_bytes(), &limits);
+        let notes: Vec<&String> = m
+            .capped
+            .iter()
+            .filter(|c| c.contains("body text"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{:?}", m.capped);
+        assert!(m.bodies.iter().all(|b| b.text.len() <= 64));
+        let short = parse(b"Subject: x\r\n\r\nshort\r\n", &limits);
+        assert!(short.capped.is_empty(), "{:?}", short.capped);
+    }
+
     use super::*;
 
     #[test]

@@ -13,7 +13,9 @@
 //! - [`server`]: the daemon: shared state, reload, graceful shutdown.
 //! - [`systemd`]: `Type=notify` readiness, reload, stop and watchdog.
 
+pub mod failure;
 pub mod guard;
+pub mod pool;
 pub mod server;
 pub mod session;
 pub mod socket;
@@ -51,6 +53,12 @@ impl MilterConfig {
                 "milter.connection_timeout_s must be above Postfix's smtpd_timeout ({POSTFIX_SMTPD_TIMEOUT_S} s): a milter connection is idle while a slow client uploads"
             ));
         }
+        if self.worker_memory_mb < 64 || self.worker_cpu_s < 10 {
+            return Err(
+                "milter.worker_memory_mb must be at least 64 and milter.worker_cpu_s at least 10"
+                    .into(),
+            );
+        }
         if self.max_message_bytes < 1024 {
             return Err("milter.max_message_bytes must be at least 1024".into());
         }
@@ -71,9 +79,12 @@ impl MilterConfig {
             })
     }
 
-    /// Scan threads in effect.
+    /// Scan workers (or in-process scan threads) in effect: `scan_workers`,
+    /// else the older `scan_threads`, else one per CPU core.
     pub fn scan_threads(&self) -> usize {
-        if self.scan_threads > 0 {
+        if self.scan_workers > 0 {
+            self.scan_workers
+        } else if self.scan_threads > 0 {
             self.scan_threads
         } else {
             std::thread::available_parallelism()

@@ -8,6 +8,7 @@
 //! a new one. A config that fails to load or validate leaves the old one in
 //! place.
 
+use super::pool::{PoolConfig, WorkerPool};
 use super::session;
 use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
 use super::{MilterConfig, ServeArgs, StoreKind};
@@ -16,6 +17,7 @@ use crate::detect::recipients::Internal;
 use crate::quarantine::spool::SpoolStore;
 use crate::quarantine::{marker, HoldStore, QuarantineError};
 use crate::scan::{Engine, EngineError};
+use crate::scan_worker::WorkerLimits;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,6 +43,8 @@ pub enum ServeError {
     DataDir { dir: String, source: std::io::Error },
     #[error(transparent)]
     Private(#[from] crate::datadir::DataDirError),
+    #[error("scan workers: {0}")]
+    Workers(String),
     #[error("milter stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -80,6 +84,8 @@ pub struct DaemonState {
     pub(crate) scan_permits: Arc<Semaphore>,
     /// Messages between MAIL and their end.
     pub(crate) in_flight: Arc<AtomicUsize>,
+    /// Scan worker processes (`serve`); without, scans run in-process.
+    pub(crate) workers: Option<Arc<WorkerPool>>,
 }
 
 impl DaemonState {
@@ -106,7 +112,7 @@ impl Milter {
         store: Arc<dyn HoldStore>,
         release_key: Vec<u8>,
     ) -> Result<Milter, ServeError> {
-        Milter::with_keys(config, store, vec![release_key])
+        Milter::build(config, store, vec![release_key], None)
     }
 
     /// [`Milter::new`] with the marker keys after a rotation (current first).
@@ -114,6 +120,25 @@ impl Milter {
         config: &Config,
         store: Arc<dyn HoldStore>,
         marker_keys: Vec<Vec<u8>>,
+    ) -> Result<Milter, ServeError> {
+        Milter::build(config, store, marker_keys, None)
+    }
+
+    /// Like [`Milter::with_keys`], scanning in `pool`'s worker processes.
+    pub fn with_workers(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        marker_keys: Vec<Vec<u8>>,
+        pool: Arc<WorkerPool>,
+    ) -> Result<Milter, ServeError> {
+        Milter::build(config, store, marker_keys, Some(pool))
+    }
+
+    fn build(
+        config: &Config,
+        store: Arc<dyn HoldStore>,
+        marker_keys: Vec<Vec<u8>>,
+        workers: Option<Arc<WorkerPool>>,
     ) -> Result<Milter, ServeError> {
         let loaded = Loaded::build(config)?;
         let threads = loaded.milter.scan_threads();
@@ -124,6 +149,7 @@ impl Milter {
                 marker_keys,
                 scan_permits: Arc::new(Semaphore::new(threads)),
                 in_flight: Arc::new(AtomicUsize::new(0)),
+                workers,
             }),
         })
     }
@@ -293,6 +319,20 @@ fn listen_on(
     ))
 }
 
+/// The scan worker pool `serve` runs: this binary, `milter.scan_workers`
+/// of them, each under `worker_memory_mb` and `worker_cpu_s`.
+fn worker_pool(config: &Config) -> Result<Arc<WorkerPool>, ServeError> {
+    let exe = std::env::current_exe().map_err(|e| ServeError::Workers(e.to_string()))?;
+    Ok(WorkerPool::new(PoolConfig {
+        exe,
+        workers: config.milter.scan_threads(),
+        limits: WorkerLimits {
+            memory_bytes: config.milter.worker_memory_mb.saturating_mul(1 << 20),
+            cpu_s: config.milter.worker_cpu_s,
+        },
+    }))
+}
+
 /// Loads the config file named in `args` (or the defaults) with the
 /// command-line overrides applied.
 pub fn load(args: &ServeArgs) -> Result<Config, ServeError> {
@@ -330,7 +370,11 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
             source,
         })?,
     );
-    let milter = Milter::with_keys(&config, store, keys)?;
+    let pool = worker_pool(&config)?;
+    let milter = Milter::with_workers(&config, store, keys, pool.clone())?;
+    pool.warm(milter.current().engine.setup())
+        .await
+        .map_err(|e| ServeError::Workers(e.to_string()))?;
     let (spec, unix) = listen_on(&config, &dir)?;
     let mut listener = MilterListener::bind(&spec, &unix, config.milter.tcp_quickack).await?;
     if matches!(spec, SocketSpec::Inet { .. }) {
@@ -352,7 +396,7 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         mode = ?loaded.engine.policy.mode,
         hold_mode = ?loaded.milter.hold_mode,
         on_failure = ?loaded.milter.on_failure,
-        scan_threads = loaded.milter.scan_threads(),
+        scan_workers = loaded.milter.scan_threads(),
         "dlp-milter listening"
     );
     super::systemd::ready(&format!("listening on {spec}"));

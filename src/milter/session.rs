@@ -11,14 +11,17 @@
 //! status (TEMPFAIL when in doubt, see [`super::FailurePolicy`]), and the
 //! reason is logged with the queue id.
 
+use super::failure::{self, Cause, Response};
+use super::pool::{ScanFailure, WorkerPool};
 use super::server::{DaemonState, Loaded};
-use super::{FailurePolicy, HoldMode};
+use super::HoldMode;
 use crate::action::{self, Disposition, Edit, Plan};
 use crate::message::{clean_path, Envelope};
-use crate::policy::Action;
+use crate::policy::{Action, PolicyMode};
 use crate::quarantine::{marker, HoldRequest, HoldStore};
 use crate::scan::ScanReport;
-use crate::vocab::{HOLD_RULES_HEADER, VERDICT_HEADER};
+use crate::scan_worker::Fault;
+use crate::vocab::{COULD_NOT_CHECK_RULE, HOLD_RULES_HEADER, VERDICT_HEADER};
 use indymilter::{
     Actions, Callbacks, ContextActions, EomContext, MacroStage, Macros, NegotiateContext,
     ProtoOpts, SetErrorReply, Status,
@@ -312,60 +315,83 @@ fn trusted_marker(shared: &DaemonState, txn: &Txn) -> Option<marker::Kind> {
     None
 }
 
-/// Why a message could not be judged.
-enum Failure {
-    Oversize,
-    Timeout,
-    /// The scan ran but reported an internal error (a parser panicked).
-    Scan(Box<ScanReport>),
-    Pool,
-}
-
-impl Failure {
-    fn reason(&self) -> String {
-        match self {
-            Failure::Oversize => "message larger than milter.max_message_bytes".into(),
-            Failure::Timeout => "scan exceeded milter.scan_timeout_ms".into(),
-            Failure::Scan(r) => r.error.clone().unwrap_or_default(),
-            Failure::Pool => "scan worker failed".into(),
-        }
-    }
-
-    /// The scan had already made findings worth holding.
-    fn hold_worthy(&self) -> bool {
-        matches!(self, Failure::Scan(r) if r.decision.verdict >= Action::Hold)
-    }
-}
-
-/// Scans off the I/O threads, within the time budget and the thread cap.
+/// Scans off the I/O threads within the time budget: in a worker process
+/// when the daemon has a pool (`serve`), else on a blocking thread (the
+/// in-process milter of the library's tests).
 async fn scan(
     shared: &DaemonState,
     loaded: &Arc<Loaded>,
-    raw: Vec<u8>,
-    envelope: Envelope,
-) -> Result<(ScanReport, Vec<u8>), Failure> {
+    txn: &mut Txn,
+) -> Result<ScanReport, ScanFailure> {
     let budget = Duration::from_millis(loaded.milter.scan_timeout_ms);
-    // Waiting for a scan thread counts against the budget too: if every
-    // thread is stuck on runaway scans, messages get the failure policy
-    // instead of waiting for Postfix's own timeout.
+    let raw = std::mem::take(&mut txn.raw);
+    if let Some(pool) = &shared.workers {
+        let fault = test_fault(pool, loaded, txn);
+        let start = Instant::now();
+        let (result, raw) = pool
+            .scan(loaded.engine.setup(), raw, &txn.envelope, fault, budget)
+            .await;
+        txn.raw = raw;
+        return result.map(|a| {
+            let mut r = loaded.engine.decide(a);
+            r.elapsed_us = start.elapsed().as_micros() as u64;
+            r
+        });
+    }
+    // Waiting for a scan thread counts against the budget too.
     let permit =
         match tokio::time::timeout(budget, shared.scan_permits.clone().acquire_owned()).await {
-            Err(_) => return Err(Failure::Timeout),
-            Ok(p) => p.map_err(|_| Failure::Pool)?,
+            Err(_) => {
+                txn.raw = raw;
+                return Err(ScanFailure::Timeout);
+            }
+            Ok(Err(_)) => {
+                txn.raw = raw;
+                return Err(ScanFailure::Spawn("scan threads closed".into()));
+            }
+            Ok(Ok(p)) => p,
         };
     let engine = loaded.clone();
+    let envelope = txn.envelope.clone();
+    // The in-process scan cannot be killed: a timed-out one keeps its
+    // thread and permit until it ends. It scans a shared copy, so the
+    // message keeps its bytes for a failure hold.
+    let raw = Arc::new(raw);
+    let shared_raw = raw.clone();
     let task = tokio::task::spawn_blocking(move || {
-        // The permit is released when the scan really ends, even after a
-        // timeout: runaway scans keep their thread, never more than the cap.
         let _permit = permit;
-        let report = engine.engine.scan(&raw, Some(&envelope));
-        (report, raw)
+        engine.engine.scan(&shared_raw, Some(&envelope))
     });
-    match tokio::time::timeout(budget, task).await {
-        Err(_) => Err(Failure::Timeout),
-        Ok(Err(_)) => Err(Failure::Pool),
-        Ok(Ok((report, _))) if report.error.is_some() => Err(Failure::Scan(Box::new(report))),
-        Ok(Ok(ok)) => Ok(ok),
+    let result = tokio::time::timeout(budget, task).await;
+    txn.raw = Arc::try_unwrap(raw).unwrap_or_else(|r| r.as_ref().clone());
+    match result {
+        Err(_) => Err(ScanFailure::Timeout),
+        Ok(Err(e)) => Err(ScanFailure::Died(e.to_string())),
+        Ok(Ok(report)) => match &report.error {
+            Some(e) => Err(ScanFailure::Failed(e.clone())),
+            None => Ok(report),
+        },
+    }
+}
+
+/// The test fault a message asks for, when the daemon allows them.
+fn test_fault(pool: &WorkerPool, loaded: &Loaded, txn: &Txn) -> Option<Fault> {
+    if !pool.faults_enabled() {
+        return None;
+    }
+    let name = loaded.milter.test_fault_header.as_deref()?;
+    txn.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| Fault::parse(v))
+}
+
+fn cause_of(f: &ScanFailure) -> Cause {
+    match f {
+        ScanFailure::Timeout => Cause::Timeout,
+        ScanFailure::Died(_) => Cause::Died,
+        ScanFailure::Failed(_) => Cause::Failed,
+        ScanFailure::Spawn(_) => Cause::Unavailable,
     }
 }
 
@@ -421,19 +447,78 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
         return out.status;
     }
 
-    let (out, report) = if txn.oversize {
-        (
-            failed(cx, &loaded, &txn.headers, Failure::Oversize).await,
-            None,
-        )
+    let hold_mode = loaded.milter.hold_mode;
+    let enforced = loaded.engine.policy.mode == PolicyMode::Enforce;
+    let scanned = if txn.oversize {
+        Err((
+            Cause::Oversize,
+            "message larger than milter.max_message_bytes".to_string(),
+        ))
     } else {
-        let raw = std::mem::take(&mut txn.raw);
-        match scan(shared, &loaded, raw, txn.envelope.clone()).await {
-            Err(f) => (failed(cx, &loaded, &txn.headers, f).await, None),
-            Ok((report, raw)) => {
-                txn.raw = raw;
-                let out = decided(cx, shared, &loaded, &txn, &report).await;
-                (out, Some(report))
+        scan(shared, &loaded, &mut txn)
+            .await
+            .map_err(|f| (cause_of(&f), f.to_string()))
+    };
+    let (out, report) = match scanned {
+        Ok(mut report) => {
+            let unchecked = report.could_not_check().len();
+            let response = if unchecked > 0 && report.decision.verdict < Action::Hold {
+                failure::respond(
+                    loaded.milter.on_failure,
+                    Cause::Incomplete,
+                    hold_mode,
+                    enforced,
+                )
+            } else {
+                Response::AsDecided
+            };
+            let out = match response {
+                Response::Hold { postfix } => {
+                    report.decision.hold_unchecked(COULD_NOT_CHECK_RULE);
+                    let mode = if postfix {
+                        HoldMode::PostfixHold
+                    } else {
+                        hold_mode
+                    };
+                    decided(cx, shared, &loaded, &txn, &report, mode).await
+                }
+                Response::Tempfail => tempfail(
+                    cx,
+                    "fail-closed",
+                    format!("{unchecked} parts could not be checked"),
+                ),
+                Response::AsDecided | Response::AcceptTagged => {
+                    decided(cx, shared, &loaded, &txn, &report, hold_mode).await
+                }
+            };
+            (out, Some(report))
+        }
+        Err((cause, reason)) => {
+            let response = failure::respond(loaded.milter.on_failure, cause, hold_mode, enforced);
+            match response {
+                Response::Hold { postfix } => {
+                    let mut report = loaded.engine.failed(reason.clone());
+                    report.recipient_count = txn.envelope.recipients.len();
+                    report.decision.hold_unchecked(COULD_NOT_CHECK_RULE);
+                    // Without the bytes (oversize) only Postfix can keep
+                    // the message.
+                    let mode = if postfix || txn.raw.is_empty() {
+                        HoldMode::PostfixHold
+                    } else {
+                        hold_mode
+                    };
+                    let mut out = decided(cx, shared, &loaded, &txn, &report, mode).await;
+                    out.error.get_or_insert(reason);
+                    (out, Some(report))
+                }
+                Response::Tempfail => {
+                    let mut o = tempfail(cx, "fail-closed", reason);
+                    o.disposition = "fail-closed";
+                    (o, None)
+                }
+                Response::AcceptTagged | Response::AsDecided => {
+                    (accept_unscanned(cx, &txn.headers, reason).await, None)
+                }
             }
         }
     };
@@ -448,6 +533,7 @@ async fn decided(
     loaded: &Loaded,
     txn: &Txn,
     report: &ScanReport,
+    hold_mode: HoldMode,
 ) -> Outcome {
     let body = txn.raw.get(txn.body_start..).unwrap_or_default();
     let plan: Plan = action::plan(
@@ -475,7 +561,7 @@ async fn decided(
             }
             Outcome::new(Status::Reject, "reject")
         }
-        Disposition::Hold { rules } => match loaded.milter.hold_mode {
+        Disposition::Hold { rules } => match hold_mode {
             HoldMode::Quarantine => match hold(shared, txn, report).await {
                 Ok(id) => {
                     let mut o = Outcome::new(Status::Discard, "held");
@@ -551,26 +637,14 @@ async fn decided(
     }
 }
 
-/// Applies the failure policy.
-async fn failed(
+/// Accepts a message that could not be checked, tagged so (the failure
+/// policy `accept`). Incoming X-DLP-* headers (a forged marker or verdict)
+/// go, as on every path that lets mail out.
+async fn accept_unscanned(
     cx: &mut EomContext<Session>,
-    loaded: &Loaded,
     headers: &[(String, String)],
-    f: Failure,
+    reason: String,
 ) -> Outcome {
-    let closed = match loaded.milter.on_failure {
-        FailurePolicy::Closed => true,
-        FailurePolicy::Open => false,
-        FailurePolicy::Auto => f.hold_worthy(),
-    };
-    let reason = f.reason();
-    if closed {
-        let mut o = tempfail(cx, "fail-closed", reason);
-        o.disposition = "fail-closed";
-        return o;
-    }
-    // Incoming X-DLP-* headers (a forged marker or verdict) go, as on
-    // every path that lets mail out.
     let mut edits = action::strip_own_headers(headers);
     edits.push(Edit::AddHeader {
         name: VERDICT_HEADER.into(),

@@ -69,6 +69,25 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// Makes this decision a hold under `rule` (the "could not be checked"
+    /// reason), unless it already holds or rejects. Tag and rewrite
+    /// actions are dropped: a held message is kept as it arrived. Severity
+    /// is raised to high so the DPO alert (default threshold high) fires:
+    /// a message nobody could check needs a person to look at it.
+    pub fn hold_unchecked(&mut self, rule: &str) {
+        if self.verdict >= Action::Hold {
+            return;
+        }
+        self.verdict = Action::Hold;
+        if !self.unscanned_rules.iter().any(|r| r == rule) {
+            self.unscanned_rules.push(rule.to_string());
+        }
+        self.severity = self.severity.max(Some(Severity::High));
+        self.actions = vec![PlannedAction::Hold {
+            rules: vec![rule.to_string()],
+        }];
+    }
+
     /// Rule ids that fired, in order, without repeats.
     pub fn rule_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = Vec::new();
