@@ -1154,6 +1154,29 @@ pub fn is_staff_or_correspondent(text: &str, r: &PersonRef, lo: usize, hi: usize
     // name ("Shahidul" before a recognised "Henry"): the line starts with
     // the name, as a signature's does.
     let line_starts_with_name = before_on_line.is_empty() || name_words_only(before_on_line);
+    // The reader addressed on a line of their own ("Derek," opening a
+    // forwarded or quoted message, not only the first line of the text).
+    if before_on_line.is_empty()
+        && text
+            .get(r.end..line_end)
+            .is_some_and(|rest| rest.trim_end() == ",")
+        && text.get(..line_start).is_some_and(|b| {
+            b.trim_end_matches([' ', '\t', '\r']).ends_with('\n') || b.trim().is_empty()
+        })
+    {
+        let prev = text.get(..line_start).unwrap_or("").trim_end();
+        let prev_line = prev.rsplit('\n').next().unwrap_or("").trim();
+        let opens_paragraph = prev.is_empty()
+            || text.get(..line_start).is_some_and(|b| {
+                b.trim_end_matches([' ', '\t', '\r']).ends_with("\n\n") || b.ends_with("\n\r\n")
+            })
+            || HEADER_LABELS
+                .iter()
+                .any(|h| prev_line.to_lowercase().starts_with(h));
+        if opens_paragraph {
+            return true;
+        }
+    }
     // A name at the start of a line right under a sign-off line.
     if line_starts_with_name {
         let mut end = line_start;

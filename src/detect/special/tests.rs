@@ -1307,3 +1307,17 @@ fn a_named_person_who_was_excluded_is_the_subject_of_the_exclusion() {
     silent("Mrs Patel was asked about the suspension policy by governors.");
     silent("Leo Brown wrote about the exclusion of women from the vote.");
 }
+
+#[test]
+fn a_reader_addressed_on_their_own_line_is_not_the_subject() {
+    // Opening a forwarded message, below its header block.
+    silent(
+        "See below\n\n---------- Forwarded message ---------\nFrom: Trang Pham <tp@school.sch.uk>\n\
+         Date: Thu, 22 Nov 2026\nSubject: Re: the file\nTo: Tanvir Bhuiyan <tb@school.sch.uk>\n\n\
+         Derek,\n\nPassword reset requests for CPOMS now go through the IT helpdesk.\n\nCheers",
+    );
+    silent("Thanks for this.\n\nMrs Evans,\n\nThe CPOMS training is on Monday.");
+    // A pupil named in a sentence below it is still found.
+    let (c, _) = one("Derek,\n\nAmelia Jones in Year 4 has a new CPOMS concern logged today.");
+    assert!(c >= Confidence::Medium);
+}
