@@ -57,8 +57,14 @@ struct Label {
     scenario: String,
 }
 
+/// The corpus scored: fixtures/heldout, or another draw of the generator
+/// (`generate.py --seed N --out DIR`) named by `DLP_HELDOUT_DIR`, so a fresh
+/// draw nobody has looked at can be scored with the same code.
 fn heldout_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/heldout")
+    match std::env::var_os("DLP_HELDOUT_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/heldout"),
+    }
 }
 
 /// The label category a matched finding stands for, by its category and location.
