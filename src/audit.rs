@@ -142,6 +142,42 @@ pub struct Entry {
     pub hash: String,
 }
 
+/// An entry's fields as the hash and the MAC read them.
+struct Fields<'a> {
+    prev_hash: &'a str,
+    seq: i64,
+    at: i64,
+    event: &'a str,
+    message_id: Option<&'a str>,
+    actor: &'a str,
+    detail: &'a str,
+}
+
+impl Fields<'_> {
+    /// Feeds `label` and every field, each length-prefixed so no two
+    /// different entries encode alike (None and Some("") differ).
+    fn feed(&self, label: &[u8], mut update: impl FnMut(&[u8])) {
+        let mut field = |s: &[u8]| {
+            update(&(s.len() as u64).to_be_bytes());
+            update(s);
+        };
+        field(label);
+        field(self.prev_hash.as_bytes());
+        field(self.seq.to_string().as_bytes());
+        field(self.at.to_string().as_bytes());
+        field(self.event.as_bytes());
+        match self.message_id {
+            Some(m) => {
+                field(b"1");
+                field(m.as_bytes());
+            }
+            None => field(b"0"),
+        }
+        field(self.actor.as_bytes());
+        field(self.detail.as_bytes());
+    }
+}
+
 /// The MAC of an entry: HMAC-SHA256 under the audit key over the same
 /// length-prefixed fields as [`entry_hash`], with its own label.
 #[allow(clippy::too_many_arguments)]
@@ -159,24 +195,16 @@ pub fn entry_mac(
     let Ok(mut h) = Hmac::<Sha256>::new_from_slice(key) else {
         return String::new();
     };
-    let mut field = |s: &[u8]| {
-        h.update(&(s.len() as u64).to_be_bytes());
-        h.update(s);
+    let fields = Fields {
+        prev_hash,
+        seq,
+        at,
+        event,
+        message_id,
+        actor,
+        detail,
     };
-    field(b"dlp-milter audit v2 keyed");
-    field(prev_hash.as_bytes());
-    field(seq.to_string().as_bytes());
-    field(at.to_string().as_bytes());
-    field(event.as_bytes());
-    match message_id {
-        Some(m) => {
-            field(b"1");
-            field(m.as_bytes());
-        }
-        None => field(b"0"),
-    }
-    field(actor.as_bytes());
-    field(detail.as_bytes());
+    fields.feed(b"dlp-milter audit v2 keyed", |b| h.update(b));
     hex::encode(h.finalize().into_bytes())
 }
 
@@ -192,25 +220,16 @@ pub fn entry_hash(
     detail: &str,
 ) -> String {
     let mut h = Sha256::new();
-    let mut field = |s: &[u8]| {
-        h.update((s.len() as u64).to_be_bytes());
-        h.update(s);
+    let fields = Fields {
+        prev_hash,
+        seq,
+        at,
+        event,
+        message_id,
+        actor,
+        detail,
     };
-    field(b"dlp-milter audit v1");
-    field(prev_hash.as_bytes());
-    field(seq.to_string().as_bytes());
-    field(at.to_string().as_bytes());
-    field(event.as_bytes());
-    // None and Some("") must differ.
-    match message_id {
-        Some(m) => {
-            field(b"1");
-            field(m.as_bytes());
-        }
-        None => field(b"0"),
-    }
-    field(actor.as_bytes());
-    field(detail.as_bytes());
+    fields.feed(b"dlp-milter audit v1", |b| h.update(b));
     hex::encode(h.finalize())
 }
 
@@ -602,5 +621,34 @@ mod tests {
         c[1].hash = c[1].recomputed(None).unwrap();
         let b = verify(c, None).unwrap_err();
         assert_eq!(b.seq, 3);
+    }
+}
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+
+    /// The encodings are the trail's format: a change here breaks every
+    /// stored chain. Values computed by the code that wrote the first trails.
+    #[test]
+    fn hash_and_mac_encodings_are_fixed() {
+        let h = entry_hash(
+            "prev",
+            7,
+            1_700_000_000,
+            "held",
+            Some("Q-1"),
+            "milter",
+            "{}",
+        );
+        let m = entry_mac(b"k", "prev", 7, 1_700_000_000, "held", None, "milter", "{}");
+        assert_eq!(
+            h,
+            "3f07cb5f2178f8783493642a7f8e403ec0b84cbbb68f7d1a5960286ad4829d73"
+        );
+        assert_eq!(
+            m,
+            "a33567a86e420f3a4cdba1eac64bbc5f9b8e06307335abbad05ba44eabc91eba"
+        );
     }
 }
