@@ -19,29 +19,60 @@ use std::borrow::Cow;
 /// '\n', and drops zero-width characters and soft hyphens. Borrows when
 /// nothing changes (plain ASCII with LF line endings).
 pub fn normalize(text: &str) -> Cow<'_, str> {
-    let has_cr = memchr::memchr(b'\r', text.as_bytes()).is_some();
-    if text.is_ascii() && !has_cr {
-        return Cow::Borrowed(text);
-    }
-    let needs = has_cr || text.chars().any(|c| map(c) != Some(c));
-    if !needs {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
+    let bytes = text.as_bytes();
+    if text.is_ascii() {
+        // The common case, CRLF mail: copy the runs between CRs whole.
+        if memchr::memchr(b'\r', bytes).is_none() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        for cr in memchr::memchr_iter(b'\r', bytes) {
+            if cr < from {
+                continue;
+            }
+            out.push_str(text.get(from..cr).unwrap_or(""));
+            out.push('\n');
             // CRLF is one line break; a lone CR (old Mac text, some
             // extracted documents) is a line break too.
-            if chars.peek() == Some(&'\n') {
+            from = if bytes.get(cr + 1) == Some(&b'\n') {
+                cr + 2
+            } else {
+                cr + 1
+            };
+        }
+        out.push_str(text.get(from..).unwrap_or(""));
+        return Cow::Owned(out);
+    }
+    // Otherwise one pass that copies unchanged runs whole and allocates only
+    // at the first character that changes.
+    let mut out: Option<String> = None;
+    let mut from = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let replacement = if c == '\r' {
+            if chars.peek().is_some_and(|&(_, n)| n == '\n') {
                 chars.next();
             }
-            out.push('\n');
-        } else if let Some(m) = map(c) {
-            out.push(m);
+            Some('\n')
+        } else {
+            match map(c) {
+                Some(m) if m == c => continue,
+                other => other,
+            }
+        };
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        o.push_str(text.get(from..i).unwrap_or(""));
+        o.extend(replacement);
+        from = chars.peek().map_or(text.len(), |&(j, _)| j);
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(text.get(from..).unwrap_or(""));
+            Cow::Owned(o)
         }
     }
-    Cow::Owned(out)
 }
 
 fn map(c: char) -> Option<char> {
@@ -72,6 +103,16 @@ mod tests {
         assert_eq!(normalize("401\u{2010}023\u{2013}2137"), "401-023-2137");
         assert_eq!(normalize("40\u{200b}1023\u{ad}2137"), "4010232137");
         assert_eq!(normalize("café"), "café");
+    }
+
+    #[test]
+    fn crlf_and_lookalikes_together() {
+        assert_eq!(
+            normalize("caf\u{e9}\r\nJT\u{a0}48\r\rend\u{200b}\r\n"),
+            "caf\u{e9}\nJT 48\n\nend\n"
+        );
+        assert!(matches!(normalize("caf\u{e9}\nok"), Cow::Borrowed(_)));
+        assert_eq!(normalize("a\r\n\r\nb\rc\r"), "a\n\nb\nc\n");
     }
 
     #[test]
