@@ -109,10 +109,17 @@ impl Detector for SpecialCategoryDetector {
 
         // No acceptable term in the text: nothing to search (the table
         // flag pass below still runs).
-        let searched = self
-            .first
-            .as_ref()
-            .is_none_or(|f| f.may_match(text.as_bytes()));
+        // A subject is a line: searched whole, so an acronym written in
+        // lower case there can be weighed below.
+        let subject = unit.kind == TextKind::Subject;
+        let searched = subject
+            || self
+                .first
+                .as_ref()
+                .is_none_or(|f| f.may_match(text.as_bytes()));
+        // "cp - Mai Do 10C": subjects are typed in a hurry, and a class or
+        // year group beside a name says the acronym is the school's.
+        let subject_class = subject && person::has_class_ref(text);
         let hits = searched.then(|| self.ac.find_iter(text));
         for m in hits.into_iter().flatten() {
             let Some(term) = TERMS.get(m.pattern().as_usize()) else {
@@ -131,6 +138,7 @@ impl Detector for SpecialCategoryDetector {
                         && text.get(s..s + t.text.len()) == Some(t.text)
                 }) {
                     Some(t) => t,
+                    None if subject_class => term,
                     None => continue,
                 }
             } else {

@@ -473,6 +473,14 @@ pub fn mask_name(name: &str) -> String {
     out
 }
 
+/// Does a short text (a subject line) name a class or year group after some
+/// word ("Amelia Jones 10C", "Chidi Okonkwo (Y3)", "Tom in Year 4")?
+pub fn has_class_ref(text: &str) -> bool {
+    text.char_indices()
+        .filter(|&(_, c)| c == ' ' || c == ',')
+        .any(|(i, _)| class_ref_after(text, i).is_some())
+}
+
 /// After a name: a pupil reference ("(Year 3)", "(Y6)", "in 4B", ", Year 5",
 /// "in Reception")? Returns its end.
 fn class_ref_after(text: &str, pos: usize) -> Option<usize> {

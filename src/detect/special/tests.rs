@@ -1321,3 +1321,30 @@ fn a_reader_addressed_on_their_own_line_is_not_the_subject() {
     let (c, _) = one("Derek,\n\nAmelia Jones in Year 4 has a new CPOMS concern logged today.");
     assert!(c >= Confidence::Medium);
 }
+
+#[test]
+fn a_subject_acronym_in_lower_case_counts_beside_a_name_and_a_class() {
+    for subject in [
+        "cp - Amelia Jones 10C",
+        "RE: cp concern - Chidi Okonkwo (Y3)",
+        "ehcp review Tsegaye Kazlauskas (Y4)",
+    ] {
+        let f = scan_kind(subject, TextKind::Subject);
+        assert!(
+            f.iter().any(|f| f.confidence >= Confidence::Medium),
+            "{subject}: {f:#?}"
+        );
+    }
+    // Without a class the lower-case word is a word ("mash", "pep", "cin").
+    for subject in [
+        "mash for the harvest lunch - Amelia Jones",
+        "pep talk for Amelia Jones",
+        "cp - Amelia Jones",
+    ] {
+        let f = scan_kind(subject, TextKind::Subject);
+        assert!(
+            f.iter().all(|f| f.confidence < Confidence::Medium),
+            "{subject}: {f:#?}"
+        );
+    }
+}
