@@ -1018,7 +1018,8 @@ mod tests {
             let ex = run("nested.docx", "", &z, &mut b);
             let took = start.elapsed();
             assert!(
-                took < std::time::Duration::from_millis(1000),
+                // A wedge guard, not a speed target: the quadratic rescan took 12 s.
+                took < std::time::Duration::from_secs(5),
                 "{open}: {took:?}"
             );
             assert!(ex.not_scanned.is_empty(), "{open}: {:?}", ex.not_scanned);
@@ -1043,7 +1044,8 @@ mod tests {
             let ex = run("broken.docx", "", &z, &mut b);
             let took = start.elapsed();
             assert!(
-                took < std::time::Duration::from_millis(1000),
+                // A wedge guard, not a speed target: the quadratic rescan took 12 s.
+                took < std::time::Duration::from_secs(5),
                 "{open}: {took:?}"
             );
             let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();

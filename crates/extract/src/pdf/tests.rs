@@ -260,7 +260,8 @@ fn self_drawing_form_runs_once_per_page() {
     let mut b = Budget::new(Limits::default());
     let ex = run("form.pdf", "", &pdf, &mut b);
     assert!(
-        start.elapsed() < std::time::Duration::from_millis(500),
+        // A wedge guard, not a speed target: the self-drawing form ran for minutes.
+        start.elapsed() < std::time::Duration::from_secs(5),
         "{:?}",
         start.elapsed()
     );
@@ -412,7 +413,8 @@ fn cmap_of_a_direct_font_is_parsed_once_and_charged() {
     let mut b = Budget::new(Limits::default());
     let start = std::time::Instant::now();
     let ex = run("fonts.pdf", "", &pdf, &mut b);
-    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    // A wedge guard, not a speed target (the machine running CI is shared).
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
     assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
     // Code 0x61 through the range <0000>..<FFFF> -> U+0041 + 0x61 = '¢'.
     let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
