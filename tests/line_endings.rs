@@ -4,6 +4,8 @@
 //! footer of fixtures/footers/school-footers.txt (issue 18, class 1: the
 //! commonest UK footer once hid a password above it in CRLF mail only).
 
+mod scan_support;
+
 use dlp_milter::config::Config;
 use dlp_milter::scan::Engine;
 
@@ -20,22 +22,7 @@ fn footers() -> Vec<String> {
 
 /// (verdict, sorted (category, detector, location)) of one message.
 fn outcome(engine: &Engine, raw: &str) -> (String, Vec<(String, String, String)>) {
-    let report = engine.scan(raw.as_bytes(), None);
-    let mut got: Vec<_> = report
-        .decision
-        .findings
-        .iter()
-        .map(|m| {
-            (
-                m.finding.category.to_string(),
-                m.finding.detector.to_string(),
-                m.finding.location.to_string(),
-            )
-        })
-        .collect();
-    got.sort();
-    got.dedup();
-    (report.decision.verdict.as_str().to_string(), got)
+    scan_support::outcome(&engine.scan(raw.as_bytes(), None))
 }
 
 fn message(subject: &str, body: &str) -> String {
