@@ -19,6 +19,28 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr as `text` (for people) or `json` (one object per
+    /// line, for log shippers; fields in docs/milter.md, "Logs"). Overrides
+    /// the config's `[log] format`.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// `--log-format`: how log lines are written.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// The `[log] format` value this stands for.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -245,6 +267,7 @@ pub fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let log_format = cli.log_format;
     match cli.command {
         Command::Quarantine { command } => finish(quarantine_command(command)),
         Command::Audit {
@@ -254,7 +277,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             command: AuditCommand::Head { common },
         } => finish(audit_head(&common)),
         Command::Scan(args) => scan(args),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(args, log_format),
         Command::ScanWorker { memory_mb, cpu_s } => {
             dlp_milter::scan_worker::run(dlp_milter::scan_worker::WorkerLimits {
                 memory_bytes: memory_mb.saturating_mul(1 << 20),
@@ -330,14 +353,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// `serve`: config → logging → a tokio runtime → the daemon. A config
 /// error exits 2 like `rules check`, before anything is bound.
-fn serve(args: dlp_milter::milter::ServeArgs) -> Result<ExitCode> {
-    let config = match dlp_milter::milter::server::load(&args) {
+/// `--log-format` overrides the config's `[log] format`.
+fn serve(args: dlp_milter::milter::ServeArgs, log_format: Option<LogFormat>) -> Result<ExitCode> {
+    let mut config = match dlp_milter::milter::server::load(&args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
+    if let Some(f) = log_format {
+        config.log.format = f.as_str().to_string();
+    }
     init_daemon_logging(&config.log);
     let threads = config.milter.scan_threads();
     // One I/O thread (the default) is a current-thread runtime: the accept

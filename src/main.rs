@@ -18,14 +18,20 @@ fn main() -> ExitCode {
             };
         }
     };
-    // The daemon sets up its own logging from its config (level, JSON).
+    // The daemon sets up its own logging from its config (level, JSON);
+    // the other commands log warnings, as text or (--log-format json) one
+    // JSON object per line.
     if !matches!(cli.command, cli::Command::Serve(_)) {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-        let _ = tracing_subscriber::fmt()
+        let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .try_init();
+            .with_writer(std::io::stderr);
+        let _ = if cli.log_format == Some(cli::LogFormat::Json) {
+            builder.json().flatten_event(true).try_init()
+        } else {
+            builder.try_init()
+        };
     }
     match cli::run(cli) {
         Ok(code) => code,
