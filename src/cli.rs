@@ -59,6 +59,20 @@ pub enum Command {
         #[command(subcommand)]
         command: QuarantineCommand,
     },
+    /// Check the installation: config, rules, data directory, the socket,
+    /// Postfix's milter lines and their order beside a DKIM signer, the relay.
+    /// Exit 0 when all is well, 1 when something fails, 3 on warnings only.
+    Doctor {
+        /// The daemon's config (default: /etc/dlp-milter/dlp-milter.toml when it exists).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Postfix's config directory (postconf -c DIR); default Postfix's own.
+        #[arg(long, value_name = "DIR")]
+        postfix_config: Option<PathBuf>,
+        /// The user Postfix's daemons run as (mail_owner).
+        #[arg(long, default_value = "postfix")]
+        postfix_user: String,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -276,6 +290,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Head { common },
         } => finish(audit_head(&common)),
+        Command::Doctor {
+            config,
+            postfix_config,
+            postfix_user,
+        } => {
+            let checks = dlp_milter::doctor::run(&dlp_milter::doctor::Options {
+                config,
+                postfix_config,
+                postfix_user,
+                ..Default::default()
+            });
+            for c in &checks {
+                println!("{c}");
+            }
+            Ok(ExitCode::from(dlp_milter::doctor::exit_code(&checks)))
+        }
         Command::Scan(args) => scan(args),
         Command::Serve(args) => serve(args, log_format),
         Command::ScanWorker { memory_mb, cpu_s } => {
