@@ -72,6 +72,14 @@ pub enum Command {
         /// The user Postfix's daemons run as (mail_owner).
         #[arg(long, default_value = "postfix")]
         postfix_user: String,
+        /// A DKIM/ARC signer's config whose `Socket` line names its milter
+        /// (default: /etc/opendkim.conf and /etc/openarc.conf). Repeatable.
+        #[arg(long, value_name = "FILE")]
+        signer_config: Vec<PathBuf>,
+        /// A DKIM/ARC signer's milter socket, Postfix notation, when its name
+        /// and port do not say so (opendkim, 8891, openarc, 8894, rspamd, 11332). Repeatable.
+        #[arg(long, value_name = "SOCKET")]
+        signer: Vec<String>,
     },
     /// The audit trail.
     Audit {
@@ -294,13 +302,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             config,
             postfix_config,
             postfix_user,
+            signer_config,
+            signer,
         } => {
-            let checks = dlp_milter::doctor::run(&dlp_milter::doctor::Options {
+            let mut opts = dlp_milter::doctor::Options {
                 config,
                 postfix_config,
                 postfix_user,
+                signers: signer,
                 ..Default::default()
-            });
+            };
+            if !signer_config.is_empty() {
+                opts.signer_configs = signer_config;
+            }
+            let checks = dlp_milter::doctor::run(&opts);
             for c in &checks {
                 println!("{c}");
             }

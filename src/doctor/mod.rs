@@ -92,7 +92,14 @@ pub struct Options {
     pub postfix_user: String,
     /// Connect/EHLO timeout for the socket and the relay.
     pub timeout: Duration,
+    /// Signers' config files whose `Socket` line names a DKIM/ARC milter.
+    pub signer_configs: Vec<PathBuf>,
+    /// More DKIM/ARC signer sockets, Postfix notation.
+    pub signers: Vec<String>,
 }
+
+/// Where the Debian packages of OpenDKIM and OpenARC keep their config.
+pub const SIGNER_CONFIGS: [&str; 2] = ["/etc/opendkim.conf", "/etc/openarc.conf"];
 
 /// The config the package installs, used when none is named.
 pub const PACKAGED_CONFIG: &str = "/etc/dlp-milter/dlp-milter.toml";
@@ -104,6 +111,8 @@ impl Default for Options {
             postfix_config: None,
             postfix_user: "postfix".into(),
             timeout: Duration::from_secs(5),
+            signer_configs: SIGNER_CONFIGS.iter().map(PathBuf::from).collect(),
+            signers: Vec::new(),
         }
     }
 }
@@ -147,7 +156,11 @@ pub fn run(opts: &Options) -> Vec<Check> {
     match PostfixSettings::read(opts.postfix_config.as_deref()) {
         Ok(pf) => {
             out.extend(references(&socket, &pf));
-            out.extend(dkim_order(&socket, &pf));
+            let mut signers = opts.signers.clone();
+            signers.extend(opts.signer_configs.iter().filter_map(|p| {
+                postfix::signer_socket_from_config(&std::fs::read_to_string(p).ok()?)
+            }));
+            out.extend(dkim_order(&socket, &pf, &signers));
             out.push(networks(
                 trusted_networks(&config).as_deref(),
                 &pf.mynetworks,
@@ -402,7 +415,11 @@ fn references(socket: &Result<SocketSpec, String>, pf: &PostfixSettings) -> Vec<
 /// A DKIM/ARC signer listed before dlp-milter in the same list signs the
 /// message before we rewrite To/Cc/Subject: the signature then fails at
 /// the receiver (and under DMARC the fixed message is junked).
-fn dkim_order(socket: &Result<SocketSpec, String>, pf: &PostfixSettings) -> Vec<Check> {
+fn dkim_order(
+    socket: &Result<SocketSpec, String>,
+    pf: &PostfixSettings,
+    signers: &[String],
+) -> Vec<Check> {
     let Ok(spec) = socket else {
         return vec![];
     };
@@ -413,7 +430,10 @@ fn dkim_order(socket: &Result<SocketSpec, String>, pf: &PostfixSettings) -> Vec<
             .entries
             .iter()
             .position(|e| postfix::names_our_socket(e, spec, &pf.queue_directory));
-        let signer = l.entries.iter().position(|e| postfix::is_dkim_signer(e));
+        let signer = l
+            .entries
+            .iter()
+            .position(|e| postfix::is_signer(e, signers, &pf.queue_directory));
         match (ours, signer) {
             (Some(o), Some(s)) if s < o => out.push(Check::fail(
                 "dkim order",
@@ -551,7 +571,7 @@ mod tests {
             "non_smtpd_milters",
             &["inet:localhost:8891", "unix:dlp-milter/milter.sock"],
         )]);
-        let c = dkim_order(&packaged(), &before);
+        let c = dkim_order(&packaged(), &before, &[]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].level, Level::Fail);
         assert!(
@@ -567,7 +587,7 @@ mod tests {
             "non_smtpd_milters",
             &["unix:dlp-milter/milter.sock", "inet:localhost:8891"],
         )]);
-        let c = dkim_order(&packaged(), &after);
+        let c = dkim_order(&packaged(), &after, &[]);
         assert_eq!(c[0].level, Level::Ok, "{c:?}");
         assert!(c[0].message.contains("before the DKIM signer"));
     }

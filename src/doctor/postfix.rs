@@ -248,9 +248,55 @@ fn same_path(a: &Path, b: &Path) -> bool {
     a == b || canon(a) == canon(b)
 }
 
-/// An entry that names a DKIM/ARC signer, by the socket names and ports
-/// the Debian packages use: OpenDKIM (`opendkim`, 8891), OpenARC
-/// (`openarc`, 8894), Rspamd's milter proxy (`rspamd`, 11332).
+/// An OpenDKIM/OpenARC `Socket` value (`inet:8891@localhost`,
+/// `inet:8891`, `local:/run/opendkim/opendkim.sock`) in Postfix's notation.
+pub fn from_opendkim_socket(value: &str) -> Option<String> {
+    let v = value.trim();
+    if let Some(rest) = v.strip_prefix("inet:").or_else(|| v.strip_prefix("inet6:")) {
+        let (port, host) = rest.split_once('@').unwrap_or((rest, "127.0.0.1"));
+        let port: u16 = port.parse().ok()?;
+        return Some(format!("inet:{}:{port}", host.trim_matches(['[', ']'])));
+    }
+    let path = v
+        .strip_prefix("local:")
+        .or_else(|| v.strip_prefix("unix:"))
+        .unwrap_or(v);
+    path.starts_with('/').then(|| format!("unix:{path}"))
+}
+
+/// The milter socket a signer's config file declares (`Socket` line of
+/// opendkim.conf or openarc.conf), in Postfix's notation.
+pub fn signer_socket_from_config(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        (f.next() == Some("Socket"))
+            .then(|| f.next().and_then(from_opendkim_socket))
+            .flatten()
+    })
+}
+
+/// Whether two milter entries reach the same socket (an inet host named
+/// `localhost` is loopback; a unix path is compared as written, relative
+/// paths against the queue directory).
+pub fn same_socket(a: &str, b: &str, queue_directory: &Path) -> bool {
+    let spec = |e: &str| match entry_address(e) {
+        EntryAddress::Inet { host, port } => Some(SocketSpec::Inet { host, port }),
+        EntryAddress::Unix(p) if p.is_relative() => Some(SocketSpec::Unix(queue_directory.join(p))),
+        EntryAddress::Unix(p) => Some(SocketSpec::Unix(p)),
+        EntryAddress::Other => None,
+    };
+    spec(b).is_some_and(|s| names_our_socket(a, &s, queue_directory))
+}
+
+/// An entry that names a DKIM/ARC signer: one of `known` (the sockets the
+/// local signers' configs declare), or by the socket names and ports the
+/// Debian packages use: OpenDKIM (`opendkim`, 8891), OpenARC (`openarc`,
+/// 8894), Rspamd's milter proxy (`rspamd`, 11332).
+pub fn is_signer(entry: &str, known: &[String], queue_directory: &Path) -> bool {
+    is_dkim_signer(entry) || known.iter().any(|k| same_socket(entry, k, queue_directory))
+}
+
+/// [`is_signer`] by name and port alone.
 pub fn is_dkim_signer(entry: &str) -> bool {
     let lower = entry.to_ascii_lowercase();
     if ["opendkim", "openarc", "rspamd", "dkim"]
@@ -334,6 +380,31 @@ mod tests {
         assert!(names_our_socket("inet:127.0.0.1:7357", &inet, q));
         assert!(!names_our_socket("inet:127.0.0.1:8891", &inet, q));
         assert!(!names_our_socket("unix:dlp-milter/milter.sock", &inet, q));
+    }
+
+    #[test]
+    fn signer_sockets_from_their_configs() {
+        let conf = "# OpenDKIM\nSyslog yes\nSocket inet:12345@localhost\n";
+        assert_eq!(
+            signer_socket_from_config(conf).as_deref(),
+            Some("inet:localhost:12345")
+        );
+        assert_eq!(
+            from_opendkim_socket("local:/var/spool/postfix/opendkim/opendkim.sock").as_deref(),
+            Some("unix:/var/spool/postfix/opendkim/opendkim.sock")
+        );
+        assert_eq!(
+            from_opendkim_socket("inet:8891").as_deref(),
+            Some("inet:127.0.0.1:8891")
+        );
+        let q = Path::new("/var/spool/postfix");
+        let known = vec![
+            "inet:localhost:12345".to_string(),
+            "unix:/var/spool/postfix/opendkim/opendkim.sock".into(),
+        ];
+        assert!(is_signer("inet:127.0.0.1:12345", &known, q));
+        assert!(is_signer("unix:opendkim/opendkim.sock", &known, q));
+        assert!(!is_signer("inet:127.0.0.1:12346", &known, q));
     }
 
     #[test]
