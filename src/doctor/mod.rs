@@ -149,6 +149,13 @@ pub fn run(opts: &Options) -> Vec<Check> {
         }
     };
     out.extend(sections(&config));
+    if config.organisation.domains.is_empty() {
+        out.push(Check::warn(
+            "config",
+            "[organisation] domains is empty: each message's From domain is taken as the organisation's",
+            "list your mail domains in [organisation] domains, so a forged or outside From cannot make outside recipients look internal",
+        ));
+    }
     out.push(rules(&config));
     out.push(data_dir(&config));
     let socket = our_socket(&config);
