@@ -209,6 +209,16 @@ HELD=$(q quarantine list | awk 'NR > 1 {print $1}')
 [ "$(printf '%s\n' "$HELD" | grep -c .)" = 1 ] || fail "expected one held message, got: $HELD"
 ok "through Postfix on the package's socket: clean delivered, personal data held ($HELD)"
 
+# The doctor on the installed package and this Postfix (nothing listens on
+# the packaged relay, 127.0.0.1:25, here: that one FAILs, as it should).
+/usr/bin/dlp-milter doctor --postfix-config "$W/pf/etc" >"$W/doctor.txt" 2>&1 || true
+grep -q "^ok    config: $CONF loads" "$W/doctor.txt" &&
+    grep -q "^ok    socket: unix:$SOCK accepts connections and user postfix may use it" "$W/doctor.txt" &&
+    grep -q "^ok    data directory: /var/lib/dlp-milter is private" "$W/doctor.txt" &&
+    grep -q "^ok    postfix: main.cf smtpd_milters, main.cf non_smtpd_milters name unix:$SOCK" "$W/doctor.txt" ||
+    fail "doctor on the package: $(cat "$W/doctor.txt")"
+ok "doctor: packaged config, data directory, socket reachable by postfix, Postfix names it"
+
 # --- upgrade ----------------------------------------------------------------
 printf '\n# edited by deb-test\n' >>"$CONF"
 sed -i 's/^#name = ""$/name = "Deb Test School"/' "$CONF"
