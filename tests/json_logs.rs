@@ -112,12 +112,16 @@ fn serve_logs_one_json_object_per_line_with_the_documented_fields() {
     let _ = daemon.0.wait();
     let log = std::fs::read_to_string(&log_path).unwrap();
     let lines = parse_lines(&log);
+    // The start-up line is JSON too (not only the per-message lines).
+    let listening = lines
+        .iter()
+        .find(|l| l["message"] == "dlp-milter listening")
+        .unwrap_or_else(|| panic!("no start-up line:\n{log}"));
     assert!(
-        lines.iter().any(
-            |l| l.get("message").and_then(|m| m.as_str()) == Some("listening")
-                || l.get("level").and_then(|m| m.as_str()) == Some("INFO")
-        ),
-        "no start-up line:\n{log}"
+        listening["listen"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(&format!(":{port}"))),
+        "{listening:?}"
     );
     let messages: Vec<_> = lines
         .iter()
