@@ -150,7 +150,9 @@ doctor() {
 doctor || fail "doctor on the right order: $(cat "$W/doctor.txt")"
 grep -q "^ok    dkim order: dlp-milter runs before the DKIM signer" "$W/doctor.txt" ||
     fail "doctor did not see the right order: $(cat "$W/doctor.txt")"
-echo "ok: doctor: all well with dlp-milter first (exit 0)"
+grep -q "^ok    relay: 127.0.0.1:$SMTP is Postfix's 127.0.0.1:$SMTP/inet, which runs the milter" "$W/doctor.txt" ||
+    fail "doctor did not find the relay's service: $(cat "$W/doctor.txt")"
+echo "ok: doctor: all well with dlp-milter first (exit 0), the relay's service runs the milter"
 
 pf_milter "$W/pf" "$DKIM, $DLP"
 pf_reload "$W/pf"

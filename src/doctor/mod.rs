@@ -160,14 +160,15 @@ pub fn run(opts: &Options) -> Vec<Check> {
     out.push(data_dir(&config));
     let socket = our_socket(&config);
     out.push(socket_check(&socket, &opts.postfix_user, opts.timeout));
-    match PostfixSettings::read(opts.postfix_config.as_deref()) {
+    let postfix_settings = PostfixSettings::read(opts.postfix_config.as_deref());
+    match &postfix_settings {
         Ok(pf) => {
-            out.extend(references(&socket, &pf));
+            out.extend(references(&socket, pf));
             let mut signers = opts.signers.clone();
             signers.extend(opts.signer_configs.iter().filter_map(|p| {
                 postfix::signer_socket_from_config(&std::fs::read_to_string(p).ok()?)
             }));
-            out.extend(dkim_order(&socket, &pf, &signers));
+            out.extend(dkim_order(&socket, pf, &signers));
             out.push(networks(
                 trusted_networks(&config).as_deref(),
                 &pf.mynetworks,
@@ -179,7 +180,17 @@ pub fn run(opts: &Options) -> Vec<Check> {
             "install Postfix, or name its config directory with --postfix-config",
         )),
     }
+    let postfix_settings = postfix_settings.ok();
     out.push(relay(&config, opts.timeout));
+    if let (Some(pf), Ok(spec)) = (&postfix_settings, &socket) {
+        let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
+        out.extend(relay_runs_the_milter(
+            &config.quarantine.relay,
+            spec,
+            pf,
+            &services,
+        ));
+    }
     out
 }
 
@@ -541,6 +552,46 @@ fn relay(config: &Config, timeout: Duration) -> Check {
     }
 }
 
+/// Released mail and notices carry an X-DLP marker that only the milter
+/// checks and strips: the Postfix service they re-enter on must run it, or
+/// the marker leaves the building in a header (docs/postfix-snippet.cf,
+/// re-injection). Nothing to say when the relay is not a service of this
+/// Postfix.
+fn relay_runs_the_milter(
+    relay: &str,
+    spec: &SocketSpec,
+    pf: &PostfixSettings,
+    services: &str,
+) -> Vec<Check> {
+    let Some((host, port)) = relay
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+    else {
+        return vec![];
+    };
+    postfix::services_at(pf, host, port, services)
+        .into_iter()
+        .map(|(name, list)| {
+            if list
+                .entries
+                .iter()
+                .any(|e| postfix::names_our_socket(e, spec, &pf.queue_directory))
+            {
+                Check::ok(
+                    "relay",
+                    format!("{relay} is Postfix's {name}, which runs the milter ({})", list.place),
+                )
+            } else {
+                Check::fail(
+                    "relay",
+                    format!("{relay} is Postfix's {name}, which does not run the milter: released mail and notices would leave with their X-DLP marker headers"),
+                    "point [quarantine] relay at a service that runs the milter, e.g. a loopback re-injection service (docs/postfix-snippet.cf, re-injection)",
+                )
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -680,6 +731,32 @@ mod tests {
         let c = networks(None, &my);
         assert_eq!(c.level, Level::Ok);
         assert!(c.message.contains("10.1.2.0/24"));
+    }
+
+    #[test]
+    fn the_relay_service_must_run_the_milter() {
+        let services = "smtp 25/tcp\nsubmission 587/tcp\n";
+        let pf = settings(vec![
+            list("main.cf smtpd_milters", None, "smtpd_milters", &[]),
+            list(
+                "master.cf submission/inet -o smtpd_milters",
+                Some("submission/inet"),
+                "smtpd_milters",
+                &["unix:dlp-milter/milter.sock"],
+            ),
+        ]);
+        let spec = packaged().unwrap();
+        // Port 25 (smtp/inet) has no milter: the marker would leave.
+        let c = relay_runs_the_milter("127.0.0.1:25", &spec, &pf, services);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].level, Level::Fail, "{c:?}");
+        assert!(c[0].message.contains("smtp/inet"));
+        // The submission service runs it.
+        let c = relay_runs_the_milter("localhost:587", &spec, &pf, services);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].level, Level::Ok, "{c:?}");
+        // Another host's relay: nothing to say here.
+        assert!(relay_runs_the_milter("10.0.0.9:2525", &spec, &pf, services).is_empty());
     }
 
     #[test]

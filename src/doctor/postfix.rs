@@ -182,6 +182,61 @@ pub fn services_running(postconf_f: &str, command: &str) -> Vec<(String, bool)> 
         .collect()
 }
 
+/// The TCP port of a master.cf `inet` service (`smtp/inet`,
+/// `127.0.0.1:10026/inet`, `2525/inet`) and the host it is bound to, if
+/// any: a port name is looked up in `services` (/etc/services' text).
+pub fn service_endpoint(service: &str, services: &str) -> Option<(Option<String>, u16)> {
+    let name = service.strip_suffix("/inet")?;
+    let (host, port) = match name.rsplit_once(':') {
+        Some((h, p)) => (Some(h.trim_matches(['[', ']']).to_string()), p),
+        None => (None, name),
+    };
+    let port = port.parse().ok().or_else(|| {
+        services.lines().find_map(|l| {
+            let mut f = l.split('#').next()?.split_whitespace();
+            let n = f.next()?;
+            let (num, proto) = f.next()?.split_once('/')?;
+            (proto == "tcp" && (n == port || f.any(|alias| alias == port)))
+                .then(|| num.parse().ok())
+                .flatten()
+        })
+    })?;
+    Some((host, port))
+}
+
+/// The smtpd services listening on `host:port`, with the milter list in
+/// effect for each (its `-o smtpd_milters` override, else main.cf's).
+pub fn services_at<'a>(
+    pf: &'a PostfixSettings,
+    host: &str,
+    port: u16,
+    services: &str,
+) -> Vec<(&'a str, &'a MilterList)> {
+    let main = pf
+        .lists
+        .iter()
+        .find(|l| l.service.is_none() && l.parameter == "smtpd_milters");
+    pf.smtpd_services
+        .iter()
+        .filter_map(|(name, _)| {
+            let (h, p) = service_endpoint(name, services)?;
+            let host_matches = match &h {
+                None => true,
+                Some(h) => h == host || (loopback(h) && loopback(host)),
+            };
+            if p != port || !host_matches {
+                return None;
+            }
+            let list = pf
+                .lists
+                .iter()
+                .find(|l| l.service.as_deref() == Some(name) && l.parameter == "smtpd_milters")
+                .or(main)?;
+            Some((name.as_str(), list))
+        })
+        .collect()
+}
+
 /// How a milter list entry refers to a socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryAddress {
@@ -380,6 +435,21 @@ mod tests {
         assert!(names_our_socket("inet:127.0.0.1:7357", &inet, q));
         assert!(!names_our_socket("inet:127.0.0.1:8891", &inet, q));
         assert!(!names_our_socket("unix:dlp-milter/milter.sock", &inet, q));
+    }
+
+    #[test]
+    fn service_endpoints() {
+        let services = "smtp\t\t25/tcp\t\tmail\nsubmission\t587/tcp\n";
+        assert_eq!(service_endpoint("smtp/inet", services), Some((None, 25)));
+        assert_eq!(
+            service_endpoint("submission/inet", services),
+            Some((None, 587))
+        );
+        assert_eq!(
+            service_endpoint("127.0.0.1:10026/inet", services),
+            Some((Some("127.0.0.1".into()), 10026))
+        );
+        assert_eq!(service_endpoint("pickup/unix", services), None);
     }
 
     #[test]
