@@ -27,6 +27,7 @@ pub mod dates;
 pub mod detect;
 pub mod extract;
 pub mod message;
+pub mod metrics;
 pub mod milter;
 pub mod notice;
 pub mod policy;
