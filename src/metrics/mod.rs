@@ -47,6 +47,36 @@ const SCAN_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0,
 ];
 
+/// Label values every scrape shows from the start, at zero: a counter
+/// series that first appears at 1 is invisible to `increase()`, so the
+/// first fail-open or given-up notice would not fire an alert. The causes
+/// of a TEMPFAIL are the failure policy's (`milter::failure::Cause`) and
+/// what can fail after a scan.
+pub const TEMPFAIL_CAUSES: [&str; 8] = [
+    "oversize",
+    "timeout",
+    "died",
+    "failed",
+    "unavailable",
+    "incomplete",
+    "hold-failed",
+    "edit-failed",
+];
+/// Causes that can end in an unscanned accept (`incomplete` cannot: the
+/// rules decide an incomplete scan).
+pub const FAIL_OPEN_CAUSES: [&str; 5] = ["oversize", "timeout", "died", "failed", "unavailable"];
+/// Why a scan worker ends ([`Metrics::worker_exit`]).
+pub const WORKER_EXITS: [&str; 3] = ["timeout", "died", "retired"];
+/// The outbox's kinds of notice (`crate::notice`) and its outcomes.
+pub const NOTICE_KINDS: [&str; 5] = [
+    "sender_hold",
+    "sender_hold_summary",
+    "sender_rewrite",
+    "dpo_alert",
+    "dpo_digest",
+];
+pub const NOTICE_OUTCOMES: [&str; 3] = ["sent", "deferred", "failed"];
+
 /// Longest label value kept; longer ones are cut (a rule id is a short
 /// identifier; this only bounds a mistake).
 const MAX_LABEL: usize = 64;
@@ -218,6 +248,34 @@ impl Metrics {
             "Replacement scan workers started after an exit, by result",
             m.worker_restarts.clone(),
         );
+        for cause in TEMPFAIL_CAUSES {
+            let _ = m.tempfails.get_or_create(&CauseLabels {
+                cause: cause.into(),
+            });
+        }
+        for cause in FAIL_OPEN_CAUSES {
+            let _ = m.fail_open.get_or_create(&CauseLabels {
+                cause: cause.into(),
+            });
+        }
+        for reason in WORKER_EXITS {
+            let _ = m.worker_exits.get_or_create(&ReasonLabels {
+                reason: reason.into(),
+            });
+        }
+        for result in ["ok", "failed"] {
+            let _ = m.worker_restarts.get_or_create(&ResultLabels {
+                result: result.into(),
+            });
+        }
+        for kind in NOTICE_KINDS {
+            for outcome in NOTICE_OUTCOMES {
+                let _ = m.notices.get_or_create(&NoticeLabels {
+                    kind: kind.into(),
+                    outcome: outcome.into(),
+                });
+            }
+        }
         Metrics { registry, ..m }
     }
 
@@ -462,7 +520,10 @@ mod tests {
             Some(1.0),
             "{page}"
         );
-        assert_eq!(sample(&page, "dlp_milter_tempfails_total"), None);
+        assert_eq!(
+            sample(&page, "dlp_milter_tempfails_total{cause=\"timeout\"}"),
+            Some(0.0)
+        );
         assert!(page.ends_with("# EOF\n"));
     }
 
@@ -554,6 +615,49 @@ mod tests {
                 env!("CARGO_PKG_VERSION")
             )),
             "{page}"
+        );
+    }
+
+    #[test]
+    fn alertable_series_exist_at_zero_for_every_value_the_code_can_give() {
+        use crate::milter::failure::Cause;
+        let page = Metrics::new().encode();
+        let causes = [
+            Cause::Oversize,
+            Cause::Timeout,
+            Cause::Died,
+            Cause::Failed,
+            Cause::Unavailable,
+            Cause::Incomplete,
+        ];
+        for c in causes {
+            // A new cause fails to compile here until it is listed.
+            match c {
+                Cause::Oversize
+                | Cause::Timeout
+                | Cause::Died
+                | Cause::Failed
+                | Cause::Unavailable
+                | Cause::Incomplete => {}
+            }
+            let series = format!("dlp_milter_tempfails_total{{cause=\"{}\"}}", c.as_str());
+            assert_eq!(sample(&page, &series), Some(0.0), "{series}");
+        }
+        for c in FAIL_OPEN_CAUSES {
+            let series = format!("dlp_milter_fail_open_total{{cause=\"{c}\"}}");
+            assert_eq!(sample(&page, &series), Some(0.0), "{series}");
+        }
+        for kind in [
+            crate::notice::gate::HOLD_KIND,
+            crate::notice::gate::SUMMARY_KIND,
+        ] {
+            assert!(NOTICE_KINDS.contains(&kind), "{kind}");
+            let series = format!("dlp_milter_notices_total{{kind=\"{kind}\",outcome=\"failed\"}}");
+            assert_eq!(sample(&page, &series), Some(0.0), "{series}");
+        }
+        assert_eq!(
+            sample(&page, "dlp_milter_worker_exits_total{reason=\"timeout\"}"),
+            Some(0.0)
         );
     }
 
