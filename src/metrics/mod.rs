@@ -661,6 +661,75 @@ mod tests {
         );
     }
 
+    /// Every sample name a page of `m` can have, from its `# TYPE` lines.
+    fn sample_names(page: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for l in page.lines() {
+            let Some((name, kind)) = l.strip_prefix("# TYPE ").and_then(|t| t.split_once(' '))
+            else {
+                continue;
+            };
+            let suffixes: &[&str] = match kind {
+                "counter" => &["_total"],
+                "histogram" => &["", "_bucket", "_sum", "_count"],
+                "info" => &["_info"],
+                _ => &[""],
+            };
+            out.extend(suffixes.iter().map(|s| format!("{name}{s}")));
+        }
+        out
+    }
+
+    /// The `dlp_milter_…` names in `text`.
+    fn names_in(text: &str) -> std::collections::BTreeSet<String> {
+        let re = regex::Regex::new(r"dlp_milter_[a-z_]+").unwrap();
+        re.find_iter(text)
+            .map(|m| m.as_str().trim_end_matches('_').to_string())
+            .collect()
+    }
+
+    #[test]
+    fn docs_and_dashboard_name_only_metrics_that_exist_and_document_them_all() {
+        let m = Metrics::new();
+        let mut r = report(
+            "From: a@school.example\r\nTo: b@other.example\r\nSubject: NI AB123456C\r\n\r\nAmy Khan AB123456C\r\n",
+        );
+        for reason in ["nested deeper than 5 levels", "corrupt zip: bad"] {
+            r.not_scanned.push(dlp_extract::NotScanned {
+                location: "attachment:x.zip".into(),
+                reason: reason.into(),
+                document: true,
+            });
+        }
+        m.message(&MessageEvent {
+            direction: "outbound",
+            report: Some(&r),
+            action: "held",
+            tempfail: None,
+            fail_open: None,
+        });
+        let page = m.encode();
+        let names = sample_names(&page);
+        assert!(names.len() >= 16, "{names:?}\n{page}");
+        let docs = include_str!("../../docs/metrics.md");
+        let dashboard = include_str!("../../docs/grafana-dashboard.json");
+        for n in names_in(docs).iter().chain(names_in(dashboard).iter()) {
+            assert!(names.contains(n), "{n} is not a metric: {names:?}");
+        }
+        for n in &names {
+            // Each family has its row in the reference table.
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| n.strip_suffix(s))
+                .unwrap_or(n);
+            assert!(
+                docs.contains(&format!("| `{n}` |")) || docs.contains(&format!("| `{family}` |")),
+                "{n} is not documented in docs/metrics.md"
+            );
+        }
+        assert!(names_in(dashboard).contains("dlp_milter_holds_pending"));
+    }
+
     #[test]
     fn label_values_are_made_safe_and_short() {
         assert_eq!(label("sender_hold"), "sender_hold");
