@@ -449,7 +449,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             Err(e) => tempfail(cx, what, e),
         };
         log_line(&txn, None, &out);
-        count(None, &out);
+        count(&txn, None, &out);
         return out.status;
     }
 
@@ -532,20 +532,22 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
         }
     };
     log_line(&txn, report.as_ref(), &out);
-    count(report.as_ref(), &out);
+    count(&txn, report.as_ref(), &out);
     out.status
 }
 
-/// The direction label of this transaction's metrics: the milter treats
-/// every transaction it is given as outgoing mail (Postfix attaches it
-/// where outgoing mail enters); the transaction's own direction, once
-/// classified, takes this value's place.
-const DIRECTION: &str = "outbound";
+/// The transaction's direction, as its metrics label it: the milter treats
+/// every transaction Postfix gives it as outgoing mail (it is attached where
+/// outgoing mail enters, docs/postfix-snippet.cf). The transaction's own
+/// classification, once it has one, is read here.
+fn direction_of(_txn: &Txn) -> &'static str {
+    "outbound"
+}
 
 /// The message's metrics ([`crate::metrics`]), from the facts its log line
 /// has: a TEMPFAIL counts by the failure's cause (or by what failed after
 /// the scan: `hold-failed`, `edit-failed`), an unscanned accept by its cause.
-fn count(report: Option<&ScanReport>, out: &Outcome) {
+fn count(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
     let cause = out.cause.map(Cause::as_str);
     let tempfail = (out.status == Status::Tempfail).then_some(match (out.disposition, cause) {
         ("fail-closed", Some(c)) => c,
@@ -554,7 +556,7 @@ fn count(report: Option<&ScanReport>, out: &Outcome) {
     let fail_open = (out.status == Status::Accept && out.disposition == "fail-open")
         .then(|| cause.unwrap_or("unknown"));
     crate::metrics::global().message(&crate::metrics::MessageEvent {
-        direction: DIRECTION,
+        direction: direction_of(txn),
         report,
         action: out.disposition,
         tempfail,
