@@ -161,13 +161,8 @@ impl Default for Metrics {
 impl Metrics {
     /// A fresh set of metrics, all zero, registered under [`PREFIX`].
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix(PREFIX);
-        registry.register(
-            "build",
-            "The running dlp-milter's version",
-            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
-        );
-        let m = Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix(PREFIX),
             messages: Family::default(),
             findings: Family::default(),
             scan_seconds: Histogram::new(SCAN_BUCKETS),
@@ -181,69 +176,73 @@ impl Metrics {
             notices: Family::default(),
             worker_exits: Family::default(),
             worker_restarts: Family::default(),
-            registry: Registry::default(),
         };
-        registry.register(
+        m.registry.register(
+            "build",
+            "The running dlp-milter's version",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        m.registry.register(
             "messages",
             "Messages that reached end of message, by direction, policy verdict and what the milter did",
             m.messages.clone(),
         );
-        registry.register(
+        m.registry.register(
             "findings",
             "Findings that matched a rule, by category, detector and rule",
             m.findings.clone(),
         );
-        registry.register(
+        m.registry.register(
             "scan_duration_seconds",
             "Time to scan one message (parse, extract, detect, decide)",
             m.scan_seconds.clone(),
         );
-        registry.register(
+        m.registry.register(
             "caps_hit",
             "Parts or files left partly or wholly unscanned because a limit was reached, by limit",
             m.caps_hit.clone(),
         );
-        registry.register(
+        m.registry.register(
             "extraction_errors",
             "Attachments or parts that could not be read, by reason",
             m.extraction_errors.clone(),
         );
-        registry.register(
+        m.registry.register(
             "tempfails",
             "Messages answered TEMPFAIL (451 4.7.1), by cause",
             m.tempfails.clone(),
         );
-        registry.register(
+        m.registry.register(
             "fail_open",
             "Messages accepted unscanned by the failure policy accept, by cause",
             m.fail_open.clone(),
         );
-        registry.register(
+        m.registry.register(
             "sessions_open",
             "Milter connections open now (Postfix opens one per SMTP session)",
             m.sessions_open.clone(),
         );
-        registry.register(
+        m.registry.register(
             "holds_pending",
             "Messages held in the quarantine awaiting release or deletion (read from the store at scrape)",
             m.holds_pending.clone(),
         );
-        registry.register(
+        m.registry.register(
             "notices_queued",
             "Notices waiting in the outbox to be sent or retried (read from the store at scrape)",
             m.notices_queued.clone(),
         );
-        registry.register(
+        m.registry.register(
             "notices",
             "Notice delivery attempts, by kind and outcome (sent, deferred, failed)",
             m.notices.clone(),
         );
-        registry.register(
+        m.registry.register(
             "worker_exits",
             "Scan worker processes ended by the daemon or by their own death, by reason",
             m.worker_exits.clone(),
         );
-        registry.register(
+        m.registry.register(
             "worker_restarts",
             "Replacement scan workers started after an exit, by result",
             m.worker_restarts.clone(),
@@ -276,7 +275,7 @@ impl Metrics {
                 });
             }
         }
-        Metrics { registry, ..m }
+        m
     }
 
     /// Counts one message: its verdict and disposition, its findings, its
