@@ -391,13 +391,18 @@ fn counts_after_real_traffic_are_exact_and_healthz_follows_the_store() {
         .or_default() += 1.0;
 
     // The notice thread and the replacement worker run on their own time.
-    let page = s.page_when("two deferred notices and a restarted worker", |p| {
-        sample(
-            p,
-            "dlp_milter_notices_total{kind=\"sender_hold\",outcome=\"deferred\"}",
-        ) == Some(2.0)
-            && sample(p, "dlp_milter_worker_restarts_total{result=\"ok\"}") == Some(1.0)
-    });
+    // So do the sessions' ends after the client hung up.
+    let page = s.page_when(
+        "two deferred notices, a restarted worker, no session open",
+        |p| {
+            sample(
+                p,
+                "dlp_milter_notices_total{kind=\"sender_hold\",outcome=\"deferred\"}",
+            ) == Some(2.0)
+                && sample(p, "dlp_milter_worker_restarts_total{result=\"ok\"}") == Some(1.0)
+                && sample(p, "dlp_milter_sessions_open") == Some(0.0)
+        },
+    );
     assert_eq!(samples(&page, "dlp_milter_messages_total"), want_messages);
     assert_eq!(samples(&page, "dlp_milter_findings_total"), want_findings);
     assert!(!want_findings.is_empty());
