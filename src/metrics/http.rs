@@ -34,10 +34,10 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 pub enum MetricsError {
     #[error("{0}")]
     Config(String),
-    #[error("metrics.listen {addr}: cannot listen: {source}")]
+    #[error("metrics.listen {addr}: cannot listen: {error}")]
     Bind {
         addr: std::net::SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -130,7 +130,7 @@ pub async fn start(
     };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| MetricsError::Bind { addr, source })?;
+        .map_err(|error| MetricsError::Bind { addr, error })?;
     tracing::info!(listen = %addr, "metrics and health check listening (/metrics, /healthz)");
     Ok(Some(spawn(listener, super::global(), store, STORE_TIMEOUT)))
 }
@@ -267,7 +267,16 @@ mod tests {
         let bad = MetricsConfig {
             listen: "nowhere".into(),
         };
-        let err = start(&bad, fake).await.unwrap_err().to_string();
+        let err = start(&bad, fake.clone()).await.unwrap_err().to_string();
         assert!(err.contains("metrics.listen"), "{err}");
+        // A port already taken is named once, with the address.
+        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let busy = MetricsConfig {
+            listen: taken.local_addr().unwrap().to_string(),
+        };
+        let err = start(&busy, fake).await.unwrap_err();
+        let text = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(text.matches("in use").count(), 1, "{text}");
+        assert!(text.contains(&busy.listen), "{text}");
     }
 }
