@@ -25,6 +25,7 @@ LAYERS=(
   "report action scan_worker"
   "audit"
   "quarantine"
+  "metrics"
   "notice"
   "quarantine::service"
   "milter"

@@ -28,6 +28,7 @@ pub mod detect;
 pub mod doctor;
 pub mod extract;
 pub mod message;
+pub mod metrics;
 pub mod milter;
 pub mod notice;
 pub mod policy;

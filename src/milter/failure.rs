@@ -22,6 +22,20 @@ pub enum Cause {
     Incomplete,
 }
 
+impl Cause {
+    /// The cause as a metric label and log word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Oversize => "oversize",
+            Cause::Timeout => "timeout",
+            Cause::Died => "died",
+            Cause::Failed => "failed",
+            Cause::Unavailable => "unavailable",
+            Cause::Incomplete => "incomplete",
+        }
+    }
+}
+
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Response {

@@ -150,6 +150,7 @@ impl WorkerPool {
             }
             Ok(Err(e)) => {
                 let why = self.bury(worker, e).await;
+                crate::metrics::global().worker_exit("died");
                 self.replace(setup);
                 Err(ScanFailure::Died(why))
             }
@@ -160,6 +161,7 @@ impl WorkerPool {
                     "scan over its budget: the worker was killed"
                 );
                 self.kill(worker);
+                crate::metrics::global().worker_exit("timeout");
                 self.replace(setup);
                 Err(ScanFailure::Timeout)
             }
@@ -224,6 +226,7 @@ impl WorkerPool {
                 "scan worker retired before its CPU limit"
             );
             retire(w);
+            crate::metrics::global().worker_exit("retired");
             self.replace(setup);
         } else {
             self.put_back(w);
@@ -267,7 +270,9 @@ impl WorkerPool {
         let pool = self.clone();
         let setup = setup.clone();
         tokio::spawn(async move {
-            match pool.start(&setup).await {
+            let started = pool.start(&setup).await;
+            crate::metrics::global().worker_restart(started.is_ok());
+            match started {
                 Ok(w) => pool.put_back(w),
                 // The next scan starts one itself.
                 Err(e) => tracing::error!(error = %e, "cannot replace a scan worker"),

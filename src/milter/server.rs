@@ -45,6 +45,8 @@ pub enum ServeError {
     Private(#[from] crate::datadir::DataDirError),
     #[error("scan workers: {0}")]
     Workers(String),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::http::MetricsError),
     #[error("milter stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -342,6 +344,7 @@ pub fn load(args: &ServeArgs) -> Result<Config, ServeError> {
     };
     args.apply(&mut config);
     config.milter.validate().map_err(ServeError::Invalid)?;
+    config.metrics.address().map_err(ServeError::Invalid)?;
     Ok(config)
 }
 
@@ -371,7 +374,7 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         })?,
     );
     let pool = worker_pool(&config)?;
-    let milter = Milter::with_workers(&config, store, keys, pool.clone())?;
+    let milter = Milter::with_workers(&config, store.clone(), keys, pool.clone())?;
     pool.warm(milter.current().engine.setup())
         .await
         .map_err(|e| ServeError::Workers(e.to_string()))?;
@@ -382,6 +385,9 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
             .map_err(ServeError::Invalid)?;
         listener = listener.allow_clients(allow);
     }
+    // After the milter's socket: a `/healthz` that answers means the
+    // daemon is up, its workers started and its socket bound.
+    let observer = crate::metrics::http::start(&config.metrics, store).await?;
     if args.relay.is_some() {
         tracing::info!(
             "--relay is used by notices and releases; the milter itself does not send mail"
@@ -443,8 +449,8 @@ pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
         })
         .await;
     signals.abort();
-    if let Some(w) = watchdog {
-        w.abort();
+    for task in [watchdog, observer].into_iter().flatten() {
+        task.abort();
     }
     tracing::info!("dlp-milter stopped");
     Ok(result?)

@@ -69,6 +69,8 @@ pub struct Session {
     /// Protocol options agreed with the MTA.
     opts: ProtoOpts,
     txn: Option<Txn>,
+    /// Counts the connection in `dlp_milter_sessions_open` while it lives.
+    _open: crate::metrics::SessionOpen,
 }
 
 impl Session {
@@ -230,7 +232,7 @@ fn negotiate(cx: &mut NegotiateContext<Session>, actions: Actions, opts: ProtoOp
     }
     cx.data = Some(Session {
         opts: agreed,
-        txn: None,
+        ..Session::default()
     });
     Status::Continue
 }
@@ -402,6 +404,8 @@ struct Outcome {
     hold_id: Option<String>,
     rewrites: Vec<&'static str>,
     error: Option<String>,
+    /// Why the message could not be checked, when the failure policy decided.
+    cause: Option<Cause>,
 }
 
 impl Outcome {
@@ -412,6 +416,7 @@ impl Outcome {
             hold_id: None,
             rewrites: Vec::new(),
             error: None,
+            cause: None,
         }
     }
 }
@@ -444,6 +449,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             Err(e) => tempfail(cx, what, e),
         };
         log_line(&txn, None, &out);
+        count(&txn, None, &out);
         return out.status;
     }
 
@@ -472,7 +478,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             } else {
                 Response::AsDecided
             };
-            let out = match response {
+            let mut out = match response {
                 Response::Hold { postfix } => {
                     report.decision.hold_unchecked(COULD_NOT_CHECK_RULE);
                     let mode = if postfix {
@@ -491,11 +497,12 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
                     decided(cx, shared, &loaded, &txn, &report, hold_mode).await
                 }
             };
+            out.cause = (response != Response::AsDecided).then_some(Cause::Incomplete);
             (out, Some(report))
         }
         Err((cause, reason)) => {
             let response = failure::respond(loaded.milter.on_failure, cause, hold_mode, enforced);
-            match response {
+            let (mut out, report) = match response {
                 Response::Hold { postfix } => {
                     let mut report = loaded.engine.failed(reason.clone());
                     report.recipient_count = txn.envelope.recipients.len();
@@ -519,11 +526,42 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
                 Response::AcceptTagged | Response::AsDecided => {
                     (accept_unscanned(cx, &txn.headers, reason).await, None)
                 }
-            }
+            };
+            out.cause = Some(cause);
+            (out, report)
         }
     };
     log_line(&txn, report.as_ref(), &out);
+    count(&txn, report.as_ref(), &out);
     out.status
+}
+
+/// The transaction's direction, as its metrics label it: the milter treats
+/// every transaction Postfix gives it as outgoing mail (it is attached where
+/// outgoing mail enters, docs/postfix-snippet.cf). The transaction's own
+/// classification, once it has one, is read here.
+fn direction_of(_txn: &Txn) -> &'static str {
+    "outbound"
+}
+
+/// The message's metrics ([`crate::metrics`]), from the facts its log line
+/// has: a TEMPFAIL counts by the failure's cause (or by what failed after
+/// the scan: `hold-failed`, `edit-failed`), an unscanned accept by its cause.
+fn count(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
+    let cause = out.cause.map(Cause::as_str);
+    let tempfail = (out.status == Status::Tempfail).then_some(match (out.disposition, cause) {
+        ("fail-closed", Some(c)) => c,
+        (d, _) => d,
+    });
+    let fail_open = (out.status == Status::Accept && out.disposition == "fail-open")
+        .then(|| cause.unwrap_or("unknown"));
+    crate::metrics::global().message(&crate::metrics::MessageEvent {
+        direction: direction_of(txn),
+        report,
+        action: out.disposition,
+        tempfail,
+        fail_open,
+    });
 }
 
 /// Carries out a completed scan's decision.

@@ -100,6 +100,7 @@ impl Outbox {
                             serde_json::json!({ "kind": n.kind, "to": n.recipient, "notice_id": notice_id }),
                         );
                         self.store.notice_sent(q.id, &e)?;
+                        crate::metrics::global().notice(&n.kind, "sent");
                         pass.sent += 1;
                     }
                     Err(err) => {
@@ -114,11 +115,13 @@ impl Outbox {
                                 serde_json::json!({ "kind": n.kind, "to": n.recipient, "error": msg }),
                             );
                             self.store.notice_failed(q.id, &msg, None, Some(&e))?;
+                            crate::metrics::global().notice(&n.kind, "failed");
                             pass.given_up += 1;
                         } else {
                             let retry = now + backoff(q.attempts);
                             tracing::warn!(notice = q.id, kind = %n.kind, error = %msg, retry_at = retry, "notice not sent; will retry");
                             self.store.notice_failed(q.id, &msg, Some(retry), None)?;
+                            crate::metrics::global().notice(&n.kind, "deferred");
                             pass.deferred += 1;
                         }
                     }

@@ -115,6 +115,22 @@ pub trait HoldStore: Send + Sync {
     /// `until` (unix time); false when it was already recorded. Durable, so
     /// a release or notice marker passes once, also across restarts.
     fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError>;
+    /// Proves the store can durably write now: a small write committed
+    /// (fsync'd) the way a hold is, so a full disk, a read-only file
+    /// system or a lock another process keeps shows before a hold fails.
+    /// For `/healthz` ([`crate::metrics`]).
+    fn probe_write(&self) -> Result<(), QuarantineError>;
+    /// The counts a metrics scrape reads; cheap (an indexed count).
+    fn gauges(&self) -> Result<StoreGauges, QuarantineError>;
+}
+
+/// What a metrics scrape reads from a hold store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreGauges {
+    /// Messages held, awaiting release or deletion.
+    pub holds_pending: u64,
+    /// Notices queued in the outbox, waiting to be sent or retried.
+    pub notices_queued: u64,
 }
 
 /// Arguments every `dlp-milter quarantine ...` / `audit ...` command takes.

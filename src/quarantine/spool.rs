@@ -19,13 +19,17 @@
 //! rewrite/reject/tag, its only decision record).
 
 use crate::policy::Action;
-use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
+use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError, StoreGauges};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The health probe's file in the spool directory (not a hold: holds are
+/// `ID.json`).
+const HEALTH_FILE: &str = ".health";
 
 /// The spool-directory quarantine.
 pub struct SpoolStore {
@@ -164,6 +168,21 @@ impl HoldStore for SpoolStore {
         }
     }
 
+    /// Rewrites `DIR/.health` (the probe's time) as a hold writes its
+    /// files: temp file, fsync, rename, directory fsync.
+    fn probe_write(&self) -> Result<(), QuarantineError> {
+        self.write_durably(HEALTH_FILE, unix_time().to_string().as_bytes())?;
+        self.sync_dir()
+    }
+
+    /// The complete holds in the spool; a spool sends no notices.
+    fn gauges(&self) -> Result<StoreGauges, QuarantineError> {
+        Ok(StoreGauges {
+            holds_pending: self.list()?.len() as u64,
+            notices_queued: 0,
+        })
+    }
+
     fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
         let id = new_id();
         self.write_durably(&format!("{id}.eml"), req.raw)?;
@@ -249,5 +268,25 @@ mod tests {
             report: &report,
         };
         assert!(store.hold(&req).is_err());
+    }
+
+    #[test]
+    fn the_health_probe_writes_and_fails_where_a_hold_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SpoolStore::open(&dir.path().join("spool")).unwrap();
+        store.probe_write().unwrap();
+        store.probe_write().unwrap();
+        assert!(store.dir().join(HEALTH_FILE).is_file());
+        assert_eq!(
+            store.gauges().unwrap().holds_pending,
+            0,
+            "the probe is not a hold"
+        );
+        // The spool directory replaced by a file: nothing can be written
+        // there, whoever we are (root included).
+        std::fs::remove_dir_all(store.dir()).unwrap();
+        std::fs::write(store.dir(), b"not a directory").unwrap();
+        assert!(store.probe_write().is_err());
+        assert!(store.gauges().is_err());
     }
 }

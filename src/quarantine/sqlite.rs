@@ -86,6 +86,11 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 4: keyed audit entries (HMAC under audit.key); older ones stay unkeyed.
     "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
+    // 5: the health check's one row, rewritten by each `/healthz` probe.
+    "CREATE TABLE IF NOT EXISTS health (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        probed_at INTEGER NOT NULL
+    );",
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -701,6 +706,35 @@ impl Store for SqliteStore {
         })
     }
 
+    fn probe_write(&self, now: i64) -> Result<(), QuarantineError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO health (id, probed_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+                params![now],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn gauges(&self) -> Result<super::StoreGauges, QuarantineError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT (SELECT count(*) FROM records WHERE state = 'held'),
+                        (SELECT count(*) FROM outbox WHERE state = 'queued')",
+                [],
+                |r| {
+                    Ok(super::StoreGauges {
+                        holds_pending: r.get::<_, i64>(0)?.max(0) as u64,
+                        notices_queued: r.get::<_, i64>(1)?.max(0) as u64,
+                    })
+                },
+            )
+            .map_err(db)
+        })
+    }
+
     fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
         self.write(|tx| {
             tx.execute("DELETE FROM used_markers WHERE until < ?1", params![now])
@@ -790,4 +824,55 @@ fn insert_notice(tx: &Transaction<'_>, n: &NewNotice, now: i64) -> Result<i64, Q
     )
     .map_err(db)?;
     Ok(tx.last_insert_rowid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_health_probe_commits_and_fails_while_another_process_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.probe_write(100).unwrap();
+        store.probe_write(200).unwrap();
+        let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let at: i64 = other
+            .query_row("SELECT probed_at FROM health", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(at, 200, "the probe's write is committed, one row");
+        // A writer elsewhere keeps the lock: the probe cannot write, as a
+        // hold could not. (The store waits its busy timeout first.)
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        store
+            .with(|c| c.busy_timeout(Duration::from_millis(50)).map_err(db))
+            .unwrap();
+        let err = store.probe_write(300).unwrap_err().to_string();
+        assert!(err.contains("locked"), "{err}");
+        other.execute_batch("ROLLBACK").unwrap();
+        store.probe_write(400).unwrap();
+    }
+
+    #[test]
+    fn gauges_count_held_records_and_queued_notices() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.gauges().unwrap(),
+            super::super::StoreGauges::default()
+        );
+        let notice = NewNotice {
+            kind: "sender_hold".into(),
+            reference: None,
+            recipient: "a@school.example".into(),
+            envelope_from: String::new(),
+            bytes: b"Subject: x\r\n\r\nx\r\n".to_vec(),
+        };
+        let id = store.enqueue_notice(&notice, 10).unwrap();
+        store.enqueue_notice(&notice, 10).unwrap();
+        store.notice_failed(id, "relay down", None, None).unwrap();
+        let g = store.gauges().unwrap();
+        assert_eq!(g.notices_queued, 1, "a given-up notice is not queued");
+        assert_eq!(g.holds_pending, 0);
+    }
 }

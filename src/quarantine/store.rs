@@ -264,4 +264,12 @@ pub trait Store: Send + Sync {
         retry_at: Option<i64>,
         audit: Option<&audit::NewEntry>,
     ) -> Result<(), QuarantineError>;
+
+    /// Commits one small write (the time of the last health check) the
+    /// way a hold commits, so `/healthz` fails when a hold would. Not
+    /// audited: it records nothing about any message.
+    fn probe_write(&self, now: i64) -> Result<(), QuarantineError>;
+
+    /// Held records and queued notices, counted for the metrics.
+    fn gauges(&self) -> Result<super::StoreGauges, QuarantineError>;
 }

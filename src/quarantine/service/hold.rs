@@ -9,7 +9,7 @@ use crate::dates::{compact_date, now, DAY};
 use crate::notice::gate::{self, gate_sender, SenderNotice};
 use crate::policy::{Action, Decision, PlannedAction};
 use crate::quarantine::store::{Record, State, StoredFinding};
-use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
+use crate::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError, StoreGauges};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
@@ -129,6 +129,14 @@ impl Quarantine {
 impl HoldStore for Quarantine {
     fn claim_marker(&self, used_key: &str, until: i64, now: i64) -> Result<bool, QuarantineError> {
         self.store.claim_marker(used_key, until, now)
+    }
+
+    fn probe_write(&self) -> Result<(), QuarantineError> {
+        self.store.probe_write(now())
+    }
+
+    fn gauges(&self) -> Result<StoreGauges, QuarantineError> {
+        self.store.gauges()
     }
 
     fn hold(&self, req: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
