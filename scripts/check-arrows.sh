@@ -20,6 +20,7 @@ LAYERS=(
   "message"
   "extract"
   "detect"
+  "direction"
   "policy"
   "scan"
   "report action scan_worker"

@@ -2,10 +2,12 @@
 //! With no file at all, the built-in defaults (and the rules compiled into the
 //! binary) make a working milter.
 
+mod direction;
 mod milter;
 mod notice;
 mod quarantine;
 
+pub use direction::{DirectionConfig, DEFAULT_OUTBOUND_DAEMONS};
 pub use milter::{
     FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_ALLOW,
     DEFAULT_LISTEN, DEFAULT_SOCKET, POSTFIX_SMTPD_TIMEOUT_S,
@@ -50,6 +52,8 @@ pub struct Config {
     pub milter: MilterConfig,
     pub quarantine: QuarantineConfig,
     pub notice: NoticeConfig,
+    /// What counts as outgoing mail (the rest passes unscanned).
+    pub direction: DirectionConfig,
 }
 
 /// Who "we" are: internal domains are not external recipients.
