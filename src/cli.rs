@@ -359,6 +359,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 cfg.milter.validate().err(),
                 cfg.quarantine.validate().err().map(|e| e.to_string()),
                 cfg.notice.validate().err().map(|e| e.to_string()),
+                Trust::from_config(&cfg, || None)
+                    .err()
+                    .map(|e| e.to_string()),
             ];
             if let Some(e) = sections.into_iter().flatten().next() {
                 eprintln!(

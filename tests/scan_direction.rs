@@ -120,3 +120,30 @@ fn a_bad_trusted_network_is_a_config_error() {
     assert_eq!(code, Some(2));
     assert!(err.contains("trusted_networks"), "{err}");
 }
+
+#[test]
+fn rules_check_refuses_a_bad_trusted_network() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), "[\"10.0.0.0/8\", \"office lan\"]");
+    let out = bin()
+        .args(["rules", "check", "--config", &cfg])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("direction.trusted_networks") && err.contains("office lan"),
+        "{err}"
+    );
+    let good = config(d.path(), "[\"10.0.0.0/8\", \"::1\"]");
+    let out = bin()
+        .args(["rules", "check", "--config", &good])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
