@@ -48,6 +48,9 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// Every direction, e.g. to start a per-direction counter at zero.
+    pub const ALL: [Direction; 3] = [Direction::Outbound, Direction::Internal, Direction::Inbound];
+
     /// The name in logs, JSON and rules files.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,6 +96,17 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, e.g. to start a per-cause counter at zero.
+    pub const ALL: [Cause; 7] = [
+        Cause::Authenticated,
+        Cause::OutboundDaemon,
+        Cause::TrustedNetwork,
+        Cause::RelayedToInside,
+        Cause::UntrustedClient,
+        Cause::NoClientAddress,
+        Cause::Given,
+    ];
+
     /// The label.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -871,8 +885,18 @@ mod tests {
     }
 
     #[test]
+    fn cause_labels_are_distinct_snake_case() {
+        let labels: Vec<&str> = Cause::ALL.iter().map(|c| c.as_str()).collect();
+        for (i, l) in labels.iter().enumerate() {
+            assert!(l.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{l}");
+            assert!(!labels[..i].contains(l), "{l} twice");
+            assert_eq!(serde_json::to_value(Cause::ALL[i]).unwrap(), *l);
+        }
+    }
+
+    #[test]
     fn direction_names_round_trip() {
-        for d in [Direction::Outbound, Direction::Internal, Direction::Inbound] {
+        for d in Direction::ALL {
             let json = serde_json::to_string(&d).unwrap();
             assert_eq!(json, format!("\"{}\"", d.as_str()));
             assert_eq!(serde_json::from_str::<Direction>(&json).unwrap(), d);
