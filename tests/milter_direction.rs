@@ -85,6 +85,25 @@ policy = "No identifiers in the body."
 }
 
 impl Harness {
+    /// The `direction` and `direction_reason` of every held record.
+    fn held_directions(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = std::fs::read_dir(self.dir.path().join("data/spool"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .map(|e| {
+                let j: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+                (
+                    j["direction"].as_str().unwrap_or("").to_string(),
+                    j["direction_reason"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     fn held(&self) -> usize {
         std::fs::read_dir(self.dir.path().join("data/spool"))
             .unwrap()
@@ -228,6 +247,25 @@ async fn a_login_a_trusted_network_or_an_outbound_service_makes_it_outbound() {
         // Held: stored in the spool, answered DISCARD.
         assert_eq!(status, Status::Discard, "source {i}");
         assert_eq!(h.held(), i + 1, "source {i}");
+    }
+    // Each hold's record says why the message counted as outbound.
+    let reasons: Vec<String> = h
+        .held_directions()
+        .into_iter()
+        .map(|(d, r)| {
+            assert_eq!(d, "outbound", "{r}");
+            r
+        })
+        .collect();
+    for why in [
+        "client logged in (SASL)",
+        "client 10.20.30.40 is in trusted_networks",
+        "service \"submission\" is in outbound_daemons",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.starts_with(why)),
+            "{why}: {reasons:?}"
+        );
     }
     h.stop().await;
 }
