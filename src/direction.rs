@@ -464,268 +464,105 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
-    /// The decision table: (auth, client, daemon, sender, recipients) →
-    /// (direction, cause).
+    /// The decision table, one row per line: login, client address,
+    /// daemon name (`-` for none), envelope sender (`<>` for the null
+    /// sender), recipients (`inside`, `outside` = one inside and one at
+    /// gmail.com, `sub` = a subdomain), then the expected direction and cause.
+    const TABLE: &str = "
+        # A login is trusted wherever it connects from.
+        office  203.0.113.9       -                  office@school.example       outside  outbound  authenticated
+        office  203.0.113.9       -                  office@school.example       inside   internal  authenticated
+        # A login with a private From writing to colleagues is staff mail.
+        office  203.0.113.9       -                  me@gmail.com                inside   internal  authenticated
+        # Subdomains of the organisation are inside.
+        office  -                 -                  office@school.example       sub      internal  authenticated
+        # A service declared outbound (names compare case-insensitively).
+        -       203.0.113.9       submission         office@school.example       outside  outbound  outbound_daemon
+        -       203.0.113.9       SUBMISSION         office@school.example       inside   internal  outbound_daemon
+        # Postfix's default daemon name ($myhostname) proves nothing.
+        -       203.0.113.9       mx.school.example  office@school.example       outside  inbound   untrusted_client
+        # Trusted networks, in the forms Postfix writes addresses.
+        -       127.0.0.1         -                  office@school.example       outside  outbound  trusted_network
+        -       10.20.3.4         -                  mis@school.example          inside   internal  trusted_network
+        -       ::1               -                  office@school.example       outside  outbound  trusted_network
+        -       ::ffff:10.20.3.4  -                  office@school.example       outside  outbound  trusted_network
+        -       IPv6:::1          -                  office@school.example       inside   internal  trusted_network
+        # A vendor-branded system on a trusted network mailing parents.
+        -       10.20.3.4         -                  noreply@mis-vendor.example  outside  outbound  trusted_network
+        # A trusted hop handing an outside sender's mail to staff.
+        -       127.0.0.1         -                  parent@gmail.com            inside   inbound   relayed_to_inside
+        # The internet: inbound whatever the From says.
+        -       203.0.113.9       -                  parent@gmail.com            inside   inbound   untrusted_client
+        -       203.0.113.9       -                  head@school.example         inside   inbound   untrusted_client
+        -       203.0.113.9       -                  head@school.example         outside  inbound   untrusted_client
+        -       10.21.0.1         -                  head@school.example         outside  inbound   untrusted_client
+        -       -                 -                  head@school.example         outside  inbound   no_client_address
+        -       unknown           -                  head@school.example         outside  inbound   no_client_address
+        # Bounces (null sender) from the host itself.
+        -       127.0.0.1         -                  <>                          outside  outbound  trusted_network
+        -       127.0.0.1         -                  <>                          inside   internal  trusted_network
+    ";
+
     #[test]
     fn decision_table() {
         let t = trust(&["school.example"]);
-        let inside = rcpts(&["head@school.example", "office@school.example"]);
-        let outside = rcpts(&["head@school.example", "parent@gmail.com"]);
-        let sub_inside = rcpts(&["it@mail.school.example"]);
-        type Row<'a> = (
-            Option<&'a str>,
-            Option<&'a str>,
-            Option<&'a str>,
-            &'a str,
-            &'a Vec<String>,
-            Direction,
-            Cause,
-        );
-        use Cause::*;
-        use Direction::*;
-        let table: Vec<Row> = vec![
-            // A login is trusted wherever it connects from.
+        let lists = [
             (
-                Some("office"),
-                Some("203.0.113.9"),
-                None,
-                "office@school.example",
-                &outside,
-                Outbound,
-                Authenticated,
+                "inside",
+                rcpts(&["head@school.example", "office@school.example"]),
             ),
             (
-                Some("office"),
-                Some("203.0.113.9"),
-                None,
-                "office@school.example",
-                &inside,
-                Internal,
-                Authenticated,
+                "outside",
+                rcpts(&["head@school.example", "parent@gmail.com"]),
             ),
-            // A login with a private From to colleagues is still staff mail.
-            (
-                Some("office"),
-                Some("203.0.113.9"),
-                None,
-                "me@gmail.com",
-                &inside,
-                Internal,
-                Authenticated,
-            ),
-            // Subdomains of the organisation are inside.
-            (
-                Some("office"),
-                None,
-                None,
-                "office@school.example",
-                &sub_inside,
-                Internal,
-                Authenticated,
-            ),
-            // A service declared outbound.
-            (
-                None,
-                Some("203.0.113.9"),
-                Some("submission"),
-                "office@school.example",
-                &outside,
-                Outbound,
-                OutboundDaemon,
-            ),
-            (
-                None,
-                Some("203.0.113.9"),
-                Some("SUBMISSION"),
-                "office@school.example",
-                &inside,
-                Internal,
-                OutboundDaemon,
-            ),
-            // Postfix's default daemon name ($myhostname) proves nothing.
-            (
-                None,
-                Some("203.0.113.9"),
-                Some("mx.school.example"),
-                "office@school.example",
-                &outside,
-                Inbound,
-                UntrustedClient,
-            ),
-            // Trusted networks.
-            (
-                None,
-                Some("127.0.0.1"),
-                None,
-                "office@school.example",
-                &outside,
-                Outbound,
-                TrustedNetwork,
-            ),
-            (
-                None,
-                Some("10.20.3.4"),
-                None,
-                "mis@school.example",
-                &inside,
-                Internal,
-                TrustedNetwork,
-            ),
-            (
-                None,
-                Some("::1"),
-                None,
-                "office@school.example",
-                &outside,
-                Outbound,
-                TrustedNetwork,
-            ),
-            (
-                None,
-                Some("::ffff:10.20.3.4"),
-                None,
-                "office@school.example",
-                &outside,
-                Outbound,
-                TrustedNetwork,
-            ),
-            (
-                None,
-                Some("IPv6:::1"),
-                None,
-                "office@school.example",
-                &inside,
-                Internal,
-                TrustedNetwork,
-            ),
-            // A vendor-branded system on a trusted network mailing parents.
-            (
-                None,
-                Some("10.20.3.4"),
-                None,
-                "noreply@mis-vendor.example",
-                &outside,
-                Outbound,
-                TrustedNetwork,
-            ),
-            // A trusted hop handing an outside sender's mail to staff: inbound.
-            (
-                None,
-                Some("127.0.0.1"),
-                None,
-                "parent@gmail.com",
-                &inside,
-                Inbound,
-                RelayedToInside,
-            ),
-            // The internet: inbound whatever the From says.
-            (
-                None,
-                Some("203.0.113.9"),
-                None,
-                "parent@gmail.com",
-                &inside,
-                Inbound,
-                UntrustedClient,
-            ),
-            (
-                None,
-                Some("203.0.113.9"),
-                None,
-                "head@school.example",
-                &inside,
-                Inbound,
-                UntrustedClient,
-            ),
-            (
-                None,
-                Some("203.0.113.9"),
-                None,
-                "head@school.example",
-                &outside,
-                Inbound,
-                UntrustedClient,
-            ),
-            (
-                None,
-                Some("10.21.0.1"),
-                None,
-                "head@school.example",
-                &outside,
-                Inbound,
-                UntrustedClient,
-            ),
-            // An empty login is no login.
-            (
-                Some(" "),
-                Some("203.0.113.9"),
-                None,
-                "head@school.example",
-                &outside,
-                Inbound,
-                UntrustedClient,
-            ),
-            (
-                None,
-                None,
-                None,
-                "head@school.example",
-                &outside,
-                Inbound,
-                NoClientAddress,
-            ),
-            (
-                None,
-                Some("unknown"),
-                None,
-                "head@school.example",
-                &outside,
-                Inbound,
-                NoClientAddress,
-            ),
-            // Bounces (null sender) from the host itself.
-            (
-                None,
-                Some("127.0.0.1"),
-                None,
-                "",
-                &outside,
-                Outbound,
-                TrustedNetwork,
-            ),
-            (
-                None,
-                Some("127.0.0.1"),
-                None,
-                "",
-                &inside,
-                Internal,
-                TrustedNetwork,
-            ),
+            ("sub", rcpts(&["it@mail.school.example"])),
         ];
-        for (i, (auth, client, daemon, sender, r, dir, cause)) in table.into_iter().enumerate() {
+        let opt = |s: &'static str| (s != "-").then_some(s);
+        let mut rows = 0;
+        for line in TABLE.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let f: Vec<&'static str> = line.split_whitespace().collect();
+            let [auth, client, daemon, sender, to, dir, cause] = f[..] else {
+                panic!("bad row: {line}");
+            };
+            let r = &lists.iter().find(|(k, _)| *k == to).unwrap().1;
             let c = classify(
                 &t,
                 &Facts {
-                    auth_user: auth,
-                    client_addr: client,
-                    daemon,
-                    sender,
+                    auth_user: opt(auth),
+                    client_addr: opt(client),
+                    daemon: opt(daemon),
+                    sender: if sender == "<>" { "" } else { sender },
                     recipients: r,
                 },
             );
             assert_eq!(
-                (c.direction, c.cause),
+                (c.direction.as_str(), c.cause.as_str()),
                 (dir, cause),
-                "row {i}: {}",
+                "{line}: {}",
                 c.reason
             );
-            assert!(!c.reason.is_empty());
             // The reason never names a recipient.
             for a in r {
-                assert!(!c.reason.contains(a.as_str()), "row {i}: {}", c.reason);
+                assert!(!c.reason.contains(a.as_str()), "{line}: {}", c.reason);
             }
+            rows += 1;
         }
+        assert_eq!(rows, 22);
+        // An empty login is no login.
+        let c = classify(
+            &t,
+            &Facts {
+                auth_user: Some(" "),
+                client_addr: Some("203.0.113.9"),
+                sender: "head@school.example",
+                recipients: &lists[1].1,
+                ..Default::default()
+            },
+        );
+        assert_eq!(c.cause, Cause::UntrustedClient);
     }
 
     #[test]
