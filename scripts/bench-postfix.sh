@@ -25,7 +25,11 @@
 # (p50/p99: the latency the milter adds is the difference).
 #
 # Env: SESSIONS (default 4, as the peers were measured), MESSAGES (1500),
-# ROUNDS (3), LATENCY_N (300). Exit 77 when Postfix cannot be had.
+# ROUNDS (3), LATENCY_N (300). BASE_BIN=path/to/other/dlp-milter adds that
+# binary on a unix socket of its own to every round ("base unix") and
+# prints this binary's same-run ratio against it: the cost of a change
+# (build the base revision's release binary into /tmp first).
+# Exit 77 when Postfix cannot be had.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -51,10 +55,13 @@ HDR_SOCK="$W/run/null-headers.sock"
 EOM_SOCK="$W/run/null-eom.sock"
 pf_typical_message
 
-# start_milter NAME LISTEN QUICKACK: one daemon per setup; sets PID_NAME.
+BASE_BIN=${BASE_BIN:+$(realpath "$BASE_BIN")}
+BASE_SOCK="$W/run/base.sock"
+
+# start_milter NAME LISTEN QUICKACK [BINARY]: one daemon per setup; sets PID_NAME.
 start_milter() {
     pf_milter_config "$W/$1.toml" "$1" "$2" "tcp_quickack = $3"
-    "$BIN" serve --config "$W/$1.toml" 2>>"$W/milter-$1.log" &
+    "${4:-$BIN}" serve --config "$W/$1.toml" 2>>"$W/milter-$1.log" &
     eval "PID_$1=$!"
     PIDS+=("$!")
     case "$2" in
@@ -100,6 +107,11 @@ pf_wait_port "$SINK"
 start_milter inet "inet:127.0.0.1:$MPORT" true
 start_milter unix "unix:$SOCK" true
 start_milter noqa "inet:127.0.0.1:$NOQA" false
+SETUPS="none eom hdrs null unix inet"
+if [ -n "$BASE_BIN" ]; then
+    start_milter base "unix:$BASE_SOCK" true "$BASE_BIN"
+    SETUPS="$SETUPS base"
+fi
 "$NULL_BIN" "unix:$NULL_SOCK" content 2>>"$W/null.log" &
 PIDS+=("$!")
 PID_null=$!
@@ -117,11 +129,11 @@ pf_start "$W/pf"
 pf_wait_port "$SMTP"
 
 declare -A SPEC=([none]=none [inet]="inet:127.0.0.1:$MPORT" [unix]="unix:$SOCK" [noqa]="inet:127.0.0.1:$NOQA"
-    [null]="unix:$NULL_SOCK" [hdrs]="unix:$HDR_SOCK" [eom]="unix:$EOM_SOCK")
+    [null]="unix:$NULL_SOCK" [hdrs]="unix:$HDR_SOCK" [eom]="unix:$EOM_SOCK" [base]="unix:$BASE_SOCK")
 declare -A RATES CPU LAT
 echo "Postfix $(postconf -d -h mail_version 2>/dev/null) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB per run, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 for r in $(seq 1 "$ROUNDS"); do
-    for setup in none eom hdrs null unix inet; do
+    for setup in $SETUPS; do
         use "${SPEC[$setup]}"
         pid_var="PID_$setup"
         c0=0
@@ -141,7 +153,7 @@ RATES[noqa]=$(rate $((MESSAGES / 8)))
 CPU[noqa]=0
 pf_wait_empty "$W/pf" 120 || true
 
-for setup in none null inet unix noqa; do
+for setup in none null inet unix noqa ${BASE_BIN:+base}; do
     use "${SPEC[$setup]}"
     LAT[$setup]=$(python3 "$here/smtp-latency.py" 127.0.0.1 "$SMTP" "$W/msg.eml" "$LATENCY_N")
 done
@@ -149,10 +161,11 @@ done
 LAT[hdrs]="-"
 LAT[eom]="-"
 {
-    for k in none eom hdrs null unix inet noqa; do
+    for k in none eom hdrs null unix inet noqa base; do
+        [ -n "${RATES[$k]:-}" ] || continue
         echo "rate $k ${RATES[$k]}"
         echo "cpu $k ${CPU[$k]:-}"
-        echo "lat $k ${LAT[$k]}"
+        echo "lat $k ${LAT[$k]:--}"
     done
 } >"$W/results"
 python3 - "$W/results" <<'PY'
@@ -167,16 +180,21 @@ for line in open(sys.argv[1]):
     else:
         lat[key] = " ".join(rest)
 labels = {"none": "no milter", "eom": "null milter, end of message only", "hdrs": "null milter, headers only", "null": "null milter, same stages",
-          "unix": "dlp-milter unix", "inet": "dlp-milter inet", "noqa": "dlp-milter inet, no QUICKACK"}
+          "unix": "dlp-milter unix", "inet": "dlp-milter inet", "noqa": "dlp-milter inet, no QUICKACK",
+          "base": "base dlp-milter unix (BASE_BIN)"}
 base = st.median(rate["none"])
 rounds = len(rate["none"])
 for k in labels:
+    if k not in rate:
+        continue
     m = st.median(rate[k])
     # Per-round ratio against the no-milter run of the same round: robust to
     # the machine's load drifting between rounds.
     per = [x / n for x, n in zip(rate[k], rate["none"])] if len(rate[k]) == rounds else []
     pr = f"  per-round {st.median(per):.2f}x" if per else ""
     vs = ""
+    if k == "base" and len(rate["unix"]) == rounds:
+        vs = f"  this unix / base per-round {st.median([u / b for u, b in zip(rate['unix'], rate[k])]):.2f}x"
     if k in ("unix", "inet") and len(rate["null"]) == rounds:
         vs = f"  vs null {st.median([x / n for x, n in zip(rate[k], rate['null'])]):.2f}x"
     c = f"  milter CPU {st.median(cpu[k]):.3f} ms/msg" if cpu.get(k) and k not in ("none", "noqa") else ""

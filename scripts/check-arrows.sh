@@ -20,6 +20,7 @@ LAYERS=(
   "message"
   "extract"
   "detect"
+  "direction"
   "policy"
   "scan"
   "report action scan_worker"
@@ -29,6 +30,7 @@ LAYERS=(
   "notice"
   "quarantine::service"
   "milter"
+  "doctor"
 )
 
 # Known arrows against the layers, each with why it is still there. Remove a

@@ -4,6 +4,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use dlp_milter::config::Config;
+use dlp_milter::direction::{self, Classified, Direction, Facts, Trust};
+use dlp_milter::message::{clean_path, Envelope};
 use dlp_milter::quarantine::{self, Quarantine, QuarantineArgs};
 use dlp_milter::report;
 use dlp_milter::scan::Engine;
@@ -275,6 +277,82 @@ pub struct ScanArgs {
     /// Messages (.eml) or folders of them.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// Which way the message travels, as the milter would have decided it
+    /// (`inbound` passes unscanned). Without it and without connection
+    /// details, outbound is assumed.
+    #[arg(long, value_enum)]
+    pub direction: Option<DirectionArg>,
+    /// Connection details to decide the direction from, as the milter does
+    /// with [direction] of the config: the client's address ...
+    #[arg(long)]
+    pub client_addr: Option<String>,
+    /// ... the SASL login ...
+    #[arg(long)]
+    pub auth_user: Option<String>,
+    /// ... the Postfix service's milter_macro_daemon_name.
+    #[arg(long)]
+    pub daemon: Option<String>,
+    /// Envelope sender (default: the From header).
+    #[arg(long)]
+    pub sender: Option<String>,
+    /// Envelope recipient, repeatable (default: To, Cc and Bcc).
+    #[arg(long = "rcpt")]
+    pub recipients: Vec<String>,
+}
+
+/// `scan --direction`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DirectionArg {
+    Outbound,
+    Internal,
+    Inbound,
+}
+
+impl From<DirectionArg> for Direction {
+    fn from(d: DirectionArg) -> Direction {
+        match d {
+            DirectionArg::Outbound => Direction::Outbound,
+            DirectionArg::Internal => Direction::Internal,
+            DirectionArg::Inbound => Direction::Inbound,
+        }
+    }
+}
+
+/// How `scan` decides each message's direction.
+enum DirectionMode {
+    Given(Classified),
+    Derived(Trust),
+}
+
+impl ScanArgs {
+    /// The envelope the flags describe, if they describe one.
+    fn envelope(&self) -> Option<Envelope> {
+        if self.sender.is_none() && self.recipients.is_empty() {
+            return None;
+        }
+        Some(Envelope {
+            sender: self.sender.as_deref().map(clean_path).unwrap_or_default(),
+            recipients: self.recipients.iter().map(|r| clean_path(r)).collect(),
+            auth_user: self.auth_user.clone(),
+            queue_id: None,
+            client_addr: self.client_addr.clone(),
+        })
+    }
+
+    fn direction_mode(&self, cfg: &Config) -> Result<DirectionMode, String> {
+        if let Some(d) = self.direction {
+            return Ok(DirectionMode::Given(Classified::given(
+                d.into(),
+                "--direction on the command line",
+            )));
+        }
+        if self.client_addr.is_none() && self.auth_user.is_none() && self.daemon.is_none() {
+            return Ok(DirectionMode::Given(Classified::assumed_outbound()));
+        }
+        let (trust, _) =
+            Trust::from_config(cfg, direction::postfix_mynetworks).map_err(|e| e.to_string())?;
+        Ok(DirectionMode::Derived(trust))
+    }
 }
 
 /// Exit status 2: bad arguments or an invalid config/rules file.
@@ -349,6 +427,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 cfg.milter.validate().err(),
                 cfg.quarantine.validate().err().map(|e| e.to_string()),
                 cfg.notice.validate().err().map(|e| e.to_string()),
+                Trust::from_config(&cfg, || None)
+                    .err()
+                    .map(|e| e.to_string()),
             ];
             if let Some(e) = sections.into_iter().flatten().next() {
                 eprintln!(
@@ -498,6 +579,14 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
+    let mode = match args.direction_mode(&cfg) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    let envelope = args.envelope();
     let mut failed = false;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -506,7 +595,19 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         let shown = path.display().to_string();
         match std::fs::read(&path).with_context(|| format!("cannot read {shown}")) {
             Ok(raw) => {
-                let r = engine.scan(&raw, None);
+                let r = engine.scan_classified(&raw, envelope.as_ref(), |a| match &mode {
+                    DirectionMode::Given(c) => c.clone(),
+                    DirectionMode::Derived(trust) => direction::classify(
+                        trust,
+                        &Facts {
+                            auth_user: args.auth_user.as_deref(),
+                            client_addr: args.client_addr.as_deref(),
+                            daemon: args.daemon.as_deref(),
+                            sender: a.sender.as_deref().unwrap_or(""),
+                            recipients: &a.recipients,
+                        },
+                    ),
+                });
                 if r.error.is_some() {
                     failed = true;
                 }

@@ -25,6 +25,7 @@ pub mod config;
 pub mod datadir;
 pub mod dates;
 pub mod detect;
+pub mod direction;
 pub mod doctor;
 pub mod extract;
 pub mod message;

@@ -41,6 +41,15 @@ pub fn text(path: &str, r: &ScanReport) -> String {
         if d.findings.len() == 1 { "" } else { "s" },
         r.elapsed_us
     );
+    if r.direction.cause != crate::direction::Cause::Given
+        || r.direction.direction != crate::direction::Direction::Outbound
+    {
+        let _ = writeln!(
+            s,
+            "  direction: {} ({})",
+            r.direction.direction, r.direction.reason
+        );
+    }
     if let Some(e) = &r.error {
         let _ = writeln!(s, "  error: {e}");
     }

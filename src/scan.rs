@@ -9,6 +9,7 @@ use crate::config::{Config, LimitsConfig};
 use crate::detect::{
     self, recipients, Category, Detector, Finding, Location, MessageContext, TextKind, TextUnit,
 };
+use crate::direction::{Classified, Direction};
 use crate::extract::{self, Budget, FileReport, NotScanned};
 use crate::message::{self, Envelope};
 use crate::policy::{self, Decision, Policy, PolicyMode, RulesError};
@@ -74,6 +75,10 @@ pub struct Analysis {
 /// Everything the engine learnt about one message.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
+    /// Which way the message travels and why (`direction`,
+    /// `direction_reason`): the rules applied are those of that direction.
+    #[serde(flatten)]
+    pub direction: Classified,
     #[serde(flatten)]
     pub decision: Decision,
     pub not_scanned: Vec<NotScanned>,
@@ -181,19 +186,71 @@ impl Engine {
         &self.scanner.setup
     }
 
-    /// Scans one message. Never panics; never fails: a failure is an error report.
+    /// Scans one outbound message. Never panics; never fails: a failure is
+    /// an error report.
     pub fn scan(&self, raw: &[u8], envelope: Option<&Envelope>) -> ScanReport {
+        self.scan_in(raw, envelope, &Classified::assumed_outbound())
+    }
+
+    /// Scans one message travelling in `direction` (outbound or internal:
+    /// the caller passes inbound mail by unscanned, see [`Engine::passed`]).
+    pub fn scan_in(
+        &self,
+        raw: &[u8],
+        envelope: Option<&Envelope>,
+        direction: &Classified,
+    ) -> ScanReport {
+        self.scan_classified(raw, envelope, |_| direction.clone())
+    }
+
+    /// Scans one message whose direction depends on what the scan found
+    /// (the `scan` command: sender and recipients from the headers when
+    /// there is no envelope). An inbound message gets [`Engine::passed`].
+    pub fn scan_classified(
+        &self,
+        raw: &[u8],
+        envelope: Option<&Envelope>,
+        classify: impl FnOnce(&Analysis) -> Classified,
+    ) -> ScanReport {
         let start = Instant::now();
         let mut report = match self.scanner.analyse(raw, envelope) {
-            Ok(a) => self.decide(a),
+            Ok(a) => {
+                let direction = classify(&a);
+                if direction.direction.scanned() {
+                    self.decide_in(a, direction)
+                } else {
+                    self.passed(direction)
+                }
+            }
             Err(e) => self.failed(e.0),
         };
         report.elapsed_us = start.elapsed().as_micros() as u64;
         report
     }
 
-    /// Applies the policy to what a scanner found.
+    /// Applies the policy to what a scanner found in an outbound message.
     pub fn decide(&self, a: Analysis) -> ScanReport {
+        self.decide_in(a, Classified::assumed_outbound())
+    }
+
+    /// The report of an inbound message: not scanned, nothing decided.
+    pub fn passed(&self, direction: Classified) -> ScanReport {
+        ScanReport {
+            direction,
+            decision: policy::decide_for(&self.policy, Direction::Inbound, vec![], &[], None, &[]),
+            not_scanned: vec![],
+            attachments: vec![],
+            encryption: None,
+            message_id: None,
+            error: None,
+            recipient_count: 0,
+            subject: None,
+            elapsed_us: 0,
+        }
+    }
+
+    /// Applies the rules of `direction` to what a scanner found.
+    pub fn decide_in(&self, a: Analysis, direction: Classified) -> ScanReport {
         // The unscanned-document rule hears only of what leaves the
         // message unchecked (not an image-only PDF, not an encrypted file).
         let unchecked: Vec<NotScanned> = a
@@ -202,14 +259,16 @@ impl Engine {
             .filter(|n| leaves_unchecked(n, &a.attachments))
             .cloned()
             .collect();
-        let decision = policy::decide(
+        let decision = policy::decide_for(
             &self.policy,
+            direction.direction,
             a.findings,
             &unchecked,
             a.sender.as_deref(),
             &a.recipients,
         );
         ScanReport {
+            direction,
             decision,
             not_scanned: a.not_scanned,
             attachments: a.attachments,
@@ -227,6 +286,7 @@ impl Engine {
     /// failure policy.
     pub fn failed(&self, error: String) -> ScanReport {
         ScanReport {
+            direction: Classified::assumed_outbound(),
             decision: policy::decide(&self.policy, vec![], &[], None, &[]),
             not_scanned: vec![NotScanned {
                 location: "message".into(),

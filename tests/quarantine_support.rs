@@ -134,6 +134,7 @@ pub fn releasable_report(subject: &str) -> ScanReport {
 fn report_with(findings: Vec<Matched>, severity: Severity, subject: Option<&str>) -> ScanReport {
     let rules: Vec<String> = findings.iter().map(|m| m.rule.clone()).collect();
     ScanReport {
+        direction: dlp_milter::direction::Classified::default(),
         decision: Decision {
             verdict: Action::Hold,
             enforced: true,

@@ -2,11 +2,13 @@
 //! With no file at all, the built-in defaults (and the rules compiled into the
 //! binary) make a working milter.
 
+mod direction;
 mod metrics;
 mod milter;
 mod notice;
 mod quarantine;
 
+pub use direction::{DirectionConfig, DEFAULT_OUTBOUND_DAEMONS};
 pub use metrics::{MetricsConfig, PACKAGED_METRICS_LISTEN};
 pub use milter::{
     FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_ALLOW,
@@ -52,6 +54,8 @@ pub struct Config {
     pub milter: MilterConfig,
     pub quarantine: QuarantineConfig,
     pub notice: NoticeConfig,
+    /// What counts as outgoing mail (the rest passes unscanned).
+    pub direction: DirectionConfig,
     pub metrics: MetricsConfig,
 }
 

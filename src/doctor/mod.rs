@@ -486,12 +486,11 @@ fn reorder(entries: &[String], ours: usize, signer: usize) -> Vec<String> {
     v
 }
 
-/// The networks dlp-milter treats as its own submitters. Hook for
-/// `[direction] trusted_networks` (issue 22, direction part): until that
-/// key exists this build has none, and scans every message Postfix hands
-/// it, whatever its source.
-fn trusted_networks(_config: &Config) -> Option<Vec<String>> {
-    None
+/// The networks dlp-milter treats as its own submitters when the admin set
+/// them (`[direction] trusted_networks`); `None` when unset, and the milter
+/// then trusts loopback plus `mynetworks` itself.
+fn trusted_networks(config: &Config) -> Option<Vec<String>> {
+    config.direction.trusted_networks.clone()
 }
 
 /// Whether every network Postfix trusts (`mynetworks`: the relays and
@@ -503,7 +502,7 @@ pub fn networks(trusted: Option<&[String]>, mynetworks: &[String]) -> Check {
     let Some(trusted) = trusted else {
         return Check::ok(
             "networks",
-            format!("postconf mynetworks = {shown}; this build has no [direction] trusted_networks: every message Postfix hands the milter is checked"),
+            format!("[direction] trusted_networks is unset: the milter trusts loopback plus postconf mynetworks ({shown})"),
         );
     };
     let parsed: Vec<ipnet::IpNet> = trusted.iter().filter_map(|t| parse_net(t)).collect();

@@ -14,6 +14,7 @@ use super::socket::{MilterListener, SocketError, SocketSpec, UnixOptions};
 use super::{MilterConfig, ServeArgs, StoreKind};
 use crate::config::{Config, ConfigError};
 use crate::detect::recipients::Internal;
+use crate::direction::{self, Trust};
 use crate::quarantine::spool::SpoolStore;
 use crate::quarantine::{marker, HoldStore, QuarantineError};
 use crate::scan::{Engine, EngineError};
@@ -60,17 +61,41 @@ pub struct Loaded {
     pub engine: Engine,
     pub milter: MilterConfig,
     pub internal: Internal,
+    /// What makes a transaction outgoing (`[direction]`, effective).
+    pub trust: Trust,
 }
 
 impl Loaded {
     fn build(config: &Config) -> Result<Loaded, ServeError> {
         config.milter.validate().map_err(ServeError::Invalid)?;
+        let (trust, unread) = Trust::from_config(config, direction::postfix_mynetworks)
+            .map_err(|e| ServeError::Invalid(e.to_string()))?;
+        let origin = if config.direction.trusted_networks.is_some() {
+            "direction.trusted_networks"
+        } else {
+            "loopback + postconf mynetworks"
+        };
+        // The effective list, at every start and reload: the first thing to
+        // read when mail from a relay is logged as inbound.
+        tracing::info!(
+            trusted_networks = %trust.networks_text(),
+            origin,
+            outbound_daemons = %trust.outbound_daemons.join(" "),
+            "direction: trusted sources"
+        );
+        if !unread.is_empty() {
+            tracing::warn!(
+                ignored = %unread.join(" "),
+                "mynetworks entries that are not literal networks are not trusted by dlp-milter; list the networks in [direction] trusted_networks"
+            );
+        }
         Ok(Loaded {
             engine: Engine::from_config(config)?,
             milter: config.milter.clone(),
             internal: Internal {
                 domains: config.internal_domains(),
             },
+            trust,
         })
     }
 }

@@ -16,6 +16,7 @@ use super::pool::{ScanFailure, WorkerPool};
 use super::server::{DaemonState, Loaded};
 use super::HoldMode;
 use crate::action::{self, Disposition, Edit, Plan};
+use crate::direction::{self, Classified, Source};
 use crate::message::{clean_path, Envelope};
 use crate::policy::{Action, PolicyMode};
 use crate::quarantine::{marker, HoldRequest, HoldStore};
@@ -59,6 +60,9 @@ const ACTIONS: Actions = Actions::ADD_HEADER
 
 /// Macros asked for at MAIL (Postfix's defaults lack `{client_addr}` and
 /// `{daemon_name}` there, and we skip CONNECT where they normally come).
+/// `{auth_authen}`, `{client_addr}` and `{daemon_name}` decide the
+/// direction ([`crate::direction`]); Postfix honours a milter's own list,
+/// so main.cf needs no `milter_*_macros` line.
 const MAIL_MACROS: &str = "i {auth_authen} {client_addr} {daemon_name} {mail_addr}";
 /// `{i}` is missing at MAIL and the first RCPT; it is certain at end of message.
 const EOM_MACROS: &str = "i";
@@ -105,6 +109,10 @@ struct Txn {
     started: Instant,
     envelope: Envelope,
     daemon: Option<String>,
+    /// Whether the client may send outgoing mail, known at MAIL FROM. An
+    /// untrusted source is inbound whatever its recipients: its headers and
+    /// body are not kept.
+    source: Source,
     /// (name, value) as received, for the release check and the rewrites.
     headers: Vec<(String, String)>,
     /// The header block as it will be scanned and stored.
@@ -137,22 +145,36 @@ pub fn callbacks(shared: Arc<DaemonState>) -> Callbacks<Session> {
                     .map(|a| clean_path(&a.to_string_lossy()))
                     .or_else(|| macro_str(&cx.macros, c"{mail_addr}").map(|s| clean_path(&s)))
                     .unwrap_or_default();
+                let loaded = shared.current();
+                let envelope = Envelope {
+                    sender,
+                    recipients: Vec::new(),
+                    auth_user: macro_str(&cx.macros, c"{auth_authen}"),
+                    queue_id: macro_str(&cx.macros, c"i"),
+                    client_addr: macro_str(&cx.macros, c"{client_addr}"),
+                };
+                let daemon = macro_str(&cx.macros, c"{daemon_name}");
+                let source = loaded.trust.source(
+                    envelope.auth_user.as_deref(),
+                    envelope.client_addr.as_deref(),
+                    daemon.as_deref(),
+                );
+                let trusted = source.trusted();
                 // A new MAIL ends whatever came before (its InFlight drops).
                 sess.txn = Some(Txn {
                     started: Instant::now(),
-                    envelope: Envelope {
-                        sender,
-                        recipients: Vec::new(),
-                        auth_user: macro_str(&cx.macros, c"{auth_authen}"),
-                        queue_id: macro_str(&cx.macros, c"i"),
-                        client_addr: macro_str(&cx.macros, c"{client_addr}"),
-                    },
-                    daemon: macro_str(&cx.macros, c"{daemon_name}"),
+                    envelope,
+                    daemon,
+                    source,
                     headers: Vec::new(),
-                    raw: Vec::with_capacity(4096),
+                    raw: if trusted {
+                        Vec::with_capacity(4096)
+                    } else {
+                        Vec::new()
+                    },
                     body_start: 0,
                     oversize: false,
-                    max_bytes: shared.current().milter.max_message_bytes,
+                    max_bytes: loaded.milter.max_message_bytes,
                     _in_flight: InFlight::new(&shared.in_flight),
                 });
                 sess.quiet(ProtoOpts::NOREPLY_MAIL)
@@ -174,7 +196,7 @@ pub fn callbacks(shared: Arc<DaemonState>) -> Callbacks<Session> {
             Box::pin(async move {
                 let sess = cx.data.get_or_insert_with(Session::default);
                 let leading = sess.opts.contains(ProtoOpts::LEADING_SPACE);
-                if let Some(txn) = sess.txn.as_mut() {
+                if let Some(txn) = sess.txn.as_mut().filter(|t| t.source.trusted()) {
                     add_header(txn, &name, &value, leading);
                 }
                 sess.quiet(ProtoOpts::NOREPLY_HEADER)
@@ -183,7 +205,7 @@ pub fn callbacks(shared: Arc<DaemonState>) -> Callbacks<Session> {
         .on_body(|cx, chunk| {
             Box::pin(async move {
                 let sess = cx.data.get_or_insert_with(Session::default);
-                if let Some(txn) = sess.txn.as_mut() {
+                if let Some(txn) = sess.txn.as_mut().filter(|t| t.source.trusted()) {
                     if txn.body_start == 0 {
                         txn.raw.extend_from_slice(b"\r\n");
                         txn.body_start = txn.raw.len();
@@ -324,6 +346,7 @@ async fn scan(
     shared: &DaemonState,
     loaded: &Arc<Loaded>,
     txn: &mut Txn,
+    direction: &Classified,
 ) -> Result<ScanReport, ScanFailure> {
     let budget = Duration::from_millis(loaded.milter.scan_timeout_ms);
     let raw = std::mem::take(&mut txn.raw);
@@ -335,7 +358,7 @@ async fn scan(
             .await;
         txn.raw = raw;
         return result.map(|a| {
-            let mut r = loaded.engine.decide(a);
+            let mut r = loaded.engine.decide_in(a, direction.clone());
             r.elapsed_us = start.elapsed().as_micros() as u64;
             r
         });
@@ -355,6 +378,7 @@ async fn scan(
         };
     let engine = loaded.clone();
     let envelope = txn.envelope.clone();
+    let direction = direction.clone();
     // The in-process scan cannot be killed: a timed-out one keeps its
     // thread and permit until it ends. It scans a shared copy, so the
     // message keeps its bytes for a failure hold.
@@ -362,7 +386,9 @@ async fn scan(
     let shared_raw = raw.clone();
     let task = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine.engine.scan(&shared_raw, Some(&envelope))
+        engine
+            .engine
+            .scan_in(&shared_raw, Some(&envelope), &direction)
     });
     let result = tokio::time::timeout(budget, task).await;
     txn.raw = Arc::try_unwrap(raw).unwrap_or_else(|r| r.as_ref().clone());
@@ -431,6 +457,19 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
     if let Some(q) = macro_str(&cx.macros, c"i") {
         txn.envelope.queue_id = Some(q);
     }
+    // Inbound mail is not ours: untouched, unscanned, one log line.
+    let direction = direction::direction_of(
+        &loaded.trust,
+        &txn.source,
+        &txn.envelope.sender,
+        &txn.envelope.recipients,
+    );
+    if !direction.direction.scanned() {
+        let out = Outcome::new(Status::Accept, "pass-inbound");
+        log_line(&txn, &direction, None, &out);
+        count(&direction, None, &out);
+        return out.status;
+    }
     if txn.body_start == 0 {
         txn.raw.extend_from_slice(b"\r\n");
         txn.body_start = txn.raw.len();
@@ -448,8 +487,8 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             Ok(()) => Outcome::new(Status::Accept, what),
             Err(e) => tempfail(cx, what, e),
         };
-        log_line(&txn, None, &out);
-        count(&txn, None, &out);
+        log_line(&txn, &direction, None, &out);
+        count(&direction, None, &out);
         return out.status;
     }
 
@@ -461,7 +500,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             "message larger than milter.max_message_bytes".to_string(),
         ))
     } else {
-        scan(shared, &loaded, &mut txn)
+        scan(shared, &loaded, &mut txn, &direction)
             .await
             .map_err(|f| (cause_of(&f), f.to_string()))
     };
@@ -505,6 +544,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             let (mut out, report) = match response {
                 Response::Hold { postfix } => {
                     let mut report = loaded.engine.failed(reason.clone());
+                    report.direction = direction.clone();
                     report.recipient_count = txn.envelope.recipients.len();
                     report.decision.hold_unchecked(COULD_NOT_CHECK_RULE);
                     // Without the bytes (oversize) only Postfix can keep
@@ -531,23 +571,17 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &DaemonState) -> S
             (out, report)
         }
     };
-    log_line(&txn, report.as_ref(), &out);
-    count(&txn, report.as_ref(), &out);
+    log_line(&txn, &direction, report.as_ref(), &out);
+    count(&direction, report.as_ref(), &out);
     out.status
-}
-
-/// The transaction's direction, as its metrics label it: the milter treats
-/// every transaction Postfix gives it as outgoing mail (it is attached where
-/// outgoing mail enters, docs/postfix-snippet.cf). The transaction's own
-/// classification, once it has one, is read here.
-fn direction_of(_txn: &Txn) -> &'static str {
-    "outbound"
 }
 
 /// The message's metrics ([`crate::metrics`]), from the facts its log line
 /// has: a TEMPFAIL counts by the failure's cause (or by what failed after
 /// the scan: `hold-failed`, `edit-failed`), an unscanned accept by its cause.
-fn count(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
+/// Inbound mail counts too (action `pass-inbound`): a relay whose staff mail
+/// is wrongly classed inbound shows up as a growing inbound count.
+fn count(direction: &Classified, report: Option<&ScanReport>, out: &Outcome) {
     let cause = out.cause.map(Cause::as_str);
     let tempfail = (out.status == Status::Tempfail).then_some(match (out.disposition, cause) {
         ("fail-closed", Some(c)) => c,
@@ -556,7 +590,7 @@ fn count(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
     let fail_open = (out.status == Status::Accept && out.disposition == "fail-open")
         .then(|| cause.unwrap_or("unknown"));
     crate::metrics::global().message(&crate::metrics::MessageEvent {
-        direction: direction_of(txn),
+        direction: direction.direction.as_str(),
         report,
         action: out.disposition,
         tempfail,
@@ -786,9 +820,9 @@ async fn audit(shared: &DaemonState, txn: &Txn, report: &ScanReport, verdict: Ac
     }
 }
 
-/// The one log line per message: ids, counts, verdict, rules, timing.
-/// Never recipients' addresses, subjects or evidence.
-fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
+/// The one log line per message: ids, counts, direction and why, verdict,
+/// rules, timing. Never recipients' addresses, subjects or evidence.
+fn log_line(txn: &Txn, direction: &Classified, report: Option<&ScanReport>, out: &Outcome) {
     let rules = report
         .map(|r| r.decision.rule_ids().join(","))
         .unwrap_or_default();
@@ -804,6 +838,8 @@ fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
             sender = %txn.envelope.sender,
             recipients = txn.envelope.recipients.len(),
             size = txn.raw.len(),
+            direction = direction.direction.as_str(),
+            direction_reason = %direction.reason,
             verdict,
             action = out.disposition,
             rules = %rules,
@@ -818,6 +854,8 @@ fn log_line(txn: &Txn, report: Option<&ScanReport>, out: &Outcome) {
             recipients = txn.envelope.recipients.len(),
             size = txn.raw.len(),
             daemon = txn.daemon.as_deref().unwrap_or("-"),
+            direction = direction.direction.as_str(),
+            direction_reason = %direction.reason,
             verdict,
             action = out.disposition,
             rules = %rules,
@@ -839,6 +877,7 @@ mod tests {
             started: Instant::now(),
             envelope: Envelope::default(),
             daemon: None,
+            source: Source::Authenticated,
             headers: vec![],
             raw: vec![],
             body_start: 0,

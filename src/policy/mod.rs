@@ -10,11 +10,13 @@ mod verdict;
 
 pub use rules::{
     load_dir, load_embedded, parse_rules, Action, PolicyMode, Rule, RuleFile, RulesError, Severity,
+    DEFAULT_DIRECTIONS,
 };
-pub use verdict::{decide, Decision, Matched, PlannedAction};
+pub use verdict::{decide, decide_for, Decision, Matched, PlannedAction};
 
 use crate::detect::recipients::CountUnit;
 use crate::detect::Category;
+use crate::direction::Direction;
 
 /// A compiled, validated policy. Immutable once built; a reload builds a new one.
 #[derive(Debug, Clone)]
@@ -56,5 +58,12 @@ impl Policy {
     /// The rule for unreadable document attachments, if any.
     pub fn unscanned_rule(&self) -> Option<&Rule> {
         self.rules.iter().find(|r| r.enabled && r.on_unscanned)
+    }
+
+    /// The rule for unreadable document attachments that covers `direction`.
+    pub fn unscanned_rule_for(&self, direction: Direction) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.enabled && r.on_unscanned && r.applies_to_direction(direction))
     }
 }

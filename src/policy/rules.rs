@@ -3,6 +3,7 @@
 
 use crate::detect::recipients::CountUnit;
 use crate::detect::{Category, Confidence, Location};
+use crate::direction::Direction;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use thiserror::Error;
@@ -120,6 +121,9 @@ pub struct RuleSpec {
     /// `monitor`: this rule's decisions are reported (findings, scan JSON,
     /// logs, a tag header) but not carried out, while the others enforce.
     pub mode: Option<toml::Spanned<PolicyMode>>,
+    /// The directions the rule applies to: `outbound`, `internal` (default
+    /// both). Inbound mail is never scanned, so `inbound` is refused.
+    pub directions: Option<toml::Spanned<Vec<Direction>>>,
     pub severity: Severity,
     pub action: toml::Spanned<Action>,
     /// The clause of the acceptable-use policy this rule enforces, in staff's words.
@@ -176,6 +180,8 @@ pub struct Rule {
     pub count: CountUnit,
     /// `Monitor`: report what the rule would do, do not do it.
     pub mode: PolicyMode,
+    /// The directions it applies to (never empty, never inbound).
+    pub directions: Vec<Direction>,
     pub severity: Severity,
     pub action: Action,
     pub policy: String,
@@ -195,6 +201,10 @@ impl Rule {
 
     pub fn applies_to_location(&self, location: &Location) -> bool {
         self.locations.is_empty() || self.locations.iter().any(|l| l == location.kind())
+    }
+
+    pub fn applies_to_direction(&self, direction: Direction) -> bool {
+        self.directions.contains(&direction)
     }
 
     /// The number this rule compares with `min_count`: for exposed
@@ -234,6 +244,11 @@ pub enum RulesError {
 }
 
 const KNOWN_LOCATIONS: &[&str] = &["subject", "body", "header", "attachment"];
+
+/// A rule's directions when it names none: internal mail is scanned too
+/// (the policies this product enforces, e.g. personal data only in an
+/// attachment and never in a subject, apply inside the organisation).
+pub const DEFAULT_DIRECTIONS: [Direction; 2] = [Direction::Outbound, Direction::Internal];
 
 /// The rules shipped in rules/, compiled into the binary so it runs with no
 /// files installed.
@@ -365,6 +380,28 @@ pub fn parse_rules(
                 ));
             }
         }
+        let directions = match &spec.directions {
+            None => DEFAULT_DIRECTIONS.to_vec(),
+            Some(d) => {
+                let list = d.get_ref();
+                if list.is_empty() || list.contains(&Direction::Inbound) {
+                    return Err(invalid(
+                        d.span().start,
+                        format!(
+                            "rule {id}: `directions` lists \"outbound\" and/or \"internal\" (inbound mail is never scanned), not {:?}",
+                            list.iter().map(|x| x.as_str()).collect::<Vec<_>>()
+                        ),
+                    ));
+                }
+                let mut v = Vec::new();
+                for x in list {
+                    if !v.contains(x) {
+                        v.push(*x);
+                    }
+                }
+                v
+            }
+        };
         let on_unscanned = spec.category == RuleCategory::UnscannedAttachment;
         rules.push(Rule {
             id,
@@ -381,6 +418,7 @@ pub fn parse_rules(
             min_count: spec.min_count,
             count: spec.count.map(|c| *c.get_ref()).unwrap_or_default(),
             mode: spec.mode.map(|m| *m.get_ref()).unwrap_or_default(),
+            directions,
             severity: spec.severity,
             action,
             policy: spec.policy.trim().to_string(),
@@ -560,6 +598,35 @@ mod tests {
         let src = format!("{RECIPIENTS}mode = \"watch\"\n");
         let err = parse_rules("f.toml", &src, KNOWN).unwrap_err().to_string();
         assert!(err.starts_with("f.toml:8:"), "{err}");
+    }
+
+    #[test]
+    fn directions_default_to_outbound_and_internal() {
+        let (_, r) = parse_rules("f.toml", RECIPIENTS, KNOWN).unwrap();
+        assert_eq!(r[0].directions, [Direction::Outbound, Direction::Internal]);
+        assert!(r[0].applies_to_direction(Direction::Internal));
+        assert!(!r[0].applies_to_direction(Direction::Inbound));
+        let src = format!("{RECIPIENTS}directions = [\"outbound\", \"outbound\"]\n");
+        let (_, r) = parse_rules("f.toml", &src, KNOWN).unwrap();
+        assert_eq!(r[0].directions, [Direction::Outbound]);
+        assert!(!r[0].applies_to_direction(Direction::Internal));
+    }
+
+    #[test]
+    fn unknown_empty_or_inbound_directions_are_refused_with_their_line() {
+        for bad in [
+            "[\"outgoing\"]",
+            "[]",
+            "[\"inbound\", \"outbound\"]",
+            "\"outbound\"",
+        ] {
+            let src = format!("{RECIPIENTS}directions = {bad}\n");
+            let err = parse_rules("f.toml", &src, KNOWN).unwrap_err().to_string();
+            assert!(err.starts_with("f.toml:8:"), "{bad}: {err}");
+        }
+        let src = format!("{RECIPIENTS}directions = [\"inbound\"]\n");
+        let err = parse_rules("f.toml", &src, KNOWN).unwrap_err().to_string();
+        assert!(err.contains("never scanned"), "{err}");
     }
 
     #[test]

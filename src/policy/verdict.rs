@@ -3,6 +3,7 @@
 
 use super::{Action, Policy, PolicyMode, Rule, Severity};
 use crate::detect::{Category, Finding, Location};
+use crate::direction::Direction;
 use crate::extract::NotScanned;
 use crate::message::domain_of;
 use crate::vocab::{FINDINGS_HEADER, VERDICT_HEADER};
@@ -131,6 +132,7 @@ fn allowed(rule: &Rule, policy: &Policy, sender: Option<&str>, recipients: &[Str
 fn rule_for<'p>(
     policy: &'p Policy,
     f: &Finding,
+    direction: Direction,
     sender: Option<&str>,
     recipients: &[String],
 ) -> Option<&'p Rule> {
@@ -140,6 +142,7 @@ fn rule_for<'p>(
         .filter(|r| {
             r.enabled
                 && !r.on_unscanned
+                && r.applies_to_direction(direction)
                 && r.category == f.category
                 && r.applies_to_detector(f.detector)
                 && r.applies_to_location(&f.location)
@@ -161,8 +164,8 @@ fn effective(r: &Rule) -> Action {
     }
 }
 
-/// Applies `policy` to the findings of one message. `recipients` are the
-/// envelope recipients (or, without an envelope, the header recipients).
+/// Applies `policy` to the findings of one outbound message (see
+/// [`decide_for`]).
 pub fn decide(
     policy: &Policy,
     findings: Vec<Finding>,
@@ -170,9 +173,30 @@ pub fn decide(
     sender: Option<&str>,
     recipients: &[String],
 ) -> Decision {
+    decide_for(
+        policy,
+        Direction::Outbound,
+        findings,
+        not_scanned,
+        sender,
+        recipients,
+    )
+}
+
+/// Applies the rules of `policy` that cover `direction` (each rule's
+/// `directions`) to the findings of one message. `recipients` are the
+/// envelope recipients (or, without an envelope, the header recipients).
+pub fn decide_for(
+    policy: &Policy,
+    direction: Direction,
+    findings: Vec<Finding>,
+    not_scanned: &[NotScanned],
+    sender: Option<&str>,
+    recipients: &[String],
+) -> Decision {
     let mut matched = Vec::new();
     for f in findings {
-        if let Some(r) = rule_for(policy, &f, sender, recipients) {
+        if let Some(r) = rule_for(policy, &f, direction, sender, recipients) {
             matched.push(Matched {
                 rule: r.id.clone(),
                 policy: r.policy.clone(),
@@ -198,7 +222,7 @@ pub fn decide(
         .filter(|m| m.monitor.is_none())
         .map(|m| m.severity)
         .max();
-    if let Some(r) = policy.unscanned_rule() {
+    if let Some(r) = policy.unscanned_rule_for(direction) {
         if not_scanned.iter().any(|n| n.document) && !allowed(r, policy, sender, recipients) {
             unscanned_rules.push(r.id.clone());
             verdict = verdict.max(effective(r));
@@ -429,6 +453,73 @@ policy = "Encrypt files."
         );
         f.count = n;
         f
+    }
+
+    #[test]
+    fn a_rule_applies_only_to_its_directions() {
+        let mut p = policy();
+        for r in p.rules.iter_mut().filter(|r| r.id == "body-id") {
+            r.directions = vec![Direction::Outbound];
+        }
+        let out = decide_for(
+            &p,
+            Direction::Outbound,
+            vec![nino(Confidence::High)],
+            &[],
+            None,
+            &[],
+        );
+        assert_eq!(out.verdict, Action::Hold);
+        assert_eq!(out.rule_ids(), ["body-id"]);
+        // Internal mail: the outbound-only hold does not apply; the next
+        // rule covering internal mail (a tag) does.
+        let inside = decide_for(
+            &p,
+            Direction::Internal,
+            vec![nino(Confidence::High)],
+            &[],
+            None,
+            &[],
+        );
+        assert_eq!(inside.verdict, Action::Tag);
+        assert_eq!(inside.rule_ids(), ["body-low"]);
+        // Default directions: the shipped rules scan internal mail too.
+        let d = decide_for(
+            &policy(),
+            Direction::Internal,
+            vec![nino(Confidence::High)],
+            &[],
+            None,
+            &[],
+        );
+        assert_eq!(d.verdict, Action::Hold);
+        // The unscanned-attachment rule follows its directions too.
+        let ns = NotScanned {
+            location: "attachment:a.docx".into(),
+            reason: "corrupt".into(),
+            document: true,
+        };
+        for r in p.rules.iter_mut().filter(|r| r.on_unscanned) {
+            r.directions = vec![Direction::Outbound];
+        }
+        let d = decide_for(
+            &p,
+            Direction::Internal,
+            vec![],
+            std::slice::from_ref(&ns),
+            None,
+            &[],
+        );
+        assert!(d.unscanned_rules.is_empty());
+        let d = decide_for(
+            &p,
+            Direction::Outbound,
+            vec![],
+            std::slice::from_ref(&ns),
+            None,
+            &[],
+        );
+        assert_eq!(d.unscanned_rules, ["unscanned"]);
     }
 
     #[test]

@@ -127,6 +127,8 @@ fn record(req: &HoldRequest<'_>, id: Option<&str>, verdict: Action) -> serde_jso
         "recipients": req.envelope.recipients,
         "auth_user": req.envelope.auth_user,
         "client_addr": req.envelope.client_addr,
+        "direction": req.report.direction.direction,
+        "direction_reason": req.report.direction.reason,
         "message_id": req.report.message_id,
         "size": req.raw.len(),
         // Masked evidence only (the findings' serialisation never carries secrets).

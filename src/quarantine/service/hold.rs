@@ -176,6 +176,8 @@ impl HoldStore for Quarantine {
                 "severity": rec.severity,
                 "recipients": rec.recipient_count,
                 "sha256": rec.raw_sha256,
+                "direction": req.report.direction.direction,
+                "direction_reason": req.report.direction.reason,
                 "notices": notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
                 "sender_notice": to_sender.as_str(),
             }),
@@ -231,6 +233,8 @@ impl HoldStore for Quarantine {
                 "severity": rec.severity,
                 "recipients": rec.recipient_count,
                 "enforced": req.report.decision.enforced,
+                "direction": req.report.direction.direction,
+                "direction_reason": req.report.direction.reason,
                 "actions": req.report.decision.actions.iter().filter_map(action_name).collect::<Vec<_>>(),
             }),
         );
