@@ -2,10 +2,12 @@
 //! With no file at all, the built-in defaults (and the rules compiled into the
 //! binary) make a working milter.
 
+mod console;
 mod milter;
 mod notice;
 mod quarantine;
 
+pub use console::{ConsoleConfig, DEFAULT_LINK_VALID_DAYS};
 pub use milter::{
     FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_ALLOW,
     DEFAULT_LISTEN, DEFAULT_SOCKET, POSTFIX_SMTPD_TIMEOUT_S,
@@ -50,10 +52,11 @@ pub struct Config {
     pub milter: MilterConfig,
     pub quarantine: QuarantineConfig,
     pub notice: NoticeConfig,
+    pub console: ConsoleConfig,
 }
 
 /// Who "we" are: internal domains are not external recipients.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Organisation {
     /// The organisation's own mail domains (subdomains count too). With none,
@@ -61,6 +64,22 @@ pub struct Organisation {
     pub domains: Vec<String>,
     /// Name used in notices ("Green Lane Primary School").
     pub name: String,
+    /// IANA time zone that times shown to people are in (notices, digests,
+    /// the console, `quarantine list|show`); stored times stay UTC.
+    pub timezone: String,
+}
+
+/// `[organisation] timezone` when none is given (most users are UK schools).
+pub const DEFAULT_TIMEZONE: &str = "Europe/London";
+
+impl Default for Organisation {
+    fn default() -> Self {
+        Organisation {
+            domains: Vec::new(),
+            name: String::new(),
+            timezone: DEFAULT_TIMEZONE.into(),
+        }
+    }
 }
 
 /// Where the rules come from.
@@ -151,6 +170,15 @@ impl Config {
                 cfg.log.format
             )));
         }
+        if jiff::tz::TimeZone::get(cfg.organisation.timezone.trim()).is_err() {
+            return Err(invalid(format!(
+                "organisation.timezone {:?} is not a known IANA time zone (e.g. \"Europe/London\")",
+                cfg.organisation.timezone
+            )));
+        }
+        cfg.console
+            .check(cfg.quarantine.retention_days)
+            .map_err(invalid)?;
         Ok(cfg)
     }
 
@@ -203,6 +231,37 @@ mod tests {
         let c = Config::from_toml("c.toml", "").unwrap();
         assert_eq!(c.limits.max_depth, 5);
         assert_eq!(c.limits.max_ratio, 100);
+    }
+
+    #[test]
+    fn timezone_defaults_to_london_and_must_exist() {
+        let c = Config::from_toml("c.toml", "").unwrap();
+        assert_eq!(c.organisation.timezone, "Europe/London");
+        let c =
+            Config::from_toml("c.toml", "[organisation]\ntimezone = \"Europe/Dublin\"\n").unwrap();
+        assert_eq!(c.organisation.timezone, "Europe/Dublin");
+        let err = Config::from_toml("c.toml", "[organisation]\ntimezone = \"BST\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("organisation.timezone"), "{err}");
+    }
+
+    #[test]
+    fn console_link_lifetime_is_checked_against_retention() {
+        let err = Config::from_toml(
+            "c.toml",
+            "[quarantine]\nretention_days = 10\n[console]\nlink_valid_days = 14\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("link_valid_days"), "{err}");
+        let c = Config::from_toml(
+            "c.toml",
+            "[console]\nbase_url = \"https://dlp.school.org.uk/\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.console.base_url(), Some("https://dlp.school.org.uk"));
+        assert_eq!(c.console.link_valid_days, DEFAULT_LINK_VALID_DAYS);
     }
 
     #[test]

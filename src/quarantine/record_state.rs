@@ -17,7 +17,7 @@ pub const KEY: &str = "record";
 /// why, whether the content was erased, the release id, and a digest of
 /// them all (what the check compares).
 pub fn snapshot(r: &Record) -> serde_json::Value {
-    let fields = serde_json::json!({
+    let mut fields = serde_json::json!({
         "state": r.state.as_str(),
         "changed_at": r.state_changed_at,
         "changed_by": r.state_changed_by,
@@ -25,6 +25,14 @@ pub fn snapshot(r: &Record) -> serde_json::Value {
         "content_erased_at": r.content_erased_at,
         "release_id": r.release_id,
     });
+    // A sender's release request is covered too, but only once there is
+    // one: records without it keep the digest they were sealed with.
+    if let (Some(rr), Some(m)) = (&r.release_request, fields.as_object_mut()) {
+        m.insert(
+            "release_request".into(),
+            serde_json::json!({ "at": rr.at, "reason": rr.reason }),
+        );
+    }
     let digest = hex::encode(Sha256::digest(fields.to_string().as_bytes()));
     serde_json::json!({ "state": r.state.as_str(), "sha256": digest })
 }
