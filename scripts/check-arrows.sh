@@ -28,6 +28,7 @@ LAYERS=(
   "notice"
   "quarantine::service"
   "milter"
+  "console"
 )
 
 # Known arrows against the layers, each with why it is still there. Remove a

@@ -405,6 +405,44 @@ mod tests {
     }
 
     #[test]
+    fn notices_show_the_organisation_s_time_bst_in_july_gmt_in_january() {
+        let n = NoticeConfig {
+            dpo: Some("dpo@school.org.uk".into()),
+            ..NoticeConfig::default()
+        };
+        let c = Composer::new(&n, "Green Lane Primary", Zone::default());
+        let text_of = |created_at: i64| {
+            let r = record("Q-5", "hold", "held", created_at);
+            c.hold_notices(&r, SenderNotice::Notice, Some("https://dlp.example/s/T"))
+                .iter()
+                .map(|n| {
+                    let m = mail_parser::MessageParser::default()
+                        .parse(&n.bytes)
+                        .unwrap();
+                    format!("{}\n{}", m.body_text(0).unwrap(), m.body_html(0).unwrap())
+                })
+                .collect::<Vec<_>>()
+        };
+        // 2026-07-15 06:47 UTC: 07:47 British Summer Time.
+        for t in text_of(1_784_098_020) {
+            assert!(
+                t.contains("Wednesday 15 July 2026 at 07:47 BST (+01:00)"),
+                "{t}"
+            );
+            assert!(!t.contains("UTC"), "{t}");
+        }
+        // 2026-01-15 06:47 UTC: 06:47 GMT.
+        let january = text_of(1_768_459_620);
+        assert_eq!(january.len(), 2, "sender notice and DPO alert");
+        for t in january {
+            assert!(
+                t.contains("Thursday 15 January 2026 at 06:47 GMT (+00:00)"),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
     fn rewrite_notice_names_each_change() {
         let c = composer("high");
         let r = record("Q-4", "rewrite", "delivered", 0);
