@@ -18,14 +18,15 @@ pub struct ConsoleConfig {
     pub base_url: Option<String>,
     /// Days a self-service link in a hold notice works. At most the
     /// quarantine's retention (the message is gone after that anyway).
-    pub link_valid_days: u32,
+    /// Unset: [`DEFAULT_LINK_VALID_DAYS`], or the retention if shorter.
+    pub link_valid_days: Option<u32>,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
         ConsoleConfig {
             base_url: None,
-            link_valid_days: DEFAULT_LINK_VALID_DAYS,
+            link_valid_days: None,
         }
     }
 }
@@ -37,6 +38,12 @@ impl ConsoleConfig {
             .as_deref()
             .map(|u| u.trim().trim_end_matches('/'))
             .filter(|u| !u.is_empty())
+    }
+
+    /// Days a link works, given the quarantine's retention.
+    pub fn link_days(&self, retention_days: u32) -> u32 {
+        self.link_valid_days
+            .unwrap_or(DEFAULT_LINK_VALID_DAYS.min(retention_days))
     }
 
     /// The section's own rules: an http(s) base URL without query or
@@ -55,11 +62,12 @@ impl ConsoleConfig {
                 }
             }
         }
-        if self.link_valid_days == 0 || self.link_valid_days > retention_days {
-            return Err(format!(
-                "console.link_valid_days must be from 1 to quarantine.retention_days ({retention_days}), not {}",
-                self.link_valid_days
-            ));
+        if let Some(d) = self.link_valid_days {
+            if d == 0 || d > retention_days {
+                return Err(format!(
+                    "console.link_valid_days must be from 1 to quarantine.retention_days ({retention_days}), not {d}"
+                ));
+            }
         }
         Ok(())
     }
@@ -87,11 +95,17 @@ mod tests {
     #[test]
     fn link_lifetime_within_retention() {
         let c = |d: u32| ConsoleConfig {
-            link_valid_days: d,
+            link_valid_days: Some(d),
             ..ConsoleConfig::default()
         };
         assert!(c(14).check(14).is_ok());
         assert!(c(15).check(14).is_err());
         assert!(c(0).check(30).is_err());
+        // Unset: 14 days, or the retention when that is shorter.
+        let unset = ConsoleConfig::default();
+        assert!(unset.check(7).is_ok());
+        assert_eq!(unset.link_days(30), 14);
+        assert_eq!(unset.link_days(7), 7);
+        assert_eq!(c(3).link_days(30), 3);
     }
 }

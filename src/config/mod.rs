@@ -261,7 +261,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.console.base_url(), Some("https://dlp.school.org.uk"));
-        assert_eq!(c.console.link_valid_days, DEFAULT_LINK_VALID_DAYS);
+        assert_eq!(c.console.link_days(30), DEFAULT_LINK_VALID_DAYS);
+        // A short retention without a link lifetime is fine: links follow it.
+        let c = Config::from_toml("c.toml", "[quarantine]\nretention_days = 7\n").unwrap();
+        assert_eq!(c.console.link_days(c.quarantine.retention_days), 7);
     }
 
     #[test]

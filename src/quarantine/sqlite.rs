@@ -89,8 +89,10 @@ const MIGRATIONS: &[&str] = &[
     // 4: keyed audit entries (HMAC under audit.key); older ones stay unkeyed.
     "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
     // 5: the sender's self-service links (hashed tokens, one record each)
-    // and the release requests senders make through them.
-    "CREATE TABLE selfservice_links (
+    // and the release requests senders make through them. Tables of their
+    // own (not columns of `records`), created only if missing, so the step
+    // is additive and can be re-run.
+    "CREATE TABLE IF NOT EXISTS selfservice_links (
         token_sha256 TEXT PRIMARY KEY,
         record_id TEXT NOT NULL,
         created_at INTEGER NOT NULL,
@@ -98,9 +100,12 @@ const MIGRATIONS: &[&str] = &[
         used_at INTEGER,
         used_for TEXT
     );
-    CREATE INDEX selfservice_links_record ON selfservice_links(record_id);
-    ALTER TABLE records ADD COLUMN release_requested_at INTEGER;
-    ALTER TABLE records ADD COLUMN release_request_reason TEXT;",
+    CREATE INDEX IF NOT EXISTS selfservice_links_record ON selfservice_links(record_id);
+    CREATE TABLE IF NOT EXISTS release_requests (
+        record_id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );",
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -122,7 +127,8 @@ const RECORD_COLUMNS: &str = "id, action, state, created_at, expires_at, queue_i
     recipients, recipient_count, auth_user, client_addr, message_id, subject, severity,
     rule_ids, findings, raw IS NOT NULL, raw_sha256, raw_size, content_erased_at,
     state_changed_at, state_changed_by, state_reason, release_id, release_started_at,
-    release_requested_at, release_request_reason";
+    (SELECT at FROM release_requests q WHERE q.record_id = records.id),
+    (SELECT reason FROM release_requests q WHERE q.record_id = records.id)";
 
 /// A record row, with its JSON columns still as text (decoded outside the
 /// row closure, so a bad value is a typed error, not a panic).
@@ -684,8 +690,8 @@ impl Store for SqliteStore {
             }
             if let Some(rr) = &c.release_request {
                 tx.execute(
-                    "UPDATE records SET release_requested_at = ?2, release_request_reason = ?3
-                     WHERE id = ?1",
+                    "INSERT OR REPLACE INTO release_requests (record_id, at, reason)
+                     VALUES (?1, ?2, ?3)",
                     params![id, rr.at, rr.reason],
                 )
                 .map_err(db)?;

@@ -123,8 +123,9 @@ impl Quarantine {
     pub(super) fn new_link(&self, rec: &Record, at: i64) -> Option<(String, SelfServiceLink)> {
         let base = self.console.base_url()?;
         let token = new_token();
-        let mut expires_at =
-            at.saturating_add(i64::from(self.console.link_valid_days).saturating_mul(DAY));
+        let mut expires_at = at.saturating_add(
+            i64::from(self.console.link_days(self.config.retention_days)).saturating_mul(DAY),
+        );
         if let Some(e) = rec.expires_at {
             expires_at = expires_at.min(e);
         }
