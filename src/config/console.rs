@@ -9,7 +9,7 @@ use serde::Deserialize;
 pub const DEFAULT_LINK_VALID_DAYS: u32 = 14;
 
 /// `[console]` section of the config.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleConfig {
     /// The console's public address as people reach it (through the
@@ -20,15 +20,6 @@ pub struct ConsoleConfig {
     /// quarantine's retention (the message is gone after that anyway).
     /// Unset: [`DEFAULT_LINK_VALID_DAYS`], or the retention if shorter.
     pub link_valid_days: Option<u32>,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        ConsoleConfig {
-            base_url: None,
-            link_valid_days: None,
-        }
-    }
 }
 
 impl ConsoleConfig {
