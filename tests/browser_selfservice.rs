@@ -1,0 +1,247 @@
+//! The sender's self-service link in a real browser (headless Chromium via
+//! chromedriver): the link from the hold notice, opened and clicked through
+//! as a person would, against the router served on loopback.
+//!
+//! - self-release (rule allows it) → delivered once through the relay to
+//!   an SMTP sink, the DPO alerted;
+//! - request release → on the record the DPO's queue lists;
+//! - looking (pages and confirmation forms, no submit) changes nothing;
+//! - a `<script>` in the subject is shown as text and does not run.
+
+#[path = "quarantine_support.rs"]
+mod support;
+
+#[path = "selfservice_support.rs"]
+mod ss;
+
+#[path = "browser_support.rs"]
+mod browser;
+
+use browser::Browser;
+use dlp_milter::quarantine::{marker, view, Quarantine, State};
+use fantoccini::Locator;
+use ss::*;
+use std::sync::Arc;
+use support::*;
+
+/// The quarantine and the self-service router served on a loopback port;
+/// notices link to that port.
+struct Served {
+    q: Arc<Quarantine>,
+    dir: tempfile::TempDir,
+}
+
+async fn serve(relay: &str) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let q = Arc::new(Quarantine::open(&config_with(relay, Some(&base), ""), dir.path()).unwrap());
+    let app = app(&q);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Served { q, dir }
+}
+
+/// The URL in the sender's notice about `id`.
+fn notice_url(q: &Quarantine, id: &str) -> String {
+    let text = notice_text(q, id).unwrap();
+    text.split_whitespace()
+        .find(|w| w.starts_with("http://") && w.contains("/s/"))
+        .expect("a link in the notice")
+        .to_string()
+}
+
+async fn text_of(b: &Browser, css: &str) -> String {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sender_releases_through_the_notice_link_and_it_is_delivered_once() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let sink = Sink::start();
+    let s = serve(&sink.addr).await;
+    let id = hold_with(s.q.as_ref(), 1, &releasable_report("Governors' minutes"));
+    let url = notice_url(&s.q, &id);
+
+    b.client.goto(&url).await.unwrap();
+    assert_eq!(text_of(&b, "#reference").await, id);
+    b.client
+        .find(Locator::Css("#release"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let field = b.client.find(Locator::Css("#justification")).await.unwrap();
+    field
+        .send_keys("All recipients are governors and expect the list")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let outcome = text_of(&b, "#outcome").await;
+    assert_eq!(outcome, "Your email has been released");
+
+    let rec = s.q.get(&id).unwrap();
+    assert_eq!(rec.state, State::Released);
+    assert_eq!(
+        rec.state_changed_by.as_deref(),
+        Some("sender:teacher@school.sch.uk")
+    );
+    assert_eq!(
+        rec.state_reason.as_deref(),
+        Some("All recipients are governors and expect the list")
+    );
+    // Delivered through the relay with its original envelope and a release
+    // marker the milter honours; the DPO is told.
+    let got = sink.wait_for(3);
+    let originals: Vec<_> = got
+        .iter()
+        .filter(|m| m.rcpt_to == ["parent1@gmail.com", "parent2@hotmail.co.uk"])
+        .collect();
+    assert_eq!(originals.len(), 1, "{got:?}");
+    let key = marker::load_or_create_key(s.dir.path()).unwrap();
+    assert!(marker::verify_released(
+        &originals[0].data,
+        "teacher@school.sch.uk",
+        &originals[0].rcpt_to,
+        &key
+    ));
+    assert!(got.iter().any(|m| m.rcpt_to == ["dpo@school.sch.uk"]
+        && String::from_utf8_lossy(&m.data).contains("released their own")));
+
+    // Back, and submit again: the link is used up, nothing is sent again.
+    b.client.back().await.unwrap();
+    if let Ok(button) = b.client.find(Locator::Css("#confirm")).await {
+        button.click().await.unwrap();
+    }
+    b.client.goto(&url).await.unwrap();
+    let body = text_of(&b, "h1").await;
+    assert!(body.contains("already been used"), "{body}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let again = sink.got.lock().unwrap().clone();
+    assert_eq!(
+        again
+            .iter()
+            .filter(|m| m.rcpt_to.contains(&"parent1@gmail.com".to_string()))
+            .count(),
+        1
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_request_shows_up_for_the_dpo() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let s = serve(&dead_relay()).await;
+    let id = hold_with(s.q.as_ref(), 1, &report("Jane Doe NHS 943 476 5919"));
+    b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
+    // Not releasable by the sender: no release button.
+    assert!(b.client.find(Locator::Css("#release")).await.is_err());
+    b.client
+        .find(Locator::Css("#request"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#justification"))
+        .await
+        .unwrap()
+        .send_keys("The parent asked for this report")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text_of(&b, "#outcome").await, "Your request has been sent");
+    let rec = s.q.get(&id).unwrap();
+    assert_eq!(rec.state, State::Held);
+    let v: serde_json::Value = serde_json::from_str(&view::list_json(&rec)).unwrap();
+    assert_eq!(
+        v["release_request_reason"],
+        "The parent asked for this report"
+    );
+    // The sender's page now says so.
+    b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
+    assert!(text_of(&b, "#requested")
+        .await
+        .contains("The parent asked for this report"));
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn looking_changes_nothing() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let s = serve(&dead_relay()).await;
+    let id = hold_with(s.q.as_ref(), 1, &releasable_report("Trip"));
+    let url = notice_url(&s.q, &id);
+    let before = (trail(&s.q), s.q.get(&id).unwrap());
+    // Every page a link scanner or a curious person reaches without submitting.
+    for path in ["", "/release", "/request", "/delete"] {
+        b.client.goto(&format!("{url}{path}")).await.unwrap();
+    }
+    for id_css in ["#release", "#delete"] {
+        b.client.goto(&url).await.unwrap();
+        b.client
+            .find(Locator::Css(id_css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The confirmation page, left without confirming.
+        b.client.find(Locator::Css("#confirm")).await.unwrap();
+    }
+    assert_eq!((trail(&s.q), s.q.get(&id).unwrap()), before);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_in_the_subject_is_shown_as_text_and_does_not_run() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let s = serve(&dead_relay()).await;
+    let subject = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> Trip";
+    let id = hold_with(s.q.as_ref(), 1, &releasable_report(subject));
+    b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
+    let shown = text_of(&b, "#subject").await;
+    assert!(
+        shown.contains("<script>document.title='pwned'</script>"),
+        "{shown}"
+    );
+    assert!(shown.contains("<img src=x"), "{shown}");
+    let title = b.client.title().await.unwrap();
+    assert!(!title.contains("pwned"), "{title}");
+    // No element was made from the subject.
+    assert!(b
+        .client
+        .find(Locator::Css("#subject script, #subject img"))
+        .await
+        .is_err());
+    b.close().await;
+}
