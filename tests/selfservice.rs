@@ -381,3 +381,20 @@ async fn without_a_base_url_notices_carry_no_link() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn the_summary_notice_past_the_rate_limit_links_its_hold_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dead_relay(), dir.path());
+    let limit = dlp_milter::notice::gate::HOLD_NOTICES_PER_WINDOW;
+    let ids: Vec<String> = (0..=limit)
+        .map(|n| hold_with(q.as_ref(), n, &releasable_report("Trip")))
+        .collect();
+    let last = ids.last().unwrap();
+    let text = notice_text(&q, last).expect("the summary notice");
+    assert!(text.contains("Several emails"), "{text}");
+    let token = token_for(&q, last);
+    let (s, page) = get(&app(&q), &format!("/s/{token}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains(last.as_str()));
+}
