@@ -247,20 +247,20 @@ async fn release_happens_once_and_a_second_click_is_harmless() {
     assert_eq!(released.len(), 1);
     assert!(released[0].detail.contains("All recipients are governors"));
     // The original went to its two recipients once; the DPO was told.
-    let got = sink.wait_for(2);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let got_all = sink.got.lock().unwrap().clone();
-    let originals: Vec<_> = got_all
-        .iter()
-        .filter(|m| m.rcpt_to.contains(&"parent1@gmail.com".to_string()))
-        .collect();
-    assert_eq!(originals.len(), 1, "{got:?}");
-    let alert = got_all
-        .iter()
-        .find(|m| m.rcpt_to == ["dpo@school.sch.uk"])
-        .expect("the DPO is alerted");
+    let alert =
+        wait_for_mail(&sink, |m| m.rcpt_to == ["dpo@school.sch.uk"]).expect("the DPO is alerted");
     let alert_text = String::from_utf8_lossy(&alert.data);
     assert!(alert_text.contains(&id), "{alert_text}");
+    assert!(
+        alert_text.contains("All recipients are governors"),
+        "{alert_text}"
+    );
+    let got_all = sink.got.lock().unwrap().clone();
+    let originals = got_all
+        .iter()
+        .filter(|m| m.rcpt_to.contains(&"parent1@gmail.com".to_string()))
+        .count();
+    assert_eq!(originals, 1, "{got_all:?}");
 }
 
 #[tokio::test]
@@ -316,7 +316,7 @@ async fn a_release_request_reaches_the_dpo_queue() {
     assert_eq!(s, StatusCode::CONFLICT);
     // The audit chain still verifies with the request in it.
     assert!(q.verify_audit().unwrap().is_ok());
-    let alert = sink.wait_for(2).into_iter().find(|m| {
+    let alert = wait_for_mail(&sink, |m| {
         m.rcpt_to == ["dpo@school.sch.uk"]
             && String::from_utf8_lossy(&m.data).contains("asks for release")
     });

@@ -157,3 +157,20 @@ pub fn trail(q: &Quarantine) -> Vec<(String, String, String)> {
         .map(|e| (e.event, e.actor, e.detail))
         .collect()
 }
+
+/// Waits (up to 10 s) until a message the sink received satisfies `pred`.
+pub fn wait_for_mail(
+    sink: &crate::support::Sink,
+    pred: impl Fn(&crate::support::Received) -> bool,
+) -> Option<crate::support::Received> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(m) = sink.got.lock().unwrap().iter().find(|m| pred(m)) {
+            return Some(m.clone());
+        }
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -281,7 +281,10 @@ async fn act(
     })
     .await;
     match done {
-        Ok(rec) => respond(StatusCode::OK, s.pages.done(&rec, &token, action)),
+        Ok(rec) => {
+            send_notices_in_background(&s.q);
+            respond(StatusCode::OK, s.pages.done(&rec, &token, action))
+        }
         Err(SelfServiceError::Justification(m)) => {
             // The form again, with what they wrote and why it was refused.
             let q = s.q.clone();
@@ -303,6 +306,21 @@ async fn act(
         }
         Err(e) => outcome(&s, e),
     }
+}
+
+/// Sends the DPO's alert (and whatever else is due) after an action,
+/// without holding up the sender's page on a slow relay. Where the process
+/// runs the notice thread (`serve`), the nudge already did it.
+fn send_notices_in_background(q: &Arc<Quarantine>) {
+    if q.has_notifier() {
+        return;
+    }
+    let q = q.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = q.flush_outbox() {
+            tracing::warn!(error = %e, "notices queued, not sent yet");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -296,9 +296,10 @@ impl Quarantine {
         }
     }
 
-    /// Queues the DPO's alert about a sender's action and sends what is due
-    /// (the console has no notice thread of its own). A failure is logged:
-    /// the action itself is done and audited.
+    /// Queues the DPO's alert about a sender's action and nudges the notice
+    /// thread, if this process runs one; otherwise the caller sends it
+    /// (the self-service router sends due notices after each action, off the request). A failure is logged: the
+    /// action itself is done and audited.
     fn alert_dpo(&self, rec: &Record, action: &str, reason: &str) {
         let at = now();
         let Some(n) = self.notices.sender_action_alert(rec, action, reason, at) else {
@@ -309,11 +310,12 @@ impl Quarantine {
             return;
         }
         self.nudge();
-        if self.wake.lock().map(|w| w.is_none()).unwrap_or(true) {
-            if let Err(e) = self.flush_outbox() {
-                tracing::warn!(reference = %rec.id, error = %e, "DPO alert queued, not sent yet");
-            }
-        }
+    }
+
+    /// Whether this process runs the notice thread (`serve` does; the
+    /// console and the commands send what is due themselves).
+    pub fn has_notifier(&self) -> bool {
+        self.wake.lock().map(|w| w.is_some()).unwrap_or(false)
     }
 }
 
