@@ -122,7 +122,7 @@ async fn sender_releases_through_the_notice_link_and_it_is_delivered_once() {
         &key
     ));
     assert!(
-        wait_for_mail(&sink, |m| m.rcpt_to == ["dpo@school.sch.uk"]
+        wait_for_mail(&sink.got, |m: &Received| m.rcpt_to == ["dpo@school.sch.uk"]
             && String::from_utf8_lossy(&m.data).contains("released their own"))
         .is_some(),
         "the DPO is told"

@@ -247,8 +247,8 @@ async fn release_happens_once_and_a_second_click_is_harmless() {
     assert_eq!(released.len(), 1);
     assert!(released[0].detail.contains("All recipients are governors"));
     // The original went to its two recipients once; the DPO was told.
-    let alert =
-        wait_for_mail(&sink, |m| m.rcpt_to == ["dpo@school.sch.uk"]).expect("the DPO is alerted");
+    let alert = wait_for_mail(&sink.got, |m: &Received| m.rcpt_to == ["dpo@school.sch.uk"])
+        .expect("the DPO is alerted");
     let alert_text = String::from_utf8_lossy(&alert.data);
     assert!(alert_text.contains(&id), "{alert_text}");
     assert!(
@@ -316,7 +316,7 @@ async fn a_release_request_reaches_the_dpo_queue() {
     assert_eq!(s, StatusCode::CONFLICT);
     // The audit chain still verifies with the request in it.
     assert!(q.verify_audit().unwrap().is_ok());
-    let alert = wait_for_mail(&sink, |m| {
+    let alert = wait_for_mail(&sink.got, |m: &Received| {
         m.rcpt_to == ["dpo@school.sch.uk"]
             && String::from_utf8_lossy(&m.data).contains("asks for release")
     });

@@ -158,18 +158,22 @@ pub fn trail(q: &Quarantine) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Waits (up to 10 s) until a message the sink received satisfies `pred`.
-pub fn wait_for_mail(
-    sink: &crate::support::Sink,
-    pred: impl Fn(&crate::support::Received) -> bool,
-) -> Option<crate::support::Received> {
+/// Waits (up to 10 s) until something the sink received (`sink.got`)
+/// satisfies `pred`.
+pub fn wait_for_mail<T: Clone>(
+    got: &std::sync::Mutex<Vec<T>>,
+    pred: impl Fn(&T) -> bool,
+) -> Option<T> {
     let start = std::time::Instant::now();
     loop {
-        if let Some(m) = sink.got.lock().unwrap().iter().find(|m| pred(m)) {
-            return Some(m.clone());
-        }
-        if start.elapsed() > std::time::Duration::from_secs(10) {
-            return None;
+        let found = got
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|m| pred(m))
+            .cloned();
+        if found.is_some() || start.elapsed() > std::time::Duration::from_secs(10) {
+            return found;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
