@@ -52,14 +52,19 @@ fn notice_url(q: &Quarantine, id: &str) -> String {
         .to_string()
 }
 
-async fn text_of(b: &Browser, css: &str) -> String {
+/// The element `css` on the page, waiting (up to 20 s) for a navigation a
+/// click started to finish: a click returns before the next page is loaded.
+async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
     b.client
-        .find(Locator::Css(css))
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+}
+
+async fn text_of(b: &Browser, css: &str) -> String {
+    el(b, css).await.text().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,25 +79,13 @@ async fn sender_releases_through_the_notice_link_and_it_is_delivered_once() {
 
     b.client.goto(&url).await.unwrap();
     assert_eq!(text_of(&b, "#reference").await, id);
-    b.client
-        .find(Locator::Css("#release"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let field = b.client.find(Locator::Css("#justification")).await.unwrap();
+    el(&b, "#release").await.click().await.unwrap();
+    let field = el(&b, "#justification").await;
     field
         .send_keys("All recipients are governors and expect the list")
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("#confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    el(&b, "#confirm").await.click().await.unwrap();
     let outcome = text_of(&b, "#outcome").await;
     assert_eq!(outcome, "Your email has been released");
 
@@ -158,27 +151,13 @@ async fn a_release_request_shows_up_for_the_dpo() {
     b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
     // Not releasable by the sender: no release button.
     assert!(b.client.find(Locator::Css("#release")).await.is_err());
-    b.client
-        .find(Locator::Css("#request"))
+    el(&b, "#request").await.click().await.unwrap();
+    el(&b, "#justification")
         .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("#justification"))
-        .await
-        .unwrap()
         .send_keys("The parent asked for this report")
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("#confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    el(&b, "#confirm").await.click().await.unwrap();
     assert_eq!(text_of(&b, "#outcome").await, "Your request has been sent");
     let rec = s.q.get(&id).unwrap();
     assert_eq!(rec.state, State::Held);
@@ -210,15 +189,9 @@ async fn looking_changes_nothing() {
     }
     for id_css in ["#release", "#delete"] {
         b.client.goto(&url).await.unwrap();
-        b.client
-            .find(Locator::Css(id_css))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        el(&b, id_css).await.click().await.unwrap();
         // The confirmation page, left without confirming.
-        b.client.find(Locator::Css("#confirm")).await.unwrap();
+        el(&b, "#confirm").await;
     }
     assert_eq!((trail(&s.q), s.q.get(&id).unwrap()), before);
     b.close().await;
