@@ -152,6 +152,32 @@ mod tests {
     }
 
     #[test]
+    fn a_release_request_is_covered_without_changing_older_digests() {
+        let plain = record(State::Held, "milter");
+        // Records sealed before release requests existed keep their digest:
+        // this is the digest of the six original fields alone.
+        let fields = serde_json::json!({
+            "state": "held", "changed_at": 5, "changed_by": "milter", "reason": "r",
+            "content_erased_at": null, "release_id": null,
+        });
+        assert_eq!(
+            snapshot(&plain)["sha256"],
+            hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+        );
+        let mut asked = plain.clone();
+        asked.release_request = Some(crate::quarantine::store::ReleaseRequest {
+            at: 9,
+            reason: "consented".into(),
+        });
+        assert_ne!(snapshot(&asked), snapshot(&plain));
+        let mut edited = asked.clone();
+        if let Some(q) = edited.release_request.as_mut() {
+            q.reason = "edited in the database".into();
+        }
+        assert_ne!(snapshot(&edited), snapshot(&asked));
+    }
+
+    #[test]
     fn snapshot_keeps_the_other_detail() {
         let d = with_snapshot(
             &serde_json::json!({"rules": ["r1"]}),

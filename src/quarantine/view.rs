@@ -274,3 +274,60 @@ pub fn show_text(s: &Shown, zone: &Zone) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(created_at: i64) -> Record {
+        serde_json::from_value(json!({
+            "id": "Q-20260715-AAAAAAAAAA", "action": "hold", "state": "held",
+            "created_at": created_at, "expires_at": created_at + 30 * 86_400,
+            "queue_id": null, "sender": "teacher@school.org.uk",
+            "recipients": ["a@example.com"], "recipient_count": 1, "auth_user": null,
+            "client_addr": null, "message_id": null, "subject": "Trip", "severity": "low",
+            "rule_ids": ["exposed-recipients"], "findings": [], "raw_sha256": null,
+            "raw_size": 0, "has_content": true, "content_erased_at": null,
+            "state_changed_at": null, "state_changed_by": null, "state_reason": null,
+            "release_id": null, "release_started_at": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn list_text_is_in_the_zone_and_json_stays_utc() {
+        let july = record(1_784_098_020); // 2026-07-15 06:47 UTC
+        let text = list_text(std::slice::from_ref(&july), &Zone::default());
+        assert!(text.contains("2026-07-15 07:47 BST"), "{text}");
+        assert!(text.contains("2026-08-14 07:47 BST"), "expiry: {text}");
+        let v: serde_json::Value = serde_json::from_str(&list_json(&july)).unwrap();
+        assert_eq!(v["created_at"], "2026-07-15T06:47:00Z");
+        assert!(v["release_request_reason"].is_null());
+        let january = record(1_768_459_620); // 2026-01-15 06:47 UTC
+        let text = list_text(&[january], &Zone::default());
+        assert!(text.contains("2026-01-15 06:47 GMT"), "{text}");
+    }
+
+    #[test]
+    fn a_release_request_is_marked_and_shown_with_its_reason() {
+        let mut r = record(1_784_098_020);
+        r.release_request = Some(crate::quarantine::store::ReleaseRequest {
+            at: 1_784_101_620,
+            reason: "Parent consented".into(),
+        });
+        let text = list_text(std::slice::from_ref(&r), &Zone::default());
+        assert!(text.contains("held+"), "{text}");
+        let shown = Shown {
+            record: r,
+            audit: vec![],
+            raw: None,
+        };
+        let text = show_text(&shown, &Zone::default());
+        assert!(
+            text.contains(
+                "the sender asked for release at 2026-07-15 08:47 BST — reason: Parent consented"
+            ),
+            "{text}"
+        );
+    }
+}
