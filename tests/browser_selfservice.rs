@@ -144,6 +144,17 @@ async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
+/// With `DLP_SCREENSHOTS=DIR`, saves the current page as `DIR/NAME.png`
+/// (how docs/selfservice-*.png were made); otherwise nothing.
+async fn screenshot(b: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("DLP_SCREENSHOTS") {
+        let _ = b.client.set_window_size(900, 1200).await;
+        let png = b.client.screenshot().await.expect("screenshot");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
+            .expect("write screenshot");
+    }
+}
+
 async fn text_of(b: &Browser, css: &str) -> String {
     el(b, css).await.text().await.unwrap()
 }
@@ -172,12 +183,14 @@ async fn sender_releases_through_the_notice_link_and_it_is_delivered_once() {
     let key_dir = dir.path().join("data");
     b.client.goto(&url).await.unwrap();
     assert_eq!(text_of(&b, "#reference").await, id);
+    screenshot(&b, "selfservice-page").await;
     el(&b, "#release").await.click().await.unwrap();
     let field = el(&b, "#justification").await;
     field
         .send_keys("All recipients are governors and expect the list")
         .await
         .unwrap();
+    screenshot(&b, "selfservice-confirm").await;
     el(&b, "#confirm").await.click().await.unwrap();
     let outcome = text_of(&b, "#outcome").await;
     assert_eq!(outcome, "Your email has been released");
