@@ -41,7 +41,11 @@ fn missing(why: &str) -> Option<Browser> {
     if std::env::var_os("DLP_REQUIRE_PEERS").is_some() {
         panic!("browser test cannot run: {why} (DLP_REQUIRE_PEERS is set)");
     }
-    eprintln!(
+    // Straight to the process's stderr, past the test harness's capture of
+    // `eprintln!`, so `cargo test` shows it even when the test passes.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "\n*** SKIPPED browser test: {why}.\n*** Install it with: apt-get install -y chromium chromium-driver\n"
     );
     None
