@@ -127,8 +127,12 @@ const RECORD_COLUMNS: &str = "id, action, state, created_at, expires_at, queue_i
     recipients, recipient_count, auth_user, client_addr, message_id, subject, severity,
     rule_ids, findings, raw IS NOT NULL, raw_sha256, raw_size, content_erased_at,
     state_changed_at, state_changed_by, state_reason, release_id, release_started_at,
-    (SELECT at FROM release_requests q WHERE q.record_id = records.id),
-    (SELECT reason FROM release_requests q WHERE q.record_id = records.id)";
+    rq.at, rq.reason";
+
+/// The records with their sender's release request, if any (one primary-key
+/// probe per record).
+const RECORD_FROM: &str =
+    "records LEFT JOIN release_requests rq ON rq.record_id = records.id";
 
 /// A record row, with its JSON columns still as text (decoded outside the
 /// row closure, so a bad value is a typed error, not a panic).
@@ -196,7 +200,7 @@ fn finish(row: RawRow) -> Result<Record, QuarantineError> {
 fn get_in(conn: &Connection, id: &str) -> Result<Option<Record>, QuarantineError> {
     let row = conn
         .query_row(
-            &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"),
+            &format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE records.id = ?1"),
             [id],
             read_row,
         )
@@ -608,7 +612,7 @@ impl Store for SqliteStore {
     }
 
     fn list(&self, f: &Filter) -> Result<Vec<Record>, QuarantineError> {
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE 1=1");
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE 1=1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
             args.push(v);
@@ -640,7 +644,7 @@ impl Store for SqliteStore {
         if f.holds_only {
             sql.push_str(" AND action = 'hold'");
         }
-        sql.push_str(" ORDER BY created_at, id");
+        sql.push_str(" ORDER BY records.created_at, records.id");
         if let Some(l) = f.limit {
             sql.push_str(&format!(" LIMIT {l}"));
         }
