@@ -60,7 +60,8 @@ pub fn parse_when(s: &str, end_of_day: bool) -> Option<i64> {
     Some(if end_of_day { t + DAY } else { t })
 }
 
-/// The zone used when the config names none: most users are UK schools.
+/// The zone used when the config names none (most users are UK schools);
+/// the same as `config::DEFAULT_TIMEZONE`, which this leaf cannot import.
 pub const DEFAULT_ZONE: &str = "Europe/London";
 
 /// A time zone times are shown to people in, from the IANA database compiled

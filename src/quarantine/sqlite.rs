@@ -131,8 +131,7 @@ const RECORD_COLUMNS: &str = "id, action, state, created_at, expires_at, queue_i
 
 /// The records with their sender's release request, if any (one primary-key
 /// probe per record).
-const RECORD_FROM: &str =
-    "records LEFT JOIN release_requests rq ON rq.record_id = records.id";
+const RECORD_FROM: &str = "records LEFT JOIN release_requests rq ON rq.record_id = records.id";
 
 /// A record row, with its JSON columns still as text (decoded outside the
 /// row closure, so a bad value is a typed error, not a panic).

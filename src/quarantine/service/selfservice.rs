@@ -8,7 +8,8 @@
 //!   later than the message's own retention).
 //! - Looking ([`Quarantine::open_link`]) changes nothing: mail security
 //!   gateways open every link in a message before the person does.
-//! - Releasing and deleting use the link up ([`Store::claim_link`], one
+//! - Releasing and deleting use the link up
+//!   ([`crate::quarantine::Store::claim_link`], one
 //!   transaction) before they act, so a second click (or two at once) does
 //!   nothing; the release itself is the DPO's release operation, exactly
 //!   once, with the actor `sender:ADDRESS` and the justification in the
