@@ -30,7 +30,7 @@ LAYERS=(
   "notice"
   "quarantine::service"
   "milter"
-  "doctor"
+  "console doctor"
 )
 
 # Known arrows against the layers, each with why it is still there. Remove a

@@ -2,7 +2,8 @@
 # The whole test suite, as the README and CI run it:
 #   scripts/test.sh
 # Installs the system packages the end-to-end tests drive (Postfix,
-# miltertest, swaks) when they are missing and we are root, then checks
+# miltertest, swaks, and headless Chromium with chromedriver for the browser
+# tests) when they are missing and we are root, then checks
 # formatting and lints, runs every test, and runs the shared contract examples.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ need=()
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v miltertest >/dev/null 2>&1 || need+=(miltertest)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
@@ -18,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null 2>&1 || true
     apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "warning: ${need[*]} missing and not root: the Postfix end-to-end tests will fail" >&2
+    echo "warning: ${need[*]} missing and not root: the Postfix and browser end-to-end tests will fail or skip" >&2
   fi
 fi
 

@@ -50,6 +50,9 @@ pub enum Event {
     Tagged,
     /// Someone started a release (the SMTP hand-over follows).
     ReleaseStarted,
+    /// The sender asked the DPO to release their held message (with a
+    /// justification), through the link in their hold notice.
+    ReleaseRequested,
     /// The relay accepted the released message.
     Released,
     /// The relay refused or could not be reached; the message stays held.
@@ -79,6 +82,7 @@ impl Event {
             Event::Rejected => "rejected",
             Event::Tagged => "tagged",
             Event::ReleaseStarted => "release_started",
+            Event::ReleaseRequested => "release_requested",
             Event::Released => "released",
             Event::ReleaseFailed => "release_failed",
             Event::Deleted => "deleted",

@@ -776,7 +776,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
                         writeln!(out, "{}", view::list_json(r))?;
                     }
                 }
-                Format::Text => write!(out, "{}", view::list_text(&records))?,
+                Format::Text => write!(out, "{}", view::list_text(&records, q.zone()))?,
             }
         }
         QuarantineCommand::Show {
@@ -791,7 +791,7 @@ fn quarantine_command(command: QuarantineCommand) -> Result<ExitCode> {
             match format {
                 Format::Json => writeln!(out, "{}", view::show_json(&shown))?,
                 Format::Text => {
-                    write!(out, "{}", view::show_text(&shown))?;
+                    write!(out, "{}", view::show_text(&shown, q.zone()))?;
                     if let Some(raw) = &shown.raw {
                         writeln!(
                             out,

@@ -4,6 +4,12 @@
 //! Everything is unix seconds in UTC inside; a value `time` cannot represent
 //! is shown as its number rather than failing, because a record must always
 //! be printable. (Dates inside attachments are the extractors' business.)
+//!
+//! Times *shown to people* (notices, digests, the self-service pages, the
+//! text output of `quarantine list|show`) are in the organisation's zone
+//! ([`Zone`], `[organisation] timezone`): a teacher told her email was held
+//! "at 06:47 UTC" in July has to work out that it was 07:47 her time.
+//! Machine forms (RFC 3339 in exports and JSON, `Date:` headers) stay UTC.
 
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 use time::OffsetDateTime;
@@ -54,7 +60,84 @@ pub fn parse_when(s: &str, end_of_day: bool) -> Option<i64> {
     Some(if end_of_day { t + DAY } else { t })
 }
 
-/// Date as people read it: `Monday 23 November 2026 at 06:47 UTC`.
+/// The zone used when the config names none (most users are UK schools);
+/// the same as `config::DEFAULT_TIMEZONE`, which this leaf cannot import.
+pub const DEFAULT_ZONE: &str = "Europe/London";
+
+/// A time zone times are shown to people in, from the IANA database compiled
+/// into the binary (jiff's bundled tzdb), so a host without tzdata still
+/// shows BST in summer.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    name: String,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Default for Zone {
+    /// [`DEFAULT_ZONE`]; UTC if the compiled-in database lacks it.
+    fn default() -> Self {
+        Zone::named(DEFAULT_ZONE).unwrap_or_else(|_| Zone::utc())
+    }
+}
+
+impl Zone {
+    /// The IANA zone `name` (`Europe/London`, `UTC`); the error says why not.
+    pub fn named(name: &str) -> Result<Zone, String> {
+        let name = name.trim();
+        jiff::tz::TimeZone::get(name)
+            .map(|tz| Zone {
+                name: name.to_string(),
+                tz,
+            })
+            .map_err(|e| {
+                format!(
+                    "unknown time zone {name:?} ({e}); use an IANA name such as \"Europe/London\""
+                )
+            })
+    }
+
+    /// Coordinated Universal Time.
+    pub fn utc() -> Zone {
+        Zone {
+            name: "UTC".into(),
+            tz: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// The IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn format(&self, unix: i64, fmt: &str) -> Option<String> {
+        let t = jiff::Timestamp::from_second(unix).ok()?;
+        let z = t.to_zoned_datetime(self.tz.clone());
+        Some(z.strftime(fmt).to_string())
+    }
+
+    /// Date and time as people read it, with the zone's abbreviation and
+    /// offset so nobody has to guess: `Wednesday 15 July 2026 at 07:47 BST
+    /// (+01:00)`.
+    pub fn human_time(&self, unix: i64) -> String {
+        self.format(unix, "%A %-d %B %Y at %H:%M %Z (%:z)")
+            .unwrap_or_else(|| unix.to_string())
+    }
+
+    /// Date only, in the zone: `15 July 2026`.
+    pub fn human_date(&self, unix: i64) -> String {
+        self.format(unix, "%-d %B %Y")
+            .unwrap_or_else(|| unix.to_string())
+    }
+
+    /// Compact date and time for tables: `2026-07-15 07:47 BST`.
+    pub fn short_time(&self, unix: i64) -> String {
+        self.format(unix, "%Y-%m-%d %H:%M %Z")
+            .unwrap_or_else(|| unix.to_string())
+    }
+}
+
+/// Date as people read it, in UTC: `Monday 23 November 2026 at 06:47 UTC`.
+/// (What people are shown goes through [`Zone::human_time`].)
 pub fn human_time(unix: i64) -> String {
     let fmt = time::macros::format_description!(
         "[weekday] [day padding:none] [month repr:long] [year] at [hour]:[minute] UTC"
@@ -65,7 +148,7 @@ pub fn human_time(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-/// Date only: `23 November 2026`.
+/// Date only, in UTC: `23 November 2026`.
 pub fn human_date(unix: i64) -> String {
     let fmt = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
     OffsetDateTime::from_unix_timestamp(unix)
@@ -97,6 +180,43 @@ mod tests {
         assert_eq!(compact_date(t), "20261123");
         assert_eq!(human_time(t), "Monday 23 November 2026 at 06:47 UTC");
         assert_eq!(human_date(t), "23 November 2026");
+    }
+
+    #[test]
+    fn london_shows_bst_in_summer_and_gmt_in_winter() {
+        let z = Zone::default();
+        assert_eq!(z.name(), "Europe/London");
+        // 2026-07-15 06:47:00 UTC: 07:47 in London, British Summer Time.
+        let july = 1_784_098_020;
+        assert_eq!(rfc3339(july), "2026-07-15T06:47:00Z");
+        assert_eq!(
+            z.human_time(july),
+            "Wednesday 15 July 2026 at 07:47 BST (+01:00)"
+        );
+        assert_eq!(z.short_time(july), "2026-07-15 07:47 BST");
+        // 2026-01-15 06:47:00 UTC: the same wall time as UTC, GMT.
+        let january = 1_768_459_620;
+        assert_eq!(rfc3339(january), "2026-01-15T06:47:00Z");
+        assert_eq!(
+            z.human_time(january),
+            "Thursday 15 January 2026 at 06:47 GMT (+00:00)"
+        );
+        // Late on a summer evening UTC is already the next day in London.
+        let late = 1_784_156_400; // 2026-07-15 23:00 UTC
+        assert_eq!(z.human_date(late), "16 July 2026");
+        assert_eq!(Zone::utc().human_date(late), "15 July 2026");
+    }
+
+    #[test]
+    fn other_zones_and_bad_names() {
+        let z = Zone::named("Australia/Sydney").unwrap();
+        assert_eq!(
+            z.human_time(1_784_098_020),
+            "Wednesday 15 July 2026 at 16:47 AEST (+10:00)"
+        );
+        assert!(Zone::named("Europe/Londres").is_err());
+        assert!(Zone::named("").is_err());
+        assert_eq!(Zone::default().human_time(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]

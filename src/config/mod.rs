@@ -2,12 +2,14 @@
 //! With no file at all, the built-in defaults (and the rules compiled into the
 //! binary) make a working milter.
 
+mod console;
 mod direction;
 mod metrics;
 mod milter;
 mod notice;
 mod quarantine;
 
+pub use console::{ConsoleConfig, DEFAULT_LINK_VALID_DAYS};
 pub use direction::{DirectionConfig, DEFAULT_OUTBOUND_DAEMONS};
 pub use metrics::{MetricsConfig, PACKAGED_METRICS_LISTEN};
 pub use milter::{
@@ -54,13 +56,14 @@ pub struct Config {
     pub milter: MilterConfig,
     pub quarantine: QuarantineConfig,
     pub notice: NoticeConfig,
+    pub console: ConsoleConfig,
     /// What counts as outgoing mail (the rest passes unscanned).
     pub direction: DirectionConfig,
     pub metrics: MetricsConfig,
 }
 
 /// Who "we" are: internal domains are not external recipients.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Organisation {
     /// The organisation's own mail domains (subdomains count too). With none,
@@ -68,6 +71,22 @@ pub struct Organisation {
     pub domains: Vec<String>,
     /// Name used in notices ("Green Lane Primary School").
     pub name: String,
+    /// IANA time zone that times shown to people are in (notices, digests,
+    /// the console, `quarantine list|show`); stored times stay UTC.
+    pub timezone: String,
+}
+
+/// `[organisation] timezone` when none is given (most users are UK schools).
+pub const DEFAULT_TIMEZONE: &str = "Europe/London";
+
+impl Default for Organisation {
+    fn default() -> Self {
+        Organisation {
+            domains: Vec::new(),
+            name: String::new(),
+            timezone: DEFAULT_TIMEZONE.into(),
+        }
+    }
 }
 
 /// Where the rules come from.
@@ -158,6 +177,15 @@ impl Config {
                 cfg.log.format
             )));
         }
+        if jiff::tz::TimeZone::get(cfg.organisation.timezone.trim()).is_err() {
+            return Err(invalid(format!(
+                "organisation.timezone {:?} is not a known IANA time zone (e.g. \"Europe/London\")",
+                cfg.organisation.timezone
+            )));
+        }
+        cfg.console
+            .check(cfg.quarantine.retention_days)
+            .map_err(invalid)?;
         Ok(cfg)
     }
 
@@ -210,6 +238,40 @@ mod tests {
         let c = Config::from_toml("c.toml", "").unwrap();
         assert_eq!(c.limits.max_depth, 5);
         assert_eq!(c.limits.max_ratio, 100);
+    }
+
+    #[test]
+    fn timezone_defaults_to_london_and_must_exist() {
+        let c = Config::from_toml("c.toml", "").unwrap();
+        assert_eq!(c.organisation.timezone, "Europe/London");
+        let c =
+            Config::from_toml("c.toml", "[organisation]\ntimezone = \"Europe/Dublin\"\n").unwrap();
+        assert_eq!(c.organisation.timezone, "Europe/Dublin");
+        let err = Config::from_toml("c.toml", "[organisation]\ntimezone = \"BST\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("organisation.timezone"), "{err}");
+    }
+
+    #[test]
+    fn console_link_lifetime_is_checked_against_retention() {
+        let err = Config::from_toml(
+            "c.toml",
+            "[quarantine]\nretention_days = 10\n[console]\nlink_valid_days = 14\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("link_valid_days"), "{err}");
+        let c = Config::from_toml(
+            "c.toml",
+            "[console]\nbase_url = \"https://dlp.school.org.uk/\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.console.base_url(), Some("https://dlp.school.org.uk"));
+        assert_eq!(c.console.link_days(30), DEFAULT_LINK_VALID_DAYS);
+        // A short retention without a link lifetime is fine: links follow it.
+        let c = Config::from_toml("c.toml", "[quarantine]\nretention_days = 7\n").unwrap();
+        assert_eq!(c.console.link_days(c.quarantine.retention_days), 7);
     }
 
     #[test]

@@ -378,6 +378,11 @@ pub fn load(args: &ServeArgs) -> Result<Config, ServeError> {
 pub async fn serve(args: ServeArgs, config: Config) -> Result<(), ServeError> {
     use tokio::signal::unix::{signal, SignalKind};
     let dir = data_dir(&config)?;
+    if config.notice.enabled {
+        if let Some(w) = config.notice.from_warning(&config.internal_domains()) {
+            tracing::warn!("{w}");
+        }
+    }
     let spool_dir = config
         .milter
         .spool_dir

@@ -5,17 +5,20 @@
 
 use super::gate::SenderNotice;
 use super::{
-    build_mime, human_date, human_time, rule_views, safe_subject, AlertContext, DigestContext,
-    DigestItem, HoldContext, NoticeConfig, RewriteContext, Templates,
+    build_mime, rule_views, safe_subject, AlertContext, DigestContext, DigestItem, HoldContext,
+    NoticeConfig, RewriteContext, SenderActionContext, Templates,
 };
+use crate::dates::Zone;
 use crate::policy::PlannedAction;
 use crate::quarantine::store::{NewNotice, Record, State};
 
 /// Builds the notices of one configuration: the `[notice]` section, the
-/// organisation's name and the templates, loaded once.
+/// organisation's name and time zone and the templates, loaded once.
 pub struct Composer {
     notice: NoticeConfig,
     org: String,
+    /// Times in notices are in the organisation's zone.
+    zone: Zone,
     templates: Templates,
     dpo_alert_rank: u8,
 }
@@ -31,9 +34,10 @@ fn severity_rank(s: &str) -> Option<u8> {
 
 impl Composer {
     /// Loads the templates (a broken override is logged and the built-in one
-    /// used); `organisation` is `[organisation] name`, possibly empty. The
-    /// section is assumed validated ([`NoticeConfig::validate`]).
-    pub fn new(n: &NoticeConfig, organisation: &str) -> Composer {
+    /// used); `organisation` is `[organisation] name`, possibly empty, and
+    /// `zone` its time zone. The section is assumed validated
+    /// ([`NoticeConfig::validate`]).
+    pub fn new(n: &NoticeConfig, organisation: &str, zone: Zone) -> Composer {
         let dpo_alert_rank = severity_rank(&n.dpo_alert_min_severity).unwrap_or(2);
         let (templates, warnings) = Templates::load(n.templates_dir.as_deref());
         for w in warnings {
@@ -42,6 +46,7 @@ impl Composer {
         Composer {
             notice: n.clone(),
             dpo_alert_rank,
+            zone,
             org: if organisation.trim().is_empty() {
                 "your organisation".into()
             } else {
@@ -54,6 +59,16 @@ impl Composer {
     /// The `[notice]` section in effect.
     pub fn config(&self) -> &NoticeConfig {
         &self.notice
+    }
+
+    /// The organisation's name (or "your organisation").
+    pub fn organisation(&self) -> &str {
+        &self.org
+    }
+
+    /// The time zone times are shown in.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
     }
 
     /// The loaded templates.
@@ -92,8 +107,10 @@ impl Composer {
 
     /// The one notice that stands for a sender's holds past the rate limit
     /// ([`super::gate`]).
-    fn summary_notice(&self, rec: &Record) -> Option<NewNotice> {
-        let ctx = super::gate::SummaryContext::new(&self.org, rec, self.notice.dpo.clone());
+    fn summary_notice(&self, rec: &Record, self_service_url: Option<&str>) -> Option<NewNotice> {
+        let mut ctx =
+            super::gate::SummaryContext::new(&self.org, rec, self.notice.dpo.clone(), &self.zone);
+        ctx.self_service_url = self_service_url.map(str::to_string);
         self.notice_for(
             super::gate::SUMMARY_KIND,
             "hold_summary",
@@ -103,24 +120,42 @@ impl Composer {
         )
     }
 
+    /// Whether [`Composer::hold_notices`] would write to the sender: the
+    /// hold then gets a self-service link (made before the notice, which
+    /// carries it).
+    pub fn tells_sender(&self, rec: &Record, to_sender: SenderNotice) -> bool {
+        self.notice.enabled
+            && !rec.sender.is_empty()
+            && matches!(to_sender, SenderNotice::Notice | SenderNotice::Summary)
+    }
+
     /// The sender's hold notice (as [`super::gate`] decided: the notice, the
     /// summary past the rate limit, or none) and the DPO's alert a new hold
-    /// produces.
-    pub fn hold_notices(&self, rec: &Record, to_sender: SenderNotice) -> Vec<NewNotice> {
+    /// produces. `self_service_url`: the sender's link to this message's
+    /// self-service page, if the console has a `base_url`.
+    pub fn hold_notices(
+        &self,
+        rec: &Record,
+        to_sender: SenderNotice,
+        self_service_url: Option<&str>,
+    ) -> Vec<NewNotice> {
         let mut out = Vec::new();
         if !self.notice.enabled {
             return out;
         }
         let rules = rule_views(&rec.findings, &rec.rule_ids);
-        let expires_on = rec.expires_at.map(human_date).unwrap_or_default();
+        let expires_on = rec
+            .expires_at
+            .map(|t| self.zone.human_date(t))
+            .unwrap_or_default();
         if to_sender == SenderNotice::Summary && !rec.sender.is_empty() {
-            out.extend(self.summary_notice(rec));
+            out.extend(self.summary_notice(rec, self_service_url));
         }
         if to_sender == SenderNotice::Notice && !rec.sender.is_empty() {
             let ctx = HoldContext {
                 org: self.org.clone(),
                 reference: rec.id.clone(),
-                held_at: human_time(rec.created_at),
+                held_at: self.zone.human_time(rec.created_at),
                 subject: safe_subject(rec),
                 recipient_count: rec.recipient_count,
                 rules: rules.clone(),
@@ -128,6 +163,7 @@ impl Composer {
                 self_release_instructions: self.notice.self_release_instructions.clone(),
                 dpo: self.notice.dpo.clone(),
                 expires_on: expires_on.clone(),
+                self_service_url: self_service_url.map(str::to_string),
             };
             out.extend(self.notice_for("sender_hold", "hold", Some(&rec.id), &rec.sender, &ctx));
         }
@@ -136,7 +172,7 @@ impl Composer {
             if rank >= self.dpo_alert_rank {
                 let ctx = AlertContext {
                     reference: rec.id.clone(),
-                    held_at: human_time(rec.created_at),
+                    held_at: self.zone.human_time(rec.created_at),
                     sender: rec.sender.clone(),
                     recipient_count: rec.recipient_count,
                     severity: rec.severity.clone().unwrap_or_default(),
@@ -147,6 +183,41 @@ impl Composer {
             }
         }
         out
+    }
+
+    /// The DPO's alert that the sender acted on their own held message
+    /// through the self-service page: `action` is `released` (the rule let
+    /// them, with `justification`), `release_requested` (waiting for the
+    /// DPO) or `deleted`. None without a `[notice] dpo`.
+    pub fn sender_action_alert(
+        &self,
+        rec: &Record,
+        action: &str,
+        justification: &str,
+        at: i64,
+    ) -> Option<NewNotice> {
+        let dpo = self.notice.dpo.as_ref()?;
+        if !self.notice.enabled {
+            return None;
+        }
+        let ctx = SenderActionContext {
+            reference: rec.id.clone(),
+            action: action.to_string(),
+            at: self.zone.human_time(at),
+            held_at: self.zone.human_time(rec.created_at),
+            sender: rec.sender.clone(),
+            recipient_count: rec.recipient_count,
+            severity: rec.severity.clone().unwrap_or_default(),
+            rules: rule_views(&rec.findings, &rec.rule_ids),
+            justification: justification.to_string(),
+        };
+        self.notice_for(
+            "dpo_sender_action",
+            "sender_action",
+            Some(&rec.id),
+            dpo,
+            &ctx,
+        )
     }
 
     /// The sender's notice of a rewrite.
@@ -172,7 +243,7 @@ impl Composer {
         let ctx = RewriteContext {
             org: self.org.clone(),
             reference: rec.id.clone(),
-            sent_at: human_time(rec.created_at),
+            sent_at: self.zone.human_time(rec.created_at),
             recipient_count: rec.recipient_count,
             changes,
             rules: rule_views(&rec.findings, &rec.rule_ids),
@@ -209,7 +280,7 @@ impl Composer {
                 recipient_count: r.recipient_count,
                 rules: r.rule_ids.join(", "),
                 expires_on: if r.has_content {
-                    r.expires_at.map(human_date)
+                    r.expires_at.map(|t| self.zone.human_date(t))
                 } else {
                     None
                 },
@@ -217,8 +288,8 @@ impl Composer {
             .collect();
         DigestContext {
             org: self.org.clone(),
-            period_start: human_time(since),
-            period_end: human_time(until),
+            period_start: self.zone.human_time(since),
+            period_end: self.zone.human_time(until),
             held: created.iter().filter(|r| r.action == "hold").count(),
             still_held: created.iter().filter(|r| r.state == State::Held).count(),
             rewritten: created.iter().filter(|r| r.action == "rewrite").count(),
@@ -260,7 +331,7 @@ mod tests {
             ..NoticeConfig::default()
         };
         n.validate().unwrap();
-        Composer::new(&n, "Green Lane Primary")
+        Composer::new(&n, "Green Lane Primary", Zone::utc())
     }
 
     fn kinds(notices: &[NewNotice]) -> Vec<&str> {
@@ -278,12 +349,15 @@ mod tests {
         ] {
             r.severity = Some(severity.into());
             assert_eq!(
-                kinds(&c.hold_notices(&r, SenderNotice::Notice)),
+                kinds(&c.hold_notices(&r, SenderNotice::Notice, None)),
                 want,
                 "{severity}"
             );
         }
-        let alert = c.hold_notices(&r, SenderNotice::Notice).pop().unwrap();
+        let alert = c
+            .hold_notices(&r, SenderNotice::Notice, None)
+            .pop()
+            .unwrap();
         assert_eq!(alert.recipient, "dpo@school.org.uk");
         assert_eq!(alert.reference.as_deref(), Some("Q-1"));
     }
@@ -294,20 +368,21 @@ mod tests {
         let mut r = record("Q-2", "hold", "held", 0);
         r.sender.clear();
         assert_eq!(
-            kinds(&c.hold_notices(&r, SenderNotice::Notice)),
+            kinds(&c.hold_notices(&r, SenderNotice::Notice, None)),
             ["dpo_alert"]
         );
         // Past the sender's rate limit: the summary instead of the notice;
         // withheld: none, and the DPO alert either way.
         let r = record("Q-2b", "hold", "held", 0);
         assert_eq!(
-            kinds(&c.hold_notices(&r, SenderNotice::Summary)),
+            kinds(&c.hold_notices(&r, SenderNotice::Summary, None)),
             [super::super::gate::SUMMARY_KIND, "dpo_alert"]
         );
         assert_eq!(
             kinds(&c.hold_notices(
                 &r,
-                SenderNotice::Withheld(super::super::gate::Withheld::Disabled)
+                SenderNotice::Withheld(super::super::gate::Withheld::Disabled),
+                None
             )),
             ["dpo_alert"]
         );
@@ -317,11 +392,54 @@ mod tests {
                 ..NoticeConfig::default()
             },
             "",
+            Zone::default(),
         );
         assert!(off
-            .hold_notices(&record("Q-3", "hold", "held", 0), SenderNotice::Notice)
+            .hold_notices(
+                &record("Q-3", "hold", "held", 0),
+                SenderNotice::Notice,
+                None
+            )
             .is_empty());
         assert_eq!(off.org, "your organisation");
+    }
+
+    #[test]
+    fn notices_show_the_organisation_s_time_bst_in_july_gmt_in_january() {
+        let n = NoticeConfig {
+            dpo: Some("dpo@school.org.uk".into()),
+            ..NoticeConfig::default()
+        };
+        let c = Composer::new(&n, "Green Lane Primary", Zone::default());
+        let text_of = |created_at: i64| {
+            let r = record("Q-5", "hold", "held", created_at);
+            c.hold_notices(&r, SenderNotice::Notice, Some("https://dlp.example/s/T"))
+                .iter()
+                .map(|n| {
+                    let m = mail_parser::MessageParser::default()
+                        .parse(&n.bytes)
+                        .unwrap();
+                    format!("{}\n{}", m.body_text(0).unwrap(), m.body_html(0).unwrap())
+                })
+                .collect::<Vec<_>>()
+        };
+        // 2026-07-15 06:47 UTC: 07:47 British Summer Time.
+        for t in text_of(1_784_098_020) {
+            assert!(
+                t.contains("Wednesday 15 July 2026 at 07:47 BST (+01:00)"),
+                "{t}"
+            );
+            assert!(!t.contains("UTC"), "{t}");
+        }
+        // 2026-01-15 06:47 UTC: 06:47 GMT.
+        let january = text_of(1_768_459_620);
+        assert_eq!(january.len(), 2, "sender notice and DPO alert");
+        for t in january {
+            assert!(
+                t.contains("Thursday 15 January 2026 at 06:47 GMT (+00:00)"),
+                "{t}"
+            );
+        }
     }
 
     #[test]
@@ -348,7 +466,7 @@ mod tests {
         let mut r2 = r.clone();
         r2.sender.clear();
         assert!(c.rewrite_notices(&r2, &actions).is_empty());
-        let off = Composer::new(&NoticeConfig::default(), "");
+        let off = Composer::new(&NoticeConfig::default(), "", Zone::default());
         assert!(off.rewrite_notices(&r, &actions).is_empty());
     }
 

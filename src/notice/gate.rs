@@ -87,17 +87,25 @@ pub struct SummaryContext {
     pub limit: usize,
     pub window_minutes: i64,
     pub dpo: Option<String>,
+    /// The self-service page of the hold that reached the limit, if any.
+    pub self_service_url: Option<String>,
 }
 
 impl SummaryContext {
-    pub fn new(org: &str, rec: &crate::quarantine::store::Record, dpo: Option<String>) -> Self {
+    pub fn new(
+        org: &str,
+        rec: &crate::quarantine::store::Record,
+        dpo: Option<String>,
+        zone: &crate::dates::Zone,
+    ) -> Self {
         SummaryContext {
             org: org.to_string(),
             reference: rec.id.clone(),
-            held_at: super::human_time(rec.created_at),
+            held_at: zone.human_time(rec.created_at),
             limit: HOLD_NOTICES_PER_WINDOW,
             window_minutes: WINDOW_SECS / 60,
             dpo,
+            self_service_url: None,
         }
     }
 }

@@ -64,6 +64,49 @@ impl NoticeConfig {
     }
 }
 
+impl NoticeConfig {
+    /// Why `[notice] from` may not be a real mailbox of the organisation, or
+    /// None. Staff are taught to distrust mail about their own messages from
+    /// an address they do not know, and replies to a `localhost` From go
+    /// nowhere, so `serve` (and later `doctor`) warns at start: the From's
+    /// domain must be one of `domains` (`[organisation] domains`, lower
+    /// case; a subdomain counts). With no domains configured only a From
+    /// that cannot be a real mailbox (`localhost`, a dotless or `.invalid`
+    /// domain) is named.
+    pub fn from_warning(&self, domains: &[String]) -> Option<String> {
+        let Ok(mb) = self.from.parse::<Mailbox>() else {
+            return Some(format!(
+                "notice.from {:?} is not a valid address",
+                self.from
+            ));
+        };
+        let domain = mb.email.domain().trim_end_matches('.').to_ascii_lowercase();
+        let unreal = !domain.contains('.')
+            || domain.ends_with(".invalid")
+            || domain.ends_with(".localhost")
+            || domain.ends_with(".local");
+        if unreal {
+            return Some(format!(
+                "notice.from <{}> is not a real mailbox: staff cannot reply to it and may distrust it; set [notice] from to a mailbox of the organisation, e.g. \"Data Protection <dpo@school.org.uk>\"",
+                mb.email
+            ));
+        }
+        let ours = domains.iter().any(|d| {
+            let d = d.trim().trim_start_matches('@').trim_end_matches('.');
+            !d.is_empty()
+                && (domain == d || domain.strip_suffix(d).is_some_and(|p| p.ends_with('.')))
+        });
+        if !domains.is_empty() && !ours {
+            return Some(format!(
+                "notice.from <{}> is not in [organisation] domains ({}): notices should come from a real mailbox of the organisation",
+                mb.email,
+                domains.join(", ")
+            ));
+        }
+        None
+    }
+}
+
 /// A notice that could not be built.
 #[derive(Debug, Error)]
 pub enum NoticeError {
@@ -114,6 +157,14 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "hold_summary.html",
         include_str!("../../templates/hold_summary.html"),
+    ),
+    (
+        "sender_action.txt",
+        include_str!("../../templates/sender_action.txt"),
+    ),
+    (
+        "sender_action.html",
+        include_str!("../../templates/sender_action.html"),
     ),
 ];
 
@@ -204,6 +255,7 @@ impl Templates {
             "dpo_alert" => ("dpo_alert.txt", "dpo_alert.html"),
             "digest" => ("digest.txt", "digest.html"),
             "hold_summary" => ("hold_summary.txt", "hold_summary.html"),
+            "sender_action" => ("sender_action.txt", "sender_action.html"),
             other => {
                 return Err(NoticeError::Template {
                     name: other.into(),
@@ -380,6 +432,26 @@ pub struct HoldContext {
     pub self_release_instructions: String,
     pub dpo: Option<String>,
     pub expires_on: String,
+    /// `[console] base_url` + `/s/{token}`: the sender's page for this hold
+    /// (None without a base URL; the notice then carries no link).
+    pub self_service_url: Option<String>,
+}
+
+/// Context of the DPO's alert that a sender acted through the
+/// self-service page (`sender_action.txt`/`.html`).
+#[derive(Debug, Serialize)]
+pub struct SenderActionContext {
+    pub reference: String,
+    /// `released`, `release_requested` or `deleted`.
+    pub action: String,
+    pub at: String,
+    pub held_at: String,
+    pub sender: String,
+    pub recipient_count: usize,
+    pub severity: String,
+    pub rules: Vec<RuleView>,
+    /// The sender's own words (their justification or reason).
+    pub justification: String,
 }
 
 /// The subject, if it is safe to repeat: no finding was made in it.
@@ -479,6 +551,7 @@ mod tests {
             self_release_instructions: String::new(),
             dpo: Some("dpo@school.org".into()),
             expires_on: human_date(0),
+            self_service_url: Some("https://dlp.school.org/s/abc?x=<1>".into()),
         };
         let r = t.render("hold", &ctx).unwrap();
         assert_eq!(r.subject, "Your email was held before sending (ref Q-1)");
@@ -486,10 +559,44 @@ mod tests {
         assert!(!r.text.contains("John Smith"));
         assert!(r.html.contains("Trip &amp; kit"));
         assert!(r.html.contains("Green Lane &lt;Primary&gt;"));
+        assert!(
+            r.text.contains("https://dlp.school.org/s/abc?x=<1>"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("<a href=\"https:"), "{}", r.html);
+        assert!(
+            r.html.contains("&lt;1&gt;") && !r.html.contains("<1>"),
+            "{}",
+            r.html
+        );
         let mime = build_mime("DPO <dpo@school.org>", "a@school.org", &r).unwrap();
         let text = String::from_utf8_lossy(&mime);
         assert!(text.starts_with("Auto-Submitted: auto-generated\r\n"));
         assert!(text.contains("multipart/alternative"));
+    }
+
+    #[test]
+    fn notice_from_must_be_a_mailbox_of_the_organisation() {
+        let n = |from: &str| NoticeConfig {
+            from: from.into(),
+            ..NoticeConfig::default()
+        };
+        let ours = ["school.org.uk".to_string()];
+        // The shipped default is not a real mailbox, domains or not.
+        let w = NoticeConfig::default().from_warning(&[]).unwrap();
+        assert!(w.contains("postmaster@localhost"), "{w}");
+        assert!(NoticeConfig::default().from_warning(&ours).is_some());
+        // The organisation's domain, a subdomain, any case: fine.
+        assert_eq!(n("DPO <dpo@school.org.uk>").from_warning(&ours), None);
+        assert_eq!(n("dpo@Mail.School.org.uk").from_warning(&ours), None);
+        // Another organisation's domain, or one that only ends alike.
+        let w = n("dpo@otherschool.org.uk").from_warning(&ours).unwrap();
+        assert!(w.contains("not in [organisation] domains"), "{w}");
+        assert!(n("dpo@gmail.com").from_warning(&ours).is_some());
+        // No domains configured: a real-looking mailbox cannot be judged.
+        assert_eq!(n("dpo@school.org.uk").from_warning(&[]), None);
+        assert!(n("dpo@host.invalid").from_warning(&[]).is_some());
     }
 
     #[test]

@@ -402,6 +402,21 @@ pub fn parse_rules(
                 v
             }
         };
+        // What the sender may do from the link in their hold notice: release
+        // a hold themselves, never one that matters most (a high-severity
+        // hold waits for the DPO whatever the rule says), and only a hold.
+        if spec.sender_may_release && spec.severity == Severity::High {
+            return Err(invalid(
+                id_at,
+                format!("rule {id}: `sender_may_release = true` cannot apply to a high-severity rule: senders never release high-severity holds themselves (use severity = \"medium\" or \"low\", or let the sender request release)"),
+            ));
+        }
+        if spec.sender_may_release && action != Action::Hold {
+            return Err(invalid(
+                id_at,
+                format!("rule {id}: `sender_may_release` applies to rules whose action is \"hold\", not {:?}", action.as_str()),
+            ));
+        }
         let on_unscanned = spec.category == RuleCategory::UnscannedAttachment;
         rules.push(Rule {
             id,
@@ -627,6 +642,27 @@ mod tests {
         let src = format!("{RECIPIENTS}directions = [\"inbound\"]\n");
         let err = parse_rules("f.toml", &src, KNOWN).unwrap_err().to_string();
         assert!(err.contains("never scanned"), "{err}");
+    }
+
+    #[test]
+    fn sender_may_release_only_on_holds_below_high_severity() {
+        let rule = |severity: &str, action: &str| {
+            format!("[[rule]]\nid = \"x\"\ncategory = \"personal_data\"\nseverity = \"{severity}\"\naction = \"{action}\"\npolicy = \"p\"\nsender_may_release = true\n")
+        };
+        let (_, r) = parse_rules("f.toml", &rule("medium", "hold"), KNOWN).unwrap();
+        assert!(r[0].sender_may_release);
+        let err = parse_rules("f.toml", &rule("high", "hold"), KNOWN)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("high-severity"), "{err}");
+        let err = parse_rules("f.toml", &rule("low", "reject"), KNOWN)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"hold\""), "{err}");
+        // Unset means false: only the DPO releases.
+        let src = rule("medium", "hold").replace("sender_may_release = true\n", "");
+        let (_, r) = parse_rules("f.toml", &src, KNOWN).unwrap();
+        assert!(!r[0].sender_may_release);
     }
 
     #[test]

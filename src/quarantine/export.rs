@@ -296,6 +296,7 @@ mod tests {
             state_reason: Some("+SUM(1,2)".into()),
             release_id: None,
             release_started_at: None,
+            release_request: None,
         };
         let csv = to_csv(&[incident(&r)]).unwrap();
         let text = String::from_utf8(csv).unwrap();

@@ -22,9 +22,10 @@ pub mod view;
 
 pub use crate::dates::parse_when;
 pub use service::{
-    open, DigestOutcome, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY,
+    open, token_sha256, DigestOutcome, LinkRefused, OpenLink, Quarantine, ReleaseOptions, Released,
+    SelfServiceError, Shown, DEFAULT_RELAY, MAX_JUSTIFICATION_CHARS,
 };
-pub use store::{Filter, Record, State, Store, StoredFinding};
+pub use store::{Filter, Record, ReleaseRequest, SelfServiceLink, State, Store, StoredFinding};
 
 pub use crate::config::QuarantineConfig;
 

@@ -17,7 +17,7 @@ pub const KEY: &str = "record";
 /// why, whether the content was erased, the release id, and a digest of
 /// them all (what the check compares).
 pub fn snapshot(r: &Record) -> serde_json::Value {
-    let fields = serde_json::json!({
+    let mut fields = serde_json::json!({
         "state": r.state.as_str(),
         "changed_at": r.state_changed_at,
         "changed_by": r.state_changed_by,
@@ -25,6 +25,14 @@ pub fn snapshot(r: &Record) -> serde_json::Value {
         "content_erased_at": r.content_erased_at,
         "release_id": r.release_id,
     });
+    // A sender's release request is covered too, but only once there is
+    // one: records without it keep the digest they were sealed with.
+    if let (Some(rr), Some(m)) = (&r.release_request, fields.as_object_mut()) {
+        m.insert(
+            "release_request".into(),
+            serde_json::json!({ "at": rr.at, "reason": rr.reason }),
+        );
+    }
     let digest = hex::encode(Sha256::digest(fields.to_string().as_bytes()));
     serde_json::json!({ "state": r.state.as_str(), "sha256": digest })
 }
@@ -141,6 +149,32 @@ mod tests {
         );
         // A record with no recorded state (older trail) is skipped.
         assert_eq!(check(&[], &[deleted]), Ok(0));
+    }
+
+    #[test]
+    fn a_release_request_is_covered_without_changing_older_digests() {
+        let plain = record(State::Held, "milter");
+        // Records sealed before release requests existed keep their digest:
+        // this is the digest of the six original fields alone.
+        let fields = serde_json::json!({
+            "state": "held", "changed_at": 5, "changed_by": "milter", "reason": "r",
+            "content_erased_at": null, "release_id": null,
+        });
+        assert_eq!(
+            snapshot(&plain)["sha256"],
+            hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+        );
+        let mut asked = plain.clone();
+        asked.release_request = Some(crate::quarantine::store::ReleaseRequest {
+            at: 9,
+            reason: "consented".into(),
+        });
+        assert_ne!(snapshot(&asked), snapshot(&plain));
+        let mut edited = asked.clone();
+        if let Some(q) = edited.release_request.as_mut() {
+            q.reason = "edited in the database".into();
+        }
+        assert_ne!(snapshot(&edited), snapshot(&asked));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! chain's "read the last hash, append the next entry" cannot interleave
 //! between the daemon and a `quarantine` command running at the same time.
 
-use super::store::{Change, Filter, NewNotice, QueuedNotice, Record, State, Store};
+use super::store::{
+    Change, Filter, NewNotice, QueuedNotice, Record, ReleaseRequest, SelfServiceLink, State, Store,
+};
 use super::QuarantineError;
 use crate::audit;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
@@ -86,7 +88,25 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 4: keyed audit entries (HMAC under audit.key); older ones stay unkeyed.
     "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
-    // 5: the health check's one row, rewritten by each `/healthz` probe.
+    // 5: the sender's self-service links (hashed tokens, one record each)
+    // and the release requests senders make through them. Tables of their
+    // own (not columns of `records`), created only if missing, so the step
+    // is additive and can be re-run.
+    "CREATE TABLE IF NOT EXISTS selfservice_links (
+        token_sha256 TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        used_for TEXT
+    );
+    CREATE INDEX IF NOT EXISTS selfservice_links_record ON selfservice_links(record_id);
+    CREATE TABLE IF NOT EXISTS release_requests (
+        record_id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );",
+    // 6: the health check's one row, rewritten by each `/healthz` probe.
     "CREATE TABLE IF NOT EXISTS health (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         probed_at INTEGER NOT NULL
@@ -111,7 +131,12 @@ fn json_err(e: serde_json::Error) -> QuarantineError {
 const RECORD_COLUMNS: &str = "id, action, state, created_at, expires_at, queue_id, sender,
     recipients, recipient_count, auth_user, client_addr, message_id, subject, severity,
     rule_ids, findings, raw IS NOT NULL, raw_sha256, raw_size, content_erased_at,
-    state_changed_at, state_changed_by, state_reason, release_id, release_started_at";
+    state_changed_at, state_changed_by, state_reason, release_id, release_started_at,
+    rq.at, rq.reason";
+
+/// The records with their sender's release request, if any (one primary-key
+/// probe per record).
+const RECORD_FROM: &str = "records LEFT JOIN release_requests rq ON rq.record_id = records.id";
 
 /// A record row, with its JSON columns still as text (decoded outside the
 /// row closure, so a bad value is a typed error, not a panic).
@@ -151,6 +176,13 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
             state_reason: r.get(22)?,
             release_id: r.get(23)?,
             release_started_at: r.get(24)?,
+            release_request: match (
+                r.get::<_, Option<i64>>(25)?,
+                r.get::<_, Option<String>>(26)?,
+            ) {
+                (Some(at), Some(reason)) => Some(ReleaseRequest { at, reason }),
+                _ => None,
+            },
         },
         state: r.get(2)?,
         recipients: r.get(7)?,
@@ -172,7 +204,7 @@ fn finish(row: RawRow) -> Result<Record, QuarantineError> {
 fn get_in(conn: &Connection, id: &str) -> Result<Option<Record>, QuarantineError> {
     let row = conn
         .query_row(
-            &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"),
+            &format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE records.id = ?1"),
             [id],
             read_row,
         )
@@ -441,6 +473,7 @@ impl Store for SqliteStore {
         raw: Option<&[u8]>,
         entry: &audit::NewEntry,
         notices: &[NewNotice],
+        link: Option<&SelfServiceLink>,
     ) -> Result<(), QuarantineError> {
         let recipients = serde_json::to_string(&rec.recipients).map_err(json_err)?;
         let rule_ids = serde_json::to_string(&rec.rule_ids).map_err(json_err)?;
@@ -484,6 +517,66 @@ impl Store for SqliteStore {
             for n in notices {
                 insert_notice(tx, n, entry.at)?;
             }
+            if let Some(l) = link {
+                tx.execute(
+                    "INSERT INTO selfservice_links (token_sha256, record_id, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![l.token_sha256, l.record_id, l.created_at, l.expires_at],
+                )
+                .map_err(db)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn link(&self, token_sha256: &str) -> Result<Option<SelfServiceLink>, QuarantineError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT token_sha256, record_id, created_at, expires_at, used_at, used_for
+                 FROM selfservice_links WHERE token_sha256 = ?1",
+                [token_sha256],
+                |r| {
+                    Ok(SelfServiceLink {
+                        token_sha256: r.get(0)?,
+                        record_id: r.get(1)?,
+                        created_at: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        used_at: r.get(4)?,
+                        used_for: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn claim_link(
+        &self,
+        token_sha256: &str,
+        used_for: &str,
+        at: i64,
+    ) -> Result<bool, QuarantineError> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE selfservice_links SET used_at = ?2, used_for = ?3
+                     WHERE token_sha256 = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    params![token_sha256, at, used_for],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn unclaim_link(&self, token_sha256: &str) -> Result<(), QuarantineError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE selfservice_links SET used_at = NULL, used_for = NULL
+                 WHERE token_sha256 = ?1",
+                [token_sha256],
+            )
+            .map_err(db)?;
             Ok(())
         })
     }
@@ -523,7 +616,7 @@ impl Store for SqliteStore {
     }
 
     fn list(&self, f: &Filter) -> Result<Vec<Record>, QuarantineError> {
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE 1=1");
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE 1=1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
             args.push(v);
@@ -555,7 +648,7 @@ impl Store for SqliteStore {
         if f.holds_only {
             sql.push_str(" AND action = 'hold'");
         }
-        sql.push_str(" ORDER BY created_at, id");
+        sql.push_str(" ORDER BY records.created_at, records.id");
         if let Some(l) = f.limit {
             sql.push_str(&format!(" LIMIT {l}"));
         }
@@ -600,6 +693,14 @@ impl Store for SqliteStore {
                 tx.execute(
                     "UPDATE records SET release_id = ?2 WHERE id = ?1",
                     params![id, r],
+                )
+                .map_err(db)?;
+            }
+            if let Some(rr) = &c.release_request {
+                tx.execute(
+                    "INSERT OR REPLACE INTO release_requests (record_id, at, reason)
+                     VALUES (?1, ?2, ?3)",
+                    params![id, rr.at, rr.reason],
                 )
                 .map_err(db)?;
             }

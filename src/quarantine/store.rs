@@ -108,6 +108,33 @@ pub struct Record {
     /// Set while a release is in progress and after it succeeded.
     pub release_id: Option<String>,
     pub release_started_at: Option<i64>,
+    /// The sender asked the DPO to release it (from the self-service page),
+    /// with their justification; the DPO's queue shows it.
+    #[serde(default)]
+    pub release_request: Option<ReleaseRequest>,
+}
+
+/// A sender's request that the DPO release their held message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    pub at: i64,
+    /// The sender's justification, in their words.
+    pub reason: String,
+}
+
+/// A self-service link as stored: the SHA-256 of its token (the token itself
+/// is only in the notice), the one record it opens, and its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfServiceLink {
+    /// Hex SHA-256 of the token.
+    pub token_sha256: String,
+    pub record_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// When an action (release, delete) used it up.
+    pub used_at: Option<i64>,
+    /// Which action: `released`, `deleted`.
+    pub used_for: Option<String>,
 }
 
 impl Record {
@@ -131,6 +158,8 @@ pub struct Change {
     pub erase_content: bool,
     pub release_id: Option<Option<String>>,
     pub release_started_at: Option<Option<i64>>,
+    /// Record the sender's release request.
+    pub release_request: Option<ReleaseRequest>,
 }
 
 /// Which records to list.
@@ -175,15 +204,34 @@ pub struct QueuedNotice {
 
 /// The storage operations the quarantine needs.
 pub trait Store: Send + Sync {
-    /// Stores a record, its original bytes (holds only), its audit entry and
-    /// the notices it causes, atomically and durably (fsync'd) before returning.
+    /// Stores a record, its original bytes (holds only), its audit entry,
+    /// the notices it causes and the self-service link those carry,
+    /// atomically and durably (fsync'd) before returning.
     fn insert(
         &self,
         record: &Record,
         raw: Option<&[u8]>,
         audit: &audit::NewEntry,
         notices: &[NewNotice],
+        link: Option<&SelfServiceLink>,
     ) -> Result<(), QuarantineError>;
+
+    /// The self-service link whose token hashes to `token_sha256`.
+    fn link(&self, token_sha256: &str) -> Result<Option<SelfServiceLink>, QuarantineError>;
+
+    /// Marks an unused, unexpired link used for `used_for` at `at`, in one
+    /// transaction: false when it was used (or expired) already, so two
+    /// clicks cannot both act.
+    fn claim_link(
+        &self,
+        token_sha256: &str,
+        used_for: &str,
+        at: i64,
+    ) -> Result<bool, QuarantineError>;
+
+    /// Gives a claimed link back (the action it was claimed for failed
+    /// without changing anything, e.g. the relay refused the release).
+    fn unclaim_link(&self, token_sha256: &str) -> Result<(), QuarantineError>;
 
     fn get(&self, id: &str) -> Result<Option<Record>, QuarantineError>;
 

@@ -6,10 +6,14 @@
 //! recipients only their domains, and the subject only when no finding was
 //! made in it. `--reveal`
 //! (audited) shows the full recipient list, the subject and the message.
+//!
+//! The text forms give times in the organisation's zone (`[organisation]
+//! timezone`, with its abbreviation); the JSON forms stay RFC 3339 UTC for
+//! scripts.
 
 use super::service::Shown;
-use super::store::{Record, StoredFinding};
-use crate::dates::rfc3339;
+use super::store::{Record, State, StoredFinding};
+use crate::dates::{rfc3339, Zone};
 use serde_json::json;
 use std::fmt::Write;
 
@@ -33,18 +37,23 @@ pub fn list_json(r: &Record) -> String {
         "queue_id": r.queue_id,
         "state_changed_by": r.state_changed_by,
         "release_unconfirmed_since": opt_time(r.release_started_at),
+        "release_requested_at": r.release_request.as_ref().map(|q| rfc3339(q.at)),
+        "release_request_reason": r.release_request.as_ref().map(|q| q.reason.as_str()),
     })
     .to_string()
 }
 
-/// The `list` table.
-pub fn list_text(records: &[Record]) -> String {
+/// The `list` table, times in `zone`.
+pub fn list_text(records: &[Record], zone: &Zone) -> String {
     let mut s = String::new();
     if records.is_empty() {
         s.push_str("no messages\n");
         return s;
     }
     let unconfirmed = records.iter().any(|r| r.release_started_at.is_some());
+    let requested = records
+        .iter()
+        .any(|r| r.release_request.is_some() && r.release_started_at.is_none());
     let _ = writeln!(
         s,
         "{:<21} {:<9} {:<20} {:<32} {:>5}  {:<20} RULES",
@@ -52,7 +61,7 @@ pub fn list_text(records: &[Record]) -> String {
     );
     for r in records {
         let expires = if r.has_content {
-            r.expires_at.map(rfc3339).unwrap_or_default()
+            r.expires_at.map(|t| zone.short_time(t)).unwrap_or_default()
         } else {
             "(erased)".into()
         };
@@ -62,10 +71,12 @@ pub fn list_text(records: &[Record]) -> String {
             r.id,
             if r.release_started_at.is_some() {
                 "held*"
+            } else if r.release_request.is_some() && r.state == State::Held {
+                "held+"
             } else {
                 r.state.as_str()
             },
-            rfc3339(r.created_at),
+            zone.short_time(r.created_at),
             r.sender,
             r.recipient_count,
             expires,
@@ -74,6 +85,9 @@ pub fn list_text(records: &[Record]) -> String {
     }
     if unconfirmed {
         s.push_str("held*: a release started and was not confirmed; see `show`\n");
+    }
+    if requested {
+        s.push_str("held+: the sender asked for release; `show` gives their reason\n");
     }
     s
 }
@@ -148,13 +162,15 @@ pub fn show_json(s: &Shown) -> String {
         "state_changed_by": r.state_changed_by,
         "state_reason": r.state_reason,
         "release_id": r.release_id,
+        "release_requested_at": r.release_request.as_ref().map(|q| rfc3339(q.at)),
+        "release_request_reason": r.release_request.as_ref().map(|q| q.reason.as_str()),
         "audit": s.audit,
     })
     .to_string()
 }
 
-/// `show` for people.
-pub fn show_text(s: &Shown) -> String {
+/// `show` for people, times in `zone`.
+pub fn show_text(s: &Shown, zone: &Zone) -> String {
     let r = &s.record;
     let revealed = s.raw.is_some();
     let mut o = String::new();
@@ -169,7 +185,9 @@ pub fn show_text(s: &Shown) -> String {
         let _ = writeln!(
             o,
             "Changed:     by {by} at {}{}",
-            r.state_changed_at.map(rfc3339).unwrap_or_default(),
+            r.state_changed_at
+                .map(|t| zone.short_time(t))
+                .unwrap_or_default(),
             r.state_reason
                 .as_deref()
                 .map(|x| format!(" — reason: {x}"))
@@ -180,19 +198,27 @@ pub fn show_text(s: &Shown) -> String {
         let _ = writeln!(
             o,
             "Release:     started at {} (release id {rid}) and NOT confirmed: check the mail log, then --retry-interrupted if it was not delivered",
-            rfc3339(t)
+            zone.short_time(t)
         );
     }
-    let _ = writeln!(o, "Held at:     {}", rfc3339(r.created_at));
+    if let Some(q) = &r.release_request {
+        let _ = writeln!(
+            o,
+            "Requested:   the sender asked for release at {} — reason: {}",
+            zone.short_time(q.at),
+            q.reason
+        );
+    }
+    let _ = writeln!(o, "Held at:     {}", zone.short_time(r.created_at));
     match (r.has_content, r.expires_at, r.content_erased_at) {
         (_, _, Some(t)) => {
-            let _ = writeln!(o, "Content:     erased at {}", rfc3339(t));
+            let _ = writeln!(o, "Content:     erased at {}", zone.short_time(t));
         }
         (true, Some(t), None) => {
             let _ = writeln!(
                 o,
                 "Expires:     {} (content erased then; record kept)",
-                rfc3339(t)
+                zone.short_time(t)
             );
         }
         _ => {}
@@ -240,11 +266,68 @@ pub fn show_text(s: &Shown) -> String {
             o,
             "  #{} {} {} by {} {}",
             e.seq,
-            rfc3339(e.at),
+            zone.short_time(e.at),
             e.event,
             e.actor,
             e.detail
         );
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(created_at: i64) -> Record {
+        serde_json::from_value(json!({
+            "id": "Q-20260715-AAAAAAAAAA", "action": "hold", "state": "held",
+            "created_at": created_at, "expires_at": created_at + 30 * 86_400,
+            "queue_id": null, "sender": "teacher@school.org.uk",
+            "recipients": ["a@example.com"], "recipient_count": 1, "auth_user": null,
+            "client_addr": null, "message_id": null, "subject": "Trip", "severity": "low",
+            "rule_ids": ["exposed-recipients"], "findings": [], "raw_sha256": null,
+            "raw_size": 0, "has_content": true, "content_erased_at": null,
+            "state_changed_at": null, "state_changed_by": null, "state_reason": null,
+            "release_id": null, "release_started_at": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn list_text_is_in_the_zone_and_json_stays_utc() {
+        let july = record(1_784_098_020); // 2026-07-15 06:47 UTC
+        let text = list_text(std::slice::from_ref(&july), &Zone::default());
+        assert!(text.contains("2026-07-15 07:47 BST"), "{text}");
+        assert!(text.contains("2026-08-14 07:47 BST"), "expiry: {text}");
+        let v: serde_json::Value = serde_json::from_str(&list_json(&july)).unwrap();
+        assert_eq!(v["created_at"], "2026-07-15T06:47:00Z");
+        assert!(v["release_request_reason"].is_null());
+        let january = record(1_768_459_620); // 2026-01-15 06:47 UTC
+        let text = list_text(&[january], &Zone::default());
+        assert!(text.contains("2026-01-15 06:47 GMT"), "{text}");
+    }
+
+    #[test]
+    fn a_release_request_is_marked_and_shown_with_its_reason() {
+        let mut r = record(1_784_098_020);
+        r.release_request = Some(crate::quarantine::store::ReleaseRequest {
+            at: 1_784_101_620,
+            reason: "Parent consented".into(),
+        });
+        let text = list_text(std::slice::from_ref(&r), &Zone::default());
+        assert!(text.contains("held+"), "{text}");
+        let shown = Shown {
+            record: r,
+            audit: vec![],
+            raw: None,
+        };
+        let text = show_text(&shown, &Zone::default());
+        assert!(
+            text.contains(
+                "the sender asked for release at 2026-07-15 08:47 BST — reason: Parent consented"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -122,6 +122,7 @@ impl Quarantine {
             state_reason: None,
             release_id: None,
             release_started_at: None,
+            release_request: None,
         }
     }
 }
@@ -162,9 +163,18 @@ impl HoldStore for Quarantine {
         }
         let counting = self.notice_count.lock().unwrap_or_else(|p| p.into_inner());
         let to_sender = self.sender_hold_notice(&rec, at)?;
-        let notices = self
-            .notices
-            .hold_notices(&acted_on(&rec, &req.report.decision), to_sender);
+        // The sender's notice carries their self-service link, stored (as a
+        // hash) in the same transaction as the hold and the notice.
+        let link = if self.notices.tells_sender(&rec, to_sender) {
+            self.new_link(&rec, at)
+        } else {
+            None
+        };
+        let notices = self.notices.hold_notices(
+            &acted_on(&rec, &req.report.decision),
+            to_sender,
+            link.as_ref().map(|(url, _)| url.as_str()),
+        );
         let entry = NewEntry::new(
             at,
             Event::Held,
@@ -182,7 +192,13 @@ impl HoldStore for Quarantine {
                 "sender_notice": to_sender.as_str(),
             }),
         );
-        self.store.insert(&rec, Some(req.raw), &entry, &notices)?;
+        self.store.insert(
+            &rec,
+            Some(req.raw),
+            &entry,
+            &notices,
+            link.as_ref().map(|(_, l)| l),
+        )?;
         drop(counting);
         tracing::info!(reference = %rec.id, queue_id = ?rec.queue_id, rules = ?rec.rule_ids, "held");
         if !notices.is_empty() {
@@ -238,7 +254,7 @@ impl HoldStore for Quarantine {
                 "actions": req.report.decision.actions.iter().filter_map(action_name).collect::<Vec<_>>(),
             }),
         );
-        self.store.insert(&rec, None, &entry, &notices)?;
+        self.store.insert(&rec, None, &entry, &notices, None)?;
         if !notices.is_empty() {
             self.nudge();
         }

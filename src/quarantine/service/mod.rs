@@ -9,6 +9,8 @@
 //! - [`purge`]: retention (also run hourly by the notice thread).
 //! - [`export`]: incidents of a period for the DPO's records.
 //! - [`digest`]: the DPO's digest of a period.
+//! - [`selfservice`]: the sender's link in the hold notice, and what it lets
+//!   the sender do.
 //!
 //! What the notices say is composed in [`crate::notice::compose`].
 
@@ -18,18 +20,22 @@ mod export;
 mod hold;
 mod purge;
 mod release;
+mod selfservice;
 mod show;
 
 pub use digest::DigestOutcome;
 pub use release::{ReleaseOptions, Released};
+pub use selfservice::{
+    token_sha256, LinkRefused, OpenLink, SelfServiceError, MAX_JUSTIFICATION_CHARS,
+};
 pub use show::Shown;
 
 use super::store::{Filter, Record, State, Store};
 use super::{marker, relay};
 use super::{HoldStore, QuarantineConfig, QuarantineError};
 use crate::audit;
-use crate::config::Config;
-use crate::dates::{now, rfc3339};
+use crate::config::{Config, ConsoleConfig};
+use crate::dates::{now, rfc3339, Zone};
 use crate::notice::compose::Composer;
 use crate::notice::gate::NoticeGate;
 use crate::notice::outbox;
@@ -44,6 +50,8 @@ pub use crate::config::DEFAULT_RELAY;
 pub struct Quarantine {
     store: Arc<dyn Store>,
     config: QuarantineConfig,
+    /// Where self-service links point and how long they work.
+    console: ConsoleConfig,
     /// The notices' settings, templates and words.
     notices: Composer,
     key: Arc<Vec<u8>>,
@@ -77,7 +85,6 @@ impl Quarantine {
     }
 
     /// A service over any store (a PostgreSQL one, a test double).
-    /// A service over any store (a PostgreSQL one, a test double).
     pub fn with_store(
         store: Arc<dyn Store>,
         config: &Config,
@@ -86,10 +93,16 @@ impl Quarantine {
         let n = &config.notice;
         n.validate()?;
         config.quarantine.validate()?;
+        config
+            .console
+            .check(config.quarantine.retention_days)
+            .map_err(QuarantineError::Config)?;
+        let zone = Zone::named(&config.organisation.timezone).map_err(QuarantineError::Config)?;
         Ok(Quarantine {
             store,
             config: config.quarantine.clone(),
-            notices: Composer::new(n, &config.organisation.name),
+            console: config.console.clone(),
+            notices: Composer::new(n, &config.organisation.name, zone),
             key: Arc::new(key),
             gate: NoticeGate::new(config.organisation.domains.clone()),
             notice_count: Mutex::new(()),
@@ -106,6 +119,21 @@ impl Quarantine {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The time zone times are shown to people in (`[organisation] timezone`).
+    pub fn zone(&self) -> &Zone {
+        self.notices.zone()
+    }
+
+    /// The organisation's name as notices give it.
+    pub fn organisation(&self) -> &str {
+        self.notices.organisation()
+    }
+
+    /// The `[notice] dpo` address, if any.
+    pub fn dpo(&self) -> Option<&str> {
+        self.notices.config().dpo.as_deref()
     }
 
     /// The marker key (the milter needs it for [`marker::verify_released`]).
