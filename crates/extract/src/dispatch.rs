@@ -123,7 +123,7 @@ pub fn extract_into(
                 FileKind::Ole => ole::extract(path, data, budget, out, file_index),
                 FileKind::Pdf => pdf::extract(path, data, budget, out, file_index),
                 FileKind::Rtf => rtf::extract(path, data, budget, out),
-                FileKind::SevenZip => sevenz::extract(data, budget, out, file_index),
+                FileKind::SevenZip => sevenz::extract(path, data, budget, depth, out, file_index),
                 FileKind::Rar => rar::extract(data, out, file_index),
                 FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
                 _ => Ok(()),
