@@ -168,14 +168,9 @@ mod tests {
     fn a_csv_past_the_table_caps_is_reported() {
         for quoted in [false, true] {
             for rows in [crate::table::MAX_ROWS, crate::table::MAX_ROWS + 10] {
-                let mut csv = String::from("name,upn\n");
-                for i in 1..rows {
-                    if quoted {
-                        csv.push_str(&format!("\"Pupil, {i}\",A80120021{i:04}\n"));
-                    } else {
-                        csv.push_str(&format!("Pupil {i},A80120021{i:04}\n"));
-                    }
-                }
+                // Short rows: the row cap is in the millions.
+                let row = if quoted { "\"P, 1\",A1\n" } else { "P 1,A1\n" };
+                let csv = format!("name,upn\n{}", row.repeat(rows - 1));
                 let mut b = Budget::new(Limits::default());
                 let ex = extract("mis.csv", "text/csv", csv.as_bytes(), &mut b);
                 let cut = ex
