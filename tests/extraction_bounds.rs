@@ -577,3 +577,85 @@ fn an_18_mb_csv_export_is_read_to_its_last_row() {
     assert_eq!(verdict(&v), "hold", "{v}");
     assert_eq!(v["not_scanned"].as_array().map(Vec::len), Some(0), "{v}");
 }
+
+/// A TNEF stream (Outlook's winmail.dat) with one file attachment per
+/// `(8.3 title, long name, bytes)`, built by hand as Outlook lays it out:
+/// no free tool writes TNEF.
+fn winmail(files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    fn attr(t: &mut Vec<u8>, level: u8, id: u32, value: &[u8]) {
+        t.push(level);
+        t.extend_from_slice(&id.to_le_bytes());
+        t.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        t.extend_from_slice(value);
+        let sum = value
+            .iter()
+            .fold(0u16, |s, &b| s.wrapping_add(u16::from(b)));
+        t.extend_from_slice(&sum.to_le_bytes());
+    }
+    let mut t = vec![0x78, 0x9F, 0x3E, 0x22, 0x01, 0x00];
+    attr(&mut t, 1, 0x0008_9006, &0x0001_0000u32.to_le_bytes());
+    attr(&mut t, 1, 0x0006_9007, &[0xE4, 0x04, 0, 0, 0, 0, 0, 0]);
+    attr(&mut t, 1, 0x0007_8008, b"IPM.Microsoft Mail.Note\0");
+    for (title, long, data) in files {
+        attr(
+            &mut t,
+            2,
+            0x0006_9002,
+            &[1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0],
+        );
+        attr(&mut t, 2, 0x0001_8010, format!("{title}\0").as_bytes());
+        attr(&mut t, 2, 0x0006_800F, data);
+        // PR_ATTACH_LONG_FILENAME (PT_UNICODE), one value, padded to 4.
+        let mut name: Vec<u8> = long.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        name.extend_from_slice(&[0, 0]);
+        let mut props = 1u32.to_le_bytes().to_vec();
+        props.extend_from_slice(&[0x1F, 0x00, 0x07, 0x37]);
+        props.extend_from_slice(&1u32.to_le_bytes());
+        props.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        props.extend_from_slice(&name);
+        props.resize(props.len().next_multiple_of(4), 0);
+        attr(&mut t, 2, 0x0006_9005, &props);
+    }
+    t
+}
+
+/// Issue 20 item 3: Outlook's winmail.dat carries the real attachments of
+/// many Outlook messages; a CSV and an xlsx of NI numbers inside it are
+/// read and held. The hard negative beside it: a winmail.dat with a clean
+/// attachment is read and accepted, nothing left unchecked.
+#[test]
+fn winmail_dat_attachments_are_read() {
+    let csv = format!("Name,Note\r\nPriya Shah,{NI}\r\n");
+    let xlsx = attachment_fixture("class-list.xlsx");
+    let dat = winmail(&[
+        ("PUPILS~1.CSV", "pupils autumn.csv", csv.as_bytes()),
+        ("CLASS-~1.XLS", "class-list.xlsx", &xlsx),
+    ]);
+    let v = scan("tnef", &message("winmail.dat", "application/ms-tnef", &dat));
+    assert!(finds_ni(&v), "{v}");
+    assert_eq!(verdict(&v), "hold", "{v}");
+    assert_eq!(v["not_scanned"].as_array().map(Vec::len), Some(0), "{v}");
+    let paths: Vec<&str> = v["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert!(
+        paths.contains(&"winmail.dat/pupils autumn.csv"),
+        "{paths:?}"
+    );
+    assert!(paths.contains(&"winmail.dat/class-list.xlsx"), "{paths:?}");
+
+    let clean = winmail(&[(
+        "TRIP.TXT",
+        "trip letter.txt",
+        b"The coach leaves at 9 on Friday; bring a packed lunch.",
+    )]);
+    let v = scan(
+        "tnefclean",
+        &message("winmail.dat", "application/ms-tnef", &clean),
+    );
+    assert_eq!(verdict(&v), "accept", "{v}");
+    assert_eq!(v["not_scanned"].as_array().map(Vec::len), Some(0), "{v}");
+}

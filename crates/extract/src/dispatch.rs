@@ -8,7 +8,7 @@ use super::decode::{decode_text, decode_text_cow};
 use super::error::ExtractError;
 use super::report::{push_text, Extraction, FileReport, NotScanned, MAX_REPORTED};
 use super::sniff::{self, sniff, FileKind};
-use super::{gzip, mail, odf, ole, ooxml, pdf, rar, rtf, sevenz, table, zipfile};
+use super::{gzip, mail, odf, ole, ooxml, pdf, rar, rtf, sevenz, table, tnef, zipfile};
 use crate::TextKind;
 
 /// Extracts text from one attachment and decides whether it is encrypted.
@@ -126,6 +126,7 @@ pub fn extract_into(
                 FileKind::SevenZip => sevenz::extract(path, data, budget, depth, out, file_index),
                 FileKind::Rar => rar::extract(data, out, file_index),
                 FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
+                FileKind::Tnef => tnef::extract(path, data, budget, depth, out),
                 _ => Ok(()),
             };
             if let Err(err) = result {
