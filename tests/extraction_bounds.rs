@@ -659,3 +659,49 @@ fn winmail_dat_attachments_are_read() {
     assert_eq!(verdict(&v), "accept", "{v}");
     assert_eq!(v["not_scanned"].as_array().map(Vec::len), Some(0), "{v}");
 }
+
+/// Row 8, RAR: no GPL-compatible decoder reads RAR content, so an
+/// unencrypted RAR could not be checked: reported and held, never accepted.
+/// (An encrypted one is compliant: crates/extract/src/rar.rs.)
+#[test]
+fn row8_an_unencrypted_rar_is_held_as_unchecked() {
+    // RAR 5: signature, then main, file and end blocks (CRC, size, type, flags).
+    let mut rar = b"Rar!\x1A\x07\x01\x00".to_vec();
+    for kind in [1u8, 2, 5] {
+        rar.extend_from_slice(&[0, 0, 0, 0, 2, kind, 0]);
+    }
+    let v = scan("rar", &message("pupils.rar", "application/vnd.rar", &rar));
+    assert!(reported(&v, "not extracted"), "{v}");
+    assert_eq!(verdict(&v), "hold", "{v}");
+    assert!(v["attachments"][0].get("encrypted").is_none(), "{v}");
+}
+
+/// Row 8, .ppt: the text of a legacy PowerPoint file is read.
+#[test]
+fn row8_ni_in_a_ppt_is_found() {
+    fn record(ver: u16, kind: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = ver.to_le_bytes().to_vec();
+        r.extend_from_slice(&kind.to_le_bytes());
+        r.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+    let chars: Vec<u8> = NI.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    // TextCharsAtom (0x0FA0) inside a SlideListWithText (0x0FF0) in the
+    // Document container (0x03E8).
+    let inner = record(0, 0x0FA0, &chars);
+    let stream = record(0x000F, 0x03E8, &record(0x000F, 0x0FF0, &inner));
+    let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+    cf.create_stream("/PowerPoint Document")
+        .unwrap()
+        .write_all(&stream)
+        .unwrap();
+    cf.flush().unwrap();
+    let ppt = cf.into_inner().into_inner();
+    let v = scan(
+        "ppt",
+        &message("assembly.ppt", "application/vnd.ms-powerpoint", &ppt),
+    );
+    assert!(finds_ni(&v), "{v}");
+    assert_eq!(verdict(&v), "hold", "{v}");
+}
