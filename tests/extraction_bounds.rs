@@ -378,6 +378,20 @@ fn row8_ni_seven_forwarded_messages_deep_is_found() {
     assert_eq!(v["not_scanned"].as_array().map(Vec::len), Some(0), "{v}");
 }
 
+/// The same cap inside a forwarded message: what the forward's parser left
+/// out is reported at the forward and held, not dropped with it.
+#[test]
+fn row8_part_501_of_a_forwarded_message_is_held_with_a_reason() {
+    let v = scan(
+        "fwdparts",
+        &forward(five_hundred_and_one_parts().as_bytes(), 1),
+    );
+    let ns = &v["not_scanned"];
+    assert!(reported(&v, "more than 500 MIME parts"), "{ns}");
+    assert_eq!(ns[0]["location"], "attachment:level1.eml", "{ns}");
+    assert_eq!(verdict(&v), "hold", "{ns}");
+}
+
 /// Past the depth cap (the same for forwards as for archives) the
 /// innermost message could not be checked: reported and held.
 #[test]
@@ -402,8 +416,8 @@ fn row8_a_clean_seven_deep_forward_chain_is_accepted() {
     assert_eq!(verdict(&v), "accept", "{v}");
 }
 
-#[test]
-fn row8_ni_in_mime_part_501_is_held_with_a_reason() {
+/// A message of 501 MIME parts with the NI number in the last.
+fn five_hundred_and_one_parts() -> String {
     let mut m = String::from(
         "From: office@greenlane.sch.uk\r\nTo: admissions@example.org\r\nSubject: Forms\r\n\
          Date: Mon, 7 Dec 2026 10:00:00 +0000\r\nMessage-ID: <p@greenlane.sch.uk>\r\n\
@@ -418,7 +432,12 @@ fn row8_ni_in_mime_part_501_is_held_with_a_reason() {
     m.push_str(&format!(
         "--b1\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"n501.txt\"\r\n\r\n{NI}\r\n--b1--\r\n"
     ));
-    let v = scan("parts", m.as_bytes());
+    m
+}
+
+#[test]
+fn row8_ni_in_mime_part_501_is_held_with_a_reason() {
+    let v = scan("parts", five_hundred_and_one_parts().as_bytes());
     let ns = &v["not_scanned"];
     assert!(
         reported(&v, "more than 500 MIME parts"),

@@ -94,6 +94,10 @@ pub struct NestedMail {
     /// Text bodies (HTML already turned into text).
     pub bodies: Vec<String>,
     pub attachments: Vec<NestedAttachment>,
+    /// What the reader left out (more MIME parts than allowed, a body cut at
+    /// the text cap): reported as not scanned, as the same caps are for the
+    /// message itself, never dropped with the forward.
+    pub capped: Vec<String>,
 }
 
 /// One attachment of a [`NestedMail`].
