@@ -347,6 +347,17 @@ impl Scanner {
         for ex in extractions {
             let mut inner = Vec::new();
             for t in &ex.texts {
+                if t.kind == TextKind::Body {
+                    // The message's own body again (winmail.dat's copy):
+                    // the body's location and rules, not an attachment's.
+                    let unit = TextUnit {
+                        location: Location::Body,
+                        kind: TextKind::Body,
+                        text: &t.text,
+                    };
+                    self.run(&unit, &ctx, &mut findings);
+                    continue;
+                }
                 let unit = TextUnit {
                     location: Location::Attachment(t.path.clone()),
                     kind: t.kind,

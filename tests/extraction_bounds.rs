@@ -601,6 +601,11 @@ fn an_18_mb_csv_export_is_read_to_its_last_row() {
 /// `(8.3 title, long name, bytes)`, built by hand as Outlook lays it out:
 /// no free tool writes TNEF.
 fn winmail(files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    winmail_with_body(None, files)
+}
+
+/// [`winmail`] with the message body in `attBody`, as Outlook copies it.
+fn winmail_with_body(body: Option<&str>, files: &[(&str, &str, &[u8])]) -> Vec<u8> {
     fn attr(t: &mut Vec<u8>, level: u8, id: u32, value: &[u8]) {
         t.push(level);
         t.extend_from_slice(&id.to_le_bytes());
@@ -615,6 +620,9 @@ fn winmail(files: &[(&str, &str, &[u8])]) -> Vec<u8> {
     attr(&mut t, 1, 0x0008_9006, &0x0001_0000u32.to_le_bytes());
     attr(&mut t, 1, 0x0006_9007, &[0xE4, 0x04, 0, 0, 0, 0, 0, 0]);
     attr(&mut t, 1, 0x0007_8008, b"IPM.Microsoft Mail.Note\0");
+    if let Some(b) = body {
+        attr(&mut t, 1, 0x0002_800C, format!("{b}\0").as_bytes());
+    }
     for (title, long, data) in files {
         attr(
             &mut t,
@@ -723,4 +731,50 @@ fn row8_ni_in_a_ppt_is_found() {
     );
     assert!(finds_ni(&v), "{v}");
     assert_eq!(verdict(&v), "hold", "{v}");
+}
+
+/// Outlook's copy of the body in winmail.dat is the body again: scanned
+/// under the body's rules, it changes nothing. A body whose evidence the
+/// shipped rules only tag must not be held because a rich-text copy of it
+/// travelled as an attachment.
+#[test]
+fn the_body_copy_in_winmail_dat_is_judged_as_the_body() {
+    let body = "Please put the date of birth as 04/02/2016 on the form.";
+    let plain = |with_tnef: bool| {
+        let mut m = format!(
+            "From: office@greenlane.sch.uk\r\nTo: admissions@example.org\r\nSubject: Form\r\n\
+             Date: Mon, 7 Dec 2026 10:00:00 +0000\r\nMessage-ID: <t@greenlane.sch.uk>\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain\r\n\r\n{body}\r\n"
+        );
+        if with_tnef {
+            let dat = winmail_with_body(Some(body), &[]);
+            let b64 = base64::engine::general_purpose::STANDARD.encode(dat);
+            m.push_str(&format!(
+                "--b1\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\n\
+                 Content-Disposition: attachment; filename=\"winmail.dat\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n"
+            ));
+        }
+        m.push_str("--b1--\r\n");
+        m.into_bytes()
+    };
+    let without = scan("tnefbody0", &plain(false));
+    let with = scan("tnefbody1", &plain(true));
+    assert_ne!(
+        without["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{without}"
+    );
+    assert_eq!(verdict(&with), verdict(&without), "{with}");
+    assert_eq!(verdict(&with), "tag", "{with}");
+    let categories = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["category"], f["location"]))
+            .collect()
+    };
+    assert_eq!(categories(&with), categories(&without));
 }

@@ -321,7 +321,17 @@ pub fn extract(
             limit: budget.limits.max_entries,
         });
     }
-    read_body(path, body, budget, out)?;
+    // At the top level the body is the message's own body again (Outlook
+    // sends it as the MIME text part too): it is scanned as a body, under
+    // the body's rules, not as an attachment's text, so a rich-text copy
+    // of a body cannot turn the body's tag into an attachment's hold. In a
+    // forwarded message it is that message's text, like any forward's.
+    let kind = if depth == 0 {
+        TextKind::Body
+    } else {
+        TextKind::Attachment
+    };
+    read_body(path, body, kind, budget, out)?;
     for (n, a) in attachments.iter().enumerate() {
         let inner = super::inner_path(path, &a.name(n + 1));
         let Some(bytes) = a.data else {
@@ -343,16 +353,24 @@ pub fn extract(
 
 /// The body as text: plain when TNEF carries it, else the compressed RTF,
 /// else the HTML; one of them, so the same words are not counted thrice.
-fn read_body(path: &str, body: Body<'_>, budget: &mut Budget, out: &mut Extraction) -> Result<()> {
-    if let Some(text) = body.plain {
-        push_text(out, path, TextKind::Attachment, text, budget);
+fn read_body(
+    path: &str,
+    body: Body<'_>,
+    kind: TextKind,
+    budget: &mut Budget,
+    out: &mut Extraction,
+) -> Result<()> {
+    let text = if let Some(text) = body.plain {
+        text
     } else if let Some(rtf) = body.rtf {
         let raw = decompress_rtf(rtf, budget)?;
-        super::rtf::extract(path, &raw, budget, out)?;
+        super::rtf::rtf_text(&raw, budget.limits.max_text_chars)
     } else if let Some(html) = body.html {
-        let text = crate::html::html_to_text(&html);
-        push_text(out, path, TextKind::Attachment, text, budget);
-    }
+        crate::html::html_to_text(&html)
+    } else {
+        return Ok(());
+    };
+    push_text(out, path, kind, text, budget);
     Ok(())
 }
 
@@ -581,6 +599,7 @@ pub(crate) mod tests {
         );
         assert_eq!(ex.files[1].declared, "text/csv");
         assert_eq!(ex.texts[0].text, "Please find the list attached.");
+        assert_eq!(ex.texts[0].kind, TextKind::Body);
         assert_eq!(ex.texts[1].kind, TextKind::Table);
         assert!(ex.texts[1].text.contains("NI number: JT 48 22 91 B"));
         assert_eq!(ex.texts[2].text, "Allergy: peanuts");
