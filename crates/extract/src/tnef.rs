@@ -699,6 +699,57 @@ pub(crate) mod tests {
         );
     }
 
+    /// Truncated and byte-flipped streams (body, attachments, properties,
+    /// compressed RTF, a nested item): never a panic, always a report.
+    #[test]
+    fn mutated_streams_never_panic() {
+        let mut inner = Tnef::new();
+        inner.attachment("L.CSV", "l.csv", "text/csv", b"name,upn\nA,P801200216001\n");
+        let mut object = vec![0u8; 16];
+        object.extend_from_slice(&inner.bytes());
+        let mut t = Tnef::new();
+        t.attr(LEVEL_MESSAGE, ATT_BODY, b"Body text\0");
+        t.attr(
+            LEVEL_MESSAGE,
+            ATT_MSG_PROPS,
+            &prop_list(&[(
+                PT_BINARY,
+                PR_RTF_COMPRESSED,
+                &hex::decode(RTF_WITH_NI).unwrap(),
+            )]),
+        );
+        t.attachment("A.CSV", "a.csv", "text/csv", b"name,upn\nA,P801200216001\n");
+        t.attr(LEVEL_ATTACHMENT, ATT_ATTACH_REND_DATA, &[2; 14]);
+        t.attr(
+            LEVEL_ATTACHMENT,
+            ATT_ATTACHMENT,
+            &prop_list(&[(PT_OBJECT, PR_ATTACH_DATA, &object)]),
+        );
+        let good = t.bytes();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..2_000 {
+            let mut bad = good.clone();
+            if round % 3 == 0 {
+                bad.truncate(next() as usize % good.len());
+            }
+            for _ in 0..1 + next() % 4 {
+                let at = next() as usize % bad.len().max(1);
+                if let Some(b) = bad.get_mut(at) {
+                    *b = next() as u8;
+                }
+            }
+            let mut b = Budget::new(Limits::default());
+            let ex = run("winmail.dat", "", &bad, &mut b);
+            assert!(!ex.files.is_empty());
+        }
+    }
+
     /// More attachments than the entry cap: reported, not read.
     #[test]
     fn the_entry_cap_holds() {
