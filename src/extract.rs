@@ -47,5 +47,12 @@ pub fn read_mail(data: &[u8], max_text_chars: usize) -> NestedMail {
                 data: a.data,
             })
             .collect(),
+        // A forward mail-parser could not parse was read whole as text:
+        // that note says how, not that something was left out.
+        capped: msg
+            .capped
+            .into_iter()
+            .filter(|c| c != crate::message::UNPARSED_NOTE)
+            .collect(),
     }
 }

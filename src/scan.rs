@@ -253,11 +253,19 @@ impl Engine {
     pub fn decide_in(&self, a: Analysis, direction: Classified) -> ScanReport {
         // The unscanned-document rule hears only of what leaves the
         // message unchecked (not an image-only PDF, not an encrypted file).
+        // Each entry passed on leaves the message unchecked, so each is
+        // flagged as such for the policy, which fires the rule on that flag:
+        // a message-level cap (more than 500 MIME parts, a body cut) or a
+        // CSV's text cut is not a document in the extractor's sense, and
+        // with its own flag it was accepted (issue 20: part 501).
         let unchecked: Vec<NotScanned> = a
             .not_scanned
             .iter()
             .filter(|n| leaves_unchecked(n, &a.attachments))
-            .cloned()
+            .map(|n| NotScanned {
+                document: true,
+                ..n.clone()
+            })
             .collect();
         let decision = policy::decide_for(
             &self.policy,
@@ -399,6 +407,17 @@ impl Scanner {
         for ex in extractions {
             let mut inner = Vec::new();
             for t in &ex.texts {
+                if t.kind == TextKind::Body {
+                    // The message's own body again (winmail.dat's copy):
+                    // the body's location and rules, not an attachment's.
+                    let unit = TextUnit {
+                        location: Location::Body,
+                        kind: TextKind::Body,
+                        text: &t.text,
+                    };
+                    self.run(&unit, &ctx, &mut findings);
+                    continue;
+                }
                 let unit = TextUnit {
                     location: Location::Attachment(t.path.clone()),
                     kind: t.kind,
@@ -639,6 +658,48 @@ mod tests {
         assert_eq!(corrupt.decision.verdict, policy::Action::Hold);
         assert_eq!(corrupt.decision.unscanned_rules, ["unscanned-document"]);
         assert_eq!(corrupt.could_not_check().len(), 1);
+    }
+
+    /// Message-level caps and a text file cut at the cap hold the message
+    /// as could not be checked, like an unopened document.
+    #[test]
+    fn caps_that_are_not_documents_hold_too() {
+        let engine = Engine::from_config(&Config::default()).unwrap();
+        for (n, f) in [
+            (
+                ns(
+                    "message",
+                    "more than 500 MIME parts: the rest were not scanned",
+                    false,
+                ),
+                file("a.txt", "text", None),
+            ),
+            (
+                ns(
+                    "attachment:list.csv",
+                    "text longer than 10 bytes: the rest was not scanned",
+                    false,
+                ),
+                file("list.csv", "csv", None),
+            ),
+        ] {
+            let r = engine.decide(Analysis {
+                not_scanned: vec![n.clone()],
+                attachments: vec![f],
+                ..Analysis::default()
+            });
+            assert_eq!(r.decision.verdict, policy::Action::Hold, "{n:?}");
+            assert_eq!(r.decision.unscanned_rules, ["unscanned-document"]);
+            // The report keeps the entry as the extractor flagged it.
+            assert_eq!(r.not_scanned[0].document, n.document);
+        }
+        // An image cut short is still not "could not be checked".
+        let r = engine.decide(Analysis {
+            not_scanned: vec![ns("attachment:p.jpg", "nested deeper than 8 levels", false)],
+            attachments: vec![file("p.jpg", "image", None)],
+            ..Analysis::default()
+        });
+        assert_eq!(r.decision.verdict, policy::Action::Accept);
     }
 
     #[test]

@@ -145,6 +145,31 @@ const PLAIN: &[(&str, &str, &str, &str)] = &[
         "partly-encrypted.zip/pupil-report.html",
         "UPN: P801200216001",
     ),
+    // 7z content is read (issue 20): LZMA2, a solid block of two members, PPMd.
+    (
+        "plain.7z",
+        "application/x-7z-compressed",
+        "plain.7z/class-list.csv",
+        "UPN: P801200216001 | NI number: JT 48 22 91 B",
+    ),
+    (
+        "solid.7z",
+        "application/x-7z-compressed",
+        "solid.7z/pupil-report.html",
+        "UPN: P801200216001",
+    ),
+    (
+        "solid.7z",
+        "application/x-7z-compressed",
+        "solid.7z/class-list.csv",
+        "Name: Tomasz Nowak",
+    ),
+    (
+        "ppmd.7z",
+        "application/x-7z-compressed",
+        "ppmd.7z/class-list.csv",
+        "Name: Grace Oduya",
+    ),
     (
         "pupil-report.docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -239,18 +264,11 @@ const PLAIN: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// (fixture, declared type, reason fragment)
-const NOT_SCANNED: &[(&str, &str, &str)] = &[
-    (
-        "plain.7z",
-        "application/x-7z-compressed",
-        "7z content is not extracted",
-    ),
-    (
-        "class-list-velvet.xls",
-        "application/vnd.ms-excel",
-        "VelvetSweatshop",
-    ),
-];
+const NOT_SCANNED: &[(&str, &str, &str)] = &[(
+    "class-list-velvet.xls",
+    "application/vnd.ms-excel",
+    "VelvetSweatshop",
+)];
 
 #[test]
 fn encrypted_attachments_are_recognised_from_the_bytes() {
@@ -334,6 +352,39 @@ fn unreadable_documents_are_reported_not_scanned() {
                 .any(|id| id == "unscanned-document"),
             "{name}: the shipped rule tags unreadable documents: {:?}",
             r.decision.rule_ids()
+        );
+    }
+}
+
+/// (fixture, declared type, member stopped by a cap, reason fragment):
+/// archives whose members a cap stops before they are decoded.
+const BOUNDED: &[(&str, &str, &str, &str)] = &[(
+    "bomb.7z",
+    "application/x-7z-compressed",
+    "bomb.7z/zeros.csv",
+    "compression ratio over 100:1",
+)];
+
+/// A bomb is refused from its header's declared sizes, reported as could
+/// not be checked (the member, a document-class reason) and never decoded.
+#[test]
+fn archive_bombs_are_refused_before_decoding() {
+    for (name, ctype, member, reason) in BOUNDED {
+        let mut budget = Budget::new(Limits::default());
+        let ex = extract(name, ctype, &fixture(name), &mut budget);
+        assert!(!ex.encrypted(), "{name}");
+        assert!(ex.texts.is_empty(), "{name}: {:?}", ex.texts);
+        let n = ex
+            .not_scanned
+            .iter()
+            .find(|n| n.location == format!("attachment:{member}"))
+            .unwrap_or_else(|| panic!("{name}: {:?}", ex.not_scanned));
+        assert!(n.reason.contains(reason), "{name}: {}", n.reason);
+        assert!(n.document, "{name}");
+        assert!(
+            budget.decompressed < 1024 * 1024,
+            "{name}: {} bytes decoded",
+            budget.decompressed
         );
     }
 }
@@ -426,6 +477,7 @@ fn every_fixture_is_covered() {
         .map(|e| e.0)
         .chain(PLAIN.iter().map(|p| p.0))
         .chain(NOT_SCANNED.iter().map(|n| n.0))
+        .chain(BOUNDED.iter().map(|n| n.0))
         .collect();
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap().flatten() {

@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn empty_config_is_valid() {
         let c = Config::from_toml("c.toml", "").unwrap();
-        assert_eq!(c.limits.max_depth, 5);
+        assert_eq!(c.limits.max_depth, 8);
         assert_eq!(c.limits.max_ratio, 100);
     }
 

@@ -10,7 +10,9 @@ pub struct ParseLimits {
     pub max_message_bytes: usize,
     /// MIME parts looked at; later parts are not scanned (and reported).
     pub max_parts: usize,
-    /// Characters of one body text that are scanned.
+    /// Bytes of one body text that are scanned: as large as the extractors'
+    /// per-file text cap (`[limits] max_text_bytes` sets both), so a body is
+    /// read as far as an attachment would be.
     pub max_text_chars: usize,
 }
 
@@ -19,7 +21,7 @@ impl Default for ParseLimits {
         ParseLimits {
             max_message_bytes: 50 * 1024 * 1024,
             max_parts: 500,
-            max_text_chars: 4 * 1024 * 1024,
+            max_text_chars: 64 * 1024 * 1024,
         }
     }
 }

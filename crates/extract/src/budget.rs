@@ -13,13 +13,21 @@ pub struct Limits {
     pub max_decompressed_bytes: u64,
     /// Largest decompressed:compressed ratio allowed for one archive entry.
     pub max_ratio: u64,
-    /// How deep archives, documents and forwarded messages may nest.
+    /// How deep archives, documents and forwarded messages may nest: one
+    /// depth for all, so a message forwarded as an attachment seven times
+    /// (each forward one level, as an archive in an archive is) is read to
+    /// its innermost body like a zip seven levels deep. Past it, a file is
+    /// reported as could not be checked. The file-count and byte budgets,
+    /// not the depth, are what bound a 42.zip-style bomb.
     pub max_depth: usize,
     /// Entries looked at in one archive.
     pub max_entries: usize,
     /// Wall-clock budget for scanning one message.
     pub time_budget: Duration,
-    /// Characters of text kept from one extracted file.
+    /// Bytes of text kept from one extracted file. Sized so an ordinary large
+    /// file is read whole (an 18 MB CSV export renders to about 40 MB of
+    /// table text; with 4 MiB it was cut, issue 20); pathological output is
+    /// stopped by [`Limits::max_produced_bytes`] for the whole message.
     pub max_text_chars: usize,
     /// Bytes of text (and of expanded intermediate values: shared strings,
     /// repeated cells, parsed PDF objects) extraction may *produce* for one
@@ -38,10 +46,10 @@ impl Default for Limits {
         Limits {
             max_decompressed_bytes: 100 * 1024 * 1024,
             max_ratio: 100,
-            max_depth: 5,
+            max_depth: 8,
             max_entries: 10_000,
             time_budget: Duration::from_secs(2),
-            max_text_chars: 4 * 1024 * 1024,
+            max_text_chars: 64 * 1024 * 1024,
             max_produced_bytes: 256 * 1024 * 1024,
             max_cost: 400_000_000,
         }
@@ -86,6 +94,10 @@ pub struct NestedMail {
     /// Text bodies (HTML already turned into text).
     pub bodies: Vec<String>,
     pub attachments: Vec<NestedAttachment>,
+    /// What the reader left out (more MIME parts than allowed, a body cut at
+    /// the text cap): reported as not scanned, as the same caps are for the
+    /// message itself, never dropped with the forward.
+    pub capped: Vec<String>,
 }
 
 /// One attachment of a [`NestedMail`].

@@ -12,6 +12,7 @@
 //!   files and not-scanned reasons handed back;
 //! - `decode`: plain text of unknown encoding; `mail`: forwarded messages;
 //! - format modules: `zipfile` (+ `inflate`), `gzip`, `sevenz`, `rar`,
+//!   `tnef` (Outlook's winmail.dat),
 //!   `ooxml`/`odf` (+ `xml_text` over `xml_tokenizer`), `ole`, `pdf`, `rtf`,
 //!   `table` (CSV and the table rendering every format shares);
 //! - `html`: HTML to text (HTML attachments, and the application's HTML bodies).
@@ -45,6 +46,7 @@ mod sevenz;
 mod sniff;
 mod table;
 pub mod table_line;
+mod tnef;
 mod xml_text;
 mod xml_tokenizer;
 mod zipfile;

@@ -40,6 +40,9 @@ pub(super) fn extract_message(
         text.push('\n');
     }
     push_text(out, path, TextKind::Attachment, text, budget);
+    for note in &msg.capped {
+        out.skip(path, note.as_str(), true);
+    }
     for a in &msg.attachments {
         let inner = inner_path(path, &a.name);
         if budget.out_of_time() {
@@ -78,6 +81,7 @@ mod tests {
                 declared_type: "text/csv".into(),
                 data: b"name,upn\nAmira Khan,P801200216001\n".to_vec(),
             }],
+            capped: vec![],
         }
     }
 
@@ -93,6 +97,29 @@ mod tests {
         assert_eq!(ex.texts[0].text, "Subject: Pupil list\nsee attached\n");
         assert_eq!(ex.texts[1].path, "fwd.eml/list.csv");
         assert_eq!(ex.texts[1].text, "name: Amira Khan | upn: P801200216001\n");
+    }
+
+    /// What the reader left out of a forwarded message (its own part or
+    /// text caps) is reported as could not be checked, not dropped.
+    #[test]
+    fn a_forwarded_message_cut_by_a_cap_is_reported() {
+        fn cut(data: &[u8], max: usize) -> NestedMail {
+            NestedMail {
+                capped: vec!["more than 500 MIME parts: the rest were not scanned".into()],
+                ..reader(data, max)
+            }
+        }
+        let mut budget = Budget::new(Limits::default());
+        budget.mail_reader = Some(cut);
+        let ex = extract("fwd.eml", "message/rfc822", FORWARDED, &mut budget);
+        assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+        assert_eq!(ex.not_scanned[0].location, "attachment:fwd.eml");
+        assert!(ex.not_scanned[0]
+            .reason
+            .contains("more than 500 MIME parts"));
+        assert!(ex.not_scanned[0].document);
+        // What was read is still there.
+        assert_eq!(ex.texts[1].path, "fwd.eml/list.csv");
     }
 
     #[test]

@@ -353,6 +353,12 @@ fn excel(wb: &[u8], budget: &mut Budget) -> Result<Found> {
 /// Columns kept per row (BIFF8 has 256).
 const XLS_COLUMNS: usize = 256;
 
+/// Cells kept from one .xls: each is held as its own string until the sheet
+/// is rendered, so this bounds that map's memory (a full BIFF8 sheet is
+/// 16.7 million cells). Its own cap, not a multiple of the table row cap,
+/// which was raised for large CSV exports.
+const XLS_MAX_CELLS: usize = 1_600_000;
+
 /// RK-encoded number → f64.
 fn rk(v: u32) -> f64 {
     let n = if v & 2 != 0 {
@@ -396,7 +402,7 @@ fn sheets(wb: &[u8], strings: &[String], budget: &mut Budget) -> Result<Vec<Stri
     };
     let mut put = |rows: &mut BTreeMap<u16, Vec<String>>, r: u16, c: u16, v: String| {
         let c = usize::from(c);
-        if c >= XLS_COLUMNS || cells > super::table::MAX_ROWS * 8 {
+        if c >= XLS_COLUMNS || cells > XLS_MAX_CELLS {
             return;
         }
         cells += 1;

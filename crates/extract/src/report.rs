@@ -12,6 +12,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextKind {
     Subject,
+    /// A message body; from extraction, the copy of the message's body that
+    /// Outlook puts in a top-level winmail.dat (scanned as the body).
     Body,
     /// Text extracted from an attachment (documents, PDFs, forwarded mail).
     Attachment,

@@ -1,21 +1,37 @@
-//! 7z: encryption detected from the headers, content not extracted.
+//! 7z: encryption recognised, plain content read.
 //!
-//! With `-mhe=on` the header itself is encrypted: the (raw) encoded-header
-//! folder lists the AES coder 06 F1 07 01. Otherwise the header is usually
-//! LZMA-compressed: it is decoded (crate `lzma-rs`, output capped) and the
-//! content folders' coders are read. Every folder using AES → encrypted;
-//! otherwise the archive is reported as not scanned (7z content is not
-//! extracted by this build).
+//! Encryption first, so an encrypted archive is never reported as unreadable:
+//! with `-mhe=on` the header itself is encrypted, and only the (raw)
+//! encoded-header folder says so, by listing the AES coder 06 F1 07 01; this
+//! is read here by hand ([`encrypted_header`]), since no reader can open such
+//! a header without the password. Every other header is opened with the
+//! `sevenz-rust2` crate (pure Rust; LZMA, LZMA2, PPMd, BZip2, Deflate, BCJ
+//! filters), and a block whose coders include AES is encrypted: when every
+//! block with data is, the archive is (`7z-aes`), else the plain blocks are
+//! read and the encrypted members listed as such, as for a partly encrypted
+//! ZIP.
+//!
+//! Caps, in front of the decoder: the entry count from the header; each
+//! block's declared unpacked size against the ratio cap of its packed size
+//! and against what is left of the message's decompressed-bytes budget,
+//! before anything is decoded; the decoders' dictionary/model memory
+//! ([`DECODER_MEMORY_KB`]); while decoding, each member is read through the
+//! same bounded reader as a gzip stream (ratio cap, remaining budget, clock),
+//! and the crate itself stops a member at its declared size. Members are
+//! dispatched like ZIP members, one level deeper.
 
 use super::error::{ExtractError, Result};
-use super::{Budget, Extraction};
-use std::io::Write;
+use super::inflate::{ratio_cap, read_bounded_sized};
+use super::{extract_into, Budget, Extraction, FileReport};
+use sevenz_rust2::{Archive, BlockDecoder, Password};
 
 const FORMAT: &str = "7z";
 const AES: &[u8] = &[0x06, 0xF1, 0x07, 0x01];
-const LZMA: &[u8] = &[0x03, 0x01, 0x01];
-/// Largest decoded header accepted.
-const MAX_HEADER: usize = 16 * 1024 * 1024;
+/// Dictionary (LZMA, LZMA2) or model (PPMd) memory one decoder may ask for,
+/// KiB. 7-Zip's largest default, `-mx9`, uses a 64 MiB dictionary; an
+/// archive asking for more (which a 300-byte hostile file can) is reported,
+/// not allocated.
+const DECODER_MEMORY_KB: usize = 128 * 1024;
 
 struct Cursor<'a> {
     d: &'a [u8],
@@ -64,18 +80,103 @@ impl Cursor<'_> {
     }
 }
 
-#[derive(Debug, Default)]
-struct Coder {
-    id: Vec<u8>,
-    props: Vec<u8>,
+/// True when the archive's header is an encoded header packed with AES
+/// (`7z -mhe=on`). Reads only the signature header and the encoded header's
+/// streams info up to its folders' coder ids.
+fn encrypted_header(data: &[u8]) -> Result<bool> {
+    let mut sig = Cursor { d: data, p: 12 };
+    let mut u64_le = || -> Result<u64> {
+        let b = sig.bytes(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    };
+    let next_off = u64_le()?;
+    let next_size = u64_le()?;
+    let start = usize::try_from(next_off.checked_add(32).ok_or_else(bad)?).map_err(|_| bad())?;
+    let size = usize::try_from(next_size).map_err(|_| bad())?;
+    let header = data
+        .get(start..start.checked_add(size).ok_or_else(bad)?)
+        .ok_or_else(|| ExtractError::corrupt(FORMAT, "header outside the file"))?;
+    let mut c = Cursor { d: header, p: 0 };
+    if c.byte()? != 0x17 {
+        return Ok(false);
+    }
+    loop {
+        match c.byte()? {
+            // Pack info: position, count, sizes and digests until 0.
+            0x06 => {
+                c.number()?;
+                let n = c.small(1 << 20)?;
+                loop {
+                    match c.byte()? {
+                        0x00 => break,
+                        0x09 => {
+                            for _ in 0..n {
+                                c.number()?;
+                            }
+                        }
+                        0x0A => skip_digests(&mut c, n)?,
+                        _ => return Err(bad()),
+                    }
+                }
+            }
+            // Unpack info: the folders and their coders.
+            0x07 => {
+                if c.byte()? != 0x0B {
+                    return Err(bad());
+                }
+                let n = c.small(1 << 20)?;
+                if c.byte()? != 0 {
+                    return Err(ExtractError::Unsupported(
+                        "7z with external folder data".into(),
+                    ));
+                }
+                for _ in 0..n {
+                    if folder_has_aes(&mut c)? {
+                        return Ok(true);
+                    }
+                }
+                return Ok(false);
+            }
+            _ => return Ok(false),
+        }
+    }
 }
 
-#[derive(Debug, Default)]
-struct StreamsInfo {
-    pack_pos: u64,
-    pack_sizes: Vec<u64>,
-    folders: Vec<Vec<Coder>>,
-    unpack_sizes: Vec<Vec<u64>>,
+/// Reads one folder's coders (and skips its bind pairs and packed-stream
+/// indices); true when one of them is AES.
+fn folder_has_aes(c: &mut Cursor<'_>) -> Result<bool> {
+    let coders = c.small(64)?;
+    let (mut total_in, mut total_out) = (0usize, 0usize);
+    let mut aes = false;
+    for _ in 0..coders {
+        let flag = c.byte()?;
+        aes |= c.bytes(usize::from(flag & 0x0F))? == AES;
+        let (ins, outs) = if flag & 0x10 != 0 {
+            (c.small(64)?, c.small(64)?)
+        } else {
+            (1, 1)
+        };
+        total_in += ins;
+        total_out += outs;
+        if flag & 0x20 != 0 {
+            let len = c.small(1 << 16)?;
+            c.bytes(len)?;
+        }
+    }
+    let pairs = total_out.saturating_sub(1);
+    for _ in 0..pairs {
+        c.number()?;
+        c.number()?;
+    }
+    let packed = total_in.saturating_sub(pairs);
+    if packed > 1 {
+        for _ in 0..packed {
+            c.number()?;
+        }
+    }
+    Ok(aes)
 }
 
 fn skip_digests(c: &mut Cursor<'_>, n: usize) -> Result<()> {
@@ -92,241 +193,189 @@ fn skip_digests(c: &mut Cursor<'_>, n: usize) -> Result<()> {
     Ok(())
 }
 
-fn streams_info(c: &mut Cursor<'_>) -> Result<StreamsInfo> {
-    let mut s = StreamsInfo::default();
-    loop {
-        match c.byte()? {
-            0x00 => return Ok(s),
-            0x06 => {
-                s.pack_pos = c.number()?;
-                let n = c.small(1 << 20)?;
-                loop {
-                    match c.byte()? {
-                        0x00 => break,
-                        0x09 => {
-                            for _ in 0..n {
-                                s.pack_sizes.push(c.number()?);
-                            }
-                        }
-                        0x0A => skip_digests(c, n)?,
-                        _ => return Err(bad()),
-                    }
-                }
-            }
-            0x07 => {
-                if c.byte()? != 0x0B {
-                    return Err(bad());
-                }
-                let n = c.small(1 << 20)?;
-                if c.byte()? != 0 {
-                    return Err(ExtractError::Unsupported(
-                        "7z with external folder data".into(),
-                    ));
-                }
-                let mut outs = Vec::new();
-                for _ in 0..n {
-                    let coders = c.small(64)?;
-                    let (mut total_in, mut total_out) = (0usize, 0usize);
-                    let mut folder = Vec::new();
-                    for _ in 0..coders {
-                        let flag = c.byte()?;
-                        let id = c.bytes(usize::from(flag & 0x0F))?.to_vec();
-                        let (ins, outs_n) = if flag & 0x10 != 0 {
-                            (c.small(64)?, c.small(64)?)
-                        } else {
-                            (1, 1)
-                        };
-                        total_in += ins;
-                        total_out += outs_n;
-                        let props = if flag & 0x20 != 0 {
-                            let len = c.small(1 << 16)?;
-                            c.bytes(len)?.to_vec()
-                        } else {
-                            Vec::new()
-                        };
-                        folder.push(Coder { id, props });
-                    }
-                    let pairs = total_out.saturating_sub(1);
-                    for _ in 0..pairs {
-                        c.number()?;
-                        c.number()?;
-                    }
-                    let packed = total_in.saturating_sub(pairs);
-                    if packed > 1 {
-                        for _ in 0..packed {
-                            c.number()?;
-                        }
-                    }
-                    outs.push(total_out);
-                    s.folders.push(folder);
-                }
-                loop {
-                    match c.byte()? {
-                        0x00 => break,
-                        0x0C => {
-                            for &o in &outs {
-                                let mut v = Vec::with_capacity(o);
-                                for _ in 0..o {
-                                    v.push(c.number()?);
-                                }
-                                s.unpack_sizes.push(v);
-                            }
-                        }
-                        0x0A => skip_digests(c, n)?,
-                        _ => return Err(bad()),
-                    }
-                }
-            }
-            // Substreams and anything after: not needed for the coders.
-            _ => return Ok(s),
+/// A failure of the `sevenz-rust2` reader as a report reason.
+fn crate_error(e: sevenz_rust2::Error) -> ExtractError {
+    match e {
+        sevenz_rust2::Error::UnsupportedCompressionMethod(m) => {
+            ExtractError::Unsupported(format!("7z compression method {m} is not supported"))
         }
+        sevenz_rust2::Error::MaxMemLimited { actaul_kb, .. } => ExtractError::Unsupported(format!(
+            "7z decoder asks for {actaul_kb} KiB of memory (limit {DECODER_MEMORY_KB} KiB)"
+        )),
+        other => ExtractError::corrupt(FORMAT, other.to_string()),
     }
 }
 
-/// A `Write` that refuses more than `cap` bytes.
-struct Capped {
-    buf: Vec<u8>,
-    cap: usize,
-}
-
-impl Write for Capped {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len() + b.len() > self.cap {
-            return Err(std::io::Error::other("7z header larger than the cap"));
-        }
-        self.buf.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn is_aes(folder: &[Coder]) -> bool {
-    folder.iter().any(|c| c.id == AES)
+fn is_aes(block: &sevenz_rust2::Block) -> bool {
+    block.coders.iter().any(|c| c.encoder_method_id() == AES)
 }
 
 pub fn extract(
+    path: &str,
     data: &[u8],
     budget: &mut Budget,
+    depth: usize,
     out: &mut Extraction,
     file_index: usize,
 ) -> Result<()> {
-    let mut sig = Cursor { d: data, p: 12 };
-    let next_off = sig
-        .bytes(8)
-        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))?;
-    let next_size = sig
-        .bytes(8)
-        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))?;
-    let start = usize::try_from(next_off.checked_add(32).ok_or_else(bad)?).map_err(|_| bad())?;
-    let size = usize::try_from(next_size).map_err(|_| bad())?;
-    let header = data
-        .get(start..start.checked_add(size).ok_or_else(bad)?)
-        .ok_or_else(|| ExtractError::corrupt(FORMAT, "header outside the file"))?;
-    let mut c = Cursor { d: header, p: 0 };
-    let decoded;
-    let main = match c.byte()? {
-        0x17 => {
-            let enc = streams_info(&mut c)?;
-            let folder = enc.folders.first().ok_or_else(bad)?;
-            if is_aes(folder) {
-                set(out, file_index, "7z-aes-headers");
-                return Ok(());
-            }
-            let [coder] = folder.as_slice() else {
-                return Err(ExtractError::Unsupported(
-                    "7z header packed with several coders".into(),
-                ));
-            };
-            if coder.id != LZMA {
-                return Err(ExtractError::Unsupported(
-                    "7z header packed with a coder other than LZMA".into(),
-                ));
-            }
-            let unpack = enc
-                .unpack_sizes
-                .first()
-                .and_then(|v| v.first())
-                .copied()
-                .ok_or_else(bad)?;
-            let unpack = usize::try_from(unpack)
-                .ok()
-                .filter(|&u| u <= MAX_HEADER)
-                .ok_or_else(|| ExtractError::Unsupported("7z header larger than 16 MB".into()))?;
-            let packed_at = usize::try_from(enc.pack_pos.saturating_add(32)).map_err(|_| bad())?;
-            let packed_len =
-                usize::try_from(*enc.pack_sizes.first().ok_or_else(bad)?).map_err(|_| bad())?;
-            let packed = data
-                .get(packed_at..packed_at.checked_add(packed_len).ok_or_else(bad)?)
-                .ok_or_else(bad)?;
-            let mut input = coder.props.clone();
-            input.extend_from_slice(packed);
-            let mut w = Capped {
-                buf: Vec::new(),
-                cap: unpack,
-            };
-            let opts = lzma_rs::decompress::Options {
-                unpacked_size: lzma_rs::decompress::UnpackedSize::UseProvided(Some(unpack as u64)),
-                memlimit: Some(MAX_HEADER),
-                allow_incomplete: false,
-            };
-            lzma_rs::lzma_decompress_with_options(&mut input.as_slice(), &mut w, &opts).map_err(
-                |e| ExtractError::corrupt(FORMAT, format!("header does not decode: {e}")),
-            )?;
-            budget.decompressed = budget.decompressed.saturating_add(w.buf.len() as u64);
-            decoded = w.buf;
-            let mut h = Cursor { d: &decoded, p: 0 };
-            if h.byte()? != 0x01 {
-                return Err(bad());
-            }
-            main_streams(&mut h)?
-        }
-        0x01 => main_streams(&mut c)?,
-        _ => return Err(bad()),
-    };
-    let Some(info) = main else {
-        return Err(ExtractError::Unsupported(
-            "7z archive holds no file data".into(),
-        ));
-    };
-    let aes = info.folders.iter().filter(|f| is_aes(f)).count();
-    if aes > 0 && aes == info.folders.len() {
-        set(out, file_index, "7z-aes");
+    if encrypted_header(data)? {
+        super::dispatch::set_encrypted(out, file_index, "7z-aes-headers");
         return Ok(());
     }
-    Err(ExtractError::Unsupported(
-        "7z content is not extracted (archive is not encrypted)".into(),
-    ))
-}
-
-/// The main streams info of a plain header (after its 0x01 byte).
-fn main_streams(c: &mut Cursor<'_>) -> Result<Option<StreamsInfo>> {
-    loop {
-        match c.byte()? {
-            0x02 => {
-                // Archive properties: type, size, data ... until 0.
-                loop {
-                    let t = c.byte()?;
-                    if t == 0 {
-                        break;
-                    }
-                    let n = c.small(1 << 24)?;
-                    c.bytes(n)?;
-                }
-            }
-            0x03 => {
-                streams_info(c)?;
-            }
-            0x04 => return Ok(Some(streams_info(c)?)),
-            _ => return Ok(None),
-        }
+    let mut source = std::io::Cursor::new(data);
+    let archive =
+        Archive::read_with_memory_limit(&mut source, &Password::empty(), DECODER_MEMORY_KB)
+            .map_err(crate_error)?;
+    if archive.files.len() > budget.limits.max_entries {
+        return Err(ExtractError::Entries {
+            limit: budget.limits.max_entries,
+        });
     }
+    let with_data = archive
+        .blocks
+        .iter()
+        .filter(|b| b.get_unpack_size() > 0)
+        .count();
+    let aes = archive
+        .blocks
+        .iter()
+        .filter(|b| b.get_unpack_size() > 0 && is_aes(b))
+        .count();
+    if aes > 0 && aes == with_data {
+        super::dispatch::set_encrypted(out, file_index, "7z-aes");
+        return Ok(());
+    }
+    for block in 0..archive.blocks.len() {
+        read_block(&archive, block, path, data, budget, depth, out);
+    }
+    Ok(())
 }
 
-fn set(out: &mut Extraction, file_index: usize, kind: &str) {
-    if let Some(f) = out.files.get_mut(file_index) {
-        f.encrypted = Some(kind.to_string());
+/// Packed bytes of block `b` (the sum of its pack streams).
+fn packed_size(archive: &Archive, b: usize) -> u64 {
+    let firsts = archive.stream_map.block_first_pack_stream_index();
+    let sizes = archive.pack_sizes();
+    let from = firsts.get(b).copied().unwrap_or(sizes.len());
+    let to = firsts.get(b + 1).copied().unwrap_or(sizes.len());
+    sizes
+        .get(from..to.max(from))
+        .unwrap_or_default()
+        .iter()
+        .fold(0u64, |a, &s| a.saturating_add(s))
+}
+
+/// Reads the members of block `b` (a solid block holds several, decoded in
+/// turn) and dispatches each; what cannot be read is reported per member.
+fn read_block(
+    archive: &Archive,
+    b: usize,
+    path: &str,
+    data: &[u8],
+    budget: &mut Budget,
+    depth: usize,
+    out: &mut Extraction,
+) {
+    let Some(block) = archive.blocks.get(b) else {
+        return;
+    };
+    let mut source = std::io::Cursor::new(data);
+    let password = Password::empty();
+    let decoder = BlockDecoder::new_with_memory_limit(
+        1,
+        DECODER_MEMORY_KB,
+        b,
+        archive,
+        &password,
+        &mut source,
+    );
+    let members: Vec<(String, u64)> = decoder
+        .entries()
+        .iter()
+        .filter(|e| e.has_stream() && !e.is_directory())
+        .map(|e| (super::inner_path(path, e.name()), e.size()))
+        .collect();
+    if members.is_empty() {
+        return;
+    }
+    if is_aes(block) {
+        // Partly encrypted archive: these members are protected, the
+        // others are read.
+        for (inner, _) in members {
+            if out.files.len() < super::MAX_REPORTED {
+                out.files.push(FileReport {
+                    path: inner,
+                    sniffed: "encrypted",
+                    declared: String::new(),
+                    encrypted: Some("7z-aes".into()),
+                    type_mismatch: None,
+                });
+            }
+        }
+        return;
+    }
+    // Caps from the header, before anything is decoded.
+    let unpacked = block.get_unpack_size();
+    let cap = ratio_cap(packed_size(archive, b), budget);
+    let refused = if unpacked > cap {
+        Some(ExtractError::Ratio {
+            ratio: budget.limits.max_ratio,
+            cap,
+        })
+    } else if unpacked > budget.remaining_bytes() {
+        Some(ExtractError::TotalBytes {
+            limit: budget.limits.max_decompressed_bytes,
+        })
+    } else {
+        None
+    };
+    if let Some(err) = refused {
+        for (inner, _) in &members {
+            out.skip(inner, err.to_string(), true);
+        }
+        return;
+    }
+    // Members are decoded in the crate's callback; what stopped the block
+    // (a cap, the clock, a decoding error) is kept to report the members
+    // not read.
+    let mut next = 0usize;
+    let mut stopped: Option<ExtractError> = None;
+    let result = decoder.for_each_entries(&mut |entry, reader| {
+        if !entry.has_stream() || entry.is_directory() {
+            return Ok(true);
+        }
+        let Some((inner, size)) = members.get(next) else {
+            return Ok(false);
+        };
+        next += 1;
+        if budget.out_of_time() {
+            stopped = Some(ExtractError::Time);
+            return Ok(false);
+        }
+        match read_bounded_sized(reader, cap, *size, budget) {
+            Ok(bytes) => {
+                extract_into(inner, "", &bytes, budget, depth + 1, out);
+                Ok(true)
+            }
+            Err(e) => {
+                next -= 1;
+                stopped = Some(e);
+                Ok(false)
+            }
+        }
+    });
+    let stopped = match (stopped, result) {
+        (Some(e), _) => Some(e),
+        (None, Err(e)) => {
+            // The member being read when decoding failed was not read whole.
+            next = next.saturating_sub(1);
+            Some(crate_error(e))
+        }
+        (None, Ok(_)) => None,
+    };
+    if let Some(err) = stopped {
+        for (inner, _) in members.iter().skip(next) {
+            out.skip(inner, err.to_string(), true);
+        }
     }
 }
 
@@ -343,6 +392,71 @@ mod tests {
         assert_eq!(c.number().unwrap(), 5);
         assert_eq!(c.number().unwrap(), 0x102);
         assert_eq!(c.number().unwrap(), 0x1234);
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/attachments/");
+        std::fs::read(format!("{dir}{name}")).unwrap()
+    }
+
+    /// Both members of a solid block are read in turn and dispatched one
+    /// level down, under the archive's path.
+    #[test]
+    fn solid_block_members_are_read() {
+        let mut b = Budget::new(crate::Limits::default());
+        let ex = crate::extract("s.7z", "", &fixture("solid.7z"), &mut b);
+        assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+        let paths: Vec<&str> = ex.texts.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(paths, ["s.7z/class-list.csv", "s.7z/pupil-report.html"]);
+        assert!(ex.texts[0].text.contains("NI number: JT 48 22 91 B"));
+        assert_eq!(ex.files[1].sniffed, "csv");
+    }
+
+    /// A block larger than what is left of the message's decompressed-bytes
+    /// budget is refused from its declared size, before decoding, and each
+    /// of its members is reported.
+    #[test]
+    fn the_message_budget_is_checked_before_decoding() {
+        let mut b = Budget::new(crate::Limits {
+            max_decompressed_bytes: 100,
+            ..crate::Limits::default()
+        });
+        let ex = crate::extract("s.7z", "", &fixture("solid.7z"), &mut b);
+        assert!(ex.texts.is_empty(), "{:?}", ex.texts);
+        assert_eq!(ex.not_scanned.len(), 2, "{:?}", ex.not_scanned);
+        assert!(ex
+            .not_scanned
+            .iter()
+            .all(|n| n.document && n.reason.contains("decompressed-bytes limit")));
+        assert_eq!(b.decompressed, 0);
+    }
+
+    /// The entry cap is applied to the header's file list.
+    #[test]
+    fn the_entry_cap_holds() {
+        let mut b = Budget::new(crate::Limits {
+            max_entries: 1,
+            ..crate::Limits::default()
+        });
+        let ex = crate::extract("s.7z", "", &fixture("solid.7z"), &mut b);
+        assert!(ex.texts.is_empty());
+        assert_eq!(ex.not_scanned.len(), 1);
+        assert!(ex.not_scanned[0].reason.contains("more than 1 entries"));
+        assert!(ex.not_scanned[0].document);
+    }
+
+    /// A 7z inside a 7z past the depth cap is reported, not read.
+    #[test]
+    fn nesting_counts_towards_the_depth_cap() {
+        let limits = crate::Limits {
+            max_depth: 0,
+            ..crate::Limits::default()
+        };
+        let mut b = Budget::new(limits);
+        let ex = crate::extract("p.7z", "", &fixture("plain.7z"), &mut b);
+        assert!(ex.texts.is_empty());
+        assert_eq!(ex.not_scanned[0].location, "attachment:p.7z/class-list.csv");
+        assert!(ex.not_scanned[0].reason.contains("nested deeper"));
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum FileKind {
     SevenZip,
     Rar,
     Gzip,
+    /// Outlook's winmail.dat (application/ms-tnef): a body and attachments.
+    Tnef,
     Image,
     Pgp,
     Smime,
@@ -54,6 +56,7 @@ impl FileKind {
             FileKind::SevenZip => "7z",
             FileKind::Rar => "rar",
             FileKind::Gzip => "gzip",
+            FileKind::Tnef => "tnef",
             FileKind::Image => "image",
             FileKind::Pgp => "pgp",
             FileKind::Smime => "smime",
@@ -87,6 +90,7 @@ impl FileKind {
                 | FileKind::SevenZip
                 | FileKind::Rar
                 | FileKind::Gzip
+                | FileKind::Tnef
                 | FileKind::Rtf
         )
     }
@@ -212,6 +216,9 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
     }
     if data.starts_with(&[0x1F, 0x8B]) {
         return FileKind::Gzip;
+    }
+    if data.starts_with(&super::tnef::SIGNATURE) {
+        return FileKind::Tnef;
     }
     if data.starts_with(b"{\\rtf") {
         return FileKind::Rtf;
