@@ -30,7 +30,7 @@ use super::inflate::{ratio_cap, Inflaters};
 use super::{extract_into, Budget, Extraction, FileReport};
 use hidden::OneRecord;
 use records::{
-    central_name, central_records, declared_entries, FLAG_ENCRYPTED, FLAG_STRONG, FLAG_UTF8,
+    central_name, central_records, end_record, EndRecord, FLAG_ENCRYPTED, FLAG_STRONG, FLAG_UTF8,
 };
 use std::io::{Cursor, Read, Seek};
 use zip::result::ZipError;
@@ -124,9 +124,11 @@ pub struct Entry {
 enum Source {
     /// At this index of the archive's own view.
     Index(usize),
-    /// Behind a record of the same name: read on its own (`hidden.rs`),
-    /// from the record at `start`, `len` bytes long.
-    Hidden { start: u64, len: u64 },
+    /// Not in its view (a second record of one name, a record beyond the
+    /// count the end record claims): read on its own (`hidden.rs`), from
+    /// the record at `start`, `len` bytes long, in an archive `prefix`
+    /// bytes into the data.
+    Hidden { start: u64, len: u64, prefix: u64 },
 }
 
 /// WinZip AES (APPNOTE appendix E): method 99, with the real method in its
@@ -184,7 +186,7 @@ impl Entry {
 
     /// A record the crate could not read on its own: kept under its stored
     /// name, so reading it reports why instead of the member vanishing.
-    fn unreadable(data: &[u8], start: u64, len: u64) -> Entry {
+    fn unreadable(data: &[u8], start: u64, len: u64, prefix: u64) -> Entry {
         let (flags, raw) = central_name(data, start).unwrap_or((0, b"?"));
         Entry {
             name: String::from_utf8_lossy(raw).into_owned(),
@@ -193,7 +195,7 @@ impl Entry {
             compressed: 0,
             size: 0,
             crc: 0,
-            source: Source::Hidden { start, len },
+            source: Source::Hidden { start, len, prefix },
         }
     }
 }
@@ -231,7 +233,8 @@ impl<'a> Archive<'a> {
     pub fn open(data: &'a [u8], budget: &Budget) -> Result<Archive<'a>> {
         let max = budget.limits.max_entries;
         let too_many = || ExtractError::Entries { limit: max };
-        if declared_entries(data).is_some_and(|n| n > max as u64) {
+        let end = end_record(data);
+        if end.as_ref().is_some_and(|e| e.entries > max as u64) {
             return Err(too_many());
         }
         let zip = ZipArchive::new(Cursor::new(data)).map_err(|e| match e {
@@ -241,8 +244,21 @@ impl<'a> Archive<'a> {
         if zip.len() > max {
             return Err(too_many());
         }
-        let entries = if zip.has_duplicate_names() {
-            every_record(&zip, data, max)?
+        // The records as stored, to check the crate's view against: it
+        // shows one entry per name, and as many as the end record claims
+        // (none at all when it claims none: then where the end record
+        // says the directory is).
+        let (start, prefix) = match end {
+            Some(EndRecord {
+                directory: Some(d),
+                prefix,
+                ..
+            }) if zip.is_empty() => (d, prefix),
+            _ => (zip.central_directory_start(), zip.offset()),
+        };
+        let records = central_records(data, start, max).map_err(|()| too_many())?;
+        let entries = if zip.has_duplicate_names() || records.len() != zip.len() {
+            every_record(&zip, data, records, prefix, max)?
         } else {
             (0..zip.len())
                 .map(|i| Entry::read(&zip, data, i, Source::Index(i)))
@@ -337,8 +353,8 @@ impl<'a> Archive<'a> {
                     out,
                 )
             }
-            Source::Hidden { start, len } => {
-                let mut one = OneRecord::open(self.data, start, len, self.zip.offset())
+            Source::Hidden { start, len, prefix } => {
+                let mut one = OneRecord::open(self.data, start, len, prefix)
                     .ok_or_else(|| ExtractError::corrupt(FORMAT, "directory record out of reach"))?
                     .map_err(zip_error)?;
                 let m = member::Member {
@@ -352,19 +368,23 @@ impl<'a> Archive<'a> {
     }
 }
 
-/// Every central-directory record of an archive with duplicate names, in
-/// directory order: the crate's own entry where it shows that record, the
-/// record read on its own where it does not (`hidden.rs`).
+/// Every central-directory record (`records`, as walked from the bytes),
+/// in directory order, for an archive the crate shows only part of: two
+/// records share a name (it keeps one per name), or the end record claims
+/// fewer entries than the directory holds (it reads as many as claimed,
+/// where `unzip`-like readers walk the directory). The crate's own entry
+/// where it shows that record; the record read on its own where it does
+/// not (`hidden.rs`).
 fn every_record<R: Read + Seek>(
     zip: &ZipArchive<R>,
     data: &[u8],
+    records: Vec<(u64, u64)>,
+    prefix: u64,
     max: usize,
 ) -> Result<Vec<Entry>> {
     let shown: std::collections::HashMap<u64, usize> = (0..zip.len())
         .filter_map(|i| Some((zip.by_index_data(i).ok()?.central_header_start(), i)))
         .collect();
-    let records = central_records(data, zip.central_directory_start(), max)
-        .map_err(|()| ExtractError::Entries { limit: max })?;
     let mut listed = vec![false; zip.len()];
     let mut entries = Vec::with_capacity(records.len());
     for (start, len) in records {
@@ -375,12 +395,12 @@ fn every_record<R: Read + Seek>(
             }
             continue;
         }
-        let source = Source::Hidden { start, len };
-        let entry = match OneRecord::open(data, start, len, zip.offset()) {
+        let source = Source::Hidden { start, len, prefix };
+        let entry = match OneRecord::open(data, start, len, prefix) {
             Some(Ok(one)) => Entry::read(&one, data, 0, source).ok(),
             _ => None,
         };
-        entries.push(entry.unwrap_or_else(|| Entry::unreadable(data, start, len)));
+        entries.push(entry.unwrap_or_else(|| Entry::unreadable(data, start, len, prefix)));
     }
     // Whatever the walk did not reach is still the crate's to read.
     for (i, _) in listed.iter().enumerate().filter(|(_, l)| !**l) {

@@ -2,9 +2,11 @@
 //! because the crate cannot say it (or only after work the caps must come
 //! before). Nothing here locates, sizes or decodes member data.
 //!
-//! - [`declared_entries`]: the count the end-of-central-directory record
-//!   claims, so the entry cap holds *before* the crate allocates a record
-//!   per entry (it reads every record the directory holds first);
+//! - [`end_record`]: the count the end-of-central-directory record claims,
+//!   so the entry cap holds *before* the crate allocates a record per entry
+//!   (it reads every record the directory holds first), and where the
+//!   directory is when that count is zero (the crate then reads nothing,
+//!   where `unzip` and Python walk the directory's records);
 //! - [`central_name`]: a directory record's flags and name *as stored*. The
 //!   crate replaces the name with an Info-ZIP Unicode Path extra field when
 //!   there is one (and sets the UTF-8 flag to match), so its name is not the
@@ -17,9 +19,10 @@
 //!   duplicate name and compares timestamps and extra fields, on which
 //!   real archivers differ;
 //! - [`central_records`]: where each central-directory record starts and
-//!   how long it is, for archives with duplicate names: the crate keys its
-//!   entries by name, so of two records named `a.csv` it shows one, and the
-//!   other must still be read (`hidden.rs`);
+//!   how long it is, to check the crate's view against: it keys its entries
+//!   by name, so of two records named `a.csv` it shows one, and it reads only
+//!   as many records as the end record claims; the others must still be
+//!   read (`hidden.rs`);
 //! - [`masked_directory`]: PKWARE strong encryption with an encrypted
 //!   central directory, which the crate cannot parse: the first local
 //!   header says so with flag bit 13.
@@ -52,6 +55,11 @@ fn u16_at(d: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes([b[0], b[1]]))
 }
 
+fn u32_at(d: &[u8], at: usize) -> Option<u32> {
+    let b = d.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
 fn u64_at(d: &[u8], at: usize) -> Option<u64> {
     let b = d.get(at..at.checked_add(8)?)?;
     let mut a = [0u8; 8];
@@ -59,30 +67,57 @@ fn u64_at(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(a))
 }
 
-/// The entry count claimed by the last end-of-central-directory record in
-/// the archive's tail (where the crate looks first), or by the zip64 end
-/// record it defers to. `None` when there is no such record: the crate
-/// then reports the archive corrupt.
-pub fn declared_entries(data: &[u8]) -> Option<u64> {
+/// What the last end-of-central-directory record in the archive's tail
+/// (where the crate looks first) says, or the zip64 end record it defers to.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EndRecord {
+    /// Entries it claims.
+    pub entries: u64,
+    /// Where the directory starts if it ends where the end record begins
+    /// (how `unzip` finds it); `None` if its size is larger than that.
+    pub directory: Option<u64>,
+    /// Bytes before the archive proper (a self-extractor's stub): where
+    /// the directory is less where the record says it is.
+    pub prefix: u64,
+}
+
+/// The end record, `None` when there is none (the crate then reports the
+/// archive corrupt).
+pub fn end_record(data: &[u8]) -> Option<EndRecord> {
     // The record is 22 bytes plus a comment of at most 65,535.
     let from = data.len().saturating_sub(22 + 65_535);
     let end = from + memchr::memmem::rfind(data.get(from..)?, END)?;
     let count = u16_at(data, end + 10)?;
-    if count != 0xFFFF {
-        return Some(u64::from(count));
+    let size = u32_at(data, end + 12)?;
+    let offset = u32_at(data, end + 16)?;
+    let record = |entries: u64, size: u64, offset: u64, dir_end: usize| {
+        let directory = (dir_end as u64).checked_sub(size);
+        EndRecord {
+            entries,
+            directory,
+            prefix: directory.map_or(0, |d| d.saturating_sub(offset)),
+        }
+    };
+    if count != 0xFFFF && size != 0xFFFF_FFFF && offset != 0xFFFF_FFFF {
+        return Some(record(count.into(), size.into(), offset.into(), end));
     }
     // Zip64: the locator just before the record points at the zip64 end
-    // record. Without one, the 16-bit field's own value is the claim.
+    // record. Without one, the 32-bit record's own values are the claim.
     let zip64 = end
         .checked_sub(20)
         .filter(|&l| data.get(l..l + 4) == Some(ZIP64_LOCATOR))
         .and_then(|l| u64_at(data, l + 8))
         .and_then(|r| usize::try_from(r).ok())
         .filter(|&r| data.get(r..r.saturating_add(4)) == Some(ZIP64_END));
-    match zip64 {
-        Some(record) => u64_at(data, record + 32),
-        None => Some(u64::from(count)),
-    }
+    let Some(at) = zip64 else {
+        return Some(record(count.into(), size.into(), offset.into(), end));
+    };
+    Some(record(
+        u64_at(data, at + 32)?,
+        u64_at(data, at + 40)?,
+        u64_at(data, at + 48)?,
+        at,
+    ))
 }
 
 /// The general-purpose flags and the raw name of the central-directory
@@ -170,7 +205,7 @@ mod tests {
             b"PK\x03\x04\x00",
             b"PK\x01\x02xx",
         ] {
-            assert_eq!(declared_entries(d), None);
+            assert_eq!(end_record(d), None);
             assert!(local_name(d, 0).is_err());
             assert_eq!(central_records(d, 0, 10), Ok(vec![]));
             assert!(local_name(d, u64::MAX).is_err());
@@ -182,16 +217,25 @@ mod tests {
 
     #[test]
     fn the_end_record_count_and_its_zip64_count() {
-        let mut d = vec![0u8; 10];
+        // 10 bytes of stub, a 30-byte directory the record places at 0.
+        let mut d = vec![0u8; 40];
         d.extend_from_slice(b"PK\x05\x06");
         d.extend_from_slice(&[0, 0, 0, 0, 7, 0, 7, 0]);
-        d.extend_from_slice(&[0; 10]);
-        assert_eq!(declared_entries(&d), Some(7));
+        d.extend_from_slice(&30u32.to_le_bytes());
+        d.extend_from_slice(&0u32.to_le_bytes());
+        d.extend_from_slice(&[0; 2]);
+        let want = EndRecord {
+            entries: 7,
+            directory: Some(10),
+            prefix: 10,
+        };
+        assert_eq!(end_record(&d), Some(want));
         // 0xFFFF defers to the zip64 end record through the locator.
         let mut z = b"PK\x06\x06".to_vec();
         z.extend_from_slice(&[0; 28]);
         z.extend_from_slice(&70_000u64.to_le_bytes());
         z.extend_from_slice(&70_000u64.to_le_bytes());
+        z.extend_from_slice(&[0; 16]);
         let mut loc = b"PK\x06\x07\0\0\0\0".to_vec();
         loc.extend_from_slice(&0u64.to_le_bytes());
         loc.extend_from_slice(&[1, 0, 0, 0]);
@@ -199,10 +243,11 @@ mod tests {
         z.extend_from_slice(b"PK\x05\x06");
         z.extend_from_slice(&[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
         z.extend_from_slice(&[0; 10]);
-        assert_eq!(declared_entries(&z), Some(70_000));
+        let e = end_record(&z).unwrap();
+        assert_eq!((e.entries, e.directory), (70_000, None));
         // A broken locator leaves the 16-bit claim.
-        z[48] = b'X';
-        assert_eq!(declared_entries(&z), Some(0xFFFF));
+        z[64] = b'X';
+        assert_eq!(end_record(&z).map(|e| e.entries), Some(0xFFFF));
     }
 
     #[test]

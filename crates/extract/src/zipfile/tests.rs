@@ -244,3 +244,337 @@ fn garbage_is_reported_not_crashed_on() {
     let ex = extract("x.zip", "", b"PK\x03\x04garbage", &mut b);
     assert!(ex.not_scanned[0].reason.contains("corrupt zip"));
 }
+
+const NI: &str = "Amira Khan,JT 48 22 91 B\n";
+
+/// A zip written field by field: (name, method, packed data, plain bytes)
+/// per member, sizes and CRC from the plain bytes. For methods the `zip`
+/// writer does not write (zstd), and for lying headers.
+fn raw_zip(members: &[(&str, u16, &[u8], &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut central = Vec::new();
+    for (name, method, packed, plain) in members {
+        let fixed = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&63u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&method.to_le_bytes());
+            v.extend_from_slice(&[0; 4]); // time, date
+            v.extend_from_slice(&libdeflater::crc32(plain).to_le_bytes());
+            v.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(plain.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        let offset = body.len() as u32;
+        body.extend_from_slice(b"PK\x03\x04");
+        fixed(&mut body);
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(packed);
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&63u16.to_le_bytes()); // made by
+        fixed(&mut central);
+        central.extend_from_slice(&[0; 10]); // comment, disk, attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let n = members.len() as u16;
+    let mut end = b"PK\x05\x06\0\0\0\0".to_vec();
+    end.extend_from_slice(&n.to_le_bytes());
+    end.extend_from_slice(&n.to_le_bytes());
+    end.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    end.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    end.extend_from_slice(&0u16.to_le_bytes());
+    [body, central, end].concat()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// A zip of one bzip2 member (the `zip` writer's encoder).
+fn bzip2_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Bzip2);
+    w.start_file(name, opts).unwrap();
+    w.write_all(data).unwrap();
+    w.finish().unwrap().into_inner()
+}
+
+/// Sets a member's declared uncompressed size, in its local header and in
+/// the directory (a single-member zip as the writers here make it).
+fn claim_size(mut z: Vec<u8>, size: u32) -> Vec<u8> {
+    for sig in [&b"PK\x03\x04"[..], b"PK\x01\x02"] {
+        let at = memchr::memmem::find(&z, sig).unwrap();
+        let field = if sig == b"PK\x03\x04" {
+            at + 22
+        } else {
+            at + 24
+        };
+        z[field..field + 4].copy_from_slice(&size.to_le_bytes());
+    }
+    z
+}
+
+#[test]
+fn bzip2_and_zstd_members_are_read() {
+    let rows = NI.repeat(50);
+    let mut b = Budget::new(Limits::default());
+    let z = bzip2_zip("list.csv", rows.as_bytes());
+    let ex = extract("b.zip", "", &z, &mut b);
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    assert!(ex
+        .texts
+        .iter()
+        .any(|t| t.path == "b.zip/list.csv" && t.text.contains("JT 48 22 91 B")));
+    let packed = zstd(rows.as_bytes());
+    let z = raw_zip(&[("list.csv", 93, &packed, rows.as_bytes())]);
+    let ex = extract("z.zip", "", &z, &mut b);
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    assert!(ex
+        .texts
+        .iter()
+        .any(|t| t.path == "z.zip/list.csv" && t.text.contains("JT 48 22 91 B")));
+}
+
+#[test]
+fn bombs_in_the_new_methods_are_refused_from_their_declared_size() {
+    let zeros = vec![0u8; 8 * 1024 * 1024];
+    let packed = zstd(&zeros);
+    for (name, z) in [
+        ("bzip2", bzip2_zip("zeros.bin", &zeros)),
+        ("zstd", raw_zip(&[("zeros.bin", 93, &packed, &zeros)])),
+    ] {
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("bomb.zip", "", &z, &mut b);
+        assert!(
+            ex.not_scanned[0].reason.contains("ratio over 100:1"),
+            "{name}: {:?}",
+            ex.not_scanned
+        );
+        assert_eq!(b.decompressed, 0, "{name}: nothing decoded");
+    }
+}
+
+#[test]
+fn bombs_in_the_new_methods_that_lie_about_their_size_are_cut_off_while_decoding() {
+    let zeros = vec![0u8; 8 * 1024 * 1024];
+    let packed = zstd(&zeros);
+    for (name, z) in [
+        ("bzip2", claim_size(bzip2_zip("zeros.bin", &zeros), 1000)),
+        (
+            "zstd",
+            claim_size(raw_zip(&[("zeros.bin", 93, &packed, &zeros)]), 1000),
+        ),
+    ] {
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("liar.zip", "", &z, &mut b);
+        assert_eq!(ex.not_scanned.len(), 1, "{name}: {:?}", ex.not_scanned);
+        assert!(ex.texts.is_empty(), "{name}");
+        // Stopped at the ratio cap (1 MiB for a member this small), or at
+        // the declared size by the crate's reader: never the 8 MiB.
+        assert!(
+            b.decompressed <= crate::inflate::RATIO_FLOOR,
+            "{name}: {} bytes decoded",
+            b.decompressed
+        );
+    }
+    // Without the crate's declared-size check (zstd is decoded here), the
+    // streaming cap is what stops it: the ratio error, at the cap.
+    let z = claim_size(raw_zip(&[("zeros.bin", 93, &packed, &zeros)]), 1000);
+    let mut b = Budget::new(Limits::default());
+    let ex = extract("liar.zip", "", &z, &mut b);
+    assert!(
+        ex.not_scanned[0].reason.contains("ratio over 100:1"),
+        "{:?}",
+        ex.not_scanned
+    );
+    assert_eq!(b.decompressed, crate::inflate::RATIO_FLOOR);
+}
+
+#[test]
+fn a_zstd_frame_declaring_a_huge_window_is_refused_before_allocating() {
+    // Magic, frame header descriptor (no content size, not single
+    // segment), window descriptor 2^(10+21) = 2 GiB, then one raw block.
+    let mut frame = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 21 << 3];
+    frame.extend_from_slice(&[0x09, 0x00, 0x00]); // last raw block, 1 byte
+    frame.push(b'x');
+    let z = raw_zip(&[
+        ("big-window.txt", 93, &frame, b"x"),
+        ("ok.txt", 0, b"fine", b"fine"),
+    ]);
+    let mut b = Budget::new(Limits::default());
+    let ex = extract("w.zip", "", &z, &mut b);
+    assert!(
+        ex.not_scanned[0].reason.contains("zstd"),
+        "{:?}",
+        ex.not_scanned
+    );
+    assert!(ex.texts.iter().any(|t| t.path == "w.zip/ok.txt"));
+}
+
+#[test]
+fn data_that_is_not_what_its_method_says_is_an_error_for_that_member_only() {
+    let deflated = build(&[("a.txt", NI.repeat(20).as_bytes())]);
+    let at = memchr::memmem::find(&deflated, b"a.txt").unwrap() + 5;
+    let end = memchr::memmem::find(&deflated, b"PK\x01\x02").unwrap();
+    let packed = &deflated[at..end];
+    for method in [9u16, 12, 14, 93] {
+        let z = raw_zip(&[
+            ("bad.csv", method, packed, NI.repeat(20).as_bytes()),
+            ("ok.txt", 0, b"fine", b"fine"),
+        ]);
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("m.zip", "", &z, &mut b);
+        assert_eq!(ex.not_scanned.len(), 1, "{method}: {:?}", ex.not_scanned);
+        assert_eq!(ex.not_scanned[0].location, "attachment:m.zip/bad.csv", "{method}");
+        assert!(
+            !ex.not_scanned[0].reason.contains("panicked"),
+            "{method}: {:?}",
+            ex.not_scanned
+        );
+        assert_eq!(ex.texts.len(), 1, "{method}: the other member is read");
+    }
+}
+
+/// Renames every header's `from` to `to` (same length) after the first
+/// `skip` local/central pairs: two records of one name, which the `zip`
+/// writer will not write.
+fn rename_after(mut z: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    for at in memchr::memmem::find_iter(&z.clone(), from.as_bytes()) {
+        z[at..at + to.len()].copy_from_slice(to.as_bytes());
+    }
+    z
+}
+
+#[test]
+fn a_second_member_of_the_same_name_is_read_too() {
+    // The directory holds a.csv, b.txt, a.csv: the `zip` crate keeps one
+    // record per name, the attacker's second a.csv must still be scanned.
+    let z = build(&[
+        ("a.csv", b"name\nnobody\n"),
+        ("b.txt", b"hello there"),
+        ("c.csv", NI.as_bytes()),
+    ]);
+    let z = rename_after(z, "c.csv", "a.csv");
+    let mut b = Budget::new(Limits::default());
+    let ex = extract("dup.zip", "", &z, &mut b);
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    let texts: Vec<(&str, &str)> = ex
+        .texts
+        .iter()
+        .map(|t| (t.path.as_str(), t.text.as_str()))
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    // In directory order, each with its own content.
+    assert_eq!(texts[0].0, "dup.zip/a.csv");
+    assert!(texts[0].1.contains("nobody"));
+    assert_eq!(texts[1].0, "dup.zip/b.txt");
+    assert_eq!(texts[2].0, "dup.zip/a.csv");
+    assert!(texts[2].1.contains("JT 48 22 91 B"), "{texts:?}");
+    // The first of a name is the one found by name (OOXML parts).
+    let archive = Archive::open(&z, &b).unwrap();
+    assert_eq!(archive.find("a.csv"), Some(0));
+    // Encrypted duplicates are listed, the plain ones read.
+    let both = mark_encrypted(z, Some("a.csv"));
+    let ex = extract("dup.zip", "", &both, &mut b);
+    assert_eq!(ex.texts.len(), 1);
+    let encrypted = ex.files.iter().filter(|f| f.encrypted.is_some()).count();
+    assert_eq!(encrypted, 2, "{:?}", ex.files);
+}
+
+/// Sets the end record's entry counts (this disk and total) to `n`.
+fn claim_count(mut z: Vec<u8>, n: u16) -> Vec<u8> {
+    let end = memchr::memmem::rfind(&z, b"PK\x05\x06").unwrap();
+    z[end + 8..end + 10].copy_from_slice(&n.to_le_bytes());
+    z[end + 10..end + 12].copy_from_slice(&n.to_le_bytes());
+    z
+}
+
+#[test]
+fn records_beyond_the_end_record_count_are_read_and_capped() {
+    let z = build(&[
+        ("a.txt", b"first"),
+        ("b.txt", b"second"),
+        ("c.csv", NI.as_bytes()),
+    ]);
+    for n in [0, 1, 2] {
+        let mut b = Budget::new(Limits::default());
+        let ex = extract("few.zip", "", &claim_count(z.clone(), n), &mut b);
+        assert!(ex.not_scanned.is_empty(), "{n}: {:?}", ex.not_scanned);
+        let paths: Vec<&str> = ex.texts.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["few.zip/a.txt", "few.zip/b.txt", "few.zip/c.csv"],
+            "{n}"
+        );
+    }
+    // The entry cap holds on the records walked, whatever the count says.
+    let names: Vec<String> = (0..30).map(|i| format!("f{i}.txt")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    let many = claim_count(build(&members), 1);
+    let mut b = Budget::new(Limits {
+        max_entries: 20,
+        ..Limits::default()
+    });
+    let ex = extract("many.zip", "", &many, &mut b);
+    assert!(ex.texts.is_empty());
+    assert!(ex.not_scanned[0].reason.contains("more than 20 entries"));
+}
+
+/// Sets `bits` in every local and central header's flags.
+fn set_flags(mut z: Vec<u8>, bits: u16) -> Vec<u8> {
+    for (sig, at) in [(&b"PK\x03\x04"[..], 6), (b"PK\x01\x02", 8)] {
+        for p in memchr::memmem::find_iter(&z.clone(), sig) {
+            let f = u16::from_le_bytes([z[p + at], z[p + at + 1]]) | bits;
+            z[p + at..p + at + 2].copy_from_slice(&f.to_le_bytes());
+        }
+    }
+    z
+}
+
+#[test]
+fn strong_encryption_and_aes_are_read_from_the_stored_headers() {
+    let z = build(&[("a.csv", NI.as_bytes()), ("b.txt", b"more")]);
+    let mut b = Budget::new(Limits::default());
+    // Bit 6 (with bit 0, as PKWARE writes it): strong encryption.
+    let ex = extract("s.zip", "", &set_flags(z.clone(), 0x41), &mut b);
+    assert_eq!(ex.files[0].encrypted.as_deref(), Some("zip-strong"));
+    assert!(ex.texts.is_empty());
+    // Method 99 in both headers: WinZip AES.
+    let mut aes = set_flags(z, 1);
+    for (sig, at) in [(&b"PK\x03\x04"[..], 8), (b"PK\x01\x02", 10)] {
+        for p in memchr::memmem::find_iter(&aes.clone(), sig) {
+            aes[p + at..p + at + 2].copy_from_slice(&99u16.to_le_bytes());
+        }
+    }
+    let ex = extract("a.zip", "", &aes, &mut b);
+    assert_eq!(ex.files[0].encrypted.as_deref(), Some("zip-aes"));
+    assert!(ex.texts.is_empty());
+}
+
+#[test]
+fn an_encrypted_central_directory_is_encryption_not_corruption() {
+    // PKWARE strong encryption of the directory: the local header's values
+    // are masked (bit 13) and the directory is ciphertext, so no record
+    // can be read; the end record still points at it.
+    let mut z = b"PK\x03\x04".to_vec();
+    z.extend_from_slice(&62u16.to_le_bytes());
+    z.extend_from_slice(&0x2041u16.to_le_bytes());
+    z.extend_from_slice(&[0; 22]);
+    let dir = z.len() as u32;
+    z.extend_from_slice(&[0xA7; 200]);
+    z.extend_from_slice(b"PK\x05\x06\0\0\0\0\x01\0\x01\0");
+    z.extend_from_slice(&200u32.to_le_bytes());
+    z.extend_from_slice(&dir.to_le_bytes());
+    z.extend_from_slice(&0u16.to_le_bytes());
+    let mut b = Budget::new(Limits::default());
+    let ex = extract("cd.zip", "", &z, &mut b);
+    assert_eq!(ex.files[0].encrypted.as_deref(), Some("zip-strong"));
+    assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
+    // The same bytes without the masked bit are just corrupt.
+    z[7] = 0;
+    let ex = extract("cd.zip", "", &z, &mut b);
+    assert_eq!(ex.files[0].encrypted, None);
+    assert!(ex.not_scanned[0].reason.contains("corrupt zip"));
+}
