@@ -426,7 +426,10 @@ fn data_that_is_not_what_its_method_says_is_an_error_for_that_member_only() {
         let mut b = Budget::new(Limits::default());
         let ex = extract("m.zip", "", &z, &mut b);
         assert_eq!(ex.not_scanned.len(), 1, "{method}: {:?}", ex.not_scanned);
-        assert_eq!(ex.not_scanned[0].location, "attachment:m.zip/bad.csv", "{method}");
+        assert_eq!(
+            ex.not_scanned[0].location, "attachment:m.zip/bad.csv",
+            "{method}"
+        );
         assert!(
             !ex.not_scanned[0].reason.contains("panicked"),
             "{method}: {:?}",
