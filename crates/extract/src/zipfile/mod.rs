@@ -258,7 +258,7 @@ impl<'a> Archive<'a> {
         };
         let records = central_records(data, start, max).map_err(|()| too_many())?;
         let entries = if zip.has_duplicate_names() || records.len() != zip.len() {
-            every_record(&zip, data, records, prefix, max)?
+            every_record(&zip, data, records, prefix, budget)?
         } else {
             (0..zip.len())
                 .map(|i| Entry::read(&zip, data, i, Source::Index(i)))
@@ -380,8 +380,9 @@ fn every_record<R: Read + Seek>(
     data: &[u8],
     records: Vec<(u64, u64)>,
     prefix: u64,
-    max: usize,
+    budget: &Budget,
 ) -> Result<Vec<Entry>> {
+    let max = budget.limits.max_entries;
     let shown: std::collections::HashMap<u64, usize> = (0..zip.len())
         .filter_map(|i| Some((zip.by_index_data(i).ok()?.central_header_start(), i)))
         .collect();
@@ -394,6 +395,11 @@ fn every_record<R: Read + Seek>(
                 *l = true;
             }
             continue;
+        }
+        // Each costs a parse of its own: thousands of one name must not
+        // run past the message's time.
+        if budget.out_of_time() {
+            return Err(ExtractError::Time);
         }
         let source = Source::Hidden { start, len, prefix };
         let entry = match OneRecord::open(data, start, len, prefix) {

@@ -439,10 +439,9 @@ fn data_that_is_not_what_its_method_says_is_an_error_for_that_member_only() {
     }
 }
 
-/// Renames every header's `from` to `to` (same length) after the first
-/// `skip` local/central pairs: two records of one name, which the `zip`
-/// writer will not write.
-fn rename_after(mut z: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+/// Renames `from` to `to` (same length) in every header that has it: how
+/// two records of one name are made, which the `zip` writer will not write.
+fn rename(mut z: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
     assert_eq!(from.len(), to.len());
     for at in memchr::memmem::find_iter(&z.clone(), from.as_bytes()) {
         z[at..at + to.len()].copy_from_slice(to.as_bytes());
@@ -459,7 +458,7 @@ fn a_second_member_of_the_same_name_is_read_too() {
         ("b.txt", b"hello there"),
         ("c.csv", NI.as_bytes()),
     ]);
-    let z = rename_after(z, "c.csv", "a.csv");
+    let z = rename(z, "c.csv", "a.csv");
     let mut b = Budget::new(Limits::default());
     let ex = extract("dup.zip", "", &z, &mut b);
     assert!(ex.not_scanned.is_empty(), "{:?}", ex.not_scanned);
@@ -580,4 +579,32 @@ fn an_encrypted_central_directory_is_encryption_not_corruption() {
     let ex = extract("cd.zip", "", &z, &mut b);
     assert_eq!(ex.files[0].encrypted, None);
     assert!(ex.not_scanned[0].reason.contains("corrupt zip"));
+}
+
+#[test]
+fn many_records_of_one_name_are_all_read_within_the_time_budget() {
+    let names: Vec<String> = (0..50).map(|i| format!("f{i:02}.txt")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    let mut z = build(&members);
+    for n in &names {
+        z = rename(z, n, "dup.txt");
+    }
+    let mut b = Budget::new(Limits::default());
+    let ex = extract("same.zip", "", &z, &mut b);
+    assert_eq!(ex.texts.len(), 50, "{:?}", ex.not_scanned);
+    assert!(ex.texts.iter().all(|t| t.path == "same.zip/dup.txt"));
+    // Each hidden record is parsed on its own: a spent clock stops that.
+    let mut b = Budget::new(Limits {
+        time_budget: std::time::Duration::ZERO,
+        ..Limits::default()
+    });
+    let ex = extract("same.zip", "", &z, &mut b);
+    assert!(ex.texts.is_empty());
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("time budget")),
+        "{:?}",
+        ex.not_scanned
+    );
 }
