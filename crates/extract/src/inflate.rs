@@ -1,6 +1,7 @@
 //! Bounded decompression: every byte an extractor inflates goes through
-//! [`read_bounded`] (any `Read`, capped with `Read::take`) or, for ZIP
-//! members, [`inflate_raw_bounded`] (same caps, reused inflaters), which
+//! [`read_bounded`] (any `Read`, capped with `Read::take`; ZIP members in
+//! methods other than deflate through [`read_bounded_into`]) or, for
+//! deflate ZIP members, [`inflate_raw_bounded`] (same caps, reused inflaters), which
 //! cap it by the message's remaining budget and by the per-entry ratio cap
 //! while streaming, so declared sizes are never trusted and no allocation
 //! grows past the caps.
@@ -129,11 +130,27 @@ pub fn read_bounded_sized<R: Read>(
     hint: u64,
     budget: &mut Budget,
 ) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    read_bounded_into(r, entry_cap, hint, budget, &mut out)?;
+    Ok(out)
+}
+
+/// [`read_bounded_sized`] into `out`, its old content replaced (unspecified
+/// after an error), so a ZIP member decoded by a streaming reader (bzip2,
+/// zstd, ...) reuses the member buffer like an inflated one.
+pub fn read_bounded_into<R: Read>(
+    r: R,
+    entry_cap: u64,
+    hint: u64,
+    budget: &mut Budget,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let remaining = budget.remaining_bytes();
     let limit = entry_cap.min(remaining);
     let mut taken = r.take(limit.saturating_add(1));
     let reserve = hint.min(limit).min(16 * 1024 * 1024);
-    let mut out: Vec<u8> = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    out.clear();
+    out.reserve(usize::try_from(reserve).unwrap_or(0));
     // Read straight into `out`; the first read is sized by the hint, later
     // ones double up to CHUNK, so a small member costs no 64 KiB buffer.
     let mut chunk = usize::try_from(reserve)
@@ -173,7 +190,7 @@ pub fn read_bounded_sized<R: Read>(
         }
     }
     budget.decompressed = budget.decompressed.saturating_add(out.len() as u64);
-    Ok(out)
+    Ok(())
 }
 
 /// [`read_bounded`] of bytes already in memory (a stored ZIP member) into
