@@ -22,6 +22,7 @@ pub mod action;
 pub mod audit;
 pub use dlp_extract::bytes;
 pub mod config;
+pub mod console;
 pub mod datadir;
 pub mod dates;
 pub mod detect;

@@ -19,7 +19,10 @@ fn main() -> ExitCode {
         }
     };
     // The daemon sets up its own logging from its config (level, JSON).
-    if !matches!(cli.command, cli::Command::Serve(_)) {
+    if !matches!(
+        cli.command,
+        cli::Command::Serve(_) | cli::Command::Console(_)
+    ) {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
         let _ = tracing_subscriber::fmt()

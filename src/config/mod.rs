@@ -2,10 +2,12 @@
 //! With no file at all, the built-in defaults (and the rules compiled into the
 //! binary) make a working milter.
 
+mod console;
 mod milter;
 mod notice;
 mod quarantine;
 
+pub use console::{ConsoleConfig, DEFAULT_CONSOLE_LISTEN};
 pub use milter::{
     FailurePolicy, HoldMode, MilterConfig, RecipientRewrite, StoreKind, DEFAULT_ALLOW,
     DEFAULT_LISTEN, DEFAULT_SOCKET, POSTFIX_SMTPD_TIMEOUT_S,
@@ -50,6 +52,8 @@ pub struct Config {
     pub milter: MilterConfig,
     pub quarantine: QuarantineConfig,
     pub notice: NoticeConfig,
+    /// The web console (`dlp-milter console`).
+    pub console: ConsoleConfig,
 }
 
 /// Who "we" are: internal domains are not external recipients.
@@ -164,6 +168,9 @@ impl Config {
             fix(d);
         }
         if let Some(d) = self.data_dir.as_mut() {
+            fix(d);
+        }
+        if let Some(d) = self.console.templates_dir.as_mut() {
             fix(d);
         }
     }

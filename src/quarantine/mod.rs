@@ -24,7 +24,7 @@ pub use crate::dates::parse_when;
 pub use service::{
     open, DigestOutcome, Quarantine, ReleaseOptions, Released, Shown, DEFAULT_RELAY,
 };
-pub use store::{Filter, Record, State, Store, StoredFinding};
+pub use store::{Filter, Page, PageQuery, Record, SortKey, State, Store, StoredFinding};
 
 pub use crate::config::QuarantineConfig;
 

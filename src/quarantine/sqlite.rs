@@ -6,7 +6,9 @@
 //! chain's "read the last hash, append the next entry" cannot interleave
 //! between the daemon and a `quarantine` command running at the same time.
 
-use super::store::{Change, Filter, NewNotice, QueuedNotice, Record, State, Store};
+use super::store::{
+    Change, Filter, NewNotice, Page, PageQuery, QueuedNotice, Record, SortKey, State, Store,
+};
 use super::QuarantineError;
 use crate::audit;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
@@ -86,6 +88,40 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 4: keyed audit entries (HMAC under audit.key); older ones stay unkeyed.
     "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
+    // 5: the web console (src/console/): accounts, sessions (ids hashed at
+    // rest), API tokens (hashed), sign-in throttling, and the index the
+    // queue page pages through (holds by state, newest first).
+    "CREATE TABLE console_users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        password_changed_at INTEGER NOT NULL
+    );
+    CREATE TABLE console_sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        client_addr TEXT
+    );
+    CREATE INDEX console_sessions_user ON console_sessions(user);
+    CREATE TABLE console_api_tokens (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        secret_sha256 TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+    );
+    CREATE TABLE console_login_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_at INTEGER NOT NULL
+    );
+    CREATE INDEX records_action_state_created ON records(action, state, created_at);",
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -243,7 +279,62 @@ fn read_entry(r: &Row<'_>) -> rusqlite::Result<audit::Entry> {
     })
 }
 
+/// The `AND ...` conditions of `f` (its `limit` aside), with their values
+/// appended to `args` and numbered after those already there.
+fn where_clause(f: &Filter, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut sql = String::new();
+    let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(s) = f.since {
+        arg(&mut sql, " AND created_at >= ?", s.into());
+    }
+    if let Some(u) = f.until {
+        arg(&mut sql, " AND created_at < ?", u.into());
+    }
+    if let Some(s) = &f.sender {
+        arg(
+            &mut sql,
+            " AND instr(lower(sender), ?) > 0",
+            s.to_lowercase().into(),
+        );
+    }
+    if let Some(r) = &f.rule {
+        arg(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM json_each(records.rule_ids) WHERE value = ?)",
+            r.clone().into(),
+        );
+    }
+    if f.holds_only {
+        // Before the state: the index is (action, state, created_at).
+        sql.push_str(" AND action = 'hold'");
+    }
+    if let Some(s) = f.state {
+        arg(&mut sql, " AND state = ?", s.as_str().to_string().into());
+    }
+    sql
+}
+
 impl SqliteStore {
+    /// Runs a record query.
+    fn select(
+        &self,
+        sql: &str,
+        args: &[rusqlite::types::Value],
+    ) -> Result<Vec<Record>, QuarantineError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(sql).map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), read_row)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(finish).collect()
+        })
+    }
+
     /// Opens (creating and migrating) `data_dir/quarantine.db`.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, QuarantineError> {
         Self::open_with_audit_key(data_dir, None)
@@ -518,51 +609,90 @@ impl Store for SqliteStore {
     }
 
     fn list(&self, f: &Filter) -> Result<Vec<Record>, QuarantineError> {
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
-        if let Some(s) = f.since {
-            arg(&mut sql, " AND created_at >= ?", s.into());
-        }
-        if let Some(u) = f.until {
-            arg(&mut sql, " AND created_at < ?", u.into());
-        }
-        if let Some(s) = &f.sender {
-            arg(
-                &mut sql,
-                " AND instr(lower(sender), ?) > 0",
-                s.to_lowercase().into(),
-            );
-        }
-        if let Some(r) = &f.rule {
-            arg(
-                &mut sql,
-                " AND EXISTS (SELECT 1 FROM json_each(records.rule_ids) WHERE value = ?)",
-                r.clone().into(),
-            );
-        }
-        if let Some(s) = f.state {
-            arg(&mut sql, " AND state = ?", s.as_str().to_string().into());
-        }
-        if f.holds_only {
-            sql.push_str(" AND action = 'hold'");
-        }
+        let mut args = Vec::new();
+        let mut sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE 1=1{}",
+            where_clause(f, &mut args)
+        );
         sql.push_str(" ORDER BY created_at, id");
         if let Some(l) = f.limit {
             sql.push_str(&format!(" LIMIT {l}"));
         }
-        self.with(|conn| {
-            let mut stmt = conn.prepare(&sql).map_err(db)?;
+        self.select(&sql, &args)
+    }
+
+    fn page(&self, q: &PageQuery) -> Result<Page, QuarantineError> {
+        let mut args = Vec::new();
+        let mut cond = where_clause(&q.filter, &mut args);
+        if let Some(s) = &q.severity {
+            args.push(s.clone().into());
+            cond.push_str(&format!(" AND severity = ?{}", args.len()));
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            // The subject counts only where no finding was made in it (the
+            // masked views withhold such a subject; a match would reveal it).
+            args.push(t.to_lowercase().into());
+            let n = args.len();
+            cond.push_str(&format!(
+                " AND (instr(lower(sender), ?{n}) > 0 OR (instr(lower(coalesce(subject, '')), ?{n}) > 0
+                   AND NOT EXISTS (SELECT 1 FROM json_each(records.findings)
+                                   WHERE json_extract(value, '$.location') = 'subject')))"
+            ));
+        }
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let key = match q.sort {
+            SortKey::Created => "",
+            SortKey::Sender => "sender COLLATE NOCASE",
+            SortKey::Severity => {
+                "CASE severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+            }
+            SortKey::State => "state",
+        };
+        let order = if key.is_empty() {
+            format!("created_at {dir}, id {dir}")
+        } else {
+            format!("{key} {dir}, created_at {dir}, id {dir}")
+        };
+        let total: i64 = self.with(|conn| {
+            conn.query_row(
+                &format!("SELECT count(*) FROM records WHERE 1=1{cond}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )
+            .map_err(db)
+        })?;
+        let records = self.select(
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE 1=1{cond} ORDER BY {order} LIMIT {} OFFSET {}",
+                q.limit, q.offset
+            ),
+            &args,
+        )?;
+        Ok(Page {
+            records,
+            total: total.max(0) as usize,
+        })
+    }
+
+    fn count_by_state(&self, holds_only: bool) -> Result<Vec<(State, usize)>, QuarantineError> {
+        let sql = if holds_only {
+            "SELECT state, count(*) FROM records WHERE action = 'hold' GROUP BY state"
+        } else {
+            "SELECT state, count(*) FROM records GROUP BY state"
+        };
+        let rows: Vec<(String, i64)> = self.with(|conn| {
+            let mut stmt = conn.prepare(sql).map_err(db)?;
             let rows = stmt
-                .query_map(rusqlite::params_from_iter(args.iter()), read_row)
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(db)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db)?;
-            rows.into_iter().map(finish).collect()
-        })
+            Ok(rows)
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, n)| State::parse(&s).map(|s| (s, n.max(0) as usize)))
+            .collect())
     }
 
     fn update(
