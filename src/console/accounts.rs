@@ -9,7 +9,7 @@ use super::secrets;
 use crate::config::ConsoleConfig;
 
 /// Failures older than this are forgotten: a typo last week costs nothing today.
-const FORGET_FAILURES_SECS: i64 = 24 * 3600;
+const FORGET_FAILURES_MS: i64 = 24 * 3600 * 1000;
 
 /// How often at most a session's last use is written.
 const TOUCH_EVERY_SECS: i64 = 60;
@@ -19,10 +19,12 @@ const TOUCH_EVERY_SECS: i64 = 60;
 pub enum SignIn {
     /// Signed in: the session id for the cookie, and its CSRF token.
     Ok { user: User, session_id: String },
-    /// Too soon after failures under this account or address: try again then.
+    /// Too soon after failures under this account or address: try again
+    /// in this many seconds.
     Wait(u64),
-    /// Wrong name or password (or a disabled account: not told apart).
-    Wrong,
+    /// Wrong name or password (or a disabled account: not told apart); the
+    /// next attempt must wait this many seconds.
+    Wrong(u64),
 }
 
 /// A signed-in session.
@@ -101,17 +103,17 @@ impl Accounts {
         format!("addr:{addr}")
     }
 
-    /// Seconds before `name` may try again from `addr`.
-    pub fn wait(&self, name: &str, addr: &str, now: i64) -> Result<u64, ConsoleError> {
+    /// Milliseconds before `name` may try again from `addr`.
+    pub fn wait_ms(&self, name: &str, addr: &str, now_ms: i64) -> Result<u64, ConsoleError> {
         let c = &self.config;
         let mut wait = 0;
         for key in [Self::user_key(name), Self::addr_key(addr)] {
             let f = self.db.failures(&key)?;
-            if now - f.last_at < FORGET_FAILURES_SECS {
-                wait = wait.max(secrets::wait_secs(
+            if now_ms - f.last_ms < FORGET_FAILURES_MS {
+                wait = wait.max(secrets::wait_ms(
                     f.count,
-                    f.last_at,
-                    now,
+                    f.last_ms,
+                    now_ms,
                     c.login_delay_secs,
                     c.login_delay_max_secs,
                 ));
@@ -121,18 +123,18 @@ impl Accounts {
     }
 
     /// Checks a password, throttled per account and per client address
-    /// (see [`secrets::wait_secs`]). Slow on purpose (Argon2id): call it off
-    /// the async threads.
+    /// (see [`secrets::wait_ms`]). Slow on purpose (Argon2id): call it off
+    /// the async threads. `now_ms`: unix milliseconds.
     pub fn sign_in(
         &self,
         name: &str,
         password: &str,
         addr: &str,
-        now: i64,
+        now_ms: i64,
     ) -> Result<SignIn, ConsoleError> {
-        let wait = self.wait(name, addr, now)?;
+        let wait = self.wait_ms(name, addr, now_ms)?;
         if wait > 0 {
-            return Ok(SignIn::Wait(wait));
+            return Ok(SignIn::Wait(secrets::whole_secs(wait)));
         }
         let user = self.db.user(name)?.filter(|u| !u.disabled);
         let hash = user
@@ -142,12 +144,17 @@ impl Accounts {
         let matches = secrets::verify_password(password, hash);
         let (Some(user), true) = (user, matches) else {
             let (u, a) = (Self::user_key(name), Self::addr_key(addr));
+            // The time of the answer, not of the question: the wait counts
+            // from when the person learns they were wrong.
+            let at = now_ms.max(now_millis());
             self.db
-                .add_failure(&[&u, &a], now, now - FORGET_FAILURES_SECS)?;
-            return Ok(SignIn::Wrong);
+                .add_failure(&[&u, &a], at, at - FORGET_FAILURES_MS)?;
+            let next = self.wait_ms(name, addr, at)?;
+            return Ok(SignIn::Wrong(secrets::whole_secs(next)));
         };
         self.db.clear_failures(&Self::user_key(name))?;
         let c = &self.config;
+        let now = now_ms / 1000;
         self.db
             .end_stale_sessions(now - idle_secs(c), now - max_secs(c))?;
         let session_id = secrets::random_token(32);
@@ -229,6 +236,12 @@ impl Accounts {
     }
 }
 
+/// The clock in unix milliseconds (sign-in delays).
+pub fn now_millis() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
+
 fn idle_secs(c: &ConsoleConfig) -> i64 {
     i64::try_from(c.session_idle_minutes.max(1).saturating_mul(60)).unwrap_or(i64::MAX)
 }
@@ -259,38 +272,35 @@ mod tests {
         let (_d, a) = accounts();
         a.add_user("anna", Role::Dpo, "a long passphrase", 1000)
             .unwrap();
-        assert!(matches!(
-            a.sign_in("anna", "wrong password!", "10.0.0.1", 1000)
-                .unwrap(),
-            SignIn::Wrong
-        ));
+        // Far in the future, so the failure is recorded at the given time.
+        let t = i64::MAX / 4;
+        let r = a.sign_in("anna", "wrong password!", "10.0.0.1", t).unwrap();
+        assert!(matches!(r, SignIn::Wrong(1)), "{r:?}");
         // Too soon, even with the right password and from another address.
-        assert!(matches!(
-            a.sign_in("anna", "a long passphrase", "10.0.0.2", 1000)
-                .unwrap(),
-            SignIn::Wait(1)
-        ));
-        assert!(matches!(
-            a.sign_in("anna", "wrong password!", "10.0.0.1", 1001)
-                .unwrap(),
-            SignIn::Wrong
-        ));
-        assert!(matches!(
-            a.sign_in("anna", "a long passphrase", "10.0.0.2", 1001)
-                .unwrap(),
-            SignIn::Wait(2)
-        ));
+        let r = a
+            .sign_in("anna", "a long passphrase", "10.0.0.2", t + 10)
+            .unwrap();
+        assert!(matches!(r, SignIn::Wait(1)), "{r:?}");
+        let r = a
+            .sign_in("anna", "wrong password!", "10.0.0.1", t + 1000)
+            .unwrap();
+        assert!(matches!(r, SignIn::Wrong(2)), "{r:?}");
+        let r = a
+            .sign_in("anna", "a long passphrase", "10.0.0.2", t + 1500)
+            .unwrap();
+        assert!(matches!(r, SignIn::Wait(2)), "{r:?}");
         let SignIn::Ok { session_id, .. } = a
-            .sign_in("anna", "a long passphrase", "10.0.0.2", 1003)
+            .sign_in("anna", "a long passphrase", "10.0.0.2", t + 3000)
             .unwrap()
         else {
             panic!("the right password after the wait must sign in");
         };
-        assert_eq!(a.wait("anna", "10.0.0.2", 1003).unwrap(), 0);
-        let s = a.session(&session_id, 1004).unwrap().unwrap();
+        assert_eq!(a.wait_ms("anna", "10.0.0.2", t + 3000).unwrap(), 0);
+        let now = (t + 3000) / 1000;
+        let s = a.session(&session_id, now + 1).unwrap().unwrap();
         assert_eq!(s.user.name, "anna");
         // Idle too long: gone.
-        assert!(a.session(&session_id, 1004 + 31 * 60).unwrap().is_none());
+        assert!(a.session(&session_id, now + 31 * 60).unwrap().is_none());
     }
 
     #[test]
@@ -301,11 +311,11 @@ mod tests {
         a.db.disable_user("ben").unwrap();
         assert!(matches!(
             a.sign_in("ben", "another passphrase", "a", 10).unwrap(),
-            SignIn::Wrong
+            SignIn::Wrong(_)
         ));
         assert!(matches!(
             a.sign_in("nobody", "another passphrase", "b", 10).unwrap(),
-            SignIn::Wrong
+            SignIn::Wrong(_)
         ));
         assert!(a
             .add_user("ben", Role::Dpo, "another passphrase", 0)

@@ -277,7 +277,12 @@ pub async fn login(
     let password = f.get("password").unwrap_or_default().to_string();
     let st = state.clone();
     let (n, a) = (name.clone(), addr.clone());
-    let outcome = blocking(move || Ok(st.accounts.sign_in(&n, &password, &a, now())?)).await;
+    let outcome = blocking(move || {
+        Ok(st
+            .accounts
+            .sign_in(&n, &password, &a, super::accounts::now_millis())?)
+    })
+    .await;
     match outcome {
         Err(f) => f.into_response(),
         Ok(SignIn::Wait(secs)) => {
@@ -295,15 +300,21 @@ pub async fn login(
             }
             resp
         }
-        Ok(SignIn::Wrong) => {
+        Ok(SignIn::Wrong(next_wait)) => {
             tracing::warn!(user = %name, client = %addr, "console sign-in failed");
-            login_form(
+            let mut resp = login_form(
                 &state,
                 StatusCode::UNAUTHORIZED,
                 &next,
-                Some("Wrong name or password."),
+                Some(&format!(
+                    "Wrong name or password. You can try again in {next_wait} second(s)."
+                )),
                 &name,
-            )
+            );
+            if let Ok(v) = HeaderValue::from_str(&next_wait.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
         }
         Ok(SignIn::Ok { user, session_id }) => {
             tracing::info!(user = %user.name, role = user.role.as_str(), client = %addr, "console sign-in");

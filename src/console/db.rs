@@ -48,7 +48,9 @@ pub struct TokenRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Failures {
     pub count: u32,
-    pub last_at: i64,
+    /// Unix milliseconds: a delay of one second must not end at the next
+    /// tick of a seconds clock.
+    pub last_ms: i64,
 }
 
 /// The console's connection to the quarantine database.
@@ -334,12 +336,12 @@ impl ConsoleDb {
         Ok(self
             .with(|c| {
                 c.query_row(
-                    "SELECT failures, last_failure_at FROM console_login_failures WHERE key = ?1",
+                    "SELECT failures, last_failure_ms FROM console_login_failures WHERE key = ?1",
                     [key],
                     |r| {
                         Ok(Failures {
                             count: r.get::<_, i64>(0)?.clamp(0, i64::from(u32::MAX)) as u32,
-                            last_at: r.get(1)?,
+                            last_ms: r.get(1)?,
                         })
                     },
                 )
@@ -353,18 +355,18 @@ impl ConsoleDb {
     pub fn add_failure(
         &self,
         keys: &[&str],
-        at: i64,
-        forget_before: i64,
+        at_ms: i64,
+        forget_before_ms: i64,
     ) -> Result<(), ConsoleError> {
         self.with(|c| {
             let tx = c.transaction()?;
             for k in keys {
                 tx.execute(
-                    "INSERT INTO console_login_failures (key, failures, last_failure_at) VALUES (?1, 1, ?2)
+                    "INSERT INTO console_login_failures (key, failures, last_failure_ms) VALUES (?1, 1, ?2)
                      ON CONFLICT(key) DO UPDATE SET
-                       failures = CASE WHEN last_failure_at < ?3 THEN 1 ELSE failures + 1 END,
-                       last_failure_at = ?2",
-                    params![k, at, forget_before],
+                       failures = CASE WHEN last_failure_ms < ?3 THEN 1 ELSE failures + 1 END,
+                       last_failure_ms = ?2",
+                    params![k, at_ms, forget_before_ms],
                 )?;
             }
             tx.commit()

@@ -130,7 +130,8 @@ impl QueueParams {
     }
 }
 
-pub async fn home() -> Redirect {
+/// `/`: the queue, for a signed-in person (the sign-in page otherwise).
+pub async fn home(Signed(_): Signed) -> Redirect {
     Redirect::to("/queue")
 }
 

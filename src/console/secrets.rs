@@ -82,17 +82,26 @@ pub fn parse_api_token(token: &str) -> Option<(&str, &str)> {
         .then_some((id, secret))
 }
 
-/// Seconds still to wait before another sign-in attempt under a key with
-/// `failures` failures, the last at `last_at`: `base` after the first,
-/// doubling with each further one, never more than `max` — a delay, never
-/// a lock, so nobody can keep the DPO out by guessing wrong on purpose.
-pub fn wait_secs(failures: u32, last_at: i64, now: i64, base: u64, max: u64) -> u64 {
+/// Milliseconds still to wait before another sign-in attempt under a key
+/// with `failures` failures, the last at `last_ms`: `base` seconds after the
+/// first, doubling with each further one, never more than `max` seconds — a
+/// delay, never a lock, so nobody can keep the DPO out by guessing wrong on
+/// purpose.
+pub fn wait_ms(failures: u32, last_ms: i64, now_ms: i64, base: u64, max: u64) -> u64 {
     if failures == 0 {
         return 0;
     }
-    let delay = base.saturating_mul(1u64 << (failures - 1).min(32)).min(max);
-    let ready = last_at.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
-    u64::try_from(ready.saturating_sub(now)).unwrap_or(0)
+    let delay = base
+        .saturating_mul(1u64 << (failures - 1).min(32))
+        .min(max)
+        .saturating_mul(1000);
+    let ready = last_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+    u64::try_from(ready.saturating_sub(now_ms)).unwrap_or(0)
+}
+
+/// Whole seconds to tell a person to wait (rounded up: never "0").
+pub fn whole_secs(ms: u64) -> u64 {
+    ms.div_ceil(1000)
 }
 
 #[cfg(test)]
@@ -112,15 +121,18 @@ mod tests {
 
     #[test]
     fn delays_double_up_to_the_cap_and_then_pass() {
-        assert_eq!(wait_secs(0, 100, 100, 1, 60), 0);
-        assert_eq!(wait_secs(1, 100, 100, 1, 60), 1);
-        assert_eq!(wait_secs(2, 100, 100, 1, 60), 2);
-        assert_eq!(wait_secs(3, 100, 100, 1, 60), 4);
-        assert_eq!(wait_secs(7, 100, 100, 1, 60), 60);
-        assert_eq!(wait_secs(1000, 100, 100, 1, 60), 60);
+        let s = |n: u32, last: i64, now: i64| whole_secs(wait_ms(n, last, now, 1, 60));
+        assert_eq!(s(0, 100_000, 100_000), 0);
+        assert_eq!(s(1, 100_000, 100_000), 1);
+        assert_eq!(s(2, 100_000, 100_000), 2);
+        assert_eq!(s(3, 100_000, 100_000), 4);
+        assert_eq!(s(7, 100_000, 100_000), 60);
+        assert_eq!(s(1000, 100_000, 100_000), 60);
         // Time passes: the wait shrinks and ends; nothing stays locked.
-        assert_eq!(wait_secs(3, 100, 103, 1, 60), 1);
-        assert_eq!(wait_secs(1000, 100, 160, 1, 60), 0);
+        assert_eq!(s(3, 100_000, 103_000), 1);
+        assert_eq!(s(3, 100_000, 103_999), 1);
+        assert_eq!(s(3, 100_000, 104_000), 0);
+        assert_eq!(s(1000, 100_000, 160_000), 0);
     }
 
     #[test]

@@ -119,7 +119,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE console_login_failures (
         key TEXT PRIMARY KEY,
         failures INTEGER NOT NULL,
-        last_failure_at INTEGER NOT NULL
+        last_failure_ms INTEGER NOT NULL
     );
     CREATE INDEX records_action_state_created ON records(action, state, created_at);",
 ];
