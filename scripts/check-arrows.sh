@@ -27,7 +27,7 @@ LAYERS=(
   "quarantine"
   "notice"
   "quarantine::service"
-  "milter"
+  "milter console"
 )
 
 # Known arrows against the layers, each with why it is still there. Remove a

@@ -157,11 +157,6 @@ pub async fn verify(
     .into_response())
 }
 
-/// Unknown API paths: JSON, not an HTML page.
-pub async fn not_found() -> Failure {
-    Failure::not_found().json()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

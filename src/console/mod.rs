@@ -113,11 +113,9 @@ pub async fn blocking<T: Send + 'static>(
     })
 }
 
-/// The pages and the API. The sender's self-service pages (`/s/...`,
-/// src/console/selfservice/) are merged in beside these by `router`'s caller
-/// once they exist: they authorise with their own single-message tokens.
-pub fn router(state: State) -> Router {
-    let pages = Router::new()
+/// The pages and the API, without the layers [`app`] adds.
+pub fn routes(state: State) -> Router {
+    Router::new()
         .route("/", get(queue::home))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -135,18 +133,34 @@ pub fn router(state: State) -> Router {
         .route("/audit", get(reports::audit))
         .route("/users", get(users::page).post(users::add))
         .route("/users/{name}/disable", post(users::disable))
-        .route("/static/console.css", get(views::stylesheet));
-    let api = Router::new()
+        .route("/static/console.css", get(views::stylesheet))
         .route("/api/v1/holds", get(api::list))
         .route("/api/v1/holds/{id}", get(api::show))
         .route("/api/v1/holds/{id}/release", post(api::release))
         .route("/api/v1/holds/{id}/delete", post(api::delete))
         .route("/api/v1/audit/verify", get(api::verify))
-        .fallback(api::not_found);
-    pages
-        .merge(api)
-        .fallback(|| async { Failure::not_found() })
         .with_state(state)
+}
+
+/// Unknown paths: JSON under `/api/`, an HTML page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Failure {
+    if uri.path().starts_with("/api/") {
+        Failure::not_found().json()
+    } else {
+        Failure::not_found()
+    }
+}
+
+/// The whole console: [`routes`], and the sender's self-service pages
+/// (`/s/...`, src/console/selfservice/, authorised by their own
+/// single-message tokens) merged in beside them once they exist — a merged
+/// router must not set a fallback of its own (axum refuses two) — under one
+/// set of layers: a body limit and the security headers.
+pub fn app(state: State) -> Router {
+    routes(state)
+        // Mount point of the self-service pages:
+        // .merge(selfservice::router(selfservice::SelfServiceDeps { .. }))
+        .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         // Held mail is personal data: never cached, never framed, no
         // scripts or remote loads, no referrer to other sites.
@@ -182,7 +196,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

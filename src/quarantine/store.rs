@@ -229,7 +229,7 @@ pub fn page_in_memory<S: Store + ?Sized>(
     all.sort_by(|a, b| {
         let o = match q.sort {
             SortKey::Created => a.created_at.cmp(&b.created_at),
-            SortKey::Sender => a.sender.cmp(&b.sender),
+            SortKey::Sender => a.sender.to_lowercase().cmp(&b.sender.to_lowercase()),
             SortKey::Severity => {
                 severity_rank(a.severity.as_deref()).cmp(&severity_rank(b.severity.as_deref()))
             }
