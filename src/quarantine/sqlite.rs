@@ -90,8 +90,10 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
     // 5: the web console (src/console/): accounts, sessions (ids hashed at
     // rest), API tokens (hashed), sign-in throttling, and the index the
-    // queue page pages through (holds by state, newest first).
-    "CREATE TABLE console_users (
+    // queue page pages through (holds by state, newest first). IF NOT
+    // EXISTS: a database whose user_version was set back by hand (the tests
+    // of older audit trails do) still migrates.
+    "CREATE TABLE IF NOT EXISTS console_users (
         name TEXT PRIMARY KEY,
         role TEXT NOT NULL,
         password_hash TEXT NOT NULL,
@@ -99,7 +101,7 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         password_changed_at INTEGER NOT NULL
     );
-    CREATE TABLE console_sessions (
+    CREATE TABLE IF NOT EXISTS console_sessions (
         id_sha256 TEXT PRIMARY KEY,
         user TEXT NOT NULL,
         csrf TEXT NOT NULL,
@@ -107,8 +109,8 @@ const MIGRATIONS: &[&str] = &[
         last_seen_at INTEGER NOT NULL,
         client_addr TEXT
     );
-    CREATE INDEX console_sessions_user ON console_sessions(user);
-    CREATE TABLE console_api_tokens (
+    CREATE INDEX IF NOT EXISTS console_sessions_user ON console_sessions(user);
+    CREATE TABLE IF NOT EXISTS console_api_tokens (
         id TEXT PRIMARY KEY,
         user TEXT NOT NULL,
         secret_sha256 TEXT NOT NULL,
@@ -116,12 +118,12 @@ const MIGRATIONS: &[&str] = &[
         last_used_at INTEGER,
         revoked_at INTEGER
     );
-    CREATE TABLE console_login_failures (
+    CREATE TABLE IF NOT EXISTS console_login_failures (
         key TEXT PRIMARY KEY,
         failures INTEGER NOT NULL,
         last_failure_ms INTEGER NOT NULL
     );
-    CREATE INDEX records_action_state_created ON records(action, state, created_at);",
+    CREATE INDEX IF NOT EXISTS records_action_state_created ON records(action, state, created_at);",
 ];
 
 /// The SQLite implementation of [`Store`].
