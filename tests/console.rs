@@ -855,3 +855,46 @@ fn the_api_answers_with_the_documented_statuses() {
     cli(&f.config, &["token", "revoke", &id], None);
     assert_eq!(f.api("GET", "/api/v1/holds", Some(&token), "").status, 401);
 }
+
+#[test]
+fn a_new_password_or_a_disabled_account_ends_its_sessions_and_tokens() {
+    let f = start();
+    let b = f.sign_in("anna", DPO_PASSWORD);
+    let token = f.token("anna");
+    cli(
+        &f.config,
+        &["user", "passwd", "anna", "--password-stdin"],
+        Some("a brand new passphrase\n"),
+    );
+    assert_eq!(
+        f.get("/queue", Some(&b)).status,
+        303,
+        "signed out by the change"
+    );
+    assert_eq!(f.try_sign_in("anna", DPO_PASSWORD).status, 401);
+    std::thread::sleep(Duration::from_millis(1100));
+    let b = f.sign_in("anna", "a brand new passphrase");
+    cli(&f.config, &["user", "disable", "anna"], None);
+    assert_eq!(f.get("/queue", Some(&b)).status, 303);
+    assert_eq!(f.api("GET", "/api/v1/holds", Some(&token), "").status, 401);
+    let list = cli(&f.config, &["user", "list"], None);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("anna") && l.contains("disabled")),
+        "{list}"
+    );
+    // Without --password-stdin a password is generated and printed once.
+    let out = cli(
+        &f.config,
+        &["user", "add", "carl", "--role", "auditor"],
+        None,
+    );
+    let generated = out
+        .lines()
+        .find(|l| l.starts_with("password"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no generated password in {out}"))
+        .to_string();
+    assert!(generated.len() >= 20, "{generated}");
+    f.sign_in("carl", &generated);
+}
