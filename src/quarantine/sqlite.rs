@@ -673,10 +673,13 @@ impl Store for SqliteStore {
             }
             SortKey::State => "state",
         };
+        // Ties broken by rowid (the order of arrival), which every index
+        // entry carries: the default order is then read from the
+        // (action, state, created_at) index alone, also at a deep offset.
         let order = if key.is_empty() {
-            format!("created_at {dir}, id {dir}")
+            format!("created_at {dir}, rowid {dir}")
         } else {
-            format!("{key} {dir}, created_at {dir}, id {dir}")
+            format!("{key} {dir}, created_at {dir}, rowid {dir}")
         };
         let total: i64 = self.with(|conn| {
             conn.query_row(
