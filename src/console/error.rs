@@ -26,6 +26,9 @@ pub enum ConsoleError {
     Template { name: String, message: String },
     #[error("console: {0}")]
     Io(#[from] std::io::Error),
+    /// The data directory is missing its protection (as `serve` refuses it).
+    #[error(transparent)]
+    DataDir(#[from] crate::datadir::DataDirError),
 }
 
 impl From<rusqlite::Error> for ConsoleError {

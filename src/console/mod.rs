@@ -64,6 +64,8 @@ impl Console {
     /// database) and the console's tables in it. Starts no thread: the
     /// milter (`serve`) sends notices and runs retention.
     pub fn open(config: &Config, data_dir: &Path) -> Result<Console, ConsoleError> {
+        // Held mail is personal data: the same check as `serve` (0700).
+        crate::datadir::prepare(data_dir)?;
         let quarantine = Quarantine::open(config, data_dir)?;
         let db = db::ConsoleDb::open(&data_dir.join(sqlite::DB_FILE))?;
         let engine = match Engine::from_config(config) {

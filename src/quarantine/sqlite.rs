@@ -123,7 +123,9 @@ const MIGRATIONS: &[&str] = &[
         failures INTEGER NOT NULL,
         last_failure_ms INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS records_action_state_created ON records(action, state, created_at);",
+    -- Severity and sender ride along so the queue's other sorts are read
+    -- from the index too, without a lookup of every row behind it.
+    CREATE INDEX IF NOT EXISTS records_queue ON records(action, state, created_at, severity, sender);",
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -316,7 +318,7 @@ fn where_clause(f: &Filter, args: &mut Vec<rusqlite::types::Value>) -> String {
         );
     }
     if f.holds_only {
-        // Before the state: the index is (action, state, created_at).
+        // Before the state: the queue's index starts (action, state, ...).
         sql.push_str(" AND action = 'hold'");
     }
     if let Some(s) = f.state {
@@ -675,7 +677,7 @@ impl Store for SqliteStore {
         };
         // Ties broken by rowid (the order of arrival), which every index
         // entry carries: the default order is then read from the
-        // (action, state, created_at) index alone, also at a deep offset.
+        // queue index alone, also at a deep offset.
         let order = if key.is_empty() {
             format!("created_at {dir}, rowid {dir}")
         } else {
