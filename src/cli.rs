@@ -978,6 +978,12 @@ fn user_command(command: UserCommand) -> Result<ExitCode> {
             };
             let (pw, generated) = new_password(password_stdin)?;
             console_message(a.add_user(&name, role, &pw, now))?;
+            console_message(a.audit(
+                "user_added",
+                &name,
+                &actor(None),
+                serde_json::json!({ "role": role.as_str() }),
+            ))?;
             println!("added {name} ({})", role.as_str());
             if generated {
                 println!(
@@ -1004,6 +1010,7 @@ fn user_command(command: UserCommand) -> Result<ExitCode> {
         UserCommand::Disable { common, name } => {
             let a = open_accounts(&common)?;
             console_message(a.db.disable_user(&name))?;
+            console_message(a.audit("user_disabled", &name, &actor(None), serde_json::json!({})))?;
             println!("disabled {name}: its sessions ended and its tokens stopped working");
         }
         UserCommand::Passwd {
@@ -1014,6 +1021,7 @@ fn user_command(command: UserCommand) -> Result<ExitCode> {
             let a = open_accounts(&common)?;
             let (pw, generated) = new_password(password_stdin)?;
             console_message(a.set_password(&name, &pw, now))?;
+            console_message(a.audit("password_set", &name, &actor(None), serde_json::json!({})))?;
             println!("password of {name} changed; its sessions ended");
             if generated {
                 println!("new password (shown once): {pw}");
@@ -1029,6 +1037,12 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
         TokenCommand::Create { common, user } => {
             let a = open_accounts(&common)?;
             let (id, token) = console_message(a.create_token(&user, now))?;
+            console_message(a.audit(
+                "token_created",
+                &user,
+                &actor(None),
+                serde_json::json!({ "token": id }),
+            ))?;
             // The token is the last word: `token create ... | awk '{print $NF}'`.
             println!("token {id} for {user} (shown once; store it now): {token}");
         }
@@ -1056,6 +1070,12 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
         TokenCommand::Revoke { common, id } => {
             let a = open_accounts(&common)?;
             if console_message(a.db.revoke_token(&id, now))? {
+                console_message(a.audit(
+                    "token_revoked",
+                    &id,
+                    &actor(None),
+                    serde_json::json!({}),
+                ))?;
                 println!("revoked token {id}");
             } else {
                 anyhow::bail!("no active token {id}");

@@ -897,4 +897,30 @@ fn a_new_password_or_a_disabled_account_ends_its_sessions_and_tokens() {
         .to_string();
     assert!(generated.len() >= 20, "{generated}");
     f.sign_in("carl", &generated);
+    // Every change to who may see held mail is in the audit trail, and the
+    // trail still verifies.
+    let q = f.quarantine();
+    let changes: Vec<String> = q
+        .store()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .filter(|e| e.event == "account")
+        .map(|e| e.detail.clone())
+        .collect();
+    for action in [
+        "user_added",
+        "token_created",
+        "password_set",
+        "user_disabled",
+    ] {
+        assert!(
+            changes
+                .iter()
+                .any(|d| d.contains(&format!("\"action\":\"{action}\""))),
+            "{action} not audited: {changes:?}"
+        );
+    }
+    assert!(changes.iter().all(|d| !d.contains("brand new passphrase")));
+    assert!(q.verify_audit().unwrap().is_ok());
 }

@@ -40,6 +40,9 @@ pub struct Session {
 pub struct Accounts {
     pub db: ConsoleDb,
     pub config: ConsoleConfig,
+    /// Where changes to accounts and tokens are audited (who may see and
+    /// release held mail is part of the record the DPO keeps).
+    pub audit: Option<std::sync::Arc<dyn crate::quarantine::Store>>,
 }
 
 /// A user name: what people type, and what the audit trail shows after
@@ -68,14 +71,41 @@ impl Accounts {
         config: &crate::config::Config,
         data_dir: &std::path::Path,
     ) -> Result<Accounts, ConsoleError> {
-        crate::quarantine::sqlite::SqliteStore::open_with_audit_key(
+        let store = crate::quarantine::sqlite::SqliteStore::open_with_audit_key(
             data_dir,
             config.quarantine.audit_key.as_deref(),
         )?;
         Ok(Accounts {
             db: ConsoleDb::open(&data_dir.join(crate::quarantine::sqlite::DB_FILE))?,
             config: config.console.clone(),
+            audit: Some(std::sync::Arc::new(store)),
         })
+    }
+
+    /// Appends an `account` entry to the audit trail: `what` happened to
+    /// `subject` (a user or token), done by `by`. Never a password or secret.
+    pub fn audit(
+        &self,
+        what: &str,
+        subject: &str,
+        by: &str,
+        extra: serde_json::Value,
+    ) -> Result<(), ConsoleError> {
+        let Some(store) = &self.audit else {
+            return Ok(());
+        };
+        let mut detail = serde_json::json!({ "action": what, "subject": subject });
+        if let (Some(d), serde_json::Value::Object(x)) = (detail.as_object_mut(), extra) {
+            d.extend(x);
+        }
+        store.append_audit(&crate::audit::NewEntry::new(
+            crate::dates::now(),
+            crate::audit::Event::Account,
+            None,
+            by,
+            detail,
+        ))?;
+        Ok(())
     }
 
     pub fn add_user(
@@ -263,6 +293,7 @@ mod tests {
             Accounts {
                 db,
                 config: ConsoleConfig::default(),
+                audit: None,
             },
         )
     }

@@ -66,7 +66,7 @@ impl Console {
     pub fn open(config: &Config, data_dir: &Path) -> Result<Console, ConsoleError> {
         // Held mail is personal data: the same check as `serve` (0700).
         crate::datadir::prepare(data_dir)?;
-        let quarantine = Quarantine::open(config, data_dir)?;
+        let quarantine = Arc::new(Quarantine::open(config, data_dir)?);
         let db = db::ConsoleDb::open(&data_dir.join(sqlite::DB_FILE))?;
         let engine = match Engine::from_config(config) {
             Ok(e) => Some(Arc::new(e)),
@@ -85,10 +85,11 @@ impl Console {
             .as_deref()
             .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"));
         Ok(Console {
-            quarantine: Arc::new(quarantine),
+            quarantine: quarantine.clone(),
             accounts: Accounts {
                 db,
                 config: config.console.clone(),
+                audit: Some(quarantine.store().clone()),
             },
             engine,
             views,

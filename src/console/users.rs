@@ -60,7 +60,19 @@ pub async fn add(AxumState(state): AxumState<State>, form: CheckedForm) -> Respo
     let password = form.fields.get("password").unwrap_or_default().to_string();
     let st = state.clone();
     let by = form.session.user.name.clone();
-    match blocking(move || Ok(st.accounts.add_user(&name, role, &password, now())?)).await {
+    let who = super::queue::actor(&form.session.user);
+    match blocking(move || {
+        st.accounts.add_user(&name, role, &password, now())?;
+        st.accounts.audit(
+            "user_added",
+            &name,
+            &who,
+            serde_json::json!({ "role": role.as_str() }),
+        )?;
+        Ok(())
+    })
+    .await
+    {
         Ok(()) => {
             tracing::info!(by = %by, role = role.as_str(), "console user added");
             Redirect::to("/users").into_response()
@@ -81,7 +93,15 @@ pub async fn disable(
         return Failure::bad_request("you cannot disable your own account").into_response();
     }
     let st = state.clone();
-    match blocking(move || Ok(st.accounts.db.disable_user(&name)?)).await {
+    let who = super::queue::actor(&form.session.user);
+    match blocking(move || {
+        st.accounts.db.disable_user(&name)?;
+        st.accounts
+            .audit("user_disabled", &name, &who, serde_json::json!({}))?;
+        Ok(())
+    })
+    .await
+    {
         Ok(()) => Redirect::to("/users").into_response(),
         Err(f) => f.into_response(),
     }
