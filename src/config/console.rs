@@ -28,6 +28,11 @@ pub struct ConsoleConfig {
     /// The longest wait between sign-in attempts: a delay, never a lock,
     /// so an attacker guessing cannot keep the DPO out for longer than this.
     pub login_delay_max_secs: u64,
+    /// Behind a reverse proxy: take the client's address (for sign-in
+    /// throttling and the log) from the last `X-Forwarded-For` entry, which
+    /// the proxy appends. Only with a proxy in front that sets it; otherwise
+    /// anyone could choose the address their failures count against.
+    pub trust_forwarded_for: bool,
     /// Rows per queue page (and per API page by default).
     pub page_size: usize,
     /// Folder of templates overriding the shipped ones (templates/console/),
@@ -44,6 +49,7 @@ impl Default for ConsoleConfig {
             session_max_hours: 12,
             login_delay_secs: 1,
             login_delay_max_secs: 60,
+            trust_forwarded_for: false,
             page_size: 50,
             templates_dir: None,
         }

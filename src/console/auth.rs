@@ -47,13 +47,30 @@ fn set_cookie(name: &str, value: &str, secure: bool, clear: bool) -> HeaderValue
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
-/// Where a request comes from, for sign-in throttling.
-fn client_addr(parts: &Parts) -> String {
-    parts
+/// Where a request comes from, for sign-in throttling: the peer, or behind
+/// a trusted proxy the last `X-Forwarded-For` entry (the one it appended).
+fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| "unknown".into());
+    if !trust_forwarded_for {
+        return peer;
+    }
+    forwarded_client(&parts.headers).unwrap_or(peer)
+}
+
+/// The last address in the last `X-Forwarded-For` header, if it parses.
+fn forwarded_client(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
 }
 
 /// A signed-in person on a page. Without a live session, a GET is sent to
@@ -252,7 +269,7 @@ pub async fn login(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let addr = client_addr(&parts);
+    let addr = client_addr(&parts, state.accounts.config.trust_forwarded_for);
     let login_cookie = cookie(&parts.headers, LOGIN_COOKIE).map(str::to_string);
     let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
         Ok(b) => b,
@@ -361,6 +378,22 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/queue");
         assert_eq!(safe_next(Some("/\\evil.example")), "/queue");
         assert_eq!(safe_next(None), "/queue");
+    }
+
+    #[test]
+    fn the_proxy_appended_address_is_the_client() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 10.1.2.3"),
+        );
+        assert_eq!(forwarded_client(&h).as_deref(), Some("10.1.2.3"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("not an address"),
+        );
+        assert_eq!(forwarded_client(&h), None);
+        assert_eq!(forwarded_client(&HeaderMap::new()), None);
     }
 
     #[test]
