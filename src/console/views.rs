@@ -256,6 +256,23 @@ mod tests {
     }
 
     #[test]
+    fn an_override_replaces_its_template_and_a_broken_one_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("error.html"), "Oops: {{ message }}").unwrap();
+        std::fs::write(dir.path().join("queue.html"), "{% if %}broken").unwrap();
+        let (v, warnings) = Views::load(Some(dir.path())).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("queue.html"), "{warnings:?}");
+        let html = v
+            .render("error.html", minijinja::context! { message => "<b>x</b>" })
+            .0;
+        assert_eq!(html, "Oops: &lt;b&gt;x&lt;&#x2f;b&gt;");
+        // The broken one fell back to the shipped template.
+        let q = v.env.get_template("queue.html").unwrap();
+        assert!(q.source().contains("Held messages"));
+    }
+
+    #[test]
     fn ages_and_times_read_as_people_say_them() {
         assert_eq!(age(5), "5 s");
         assert_eq!(age(600), "10 min");
