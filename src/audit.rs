@@ -71,6 +71,9 @@ pub enum Event {
     Exported,
     /// The chain became keyed: the unkeyed entries before it are sealed.
     AuditKeyed,
+    /// A console account or API token was added, disabled, given a new
+    /// password, created or revoked (who may see and release held mail).
+    Account,
 }
 
 impl Event {
@@ -93,6 +96,7 @@ impl Event {
             Event::Revealed => "revealed",
             Event::Exported => "exported",
             Event::AuditKeyed => "audit_keyed",
+            Event::Account => "account",
         }
     }
 }

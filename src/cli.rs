@@ -88,6 +88,18 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The web console for the DPO (a separate process sharing the quarantine).
+    Console(ConsoleArgs),
+    /// Console accounts: add, list, disable, passwd.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for the console's JSON API: create, list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Internal: one scan worker process of `serve` (requests on stdin,
     /// answers on stdout; see src/scan_worker.rs). Not for people.
     #[command(hide = true)]
@@ -250,6 +262,82 @@ pub enum AuditCommand {
     },
 }
 
+#[derive(clap::Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub common: QuarantineArgs,
+    /// HOST:PORT to listen on (overrides `[console] listen`; default 127.0.0.1:8025).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RoleArg {
+    /// Reads (masked) and verifies the audit trail.
+    Auditor,
+    /// Also reveals, releases, deletes and exports.
+    Dpo,
+    /// Also manages users.
+    Admin,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add an account. Without --password-stdin a password is generated and printed once.
+    Add {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        common: QuarantineArgs,
+    },
+    /// Disable an account: its sessions end and its API tokens stop working.
+    Disable {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        name: String,
+    },
+    /// Set a new password (and enable the account); its sessions end.
+    Passwd {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as USER (with USER's role); printed once, as the last word.
+    Create {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        #[arg(long)]
+        user: String,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        common: QuarantineArgs,
+    },
+    /// Revoke a token by its id (`token list` shows ids).
+    Revoke {
+        #[command(flatten)]
+        common: QuarantineArgs,
+        id: String,
+    },
+}
+
 #[derive(Subcommand)]
 pub enum RulesCommand {
     /// Validate a config file and its rules; exit 2 with file:line: reason when invalid.
@@ -400,6 +488,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(dlp_milter::doctor::exit_code(&checks)))
         }
         Command::Scan(args) => scan(args),
+        Command::Console(args) => finish(console(args)),
+        Command::User { command } => finish(user_command(command)),
+        Command::Token { command } => finish(token_command(command)),
         Command::Serve(args) => serve(args, log_format),
         Command::ScanWorker { memory_mb, cpu_s } => {
             dlp_milter::scan_worker::run(dlp_milter::scan_worker::WorkerLimits {
@@ -962,4 +1053,207 @@ fn audit_verify(common: &QuarantineArgs, anchor: Option<&Path>) -> Result<ExitCo
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `console`: config → logging → the web console until SIGTERM/SIGINT.
+fn console(args: ConsoleArgs) -> Result<ExitCode> {
+    use dlp_milter::console;
+    let cfg = load_config(args.common.config.as_deref()).map_err(|e| BadConfig(e.to_string()))?;
+    init_daemon_logging(&cfg.log);
+    let dir = args
+        .common
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir());
+    let listen = args.listen.unwrap_or_else(|| cfg.console.listen.clone());
+    let state = match console::Console::open(&cfg, &dir) {
+        Ok(c) => std::sync::Arc::new(c),
+        Err(console::error::ConsoleError::Quarantine(
+            e @ (quarantine::QuarantineError::Config(_)
+            | quarantine::QuarantineError::Notice(_)
+            | quarantine::QuarantineError::Relay(_)),
+        )) => return Err(BadConfig(e.to_string()).into()),
+        Err(e) => anyhow::bail!("cannot open the console on {}: {e}", dir.display()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("dlp-console")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!(listen = %local, data_dir = %dir.display(), "console listening");
+        // The address actually bound (port 0 in tests), on stdout for scripts.
+        println!("dlp-milter console listening on http://{local}");
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        let shutdown = async {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            tracing::info!("console stopping");
+        };
+        console::serve(listener, state, shutdown)
+            .await
+            .context("console")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Config + data dir → the console's accounts (users, tokens).
+fn open_accounts(common: &QuarantineArgs) -> Result<dlp_milter::console::accounts::Accounts> {
+    let cfg = load_config(common.config.as_deref()).map_err(|e| BadConfig(e.to_string()))?;
+    let dir = common.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
+    dlp_milter::console::accounts::Accounts::open(&cfg, &dir)
+        .map_err(|e| anyhow::anyhow!("cannot open the console accounts in {}: {e}", dir.display()))
+}
+
+/// A password from stdin's first line, or a generated one (printed once).
+fn new_password(from_stdin: bool) -> Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_string();
+        Ok((pw, false))
+    } else {
+        Ok((dlp_milter::console::secrets::random_token(18), true))
+    }
+}
+
+fn console_message<T>(r: Result<T, dlp_milter::console::error::ConsoleError>) -> Result<T> {
+    r.map_err(|e| anyhow::Error::msg(e.to_string()))
+}
+
+fn user_command(command: UserCommand) -> Result<ExitCode> {
+    use dlp_milter::console::roles::Role;
+    let now = dlp_milter::dates::now();
+    match command {
+        UserCommand::Add {
+            common,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let a = open_accounts(&common)?;
+            let role = match role {
+                RoleArg::Auditor => Role::Auditor,
+                RoleArg::Dpo => Role::Dpo,
+                RoleArg::Admin => Role::Admin,
+            };
+            let (pw, generated) = new_password(password_stdin)?;
+            console_message(a.add_user(&name, role, &pw, now))?;
+            console_message(a.audit(
+                "user_added",
+                &name,
+                &actor(None),
+                serde_json::json!({ "role": role.as_str() }),
+            ))?;
+            println!("added {name} ({})", role.as_str());
+            if generated {
+                println!(
+                    "password (shown once; change it with `dlp-milter user passwd {name}`): {pw}"
+                );
+            }
+        }
+        UserCommand::List { common } => {
+            let a = open_accounts(&common)?;
+            let users = console_message(a.db.users())?;
+            if users.is_empty() {
+                println!("no users (add the first with `dlp-milter user add NAME --role admin`)");
+            }
+            for u in users {
+                println!(
+                    "{:<24} {:<8} {:<9} since {}",
+                    u.name,
+                    u.role.as_str(),
+                    if u.disabled { "disabled" } else { "active" },
+                    dlp_milter::dates::rfc3339(u.created_at)
+                );
+            }
+        }
+        UserCommand::Disable { common, name } => {
+            let a = open_accounts(&common)?;
+            console_message(a.db.disable_user(&name))?;
+            console_message(a.audit("user_disabled", &name, &actor(None), serde_json::json!({})))?;
+            println!("disabled {name}: its sessions ended and its tokens stopped working");
+        }
+        UserCommand::Passwd {
+            common,
+            name,
+            password_stdin,
+        } => {
+            let a = open_accounts(&common)?;
+            let (pw, generated) = new_password(password_stdin)?;
+            console_message(a.set_password(&name, &pw, now))?;
+            console_message(a.audit("password_set", &name, &actor(None), serde_json::json!({})))?;
+            println!("password of {name} changed; its sessions ended");
+            if generated {
+                println!("new password (shown once): {pw}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token_command(command: TokenCommand) -> Result<ExitCode> {
+    let now = dlp_milter::dates::now();
+    match command {
+        TokenCommand::Create { common, user } => {
+            let a = open_accounts(&common)?;
+            let (id, token) = console_message(a.create_token(&user, now))?;
+            console_message(a.audit(
+                "token_created",
+                &user,
+                &actor(None),
+                serde_json::json!({ "token": id }),
+            ))?;
+            // The token is the last word: `token create ... | awk '{print $NF}'`.
+            println!("token {id} for {user} (shown once; store it now): {token}");
+        }
+        TokenCommand::List { common } => {
+            let a = open_accounts(&common)?;
+            let tokens = console_message(a.db.tokens())?;
+            if tokens.is_empty() {
+                println!("no tokens");
+            }
+            for t in tokens {
+                println!(
+                    "{:<10} {:<24} created {} last used {} {}",
+                    t.id,
+                    t.user,
+                    dlp_milter::dates::rfc3339(t.created_at),
+                    t.last_used_at
+                        .map(dlp_milter::dates::rfc3339)
+                        .unwrap_or_else(|| "never".into()),
+                    t.revoked_at
+                        .map(|r| format!("revoked {}", dlp_milter::dates::rfc3339(r)))
+                        .unwrap_or_else(|| "active".into())
+                );
+            }
+        }
+        TokenCommand::Revoke { common, id } => {
+            let a = open_accounts(&common)?;
+            if console_message(a.db.revoke_token(&id, now))? {
+                console_message(a.audit(
+                    "token_revoked",
+                    &id,
+                    &actor(None),
+                    serde_json::json!({}),
+                ))?;
+                println!("revoked token {id}");
+            } else {
+                anyhow::bail!("no active token {id}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

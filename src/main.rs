@@ -21,7 +21,10 @@ fn main() -> ExitCode {
     // The daemon sets up its own logging from its config (level, JSON);
     // the other commands log warnings, as text or (--log-format json) one
     // JSON object per line.
-    if !matches!(cli.command, cli::Command::Serve(_)) {
+    if !matches!(
+        cli.command,
+        cli::Command::Serve(_) | cli::Command::Console(_)
+    ) {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
         let builder = tracing_subscriber::fmt()

@@ -9,7 +9,7 @@ mod milter;
 mod notice;
 mod quarantine;
 
-pub use console::{ConsoleConfig, DEFAULT_LINK_VALID_DAYS};
+pub use console::{ConsoleConfig, DEFAULT_CONSOLE_LISTEN, DEFAULT_LINK_VALID_DAYS};
 pub use direction::{DirectionConfig, DEFAULT_OUTBOUND_DAEMONS};
 pub use metrics::{MetricsConfig, PACKAGED_METRICS_LISTEN};
 pub use milter::{
@@ -56,6 +56,7 @@ pub struct Config {
     pub milter: MilterConfig,
     pub quarantine: QuarantineConfig,
     pub notice: NoticeConfig,
+    /// The web console (`dlp-milter console`) and the sender's link.
     pub console: ConsoleConfig,
     /// What counts as outgoing mail (the rest passes unscanned).
     pub direction: DirectionConfig,
@@ -199,6 +200,9 @@ impl Config {
             fix(d);
         }
         if let Some(d) = self.data_dir.as_mut() {
+            fix(d);
+        }
+        if let Some(d) = self.console.templates_dir.as_mut() {
             fix(d);
         }
     }

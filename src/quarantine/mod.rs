@@ -25,7 +25,10 @@ pub use service::{
     open, token_sha256, DigestOutcome, LinkRefused, OpenLink, Quarantine, ReleaseOptions, Released,
     SelfServiceError, Shown, DEFAULT_RELAY, MAX_JUSTIFICATION_CHARS,
 };
-pub use store::{Filter, Record, ReleaseRequest, SelfServiceLink, State, Store, StoredFinding};
+pub use store::{
+    Filter, Page, PageQuery, Record, ReleaseRequest, SelfServiceLink, SortKey, State, Store,
+    StoredFinding,
+};
 
 pub use crate::config::QuarantineConfig;
 

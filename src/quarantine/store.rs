@@ -179,6 +179,104 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
+/// What a page of records is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Created,
+    Sender,
+    /// high > medium > low > none.
+    Severity,
+    State,
+}
+
+/// One page of records (the console's queue, the API's list).
+#[derive(Debug, Clone, Default)]
+pub struct PageQuery {
+    /// Which records; its `limit` is ignored (see `limit` here).
+    pub filter: Filter,
+    /// Only records of this severity (`low`, `medium`, `high`).
+    pub severity: Option<String>,
+    /// Case-insensitive substring of the sender, or of the subject where
+    /// no finding was made in it: a search must not reveal, by what it
+    /// matches, a subject the masked view withholds.
+    pub text: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A page of records and how many match in all.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub total: usize,
+}
+
+impl Record {
+    /// A finding was made in the subject: the masked views withhold it.
+    pub fn subject_has_finding(&self) -> bool {
+        self.findings.iter().any(|f| f.location == "subject")
+    }
+
+    /// The free-text search of [`PageQuery::text`] (`needle` lower-cased).
+    pub fn matches_text(&self, needle: &str) -> bool {
+        self.sender.to_lowercase().contains(needle)
+            || (!self.subject_has_finding()
+                && self
+                    .subject
+                    .as_deref()
+                    .is_some_and(|s| s.to_lowercase().contains(needle)))
+    }
+}
+
+fn severity_rank(s: Option<&str>) -> u8 {
+    match s {
+        Some("high") => 3,
+        Some("medium") => 2,
+        Some("low") => 1,
+        _ => 0,
+    }
+}
+
+/// [`Store::page`] over [`Store::list`], in memory: correct for any store,
+/// fast enough for a small one. A database store answers it in SQL.
+pub fn page_in_memory<S: Store + ?Sized>(
+    store: &S,
+    q: &PageQuery,
+) -> Result<Page, QuarantineError> {
+    let mut filter = q.filter.clone();
+    filter.limit = None;
+    let needle = q.text.as_deref().map(str::to_lowercase);
+    let mut all: Vec<Record> = store
+        .list(&filter)?
+        .into_iter()
+        .filter(|r| q.severity.is_none() || r.severity == q.severity)
+        .filter(|r| needle.as_deref().is_none_or(|n| r.matches_text(n)))
+        .collect();
+    all.sort_by(|a, b| {
+        let o = match q.sort {
+            SortKey::Created => a.created_at.cmp(&b.created_at),
+            SortKey::Sender => a.sender.to_lowercase().cmp(&b.sender.to_lowercase()),
+            SortKey::Severity => {
+                severity_rank(a.severity.as_deref()).cmp(&severity_rank(b.severity.as_deref()))
+            }
+            SortKey::State => a.state.as_str().cmp(b.state.as_str()),
+        }
+        .then_with(|| a.created_at.cmp(&b.created_at))
+        .then_with(|| a.id.cmp(&b.id));
+        if q.descending {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    let total = all.len();
+    let records = all.into_iter().skip(q.offset).take(q.limit).collect();
+    Ok(Page { records, total })
+}
+
 /// A notice waiting in the outbox. `bytes` are the rendered message without
 /// its marker header: the marker is signed at send time, so a notice retried
 /// hours later still carries a fresh one.
@@ -250,6 +348,26 @@ pub trait Store: Send + Sync {
 
     /// Records matching `filter`, oldest first.
     fn list(&self, filter: &Filter) -> Result<Vec<Record>, QuarantineError>;
+
+    /// One page of the records a query matches, with their total.
+    fn page(&self, q: &PageQuery) -> Result<Page, QuarantineError> {
+        page_in_memory(self, q)
+    }
+
+    /// How many records are in each state (holds only, or every decision).
+    fn count_by_state(&self, holds_only: bool) -> Result<Vec<(State, usize)>, QuarantineError> {
+        let mut out: Vec<(State, usize)> = Vec::new();
+        for r in self.list(&Filter {
+            holds_only,
+            ..Filter::default()
+        })? {
+            match out.iter_mut().find(|(s, _)| *s == r.state) {
+                Some((_, n)) => *n += 1,
+                None => out.push((r.state, 1)),
+            }
+        }
+        Ok(out)
+    }
 
     /// Applies `change` to a record in one transaction, after `check` accepts
     /// the record as it is inside that transaction (so two concurrent releases
