@@ -259,6 +259,13 @@ async fn a_dpo_reviews_reveals_and_releases_a_held_message_once() {
         assert!(row.contains(expected), "{expected} not in the row: {row}");
     }
     assert!(!row.contains(PARENT), "{row}");
+    // The filters start empty, and applying them unchanged hides nothing.
+    for css in ["#f-q", "#f-sender", "#f-since", "#f-until"] {
+        let v = b.el(css).await.prop("value").await.unwrap();
+        assert_eq!(v.as_deref(), Some(""), "{css} is pre-filled");
+    }
+    b.el("#apply-filters").await.click().await.unwrap();
+    b.el(&format!("#row-{}", f.held)).await;
     b.el(&format!("#row-{} a.ref", f.held))
         .await
         .click()
