@@ -235,6 +235,27 @@ async fn sign_in(b: &Browser, c: &Console, name: &str, password: &str) {
     b.el("#queue").await;
 }
 
+/// The heading of the page once the browser has arrived at a URL starting
+/// with `prefix` and finished loading it (a click from another page returns
+/// before the navigation it starts, and redirects may follow).
+async fn settled_h1(b: &Browser, prefix: &str) -> String {
+    const PROBE: &str = "return location.href.startsWith(arguments[0]) \
+        && document.readyState === 'complete' && document.querySelector('h1') \
+        ? document.querySelector('h1').textContent : null";
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(serde_json::Value::String(h1)) = b
+            .client
+            .execute(PROBE, vec![serde_json::json!(prefix)])
+            .await
+        {
+            return h1.trim().to_string();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no page at {prefix}... within 20 s");
+}
+
 /// The page's visible text.
 async fn page_text(b: &Browser) -> String {
     b.text_of("body").await
@@ -380,7 +401,7 @@ async fn a_form_with_a_tampered_csrf_token_is_refused() {
         .await
         .unwrap();
     b.el("#release").await.click().await.unwrap();
-    let h1 = b.text_of("h1").await;
+    let h1 = settled_h1(&b, &f.console.url(&format!("/holds/{}/release", f.held))).await;
     assert!(h1.starts_with("403"), "{h1}");
     assert_eq!(f.quarantine().get(&f.held).unwrap().state, State::Held);
     std::thread::sleep(Duration::from_millis(300));
@@ -391,6 +412,35 @@ async fn a_form_with_a_tampered_csrf_token_is_refused() {
         .await
         .unwrap();
     b.el("#release-form").await;
+
+    // Another site (a data: page) posting the release form, even with the
+    // right token, in the same browser: the SameSite=Strict session cookie
+    // is not sent, so the console sees no one signed in.
+    let token = b
+        .el("#release-form input[name=csrf]")
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let page = format!(
+        "<form method=post action=\"{}\"><input name=csrf value=\"{token}\">\
+         <input name=reason value=\"from elsewhere\"><button id=go>Go</button></form>",
+        f.console.url(&format!("/holds/{}/release", f.held))
+    );
+    let data_url = format!(
+        "data:text/html,{}",
+        form_urlencoded::byte_serialize(page.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    );
+    b.client.goto(&data_url).await.unwrap();
+    b.el("#go").await.click().await.unwrap();
+    let h1 = settled_h1(&b, "http").await;
+    assert!(h1.starts_with("401"), "{h1}");
+    assert_eq!(f.quarantine().get(&f.held).unwrap().state, State::Held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(f.delivered_to_parent().is_empty());
     b.close().await;
 }
 
@@ -425,7 +475,7 @@ async fn an_auditor_is_offered_no_release_and_a_forced_one_is_refused() {
         )
         .await
         .unwrap();
-    let h1 = b.text_of("h1").await;
+    let h1 = settled_h1(&b, &f.console.url(&format!("/holds/{}/release", f.held))).await;
     assert!(h1.starts_with("403"), "{h1}");
     // Reveal, asked for directly, is refused too.
     b.client
