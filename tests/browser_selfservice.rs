@@ -18,14 +18,16 @@ mod ss;
 #[path = "browser_support.rs"]
 mod browser;
 
+#[path = "milter_hold_support.rs"]
+mod via_milter;
+
 use browser::Browser;
-use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
-use dlp_milter::quarantine::{marker, view, Filter, HoldStore, Quarantine, State};
+use dlp_milter::quarantine::{marker, view, Quarantine, State};
 use fantoccini::Locator;
-use indymilter_test::{MacroStage, Status, TestConnection};
 use ss::*;
 use std::sync::Arc;
 use support::*;
+use via_milter::Letter;
 
 /// The quarantine and the self-service router served on a loopback port;
 /// notices link to that port.
@@ -78,50 +80,20 @@ sender_may_release = true
 /// (as Postfix would, over the milter protocol) into `q`; returns the
 /// reference of the hold.
 async fn hold_through_milter(q: &Arc<Quarantine>, cfg: &dlp_milter::config::Config) -> String {
-    let store: Arc<dyn HoldStore> = q.clone();
-    let milter = Milter::new(cfg, store, q.key().to_vec()).unwrap();
-    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
-    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        milter
-            .run(listener, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    let mut c = TestConnection::configure().open_tcp(addr).await.unwrap();
-    c.macros(MacroStage::Mail, [("{auth_authen}", "office")])
-        .await
-        .unwrap();
-    c.mail(["<office@school.sch.uk>"]).await.unwrap();
     let parents: Vec<String> = (0..9).map(|i| format!("parent{i}@gmail.com")).collect();
-    for p in &parents {
-        c.rcpt([format!("<{p}>").as_str()]).await.unwrap();
-    }
-    c.header("From", "office@school.sch.uk").await.unwrap();
-    c.header("To", parents.join(", ").as_str()).await.unwrap();
-    c.header("Subject", "Trip letter").await.unwrap();
-    c.body(b"Dear parents,\r\nthe trip is on Friday.\r\n".to_vec())
-        .await
-        .unwrap();
-    c.macros(MacroStage::Eom, [("i", "4QTRIP")]).await.unwrap();
-    let (_, status) = c.eom().await.unwrap();
-    assert_eq!(status, Status::Discard, "held by the milter");
-    c.close().await.unwrap();
-    let _ = stop.send(());
-    let _ = task.await;
-    let held = q
-        .list(&Filter {
-            holds_only: true,
-            ..Filter::default()
-        })
-        .unwrap();
-    assert_eq!(held.len(), 1, "{held:?}");
-    held[0].id.clone()
+    let letter = Letter {
+        auth: "office".into(),
+        sender: "office@school.sch.uk".into(),
+        headers: vec![
+            ("From".into(), "office@school.sch.uk".into()),
+            ("To".into(), parents.join(", ")),
+            ("Subject".into(), "Trip letter".into()),
+        ],
+        recipients: parents,
+        body: b"Dear parents,\r\nthe trip is on Friday.\r\n".to_vec(),
+        queue_id: "4QTRIP".into(),
+    };
+    via_milter::hold_through_milter(q, cfg, &letter).await
 }
 
 /// The URL in the sender's notice about `id`.
@@ -133,17 +105,6 @@ fn notice_url(q: &Quarantine, id: &str) -> String {
         .to_string()
 }
 
-/// The element `css` on the page, waiting (up to 20 s) for a navigation a
-/// click started to finish: a click returns before the next page is loaded.
-async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
-    b.client
-        .wait()
-        .at_most(std::time::Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
 /// With `DLP_SCREENSHOTS=DIR`, saves the current page as `DIR/NAME.png`
 /// (how docs/selfservice-*.png were made); otherwise nothing.
 async fn screenshot(b: &Browser, name: &str) {
@@ -153,10 +114,6 @@ async fn screenshot(b: &Browser, name: &str) {
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
             .expect("write screenshot");
     }
-}
-
-async fn text_of(b: &Browser, css: &str) -> String {
-    el(b, css).await.text().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,17 +139,17 @@ async fn sender_releases_through_the_notice_link_and_it_is_delivered_once() {
     let url = notice_url(&q, &id);
     let key_dir = dir.path().join("data");
     b.client.goto(&url).await.unwrap();
-    assert_eq!(text_of(&b, "#reference").await, id);
+    assert_eq!(b.text_of("#reference").await, id);
     screenshot(&b, "selfservice-page").await;
-    el(&b, "#release").await.click().await.unwrap();
-    let field = el(&b, "#justification").await;
+    b.el("#release").await.click().await.unwrap();
+    let field = b.el("#justification").await;
     field
         .send_keys("All recipients are governors and expect the list")
         .await
         .unwrap();
     screenshot(&b, "selfservice-confirm").await;
-    el(&b, "#confirm").await.click().await.unwrap();
-    let outcome = text_of(&b, "#outcome").await;
+    b.el("#confirm").await.click().await.unwrap();
+    let outcome = b.text_of("#outcome").await;
     assert_eq!(outcome, "Your email has been released");
 
     let rec = q.get(&id).unwrap();
@@ -233,7 +190,7 @@ async fn sender_releases_through_the_notice_link_and_it_is_delivered_once() {
         button.click().await.unwrap();
     }
     b.client.goto(&url).await.unwrap();
-    let body = text_of(&b, "h1").await;
+    let body = b.text_of("h1").await;
     assert!(body.contains("already been used"), "{body}");
     std::thread::sleep(std::time::Duration::from_millis(300));
     let again = sink.got.lock().unwrap().clone();
@@ -257,14 +214,14 @@ async fn a_release_request_shows_up_for_the_dpo() {
     b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
     // Not releasable by the sender: no release button.
     assert!(b.client.find(Locator::Css("#release")).await.is_err());
-    el(&b, "#request").await.click().await.unwrap();
-    el(&b, "#justification")
+    b.el("#request").await.click().await.unwrap();
+    b.el("#justification")
         .await
         .send_keys("The parent asked for this report")
         .await
         .unwrap();
-    el(&b, "#confirm").await.click().await.unwrap();
-    assert_eq!(text_of(&b, "#outcome").await, "Your request has been sent");
+    b.el("#confirm").await.click().await.unwrap();
+    assert_eq!(b.text_of("#outcome").await, "Your request has been sent");
     let rec = s.q.get(&id).unwrap();
     assert_eq!(rec.state, State::Held);
     let v: serde_json::Value = serde_json::from_str(&view::list_json(&rec)).unwrap();
@@ -274,7 +231,8 @@ async fn a_release_request_shows_up_for_the_dpo() {
     );
     // The sender's page now says so.
     b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
-    assert!(text_of(&b, "#requested")
+    assert!(b
+        .text_of("#requested")
         .await
         .contains("The parent asked for this report"));
     b.close().await;
@@ -295,9 +253,9 @@ async fn looking_changes_nothing() {
     }
     for id_css in ["#release", "#delete"] {
         b.client.goto(&url).await.unwrap();
-        el(&b, id_css).await.click().await.unwrap();
+        b.el(id_css).await.click().await.unwrap();
         // The confirmation page, left without confirming.
-        el(&b, "#confirm").await;
+        b.el("#confirm").await;
     }
     assert_eq!((trail(&s.q), s.q.get(&id).unwrap()), before);
     b.close().await;
@@ -312,7 +270,7 @@ async fn a_script_in_the_subject_is_shown_as_text_and_does_not_run() {
     let subject = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> Trip";
     let id = hold_with(s.q.as_ref(), 1, &releasable_report(subject));
     b.client.goto(&notice_url(&s.q, &id)).await.unwrap();
-    let shown = text_of(&b, "#subject").await;
+    let shown = b.text_of("#subject").await;
     assert!(
         shown.contains("<script>document.title='pwned'</script>"),
         "{shown}"

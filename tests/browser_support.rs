@@ -121,6 +121,31 @@ impl Browser {
         })
     }
 
+    /// The element `css` on the page, waiting (up to 20 s) for a navigation a
+    /// click started to finish: a click returns before the next page is loaded.
+    pub async fn el(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
+    /// The text of the element `css` (waiting for it as [`Browser::el`]).
+    pub async fn text_of(&self, css: &str) -> String {
+        self.el(css).await.text().await.unwrap()
+    }
+
+    /// True when no element matches `css` on the page as it is now (no
+    /// waiting: call it once the page is known to be loaded).
+    pub async fn find_none(&self, css: &str) -> bool {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .is_err()
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -9,18 +9,20 @@
 #[path = "quarantine_support.rs"]
 mod support;
 
+#[path = "console_support.rs"]
+mod console_support;
+
+use console_support::{cli, Console};
 use dlp_milter::config::Config;
 use dlp_milter::detect::{Category, Location};
 use dlp_milter::policy::Severity;
 use dlp_milter::quarantine::{Quarantine, State};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_dlp-milter");
 const DPO_PASSWORD: &str = "correct horse battery staple";
 const AUDITOR_PASSWORD: &str = "auditor reads only, never acts";
 
@@ -147,49 +149,13 @@ struct Fixture {
     config: PathBuf,
     data: PathBuf,
     addr: String,
-    child: Child,
+    /// Killed when the fixture is dropped.
+    _console: Console,
     sink: Sink,
     /// A high-severity hold: NINO in the body, NHS number in the subject.
     held: String,
     /// A hold whose subject and finding location carry HTML.
     html: String,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn cli(config: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .arg("--config")
-        .arg(config)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("run dlp-milter");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "dlp-milter {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn start() -> Fixture {
@@ -235,30 +201,13 @@ fn start() -> Fixture {
         ],
         Some(&format!("{AUDITOR_PASSWORD}\n")),
     );
-    let mut child = Command::new(BIN)
-        .args(["console", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the console");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .filter(|a| a.contains(':'))
-        .unwrap_or_else(|| panic!("the console did not say where it listens: {line:?}"))
-        .to_string();
+    let console = Console::spawn(&config);
     Fixture {
         _dir: dir,
         config,
         data,
-        addr,
-        child,
+        addr: console.addr.clone(),
+        _console: console,
         sink,
         held,
         html,

@@ -70,6 +70,16 @@ impl Views {
     /// and the shipped one used: a typo never takes the console down).
     pub fn load(dir: Option<&Path>) -> Result<(Views, Vec<String>), ConsoleError> {
         let mut env = Environment::new();
+        // An absent value (a filter not set, an optional field) prints as
+        // nothing, not as "none": otherwise an empty search box is
+        // pre-filled with "none" and submitting the filters unchanged
+        // searches for that word and hides every message.
+        env.set_formatter(|out, state, value| {
+            if value.is_none() || value.is_undefined() {
+                return Ok(());
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         let mut warnings = Vec::new();
         for (name, shipped) in SHIPPED {
             let mut src = shipped.to_string();
@@ -253,6 +263,27 @@ mod tests {
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(!html.contains("<script>"), "{html}");
         let _ = v;
+    }
+
+    #[test]
+    fn an_absent_value_prints_as_nothing() {
+        let (v, _) = Views::load(None).unwrap();
+        let html = v
+            .render(
+                "login.html",
+                minijinja::context! { title => "Sign in", csrf => "t", next => None::<String>, name => None::<String> },
+            )
+            .0;
+        assert!(html.contains(r#"name="next" value="""#), "{html}");
+        assert!(!html.to_lowercase().contains("value=\"none\""), "{html}");
+        // Present values are still escaped.
+        let html = v
+            .render(
+                "login.html",
+                minijinja::context! { title => "Sign in", csrf => "t", next => "/queue", name => "<b>" },
+            )
+            .0;
+        assert!(html.contains(r#"value="&lt;b&gt;""#), "{html}");
     }
 
     #[test]
