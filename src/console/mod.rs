@@ -69,6 +69,10 @@ impl Console {
     pub fn open(config: &Config, data_dir: &Path) -> Result<Console, ConsoleError> {
         // Held mail is personal data: the same check as `serve` (0700).
         crate::datadir::prepare(data_dir)?;
+        // Times on the pages are the organisation's (validated at load).
+        if let Ok(zone) = crate::dates::Zone::named(&config.organisation.timezone) {
+            views::set_zone(zone);
+        }
         let quarantine = Arc::new(Quarantine::open(config, data_dir)?);
         let db = db::ConsoleDb::open(&data_dir.join(sqlite::DB_FILE))?;
         let engine = match Engine::from_config(config) {

@@ -4,13 +4,14 @@
 //! pages share (times, ages, the masked view of a record).
 
 use super::error::ConsoleError;
-use crate::dates::rfc3339;
+use crate::dates::Zone;
 use crate::quarantine::Record;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The shipped templates. Names ending in `.html` are autoescaped.
 const SHIPPED: &[(&str, &str)] = &[
@@ -161,13 +162,22 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// `2026-12-07 10:04 UTC`.
+/// The organisation's time zone (`[organisation] timezone`), set once when
+/// the console opens. A process-wide value rather than a field threaded
+/// through every view: one console serves one organisation, and every time
+/// it shows people is in that zone (stored times stay UTC).
+static ZONE: OnceLock<Zone> = OnceLock::new();
+
+/// Sets the zone pages show times in; the first call wins (one console, one
+/// organisation).
+pub fn set_zone(zone: Zone) {
+    let _ = ZONE.set(zone);
+}
+
+/// `2026-12-07 10:04 GMT`, in the organisation's zone (Europe/London until
+/// [`set_zone`] says otherwise).
 pub fn short_time(unix: i64) -> String {
-    let s = rfc3339(unix);
-    match (s.get(..10), s.get(11..16)) {
-        (Some(d), Some(t)) if s.len() >= 16 => format!("{d} {t} UTC"),
-        _ => s,
-    }
+    ZONE.get_or_init(Zone::default).short_time(unix)
 }
 
 /// How long ago, in the largest unit that fits: `40 s`, `12 min`, `5 h`, `3 d`.
@@ -309,6 +319,10 @@ mod tests {
         assert_eq!(age(600), "10 min");
         assert_eq!(age(7200), "2 h");
         assert_eq!(age(3 * 86_400), "3 d");
-        assert_eq!(short_time(0), "1970-01-01 00:00 UTC");
+        // Europe/London (the default zone) was on British Standard Time,
+        // UTC+1, all year in 1970.
+        assert_eq!(short_time(0), "1970-01-01 01:00 BST");
+        assert_eq!(short_time(1_784_102_400), "2026-07-15 09:00 BST"); // 08:00 UTC
+        assert_eq!(short_time(1_796_601_600), "2026-12-07 00:00 GMT");
     }
 }
