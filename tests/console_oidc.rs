@@ -178,7 +178,15 @@ impl Drop for Peers {
     }
 }
 
+/// Roles by Entra-style app-role values in the `roles` claim.
+const ROLES_BY_CLAIM: &str = "roles = { \"DLP.DPO\" = \"dpo\", \"DLP.Auditor\" = \"auditor\" }\n";
+
 fn start() -> Option<Peers> {
+    start_with(ROLES_BY_CLAIM)
+}
+
+/// The provider and a console whose `[console.oidc]` maps roles by `roles_toml`.
+fn start_with(roles_toml: &str) -> Option<Peers> {
     let program = provider_program()?;
     let port = free_port();
     let mut cmd = Command::new(program);
@@ -225,7 +233,7 @@ fn start() -> Option<Peers> {
              [console.oidc]\nprovider_name = \"Test IdP\"\n\
              issuer = \"http://{provider_addr}\"\nclient_id = \"dlp-console\"\n\
              client_secret_file = \"oidc-secret\"\nallowed_domain = \"school.sch.uk\"\n\
-             roles = {{ \"DLP.DPO\" = \"dpo\", \"DLP.Auditor\" = \"auditor\" }}\n"
+             {roles_toml}"
         ),
     );
     let mut console = Command::new(BIN)
@@ -487,4 +495,25 @@ fn a_replayed_callback_or_a_foreign_nonce_is_refused() {
     assert_ne!(swapped, b.authorize);
     let cb = p.approve(&swapped, "dpo-1");
     assert_refused(&p.console(&cb.0, Some(&b.cookie)), "nonce mismatch");
+}
+
+#[test]
+fn roles_can_be_mapped_person_by_person_by_email() {
+    // Google Workspace's ID tokens carry no groups: map by address.
+    let Some(p) =
+        start_with("role_claim = \"email\"\nroles = { \"jo.dpo@school.sch.uk\" = \"auditor\" }\n")
+    else {
+        return;
+    };
+    let r = p.sign_in_as("dpo-1");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cookie = format!("dlp_console={}", r.cookie("dlp_console").unwrap());
+    let queue = p.console("/queue", Some(&cookie));
+    assert!(
+        queue.body.contains("jo.dpo@school.sch.uk (auditor)"),
+        "{}",
+        queue.body
+    );
+    // Their `roles` claim says DLP.DPO, but roles now come from the address.
+    assert_refused(&p.sign_in_as("teacher"), "has no role for this console");
 }

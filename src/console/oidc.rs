@@ -49,6 +49,10 @@ const PENDING_FOR: Duration = Duration::from_secs(600);
 /// Pending sign-ins kept at most: starting one needs no account, so the
 /// map must not grow without bound.
 const MAX_PENDING: usize = 10_000;
+/// `role_claim = "email"`: roles are mapped person by person from the
+/// verified address (the way for Google Workspace, whose ID tokens carry no
+/// groups).
+const EMAIL_CLAIM: &str = "email";
 /// The provider's metadata and keys are re-read this often (key rotation).
 const METADATA_FOR: Duration = Duration::from_secs(3600);
 
@@ -186,10 +190,18 @@ impl Sso {
         }
         let redirect =
             RedirectUrl::new(format!("{base_url}{CALLBACK_PATH}")).map_err(|e| bad(&e))?;
+        let role_claim = cfg.role_claim.trim().to_string();
         let mut roles = BTreeMap::new();
         for (value, role) in cfg.roles.clone().unwrap_or_default() {
             let r = Role::parse(&role)
                 .ok_or_else(|| OidcError::Config(format!("unknown role {role:?}")))?;
+            // Mapped by address (Google's ID tokens carry no groups): the
+            // address is compared lower-cased, as it becomes the user name.
+            let value = if role_claim == EMAIL_CLAIM {
+                value.trim().to_lowercase()
+            } else {
+                value
+            };
             roles.insert(value, r);
         }
         let http = reqwest::Client::builder()
@@ -211,7 +223,7 @@ impl Sso {
                 .unwrap_or_default()
                 .trim()
                 .to_lowercase(),
-            role_claim: cfg.role_claim.trim().to_string(),
+            role_claim,
             roles,
             http,
             client: tokio::sync::Mutex::new(None),
@@ -346,7 +358,12 @@ impl Sso {
                 self.allowed_domain
             )));
         }
-        let role = map_role(extra.get(&self.role_claim), &self.roles).ok_or_else(|| {
+        let role_value = if self.role_claim == EMAIL_CLAIM {
+            Some(Value::String(email.clone()))
+        } else {
+            extra.get(&self.role_claim).cloned()
+        };
+        let role = map_role(role_value.as_ref(), &self.roles).ok_or_else(|| {
             OidcError::Refused(format!(
                 "{email} has no role for this console (ask the administrator to assign one at the provider)"
             ))
@@ -610,6 +627,35 @@ mod tests {
                 Err(OidcError::Invalid(_))
             ));
         }
+    }
+
+    #[test]
+    fn roles_by_email_are_keyed_lower_case() {
+        let cfg = OidcConfig {
+            issuer: Some("https://accounts.google.com".into()),
+            client_id: Some("c".into()),
+            client_secret: Some("s".into()),
+            allowed_domain: Some("school.org.uk".into()),
+            role_claim: "email".into(),
+            roles: Some([(" Jo.DPO@School.org.uk".to_string(), "dpo".to_string())].into()),
+            ..OidcConfig::default()
+        };
+        let s = Sso::new(&cfg, "https://x").unwrap();
+        assert_eq!(
+            map_role(Some(&json!("jo.dpo@school.org.uk")), &s.roles),
+            Some(Role::Dpo)
+        );
+        // Any other claim name keeps its values exactly (Entra role values
+        // are case-sensitive).
+        let s = Sso::new(
+            &OidcConfig {
+                role_claim: "roles".into(),
+                ..cfg
+            },
+            "https://x",
+        )
+        .unwrap();
+        assert!(s.roles.contains_key(" Jo.DPO@School.org.uk"));
     }
 
     #[test]
