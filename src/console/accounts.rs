@@ -354,6 +354,47 @@ mod tests {
     }
 
     #[test]
+    fn single_sign_on_makes_the_account_follows_its_role_and_respects_disabling() {
+        let (_d, a) = accounts();
+        let now = 1_700_000_000;
+        let (user, sid) = a
+            .sso_sign_in("jo@school.org.uk", Role::Dpo, "10.0.0.1", now)
+            .unwrap()
+            .expect("signed in");
+        assert_eq!(
+            (user.name.as_str(), user.role),
+            ("jo@school.org.uk", Role::Dpo)
+        );
+        let s = a.session(&sid, now + 1).unwrap().expect("a live session");
+        assert_eq!(s.user.role, Role::Dpo);
+        assert!(!s.csrf.is_empty());
+        // No password signs in to an account made by single sign-on.
+        for (i, pw) in ["", "!sso", SSO_ONLY_HASH].into_iter().enumerate() {
+            // Minutes apart: past the growing delay, so each is a real try.
+            let at = i64::MAX / 4 + i as i64 * 600_000;
+            let r = a.sign_in("jo@school.org.uk", pw, "10.0.0.9", at).unwrap();
+            assert!(matches!(r, SignIn::Wrong(_)), "{pw:?}: {r:?}");
+        }
+        // The provider now says auditor: the account follows.
+        let (user, _) = a
+            .sso_sign_in("jo@school.org.uk", Role::Auditor, "10.0.0.1", now + 5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.role, Role::Auditor);
+        // Disabled here: the provider's word does not bring them back.
+        a.db.disable_user("jo@school.org.uk").unwrap();
+        assert!(a
+            .sso_sign_in("jo@school.org.uk", Role::Dpo, "10.0.0.1", now + 9)
+            .unwrap()
+            .is_none());
+        assert!(a.session(&sid, now + 10).unwrap().is_none());
+        // A name the console cannot use (and could not audit unambiguously).
+        assert!(a
+            .sso_sign_in("jo smith@school.org.uk", Role::Dpo, "10.0.0.1", now)
+            .is_err());
+    }
+
+    #[test]
     fn sign_in_throttles_per_account_and_forgets_on_success() {
         let (_d, a) = accounts();
         a.add_user("anna", Role::Dpo, "a long passphrase", 1000)
