@@ -483,6 +483,11 @@ pub async fn callback(
         Ok(v) => v,
         Err(e) => return refuse(e),
     };
+    // An address the console cannot use as a user name (say, with a `+`):
+    // refused here with the reason, not as a server error.
+    if let Err(e) = super::accounts::check_name(&email) {
+        return refuse(OidcError::Refused(format!("{email}: {e}")));
+    }
     let st = state.clone();
     let (n, a) = (email.clone(), addr.clone());
     let signed =
