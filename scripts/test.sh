@@ -25,6 +25,16 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The OpenID Connect provider the single sign-on tests sign in against
+# (tests/console_oidc.rs): PyPI's oidc-provider-mock in its own virtualenv
+# under target/ (no system pip install). Missing python3: those tests skip
+# loudly, or fail with DLP_REQUIRE_PEERS=1.
+if [ ! -x target/oidc-venv/bin/oidc-provider-mock ] && command -v python3 >/dev/null 2>&1; then
+  python3 -m venv target/oidc-venv &&
+    target/oidc-venv/bin/pip install -q 'oidc-provider-mock>=0.3,<0.4' ||
+    echo "warning: oidc-provider-mock could not be installed: the single sign-on tests will skip" >&2
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/check-arrows.sh

@@ -62,10 +62,24 @@ fn config_keys() -> BTreeMap<String, BTreeMap<String, bool>> {
     for f in fields("Config") {
         match &f.value {
             Format::TypeName(t) if matches!(registry.get(t), Some(ContainerFormat::Struct(_))) => {
-                let keys = fields(t)
-                    .into_iter()
-                    .map(|k| (k.name, matches!(k.value, Format::Option(_))))
-                    .collect();
+                let mut keys = BTreeMap::new();
+                for k in fields(t) {
+                    match &k.value {
+                        // A table inside a section: `[section.table]`.
+                        Format::TypeName(sub)
+                            if matches!(registry.get(sub), Some(ContainerFormat::Struct(_))) =>
+                        {
+                            let sub_keys = fields(sub)
+                                .into_iter()
+                                .map(|s| (s.name, matches!(s.value, Format::Option(_))))
+                                .collect();
+                            out.insert(format!("{}.{}", f.name, k.name), sub_keys);
+                        }
+                        v => {
+                            keys.insert(k.name, matches!(v, Format::Option(_)));
+                        }
+                    }
+                }
                 out.insert(f.name, keys);
             }
             v => {

@@ -101,7 +101,10 @@ fn acknowledged_holds_survive_sigkill() {
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         let got = reader.join().unwrap();
-        if let Some((_, n)) = got.last() {
+        // Typed: a dependency's blanket `Add` impls (ordered-float, via
+        // openidconnect) leave `n + 1` on an inferred reference ambiguous.
+        if let Some(&(_, n)) = got.last() {
+            let n: usize = n;
             base = n + 1;
         }
         // The child may have started holding n+1 when killed; skip past it.

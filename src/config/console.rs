@@ -5,6 +5,7 @@
 //! ([`ConsoleConfig::check`]) against the quarantine's retention.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Loopback only by default: the console is meant to sit behind the
@@ -48,6 +49,126 @@ pub struct ConsoleConfig {
     /// Folder of templates overriding the shipped ones (templates/console/),
     /// file by file.
     pub templates_dir: Option<PathBuf>,
+    /// `[console.oidc]`: single sign-on through the organisation's OpenID
+    /// Connect provider (Microsoft Entra ID, Google). Off unless `issuer`
+    /// is set; local accounts keep working beside it (the break-glass way in).
+    pub oidc: OidcConfig,
+}
+
+/// `[console.oidc]`: who the provider is, how the console is registered
+/// with it, and which of its people may sign in as what.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// Shown on the sign-in page: "Sign in with <provider_name>".
+    pub provider_name: String,
+    /// The provider's issuer URL, exactly as its ID tokens carry it (the
+    /// discovery document is read from `<issuer>/.well-known/openid-configuration`).
+    /// Entra ID: the tenant's own `https://login.microsoftonline.com/<tenant-id>/v2.0`
+    /// (`/common` fails the issuer check); Google: `https://accounts.google.com`.
+    /// Unset: single sign-on is off.
+    pub issuer: Option<String>,
+    /// The console's client (application) id at the provider.
+    pub client_id: Option<String>,
+    /// The client secret. Prefer `client_secret_file` (the config is often
+    /// world-readable); when both are set the file wins.
+    pub client_secret: Option<String>,
+    /// A file holding the client secret (first line, trimmed).
+    pub client_secret_file: Option<PathBuf>,
+    /// The organisation's domain: the ID token's `hd` claim (Google
+    /// Workspace) must equal it when present, and the email's domain must
+    /// always be it. Required with `issuer`: a consumer account at the same
+    /// provider must never get in.
+    pub allowed_domain: Option<String>,
+    /// The ID-token claim listing the person's roles or groups (`roles` for
+    /// Entra app roles, `groups` for group ids).
+    pub role_claim: String,
+    /// Claim value → console role (`dpo`, `auditor` or `admin`). A person
+    /// with no mapped value is refused (there is no default role); with
+    /// several, the strongest wins.
+    pub roles: Option<BTreeMap<String, String>>,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            provider_name: "single sign-on".into(),
+            issuer: None,
+            client_id: None,
+            client_secret: None,
+            client_secret_file: None,
+            allowed_domain: None,
+            role_claim: "roles".into(),
+            roles: None,
+        }
+    }
+}
+
+impl OidcConfig {
+    /// Single sign-on is configured (`issuer` set and not blank).
+    pub fn enabled(&self) -> bool {
+        self.issuer.as_deref().is_some_and(|i| !i.trim().is_empty())
+    }
+
+    /// With `issuer` set: a client id, a secret (inline or file), an allowed
+    /// domain, a role claim and at least one mapping to a known role, and a
+    /// `base_url` to build the redirect URI from.
+    fn check(&self, base_url: Option<&str>) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let issuer = self.issuer.as_deref().unwrap_or_default().trim();
+        // Plain http only to a provider on this machine (a test provider):
+        // the discovery document and keys must not be open to tampering.
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+        if !issuer.starts_with("https://") && !loopback.iter().any(|l| issuer.starts_with(l)) {
+            return Err(format!(
+                "console.oidc.issuer {issuer:?} must be an https:// address"
+            ));
+        }
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        if blank(&self.client_id) {
+            return Err("console.oidc.client_id is required with console.oidc.issuer".into());
+        }
+        if blank(&self.client_secret) && self.client_secret_file.is_none() {
+            return Err(
+                "console.oidc needs client_secret_file (or client_secret) with issuer".into(),
+            );
+        }
+        match self.allowed_domain.as_deref().map(str::trim) {
+            Some(d) if d.contains('.') && !d.contains(['@', ' ', '/']) => {}
+            _ => {
+                return Err(
+                    "console.oidc.allowed_domain (the organisation's mail domain, e.g. \"school.org.uk\") is required with issuer"
+                        .into(),
+                )
+            }
+        }
+        if self.role_claim.trim().is_empty() {
+            return Err("console.oidc.role_claim must name a claim, e.g. \"roles\"".into());
+        }
+        let roles = self.roles.clone().unwrap_or_default();
+        if roles.is_empty() {
+            return Err(
+                "console.oidc.roles must map at least one claim value to dpo, auditor or admin"
+                    .into(),
+            );
+        }
+        for (value, role) in &roles {
+            if !matches!(role.as_str(), "dpo" | "auditor" | "admin") {
+                return Err(format!(
+                    "console.oidc.roles: {value:?} maps to {role:?}; roles are dpo, auditor and admin"
+                ));
+            }
+        }
+        if base_url.is_none() {
+            return Err(
+                "console.oidc needs console.base_url: the redirect URI registered with the provider is <base_url>/auth/oidc/callback"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for ConsoleConfig {
@@ -63,6 +184,7 @@ impl Default for ConsoleConfig {
             trust_forwarded_for: false,
             page_size: 50,
             templates_dir: None,
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -105,7 +227,7 @@ impl ConsoleConfig {
                 ));
             }
         }
-        Ok(())
+        self.oidc.check(self.base_url())
     }
 }
 
@@ -143,5 +265,43 @@ mod tests {
         assert_eq!(unset.link_days(30), 14);
         assert_eq!(unset.link_days(7), 7);
         assert_eq!(c(3).link_days(30), 3);
+    }
+
+    #[test]
+    fn single_sign_on_needs_its_whole_setup() {
+        let ok = || ConsoleConfig {
+            base_url: Some("https://dlp.school.org.uk".into()),
+            oidc: OidcConfig {
+                issuer: Some("https://login.microsoftonline.com/t/v2.0".into()),
+                client_id: Some("c".into()),
+                client_secret_file: Some("/etc/dlp-milter/oidc-secret".into()),
+                allowed_domain: Some("school.org.uk".into()),
+                roles: Some([("DLP.DPO".to_string(), "dpo".to_string())].into()),
+                ..OidcConfig::default()
+            },
+            ..ConsoleConfig::default()
+        };
+        assert!(ok().check(30).is_ok());
+        assert!(ok().oidc.enabled());
+        assert!(!OidcConfig::default().enabled());
+        let broken: [fn(&mut ConsoleConfig); 7] = [
+            |c| c.base_url = None,
+            |c| c.oidc.client_id = None,
+            |c| c.oidc.client_secret_file = None,
+            |c| c.oidc.allowed_domain = Some("@school".into()),
+            |c| c.oidc.roles = None,
+            |c| c.oidc.roles = Some([("Everyone".into(), "superuser".into())].into()),
+            |c| c.oidc.issuer = Some("http://login.microsoftonline.com/t/v2.0".into()),
+        ];
+        for (i, b) in broken.iter().enumerate() {
+            let mut c = ok();
+            b(&mut c);
+            assert!(c.check(30).is_err(), "case {i} should be refused");
+        }
+        // An inline secret instead of a file is accepted.
+        let mut c = ok();
+        c.oidc.client_secret_file = None;
+        c.oidc.client_secret = Some("s".into());
+        assert!(c.check(30).is_ok());
     }
 }

@@ -9,7 +9,7 @@ mod milter;
 mod notice;
 mod quarantine;
 
-pub use console::{ConsoleConfig, DEFAULT_CONSOLE_LISTEN, DEFAULT_LINK_VALID_DAYS};
+pub use console::{ConsoleConfig, OidcConfig, DEFAULT_CONSOLE_LISTEN, DEFAULT_LINK_VALID_DAYS};
 pub use direction::{DirectionConfig, DEFAULT_OUTBOUND_DAEMONS};
 pub use metrics::{MetricsConfig, PACKAGED_METRICS_LISTEN};
 pub use milter::{
@@ -204,6 +204,9 @@ impl Config {
         }
         if let Some(d) = self.console.templates_dir.as_mut() {
             fix(d);
+        }
+        if let Some(f) = self.console.oidc.client_secret_file.as_mut() {
+            fix(f);
         }
     }
 

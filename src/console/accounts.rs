@@ -14,6 +14,11 @@ const FORGET_FAILURES_MS: i64 = 24 * 3600 * 1000;
 /// How often at most a session's last use is written.
 const TOUCH_EVERY_SECS: i64 = 60;
 
+/// The password hash of an account made by single sign-on: not a PHC
+/// string, so no password verifies against it (`user passwd` can give the
+/// person a local password later).
+pub const SSO_ONLY_HASH: &str = "!sso";
+
 /// The outcome of a sign-in attempt.
 #[derive(Debug)]
 pub enum SignIn {
@@ -183,8 +188,14 @@ impl Accounts {
             return Ok(SignIn::Wrong(secrets::whole_secs(next)));
         };
         self.db.clear_failures(&Self::user_key(name))?;
+        let session_id = self.new_session(&user, addr, now_ms / 1000)?;
+        Ok(SignIn::Ok { user, session_id })
+    }
+
+    /// A fresh session for `user` (stale ones swept first); returns the id
+    /// for the cookie. The same for a password and a single sign-on.
+    fn new_session(&self, user: &User, addr: &str, now: i64) -> Result<String, ConsoleError> {
         let c = &self.config;
-        let now = now_ms / 1000;
         self.db
             .end_stale_sessions(now - idle_secs(c), now - max_secs(c))?;
         let session_id = secrets::random_token(32);
@@ -196,7 +207,51 @@ impl Accounts {
             now,
             Some(addr),
         )?;
-        Ok(SignIn::Ok { user, session_id })
+        Ok(session_id)
+    }
+
+    /// Signs in a person the organisation's OpenID Connect provider vouched
+    /// for (see [`super::oidc`]): their account is created on first sign-in
+    /// with no usable password, and its role follows the provider's claim at
+    /// every sign-in (audited when it changes). A disabled account stays
+    /// out: None. The session is the same as after a password sign-in.
+    pub fn sso_sign_in(
+        &self,
+        name: &str,
+        role: Role,
+        addr: &str,
+        now: i64,
+    ) -> Result<Option<(User, String)>, ConsoleError> {
+        check_name(name)?;
+        let by = format!("console:{name}");
+        match self.db.user(name)? {
+            Some(u) if u.disabled => return Ok(None),
+            Some(u) if u.role != role => {
+                self.db.set_role(name, role)?;
+                self.audit(
+                    "role_changed",
+                    name,
+                    &by,
+                    serde_json::json!({ "from": u.role.as_str(), "role": role.as_str(), "via": "oidc" }),
+                )?;
+            }
+            Some(_) => {}
+            None => {
+                // Not an Argon2 hash: no password ever matches it.
+                self.db.add_user(name, role, SSO_ONLY_HASH, now)?;
+                self.audit(
+                    "user_added",
+                    name,
+                    &by,
+                    serde_json::json!({ "role": role.as_str(), "via": "oidc" }),
+                )?;
+            }
+        }
+        let Some(user) = self.db.user(name)? else {
+            return Ok(None);
+        };
+        let session_id = self.new_session(&user, addr, now)?;
+        Ok(Some((user, session_id)))
     }
 
     /// The session behind a cookie value, if it is live and its account
@@ -296,6 +351,47 @@ mod tests {
                 audit: None,
             },
         )
+    }
+
+    #[test]
+    fn single_sign_on_makes_the_account_follows_its_role_and_respects_disabling() {
+        let (_d, a) = accounts();
+        let now = 1_700_000_000;
+        let (user, sid) = a
+            .sso_sign_in("jo@school.org.uk", Role::Dpo, "10.0.0.1", now)
+            .unwrap()
+            .expect("signed in");
+        assert_eq!(
+            (user.name.as_str(), user.role),
+            ("jo@school.org.uk", Role::Dpo)
+        );
+        let s = a.session(&sid, now + 1).unwrap().expect("a live session");
+        assert_eq!(s.user.role, Role::Dpo);
+        assert!(!s.csrf.is_empty());
+        // No password signs in to an account made by single sign-on.
+        for (i, pw) in ["", "!sso", SSO_ONLY_HASH].into_iter().enumerate() {
+            // Minutes apart: past the growing delay, so each is a real try.
+            let at = i64::MAX / 4 + i as i64 * 600_000;
+            let r = a.sign_in("jo@school.org.uk", pw, "10.0.0.9", at).unwrap();
+            assert!(matches!(r, SignIn::Wrong(_)), "{pw:?}: {r:?}");
+        }
+        // The provider now says auditor: the account follows.
+        let (user, _) = a
+            .sso_sign_in("jo@school.org.uk", Role::Auditor, "10.0.0.1", now + 5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.role, Role::Auditor);
+        // Disabled here: the provider's word does not bring them back.
+        a.db.disable_user("jo@school.org.uk").unwrap();
+        assert!(a
+            .sso_sign_in("jo@school.org.uk", Role::Dpo, "10.0.0.1", now + 9)
+            .unwrap()
+            .is_none());
+        assert!(a.session(&sid, now + 10).unwrap().is_none());
+        // A name the console cannot use (and could not audit unambiguously).
+        assert!(a
+            .sso_sign_in("jo smith@school.org.uk", Role::Dpo, "10.0.0.1", now)
+            .is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub const SESSION_COOKIE: &str = "dlp_console";
 pub const LOGIN_COOKIE: &str = "dlp_console_login";
 
 /// A cookie's value from the request.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -37,19 +37,32 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// A `Set-Cookie` value: HttpOnly and SameSite=Strict always, Secure when
 /// the console is reached over https.
 fn set_cookie(name: &str, value: &str, secure: bool, clear: bool) -> HeaderValue {
-    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    set_cookie_with(name, value, secure, "Strict", clear.then_some(0))
+}
+
+/// A `Set-Cookie` value with a chosen SameSite and lifetime: single
+/// sign-on's pending cookie must be `Lax`, as it has to come back on the
+/// provider's cross-site redirect to the callback.
+pub(super) fn set_cookie_with(
+    name: &str,
+    value: &str,
+    secure: bool,
+    same_site: &str,
+    max_age: Option<u64>,
+) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
     if secure {
         c.push_str("; Secure");
     }
-    if clear {
-        c.push_str("; Max-Age=0");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
     }
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
 /// Where a request comes from, for sign-in throttling: the peer, or behind
 /// a trusted proxy the last `X-Forwarded-For` entry (the one it appended).
-fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
+pub(super) fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -218,14 +231,14 @@ pub struct LoginQuery {
 
 /// Only a path on this console: never an absolute or protocol-relative URL
 /// (an open redirect would make a phishing link look like ours).
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/queue".into(),
     }
 }
 
-fn login_form(
+pub(super) fn login_form(
     state: &State,
     status: StatusCode,
     next: &str,
@@ -241,6 +254,10 @@ fn login_form(
             next => next,
             message => message,
             name => name,
+            sso_name => state.sso.as_ref().map(|s| s.provider_name().to_string()),
+            sso_start => form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", next)
+                .finish(),
         },
     );
     let mut resp = (status, html).into_response();

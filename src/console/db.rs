@@ -147,6 +147,18 @@ impl ConsoleDb {
         Ok(out)
     }
 
+    /// Sets an account's role (single sign-on: the provider's role claim
+    /// is the source of truth at every sign-in).
+    pub fn set_role(&self, name: &str, role: Role) -> Result<(), ConsoleError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE console_users SET role = ?2 WHERE name = ?1",
+                params![name, role.as_str()],
+            )
+        })?;
+        Ok(())
+    }
+
     /// Disables an account and ends its sessions; its tokens stop working
     /// (they are checked against the account at every use).
     pub fn disable_user(&self, name: &str) -> Result<(), ConsoleError> {

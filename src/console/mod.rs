@@ -25,6 +25,7 @@ pub mod db;
 pub mod error;
 pub mod in_place;
 pub mod message;
+pub mod oidc;
 pub mod queue;
 pub mod reports;
 pub mod roles;
@@ -57,6 +58,8 @@ pub struct Console {
     pub views: views::Views,
     /// Mark cookies `Secure` (the console is reached over https).
     pub secure_cookies: bool,
+    /// Single sign-on (`[console.oidc]`), when set up.
+    pub sso: Option<Arc<oidc::Sso>>,
 }
 
 /// The shared state of the router.
@@ -91,7 +94,15 @@ impl Console {
             .base_url
             .as_deref()
             .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"));
+        let sso = match (config.console.oidc.enabled(), config.console.base_url()) {
+            (true, Some(base)) => Some(Arc::new(
+                oidc::Sso::new(&config.console.oidc, base)
+                    .map_err(|e| ConsoleError::Invalid(e.to_string()))?,
+            )),
+            _ => None,
+        };
         Ok(Console {
+            sso,
             quarantine: quarantine.clone(),
             accounts: Accounts {
                 db,
@@ -129,6 +140,8 @@ pub fn routes(state: State) -> Router {
         .route("/", get(queue::home))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/auth/oidc/start", get(oidc::start))
+        .route(oidc::CALLBACK_PATH, get(oidc::callback))
         .route("/queue", get(queue::page))
         .route("/queue/bulk", post(queue::bulk))
         .route("/holds/{id}", get(message::page))

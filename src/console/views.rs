@@ -36,6 +36,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../templates/console/reveal_confirm.html"),
     ),
     (
+        "signed_in.html",
+        include_str!("../../templates/console/signed_in.html"),
+    ),
+    (
         "done.html",
         include_str!("../../templates/console/done.html"),
     ),
