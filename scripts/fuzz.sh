@@ -119,8 +119,11 @@ run_one() {
   [ "$after" -gt "$before" ] && [ $rc = 0 ] && rc=1
   local execs
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  # Fork mode reports progress lines "#N: cov: ..." instead of final stats.
-  [ -z "$execs" ] && execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  # Fork mode reports progress lines "#N: cov: ..." instead of final stats
+  # (none at all when the target failed to start).
+  if [ -z "$execs" ]; then
+    execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' "$log" | tail -1)
+  fi
   printf '%-20s %6s s %12s execs  %s\n' "$t" "$(($(date +%s) - start))" "${execs:-?}" \
     "$([ $rc = 0 ] && echo ok || echo "FAILED (exit $rc, see fuzz/artifacts/$t/)")"
   if [ $rc != 0 ]; then

@@ -16,7 +16,6 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::runtime::Runtime;
 
 /// A quarantine that accepts every hold and keeps nothing: the fuzzer
 /// exercises the session, not the disk.
@@ -50,21 +49,24 @@ impl indymilter::Listener for OneConnection {
 /// The marker key the daemon checks releases with (the marker target's).
 const KEY: &[u8] = b"dlp-milter fuzz marker key 32 b.";
 
-fn setup() -> &'static (Runtime, Milter) {
-    static SETUP: OnceLock<(Runtime, Milter)> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let milter = Milter::new(&Config::default(), Arc::new(NullStore), KEY.to_vec())
-            .expect("default config");
-        (rt, milter)
+fn milter() -> &'static Milter {
+    static MILTER: OnceLock<Milter> = OnceLock::new();
+    MILTER.get_or_init(|| {
+        Milter::new(&Config::default(), Arc::new(NullStore), KEY.to_vec()).expect("default config")
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (rt, milter) = setup();
+    let milter = milter();
+    // A runtime per input: dropping it joins its blocking threads, so a scan
+    // still running when the MTA hung up finishes within this input. With
+    // one runtime for the whole run, such a scan's allocations were still
+    // live when libFuzzer compared mallocs and frees after the input, and
+    // LeakSanitizer reported a leak that no single input reproduces.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     rt.block_on(async {
         let (client, server) = tokio::io::duplex(64 * 1024);
         let (mut from_milter, mut to_milter) = tokio::io::split(client);
