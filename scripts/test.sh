@@ -34,7 +34,7 @@ fi
 # Every fuzz target for 20 s from its seeds (a crash, hang or blow-up fails;
 # docs/development.md, "Fuzzing"). cargo-fuzz is installed once if missing.
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz
-scripts/fuzz.sh 20
+FUZZ_JOBS=2 scripts/fuzz.sh 20
 
 # The scan JSON contract examples shipped beside the repository, when present.
 if [ -f ../shared/contract-examples/check.py ]; then
