@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 static ENGINE: OnceLock<Engine> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let engine = ENGINE.get_or_init(|| Engine::from_config(&Config::default()).expect("shipped rules"));
+    let engine =
+        ENGINE.get_or_init(|| Engine::from_config(&Config::default()).expect("shipped rules"));
     let report = engine.scan(data, None);
     assert!(report.error.is_none(), "{:?}", report.error);
 });

@@ -206,6 +206,13 @@ impl Milter {
         self.shared.current()
     }
 
+    /// The session callbacks on this milter's state, to serve a transport
+    /// other than [`MilterListener`] with `indymilter::run` (the milter fuzz
+    /// target feeds arbitrary MTA bytes over an in-memory stream).
+    pub fn callbacks(&self) -> indymilter::Callbacks<session::Session> {
+        session::callbacks(self.shared.clone())
+    }
+
     /// Messages currently between MAIL and their end.
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight.load(Ordering::SeqCst)

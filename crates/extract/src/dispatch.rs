@@ -38,7 +38,46 @@ pub fn extract_into(
     depth: usize,
     out: &mut Extraction,
 ) {
-    let kind = sniff(data, path);
+    extract_kind_into(
+        sniff(data, path),
+        path,
+        declared_type,
+        data,
+        budget,
+        depth,
+        out,
+    );
+}
+
+/// [`extract`] with the type forced instead of sniffed: the entry the fuzz
+/// targets use to drive one format's reader with any bytes (sniffing would
+/// send most mutated inputs to the plain-text reader). Not for mail: a real
+/// attachment's type is always decided from its bytes.
+#[doc(hidden)]
+pub fn extract_as(kind: FileKind, name: &str, data: &[u8], budget: &mut Budget) -> Extraction {
+    let mut out = Extraction::default();
+    extract_kind_into(
+        kind,
+        name,
+        "application/octet-stream",
+        data,
+        budget,
+        0,
+        &mut out,
+    );
+    out
+}
+
+/// [`extract_into`] once the type is known.
+fn extract_kind_into(
+    kind: FileKind,
+    path: &str,
+    declared_type: &str,
+    data: &[u8],
+    budget: &mut Budget,
+    depth: usize,
+    out: &mut Extraction,
+) {
     budget.files = budget.files.saturating_add(1);
     let max_files = budget
         .limits

@@ -55,7 +55,7 @@ pub use budget::{Budget, Limits, MailReader, NestedAttachment, NestedMail, MESSA
 pub use decode::decode_text;
 pub(crate) use decode::decode_text_cow;
 pub(crate) use dispatch::inner_path;
-pub use dispatch::{extract, extract_into};
+pub use dispatch::{extract, extract_as, extract_into};
 pub use error::ExtractError;
 pub use html::html_to_text;
 pub(crate) use report::push_text;

@@ -74,7 +74,13 @@ fn rar5(d: &[u8]) -> Result<(usize, usize, bool)> {
                         enc += 1;
                         break;
                     }
-                    r = r.checked_add(n + to_usize(len)?).ok_or_else(bad)?;
+                    // Every sum of header-given sizes is checked: a
+                    // record length near 2^64 made `n + len` wrap to 0 in
+                    // release builds, and the walk looped on one record.
+                    // Checked, each step moves at least the `n` >= 1
+                    // bytes of the length itself.
+                    let step = to_usize(len)?.checked_add(n).ok_or_else(bad)?;
+                    r = r.checked_add(step).ok_or_else(bad)?;
                 }
             }
             5 => break,
@@ -193,6 +199,27 @@ mod tests {
         let ex = run(&rar5(&[], false));
         assert!(ex.files[0].encrypted.is_none());
         assert!(ex.not_scanned[0].reason.contains("not extracted"));
+    }
+
+    /// Found by the extract_rar fuzz target: an extra-area record whose
+    /// length is 2^64 - 10 (10 bytes of vint) made the step `n + len` wrap to
+    /// 0, so the walk stood still for ever in a release build (and panicked
+    /// on overflow in a checked one). Now a malformed header, at once.
+    #[test]
+    fn rar5_record_length_that_wraps_is_malformed() {
+        let mut huge = vec![0xF6];
+        huge.extend([0xFF; 8]);
+        huge.push(0x01); // 0xFFFF_FFFF_FFFF_FFF6 = 2^64 - 10
+        huge.push(2); // record type: not encryption
+        let start = std::time::Instant::now();
+        let ex = run(&rar5(&huge, false));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        assert!(ex.files[0].encrypted.is_none());
+        assert!(
+            ex.not_scanned[0].reason.contains("malformed"),
+            "{:?}",
+            ex.not_scanned
+        );
     }
 
     fn block4(kind: u8, flags: u16, add: Option<u32>) -> Vec<u8> {
