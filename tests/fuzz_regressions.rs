@@ -14,6 +14,13 @@
 //! `fixtures/fuzz-regressions/extract_rar/`: RAR 5 headers whose extra-area
 //! record length made the walk's step wrap to 0 (a hang in release, an
 //! overflow panic with checks on; fixed in crates/extract/src/rar.rs).
+//!
+//! `fixtures/fuzz-regressions/extract_eml/`: a forwarded message on which
+//! mail-parser 0.11.9 trips its own `debug_assert!` ("Invalid part ID"): in
+//! a build with debug assertions (these tests, the fuzz build) it panics
+//! inside the dependency. The engine must still answer: a report, and if a
+//! parser panicked, that panic and nothing else as its error (the daemon
+//! then holds the message as "could not be checked").
 
 use dlp_milter::config::Config;
 use dlp_milter::extract::{extract_as, Budget, FileKind, Limits};
@@ -122,6 +129,29 @@ fn milter_streams_the_fuzzer_flagged_are_answered_and_leave_nothing_running() {
         n += 1;
     }
     assert!(n >= 2, "regression inputs missing from {}", dir.display());
+}
+
+#[test]
+fn a_message_that_trips_mail_parsers_own_assertion_is_still_answered() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-regressions/extract_eml");
+    let engine = dlp_milter::scan::Engine::from_config(&Config::default()).unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let start = Instant::now();
+        let report = engine.scan(&data, None);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{}",
+            path.display()
+        );
+        if let Some(e) = &report.error {
+            assert!(e.contains("Invalid part ID"), "{}: {e}", path.display());
+        }
+        n += 1;
+    }
+    assert!(n >= 1, "no inputs in {}", dir.display());
 }
 
 #[test]
