@@ -5,6 +5,7 @@
 use dlp_milter::extract::{extract_as, read_mail, Budget, FileKind, Limits};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common/known_panics.rs"]
 mod known_panics;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,6 +6,7 @@ use dlp_milter::scan::Engine;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
+#[path = "common/known_panics.rs"]
 mod known_panics;
 
 static ENGINE: OnceLock<Engine> = OnceLock::new();
