@@ -62,6 +62,8 @@ dict_for() {
 # The fuzz crate is outside the workspace; it starts from the main lock
 # file so it builds the same dependency versions as the milter.
 cp Cargo.lock fuzz/Cargo.lock
+# A clean checkout has no fuzz/target yet; the build log goes there.
+mkdir -p fuzz/target
 build_start=$(date +%s)
 if ! (cd fuzz && RUSTC_BOOTSTRAP=1 nice -n "$NICE" cargo fuzz build >../fuzz/target/build.log 2>&1); then
   grep -v '^ *Compiling' fuzz/target/build.log >&2
