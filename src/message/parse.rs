@@ -26,6 +26,19 @@ impl Default for ParseLimits {
     }
 }
 
+/// Notes (once) that parts past [`ParseLimits::max_parts`] were not
+/// scanned. Body parts count as much as attachments: 501 inline text parts
+/// with no filename were cut at 500 without a word (issue 20).
+fn note_parts_cap(capped: &mut Vec<String>, limits: &ParseLimits) {
+    let note = format!(
+        "more than {} MIME parts: the rest were not scanned",
+        limits.max_parts
+    );
+    if !capped.contains(&note) {
+        capped.push(note);
+    }
+}
+
 /// Parses raw message bytes. Never fails: anything mail-parser cannot make
 /// sense of becomes a message with the raw text as its body (so identifiers in
 /// a broken message are still seen) and a note in `capped`.
@@ -95,6 +108,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
     for id in msg.text_body.iter().copied() {
         parts_seen += 1;
         if parts_seen > limits.max_parts {
+            note_parts_cap(&mut out.capped, limits);
             break;
         }
         let Some(part) = msg.parts.get(id as usize) else {
@@ -135,6 +149,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
     {
         parts_seen += 1;
         if parts_seen > limits.max_parts {
+            note_parts_cap(&mut out.capped, limits);
             break;
         }
         if let Some(PartType::Html(h)) = msg.parts.get(id as usize).map(|p| &p.body) {
@@ -163,10 +178,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
     for (n, id) in msg.attachments.iter().copied().enumerate() {
         parts_seen += 1;
         if parts_seen > limits.max_parts {
-            out.capped.push(format!(
-                "more than {} MIME parts: the rest were not scanned",
-                limits.max_parts
-            ));
+            note_parts_cap(&mut out.capped, limits);
             break;
         }
         let Some(part) = msg.parts.get(id as usize) else {
@@ -332,6 +344,35 @@ mod tests {
     }
 
     use super::*;
+
+    /// Issue 20 variant: 501 inline text parts (no filename, so body parts,
+    /// not attachments), the NI number in the last: the cap is reported,
+    /// once, as it is for attachments.
+    #[test]
+    fn body_parts_past_the_cap_are_reported() {
+        let mut raw =
+            String::from("Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+        for i in 0..501 {
+            raw.push_str(&format!(
+                "--b\r\nContent-Type: text/plain\r\n\r\nnote {i}\r\n"
+            ));
+        }
+        raw.push_str("--b--\r\n");
+        let m = parse(raw.as_bytes(), &ParseLimits::default());
+        let notes: Vec<&String> = m
+            .capped
+            .iter()
+            .filter(|c| c.contains("MIME parts"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{:?}", m.capped);
+        let within = raw.replace("note 500", "").replacen(
+            "--b\r\nContent-Type: text/plain\r\n\r\n\r\n",
+            "",
+            1,
+        );
+        let m = parse(within.as_bytes(), &ParseLimits::default());
+        assert!(m.capped.is_empty(), "{:?}", m.capped);
+    }
 
     #[test]
     fn undisclosed_recipients_is_an_empty_group() {
