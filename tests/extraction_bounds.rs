@@ -932,7 +932,7 @@ fn row7_variants_cdata_bogus_comments_data_attributes_and_script_data() {
         format!("<html><body><p>Hi</p><![CDATA[ {NI} ]]></body></html>"),
         format!("<html><body><p>Hi</p><! {NI} ></body></html>"),
         format!("<html><body><?php echo '{NI}'; ?></body></html>"),
-        format!(r#"<html><body><div data-ni="JT 48 22 91 B" data-name="Priya Shah">NI number</div></body></html>"#),
+        r#"<html><body><div data-ni="JT 48 22 91 B" data-name="Priya Shah">NI number</div></body></html>"#.to_string(),
         format!(r#"<html><head><meta name="description" content="{NI}"></head><body>Hi</body></html>"#),
         format!(r#"<html><body><script>var pupil = "{NI}";</script><p>Hi</p></body></html>"#),
         r#"<html><body><script type="application/json">{"pupil": "Priya Shah", "ni": "JT 48 22 91 B"}</script><p>NI report</p></body></html>"#.to_string(),

@@ -1,7 +1,8 @@
 //! mail-parser's tree → [`Message`], within [`ParseLimits`].
 
 use super::{Attachment, BodyText, Mailbox, Message, MessageEncryption};
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use base64::Engine;
+use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// Caps on the work one message may cause while it is being taken apart.
 #[derive(Debug, Clone, Copy)]
@@ -200,6 +201,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
             PartType::Message(m) => (m.raw_message().to_vec(), format!("message-{}.eml", n + 1)),
             PartType::Multipart(_) => continue,
         };
+        let data = lenient_base64(part).unwrap_or(data);
         let name = part
             .attachment_name()
             .map(sanitize_name)
@@ -212,6 +214,38 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
         });
     }
     out
+}
+
+/// A base64 part mail-parser gave up on (a stray character among the
+/// base64, which it then keeps as raw text): decoded leniently, skipping
+/// what is not in the alphabet, as mail clients do. The recipient's client
+/// shows the content, so it is what must be scanned; the raw base64 hid an
+/// NI number from every detector (issue 20).
+fn lenient_base64(part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    if !part.is_encoding_problem
+        || !part
+            .content_transfer_encoding()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"))
+    {
+        return None;
+    }
+    let mut alphabet: Vec<u8> = part
+        .contents()
+        .iter()
+        .copied()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+        .collect();
+    // A lone sixth bit-group cannot be decoded: dropped.
+    if alphabet.len() % 4 == 1 {
+        alphabet.pop();
+    }
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(&alphabet).ok()
 }
 
 /// True when an HTML alternative carries more than its plain-text sibling:
@@ -372,6 +406,30 @@ mod tests {
         );
         let m = parse(within.as_bytes(), &ParseLimits::default());
         assert!(m.capped.is_empty(), "{:?}", m.capped);
+    }
+
+    /// Issue 20 variant: a base64 attachment or body with a stray
+    /// character in it was kept by mail-parser as raw base64, hiding its
+    /// content; it is decoded leniently, as mail clients show it.
+    #[test]
+    fn base64_with_stray_characters_is_decoded() {
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode("Name,Note\r\nPriya Shah,JT 48 22 91 B\r\n");
+        let broken = format!("{}!!{}\r\n{}", &b64[..20], &b64[20..40], &b64[40..]);
+        let raw = format!(
+            "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n{broken}\r\n\
+             --b\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=p.csv\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{broken}\r\n--b--\r\n"
+        );
+        let m = parse(raw.as_bytes(), &ParseLimits::default());
+        // mail-parser takes an undecodable body part for an attachment:
+        // both parts are there, decoded.
+        assert_eq!(m.attachments.len(), 2, "{:?}", m.attachments);
+        for a in &m.attachments {
+            let text = String::from_utf8_lossy(&a.data).into_owned();
+            assert!(text.contains("Priya Shah,JT 48 22 91 B"), "{text:?}");
+        }
     }
 
     #[test]
