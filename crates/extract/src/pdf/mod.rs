@@ -410,6 +410,23 @@ impl<'a> Doc<'a> {
         Ok(false)
     }
 
+    /// True when the page tree reads and says there are no pages (`/Kids
+    /// []` or `/Count 0`): an empty document, with nothing unread, unlike a
+    /// tree whose page objects could not be parsed.
+    fn declares_no_pages(&self) -> bool {
+        let Some(root) = self.resolve_dict(get(&self.trailer, b"Root")) else {
+            return false;
+        };
+        let Some(pages) = self.resolve_dict(get(&root, b"Pages")) else {
+            return false;
+        };
+        let no_kids = matches!(
+            get(&pages, b"Kids").map(|k| self.resolve(k)),
+            Some(Obj::Array(k)) if k.is_empty()
+        );
+        no_kids || get(&pages, b"Count").and_then(Obj::as_int) == Some(0)
+    }
+
     /// Pages in document order, each with its inherited resources.
     fn pages(&self, budget: &mut Budget) -> Result<Vec<(Dict, Dict)>> {
         let mut out = Vec::new();
@@ -610,7 +627,7 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<Read> {
     let mut text = String::new();
     let mut rd = text::Reader::default();
     let pages = doc.pages(budget)?;
-    if pages.is_empty() {
+    if pages.is_empty() && !doc.declares_no_pages() {
         // Not one page object could be read (a broken or hostile page
         // tree): nothing was checked, which is not an image-only file.
         rd.unread = Some("no readable page".into());

@@ -570,6 +570,16 @@ fn undecodable_content_is_reported_not_taken_for_a_picture() {
         .starts_with("pdf content could not be read"));
     assert!(ex.not_scanned[0].document);
 
+    // An empty page tree is an empty document (the scanned-letter negative
+    // of tests/eval.rs is built so): nothing unread.
+    let empty = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    let mut b = Budget::new(Limits::default());
+    let ex = run("scan.pdf", "", empty, &mut b);
+    assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+    assert!(ex.not_scanned[0]
+        .reason
+        .starts_with("pdf has no extractable text"));
+
     // A page object too deeply nested to parse: no page at all.
     let deep = format!("{}{}", "<< /A ".repeat(5000), ">>".repeat(5000));
     let pdf = String::from_utf8_lossy(&build_pdf(content, false, ""))
