@@ -201,7 +201,9 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
             PartType::Message(m) => (m.raw_message().to_vec(), format!("message-{}.eml", n + 1)),
             PartType::Multipart(_) => continue,
         };
-        let data = lenient_base64(part).unwrap_or(data);
+        let data = lenient_base64(part)
+            .or_else(|| uudecoded(part))
+            .unwrap_or(data);
         let name = part
             .attachment_name()
             .map(sanitize_name)
@@ -246,6 +248,57 @@ fn lenient_base64(part: &MessagePart<'_>) -> Option<Vec<u8>> {
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
     LENIENT.decode(&alphabet).ok()
+}
+
+/// A part sent with `Content-Transfer-Encoding: x-uuencode` (or `uuencode`,
+/// `x-uue`), which mail-parser keeps as its encoded text: decoded from its
+/// `begin` line to `end`. Old clients still send it, and mail clients show
+/// it decoded; read as text, the CSV inside was noise to every detector.
+fn uudecoded(part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    let cte = part
+        .content_transfer_encoding()?
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(cte.as_str(), "x-uuencode" | "uuencode" | "x-uue" | "uue") {
+        return None;
+    }
+    uudecode(part.contents())
+}
+
+/// The data of the first uuencoded block in `text` (`begin MODE NAME` ...
+/// `end`); lines that do not decode are skipped, as uudecode does.
+fn uudecode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut lines = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    lines.find(|l| l.starts_with(b"begin "))?;
+    let mut out = Vec::new();
+    for line in lines {
+        if line == b"end" {
+            break;
+        }
+        let Some((&len, rest)) = line.split_first() else {
+            continue;
+        };
+        let n = usize::from(len.wrapping_sub(b' ') & 0x3F);
+        if n == 0 {
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(n + 2);
+        for group in rest.chunks(4) {
+            let v = group
+                .iter()
+                .chain(std::iter::repeat(&b'`'))
+                .take(4)
+                .fold(0u32, |a, &c| {
+                    a << 6 | u32::from(c.wrapping_sub(b' ') & 0x3F)
+                });
+            bytes.extend_from_slice(&v.to_be_bytes()[1..]);
+        }
+        bytes.truncate(n);
+        out.extend_from_slice(&bytes);
+    }
+    Some(out)
 }
 
 /// True when an HTML alternative carries more than its plain-text sibling:
@@ -430,6 +483,23 @@ mod tests {
             let text = String::from_utf8_lossy(&a.data).into_owned();
             assert!(text.contains("Priya Shah,JT 48 22 91 B"), "{text:?}");
         }
+    }
+
+    /// Issue 20 variant: an attachment sent uuencoded
+    /// (`Content-Transfer-Encoding: x-uuencode`) is decoded.
+    #[test]
+    fn uuencoded_attachments_are_decoded() {
+        // `uuencode pupils.csv` of "Name,Note\r\nPriya Shah,JT 48 22 91 B\r\n".
+        let uu = "begin 644 pupils.csv\r\nE3F%M92Q.;W1E#0I0<FEY82!3:&%H+$I4(#0X(#(R(#DQ($(-\"@``\r\n`\r\nend\r\n";
+        let raw = format!(
+            "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n\
+             --b\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=pupils.csv\r\n\
+             Content-Transfer-Encoding: x-uuencode\r\n\r\n{uu}--b--\r\n"
+        );
+        let m = parse(raw.as_bytes(), &ParseLimits::default());
+        let csv = String::from_utf8_lossy(&m.attachments[0].data).into_owned();
+        assert_eq!(csv, "Name,Note\r\nPriya Shah,JT 48 22 91 B\r\n");
     }
 
     #[test]
