@@ -1095,3 +1095,47 @@ fn row5_variant_rtf_deep_and_unclosed_groups_are_read() {
         assert!(finds_ni(&v), "{v}");
     }
 }
+
+/// Row 8's class, transfer encodings: a base64 attachment with stray
+/// characters in it (mail-parser kept the raw base64), and one sent as
+/// x-uuencode (kept as its encoded text). Both were accepted.
+#[test]
+fn row8_variants_odd_transfer_encodings_are_decoded() {
+    let csv = format!("Name,Note\r\nPriya Shah,{NI}\r\n");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&csv);
+    let junk = format!("{}!!{}\r\n{}\r\n", &b64[..20], &b64[20..40], &b64[40..]);
+    // `uuencode pupils.csv` of the CSV, one 45-byte line at a time.
+    let mut uu = String::from("begin 644 pupils.csv\r\n");
+    for chunk in csv.as_bytes().chunks(45) {
+        uu.push(char::from(32 + chunk.len() as u8));
+        for g in chunk.chunks(3) {
+            let v = g
+                .iter()
+                .chain(std::iter::repeat(&0))
+                .take(3)
+                .fold(0u32, |a, &b| a << 8 | u32::from(b));
+            for shift in [18, 12, 6, 0] {
+                let c = (v >> shift) & 0x3F;
+                uu.push(if c == 0 {
+                    '`'
+                } else {
+                    char::from(32 + c as u8)
+                });
+            }
+        }
+        uu.push_str("\r\n");
+    }
+    uu.push_str("`\r\nend\r\n");
+    for (tag, cte, body) in [("b64junk", "base64", junk), ("uu", "x-uuencode", uu)] {
+        let m = format!(
+            "From: office@greenlane.sch.uk\r\nTo: admissions@example.org\r\nSubject: Forms\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain\r\n\r\nPlease see attached.\r\n\
+             --b1\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"pupils.csv\"\r\n\
+             Content-Transfer-Encoding: {cte}\r\n\r\n{body}--b1--\r\n"
+        );
+        let v = scan(tag, m.as_bytes());
+        assert!(finds_ni(&v), "{tag}: {v}");
+        assert_eq!(verdict(&v), "hold", "{tag}: {v}");
+    }
+}
