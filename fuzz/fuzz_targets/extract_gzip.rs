@@ -1,10 +1,17 @@
-//! The gzip reader on any bytes, under the default limits.
+//! The compressed-stream readers (gzip, bzip2, xz, zstd) and the tar
+//! walker on any bytes, under the default limits.
 #![no_main]
 use dlp_extract::{extract_as, Budget, FileKind, Limits};
 use libfuzzer_sys::fuzz_target;
 
 /// The reader's types; with more than one, the first input byte picks.
-const KINDS: &[(FileKind, &str)] = &[(FileKind::Gzip, "a.csv.gz")];
+const KINDS: &[(FileKind, &str)] = &[
+    (FileKind::Gzip, "a.csv.gz"),
+    (FileKind::Bzip2, "a.csv.bz2"),
+    (FileKind::Xz, "a.csv.xz"),
+    (FileKind::Zstd, "a.csv.zst"),
+    (FileKind::Tar, "a.tar"),
+];
 
 fuzz_target!(|data: &[u8]| {
     let (kind, name, bytes) = match KINDS {

@@ -1,7 +1,8 @@
 //! mail-parser's tree → [`Message`], within [`ParseLimits`].
 
 use super::{Attachment, BodyText, Mailbox, Message, MessageEncryption};
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use base64::Engine;
+use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// Caps on the work one message may cause while it is being taken apart.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +24,19 @@ impl Default for ParseLimits {
             max_parts: 500,
             max_text_chars: 64 * 1024 * 1024,
         }
+    }
+}
+
+/// Notes (once) that parts past [`ParseLimits::max_parts`] were not
+/// scanned. Body parts count as much as attachments: 501 inline text parts
+/// with no filename were cut at 500 without a word (issue 20).
+fn note_parts_cap(capped: &mut Vec<String>, limits: &ParseLimits) {
+    let note = format!(
+        "more than {} MIME parts: the rest were not scanned",
+        limits.max_parts
+    );
+    if !capped.contains(&note) {
+        capped.push(note);
     }
 }
 
@@ -95,6 +109,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
     for id in msg.text_body.iter().copied() {
         parts_seen += 1;
         if parts_seen > limits.max_parts {
+            note_parts_cap(&mut out.capped, limits);
             break;
         }
         let Some(part) = msg.parts.get(id as usize) else {
@@ -135,6 +150,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
     {
         parts_seen += 1;
         if parts_seen > limits.max_parts {
+            note_parts_cap(&mut out.capped, limits);
             break;
         }
         if let Some(PartType::Html(h)) = msg.parts.get(id as usize).map(|p| &p.body) {
@@ -163,10 +179,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
     for (n, id) in msg.attachments.iter().copied().enumerate() {
         parts_seen += 1;
         if parts_seen > limits.max_parts {
-            out.capped.push(format!(
-                "more than {} MIME parts: the rest were not scanned",
-                limits.max_parts
-            ));
+            note_parts_cap(&mut out.capped, limits);
             break;
         }
         let Some(part) = msg.parts.get(id as usize) else {
@@ -188,6 +201,9 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
             PartType::Message(m) => (m.raw_message().to_vec(), format!("message-{}.eml", n + 1)),
             PartType::Multipart(_) => continue,
         };
+        let data = lenient_base64(part)
+            .or_else(|| uudecoded(part))
+            .unwrap_or(data);
         let name = part
             .attachment_name()
             .map(sanitize_name)
@@ -200,6 +216,89 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Message {
         });
     }
     out
+}
+
+/// A base64 part mail-parser gave up on (a stray character among the
+/// base64, which it then keeps as raw text): decoded leniently, skipping
+/// what is not in the alphabet, as mail clients do. The recipient's client
+/// shows the content, so it is what must be scanned; the raw base64 hid an
+/// NI number from every detector (issue 20).
+fn lenient_base64(part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    if !part.is_encoding_problem
+        || !part
+            .content_transfer_encoding()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"))
+    {
+        return None;
+    }
+    let mut alphabet: Vec<u8> = part
+        .contents()
+        .iter()
+        .copied()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+        .collect();
+    // A lone sixth bit-group cannot be decoded: dropped.
+    if alphabet.len() % 4 == 1 {
+        alphabet.pop();
+    }
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(&alphabet).ok()
+}
+
+/// A part sent with `Content-Transfer-Encoding: x-uuencode` (or `uuencode`,
+/// `x-uue`), which mail-parser keeps as its encoded text: decoded from its
+/// `begin` line to `end`. Old clients still send it, and mail clients show
+/// it decoded; read as text, the CSV inside was noise to every detector.
+fn uudecoded(part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    let cte = part
+        .content_transfer_encoding()?
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(cte.as_str(), "x-uuencode" | "uuencode" | "x-uue" | "uue") {
+        return None;
+    }
+    uudecode(part.contents())
+}
+
+/// The data of the first uuencoded block in `text` (`begin MODE NAME` ...
+/// `end`); lines that do not decode are skipped, as uudecode does.
+fn uudecode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut lines = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    lines.find(|l| l.starts_with(b"begin "))?;
+    let mut out = Vec::new();
+    for line in lines {
+        if line == b"end" {
+            break;
+        }
+        let Some((&len, rest)) = line.split_first() else {
+            continue;
+        };
+        let n = usize::from(len.wrapping_sub(b' ') & 0x3F);
+        if n == 0 {
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(n + 2);
+        for group in rest.chunks(4) {
+            let v = group
+                .iter()
+                .chain(std::iter::repeat(&b'`'))
+                .take(4)
+                .fold(0u32, |a, &c| {
+                    a << 6 | u32::from(c.wrapping_sub(b' ') & 0x3F)
+                });
+            bytes.extend_from_slice(&v.to_be_bytes()[1..]);
+        }
+        bytes.truncate(n);
+        out.extend_from_slice(&bytes);
+    }
+    Some(out)
 }
 
 /// True when an HTML alternative carries more than its plain-text sibling:
@@ -332,6 +431,76 @@ mod tests {
     }
 
     use super::*;
+
+    /// Issue 20 variant: 501 inline text parts (no filename, so body parts,
+    /// not attachments), the NI number in the last: the cap is reported,
+    /// once, as it is for attachments.
+    #[test]
+    fn body_parts_past_the_cap_are_reported() {
+        let mut raw =
+            String::from("Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+        for i in 0..501 {
+            raw.push_str(&format!(
+                "--b\r\nContent-Type: text/plain\r\n\r\nnote {i}\r\n"
+            ));
+        }
+        raw.push_str("--b--\r\n");
+        let m = parse(raw.as_bytes(), &ParseLimits::default());
+        let notes: Vec<&String> = m
+            .capped
+            .iter()
+            .filter(|c| c.contains("MIME parts"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{:?}", m.capped);
+        let within = raw.replace("note 500", "").replacen(
+            "--b\r\nContent-Type: text/plain\r\n\r\n\r\n",
+            "",
+            1,
+        );
+        let m = parse(within.as_bytes(), &ParseLimits::default());
+        assert!(m.capped.is_empty(), "{:?}", m.capped);
+    }
+
+    /// Issue 20 variant: a base64 attachment or body with a stray
+    /// character in it was kept by mail-parser as raw base64, hiding its
+    /// content; it is decoded leniently, as mail clients show it.
+    #[test]
+    fn base64_with_stray_characters_is_decoded() {
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode("Name,Note\r\nPriya Shah,JT 48 22 91 B\r\n");
+        let broken = format!("{}!!{}\r\n{}", &b64[..20], &b64[20..40], &b64[40..]);
+        let raw = format!(
+            "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n{broken}\r\n\
+             --b\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=p.csv\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{broken}\r\n--b--\r\n"
+        );
+        let m = parse(raw.as_bytes(), &ParseLimits::default());
+        // mail-parser takes an undecodable body part for an attachment:
+        // both parts are there, decoded.
+        assert_eq!(m.attachments.len(), 2, "{:?}", m.attachments);
+        for a in &m.attachments {
+            let text = String::from_utf8_lossy(&a.data).into_owned();
+            assert!(text.contains("Priya Shah,JT 48 22 91 B"), "{text:?}");
+        }
+    }
+
+    /// Issue 20 variant: an attachment sent uuencoded
+    /// (`Content-Transfer-Encoding: x-uuencode`) is decoded.
+    #[test]
+    fn uuencoded_attachments_are_decoded() {
+        // `uuencode pupils.csv` of "Name,Note\r\nPriya Shah,JT 48 22 91 B\r\n".
+        let uu = "begin 644 pupils.csv\r\nE3F%M92Q.;W1E#0I0<FEY82!3:&%H+$I4(#0X(#(R(#DQ($(-\"@``\r\n`\r\nend\r\n";
+        let raw = format!(
+            "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n\
+             --b\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=pupils.csv\r\n\
+             Content-Transfer-Encoding: x-uuencode\r\n\r\n{uu}--b--\r\n"
+        );
+        let m = parse(raw.as_bytes(), &ParseLimits::default());
+        let csv = String::from_utf8_lossy(&m.attachments[0].data).into_owned();
+        assert_eq!(csv, "Name,Note\r\nPriya Shah,JT 48 22 91 B\r\n");
+    }
 
     #[test]
     fn undisclosed_recipients_is_an_empty_group() {

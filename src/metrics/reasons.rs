@@ -41,6 +41,9 @@ const ERRORS: &[(&str, &str)] = &[
     ("message could not be parsed as mime", "unparsed_message"),
     ("internal error while scanning", "scan_failed"),
     ("pdf has no extractable text", "no_text_layer"),
+    // Content streams that did not decode, or no page that parsed: the
+    // file is damaged as far as this reader goes.
+    ("pdf content could not be read", "corrupt"),
     ("forwarded message not read", "unsupported"),
 ];
 
@@ -158,6 +161,10 @@ mod tests {
             (
                 "pdf has no extractable text (scanned image?)",
                 Class::Error("no_text_layer"),
+            ),
+            (
+                "pdf content could not be read: pdf stream filter JBIG2Decode not supported",
+                Class::Error("corrupt"),
             ),
             ("rar5 archive: not read", Class::Error("other")),
         ] {

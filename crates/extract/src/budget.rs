@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Total bytes decompressed from archives and documents, per message.
+    /// Sized for ordinary large documents, not only archives: a 25 MB MIS
+    /// export saved by LibreOffice is a 207 MB xlsx (sheet and shared
+    /// strings) or a 362 MB .ods content.xml, and at 100 MiB both were
+    /// "could not be checked" every night (issue 20). Bombs are bounded by
+    /// the ratio cap per entry and this total.
     pub max_decompressed_bytes: u64,
     /// Largest decompressed:compressed ratio allowed for one archive entry.
     pub max_ratio: u64,
@@ -44,7 +49,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_decompressed_bytes: 100 * 1024 * 1024,
+            max_decompressed_bytes: 512 * 1024 * 1024,
             max_ratio: 100,
             max_depth: 8,
             max_entries: 10_000,

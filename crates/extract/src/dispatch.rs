@@ -164,7 +164,13 @@ fn extract_kind_into(
                 FileKind::Rtf => rtf::extract(path, data, budget, out),
                 FileKind::SevenZip => sevenz::extract(path, data, budget, depth, out, file_index),
                 FileKind::Rar => rar::extract(data, out, file_index),
-                FileKind::Gzip => gzip::extract(path, data, budget, depth, out),
+                FileKind::Gzip | FileKind::Bzip2 | FileKind::Xz | FileKind::Zstd => {
+                    gzip::extract(other, path, data, budget, depth, out)
+                }
+                FileKind::Tar => {
+                    gzip::tar(path, data, budget, depth + 1, out);
+                    Ok(())
+                }
                 FileKind::Tnef => tnef::extract(path, data, budget, depth, out),
                 _ => Ok(()),
             };

@@ -12,8 +12,11 @@
 //! `title`, `value`, ...) and after a `<` that no `>` closes reaches the
 //! recipient's mailbox as surely as the body does. It follows the visible
 //! text, one line per piece (see [`unshown_text`]), so detectors see it
-//! without it running into the visible lines. Only script is left out:
-//! it is code, not prose.
+//! without it running into the visible lines. So do CDATA sections, bogus
+//! comments (`<! ...>`, `<? ...>`) and the data a script carries: its
+//! string literals and comments, and the whole of a JSON or template
+//! block (an exported report keeps its rows there). Script code itself
+//! (keywords, names, operators) is not prose and is left out.
 
 /// Tags whose content is never shown (matched by [`tag_kind`]; this list
 /// is what the tests check it against).
@@ -124,7 +127,13 @@ const WORD_ATTRS: &[&[u8]] = &[
     b"label",
     b"summary",
     b"abbr",
+    b"content",
+    b"srcdoc",
 ];
+
+/// Attribute-name prefix of custom data (`data-pupil="..."`): values a page
+/// or an exported report keeps for its scripts, sent with it.
+const DATA_ATTR_PREFIX: &[u8] = b"data-";
 
 /// Whitespace-free runs at least this long in unshown text are dropped:
 /// base64 images in `style` and long encoded tokens are not prose, and a
@@ -168,16 +177,34 @@ pub fn unshown_text(html: &str, out: &mut String) {
             emit(out, &mut piece);
             break;
         };
+        if b[lt..].starts_with(b"<![CDATA[") {
+            // Raw text to `]]>` (in HTML a bogus comment, in XHTML text).
+            let end = find(b, lt + 9, b"]]>");
+            push_text(
+                &mut piece,
+                html.get(lt + 9..end.unwrap_or(b.len())).unwrap_or_default(),
+            );
+            emit(out, &mut piece);
+            i = end.map_or(b.len(), |p| p + 3);
+            continue;
+        }
         let tag = b.get(lt + 1..gt).unwrap_or_default();
         i = gt + 1;
         if !tag.first().is_some_and(u8::is_ascii_alphabetic) {
-            // `</p>`, `<!DOCTYPE>`, `<?xml?>`; and `< 5 ... >`, which the
-            // visible pass takes for a tag: its words are text.
-            if tag
-                .first()
-                .is_some_and(|c| !matches!(c, b'/' | b'!' | b'?'))
-            {
-                push_text(&mut piece, html.get(lt + 1..gt).unwrap_or_default());
+            // `</p>` has no words. `<!DOCTYPE>`, `<?xml ...?>` and Word's
+            // `<![if ...]>` markers are declarations; any other `<! ...>`
+            // or `<? ...>` is a bogus comment, sent like a comment. And
+            // `< 5 ... >`, which the visible pass takes for a tag: its
+            // words are text.
+            let inner = html.get(lt + 2..gt).unwrap_or_default();
+            let words = match tag.first() {
+                Some(b'/') => None,
+                Some(b'!' | b'?') if is_declaration(inner) => None,
+                Some(b'!' | b'?') => Some(inner),
+                _ => html.get(lt + 1..gt),
+            };
+            if let Some(w) = words {
+                push_text(&mut piece, w);
                 emit(out, &mut piece);
             }
             continue;
@@ -199,15 +226,19 @@ pub fn unshown_text(html: &str, out: &mut String) {
             continue;
         }
         if is(b"title") || is(b"style") || is(b"script") {
-            // Raw text to its end tag. Script is code and passed over,
-            // unless nothing closes it: then the rest of the message hides
-            // behind it, and it is read.
+            // Raw text to its end tag. Of a script, its data is read
+            // ([`script_data`]); unless nothing closes it: then the rest
+            // of the message hides behind it, and all of it is read.
             let close = find_close(b, i, name);
             let end = close.unwrap_or(b.len());
-            if !is(b"script") || close.is_none() {
-                push_text(&mut piece, html.get(i..end).unwrap_or_default());
-                emit(out, &mut piece);
+            let raw = html.get(i..end).unwrap_or_default();
+            if is(b"script") && close.is_some() {
+                let attrs = html.get(lt + 1 + name_len..gt).unwrap_or_default();
+                script_data(attrs, raw, &mut piece);
+            } else {
+                push_text(&mut piece, raw);
             }
+            emit(out, &mut piece);
             i = end;
         } else if is(b"template") || is(b"noscript") {
             let end = find_close(b, i, name).unwrap_or(b.len());
@@ -230,9 +261,9 @@ fn find_close(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     }
 }
 
-/// The values of [`WORD_ATTRS`] in a tag's attribute text, each followed
-/// by a space.
-fn attribute_words(attrs: &str, out: &mut String) {
+/// Calls `f(name, value)` for each `name=value` attribute in a tag's
+/// attribute text (quoted with `"` or `'`, or bare).
+fn for_each_attr<'a>(attrs: &'a str, mut f: impl FnMut(&'a [u8], &'a str)) {
     let b = attrs.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -279,10 +310,116 @@ fn attribute_words(attrs: &str, out: &mut String) {
                 (s, i)
             }
         };
-        if WORD_ATTRS.iter().any(|w| name.eq_ignore_ascii_case(w)) {
-            push_text(out, attrs.get(vs..ve).unwrap_or_default());
+        f(name, attrs.get(vs..ve).unwrap_or_default());
+    }
+}
+
+/// The values of [`WORD_ATTRS`] and `data-*` attributes in a tag's
+/// attribute text, each followed by a space.
+fn attribute_words(attrs: &str, out: &mut String) {
+    for_each_attr(attrs, |name, value| {
+        let data = name.len() > DATA_ATTR_PREFIX.len()
+            && name
+                .get(..DATA_ATTR_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(DATA_ATTR_PREFIX));
+        if data || WORD_ATTRS.iter().any(|w| name.eq_ignore_ascii_case(w)) {
+            push_text(out, value);
             out.push(' ');
         }
+    });
+}
+
+/// `<!DOCTYPE ...>`, `<?xml ...?>` and Office's `<![if ...]>`/`<![endif]>`
+/// (given without their `<!`/`<?`): declarations with no words in them.
+fn is_declaration(inner: &str) -> bool {
+    let t = inner.trim_start();
+    let lower = |p: &str| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    lower("doctype") || lower("xml ") || lower("xml?") || (t.starts_with('[') && t.ends_with(']'))
+}
+
+/// The data a `<script>` carries, appended to `out`: a JSON block
+/// (`type="application/json"`, `ld+json`, ...) whole; a template (any
+/// other non-script type) as the text its markup shows; JavaScript's
+/// string literals and comments, each on its own line. Code (keywords,
+/// names, numbers) is left out: detectors are for prose and data.
+fn script_data(attrs: &str, code: &str, out: &mut String) {
+    let mut kind: Option<&str> = None;
+    for_each_attr(attrs, |name, value| {
+        if name.eq_ignore_ascii_case(b"type") {
+            kind = Some(value);
+        }
+    });
+    let kind = kind
+        .map(|k| k.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let javascript = kind.is_empty()
+        || kind == "module"
+        || ["javascript", "ecmascript", "jsx", "babel", "typescript"]
+            .iter()
+            .any(|j| kind.contains(j));
+    if kind.contains("json") {
+        push_text(out, code);
+    } else if !javascript {
+        out.push_str(&visible_text(code));
+    } else {
+        script_strings(code, out);
+    }
+}
+
+/// JavaScript's string literals (`'...'`, `"..."`, template literals) and
+/// comments, each on a line of its own. A small scanner, not a parser: a
+/// regular-expression literal with a quote in it may shift what is taken
+/// for a string, which at worst reads some code as text.
+fn script_strings(code: &str, out: &mut String) {
+    let mut chars = code.chars().peekable();
+    let mut lit = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            if let Some(e) = chars.next() {
+                                lit.push(match e {
+                                    'n' | 'r' | 't' => ' ',
+                                    other => other,
+                                });
+                            }
+                        }
+                        '\n' if c != '`' => break,
+                        d if d == c => break,
+                        d => lit.push(d),
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                    lit.push(d);
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut star = false;
+                for d in chars.by_ref() {
+                    if star && d == '/' {
+                        lit.pop();
+                        break;
+                    }
+                    star = d == '*';
+                    lit.push(d);
+                }
+            }
+            _ => continue,
+        }
+        if !lit.trim().is_empty() {
+            newline(out);
+            out.push_str(lit.trim());
+            out.push('\n');
+        }
+        lit.clear();
     }
 }
 
@@ -844,11 +981,58 @@ mod tests {
 
     /// Issue 20: what is not shown is still sent, so it is read, after
     /// the visible text and one line per piece (this test asserted the
-    /// opposite before). Script stays out: it is code.
+    /// opposite before). Of a script, its string literals are read (they
+    /// are data sent with the page); its code is not (`var x =` is absent).
     #[test]
     fn unshown_content_follows_the_visible_text() {
         let t = html_to_text("<html><head><style>p{color:#123456}</style><title>t 4010232137</title></head><body><!-- 4857773457 --><p>Hi</p><script>var x='QQ123456C';</script></body></html>");
-        assert_eq!(t, "Hi\np{color:#123456}\nt 4010232137\n4857773457\n");
+        assert_eq!(
+            t,
+            "Hi\np{color:#123456}\nt 4010232137\n4857773457\nQQ123456C\n"
+        );
+    }
+
+    /// Issue 20 variants: CDATA sections, bogus comments, custom data and
+    /// meta attributes, an iframe's `srcdoc`, and the data in scripts (a
+    /// string literal, a comment, a JSON block, a template) are sent and
+    /// so read; declarations and script code add nothing.
+    #[test]
+    fn cdata_bogus_comments_data_attributes_and_script_data_are_read() {
+        for (html, want) in [
+            ("<p>Hi</p><![CDATA[ NI QQ123456C ]]>", "NI QQ123456C"),
+            ("<p>Hi</p><! NI QQ123456C >", "NI QQ123456C"),
+            ("<p>Hi</p><?php echo 'NI QQ123456C'; ?>", "NI QQ123456C"),
+            (r#"<div data-ni="QQ123456C">NI</div>"#, "QQ123456C"),
+            (
+                r#"<meta name="description" content="NI QQ123456C">"#,
+                "NI QQ123456C",
+            ),
+            (
+                r#"<iframe srcdoc="&lt;p&gt;NI QQ123456C&lt;/p&gt;"></iframe>"#,
+                "NI QQ123456C",
+            ),
+            (
+                r#"<script>var p = {ni: "QQ 12 34 56 C", name: 'Sam'};</script>"#,
+                "QQ 12 34 56 C",
+            ),
+            ("<script>// NI QQ123456C\nrun();</script>", "NI QQ123456C"),
+            (
+                r#"<script type="application/json">{"ni": 4010232137}</script>"#,
+                r#"{"ni": 4010232137}"#,
+            ),
+            (
+                r#"<script type="text/template"><p>NI QQ123456C</p></script>"#,
+                "NI QQ123456C",
+            ),
+        ] {
+            let t = html_to_text(html);
+            assert!(t.lines().any(|l| l.contains(want)), "{html:?} -> {t:?}");
+        }
+        let t = html_to_text(
+            "<!DOCTYPE html><?xml version=\"1.0\"?><![if !supportLists]><p>Hi</p><![endif]>\
+             <script>if (password.length < 8) { gtag('config', x); }</script>",
+        );
+        assert_eq!(t, "Hi\nconfig\n", "{t:?}");
     }
 
     #[test]

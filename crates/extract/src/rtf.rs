@@ -8,9 +8,6 @@ use super::error::Result;
 use super::{push_text, Budget, Extraction};
 use crate::TextKind;
 
-/// Groups nested deeper than this are skipped (their text is dropped).
-const MAX_GROUP_DEPTH: usize = 256;
-
 const SKIP: &[&[u8]] = &[
     b"fonttbl",
     b"colortbl",
@@ -47,10 +44,38 @@ const SKIP: &[&[u8]] = &[
     b"author",
 ];
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Group {
     skip: bool,
     uc: usize,
+}
+
+/// The saved states of the open groups, run-length encoded: `{{{{` with no
+/// change of state between them is one entry, so a million nested (or
+/// never closed) groups cost a counter, not a million entries, and their
+/// text is read like any other (issue 20: text below 256 levels was
+/// dropped). An entry is only added where the state changed, which takes
+/// input bytes, so the stack is bounded by the input.
+#[derive(Default)]
+struct Stack(Vec<(Group, usize)>);
+
+impl Stack {
+    fn push(&mut self, g: Group) {
+        match self.0.last_mut() {
+            Some((top, n)) if *top == g => *n += 1,
+            _ => self.0.push((g, 1)),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Group> {
+        let (g, n) = self.0.last_mut()?;
+        let g = *g;
+        *n -= 1;
+        if *n == 0 {
+            self.0.pop();
+        }
+        Some(g)
+    }
 }
 
 pub fn extract(path: &str, data: &[u8], budget: &mut Budget, out: &mut Extraction) -> Result<()> {
@@ -61,7 +86,7 @@ pub fn extract(path: &str, data: &[u8], budget: &mut Budget, out: &mut Extractio
 
 pub fn rtf_text(data: &[u8], max: usize) -> String {
     let mut out = String::new();
-    let mut stack: Vec<Group> = Vec::new();
+    let mut stack = Stack::default();
     let mut cur = Group { skip: false, uc: 1 };
     let mut pending_skip = 0usize; // fallback characters after \uN
     let mut i = 0usize;
@@ -72,9 +97,6 @@ pub fn rtf_text(data: &[u8], max: usize) -> String {
         }
         match b {
             b'{' => {
-                if stack.len() >= MAX_GROUP_DEPTH {
-                    cur.skip = true;
-                }
                 stack.push(cur);
                 first_in_group = true;
                 i += 1;
@@ -190,6 +212,27 @@ mod tests {
         let rtf = br"{\rtf1\ansi{\fonttbl{\f0 Times;}}{\*\generator X;}\pard Pupil: Amira Khan\par UPN \b P801200216001\b0\par Caf\'e9 \u8364?5{\field{\*\fldinst HYPERLINK x}{\fldrslt link}}}";
         let t = rtf_text(rtf, 1 << 20);
         assert_eq!(t, "Pupil: Amira Khan\nUPN P801200216001\nCafé €5link");
+    }
+
+    /// Issue 20 variants: text under 200,000 nested groups, or after as
+    /// many groups never closed, is read; a skipped destination deep down
+    /// still ends with its group.
+    #[test]
+    fn deep_and_unclosed_groups_keep_their_text() {
+        let deep = format!(
+            "{{\\rtf1{}NI QQ123456C{}}}",
+            "{".repeat(200_000),
+            "}".repeat(200_000)
+        );
+        assert!(rtf_text(deep.as_bytes(), 1 << 20).contains("NI QQ123456C"));
+        let open = format!("{{\\rtf1{}NI QQ123456C", "{\\b ".repeat(200_000));
+        assert!(rtf_text(open.as_bytes(), 1 << 20).contains("NI QQ123456C"));
+        let skipped = format!(
+            "{{\\rtf1{}{{\\*\\x hidden}}shown{}}}",
+            "{".repeat(1000),
+            "}".repeat(1000)
+        );
+        assert_eq!(rtf_text(skipped.as_bytes(), 1 << 20), "shown");
     }
 
     #[test]

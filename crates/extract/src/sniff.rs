@@ -27,6 +27,13 @@ pub enum FileKind {
     SevenZip,
     Rar,
     Gzip,
+    /// bzip2, xz and zstd: single compressed streams like gzip (`.csv.bz2`,
+    /// `.tar.xz`), read the same way.
+    Bzip2,
+    Xz,
+    Zstd,
+    /// A tar archive (ustar, GNU or pax), on its own or in any of the above.
+    Tar,
     /// Outlook's winmail.dat (application/ms-tnef): a body and attachments.
     Tnef,
     Image,
@@ -56,6 +63,10 @@ impl FileKind {
             FileKind::SevenZip => "7z",
             FileKind::Rar => "rar",
             FileKind::Gzip => "gzip",
+            FileKind::Bzip2 => "bzip2",
+            FileKind::Xz => "xz",
+            FileKind::Zstd => "zstd",
+            FileKind::Tar => "tar",
             FileKind::Tnef => "tnef",
             FileKind::Image => "image",
             FileKind::Pgp => "pgp",
@@ -90,6 +101,10 @@ impl FileKind {
                 | FileKind::SevenZip
                 | FileKind::Rar
                 | FileKind::Gzip
+                | FileKind::Bzip2
+                | FileKind::Xz
+                | FileKind::Zstd
+                | FileKind::Tar
                 | FileKind::Tnef
                 | FileKind::Rtf
         )
@@ -216,6 +231,24 @@ pub fn sniff(data: &[u8], name: &str) -> FileKind {
     }
     if data.starts_with(&[0x1F, 0x8B]) {
         return FileKind::Gzip;
+    }
+    // bzip2: `BZh` and a block size digit, then a block or end-of-stream magic.
+    if data.starts_with(b"BZh")
+        && data.get(3).is_some_and(|d| (b'1'..=b'9').contains(d))
+        && (data.get(4..10) == Some(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59])
+            || data.get(4..10) == Some(&[0x17, 0x72, 0x45, 0x38, 0x50, 0x90]))
+    {
+        return FileKind::Bzip2;
+    }
+    if data.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
+        return FileKind::Xz;
+    }
+    if data.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        return FileKind::Zstd;
+    }
+    // ustar (POSIX, pax) and GNU tar headers carry `ustar` at offset 257.
+    if data.get(257..262) == Some(b"ustar") {
+        return FileKind::Tar;
     }
     if data.starts_with(&super::tnef::SIGNATURE) {
         return FileKind::Tnef;
@@ -468,6 +501,10 @@ pub fn mismatch(kind: FileKind, declared: &str, name: &str) -> Option<String> {
         FileKind::SevenZip => &["7z"],
         FileKind::Rar => &["rar"],
         FileKind::Gzip => &["gz", "tgz"],
+        FileKind::Bzip2 => &["bz2", "tbz2", "tbz"],
+        FileKind::Xz => &["xz", "txz"],
+        FileKind::Zstd => &["zst", "tzst"],
+        FileKind::Tar => &["tar"],
         FileKind::Rtf => &["rtf", "doc"],
         _ => return None,
     };

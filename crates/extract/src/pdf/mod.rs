@@ -9,6 +9,7 @@
 //! per object and per page, and the whole parse runs under `guard`.
 
 mod crypt;
+mod filters;
 mod object;
 mod text;
 
@@ -239,6 +240,16 @@ impl<'a> Doc<'a> {
                         .unwrap_or_default()
                 }
                 b"ASCII85Decode" | b"A85" => ascii85(&data),
+                b"LZWDecode" | b"LZW" => {
+                    let early = match get(d, b"DecodeParms").map(|p| self.resolve(p)) {
+                        Some(Obj::Dict(p)) => {
+                            get(&p, b"EarlyChange").and_then(Obj::as_int) != Some(0)
+                        }
+                        _ => true,
+                    };
+                    filters::lzw(&data, early, budget)?
+                }
+                b"RunLengthDecode" | b"RL" => filters::run_length(&data, budget)?,
                 other => {
                     return Err(ExtractError::Unsupported(format!(
                         "pdf stream filter {} not supported",
@@ -359,40 +370,61 @@ impl<'a> Doc<'a> {
         Ok(())
     }
 
-    /// True when the first page's content, read without decryption, is
-    /// plainly a content stream: it inflates (where compressed) and shows
-    /// text between `BT` and `ET`. Ciphertext does neither, so a real
-    /// security handler always answers false; a dictionary that only
-    /// claims one (a plain file with a made-up /Encrypt) answers true.
+    /// True when a page's content, read without decryption, is plainly a
+    /// content stream: it inflates (where compressed) and shows text
+    /// between `BT` and `ET`. Ciphertext does neither, so a real security
+    /// handler always answers false; a dictionary that only claims one (a
+    /// plain file with a made-up /Encrypt) answers true. The first pages
+    /// are tried in turn, not only the first: a cover page may be a
+    /// picture with no text to show.
     fn content_in_clear(&self, budget: &mut Budget) -> Result<bool> {
+        const PAGES_TRIED: usize = 16;
         // A scratch allowance: the probe must not spend the message's bytes.
         let mut scratch = Budget::new(crate::Limits {
             max_decompressed_bytes: budget.remaining_bytes().min(16 << 20),
             ..budget.limits
         });
-        let Some((page, _)) = self.pages(budget)?.into_iter().next() else {
-            return Ok(false);
-        };
-        let content = match text::page_content(self, &page, &mut scratch) {
-            Ok(c) => c,
-            Err(_) => return Ok(false),
-        };
-        budget.charge(scratch.cost)?;
-        let mut l = Lexer::content(&content);
-        let (mut bt, mut shows) = (false, false);
-        for _ in 0..100_000 {
-            let Some(t) = l.token() else { break };
-            budget.charge(1)?;
-            if let object::Token::Op(op) = t {
-                match op {
-                    b"BT" => bt = true,
-                    b"Tj" | b"TJ" | b"'" | b"\"" if bt => shows = true,
-                    b"ET" if shows => return Ok(true),
-                    _ => {}
+        for (page, _) in self.pages(budget)?.into_iter().take(PAGES_TRIED) {
+            let mut unread = None;
+            let content = match text::page_content(self, &page, &mut scratch, &mut unread) {
+                Ok(c) => c,
+                Err(_) => return Ok(false),
+            };
+            budget.charge(scratch.cost)?;
+            scratch.cost = 0;
+            let mut l = Lexer::content(&content);
+            let (mut bt, mut shows) = (false, false);
+            for _ in 0..100_000 {
+                let Some(t) = l.token() else { break };
+                budget.charge(1)?;
+                if let object::Token::Op(op) = t {
+                    match op {
+                        b"BT" => bt = true,
+                        b"Tj" | b"TJ" | b"'" | b"\"" if bt => shows = true,
+                        b"ET" if shows => return Ok(true),
+                        _ => {}
+                    }
                 }
             }
         }
         Ok(false)
+    }
+
+    /// True when the page tree reads and says there are no pages (`/Kids
+    /// []` or `/Count 0`): an empty document, with nothing unread, unlike a
+    /// tree whose page objects could not be parsed.
+    fn declares_no_pages(&self) -> bool {
+        let Some(root) = self.resolve_dict(get(&self.trailer, b"Root")) else {
+            return false;
+        };
+        let Some(pages) = self.resolve_dict(get(&root, b"Pages")) else {
+            return false;
+        };
+        let no_kids = matches!(
+            get(&pages, b"Kids").map(|k| self.resolve(k)),
+            Some(Obj::Array(k)) if k.is_empty()
+        );
+        no_kids || get(&pages, b"Count").and_then(Obj::as_int) == Some(0)
     }
 
     /// Pages in document order, each with its inherited resources.
@@ -502,14 +534,30 @@ pub fn extract(
     out: &mut Extraction,
     file_index: usize,
 ) -> Result<()> {
-    let (encrypted, text) = guard("pdf", || read(data, budget))?;
+    let Read {
+        encrypted,
+        text,
+        unread,
+    } = guard("pdf", || read(data, budget))?;
     if let Some(kind) = encrypted {
         if let Some(f) = out.files.get_mut(file_index) {
             f.encrypted = Some(kind);
         }
         return Ok(());
     }
+    // Content that did not decode could hold anything: the file could not
+    // be checked whole, whatever else was read from it.
+    if let Some(reason) = &unread {
+        out.skip(
+            path,
+            format!("pdf content could not be read: {reason}"),
+            true,
+        );
+    }
     if text.trim().is_empty() {
+        if unread.is_some() {
+            return Ok(());
+        }
         return Err(ExtractError::Unsupported(
             "pdf has no extractable text (scanned image or unsupported fonts)".into(),
         ));
@@ -518,8 +566,16 @@ pub fn extract(
     Ok(())
 }
 
-/// (encryption kind if protected, text).
-fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
+/// What reading a PDF gave: the encryption kind if it is protected, the
+/// text, and why some of its content could not be decoded (see
+/// [`text::Reader::unread`]).
+struct Read {
+    encrypted: Option<String>,
+    text: String,
+    unread: Option<String>,
+}
+
+fn read(data: &[u8], budget: &mut Budget) -> Result<Read> {
     let offsets = Doc::scan_objects(data, budget)?;
     if offsets.is_empty() {
         return Err(ExtractError::corrupt("pdf", "no objects"));
@@ -535,6 +591,12 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
     doc.starts = doc.offsets.values().map(|&(o, _)| o).collect();
     doc.starts.sort_unstable();
     doc.trailer = doc.find_trailer();
+    // Object streams are read before encryption is decided: a file whose
+    // pages live in them (any PDF 1.5 writer) has no pages to probe
+    // otherwise, and a made-up /Encrypt would pass for real. In a really
+    // encrypted file they are ciphertext and yield nothing here; they are
+    // read again once a key is known.
+    doc.load_object_streams(budget)?;
     let encrypt = get(&doc.trailer, b"Encrypt").cloned();
     // An /Encrypt entry that names no dictionary (`/Encrypt 99 0 R` with no
     // object 99) describes no security handler: nothing can have been
@@ -546,34 +608,51 @@ fn read(data: &[u8], budget: &mut Budget) -> Result<(Option<String>, String)> {
         };
         let sec = crypt::security(&enc, &id0);
         if sec.key.is_none() && !doc.content_in_clear(budget)? {
-            return Ok((Some(sec.kind), String::new()));
+            return Ok(Read {
+                encrypted: Some(sec.kind),
+                text: String::new(),
+                unread: None,
+            });
         }
         // With no key, the dictionary claims a handler the content does not
         // use (the page content reads as plain content): not protected.
         // Opens with the empty user password: permissions only, not protected.
         if sec.key.is_some() {
             doc.security = Some(sec);
+            doc.compressed.clear();
+            doc.load_object_streams(budget)?;
         }
     }
-    doc.load_object_streams(budget)?;
     let max = budget.limits.max_text_chars;
     let mut text = String::new();
-    let mut fonts = text::FontCache::default();
-    for (page, res) in doc.pages(budget)? {
+    let mut rd = text::Reader::default();
+    let pages = doc.pages(budget)?;
+    if pages.is_empty() && !doc.declares_no_pages() {
+        // Not one page object could be read (a broken or hostile page
+        // tree): nothing was checked, which is not an image-only file.
+        rd.unread = Some("no readable page".into());
+    }
+    for (page, res) in pages {
         if budget.out_of_time() {
             return Err(ExtractError::Time);
         }
         if text.len() >= max {
             break;
         }
-        let content = text::page_content(&doc, &page, budget)?;
-        let mut forms = text::FormsSeen::new();
-        text::run(
-            &doc, &content, &res, &mut fonts, &mut text, &mut forms, budget, 0,
-        )?;
+        rd.forms.clear();
+        let content = text::page_content(&doc, &page, budget, &mut rd.unread)?;
+        text::run(&doc, &content, &res, &mut rd, &mut text, budget, 0)?;
+        text::annotations(&doc, &page, &res, &mut rd, &mut text, budget)?;
         text.push('\n');
     }
-    Ok((None, text))
+    if let Some(root) = doc.resolve_dict(get(&doc.trailer, b"Root")) {
+        text::form_fields(&doc, &root, &mut text, budget)?;
+    }
+    Ok(Read {
+        encrypted: None,
+        text,
+        unread: rd.unread,
+    })
 }
 
 #[cfg(test)]

@@ -461,3 +461,137 @@ fn content_array_repeating_one_stream_is_charged() {
         ex.not_scanned
     );
 }
+
+/// Adds `objects` and page entries (`/Annots [...]`) to a [`build_pdf`]
+/// file, and catalog entries (`/AcroForm ...`).
+fn with_page_extra(pdf: Vec<u8>, page_extra: &str, catalog_extra: &str, objects: &str) -> Vec<u8> {
+    let pdf = String::from_utf8_lossy(&pdf)
+        .replace(
+            "/Contents 4 0 R >>",
+            &format!("/Contents 4 0 R {page_extra} >>"),
+        )
+        .replace(
+            "/Type /Catalog /Pages 2 0 R",
+            &format!("/Type /Catalog /Pages 2 0 R {catalog_extra}"),
+        )
+        .into_bytes();
+    with_trailer(pdf, objects, "trailer << /Root 1 0 R /Size 20 >>")
+}
+
+/// Issue 20 (variants of row 1): text a page's annotations carry is read,
+/// a comment's /Contents and a widget's appearance stream, and a filled
+/// form field's value; an appearance that draws itself runs once.
+#[test]
+fn annotations_and_form_fields_are_read() {
+    let content = b"BT /F1 12 Tf (Admission form) Tj ET";
+    let ap = b"BT /F1 10 Tf 2 5 Td (JT 48 22 91 B) Tj ET /A Do /A Do";
+    let objects = format!(
+        "7 0 obj << /Type /Annot /Subtype /Text /Contents (Note: QQ 12 34 56 C) >> endobj\n\
+         8 0 obj << /Subtype /Form /BBox [0 0 9 9] /Resources << /Font << /F1 5 0 R >> /XObject << /A 8 0 R >> >> /Length {} >> stream\n{}\nendstream endobj\n\
+         9 0 obj << /Type /Annot /Subtype /Widget /AP << /N 8 0 R >> >> endobj\n\
+         10 0 obj << /FT /Tx /T (upn) /V <FEFF0050003800300031> >> endobj\n\
+         11 0 obj << /Fields [10 0 R 12 0 R] >> endobj\n\
+         12 0 obj << /Kids [12 0 R 10 0 R] >> endobj\n",
+        ap.len(),
+        String::from_utf8_lossy(ap)
+    );
+    let pdf = with_page_extra(
+        build_pdf(content, false, ""),
+        "/Annots [7 0 R 9 0 R 9 0 R]",
+        "/AcroForm 11 0 R",
+        &objects,
+    );
+    let t = texts(&pdf);
+    assert!(t.contains("Note: QQ 12 34 56 C"), "{t:?}");
+    assert_eq!(t.matches("JT 48 22 91 B").count(), 1, "{t:?}");
+    assert_eq!(t.matches("upn: P801").count(), 1, "{t:?}");
+}
+
+/// A made-up /Encrypt over a file whose first page is a picture: the probe
+/// reads on to a page that shows text, so the file is read, not taken for
+/// encrypted.
+#[test]
+fn fake_encrypt_with_a_picture_for_a_cover_is_read() {
+    let pdf = build_pdf(b"BT /F1 12 Tf (NI QQ 12 34 56 C) Tj ET", false, "");
+    let pdf = String::from_utf8_lossy(&pdf)
+        .replace("/Kids [3 0 R] /Count 1", "/Kids [13 0 R 3 0 R] /Count 2")
+        .into_bytes();
+    let cover = b"q 600 0 0 800 0 0 cm /Im1 Do Q";
+    let objects = format!(
+        "13 0 obj << /Type /Page /Parent 2 0 R /Resources << >> /Contents 14 0 R >> endobj\n\
+         14 0 obj << /Length {} >> stream\n{}\nendstream endobj\n\
+         7 0 obj << /Filter /Standard /V 2 /R 3 /O <0011> /U <0011> /P -4 >> endobj\n",
+        cover.len(),
+        String::from_utf8_lossy(cover)
+    );
+    let pdf = with_trailer(
+        pdf,
+        objects,
+        "trailer << /Root 1 0 R /Size 20 /Encrypt 7 0 R >>",
+    );
+    let mut b = Budget::new(Limits::default());
+    let ex = run("fake.pdf", "", &pdf, &mut b);
+    assert_eq!(ex.files[0].encrypted, None);
+    let text: String = ex.texts.iter().map(|t| t.text.as_str()).collect();
+    assert!(text.contains("QQ 12 34 56 C"), "{text:?}");
+}
+
+/// Content in a filter this reader does not decode, or no page that can be
+/// read, is not an image-only file: it is reported as could not be read
+/// (never the "no extractable text" of a scanned letter). LZW, which it
+/// does decode, is read.
+#[test]
+fn undecodable_content_is_reported_not_taken_for_a_picture() {
+    let content = b"BT /F1 12 Tf (NI QQ 12 34 56 C) Tj ET";
+    let lzw = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+        .encode(content)
+        .unwrap();
+    let pdf = build_pdf(&lzw, false, "");
+    // Binary stream data: spliced as bytes, not through a lossy string.
+    let at = pdf
+        .windows(18)
+        .position(|w| w == b"4 0 obj << /Length")
+        .unwrap()
+        + 11;
+    let pdf = [&pdf[..at], b"/Filter /LZWDecode ", &pdf[at..]].concat();
+    assert!(texts(&pdf).contains("QQ 12 34 56 C"));
+
+    let pdf = String::from_utf8_lossy(&build_pdf(content, false, ""))
+        .replace(
+            "4 0 obj << /Length",
+            "4 0 obj << /Filter /JBIG2Decode /Length",
+        )
+        .into_bytes();
+    let mut b = Budget::new(Limits::default());
+    let ex = run("odd.pdf", "", &pdf, &mut b);
+    assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+    assert!(ex.not_scanned[0]
+        .reason
+        .starts_with("pdf content could not be read"));
+    assert!(ex.not_scanned[0].document);
+
+    // An empty page tree is an empty document (the scanned-letter negative
+    // of tests/eval.rs is built so): nothing unread.
+    let empty = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    let mut b = Budget::new(Limits::default());
+    let ex = run("scan.pdf", "", empty, &mut b);
+    assert_eq!(ex.not_scanned.len(), 1, "{:?}", ex.not_scanned);
+    assert!(ex.not_scanned[0]
+        .reason
+        .starts_with("pdf has no extractable text"));
+
+    // A page object too deeply nested to parse: no page at all.
+    let deep = format!("{}{}", "<< /A ".repeat(5000), ">>".repeat(5000));
+    let pdf = String::from_utf8_lossy(&build_pdf(content, false, ""))
+        .replace("/Resources <<", &format!("/Resources << /X {deep}"))
+        .into_bytes();
+    let mut b = Budget::new(Limits::default());
+    let ex = run("deep.pdf", "", &pdf, &mut b);
+    assert!(
+        ex.not_scanned
+            .iter()
+            .any(|n| n.reason.contains("no readable page") && n.document),
+        "{:?}",
+        ex.not_scanned
+    );
+}

@@ -303,8 +303,39 @@ impl Font {
     }
 }
 
-/// The page's content streams, decoded and joined.
-pub fn page_content(doc: &Doc<'_>, page: &Dict, budget: &mut Budget) -> Result<Vec<u8>> {
+/// What text extraction carries through one PDF: parsed fonts, the forms
+/// run on the current page, and why content could not be decoded.
+#[derive(Default)]
+pub struct Reader {
+    pub fonts: FontCache,
+    /// Form XObjects already run on the current page (object numbers). A
+    /// form on the stack is in it too, so a form that draws itself stops at
+    /// once; annotation appearances share it, so a widget whose appearance
+    /// draws itself, or is listed a thousand times, runs once.
+    pub forms: HashSet<u32>,
+    /// The first content stream (page or form) that could not be decoded
+    /// (an unsupported filter, corrupt compressed data). Text drawn there
+    /// was never read, so the file could not be checked whole: an
+    /// unreadable content stream is not an image-only page.
+    pub unread: Option<String>,
+}
+
+impl Reader {
+    fn note_unread(&mut self, e: &crate::error::ExtractError) {
+        if self.unread.is_none() {
+            self.unread = Some(e.to_string());
+        }
+    }
+}
+
+/// The page's content streams, decoded and joined; a stream that does not
+/// decode is noted in `unread`.
+pub fn page_content(
+    doc: &Doc<'_>,
+    page: &Dict,
+    budget: &mut Budget,
+    unread: &mut Option<String>,
+) -> Result<Vec<u8>> {
     let refs: Vec<Obj> = match get(page, b"Contents") {
         Some(Obj::Array(a)) => a.clone(),
         Some(r @ Obj::Ref(..)) => match doc.resolve(r) {
@@ -326,7 +357,11 @@ pub fn page_content(doc: &Doc<'_>, page: &Dict, budget: &mut Budget) -> Result<V
                 out.push(b'\n');
             }
             Err(e) if e.is_budget() => return Err(e),
-            Err(_) => {}
+            Err(e) => {
+                if unread.is_none() {
+                    *unread = Some(e.to_string());
+                }
+            }
         }
     }
     Ok(out)
@@ -373,19 +408,13 @@ fn space(out: &mut String) {
     }
 }
 
-/// Form XObjects already run on the current page (object numbers). A form
-/// on the stack is in it too, so a form that draws itself stops at once.
-pub type FormsSeen = HashSet<u32>;
-
 /// Runs one content stream, appending its text to `out`.
-#[allow(clippy::too_many_arguments)]
 pub fn run(
     doc: &Doc<'_>,
     content: &[u8],
     res: &Dict,
-    cache: &mut FontCache,
+    rd: &mut Reader,
     out: &mut String,
-    forms: &mut FormsSeen,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<()> {
@@ -414,7 +443,7 @@ pub fn run(
             b"BT" => line_y = 0.0,
             b"Tf" => {
                 if let Some(Obj::Name(n)) = stack.first() {
-                    font = font_for(doc, res, n, cache, budget)?;
+                    font = font_for(doc, res, n, &mut rd.fonts, budget)?;
                 }
             }
             b"Td" | b"TD" => {
@@ -464,7 +493,7 @@ pub fn run(
             b"ET" => space(out),
             b"Do" if depth < MAX_FORM_DEPTH => {
                 if let Some(Obj::Name(n)) = stack.first() {
-                    form(doc, res, n, cache, out, forms, budget, depth)?;
+                    named_form(doc, res, n, rd, out, budget, depth)?;
                 }
             }
             b"BI" => {
@@ -489,37 +518,220 @@ pub fn run(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn form(
+/// Runs the form XObject named `name` in `res`'s /XObject dictionary.
+fn named_form(
     doc: &Doc<'_>,
     res: &Dict,
     name: &[u8],
-    cache: &mut FontCache,
+    rd: &mut Reader,
     out: &mut String,
-    forms: &mut FormsSeen,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<()> {
     let Some(xobjects) = doc.resolve_dict(get(res, b"XObject")) else {
         return Ok(());
     };
-    let Some(r @ Obj::Ref(n, _)) = get(&xobjects, name) else {
+    match get(&xobjects, name) {
+        Some(r @ Obj::Ref(..)) => form(doc, r, res, rd, out, budget, depth),
+        _ => Ok(()),
+    }
+}
+
+/// Runs the form XObject `r` refers to (a `Do` operand's target, or an
+/// annotation's appearance), once per page, with its own resources or
+/// else `res`.
+pub fn form(
+    doc: &Doc<'_>,
+    r: &Obj,
+    res: &Dict,
+    rd: &mut Reader,
+    out: &mut String,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<()> {
+    let Obj::Ref(n, _) = r else {
         return Ok(());
     };
-    if !forms.insert(*n) {
+    if depth >= MAX_FORM_DEPTH || !rd.forms.insert(*n) {
         return Ok(());
     }
     let s = doc.resolve(r);
     let Some(d) = s.as_dict() else { return Ok(()) };
-    if get(d, b"Subtype").and_then(Obj::as_name) != Some(b"Form") {
+    // An appearance stream may omit /Subtype (it is a form by position).
+    if get(d, b"Subtype")
+        .and_then(Obj::as_name)
+        .is_some_and(|t| t != b"Form")
+    {
         return Ok(());
     }
     let inner_res = doc
         .resolve_dict(get(d, b"Resources"))
         .unwrap_or_else(|| res.clone());
     match doc.stream_data(*n, &s, budget) {
-        Ok(data) => run(doc, &data, &inner_res, cache, out, forms, budget, depth + 1),
+        Ok(data) => run(doc, &data, &inner_res, rd, out, budget, depth + 1),
         Err(e) if e.is_budget() => Err(e),
-        Err(_) => Ok(()),
+        Err(e) => {
+            rd.note_unread(&e);
+            Ok(())
+        }
     }
+}
+
+/// Annotations read from one page, and form fields from one file: more
+/// than any real form has, few enough that a hostile list costs little.
+const MAX_ANNOTATIONS: usize = 10_000;
+
+/// A PDF text string (annotation contents, field values): UTF-16BE or
+/// UTF-8 after their byte-order marks, else PDFDocEncoding (read as
+/// Windows-1252, which agrees with it on every printable character
+/// detectors look at).
+pub fn text_string(s: &[u8]) -> String {
+    if let Some(rest) = s.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16be(rest);
+    }
+    if let Some(rest) = s.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    s.iter().filter_map(|&b| cp1252_char(b)).collect()
+}
+
+/// Appends `s` on a line of its own.
+fn push_line(out: &mut String, s: &str, budget: &mut Budget) -> Result<()> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(());
+    }
+    budget.produce(s.len())?;
+    newline(out);
+    out.push_str(s);
+    out.push('\n');
+    Ok(())
+}
+
+/// The text a page's annotations put on it: their /Contents (comments,
+/// sticky notes, free-text boxes) and their normal appearance streams (a
+/// filled-in form field draws its value there). Both are sent with the
+/// file and shown by every viewer, as surely as the page content. An
+/// appearance is a form XObject, run under the page's visited set: an
+/// appearance that draws itself, or an annotation listed many times, runs
+/// once.
+pub fn annotations(
+    doc: &Doc<'_>,
+    page: &Dict,
+    res: &Dict,
+    rd: &mut Reader,
+    out: &mut String,
+    budget: &mut Budget,
+) -> Result<()> {
+    let Some(list) = get(page, b"Annots").map(|a| doc.resolve(a)) else {
+        return Ok(());
+    };
+    let Obj::Array(list) = list else {
+        return Ok(());
+    };
+    let mut seen = HashSet::new();
+    for a in list.iter().take(MAX_ANNOTATIONS) {
+        budget.charge(1)?;
+        if let Obj::Ref(n, _) = a {
+            if !seen.insert(*n) {
+                continue;
+            }
+        }
+        let Some(annot) = doc.resolve_dict(Some(a)) else {
+            continue;
+        };
+        if let Some(Obj::Str(s)) = get(&annot, b"Contents").map(|c| doc.resolve(c)) {
+            push_line(out, &text_string(&s), budget)?;
+        }
+        let Some(ap) = doc.resolve_dict(get(&annot, b"AP")) else {
+            continue;
+        };
+        match get(&ap, b"N") {
+            Some(r @ Obj::Ref(..)) => match doc.resolve(r) {
+                Obj::Stream(..) => form(doc, r, res, rd, out, budget, 0)?,
+                // Appearance states (a checkbox's /Yes and /Off).
+                Obj::Dict(states) => {
+                    for (_, s) in states.iter().take(16) {
+                        form(doc, s, res, rd, out, budget, 0)?;
+                    }
+                }
+                _ => {}
+            },
+            Some(Obj::Dict(states)) => {
+                for (_, s) in states.iter().take(16) {
+                    form(doc, s, res, rd, out, budget, 0)?;
+                }
+            }
+            _ => {}
+        }
+        newline(out);
+    }
+    Ok(())
+}
+
+/// The values of an interactive form's fields (`/AcroForm /Fields`, kids
+/// included), each as `name: value` on its own line. A form filled in by
+/// a viewer that leaves drawing to the reader (`/NeedAppearances`) has
+/// its values only here. Walked with an explicit stack and a visited set,
+/// so a field tree that loops or nests deep costs one visit per field.
+pub fn form_fields(
+    doc: &Doc<'_>,
+    root: &Dict,
+    out: &mut String,
+    budget: &mut Budget,
+) -> Result<()> {
+    let Some(acro) = doc.resolve_dict(get(root, b"AcroForm")) else {
+        return Ok(());
+    };
+    let Some(Obj::Array(fields)) = get(&acro, b"Fields").map(|f| doc.resolve(f)) else {
+        return Ok(());
+    };
+    let mut stack: Vec<Obj> = fields.into_iter().rev().take(MAX_ANNOTATIONS).collect();
+    let mut seen = HashSet::new();
+    let mut visited = 0usize;
+    while let Some(f) = stack.pop() {
+        visited += 1;
+        if visited > MAX_ANNOTATIONS {
+            break;
+        }
+        budget.charge(1)?;
+        if let Obj::Ref(n, _) = f {
+            if !seen.insert(n) {
+                continue;
+            }
+        }
+        let Some(field) = doc.resolve_dict(Some(&f)) else {
+            continue;
+        };
+        let values: Vec<Vec<u8>> = match get(&field, b"V").map(|v| doc.resolve(v)) {
+            Some(Obj::Str(s)) => vec![s],
+            Some(Obj::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(<[u8]>::to_vec))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !values.is_empty() {
+            let name = match get(&field, b"T").map(|t| doc.resolve(t)) {
+                Some(Obj::Str(t)) => text_string(&t),
+                _ => String::new(),
+            };
+            for v in values {
+                let v = text_string(&v);
+                if v.trim().is_empty() {
+                    continue;
+                }
+                if name.trim().is_empty() {
+                    push_line(out, &v, budget)?;
+                } else {
+                    push_line(out, &format!("{}: {}", name.trim(), v.trim()), budget)?;
+                }
+            }
+        }
+        if let Some(Obj::Array(kids)) = get(&field, b"Kids").map(|k| doc.resolve(k)) {
+            let room = MAX_ANNOTATIONS.saturating_sub(stack.len());
+            stack.extend(kids.into_iter().rev().take(room));
+        }
+    }
+    Ok(())
 }
