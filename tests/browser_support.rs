@@ -175,7 +175,8 @@ impl Drop for Browser {
 ///   rendered, or not wholly inside the window;
 /// - a table shown as stacked rows whose cells do not say what they are
 ///   (each non-empty cell must show its column's heading, from the
-///   `data-label` the templates set); on a wide window, a table that is not
+///   `data-label` the templates set, whole words, without running over the
+///   next cell); on a wide window, a table that is not
 ///   laid out as a table with its heading row (screen readers and sighted
 ///   readers get the real table there).
 ///
@@ -254,8 +255,32 @@ for (const t of document.querySelectorAll('table')) {
       // Chromium reports `content: attr(x)` resolved, as a quoted string.
       const label = getComputedStyle(c, '::before').content.replace(/^"|"$/g, '');
       const want = heads[c.cellIndex] || '';
-      if (!want || label !== want)
-        out.push(`${name(t)} row ${row.rowIndex} cell ${c.cellIndex} ("${c.textContent.trim().slice(0, 30)}") is labelled ${JSON.stringify(label)}, not its heading ${JSON.stringify(want)}`);
+      const where = `${name(t)} row ${row.rowIndex} cell ${c.cellIndex} ("${c.textContent.trim().slice(0, 30)}")`;
+      if (!want || label !== want) {
+        out.push(`${where} is labelled ${JSON.stringify(label)}, not its heading ${JSON.stringify(want)}`);
+        continue;
+      }
+      // The label as drawn (a pseudo-element has no box to measure): set
+      // in its font at its width, it must fit the cell's height (else it
+      // runs over the next cell) and each of its words its width (else a
+      // word is broken or cut).
+      const ps = getComputedStyle(c, '::before');
+      const probe = document.createElement('div');
+      probe.textContent = label;
+      for (const p of ['font', 'letter-spacing', 'line-height', 'white-space', 'width', 'box-sizing', 'padding'])
+        probe.style.setProperty(p, ps.getPropertyValue(p));
+      Object.assign(probe.style, { position: 'absolute', visibility: 'hidden', left: '0', top: '0' });
+      document.body.appendChild(probe);
+      const tall = probe.getBoundingClientRect().height;
+      probe.style.overflowWrap = 'normal';
+      probe.style.wordBreak = 'normal';
+      const wide = probe.scrollWidth > probe.clientWidth + 1;
+      probe.remove();
+      const cell = c.getBoundingClientRect().height;
+      if (tall > cell + 1)
+        out.push(`${where}: its label ${JSON.stringify(label)} is ${Math.round(tall)}px tall in a ${Math.round(cell)}px cell, over the next one`);
+      if (wide)
+        out.push(`${where}: a word of its label ${JSON.stringify(label)} is wider than the ${ps.width} it has`);
     }
   }
 }
