@@ -171,6 +171,8 @@ impl Drop for Browser {
 ///   across), cuts it off, or lets it run over (a long unbroken word);
 /// - anything drawn past the right edge (content cut off by an
 ///   `overflow: hidden` would pass the first check);
+/// - text drawn smaller than 12 CSS pixels (an SVG's labels shrink as the
+///   chart is scaled down to a phone's width);
 /// - an element of `keys` (the content the page is for) missing, not
 ///   rendered, or not wholly inside the window;
 /// - a table shown as stacked rows whose cells do not say what they are
@@ -228,6 +230,17 @@ for (const [e, m] of overflowing)
 for (const [e, m] of beyond)
   if (!beyond.some(([o]) => o !== e && o.contains(e)) && !overflowing.some(([o]) => o.contains(e)))
     out.push(m);
+// Text drawn smaller than 12 CSS pixels (an SVG chart's labels shrink with
+// the chart): too small to read on a phone.
+for (const e of document.body.querySelectorAll('*')) {
+  if (!e.checkVisibility() || opaque.some(p => p !== e && p.contains(e) && p.tagName.toLowerCase() !== 'svg')) continue;
+  const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) continue;
+  const size = e instanceof SVGElement ? e.getBoundingClientRect().height / 1.15
+    : parseFloat(getComputedStyle(e).fontSize);
+  if (size < 11.5)
+    out.push(`${name(e)} ("${e.textContent.trim().slice(0, 20)}") is drawn ${size.toFixed(1)}px high, too small to read`);
+}
 for (const k of keys) {
   const els = [...document.querySelectorAll(k)];
   if (!els.length) out.push(`${k}: not on the page`);
