@@ -870,5 +870,15 @@ async fn screenshots_for_the_docs() {
         .unwrap();
     b.el("#findings").await;
     screenshot(&b, &dir, "console-message", 1280, 1000).await;
+    // On a phone, the finding in its sentence.
+    b.set_viewport(390, 844).await;
+    b.client
+        .execute(
+            "document.querySelector('#findings').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&b, &dir, "console-message-phone", 390, 844).await;
     b.close().await;
 }
