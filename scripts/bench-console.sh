@@ -63,6 +63,11 @@ for i in range(n):
 con.executemany("""INSERT INTO records (id, action, state, created_at, expires_at, queue_id, sender, recipients,
     recipient_count, auth_user, client_addr, message_id, subject, severity, rule_ids, findings, raw, raw_sha256,
     raw_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", rows)
+# Each record's categories, as the program writes them beside the record
+# (schema 8 on; a build from before has no such table).
+if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_categories'").fetchone():
+    con.executemany("INSERT INTO record_categories (record_id, categories) VALUES (?, ?)",
+                    [(r[0], json.dumps(sorted({f["category"] for f in json.loads(r[15])}))) for r in rows])
 con.commit()
 con.execute("ANALYZE")
 con.close()
