@@ -35,6 +35,22 @@ if [ ! -x target/oidc-venv/bin/oidc-provider-mock ] && command -v python3 >/dev/
     echo "warning: oidc-provider-mock could not be installed: the single sign-on tests will skip" >&2
 fi
 
+# axe-core, the accessibility checker the browser tests run inside
+# Chromium on every console and self-service page (WCAG 2.1 A/AA), from the
+# npm registry into target/axe (no global install). Missing npm: those tests
+# skip loudly, or fail with DLP_REQUIRE_PEERS=1.
+if [ ! -f target/axe/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null || true
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix target/axe 'axe-core@>=4.10 <5' ||
+      echo "warning: axe-core could not be installed: the accessibility tests will skip" >&2
+  else
+    echo "warning: npm missing: axe-core not installed, the accessibility tests will skip" >&2
+  fi
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/check-arrows.sh

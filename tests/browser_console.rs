@@ -29,7 +29,7 @@ mod console_support;
 #[path = "milter_hold_support.rs"]
 mod via_milter;
 
-use browser::Browser;
+use browser::{check_page, Browser, Check};
 use console_support::{add_user, Console};
 use dlp_milter::config::Config;
 use dlp_milter::quarantine::{Quarantine, State};
@@ -557,6 +557,259 @@ async fn every_input_on_every_page_has_a_label() {
     b.close().await;
 }
 
+/// A spreadsheet of pupils' NI numbers attached, unencrypted: a hold with
+/// an attachments table.
+fn attachment_letter() -> Letter {
+    let mut l = letter(
+        "office",
+        &["admissions@county-council.gov.uk"],
+        "Class list",
+        "",
+        "4QCSV04",
+    );
+    l.headers.retain(|(n, _)| n != "Content-Type");
+    l.headers.push((
+        "Content-Type".into(),
+        "multipart/mixed; boundary=\"b\"".into(),
+    ));
+    l.body = b"--b\r\nContent-Type: text/plain\r\n\r\nPlease find the list attached.\r\n--b\r\n\
+Content-Type: text/csv; name=\"year6-class-list-with-ni-numbers-2026.csv\"\r\n\
+Content-Disposition: attachment; filename=\"year6-class-list-with-ni-numbers-2026.csv\"\r\n\r\n\
+name,ni_number\r\nAmy Khan,AB123456C\r\nBen Okafor,JG103759A\r\nCara Nowak,CE556677A\r\n--b--\r\n"
+        .to_vec();
+    l
+}
+
+/// Long words where a phone has little room: a double-barrelled sender, a
+/// subject with a file name and a Welsh place name in it, recipients at long
+/// domains, health information about a named pupil.
+fn long_words_letter() -> Letter {
+    letter(
+        "oluwaseun.adebayo-vanderberg",
+        &[
+            "educational.psychology.service@north-wales-county-council.gov.uk",
+            "nghiem.thi.thu.huong@outlook.com",
+        ],
+        "RE: FW: Residential_consent_forms_Year6_2026-2027_FINAL_v3.pdf — \
+         Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch trip",
+        "Hello,\nAs discussed, Siobhán Ní Bhriain in Year 6 has been diagnosed with epilepsy \
+         and takes medication twice a day; her mother has asked us to share this before the \
+         trip.\nBest wishes\nOluwaseun\n",
+        "4QLNG05",
+    )
+}
+
+/// Holds for [`every_console_page`]: the NI number in a body, a CSV
+/// attachment, long words; and an admin (who sees every page).
+async fn start_for_every_page() -> (Fixture, Vec<String>) {
+    start_with(
+        &[nino_letter(), attachment_letter(), long_words_letter()],
+        &[("alex.admin", "admin", DPO_PASSWORD)],
+    )
+    .await
+}
+
+/// Every page of the console, as an admin sees it, in the states people
+/// read it in: sign-in, the queue, a message (body finding; attachment),
+/// the reveal confirmation and the revealed message, reports, the audit
+/// trail, users, an error page and the page after an action. Returns how
+/// many pages were checked and the problems found.
+async fn every_console_page(
+    b: &Browser,
+    f: &Fixture,
+    ids: &[String],
+    check: &Check<'_>,
+) -> (usize, Vec<String>) {
+    let keys = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let (nino, csv, long) = (&ids[0], &ids[1], &ids[2]);
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    let mut visit = |what: String, ks: Vec<String>| {
+        pages += 1;
+        (what, ks)
+    };
+
+    b.client.goto(&f.console.url("/login")).await.unwrap();
+    b.el("#login-form").await;
+    let (what, ks) = visit(
+        "sign-in".into(),
+        keys(&["#login-form label", "#name", "#password", "#sign-in"]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.set_viewport(1280, 900).await;
+    sign_in(b, &f.console, "alex.admin", DPO_PASSWORD).await;
+    let mut ks = keys(&[
+        "#f-q",
+        "#apply-filters",
+        "#count-held",
+        "#bulk-reason",
+        "#bulk-release",
+    ]);
+    for id in ids {
+        // Every cell of every row: the reference, age, sender, recipients,
+        // subject, rules, severity, state, and the tick box.
+        ks.push(format!("#row-{id} td"));
+        ks.push(format!("#sel-{id}"));
+    }
+    let (what, ks) = visit("queue".into(), ks);
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client
+        .goto(&f.console.url(&format!("/holds/{nino}")))
+        .await
+        .unwrap();
+    b.el("#findings").await;
+    let (what, ks) = visit(
+        "message (finding in the body)".into(),
+        keys(&[
+            "#ref",
+            "#facts dd",
+            "#findings blockquote.in-place mark",
+            "#release-reason",
+            "#release",
+            "#delete-reason",
+            "#delete",
+            "#reveal-link",
+            "#message-audit td",
+        ]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client
+        .goto(&f.console.url(&format!("/holds/{csv}")))
+        .await
+        .unwrap();
+    b.el("#attachments").await;
+    let (what, ks) = visit(
+        "message (attachment)".into(),
+        keys(&["#ref", "#attachments td", "#release"]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client
+        .goto(&f.console.url(&format!("/holds/{long}/reveal")))
+        .await
+        .unwrap();
+    b.el("#reveal-form").await;
+    let (what, ks) = visit(
+        "reveal confirmation".into(),
+        keys(&["h1", "#reveal-confirm"]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.el("#reveal-confirm").await.click().await.unwrap();
+    b.el("#revealed-note").await;
+    let (what, ks) = visit(
+        "revealed message".into(),
+        keys(&[
+            "#revealed-note",
+            "#recipients",
+            "#subject",
+            "#raw",
+            "#release",
+        ]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client.goto(&f.console.url("/reports")).await.unwrap();
+    b.el("#decisions").await;
+    let (what, ks) = visit(
+        "reports".into(),
+        keys(&[
+            "#weeks",
+            "#decisions dd",
+            "svg.chart",
+            "#weeks-table th[scope=row]",
+            "#weeks-table td",
+            "#top-rules li",
+            "#export-since",
+            "#export",
+        ]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client.goto(&f.console.url("/audit")).await.unwrap();
+    b.el("#verify-result").await;
+    let (what, ks) = visit("audit trail".into(), keys(&["#verify-result", "#audit td"]));
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client.goto(&f.console.url("/users")).await.unwrap();
+    b.el("#users").await;
+    let (what, ks) = visit(
+        "users".into(),
+        keys(&[
+            "#users td",
+            "#new-name",
+            "#new-role",
+            "#new-password",
+            "#add-user",
+        ]),
+    );
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client
+        .goto(&f.console.url("/holds/Q-20261207-0000000000"))
+        .await
+        .unwrap();
+    b.el("#error-message").await;
+    let (what, ks) = visit("error page".into(), keys(&["h1", "#error-message"]));
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    b.client
+        .goto(&f.console.url(&format!("/holds/{long}")))
+        .await
+        .unwrap();
+    b.el("#delete-reason")
+        .await
+        .send_keys("Sent to the wrong psychologist; Mr Adebayo-Vanderberg will resend")
+        .await
+        .unwrap();
+    b.el("#delete").await.click().await.unwrap();
+    b.el("#back").await;
+    let (what, ks) = visit("after an action".into(), keys(&["h1", ".notice", "#back"]));
+    problems.extend(check_page(b, check, &what, &ks).await);
+
+    (pages, problems)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reads_on_a_phone_without_sideways_scrolling() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (f, ids) = start_for_every_page().await;
+    let (pages, problems) = every_console_page(&b, &f, &ids, &Check::Layout).await;
+    assert_eq!(pages, 11);
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_wcag_a_or_aa_violation_on_any_page() {
+    let Some(axe) = browser::axe_source() else {
+        return;
+    };
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (f, ids) = start_for_every_page().await;
+    let (pages, problems) = every_console_page(&b, &f, &ids, &Check::Axe(&axe)).await;
+    assert_eq!(pages, 11);
+    assert!(
+        problems.is_empty(),
+        "{} violation(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    b.close().await;
+}
+
 /// Saves the current page as `DIR/NAME.png`, the browser window first set
 /// to `width` × `height`.
 async fn screenshot(b: &Browser, dir: &Path, name: &str, width: u32, height: u32) {
@@ -601,6 +854,15 @@ async fn screenshots_for_the_docs() {
     let (f, _) = start_with(&letters, &[(DPO, "dpo", DPO_PASSWORD)]).await;
     sign_in(&b, &f.console, DPO, DPO_PASSWORD).await;
     screenshot(&b, &dir, "console-queue", 1280, 800).await;
+    // On a phone, the held messages (as cards) below the filters.
+    b.set_viewport(390, 844).await;
+    b.client
+        .execute(
+            "document.querySelector('#result-count').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
     screenshot(&b, &dir, "console-queue-phone", 390, 844).await;
     b.client
         .goto(&f.console.url(&format!("/holds/{}", f.held)))
@@ -608,5 +870,15 @@ async fn screenshots_for_the_docs() {
         .unwrap();
     b.el("#findings").await;
     screenshot(&b, &dir, "console-message", 1280, 1000).await;
+    // On a phone, the finding in its sentence.
+    b.set_viewport(390, 844).await;
+    b.client
+        .execute(
+            "document.querySelector('#findings').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&b, &dir, "console-message-phone", 390, 844).await;
     b.close().await;
 }

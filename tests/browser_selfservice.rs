@@ -7,7 +7,9 @@
 //!   through the relay to an SMTP sink, the DPO alerted;
 //! - request release → on the record the DPO's queue lists;
 //! - looking (pages and confirmation forms, no submit) changes nothing;
-//! - a `<script>` in the subject is shown as text and does not run.
+//! - a `<script>` in the subject is shown as text and does not run;
+//! - every page reads on a phone without sideways scrolling, and axe-core
+//!   finds no WCAG 2.1 A/AA violation on any of them.
 
 #[path = "quarantine_support.rs"]
 mod support;
@@ -21,7 +23,7 @@ mod browser;
 #[path = "milter_hold_support.rs"]
 mod via_milter;
 
-use browser::Browser;
+use browser::{check_page, Browser, Check};
 use dlp_milter::quarantine::{marker, view, Quarantine, State};
 use fantoccini::Locator;
 use ss::*;
@@ -284,5 +286,149 @@ async fn a_script_in_the_subject_is_shown_as_text_and_does_not_run() {
         .find(Locator::Css("#subject script, #subject img"))
         .await
         .is_err());
+    b.close().await;
+}
+
+/// Every self-service page a sender meets, in the states they meet it in:
+/// the page of a hold they may release (a long subject with a file name in
+/// it), its release and delete confirmations, a confirmation sent back with
+/// an error, the page of a hold only the DPO may release (subject withheld)
+/// and its request confirmation, the page after a request, the page after
+/// an action, and the used-up link. Returns how many pages were checked and
+/// the problems found.
+async fn every_selfservice_page(b: &Browser, check: &Check<'_>) -> (usize, Vec<String>) {
+    let s = serve(&dead_relay()).await;
+    let own = hold_with(
+        s.q.as_ref(),
+        1,
+        &releasable_report(
+            "RE: FW: Governors_minutes_2026-12-01_DRAFT_v4_with_appendices.docx — \
+             Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch visit",
+        ),
+    );
+    let dpo_only = hold_with(s.q.as_ref(), 2, &report("Jane Doe NHS 943 476 5919"));
+    let (own_url, dpo_url) = (notice_url(&s.q, &own), notice_url(&s.q, &dpo_only));
+    let keys = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let mut problems = Vec::new();
+    let mut pages = 0;
+
+    b.client.goto(&own_url).await.unwrap();
+    b.el("#reference").await;
+    pages += 1;
+    let ks = keys(&[
+        "#reference",
+        "#subject",
+        "#recipients",
+        ".finding",
+        "#release",
+        "#delete",
+    ]);
+    problems.extend(check_page(b, check, "held email (sender may release)", &ks).await);
+
+    b.el("#release").await.click().await.unwrap();
+    b.el("#justification").await;
+    pages += 1;
+    let ks = keys(&[
+        "h1",
+        "label[for=justification]",
+        "#justification",
+        "#confirm",
+    ]);
+    problems.extend(check_page(b, check, "release confirmation", &ks).await);
+
+    // Sent without the justification the browser would insist on: the
+    // server's answer, the confirmation again with the error.
+    b.client
+        .execute(
+            "document.querySelector('#justification').required = false",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.el("#confirm").await.click().await.unwrap();
+    b.el("#error").await;
+    pages += 1;
+    let ks = keys(&["#error", "#justification", "#confirm"]);
+    problems.extend(check_page(b, check, "confirmation with an error", &ks).await);
+
+    b.client.goto(&format!("{own_url}/delete")).await.unwrap();
+    b.el("#confirm").await;
+    pages += 1;
+    let ks = keys(&["h1", "#justification", "#confirm"]);
+    problems.extend(check_page(b, check, "delete confirmation", &ks).await);
+
+    b.client.goto(&dpo_url).await.unwrap();
+    b.el("#request").await;
+    pages += 1;
+    let ks = keys(&["#reference", "#subject", ".finding", "#request", "#delete"]);
+    problems.extend(check_page(b, check, "held email (only the DPO releases)", &ks).await);
+
+    b.el("#request").await.click().await.unwrap();
+    b.el("#justification")
+        .await
+        .send_keys("Dr Nkemelu-Fitzgerald at the clinic asked for the referral today")
+        .await
+        .unwrap();
+    pages += 1;
+    let ks = keys(&["h1", "#justification", "#confirm"]);
+    problems.extend(check_page(b, check, "request confirmation", &ks).await);
+
+    b.el("#confirm").await.click().await.unwrap();
+    b.el("#outcome").await;
+    pages += 1;
+    let ks = keys(&["#outcome"]);
+    problems.extend(check_page(b, check, "after an action", &ks).await);
+
+    b.client.goto(&dpo_url).await.unwrap();
+    b.el("#requested").await;
+    pages += 1;
+    let ks = keys(&["#requested", "#delete"]);
+    problems.extend(check_page(b, check, "held email after a request", &ks).await);
+
+    b.client.goto(&format!("{own_url}/delete")).await.unwrap();
+    b.el("#confirm").await.click().await.unwrap();
+    b.el("#outcome").await;
+    b.client.goto(&own_url).await.unwrap();
+    let h1 = b.text_of("h1").await;
+    assert!(h1.contains("already been used"), "{h1}");
+    pages += 1;
+    let ks = keys(&["h1", "main p"]);
+    problems.extend(check_page(b, check, "used-up link", &ks).await);
+
+    (pages, problems)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reads_on_a_phone_without_sideways_scrolling() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (pages, problems) = every_selfservice_page(&b, &Check::Layout).await;
+    assert_eq!(pages, 9);
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_wcag_a_or_aa_violation_on_any_page() {
+    let Some(axe) = browser::axe_source() else {
+        return;
+    };
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (pages, problems) = every_selfservice_page(&b, &Check::Axe(&axe)).await;
+    assert_eq!(pages, 9);
+    assert!(
+        problems.is_empty(),
+        "{} violation(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     b.close().await;
 }

@@ -10,7 +10,7 @@ use super::queue::{actor, user_ctx};
 use super::views::short_time;
 use super::{blocking, State};
 use crate::dates::{now, parse_when, DAY};
-use crate::quarantine::{export, Filter, Record, State as RecordState};
+use crate::quarantine::{export, ReportRow, State as RecordState};
 use axum::extract::{Query, State as AxumState};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -55,14 +55,14 @@ pub struct Summary {
 
 /// The report over `records` (holds), for the `weeks` weeks ending with the
 /// week of `now`.
-pub fn summarise(records: &[Record], now: i64, weeks: i64) -> Summary {
+pub fn summarise(records: &[ReportRow], now: i64, weeks: i64) -> Summary {
     let last = week_start(now);
     let first = last - (weeks - 1) * WEEK;
     let mut categories: Vec<String> = Vec::new();
     for r in records {
-        for f in &r.findings {
-            if !categories.contains(&f.category) {
-                categories.push(f.category.clone());
+        for c in &r.categories {
+            if !categories.contains(c) {
+                categories.push(c.clone());
             }
         }
     }
@@ -90,13 +90,9 @@ pub fn summarise(records: &[Record], now: i64, weeks: i64) -> Summary {
             continue;
         };
         w.total += 1;
-        let mut seen: Vec<&str> = Vec::new();
-        for f in &r.findings {
-            if seen.contains(&f.category.as_str()) {
-                continue;
-            }
-            seen.push(&f.category);
-            if let Some(slot) = w.by_category.iter_mut().find(|(c, _)| c == &f.category) {
+        // Each category once per hold (ReportRow lists each once).
+        for cat in &r.categories {
+            if let Some(slot) = w.by_category.iter_mut().find(|(c, _)| c == cat) {
                 slot.1 += 1;
             }
         }
@@ -132,53 +128,82 @@ pub fn summarise(records: &[Record], now: i64, weeks: i64) -> Summary {
 }
 
 /// The chart's geometry; the template draws it (so every label is escaped).
+/// One horizontal bar per week, a row under the other: the chart is as wide
+/// whatever the number of weeks, so its labels stay the same size (upright
+/// bars side by side shrank them to 5 px on a phone at 12 weeks).
 #[derive(Debug, Serialize)]
 struct Bar {
-    x: usize,
+    /// Top of the bar's row.
+    y: usize,
     label: String,
     total: usize,
+    /// Where the bar ends (the count is written after it).
+    end: usize,
     segments: Vec<Segment>,
 }
 
 #[derive(Debug, Serialize)]
 struct Segment {
-    y: usize,
-    height: usize,
+    x: usize,
+    width: usize,
     class: String,
     title: String,
 }
 
-const CHART_HEIGHT: usize = 180;
-const BAR_WIDTH: usize = 28;
-const BAR_GAP: usize = 12;
+/// The viewBox's width; the stylesheet caps the drawn width so that its
+/// 14-unit text is 12-18 CSS px from a phone to a desktop.
+const CHART_WIDTH: usize = 400;
+/// One week's row, and its bar's thickness.
+const ROW_HEIGHT: usize = 24;
+const BAR_HEIGHT: usize = 16;
+/// Room for the week's date ("11-30") before the bar and its count after.
+const LABEL_WIDTH: usize = 52;
+const COUNT_WIDTH: usize = 44;
+const BAR_MAX: usize = CHART_WIDTH - LABEL_WIDTH - COUNT_WIDTH;
 
 fn bars(s: &Summary) -> Vec<Bar> {
-    let max = s.weeks.iter().map(|w| w.total).max().unwrap_or(0).max(1);
+    // A hold in two categories is in two segments: scale by the longest
+    // stack, so no bar runs past its room.
+    let max = s
+        .weeks
+        .iter()
+        .map(|w| {
+            w.by_category
+                .iter()
+                .map(|(_, n)| n)
+                .sum::<usize>()
+                .max(w.total)
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1);
     s.weeks
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let mut y = CHART_HEIGHT;
+            let mut x = LABEL_WIDTH;
             let segments = w
                 .by_category
                 .iter()
                 .enumerate()
                 .filter(|(_, (_, n))| *n > 0)
                 .map(|(ci, (c, n))| {
-                    let h = (n * CHART_HEIGHT / max).max(1);
-                    y = y.saturating_sub(h);
-                    Segment {
-                        y,
-                        height: h,
+                    let width = (n * BAR_MAX / max).max(1);
+                    let seg = Segment {
+                        x,
+                        width,
                         class: format!("c{}", ci % 6),
                         title: format!("week of {}: {n} {}", w.start, c.replace('_', " ")),
-                    }
+                    };
+                    x += width;
+                    seg
                 })
                 .collect();
             Bar {
-                x: i * (BAR_WIDTH + BAR_GAP),
+                y: i * ROW_HEIGHT,
                 label: w.start.get(5..).unwrap_or_default().to_string(),
                 total: w.total,
+                end: x,
                 segments,
             }
         })
@@ -199,14 +224,9 @@ pub async fn page(
     let t = now();
     let since = week_start(t) - (weeks - 1) * WEEK;
     let st = state.clone();
-    let records = blocking(move || {
-        Ok(st.quarantine.list(&Filter {
-            since: Some(since),
-            holds_only: true,
-            ..Filter::default()
-        })?)
-    })
-    .await?;
+    // Only the counted columns of each hold: the whole records of 100,000
+    // holds took most of a second to read and decode.
+    let records = blocking(move || Ok(st.quarantine.store().report_rows(since)?)).await?;
     let s = summarise(&records, t, weeks);
     let chart = bars(&s);
     let today = short_time(t).get(..10).unwrap_or_default().to_string();
@@ -223,9 +243,9 @@ pub async fn page(
             csrf => session.csrf,
             s => s,
             bars => chart,
-            chart_width => (BAR_WIDTH + BAR_GAP) * (weeks as usize),
-            chart_height => CHART_HEIGHT,
-            bar_width => BAR_WIDTH,
+            chart_width => CHART_WIDTH,
+            chart_height => ROW_HEIGHT * (weeks as usize),
+            bar_height => BAR_HEIGHT,
             median => s.median_review_secs.map(super::views::age),
             weeks => weeks,
             may_act => session.user.role.may_act(),
@@ -368,7 +388,7 @@ pub async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quarantine::StoredFinding;
+    use crate::quarantine::{Record, StoredFinding};
 
     fn rec(
         created: i64,
@@ -416,7 +436,7 @@ mod tests {
     fn summary_counts_weeks_rules_and_review_times() {
         let monday = parse_when("2026-12-07", false).unwrap();
         let now = monday + DAY;
-        let records = vec![
+        let records = [
             rec(
                 monday + 10,
                 RecordState::Released,
@@ -454,7 +474,8 @@ mod tests {
                 "nino",
             ),
         ];
-        let s = summarise(&records, now, 2);
+        let rows: Vec<ReportRow> = records.iter().map(ReportRow::of).collect();
+        let s = summarise(&rows, now, 2);
         assert_eq!(s.weeks.len(), 2);
         assert_eq!(s.weeks[0].start, "2026-11-30");
         assert_eq!(s.weeks[0].total, 2);
@@ -470,7 +491,47 @@ mod tests {
         assert_eq!((s.released, s.deleted, s.held), (1, 2, 1));
         assert_eq!(s.median_review_secs, Some(1800));
         let b = bars(&s);
+        // Two holds each week: both bars fill the room, a row apart.
         assert_eq!(b[1].segments.len(), 1);
-        assert_eq!(b[1].segments[0].height, CHART_HEIGHT);
+        assert_eq!(b[1].segments[0].width, BAR_MAX);
+        assert_eq!(
+            (
+                b[0].segments[0].class.as_str(),
+                b[1].segments[0].class.as_str()
+            ),
+            ("c0", "c1")
+        );
+        assert_eq!(b[1].end, LABEL_WIDTH + BAR_MAX);
+        assert_eq!((b[0].y, b[1].y), (0, ROW_HEIGHT));
+    }
+
+    /// A hold in two categories is a segment in each, side by side, and the
+    /// longest stack, not the hold count, fills the room: no bar runs past.
+    #[test]
+    fn chart_segments_stack_within_the_room() {
+        let week = |total, cats: &[usize]| Week {
+            start: "2026-11-30".into(),
+            total,
+            by_category: cats
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (format!("cat{i}"), *n))
+                .collect(),
+            by_rule: BTreeMap::new(),
+        };
+        let s = Summary {
+            weeks: vec![week(3, &[3, 3]), week(1, &[1, 0]), week(0, &[0, 0])],
+            ..Summary::default()
+        };
+        let b = bars(&s);
+        let [a, c] = [&b[0].segments[0], &b[0].segments[1]];
+        assert_eq!((a.x, a.width), (LABEL_WIDTH, BAR_MAX / 2));
+        assert_eq!(c.x, a.x + a.width);
+        assert_eq!(b[0].end, LABEL_WIDTH + BAR_MAX);
+        assert_eq!(b[1].segments.len(), 1);
+        assert_eq!(b[1].segments[0].width, BAR_MAX / 6);
+        assert!(b[2].segments.is_empty());
+        assert_eq!(b[2].end, LABEL_WIDTH);
+        assert_eq!(b[2].y, 2 * ROW_HEIGHT);
     }
 }

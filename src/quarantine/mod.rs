@@ -26,8 +26,8 @@ pub use service::{
     SelfServiceError, Shown, DEFAULT_RELAY, MAX_JUSTIFICATION_CHARS,
 };
 pub use store::{
-    Filter, Page, PageQuery, Record, ReleaseRequest, SelfServiceLink, SortKey, State, Store,
-    StoredFinding,
+    Filter, Page, PageQuery, Record, ReleaseRequest, ReportRow, SelfServiceLink, SortKey, State,
+    Store, StoredFinding,
 };
 
 pub use crate::config::QuarantineConfig;
