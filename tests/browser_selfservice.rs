@@ -9,16 +9,16 @@
 //! - looking (pages and confirmation forms, no submit) changes nothing;
 //! - a `<script>` in the subject is shown as text and does not run.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "selfservice_support.rs"]
+#[path = "common/selfservice.rs"]
 mod ss;
 
-#[path = "browser_support.rs"]
+#[path = "common/browser.rs"]
 mod browser;
 
-#[path = "milter_hold_support.rs"]
+#[path = "common/milter_hold.rs"]
 mod via_milter;
 
 use browser::Browser;

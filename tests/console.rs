@@ -3,14 +3,14 @@
 //! path, with accounts and tokens made by the `user` and `token` commands.
 //! Releases go through the relay to an SMTP sink.
 //!
-//! The HTTP client is a few lines over `TcpStream` (console_support.rs:
+//! The HTTP client is a few lines over `TcpStream` (common/console.rs:
 //! HTTP/1.1, one request per connection): what a browser without
 //! JavaScript sends, nothing more.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "console_support.rs"]
+#[path = "common/console.rs"]
 mod console_support;
 
 use console_support::{add_user, cli, form, request, Console, Resp};

@@ -12,10 +12,10 @@
 //! say so loudly and pass, unless `DLP_REQUIRE_PEERS` is set (CI), where
 //! they fail.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "console_support.rs"]
+#[path = "common/console.rs"]
 mod console_support;
 
 use console_support::{form, free_port, request, Console, Resp};

@@ -7,6 +7,7 @@
 //! Skips with a message on stderr when miltertest is not installed (set
 //! DLP_REQUIRE_PEERS=1 to make that a failure, as CI does).
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use milter_support::{free_port, have, skip, tiered_rules, Daemon};

@@ -10,6 +10,7 @@
 //! same bytes with the same config: the metrics must agree with the engine,
 //! not with numbers copied into this file.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use indymilter_test::{Status, TestConnection};

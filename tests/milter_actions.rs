@@ -8,7 +8,7 @@
 //! folder of its own; password redaction and subject replacement are
 //! covered by the planner's unit tests (src/action).
 
-#[path = "milter_hold_support.rs"]
+#[path = "common/milter_hold.rs"]
 mod in_process;
 
 use dlp_milter::config::Config;

@@ -3,7 +3,7 @@
 //! {client_addr}, {daemon_name}) decide whether a message is scanned.
 //! Inbound mail gets a bare ACCEPT: no header, no edit, nothing stored.
 
-#[path = "milter_hold_support.rs"]
+#[path = "common/milter_hold.rs"]
 mod in_process;
 
 use dlp_milter::config::Config;

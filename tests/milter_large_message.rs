@@ -4,6 +4,7 @@
 //! worker memory limit (`worker_memory_mb`, 1024 MiB), and an NI number in
 //! the CSV's last row holds it. Before, the text past 4 MiB was never read.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use base64::Engine as _;

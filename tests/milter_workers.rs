@@ -8,6 +8,7 @@
 //! daemon honours only when started with `DLP_MILTER_TEST_FAULTS=1`; the
 //! last test checks that without it the header does nothing.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use indymilter_test::Status;

@@ -1,7 +1,6 @@
 //! Helpers shared by the tests that run the `dlp-milter serve` binary
-//! (`mod milter_support;` in tests/milter_miltertest.rs, tests/metrics.rs,
-//! tests/milter_workers.rs and others). Compiled on its own it is an empty
-//! test crate.
+//! (included with `#[path]` as `milter_support` in tests/milter_miltertest.rs,
+//! tests/metrics.rs, tests/milter_workers.rs and others).
 #![allow(dead_code)]
 
 use indymilter_test::{MacroStage, Status, TestConnection};

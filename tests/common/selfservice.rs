@@ -1,5 +1,5 @@
 //! Shared by the self-service tests (included with `#[path]`, beside
-//! quarantine_support.rs as `support`): a quarantine whose notices carry
+//! common/quarantine.rs as `support`): a quarantine whose notices carry
 //! self-service links, the token read back from the queued notice as the
 //! sender would read it, and the router driven in-process.
 #![allow(dead_code)]
