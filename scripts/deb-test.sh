@@ -66,37 +66,14 @@ if ! command -v cargo-deb >/dev/null 2>&1; then
     cargo install --quiet --locked cargo-deb --version "$CARGO_DEB_VERSION" >&2
 fi
 
-W=$(mktemp -d /tmp/dlp-deb.XXXXXX)
-chmod 755 "$W"
+pf_workdir dlp-deb
 MILTER_PID=
-SINK_PID=
-cleanup() {
-    stop_milter
-    pf_stop "$W/pf"
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+# The milter runs as the package's user (stop_milter, defined below; a
+# MILTER_PID means it is) and everything the package made goes, also on
+# failure.
+pf_on_exit() {
+    [ -z "$MILTER_PID" ] || stop_milter
     purge_package
-    if [ "${KEEP:-}" = 1 ] || [ "${FAILED:-}" = 1 ]; then
-        echo "work directory kept: $W" >&2
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-PASS=0
-fail() {
-    FAILED=1
-    echo "FAIL: $*" >&2
-    echo "--- milter log (tail)" >&2
-    tail -20 "$W/milter.log" >&2 || true
-    echo "--- postfix log (tail)" >&2
-    tail -20 "$W/pf/maillog" >&2 || true
-    exit 1
-}
-ok() {
-    PASS=$((PASS + 1))
-    echo "ok: $*"
 }
 
 # --- build ------------------------------------------------------------------
@@ -201,7 +178,6 @@ send() { # FILE RCPT
 send "$W/hold.eml" payroll@agency.example >/dev/null
 send "$W/clean.eml" parents@example.org >/dev/null
 pf_wait_empty "$W/pf" 20 || fail "mail stuck in Postfix's queue: $(postqueue -c "$W/pf/etc" -p)"
-in_sink() { python3 "$here/mailtool.py" find "$W/pf/sink" "$1"; }
 [ -n "$(in_sink "deb-test clean")" ] || fail "clean mail did not reach the sink"
 [ -z "$(in_sink "deb-test new starter")" ] || fail "the personal data left"
 q() { runuser -u dlp-milter -- /usr/bin/dlp-milter "$@" --config "$CONF"; }

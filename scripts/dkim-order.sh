@@ -19,11 +19,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=lib-postfix.sh
 . "$here/lib-postfix.sh"
-BIN=$(realpath "${1:-$repo/target/debug/dlp-milter}")
-MT="python3 $here/mailtool.py"
 # dkimpy is a Debian package (python3-dkim): the system interpreter has it.
 PY=/usr/bin/python3
 
@@ -36,38 +33,9 @@ if ! command -v opendkim >/dev/null 2>&1 && ! [ -x /usr/sbin/opendkim ] ||
         exit 77
     fi
 fi
-[ -x "$BIN" ] || { echo "no dlp-milter binary at $BIN (cargo build first)" >&2; exit 1; }
-
-W=$(mktemp -d /tmp/dlp-dkim.XXXXXX)
-chmod 755 "$W"
-MILTER_PID=
-DKIM_PID=
-SINK_PID=
-cleanup() {
-    [ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null || true
-    [ -n "$DKIM_PID" ] && kill "$DKIM_PID" 2>/dev/null || true
-    pf_stop "$W/pf"
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-    if [ "${KEEP:-}" = 1 ] || [ "${FAILED:-}" = 1 ]; then
-        echo "work directory kept: $W" >&2
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-    FAILED=1
-    echo "FAIL: $*" >&2
-    echo "--- milter log (tail)" >&2
-    tail -10 "$W/milter.log" >&2 || true
-    echo "--- opendkim log (tail)" >&2
-    tail -10 "$W/opendkim.log" >&2 || true
-    echo "--- postfix log (tail)" >&2
-    tail -20 "$W/pf/maillog" >&2 || true
-    exit 1
-}
+pf_bin "${1:-}"
+pf_workdir dlp-dkim
+PF_LOGS=("milter log=$W/milter.log" "opendkim log=$W/opendkim.log" "postfix log=$W/pf/maillog")
 
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
@@ -95,7 +63,7 @@ RequireSafeKeys no
 PidFile $W/opendkim.pid
 EOF
 /usr/sbin/opendkim -f -x "$W/opendkim.conf" >"$W/opendkim.log" 2>&1 &
-DKIM_PID=$!
+PIDS+=("$!")
 pf_wait_port "$DPORT" || fail "opendkim did not listen"
 
 # --- dlp-milter with the shipped rules -------------------------------------
@@ -111,7 +79,7 @@ relay = "127.0.0.1:$SMTP"
 listen = "$DLP"
 EOF
 "$BIN" serve --config "$W/dlp.toml" >"$W/milter.log" 2>&1 &
-MILTER_PID=$!
+PIDS+=("$!")
 pf_wait_port "$MPORT" || fail "dlp-milter did not listen"
 
 # --- Postfix ------------------------------------------------------------------

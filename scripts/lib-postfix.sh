@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Throwaway Postfix instances on loopback, for the end-to-end test and the
-# load benchmark. Sourced, not run.
+# Throwaway Postfix instances on loopback, for the end-to-end tests
+# (postfix-e2e.sh, postfix-direction-e2e.sh, dkim-order.sh, deb-test.sh) and
+# the load scripts (bench-postfix.sh, profile-postfix.sh). Sourced, not run.
 #
 # An instance lives entirely under one directory: its own config dir (-c),
 # queue, data dir and log file (maillog_file, so errors are visible without
@@ -155,33 +156,93 @@ pf_wait_empty() {
     return 1
 }
 
-# --- shared by the load scripts (bench-postfix.sh, profile-postfix.sh) ---
+# --- the work directory, shared by every script that sources this ---
 
-# pf_workdir PREFIX: a work directory in W, the shipped rules in $W/rules,
-# and an EXIT trap that kills the processes listed in PIDS (and SINK_PID),
-# stops the Postfix instance in $W/pf and removes W (unless KEEP=1).
+# pf_workdir PREFIX: a work directory in W (the instance goes in $W/pf, the
+# milter's socket in $W/run, the shipped rules in $W/rules), and an EXIT
+# trap, pf_workdir_cleanup, that tears down what the script started.
 pf_workdir() {
     W=$(mktemp -d "/tmp/$1.XXXXXX")
     chmod 755 "$W"
     mkdir -p "$W/run" "$W/rules"
+    chmod 755 "$W/run"
     cp "$PF_REPO"/rules/*.toml "$W/rules/"
     PIDS=()
     SINK_PID=
+    # The logs fail shows the tail of, as "label=path": a script with
+    # another daemon beside the milter adds its log.
+    PF_LOGS=("milter log=$W/milter.log" "postfix log=$W/pf/maillog")
     trap pf_workdir_cleanup EXIT
     trap 'exit 1' INT TERM
 }
+
+# pf_workdir_cleanup: first the caller's own pf_on_exit when it defines one
+# (a daemon it restarts, a package it installed), then the processes listed
+# in PIDS, the Postfix instance in $W/pf and the sink (SINK_PID); W is
+# removed unless KEEP=1 or a check failed (FAILED=1, set by fail), when it
+# is kept for inspection and its path said.
 pf_workdir_cleanup() {
     local p
+    if declare -F pf_on_exit >/dev/null; then pf_on_exit; fi
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     pf_stop "$W/pf"
     [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-    [ "${KEEP:-}" = 1 ] || rm -rf "$W"
+    if [ "${KEEP:-}" = 1 ] || [ "${FAILED:-}" = 1 ]; then
+        echo "work directory kept: $W" >&2
+    else
+        rm -rf "$W"
+    fi
 }
+
+# --- shared by the end-to-end tests ---
+
+# The message tool (scripts/mailtool.py: make, find, header, norm, strip...).
+MT="python3 $PF_REPO/scripts/mailtool.py"
+
+# pf_bin [PATH]: BIN is the dlp-milter under test, PATH or else the debug
+# build; exits 1 (a failure, not a skip) when there is no such binary.
+pf_bin() {
+    BIN=$(realpath "${1:-$PF_REPO/target/debug/dlp-milter}")
+    [ -x "$BIN" ] || {
+        echo "no dlp-milter binary at $BIN (cargo build first)" >&2
+        exit 1
+    }
+}
+
+PASS=0
+# ok WHAT: a check passed (counted in PASS).
+ok() {
+    PASS=$((PASS + 1))
+    echo "ok: $*"
+}
+
+# fail WHY: the test failed: says why with the tail of each log in PF_LOGS,
+# keeps the work directory (FAILED=1) and exits 1.
+fail() {
+    FAILED=1
+    echo "FAIL: $*" >&2
+    local entry
+    for entry in "${PF_LOGS[@]}"; do
+        echo "--- ${entry%%=*} (tail)" >&2
+        tail -20 "${entry#*=}" >&2 || true
+    done
+    exit 1
+}
+
+# in_sink SUBJECT: the sink's files holding a message with that subject.
+in_sink() { $MT find "$W/pf/sink" "$1"; }
+
+# changes SENT DELIVERED: how the delivered copy differs from the message
+# sent, apart from Postfix's Received: and line-end normalisation (a diff;
+# nothing, and status 0, when it arrived as sent).
+changes() { diff <($MT norm "$1") <($MT strip "$2"); }
+
+# --- shared by the load scripts (bench-postfix.sh, profile-postfix.sh) ---
 
 # pf_typical_message: the typical ~20 KB message as $W/msg.eml, and as
 # $W/msg.lf with LF line ends for smtp-source -F (which appends CRLF itself).
 pf_typical_message() {
-    python3 "$PF_REPO/scripts/mailtool.py" make big:20 "Summer term news" "$W/msg.eml"
+    $MT make big:20 "Summer term news" "$W/msg.eml"
     tr -d '\r' <"$W/msg.eml" >"$W/msg.lf"
 }
 

@@ -26,54 +26,16 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=lib-postfix.sh
 . "$here/lib-postfix.sh"
-BIN=$(realpath "${1:-$repo/target/debug/dlp-milter}")
-MT="python3 $here/mailtool.py"
-
 pf_require
-[ -x "$BIN" ] || { echo "no dlp-milter binary at $BIN (cargo build first)" >&2; exit 1; }
-
-W=$(mktemp -d /tmp/dlp-direction.XXXXXX)
-chmod 755 "$W"
-MILTER_PID=
-AUTH_PID=
-SINK_PID=
-cleanup() {
-    [ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null || true
-    [ -n "$AUTH_PID" ] && kill "$AUTH_PID" 2>/dev/null || true
-    pf_stop "$W/pf"
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-    if [ "${KEEP:-}" = 1 ] || [ "${FAILED:-}" = 1 ]; then
-        echo "work directory kept: $W" >&2
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-PASS=0
-fail() {
-    FAILED=1
-    echo "FAIL: $*" >&2
-    echo "--- milter log (tail)" >&2
-    tail -20 "$W/milter.log" >&2 || true
-    echo "--- postfix log (tail)" >&2
-    tail -20 "$W/pf/maillog" >&2 || true
-    exit 1
-}
-ok() {
-    PASS=$((PASS + 1))
-    echo "ok: $*"
-}
+pf_bin "${1:-}"
+pf_workdir dlp-direction
 
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
 SOCK="$W/run/milter.sock"
-mkdir -p "$W/run" "$W/msgs"
-chmod 755 "$W/run"
+mkdir -p "$W/msgs"
 
 # No [direction] section: the defaults (loopback + this Postfix's
 # mynetworks, read with postconf through MAIL_CONFIG) are under test.
@@ -127,7 +89,6 @@ send() {
     swaks --server "127.0.0.1:$SMTP" --from "$from" --to "$rcpts" \
         --data "@$file" --timeout 30 "$@" 2>&1 || true
 }
-in_sink() { $MT find "$W/pf/sink" "$1"; }
 held_count() { "$BIN" quarantine list --config "$W/dlp.toml" 2>/dev/null | awk 'NR > 1' | wc -l; }
 # log_for SUBJECT-QUEUE-ID: the milter's log line for a Postfix queue id.
 queue_id_of() { # the queue id Postfix gave the message with this Message-ID
@@ -171,10 +132,10 @@ while True:
     c, _ = srv.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-AUTH_PID=$!
+PIDS+=("$!")
 for _ in $(seq 50); do [ -S "$W/run/auth" ] && break; sleep 0.1; done
 MAIL_CONFIG="$W/pf/etc" "$BIN" serve --config "$W/dlp.toml" >>"$W/milter.log" 2>&1 &
-MILTER_PID=$!
+PIDS+=("$!")
 pf_wait_unix "$SOCK" || fail "milter did not create $SOCK"
 grep -q 'trusted_networks=127.0.0.0/8 ::1/128' "$W/milter.log" ||
     fail "the effective trusted networks are not logged at start"
@@ -208,8 +169,7 @@ sleep 0.5
 # 1.
 f=$(in_sink "dir inbound")
 [ -n "$f" ] || fail "inbound message not delivered"
-diff <($MT norm "$W/msgs/in.eml") <($MT strip "$f") >/dev/null ||
-    fail "inbound message changed: $(diff <($MT norm "$W/msgs/in.eml") <($MT strip "$f") | head -10)"
+d=$(changes "$W/msgs/in.eml" "$f") || fail "inbound message changed: $(echo "$d" | head -10)"
 grep -qi '^X-DLP' "$f" && fail "inbound message got X-DLP headers"
 q=$(queue_id_of dir-inbound)
 line=$(milter_line "$q")
@@ -242,7 +202,7 @@ ok "the same message from a logged-in user (XCLIENT LOGIN) to parents: held, log
 # 3.
 f=$(in_sink "dir forged")
 [ -n "$f" ] || fail "forged-From message not delivered"
-diff <($MT norm "$W/msgs/forged.eml") <($MT strip "$f") >/dev/null || fail "forged-From message changed"
+changes "$W/msgs/forged.eml" "$f" >/dev/null || fail "forged-From message changed"
 line=$(milter_line "$(queue_id_of dir-forged)")
 echo "$line" | grep -q 'direction="inbound"' || fail "forged internal From not inbound: $line"
 ok "forged internal From from 198.51.100.20, not logged in: inbound, untouched"

@@ -16,56 +16,24 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=lib-postfix.sh
 . "$here/lib-postfix.sh"
-BIN=$(realpath "${1:-$repo/target/debug/dlp-milter}")
-MT="python3 $here/mailtool.py"
-
 pf_require
-[ -x "$BIN" ] || { echo "no dlp-milter binary at $BIN (cargo build first)" >&2; exit 1; }
-
-W=$(mktemp -d /tmp/dlp-e2e.XXXXXX)
-chmod 755 "$W"
+pf_bin "${1:-}"
+pf_workdir dlp-e2e
 MILTER_PID=
-SINK_PID=
-cleanup() {
+# The milter is restarted along the way: the one running at exit is stopped.
+pf_on_exit() {
     [ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null || true
-    pf_stop "$W/pf"
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-    if [ "${KEEP:-}" = 1 ] || [ "${FAILED:-}" = 1 ]; then
-        echo "work directory kept: $W" >&2
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-PASS=0
-fail() {
-    FAILED=1
-    echo "FAIL: $*" >&2
-    echo "--- milter log (tail)" >&2
-    tail -20 "$W/milter.log" >&2 || true
-    echo "--- postfix log (tail)" >&2
-    tail -20 "$W/pf/maillog" >&2 || true
-    exit 1
-}
-ok() {
-    PASS=$((PASS + 1))
-    echo "ok: $*"
 }
 
 SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
 MPORT=$(pf_free_port)
 SOCK="$W/run/milter.sock"
-mkdir -p "$W/run" "$W/rules" "$W/msgs"
-chmod 755 "$W/run"
+mkdir -p "$W/msgs"
 
-# The shipped rules, with the recipients rule split into three tiers.
-cp "$repo"/rules/*.toml "$W/rules/"
+# The shipped rules (pf_workdir), with the recipients rule split into three tiers.
 cp "$here/e2e-rules/recipients.toml" "$W/rules/recipients.toml"
 
 write_config() { # $1 = listen, $2 = hold mode
@@ -97,22 +65,18 @@ start_milter() {
     esac
 }
 
-# send SUBJECT FILE RCPT-COUNT: smtp submission with swaks; prints the last server line.
-send() {
+# swaks_out SUBJECT FILE RCPT-COUNT [swaks options...]: smtp submission with
+# swaks to RCPT-COUNT parents; prints the transcript.
+swaks_out() {
     local rcpts
     rcpts=$(seq 0 $(($3 - 1)) | sed 's/.*/parent&@gmail.com/' | paste -sd, -)
     swaks --server "127.0.0.1:$SMTP" --from office@school.example --to "$rcpts" \
-        --data "@$2" --hide-all --timeout 30 2>&1 || true
+        --data "@$2" --timeout 30 "${@:4}" 2>&1 || true
 }
 
-swaks_out() { # like send, but returns the transcript
-    local rcpts
-    rcpts=$(seq 0 $(($3 - 1)) | sed 's/.*/parent&@gmail.com/' | paste -sd, -)
-    swaks --server "127.0.0.1:$SMTP" --from office@school.example --to "$rcpts" \
-        --data "@$2" --timeout 30 2>&1 || true
-}
+# send SUBJECT FILE RCPT-COUNT: like swaks_out, printing only errors.
+send() { swaks_out "$1" "$2" "$3" --hide-all; }
 
-in_sink() { $MT find "$W/pf/sink" "$1"; }
 # in_quarantine SUBJECT: the quarantine id of a held message with that
 # subject (the listing leaves subjects out; `show` has them).
 in_quarantine() {
@@ -159,8 +123,7 @@ sleep 0.5
 
 f=$(in_sink "e2e clean")
 [ -n "$f" ] || fail "clean message not delivered"
-diff <($MT norm "$W/msgs/clean.eml") <($MT strip "$f") >/dev/null ||
-    fail "clean message changed: $(diff <($MT norm "$W/msgs/clean.eml") <($MT strip "$f"))"
+d=$(changes "$W/msgs/clean.eml" "$f") || fail "clean message changed: $d"
 ok "clean mail delivered byte for byte (apart from Received:)"
 
 f=$(in_sink "e2e rewrite")
@@ -257,7 +220,7 @@ send x "$W/msgs/uhold.eml" 25 >/dev/null
 pf_wait_empty "$W/pf" 30 || fail "queue did not drain (unix)"
 sleep 0.5
 f=$(in_sink "e2e unix clean")
-[ -n "$f" ] && diff <($MT norm "$W/msgs/uclean.eml") <($MT strip "$f") >/dev/null || fail "unix: clean message changed or missing"
+[ -n "$f" ] && changes "$W/msgs/uclean.eml" "$f" >/dev/null || fail "unix: clean message changed or missing"
 f=$(in_sink "e2e unix rewrite")
 [ -n "$f" ] && [ "$($MT header "$f" To)" = "undisclosed-recipients:;" ] || fail "unix: not rewritten"
 [ -z "$(in_sink "e2e unix hold")" ] && [ -n "$(in_quarantine "e2e unix hold")" ] || fail "unix: hold failed"

@@ -2,7 +2,7 @@
 //! re-hashing an entry directly in the database is caught, and the first
 //! broken entry is named.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
 use dlp_milter::quarantine::{HoldRequest, HoldStore, Quarantine};
@@ -401,7 +401,7 @@ fn every_digest_carries_the_audit_head() {
     assert_eq!(a[0].seq, 1);
 }
 
-#[path = "milter_support.rs"]
+#[path = "common/milter.rs"]
 mod milter_support;
 
 #[test]

@@ -17,16 +17,16 @@
 //! (`DLP_SCREENSHOTS=docs cargo nextest run --test browser_console
 //! --run-ignored only`).
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "browser_support.rs"]
+#[path = "common/browser.rs"]
 mod browser;
 
-#[path = "console_support.rs"]
+#[path = "common/console.rs"]
 mod console_support;
 
-#[path = "milter_hold_support.rs"]
+#[path = "common/milter_hold.rs"]
 mod via_milter;
 
 use browser::{check_page, Browser, Check};

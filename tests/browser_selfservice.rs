@@ -11,16 +11,16 @@
 //! - every page reads on a phone without sideways scrolling, and axe-core
 //!   finds no WCAG 2.1 A/AA violation on any of them.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "selfservice_support.rs"]
+#[path = "common/selfservice.rs"]
 mod ss;
 
-#[path = "browser_support.rs"]
+#[path = "common/browser.rs"]
 mod browser;
 
-#[path = "milter_hold_support.rs"]
+#[path = "common/milter_hold.rs"]
 mod via_milter;
 
 use browser::{check_page, Browser, Check};

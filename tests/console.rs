@@ -3,145 +3,27 @@
 //! path, with accounts and tokens made by the `user` and `token` commands.
 //! Releases go through the relay to an SMTP sink.
 //!
-//! The HTTP client is a few lines over `TcpStream` (HTTP/1.1, one request
-//! per connection): what a browser without JavaScript sends, nothing more.
+//! The HTTP client is a few lines over `TcpStream` (common/console.rs:
+//! HTTP/1.1, one request per connection): what a browser without
+//! JavaScript sends, nothing more.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "console_support.rs"]
+#[path = "common/console.rs"]
 mod console_support;
 
-use console_support::{cli, Console};
+use console_support::{add_user, cli, form, request, Console, Resp};
 use dlp_milter::config::Config;
 use dlp_milter::detect::{Category, Location};
 use dlp_milter::policy::Severity;
 use dlp_milter::quarantine::{Quarantine, State};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 use support::*;
 
 const DPO_PASSWORD: &str = "correct horse battery staple";
 const AUDITOR_PASSWORD: &str = "auditor reads only, never acts";
-
-/// An HTTP response.
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The value a `Set-Cookie` gives `name`.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .find_map(|(_, v)| {
-                v.split(';')
-                    .next()
-                    .and_then(|c| c.trim().strip_prefix(&format!("{name}=")))
-                    .map(str::to_string)
-            })
-    }
-
-    /// The CSRF token of the first form on the page.
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no CSRF field in {}", self.body));
-        let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-}
-
-fn dechunk(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut rest = body;
-    loop {
-        let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size = usize::from_str_radix(
-            std::str::from_utf8(&rest[..nl])
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .trim(),
-            16,
-        )
-        .unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&rest[nl + 2..nl + 2 + size]);
-        rest = &rest[nl + 2 + size + 2..];
-    }
-}
-
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut s = TcpStream::connect(addr).expect("connect to the console");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if method == "POST" {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
-
-fn form(fields: &[(&str, &str)]) -> Vec<u8> {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in fields {
-        s.append_pair(k, v);
-    }
-    s.finish().into_bytes()
-}
 
 /// A spawned console on a store with holds, and the sink its releases reach.
 struct Fixture {
@@ -184,23 +66,8 @@ fn start() -> Fixture {
         let html = hold_with(&q, 2, &r);
         (held, html)
     };
-    cli(
-        &config,
-        &["user", "add", "anna", "--role", "dpo", "--password-stdin"],
-        Some(&format!("{DPO_PASSWORD}\n")),
-    );
-    cli(
-        &config,
-        &[
-            "user",
-            "add",
-            "aud",
-            "--role",
-            "auditor",
-            "--password-stdin",
-        ],
-        Some(&format!("{AUDITOR_PASSWORD}\n")),
-    );
+    add_user(&config, "anna", "dpo", DPO_PASSWORD);
+    add_user(&config, "aud", "auditor", AUDITOR_PASSWORD);
     let console = Console::spawn(&config);
     Fixture {
         _dir: dir,
@@ -272,12 +139,7 @@ impl Fixture {
     fn sign_in(&self, name: &str, password: &str) -> Browser {
         let r = self.try_sign_in(name, password);
         assert_eq!(r.status, 303, "sign-in of {name}: {}", r.body);
-        let set = r
-            .headers
-            .iter()
-            .find(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("dlp_console="))
-            .map(|(_, v)| v.clone())
-            .expect("a session cookie");
+        let set = r.set_cookie("dlp_console").expect("a session cookie");
         assert!(
             set.contains("HttpOnly") && set.contains("SameSite=Strict"),
             "{set}"

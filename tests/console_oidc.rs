@@ -12,98 +12,22 @@
 //! say so loudly and pass, unless `DLP_REQUIRE_PEERS` is set (CI), where
 //! they fail.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+#[path = "common/console.rs"]
+mod console_support;
+
+use console_support::{form, free_port, request, Console, Resp};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_dlp-milter");
 /// Where the console says it is; the provider redirects there and the test
 /// carries the path over to the console's real (ephemeral) address.
 const BASE_URL: &str = "http://dlp.school.test";
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The whole `Set-Cookie` line for `name`.
-    fn set_cookie(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.as_str())
-            .find(|v| v.starts_with(&format!("{name}=")))
-    }
-
-    /// The value a `Set-Cookie` gives `name`.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookie(name)
-            .and_then(|v| v.split(';').next())
-            .and_then(|c| c.strip_prefix(&format!("{name}=")))
-            .map(str::to_string)
-    }
-}
-
-/// One HTTP/1.1 request per connection, as in tests/console.rs; the mock
-/// provider (werkzeug) and the console both answer it.
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if method == "POST" {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    assert!(
-        !headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")),
-        "chunked bodies are not expected here"
-    );
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&raw[split + 4..]).into_owned(),
-    }
-}
 
 /// `http://host:port/path?q` → (`host:port`, `/path?q`).
 fn split_url(url: &str) -> (String, String) {
@@ -114,13 +38,6 @@ fn split_url(url: &str) -> (String, String) {
         Some(i) => (rest[..i].to_string(), rest[i..].to_string()),
         None => (rest.to_string(), "/".into()),
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 /// The mock provider's launcher, or None (after saying so) when missing.
@@ -165,16 +82,14 @@ struct Peers {
     _dir: tempfile::TempDir,
     provider: Child,
     provider_addr: String,
-    console: Child,
-    console_addr: String,
+    /// The `dlp-milter console` under test; stopped when dropped.
+    console_server: Console,
 }
 
 impl Drop for Peers {
     fn drop(&mut self) {
-        for c in [&mut self.console, &mut self.provider] {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        let _ = self.provider.kill();
+        let _ = self.provider.wait();
     }
 }
 
@@ -236,30 +151,12 @@ fn start_with(roles_toml: &str) -> Option<Peers> {
              {roles_toml}"
         ),
     );
-    let mut console = Command::new(BIN)
-        .args(["console", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the console");
-    let mut line = String::new();
-    BufReader::new(console.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let console_addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .filter(|a| a.contains(':'))
-        .unwrap_or_else(|| panic!("the console did not say where it listens: {line:?}"))
-        .to_string();
+    let console_server = Console::spawn(&config);
     Some(Peers {
         _dir: dir,
         provider,
         provider_addr,
-        console,
-        console_addr,
+        console_server,
     })
 }
 
@@ -277,7 +174,7 @@ struct Callback(String);
 impl Peers {
     fn console(&self, path: &str, cookie: Option<&str>) -> Resp {
         let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", *c)).collect();
-        request(&self.console_addr, "GET", path, &headers, b"")
+        request(&self.console_server.addr, "GET", path, &headers, b"")
     }
 
     fn begin(&self) -> Started {
@@ -317,17 +214,14 @@ impl Peers {
     /// The person `sub` approves at the provider (its authorize form).
     fn approve(&self, authorize: &str, sub: &str) -> Callback {
         let (addr, path) = split_url(authorize);
-        let form = request(&addr, "GET", &path, &[], b"");
-        assert_eq!(form.status, 200, "{}", form.body);
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("sub", sub)
-            .finish();
+        let page = request(&addr, "GET", &path, &[], b"");
+        assert_eq!(page.status, 200, "{}", page.body);
         let r = request(
             &addr,
             "POST",
             &path,
             &[("Content-Type", "application/x-www-form-urlencoded")],
-            body.as_bytes(),
+            &form(&[("sub", sub)]),
         );
         assert_eq!(r.status, 302, "{}", r.body);
         let back = r.header("location").expect("back to the console");
@@ -412,14 +306,9 @@ fn a_mapped_person_of_the_organisation_gets_a_console_session() {
         audit.body
     );
     // The session is an ordinary one: its CSRF token signs it out.
-    let at = queue
-        .body
-        .find("name=\"csrf\" value=\"")
-        .expect("a CSRF field");
-    let rest = &queue.body[at + "name=\"csrf\" value=\"".len()..];
-    let csrf = &rest[..rest.find('"').unwrap()];
+    let csrf = queue.csrf();
     let out = request(
-        &p.console_addr,
+        &p.console_server.addr,
         "POST",
         "/logout",
         &[

@@ -3,6 +3,7 @@
 //! findings the shipped policy must produce. A mismatch writes
 //! NAME.failed.json next to the fixture, so the difference is easy to read.
 
+#[path = "common/scan.rs"]
 mod scan_support;
 
 use dlp_milter::config::Config;

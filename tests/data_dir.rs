@@ -1,6 +1,7 @@
 //! The data directory is the milter user's alone whatever the umask the
 //! daemon was started with, and a directory others can read is refused.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use milter_support::{free_port, Daemon};

@@ -7,6 +7,7 @@
 //! `postconf`; skips with a message otherwise (DLP_REQUIRE_PEERS=1 makes
 //! that a failure, as in CI).
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use milter_support::Daemon;

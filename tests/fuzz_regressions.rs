@@ -25,46 +25,15 @@
 use dlp_milter::config::Config;
 use dlp_milter::extract::{extract_as, Budget, FileKind, Limits};
 use dlp_milter::milter::Milter;
-use dlp_milter::policy::Action;
-use dlp_milter::quarantine::{HoldReceipt, HoldRequest, HoldStore, QuarantineError};
-use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
-struct NullStore;
+/// The milter target's session (store, in-memory connection, MTA side).
+#[path = "../fuzz/fuzz_targets/common/milter_session.rs"]
+mod milter_session;
 
-impl HoldStore for NullStore {
-    fn hold(&self, _: &HoldRequest<'_>) -> Result<HoldReceipt, QuarantineError> {
-        Ok(HoldReceipt { id: "T".into() })
-    }
-    fn record_decision(&self, _: &HoldRequest<'_>, _: Action) -> Result<(), QuarantineError> {
-        Ok(())
-    }
-    fn claim_marker(&self, _: &str, _: i64, _: i64) -> Result<bool, QuarantineError> {
-        Ok(true)
-    }
-    fn probe_write(&self) -> Result<(), QuarantineError> {
-        Ok(())
-    }
-    fn gauges(&self) -> Result<dlp_milter::quarantine::StoreGauges, QuarantineError> {
-        Ok(dlp_milter::quarantine::StoreGauges::default())
-    }
-}
-
-struct OneConnection(Option<DuplexStream>);
-
-impl indymilter::Listener for OneConnection {
-    type Io = DuplexStream;
-    fn poll_accept(&mut self, _: &mut Context<'_>) -> Poll<io::Result<DuplexStream>> {
-        match self.0.take() {
-            Some(s) => Poll::Ready(Ok(s)),
-            None => Poll::Pending,
-        }
-    }
-}
+use milter_session::NullStore;
 
 /// Feeds `data` as the MTA and returns the milter's replies.
 fn replay(milter: &Milter, data: &[u8]) -> Vec<u8> {
@@ -72,32 +41,15 @@ fn replay(milter: &Milter, data: &[u8]) -> Vec<u8> {
         .enable_all()
         .build()
         .unwrap();
-    let replies = rt.block_on(async {
-        let (client, server) = tokio::io::duplex(64 * 1024);
-        let (mut from_milter, mut to_milter) = tokio::io::split(client);
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        let mta = async move {
-            let write = async {
-                let _ = to_milter.write_all(data).await;
-                let _ = to_milter.shutdown().await;
-            };
-            let mut replies = Vec::new();
-            let read = from_milter.read_to_end(&mut replies);
-            let _ = tokio::join!(write, read);
-            let _ = done_tx.send(replies);
-        };
-        let served = indymilter::run(
-            OneConnection(Some(server)),
-            milter.callbacks(),
-            indymilter::Config::default(),
-            mta,
-        );
-        tokio::time::timeout(Duration::from_secs(10), served)
-            .await
-            .expect("the session ends when the MTA closes")
-            .unwrap();
-        done_rx.await.unwrap()
+    let (served, replies) = rt.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            milter_session::session(milter, data),
+        )
+        .await
+        .expect("the session ends when the MTA closes")
     });
+    served.unwrap();
     drop(rt); // joins the blocking threads: a scan still running ends here
     replies
 }

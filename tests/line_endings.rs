@@ -4,6 +4,7 @@
 //! footer of fixtures/footers/school-footers.txt (issue 18, class 1: the
 //! commonest UK footer once hid a password above it in CRLF mail only).
 
+#[path = "common/scan.rs"]
 mod scan_support;
 
 use dlp_milter::config::Config;

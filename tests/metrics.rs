@@ -10,10 +10,11 @@
 //! same bytes with the same config: the metrics must agree with the engine,
 //! not with numbers copied into this file.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
-use indymilter_test::{MacroStage, Status, TestConnection};
-use milter_support::{free_port, tiered_rules, Daemon};
+use indymilter_test::{Status, TestConnection};
+use milter_support::{free_port, send_message, tiered_rules, Daemon};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -258,23 +259,7 @@ fn hanging() -> Msg {
 
 /// Sends one message on its own connection; the MTA's answer.
 async fn send(port: u16, m: &Msg) -> Status {
-    let mut c = TestConnection::configure()
-        .open_tcp(("127.0.0.1", port))
-        .await
-        .unwrap();
-    c.macros(MacroStage::Mail, [("{auth_authen}", "office")])
-        .await
-        .unwrap();
-    c.mail(["<office@school.example>"]).await.unwrap();
-    c.rcpt(["<someone@other.example>"]).await.unwrap();
-    for (n, v) in &m.headers {
-        c.header(n.as_str(), v.as_str()).await.unwrap();
-    }
-    c.body(m.body.clone()).await.unwrap();
-    c.macros(MacroStage::Eom, [("i", "Q1")]).await.unwrap();
-    let (_, status) = c.eom().await.unwrap();
-    let _ = c.close().await;
-    status
+    send_message(port, "someone@other.example", &m.headers, &m.body, None).await
 }
 
 /// What the `scan` command reports for `m` under `config`.

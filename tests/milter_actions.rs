@@ -8,16 +8,19 @@
 //! folder of its own; password redaction and subject replacement are
 //! covered by the planner's unit tests (src/action).
 
+#[path = "common/milter_hold.rs"]
+mod in_process;
+
 use dlp_milter::config::Config;
 use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
 use dlp_milter::quarantine::spool::SpoolStore;
 use dlp_milter::quarantine::HoldStore;
+use in_process::{serve, Served};
 use indymilter_test::{any, EomAction, MacroStage, ProtoOpts, Status, TestConnection};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const KEY: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 
@@ -25,8 +28,7 @@ struct Harness {
     dir: tempfile::TempDir,
     milter: Milter,
     addr: std::net::SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    served: Served,
 }
 
 /// A rules folder with the one exposed-recipients rule. `mode` is the
@@ -82,25 +84,12 @@ async fn start_mode(mode: &str, action: &str, milter_cfg: &str) -> Harness {
     let store: Arc<dyn HoldStore> =
         Arc::new(SpoolStore::open(&dir.path().join("data/spool")).unwrap());
     let milter = Milter::new(&cfg, store, KEY.to_vec()).unwrap();
-    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
-    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let m = milter.clone();
-    let task = tokio::spawn(async move {
-        m.run(listener, async {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let served = serve(milter.clone()).await;
     Harness {
         dir,
         milter,
-        addr,
-        stop: Some(tx),
-        task,
+        addr: served.addr,
+        served,
     }
 }
 
@@ -120,15 +109,8 @@ impl Harness {
         v
     }
 
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("milter stops")
-            .unwrap()
-            .unwrap();
+    async fn stop(self) {
+        self.served.stop().await;
     }
 }
 
@@ -522,7 +504,7 @@ async fn shutdown_finishes_the_message_in_flight() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(h.milter.in_flight(), 1);
-    let _ = h.stop.take().unwrap().send(());
+    h.served.signal_stop();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // New connections are refused while draining...
     assert!(TestConnection::configure().open_tcp(h.addr).await.is_err());
@@ -530,11 +512,7 @@ async fn shutdown_finishes_the_message_in_flight() {
     c.body(b"hello\r\n".to_vec()).await.unwrap();
     let (_, s) = c.eom().await.unwrap();
     assert_eq!(s, Status::Accept);
-    tokio::time::timeout(Duration::from_secs(10), h.task)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    h.served.stop().await;
 }
 
 #[tokio::test]
@@ -687,26 +665,12 @@ async fn a_replayed_marker_is_caught_after_a_restart() {
     let spool = h.spool();
     let cfg = config(h.dir.path(), "enforce", "hold", "");
     let store: Arc<dyn HoldStore> = Arc::new(SpoolStore::open(&spool).unwrap());
-    let milter = Milter::new(&cfg, store, KEY.to_vec()).unwrap();
-    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
-    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        milter
-            .run(listener, async {
-                let _ = rx.await;
-            })
-            .await
-    });
-    let mut c = open(addr).await;
+    let restarted = serve(Milter::new(&cfg, store, KEY.to_vec()).unwrap()).await;
+    let mut c = open(restarted.addr).await;
     let (_, status) = send(&mut c, &m, "RR2").await;
     assert_eq!(status, Status::Discard, "the replay is scanned and held");
     c.close().await.unwrap();
-    let _ = tx.send(());
-    task.await.unwrap().unwrap();
+    restarted.stop().await;
     h.stop().await;
 }
 

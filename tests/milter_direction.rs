@@ -3,23 +3,23 @@
 //! {client_addr}, {daemon_name}) decide whether a message is scanned.
 //! Inbound mail gets a bare ACCEPT: no header, no edit, nothing stored.
 
+#[path = "common/milter_hold.rs"]
+mod in_process;
+
 use dlp_milter::config::Config;
-use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
+use dlp_milter::milter::Milter;
 use dlp_milter::quarantine::spool::SpoolStore;
 use dlp_milter::quarantine::HoldStore;
+use in_process::{serve, Served};
 use indymilter_test::{EomAction, MacroStage, Status, TestConnection};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const KEY: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 
 struct Harness {
     dir: tempfile::TempDir,
     addr: std::net::SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    served: Served,
 }
 
 /// A milter whose rules hold exposed recipients (6+) and a NINO in the body;
@@ -62,25 +62,11 @@ policy = "No identifiers in the body."
     let cfg = Config::from_toml("test.toml", &src).unwrap();
     let store: Arc<dyn HoldStore> =
         Arc::new(SpoolStore::open(&dir.path().join("data/spool")).unwrap());
-    let milter = Milter::new(&cfg, store, KEY.to_vec()).unwrap();
-    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
-    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        milter
-            .run(listener, async {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let served = serve(Milter::new(&cfg, store, KEY.to_vec()).unwrap()).await;
     Harness {
         dir,
-        addr,
-        stop: Some(tx),
-        task,
+        addr: served.addr,
+        served,
     }
 }
 
@@ -112,15 +98,8 @@ impl Harness {
             .count()
     }
 
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("milter stops")
-            .unwrap()
-            .unwrap();
+    async fn stop(self) {
+        self.served.stop().await;
     }
 }
 

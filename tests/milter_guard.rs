@@ -3,6 +3,7 @@
 //! addresses, and the default listener is a unix socket in the data
 //! directory that only the milter's user (and Postfix's group) can reach.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use dlp_milter::config::Config;

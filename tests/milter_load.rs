@@ -18,6 +18,7 @@
 //! connection and negotiation for every message, as behind Postfix when
 //! each SMTP session carries one message).
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use indymilter_test::{MacroStage, Status, TestConnection};

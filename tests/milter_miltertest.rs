@@ -5,28 +5,13 @@
 //! Skips with a message on stderr when miltertest is not installed (set
 //! DLP_REQUIRE_PEERS=1 to make that a failure, as CI does).
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
-use milter_support::{free_port, start_daemon, tiered_rules};
+use milter_support::{free_port, have, skip, start_daemon, tiered_rules};
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {cmd}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn skip(why: &str) {
-    if std::env::var_os("DLP_REQUIRE_PEERS").is_some() {
-        panic!("{why} (DLP_REQUIRE_PEERS is set)");
-    }
-    eprintln!("SKIPPED: {why}");
-}
+use std::process::Command;
 
 #[test]
 fn miltertest_drives_every_action() {

@@ -2,6 +2,7 @@
 //! organisation (staff distrust, and cannot answer, notices from an address
 //! that is not ours), and says nothing when it is.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use milter_support::{free_port, Daemon};

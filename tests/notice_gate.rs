@@ -1,7 +1,7 @@
 //! Notices only go to our own senders, and a flood of holds from one sender
 //! gives a bounded number of notices (issue 21: backscatter, notice abuse).
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
 use dlp_milter::config::Config;

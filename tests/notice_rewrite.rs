@@ -2,7 +2,7 @@
 //! admin-edited templates taking effect, notices off, and the outbox thread
 //! that `open` starts for the milter sending without being asked.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
 use dlp_milter::config::Config;

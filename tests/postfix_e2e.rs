@@ -7,6 +7,7 @@
 //! that is impossible the script exits 77 and this test reports SKIPPED on
 //! stderr; with DLP_REQUIRE_PEERS=1 (CI) a skip is a failure.
 
+#[path = "common/peer_script.rs"]
 mod peer_script;
 
 #[test]

@@ -2,7 +2,7 @@
 //! (masked, revealed and audited), release over SMTP, delete, purge
 //! (retention), export, digest; wrong-state operations fail and change nothing.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
 use dlp_milter::policy::Action;

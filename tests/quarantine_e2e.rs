@@ -4,7 +4,7 @@
 //! valid marker, exactly once; a relay outage queues notices and fails a
 //! release cleanly.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
 use dlp_milter::notice;

@@ -8,7 +8,7 @@
 //! (as a restarted milter would) and checks every acknowledged message and
 //! every stored record. Several rounds share one data directory.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
 use dlp_milter::audit;

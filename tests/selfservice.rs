@@ -3,10 +3,10 @@
 //! nothing; every action needs the form's CSRF value for that link and
 //! action; a release happens once; nothing on the page identifies anyone.
 
-#[path = "quarantine_support.rs"]
+#[path = "common/quarantine.rs"]
 mod support;
 
-#[path = "selfservice_support.rs"]
+#[path = "common/selfservice.rs"]
 mod ss;
 
 use axum::http::StatusCode;

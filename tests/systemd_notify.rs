@@ -3,6 +3,7 @@
 //! only once Postfix can connect, RELOADING then READY around SIGHUP,
 //! STOPPING on SIGTERM, and watchdog pings when `WATCHDOG_USEC` asks.
 
+#[path = "common/milter.rs"]
 mod milter_support;
 
 use milter_support::{free_port, Daemon};

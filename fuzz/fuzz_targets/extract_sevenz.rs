@@ -1,22 +1,12 @@
 //! The 7z reader (signature header, LZMA-packed headers, coders, unencrypted content) on any bytes.
 #![no_main]
-use dlp_extract::{extract_as, Budget, FileKind, Limits};
+use dlp_extract::FileKind;
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/extract.rs"]
+mod extract;
 
 /// The reader's types; with more than one, the first input byte picks.
 const KINDS: &[(FileKind, &str)] = &[(FileKind::SevenZip, "a.7z")];
 
-fuzz_target!(|data: &[u8]| {
-    let (kind, name, bytes) = match KINDS {
-        [(k, n)] => (*k, *n, data),
-        _ => {
-            let Some((&pick, rest)) = data.split_first() else {
-                return;
-            };
-            let (k, n) = KINDS[pick as usize % KINDS.len()];
-            (k, n, rest)
-        }
-    };
-    let mut budget = Budget::new(Limits::default());
-    let _ = extract_as(kind, name, bytes, &mut budget);
-});
+fuzz_target!(|data: &[u8]| extract::run(KINDS, data));

@@ -1,7 +1,10 @@
 //! Plain text, CSV and TSV attachments (encoding detection incl. UTF-16 with and without BOM, the table rendering) on any bytes; the first byte picks the type.
 #![no_main]
-use dlp_extract::{extract_as, Budget, FileKind, Limits};
+use dlp_extract::FileKind;
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/extract.rs"]
+mod extract;
 
 /// The reader's types; with more than one, the first input byte picks.
 const KINDS: &[(FileKind, &str)] = &[
@@ -10,17 +13,4 @@ const KINDS: &[(FileKind, &str)] = &[
     (FileKind::Tsv, "a.tsv"),
 ];
 
-fuzz_target!(|data: &[u8]| {
-    let (kind, name, bytes) = match KINDS {
-        [(k, n)] => (*k, *n, data),
-        _ => {
-            let Some((&pick, rest)) = data.split_first() else {
-                return;
-            };
-            let (k, n) = KINDS[pick as usize % KINDS.len()];
-            (k, n, rest)
-        }
-    };
-    let mut budget = Budget::new(Limits::default());
-    let _ = extract_as(kind, name, bytes, &mut budget);
-});
+fuzz_target!(|data: &[u8]| extract::run(KINDS, data));

@@ -162,32 +162,36 @@ impl ConsoleDb {
     /// Disables an account and ends its sessions; its tokens stop working
     /// (they are checked against the account at every use).
     pub fn disable_user(&self, name: &str) -> Result<(), ConsoleError> {
-        let n = self.with(|c| {
-            let tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE console_users SET disabled = 1 WHERE name = ?1",
-                [name],
-            )?;
-            tx.execute("DELETE FROM console_sessions WHERE user = ?1", [name])?;
-            tx.commit()?;
-            Ok(n)
-        })?;
-        if n == 0 {
-            return Err(ConsoleError::NoUser(name.to_string()));
-        }
-        Ok(())
+        self.update_user_ending_sessions(
+            name,
+            "UPDATE console_users SET disabled = 1 WHERE name = ?1",
+            params![name],
+        )
     }
 
     /// Sets a new password (and enables the account); every session of the
     /// account ends.
     pub fn set_password(&self, name: &str, hash: &str, at: i64) -> Result<(), ConsoleError> {
+        self.update_user_ending_sessions(
+            name,
+            "UPDATE console_users SET password_hash = ?2, password_changed_at = ?3, disabled = 0
+             WHERE name = ?1",
+            params![name, hash, at],
+        )
+    }
+
+    /// Runs `update` on the account `name` and ends every session of it, in
+    /// one transaction, so no session outlives a change of who may sign in;
+    /// [`ConsoleError::NoUser`] when there is no such account.
+    fn update_user_ending_sessions(
+        &self,
+        name: &str,
+        update: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<(), ConsoleError> {
         let n = self.with(|c| {
             let tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE console_users SET password_hash = ?2, password_changed_at = ?3, disabled = 0
-                 WHERE name = ?1",
-                params![name, hash, at],
-            )?;
+            let n = tx.execute(update, params)?;
             tx.execute("DELETE FROM console_sessions WHERE user = ?1", [name])?;
             tx.commit()?;
             Ok(n)

@@ -5,6 +5,7 @@
 
 use super::error::ConsoleError;
 use crate::dates::Zone;
+use crate::notice::template_source;
 use crate::quarantine::Record;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -87,24 +88,7 @@ impl Views {
         });
         let mut warnings = Vec::new();
         for (name, shipped) in SHIPPED {
-            let mut src = shipped.to_string();
-            if let Some(d) = dir {
-                let p = d.join(name);
-                match std::fs::read_to_string(&p) {
-                    Ok(s) => {
-                        let mut probe = Environment::new();
-                        match probe.add_template_owned(name.to_string(), s.clone()) {
-                            Ok(()) => src = s,
-                            Err(e) => warnings
-                                .push(format!("{}: {e}; using the shipped template", p.display())),
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        warnings.push(format!("{}: {e}; using the shipped template", p.display()))
-                    }
-                }
-            }
+            let src = template_source(dir, name, shipped, &mut warnings);
             env.add_template_owned(name.to_string(), src)
                 .map_err(|e| ConsoleError::Template {
                     name: name.to_string(),

@@ -168,6 +168,38 @@ const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The source of template `name`: the file of that name in `dir` when there
+/// is one and it compiles, else `shipped`. A file that cannot be read or
+/// does not compile is reported in `warnings` and the shipped template is
+/// used, so an admin's typo never stops what the template serves. The
+/// notices and the DPO's console (crate::console::views) take overrides
+/// this one way.
+pub fn template_source(
+    dir: Option<&Path>,
+    name: &str,
+    shipped: &str,
+    warnings: &mut Vec<String>,
+) -> String {
+    let Some(d) = dir else {
+        return shipped.to_string();
+    };
+    let p = d.join(name);
+    match std::fs::read_to_string(&p) {
+        Ok(s) => {
+            let compiles = minijinja::Environment::new().add_template(name, &s);
+            match compiles {
+                Ok(()) => return s,
+                Err(e) => {
+                    warnings.push(format!("{}: {e}; using the shipped template", p.display()))
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => warnings.push(format!("{}: {e}; using the shipped template", p.display())),
+    }
+    shipped.to_string()
+}
+
 /// The notice templates in effect: the admin's files where present and
 /// valid, the shipped ones otherwise.
 #[derive(Debug, Clone)]
@@ -183,25 +215,7 @@ impl Templates {
         let mut sources = HashMap::new();
         let mut warnings = Vec::new();
         for (name, shipped) in SHIPPED {
-            let mut src = shipped.to_string();
-            if let Some(d) = dir {
-                let p = d.join(name);
-                match std::fs::read_to_string(&p) {
-                    Ok(s) => {
-                        let mut env = minijinja::Environment::new();
-                        match env.add_template(name, &s) {
-                            Ok(()) => src = s,
-                            Err(e) => warnings
-                                .push(format!("{}: {e}; using the shipped template", p.display())),
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        warnings.push(format!("{}: {e}; using the shipped template", p.display()))
-                    }
-                }
-            }
-            sources.insert(*name, src);
+            sources.insert(*name, template_source(dir, name, shipped, &mut warnings));
         }
         (Templates { sources }, warnings)
     }
@@ -612,5 +626,28 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(t.sources["hold.txt"].starts_with("Subject: Your email"));
         assert_eq!(t.sources["digest.txt"], "Subject: Custom\n\nhi {{ org }}");
+    }
+
+    #[test]
+    fn template_source_reports_an_unreadable_override_and_not_a_missing_one() {
+        let d = tempfile::tempdir().unwrap();
+        // A directory where the file should be: present but unreadable.
+        std::fs::create_dir(d.path().join("page.html")).unwrap();
+        let mut warnings = Vec::new();
+        let src = template_source(Some(d.path()), "page.html", "shipped", &mut warnings);
+        assert_eq!(src, "shipped");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("page.html"), "{warnings:?}");
+        // No override file, or no override folder: the shipped one, silently.
+        let mut warnings = Vec::new();
+        assert_eq!(
+            template_source(Some(d.path()), "other.html", "shipped", &mut warnings),
+            "shipped"
+        );
+        assert_eq!(
+            template_source(None, "page.html", "shipped", &mut warnings),
+            "shipped"
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! Shared by the self-service tests (included with `#[path]`, beside
-//! quarantine_support.rs as `support`): a quarantine whose notices carry
+//! common/quarantine.rs as `support`): a quarantine whose notices carry
 //! self-service links, the token read back from the queued notice as the
 //! sender would read it, and the router driven in-process.
 #![allow(dead_code)]
@@ -95,23 +95,11 @@ pub async fn head(app: &axum::Router, path: &str) -> StatusCode {
 
 /// application/x-www-form-urlencoded, as a browser sends a form.
 pub fn form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
 }
 
 pub async fn post(app: &axum::Router, path: &str, body: String) -> (StatusCode, String) {

@@ -1,15 +1,72 @@
-//! Holds made the way production makes them (included with `#[path]`): a
-//! letter sent through the milter over the milter protocol, as Postfix
-//! would, with the real detection and rules, into a quarantine. Shared by
-//! the browser tests so that what the DPO and the sender see in the
-//! browser went through the real hold path.
+//! The milter served in the test's own process (included with `#[path]`):
+//! [`serve`] puts a [`Milter`] on a loopback port for a test to speak the
+//! milter protocol to, as Postfix would (tests/milter_actions.rs,
+//! tests/milter_direction.rs); and holds made the way production makes
+//! them, a letter sent through it with the real detection and rules into a
+//! quarantine ([`hold_through_milter`]), so that what the DPO and the
+//! sender see in the browser tests went through the real hold path.
 #![allow(dead_code)]
 
 use dlp_milter::config::Config;
 use dlp_milter::milter::{Milter, MilterListener, SocketSpec, UnixOptions};
 use dlp_milter::quarantine::{Filter, HoldStore, Quarantine};
 use indymilter_test::{MacroStage, Status, TestConnection};
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A milter serving on a loopback port until stopped.
+pub struct Served {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Serves `milter` on 127.0.0.1, on a port the system picks.
+pub async fn serve(milter: Milter) -> Served {
+    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
+    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        milter
+            .run(listener, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Served {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl Served {
+    /// Asks the milter to stop: it takes no new connection and finishes
+    /// the sessions it has.
+    pub fn signal_stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Stops the milter and waits for it to end (10 s at most); panics if
+    /// it does not end, or ends with an error.
+    pub async fn stop(mut self) {
+        self.signal_stop();
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("milter stops")
+            .unwrap()
+            .unwrap();
+    }
+}
 
 /// One message as Postfix hands it to the milter.
 pub struct Letter {
@@ -39,21 +96,11 @@ pub async fn hold_through_milter(q: &Arc<Quarantine>, cfg: &Config, letter: &Let
         .map(|r| r.id)
         .collect();
     let store: Arc<dyn HoldStore> = q.clone();
-    let milter = Milter::new(cfg, store, q.key().to_vec()).unwrap();
-    let spec = SocketSpec::parse("inet:127.0.0.1:0").unwrap();
-    let listener = MilterListener::bind(&spec, &UnixOptions::default(), true)
+    let served = serve(Milter::new(cfg, store, q.key().to_vec()).unwrap()).await;
+    let mut c = TestConnection::configure()
+        .open_tcp(served.addr)
         .await
         .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        milter
-            .run(listener, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    let mut c = TestConnection::configure().open_tcp(addr).await.unwrap();
     c.macros(MacroStage::Mail, [("{auth_authen}", letter.auth.as_str())])
         .await
         .unwrap();
@@ -73,8 +120,7 @@ pub async fn hold_through_milter(q: &Arc<Quarantine>, cfg: &Config, letter: &Let
     let (_, status) = c.eom().await.unwrap();
     assert_eq!(status, Status::Discard, "held by the milter");
     c.close().await.unwrap();
-    let _ = stop.send(());
-    let _ = task.await;
+    served.stop().await;
     let new: Vec<String> = q
         .list(&holds())
         .unwrap()
