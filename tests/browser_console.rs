@@ -285,7 +285,7 @@ async fn a_dpo_reviews_reveals_and_releases_a_held_message_once() {
         let v = b.el(css).await.prop("value").await.unwrap();
         assert_eq!(v.as_deref(), Some(""), "{css} is pre-filled");
     }
-    b.el("#apply-filters").await.click().await.unwrap();
+    b.click_and_load("#apply-filters").await;
     b.el(&format!("#row-{}", f.held)).await;
     b.el(&format!("#row-{} a.ref", f.held))
         .await

@@ -132,6 +132,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
+    /// Clicks `css` and waits (up to 20 s) until the page it was on is gone:
+    /// for a click that loads a page carrying the same elements (a filter
+    /// form submitting to its own page), where [`Browser::el`] would find
+    /// the old page's element and the next action would hit a stale one.
+    pub async fn click_and_load(&self, css: &str) {
+        let old = self.el("html").await;
+        self.el(css).await.click().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        // A stale reference (an error) means the old document was replaced.
+        while old.tag_name().await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css}: the page did not change"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The text of the element `css` (waiting for it as [`Browser::el`]).
     pub async fn text_of(&self, css: &str) -> String {
         self.el(css).await.text().await.unwrap()
