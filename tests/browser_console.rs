@@ -68,6 +68,26 @@ impl Fixture {
         Quarantine::open(&cfg, &cfg.data_dir()).unwrap()
     }
 
+    /// Opens the held message's page in `b`.
+    async fn open_held(&self, b: &Browser) {
+        b.client
+            .goto(&self.console.url(&format!("/holds/{}", self.held)))
+            .await
+            .unwrap();
+    }
+
+    /// A refused action changed nothing: the message is still held, and
+    /// (after a moment for a delivery that should not happen) none reached
+    /// the parent.
+    fn assert_still_held(&self) {
+        assert_eq!(
+            self.quarantine().get(&self.held).unwrap().state,
+            State::Held
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(self.delivered_to_parent().is_empty());
+    }
+
     /// What reached the sink for the parent.
     fn delivered_to_parent(&self) -> Vec<Received> {
         self.sink
@@ -354,10 +374,7 @@ async fn a_dpo_reviews_reveals_and_releases_a_held_message_once() {
     assert_eq!(rec.state_reason.as_deref(), Some(reason));
 
     // Back on the message: no release form any more; nothing sent again.
-    b.client
-        .goto(&f.console.url(&format!("/holds/{}", f.held)))
-        .await
-        .unwrap();
+    f.open_held(&b).await;
     assert!(b.text_of("#state").await.starts_with("released"));
     assert!(b.find_none("#release-form").await);
     std::thread::sleep(Duration::from_millis(300));
@@ -375,10 +392,7 @@ async fn a_form_with_a_tampered_csrf_token_is_refused() {
     };
     let f = start(&[(DPO, "dpo", DPO_PASSWORD)]).await;
     sign_in(&b, &f.console, DPO, DPO_PASSWORD).await;
-    b.client
-        .goto(&f.console.url(&format!("/holds/{}", f.held)))
-        .await
-        .unwrap();
+    f.open_held(&b).await;
     b.el("#release-form").await;
     // Alter the hidden field in the page (WebDriver's script runs outside
     // the page's CSP, which forbids every script of the page's own).
@@ -403,14 +417,9 @@ async fn a_form_with_a_tampered_csrf_token_is_refused() {
     b.el("#release").await.click().await.unwrap();
     let h1 = settled_h1(&b, &f.console.url(&format!("/holds/{}/release", f.held))).await;
     assert!(h1.starts_with("403"), "{h1}");
-    assert_eq!(f.quarantine().get(&f.held).unwrap().state, State::Held);
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(f.delivered_to_parent().is_empty());
+    f.assert_still_held();
     // The session itself is intact: the untouched form is still offered.
-    b.client
-        .goto(&f.console.url(&format!("/holds/{}", f.held)))
-        .await
-        .unwrap();
+    f.open_held(&b).await;
     b.el("#release-form").await;
 
     // Another site (a data: page) posting the release form, even with the
@@ -438,9 +447,7 @@ async fn a_form_with_a_tampered_csrf_token_is_refused() {
     b.el("#go").await.click().await.unwrap();
     let h1 = settled_h1(&b, "http").await;
     assert!(h1.starts_with("401"), "{h1}");
-    assert_eq!(f.quarantine().get(&f.held).unwrap().state, State::Held);
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(f.delivered_to_parent().is_empty());
+    f.assert_still_held();
     b.close().await;
 }
 
@@ -451,10 +458,7 @@ async fn an_auditor_is_offered_no_release_and_a_forced_one_is_refused() {
     };
     let f = start(&[(AUDITOR, "auditor", AUDITOR_PASSWORD)]).await;
     sign_in(&b, &f.console, AUDITOR, AUDITOR_PASSWORD).await;
-    b.client
-        .goto(&f.console.url(&format!("/holds/{}", f.held)))
-        .await
-        .unwrap();
+    f.open_held(&b).await;
     assert_eq!(b.text_of("#ref").await, f.held);
     for css in ["#release-form", "#delete-form", "#reveal-link"] {
         assert!(b.find_none(css).await, "{css} shown to an auditor");
@@ -484,9 +488,7 @@ async fn an_auditor_is_offered_no_release_and_a_forced_one_is_refused() {
         .unwrap();
     let h1 = b.text_of("h1").await;
     assert!(h1.starts_with("403"), "{h1}");
-    assert_eq!(f.quarantine().get(&f.held).unwrap().state, State::Held);
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(f.delivered_to_parent().is_empty());
+    f.assert_still_held();
     b.close().await;
 }
 
@@ -497,10 +499,7 @@ async fn signing_out_ends_the_session() {
     };
     let f = start(&[(DPO, "dpo", DPO_PASSWORD)]).await;
     sign_in(&b, &f.console, DPO, DPO_PASSWORD).await;
-    b.client
-        .goto(&f.console.url(&format!("/holds/{}", f.held)))
-        .await
-        .unwrap();
+    f.open_held(&b).await;
     assert_eq!(b.text_of("#ref").await, f.held);
     b.el("#logout").await.click().await.unwrap();
     b.el("#login-form").await;
@@ -781,12 +780,7 @@ async fn every_page_reads_on_a_phone_without_sideways_scrolling() {
     let (f, ids) = start_for_every_page().await;
     let (pages, problems) = every_console_page(&b, &f, &ids, &Check::Layout).await;
     assert_eq!(pages, 11);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    browser::assert_no_problems(&problems);
     b.close().await;
 }
 
@@ -801,12 +795,7 @@ async fn axe_finds_no_wcag_a_or_aa_violation_on_any_page() {
     let (f, ids) = start_for_every_page().await;
     let (pages, problems) = every_console_page(&b, &f, &ids, &Check::Axe(&axe)).await;
     assert_eq!(pages, 11);
-    assert!(
-        problems.is_empty(),
-        "{} violation(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    browser::assert_no_problems(&problems);
     b.close().await;
 }
 
@@ -864,10 +853,7 @@ async fn screenshots_for_the_docs() {
         .await
         .unwrap();
     screenshot(&b, &dir, "console-queue-phone", 390, 844).await;
-    b.client
-        .goto(&f.console.url(&format!("/holds/{}", f.held)))
-        .await
-        .unwrap();
+    f.open_held(&b).await;
     b.el("#findings").await;
     screenshot(&b, &dir, "console-message", 1280, 1000).await;
     // On a phone, the finding in its sentence.

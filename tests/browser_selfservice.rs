@@ -405,12 +405,7 @@ async fn every_page_reads_on_a_phone_without_sideways_scrolling() {
     };
     let (pages, problems) = every_selfservice_page(&b, &Check::Layout).await;
     assert_eq!(pages, 9);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    browser::assert_no_problems(&problems);
     b.close().await;
 }
 
@@ -424,11 +419,6 @@ async fn axe_finds_no_wcag_a_or_aa_violation_on_any_page() {
     };
     let (pages, problems) = every_selfservice_page(&b, &Check::Axe(&axe)).await;
     assert_eq!(pages, 9);
-    assert!(
-        problems.is_empty(),
-        "{} violation(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    browser::assert_no_problems(&problems);
     b.close().await;
 }

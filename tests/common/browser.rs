@@ -410,6 +410,16 @@ pub enum Check<'a> {
 /// A phone (an iPhone 12 to 15's viewport), a tablet upright, a desktop window.
 const WIDTHS: [(u32, u32); 3] = [(390, 844), (768, 1024), (1280, 900)];
 
+/// Fails listing every problem the page walk found (layout or axe-core).
+pub fn assert_no_problems(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// Runs `check` on the page as it is now, at each of [`WIDTHS`]; `keys`
 /// are the page's content that must be shown. Problems are prefixed with
 /// `what` and the width.
