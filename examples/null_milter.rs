@@ -11,21 +11,26 @@
 //! least any milter can cost Postfix, the floor of the throughput ratio.
 //!
 //! It runs on the same runtime flavour as `dlp-milter serve` (one
-//! current-thread I/O runtime), so the difference between the two is the
-//! collecting, scanning and deciding that dlp-milter adds.
+//! current-thread I/O runtime) and on the same listener (`inet:HOST:PORT`
+//! too, with the same `TCP_QUICKACK` cure), so the difference between the
+//! two, socket for socket, is the collecting, scanning and deciding that
+//! dlp-milter adds.
 
+use dlp_milter::milter::socket::{MilterListener, SocketSpec, UnixOptions};
 use indymilter::{Actions, Callbacks, NegotiateContext, ProtoOpts, Status};
-use std::os::unix::fs::PermissionsExt;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(spec), Some(mode)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: null_milter unix:/path/to.sock content|headers|eom");
+        eprintln!("usage: null_milter unix:/path/to.sock|inet:HOST:PORT content|headers|eom");
         std::process::exit(2);
     };
-    let Some(path) = spec.strip_prefix("unix:") else {
-        eprintln!("only unix: sockets");
-        std::process::exit(2);
+    let spec = match SocketSpec::parse(spec) {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
     };
     let eom_only = ProtoOpts::NO_CONNECT
         | ProtoOpts::NO_HELO
@@ -64,9 +69,14 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let _ = std::fs::remove_file(path);
-        let listener = tokio::net::UnixListener::bind(path).expect("bind");
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        // Anyone may connect (Postfix's user), as the bench's dlp-milter.
+        let unix = UnixOptions {
+            mode: Some(0o666),
+            group: None,
+        };
+        let listener = MilterListener::bind(&spec, &unix, true)
+            .await
+            .expect("bind");
         let negotiate = move |cx: &mut NegotiateContext<()>, _a: Actions, offered: ProtoOpts| {
             cx.requested_opts = wanted & offered;
             cx.requested_actions = Actions::ADD_HEADER;

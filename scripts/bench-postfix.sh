@@ -12,7 +12,9 @@
 # asking for nothing but end of message ("null, end of message only": the
 # least any milter can cost, whatever it is written in). dlp-milter's ratio
 # against the first is what collecting, scanning and deciding cost; the
-# last is the floor of the ratio on this machine.
+# last is the floor of the ratio on this machine. The same-stages null
+# milter runs on inet too (same listener and TCP_QUICKACK cure as
+# dlp-milter's), so each transport is compared with its own twin.
 #
 # Three daemons run side by side (inet with the TCP_QUICKACK cure, unix
 # socket, inet without the cure); switching setups is a Postfix reload. For
@@ -49,6 +51,7 @@ SMTP=$(pf_free_port)
 SINK=$(pf_free_port)
 MPORT=$(pf_free_port)
 NOQA=$(pf_free_port)
+NULLI=$(pf_free_port)
 SOCK="$W/run/milter.sock"
 NULL_SOCK="$W/run/null.sock"
 HDR_SOCK="$W/run/null-headers.sock"
@@ -107,7 +110,7 @@ pf_wait_port "$SINK"
 start_milter inet "inet:127.0.0.1:$MPORT" true
 start_milter unix "unix:$SOCK" true
 start_milter noqa "inet:127.0.0.1:$NOQA" false
-SETUPS="none eom hdrs null unix inet"
+SETUPS="none eom hdrs null unix nulli inet"
 if [ -n "$BASE_BIN" ]; then
     start_milter base "unix:$BASE_SOCK" true "$BASE_BIN"
     SETUPS="$SETUPS base"
@@ -115,6 +118,11 @@ fi
 "$NULL_BIN" "unix:$NULL_SOCK" content 2>>"$W/null.log" &
 PIDS+=("$!")
 PID_null=$!
+# The same null milter on inet (same listener, same TCP_QUICKACK cure):
+# dlp-milter inet's own baseline, so TCP's cost is not counted as ours.
+"$NULL_BIN" "inet:127.0.0.1:$NULLI" content 2>>"$W/null.log" &
+PIDS+=("$!")
+PID_nulli=$!
 "$NULL_BIN" "unix:$HDR_SOCK" headers 2>>"$W/null.log" &
 PIDS+=("$!")
 PID_hdrs=$!
@@ -124,12 +132,13 @@ PID_eom=$!
 pf_wait_unix "$NULL_SOCK"
 pf_wait_unix "$HDR_SOCK"
 pf_wait_unix "$EOM_SOCK"
+pf_wait_port "$NULLI"
 pf_setup "$W/pf" "$SMTP" "$SINK" none
 pf_start "$W/pf"
 pf_wait_port "$SMTP"
 
 declare -A SPEC=([none]=none [inet]="inet:127.0.0.1:$MPORT" [unix]="unix:$SOCK" [noqa]="inet:127.0.0.1:$NOQA"
-    [null]="unix:$NULL_SOCK" [hdrs]="unix:$HDR_SOCK" [eom]="unix:$EOM_SOCK" [base]="unix:$BASE_SOCK")
+    [null]="unix:$NULL_SOCK" [nulli]="inet:127.0.0.1:$NULLI" [hdrs]="unix:$HDR_SOCK" [eom]="unix:$EOM_SOCK" [base]="unix:$BASE_SOCK")
 declare -A RATES CPU LAT
 echo "Postfix $(postconf -d -h mail_version 2>/dev/null) on loopback, $SESSIONS sessions, $MESSAGES x ~20 KB per run, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 for r in $(seq 1 "$ROUNDS"); do
@@ -161,7 +170,7 @@ done
 LAT[hdrs]="-"
 LAT[eom]="-"
 {
-    for k in none eom hdrs null unix inet noqa base; do
+    for k in none eom hdrs null nulli unix inet noqa base; do
         [ -n "${RATES[$k]:-}" ] || continue
         echo "rate $k ${RATES[$k]}"
         echo "cpu $k ${CPU[$k]:-}"
@@ -180,6 +189,7 @@ for line in open(sys.argv[1]):
     else:
         lat[key] = " ".join(rest)
 labels = {"none": "no milter", "eom": "null milter, end of message only", "hdrs": "null milter, headers only", "null": "null milter, same stages",
+          "nulli": "null milter, same stages, inet",
           "unix": "dlp-milter unix", "inet": "dlp-milter inet", "noqa": "dlp-milter inet, no QUICKACK",
           "base": "base dlp-milter unix (BASE_BIN)"}
 base = st.median(rate["none"])
@@ -195,8 +205,10 @@ for k in labels:
     vs = ""
     if k == "base" and len(rate["unix"]) == rounds:
         vs = f"  this unix / base per-round {st.median([u / b for u, b in zip(rate['unix'], rate[k])]):.2f}x"
-    if k in ("unix", "inet") and len(rate["null"]) == rounds:
-        vs = f"  vs null {st.median([x / n for x, n in zip(rate[k], rate['null'])]):.2f}x"
+    # Each against the null milter on the same kind of socket.
+    twin = {"unix": "null", "inet": "nulli"}.get(k)
+    if twin and len(rate.get(twin, [])) == rounds:
+        vs = f"  vs {twin} {st.median([x / n for x, n in zip(rate[k], rate[twin])]):.2f}x"
     c = f"  milter CPU {st.median(cpu[k]):.3f} ms/msg" if cpu.get(k) and k not in ("none", "noqa") else ""
     runs = " ".join(f"{x:.0f}" for x in rate[k])
     print(f"{labels[k]:33} median {m:5.0f} msg/s (runs {runs})  ratio {m / base:.2f}x{pr}{vs}{c}")
