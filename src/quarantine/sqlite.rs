@@ -1165,6 +1165,18 @@ fn insert_notice(tx: &Transaction<'_>, n: &NewNotice, now: i64) -> Result<i64, Q
 mod tests {
     use super::*;
 
+    /// Stores `r` as the milter holds it, with its `held` audit entry.
+    fn insert_held(store: &SqliteStore, r: &Record) {
+        let e = audit::NewEntry::new(
+            r.created_at,
+            audit::Event::Held,
+            Some(&r.id),
+            "milter",
+            serde_json::json!({}),
+        );
+        store.insert(r, Some(b"x"), &e, &[], None).unwrap();
+    }
+
     #[test]
     fn the_health_probe_commits_and_fails_while_another_process_holds_the_lock() {
         let dir = tempfile::tempdir().unwrap();
@@ -1265,14 +1277,7 @@ mod tests {
                 sevs[(i % 3) as usize],
                 i % 4 == 0,
             );
-            let e = audit::NewEntry::new(
-                r.created_at,
-                audit::Event::Held,
-                Some(&r.id),
-                "milter",
-                serde_json::json!({}),
-            );
-            store.insert(&r, Some(b"x"), &e, &[], None).unwrap();
+            insert_held(&store, &r);
         }
         let queries = [
             PageQuery {
@@ -1386,14 +1391,7 @@ mod tests {
             if i == 5 {
                 r.action = "tag".into();
             }
-            let e = audit::NewEntry::new(
-                r.created_at,
-                audit::Event::Held,
-                Some(&r.id),
-                "milter",
-                serde_json::json!({}),
-            );
-            store.insert(&r, Some(b"x"), &e, &[], None).unwrap();
+            insert_held(&store, &r);
         }
         // Decided ones, as a release or delete leaves them.
         store
